@@ -1,0 +1,36 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: libpod.engine contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+
+class ModuleDocFragment:
+    """Options shared by every libpod.engine module."""
+
+    DOCUMENTATION = r"""
+options:
+  engine_options:
+    description:
+      - containers.conf settings for this task only, as C(section) -> C(key) -> value
+        (for example C({engine: {static_dir: /srv/engine}})), like podman's global flags
+        C(--root), C(--runroot) or C(--tmpdir).
+      - They win over the configuration files. A path given here that differs from the one
+        recorded in the engine's database on first use fails, naming both values.
+      - Keys and types are those of the engine's containers.conf (see the M(libpod.engine.runtime_info)
+        return value C(config_files) and the user guide).
+    type: dict
+requirements:
+  - conmon >= 2.0.1 and an OCI runtime (runc or crun) on the managed node
+  - Python >= 3.9 on the managed node with jsonschema (and tomlkit before Python 3.11)
+notes:
+  - The engine keeps its state in C(/var/lib/libpod-engine) and C(/run/libpod-engine) by default,
+    apart from any podman installation on the same host.
+"""
+
+    ACTIONGROUP = r"""
+attributes:
+  action_group:
+    description: Use C(group/libpod.engine.all) in C(module_defaults) to set defaults for this module.
+    support: full
+    membership:
+      - libpod.engine.all
+"""

@@ -1,0 +1,46 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+"""The only Ansible-aware glue under module_utils: open the runtime for a module
+and turn engine errors into fail_json with a message and an ``error_kind``."""
+from __future__ import annotations
+
+import traceback
+
+from ansible.module_utils.basic import missing_required_lib
+
+try:
+    import jsonschema  # noqa: F401 - only checked for presence; imported lazily by the engine
+
+    HAS_JSONSCHEMA = True
+    JSONSCHEMA_ERROR = None
+except ImportError:
+    HAS_JSONSCHEMA = False
+    JSONSCHEMA_ERROR = traceback.format_exc()
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime
+
+ENGINE_ARGSPEC = {"engine_options": {"type": "dict"}}
+
+
+def engine_argspec(spec: dict) -> dict:
+    """The module's own options plus the options every engine module shares."""
+    out = dict(spec)
+    out.update(ENGINE_ARGSPEC)
+    return out
+
+
+def fail(module, err: EngineError, **extra) -> None:
+    module.fail_json(msg=str(err), error_kind=err.kind, **extra)
+
+
+def open_runtime(module, **open_kw) -> Runtime:
+    if not HAS_JSONSCHEMA:
+        module.fail_json(msg=missing_required_lib("jsonschema"), exception=JSONSCHEMA_ERROR)
+    try:
+        rt = Runtime.open(OpenOptions(overrides=module.params.get("engine_options") or {}, **open_kw))
+    except EngineError as err:
+        fail(module, err)
+    for warning in rt.warnings:
+        module.warn(warning)
+    return rt

@@ -1,0 +1,44 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Reboot refresh (libpod runtime.refresh): run once per boot, under the alive lock.
+
+A real reboot empties the tmpfs tmp dir and kills every process; a simulated one
+(tests, or a crashed host whose /run survived partly) may leave mounts behind, so
+refresh also detaches our own stale mounts before it resets per-boot state.
+"""
+from __future__ import annotations
+
+import os
+from typing import Any, Dict, List
+
+from .mounts import mounts_under, umount_detach
+
+CONMON_LEFTOVERS = ("attach", "ctl", "winsz", "oom")
+
+
+def reset_container_state(state: Dict[str, Any]) -> Dict[str, Any]:
+    """libpod resetState(): everything per-boot is forgotten; Exited stays Exited."""
+    st = dict(state)
+    st.update(pid=0, conmon_pid=0, mountpoint="", mounted=False, stopped_by_user=False,
+              restart_policy_match=False, restart_count=0, netns="", network_status=None)
+    if st.get("status") != "exited":
+        st["status"] = "configured"
+    return st
+
+
+def refresh(rt) -> List[str]:
+    """Reset the DB's per-boot state and leftovers; returns the stale mounts removed."""
+    stale = []
+    for root in (os.path.join(rt.graph_root, "containers"), rt.volume_path):
+        for mnt in mounts_under(root):
+            umount_detach(mnt)
+            stale.append(mnt)
+    rt.state.refresh(reset_container_state)
+    for rec in rt.state.list("container"):
+        bundle = os.path.join(rt.graph_root, "containers", rec.id, "userdata")
+        for name in CONMON_LEFTOVERS:
+            try:
+                os.unlink(os.path.join(bundle, name))
+            except OSError:
+                pass
+    rt.event("system", "refresh")
+    return stale

@@ -1,0 +1,500 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The runtime: opened once per module process, in makeRuntime's order.
+
+config -> conmon -> static dir -> state DB -> DB config merge + validation ->
+namespace -> events -> tmp dir -> OCI runtimes table -> alive lock (refresh after
+a reboot) -> lock manager -> reset / renumber / migrate when asked.
+
+A module process pays this on every task, so everything that costs a process
+spawn (conmon --version) is cached in the tmp dir, and images, storage, network
+and volumes are built lazily on first use.
+"""
+from __future__ import annotations
+
+import hashlib
+import json
+import os
+import platform
+import resource
+import shutil
+import socket
+import sys
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional
+
+from . import cgroups
+from .config import SOURCE_DATABASE, LoadedConfig, load_config
+from .errors import (
+    ConmonNotFound,
+    DBConfigMismatch,
+    EngineError,
+    InvalidArg,
+    OCIRuntimeNotFound,
+    RuntimeStopped,
+)
+from .events import Event, Eventer
+from .locks import Lock, LockManager
+from .state import DBConfig, State
+
+ENGINE_VERSION = "0.1.0"
+# podman 3+ findRuntime() order: the first installed one is the default.
+RUNTIME_PREFERENCE = ("crun", "runc", "runj", "kata", "runsc")
+ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
+
+
+@dataclass
+class RuntimeEntry:
+    """One usable OCI runtime of the [engine.runtimes] table."""
+
+    name: str
+    path: str
+    private_mount_ns: bool = False   # crun on a hybrid cgroup host (see cgroups.py)
+    supports_json: bool = True
+    note: str = ""
+
+
+@dataclass
+class OpenOptions:
+    """What a caller may ask of open() beyond config (libpod's RuntimeOptions)."""
+
+    overrides: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    reset: bool = False
+    renumber: bool = False
+    migrate: bool = False
+    migrate_runtime: Optional[str] = None
+    env: Optional[Dict[str, str]] = None
+
+
+def _probe_cache_path(tmp_dir: str) -> str:
+    return os.path.join(tmp_dir, "probe-cache.json")
+
+
+def _stat_key(path: str) -> Optional[List[int]]:
+    try:
+        st = os.stat(path)
+    except OSError:
+        return None
+    return [st.st_mtime_ns, st.st_size, st.st_ino]
+
+
+def graph_driver_default() -> str:
+    try:
+        with open("/proc/filesystems") as f:
+            if any(line.split()[-1] == "overlay" for line in f if line.strip()):
+                return "overlay"
+    except OSError:
+        pass
+    return "vfs"
+
+
+class Runtime:
+    """An open engine runtime. Use ``Runtime.open()``; close with ``shutdown()``."""
+
+    def __init__(self, cfg: LoadedConfig):
+        self.cfg = cfg
+        self.warnings: List[str] = list(cfg.warnings)
+        self.valid = False
+        self.refreshed = False
+        self.state: State
+        self.locks: LockManager
+        self.events: Eventer
+        self.conmon_path = ""
+        self.conmon_version = ""
+        self.runtimes: Dict[str, RuntimeEntry] = {}
+        self.default_runtime = ""
+        self.db_config: Optional[DBConfig] = None
+        self._lazy: Dict[str, Any] = {}
+
+    # -- paths ------------------------------------------------------------------------------
+    @property
+    def static_dir(self) -> str:
+        return self.cfg.get("engine", "static_dir")
+
+    @property
+    def tmp_dir(self) -> str:
+        return self.cfg.get("engine", "tmp_dir")
+
+    @property
+    def volume_path(self) -> str:
+        return self.cfg.get("engine", "volume_path")
+
+    @property
+    def graph_root(self) -> str:
+        return self.cfg.get("storage", "graph_root")
+
+    @property
+    def run_root(self) -> str:
+        return self.cfg.get("storage", "run_root")
+
+    @property
+    def graph_driver(self) -> str:
+        return self.cfg.get("storage", "graph_driver")
+
+    @property
+    def db_path(self) -> str:
+        return os.path.join(self.static_dir, "state.db")
+
+    @property
+    def exit_dir(self) -> str:
+        return os.path.join(self.tmp_dir, "exits")
+
+    # -- open -------------------------------------------------------------------------------
+    @classmethod
+    def open(cls, options: Optional[OpenOptions] = None) -> Runtime:
+        opts = options or OpenOptions()
+        if opts.reset and opts.renumber:
+            raise InvalidArg("cannot perform system reset and lock renumber at the same time",
+                             hint="run the reset first, then renumber if still needed")
+        rt = cls(load_config(opts.overrides, opts.env))
+        rt._open(opts)
+        return rt
+
+    def _open(self, opts: OpenOptions) -> None:
+        os.makedirs(self.tmp_dir, mode=0o751, exist_ok=True)
+        self._find_conmon()
+        os.makedirs(self.static_dir, mode=0o700, exist_ok=True)
+        self.state = State(self.db_path, namespace=self.cfg.get("engine", "namespace"))
+        self.state.tune()
+        self._merge_db_config(opts.reset)
+        self.events = Eventer(self.cfg.get("engine", "events_logger"),
+                              self.cfg.get("engine", "events_logfile_path")
+                              or os.path.join(self.tmp_dir, "events", "events.log"))
+        self._init_runtimes()
+        self.locks = LockManager(self.state, os.path.join(self.tmp_dir, "locks"),
+                                 self.cfg.get("engine", "num_locks"))
+        self._check_alive()
+        self.valid = True
+        if opts.reset:
+            from .admin import reset  # noqa: PLC0415 - rare path
+
+            reset(self)
+        elif opts.renumber:
+            from .admin import renumber  # noqa: PLC0415
+
+            renumber(self)
+        if opts.migrate:
+            from .admin import migrate  # noqa: PLC0415
+
+            migrate(self, opts.migrate_runtime)
+
+    def _probe_cache(self) -> Dict[str, Any]:
+        if "probe" not in self._lazy:
+            try:
+                with open(_probe_cache_path(self.tmp_dir)) as f:
+                    self._lazy["probe"] = json.load(f)
+            except (OSError, ValueError):
+                self._lazy["probe"] = {}
+        return self._lazy["probe"]
+
+    def _save_probe_cache(self) -> None:
+        tmp = _probe_cache_path(self.tmp_dir) + ".%d" % os.getpid()
+        try:
+            with open(tmp, "w") as f:
+                json.dump(self._probe_cache(), f)
+            os.replace(tmp, _probe_cache_path(self.tmp_dir))
+        except OSError:
+            pass
+
+    def _find_conmon(self) -> None:
+        """FindConmon, with the result cached until one of the candidates changes."""
+        paths = list(self.cfg.get("engine", "conmon_path"))
+        key = [[p, _stat_key(p)] for p in paths] + [os.environ.get("PATH", "")]
+        cache = self._probe_cache().get("conmon")
+        if cache and cache.get("key") == key and _stat_key(cache["path"]) == cache.get("stat"):
+            self.conmon_path, self.conmon_version = cache["path"], cache["version"]
+            return
+        from .oci import find_conmon  # noqa: PLC0415 - not needed on the warm path
+
+        try:
+            self.conmon_path, self.conmon_version = find_conmon(paths)
+        except ConmonNotFound:
+            raise
+        except EngineError as exc:
+            raise ConmonNotFound(str(exc))
+        self._probe_cache()["conmon"] = {"key": key, "path": self.conmon_path, "version": self.conmon_version,
+                                         "stat": _stat_key(self.conmon_path)}
+        self._save_probe_cache()
+
+    def _merge_db_config(self, resetting: bool) -> None:
+        """mergeDBConfig + ValidateDBConfig."""
+        driver = self.graph_driver or graph_driver_default()
+        self.cfg.values["storage"]["graph_driver"] = driver
+        ours = DBConfig(os=sys.platform, static_dir=self.static_dir, tmp_dir=self.tmp_dir,
+                        graph_root=self.graph_root, run_root=self.run_root, graph_driver=driver,
+                        volume_path=self.volume_path)
+        stored = self.state.get_db_config()
+        if stored is None:
+            self.db_config = self.state.init_db_config(ours)
+            stored = self.db_config
+        self.db_config = stored
+        mismatches = []
+        for fname, label in DBConfig.LABELS.items():
+            db_val, our_val = getattr(stored, fname), getattr(ours, fname)
+            if not db_val or os.path.normpath(str(db_val)) == os.path.normpath(str(our_val)):
+                continue
+            if fname == "os":
+                mismatches.append((label, db_val, our_val))
+                continue
+            section, key = _config_key(fname)
+            if self.cfg.is_explicit(section, key):
+                mismatches.append((label, db_val, our_val))
+                continue
+            self.warnings.append(
+                "[%s] %s = %r (from %s) is overridden by %r from the database %s; the database value is used"
+                % (section, key, our_val, self.cfg.source(section, key), db_val, self.db_path))
+            self.cfg.set(section, key, db_val, SOURCE_DATABASE)
+        if mismatches:
+            label, db_val, our_val = mismatches[0]
+            msg = 'database %s "%s" does not match our %s "%s": database configuration mismatch' % (
+                label, db_val, label, our_val)
+            if resetting:
+                self.warnings.append("%s; runtime paths differ from those stored in the database, "
+                                     "storage reset may not remove all files" % msg)
+            else:
+                raise DBConfigMismatch(msg, hint="use the path stored in %s, or reset the engine with "
+                                                 "system_reset to start over with new paths" % self.db_path)
+
+    def _init_runtimes(self) -> None:
+        """Build the OCI runtimes table and pick the default, as newRuntimeFromConfig."""
+        table = self.cfg.get("engine", "runtimes")
+        supports_json = set(self.cfg.get("engine", "runtime_supports_json"))
+        hybrid_crun = None
+        for name, paths in table.items():
+            path = _first_executable(paths) or shutil.which(name)
+            if not path:
+                continue  # libpod logs missing optional runtimes at debug level only
+            entry = RuntimeEntry(name=name, path=path, supports_json=name in supports_json)
+            if name == "crun" or os.path.basename(path) == "crun":
+                if hybrid_crun is None:
+                    hybrid_crun = cgroups.crun_needs_private_mount_ns()
+                if hybrid_crun:
+                    entry.private_mount_ns = True
+                    entry.note = ("cgroup v1+v2 hybrid host: crun runs in a private mount namespace "
+                                  "without /sys/fs/cgroup/unified")
+            self.runtimes[name] = entry
+        wanted = self.cfg.get("engine", "runtime")
+        if wanted.startswith("/"):
+            if not os.access(wanted, os.X_OK):
+                raise OCIRuntimeNotFound('default OCI runtime "%s" not found: no executable at that path' % wanted,
+                                         hint="install it or set [engine] runtime to one of: %s"
+                                              % (", ".join(self.runtimes) or "none found"))
+            base = os.path.basename(wanted)
+            entry = RuntimeEntry(name=wanted, path=wanted, supports_json=base in supports_json)
+            if base == "crun" and cgroups.crun_needs_private_mount_ns():
+                entry.private_mount_ns = True
+            self.runtimes[wanted] = entry
+            self.default_runtime = wanted
+        elif wanted:
+            if wanted not in self.runtimes:
+                where = table.get(wanted)
+                raise OCIRuntimeNotFound(
+                    'default OCI runtime "%s" not found: %s' % (
+                        wanted, "none of %s exists" % ", ".join(where) if where
+                        else "it is not in the [engine.runtimes] table"),
+                    hint="install %s or choose one of: %s" % (wanted, ", ".join(self.runtimes) or "none found"))
+            self.default_runtime = wanted
+        else:
+            found = [n for n in RUNTIME_PREFERENCE if n in self.runtimes]
+            found += [n for n in self.runtimes if n not in found]
+            if not found:
+                raise OCIRuntimeNotFound("no OCI runtime has been configured: none of %s is installed"
+                                         % ", ".join(table), hint="install runc or crun")
+            self.default_runtime = found[0]
+        if not self.runtimes:
+            raise OCIRuntimeNotFound("no OCI runtime has been configured", hint="install runc or crun")
+
+    def _check_alive(self) -> None:
+        """Reboot detection: no alive file in the (tmpfs) tmp dir means a fresh boot."""
+        alive = os.path.join(self.tmp_dir, "alive")
+        if os.path.exists(alive):  # written only after a finished refresh
+            return
+        lock = Lock(os.path.join(self.tmp_dir, "alive.lck"), 0)
+        with lock:
+            if os.path.exists(alive):
+                return  # another process refreshed while we waited
+            from .refresh import refresh  # noqa: PLC0415 - once per boot
+
+            refresh(self)
+            fd = os.open(alive + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
+            os.close(fd)
+            os.rename(alive + ".tmp", alive)
+            self.refreshed = True
+
+    # -- lazily built parts -------------------------------------------------------------------
+    def oci(self, name: Optional[str] = None):
+        """The OCIRuntime driver for ``name`` (default runtime when None)."""
+        name = name or self.default_runtime
+        key = "oci:" + name
+        if key not in self._lazy:
+            entry = self.runtimes.get(name)
+            if entry is None:
+                raise OCIRuntimeNotFound('requested OCI runtime %s is not available' % name,
+                                         hint="install it, or migrate containers with runtime_config "
+                                              "migrate_runtime")
+            from .oci import OCIRuntime  # noqa: PLC0415
+
+            self._lazy[key] = OCIRuntime(
+                entry.name, entry.path, conmon_path=self.conmon_path,
+                runtime_root=os.path.join(self.tmp_dir, "runtime", os.path.basename(entry.name)),
+                exit_dir=self.exit_dir, conmon_env=self.conmon_env(),
+                private_mount_ns=entry.private_mount_ns,
+                no_pivot=self.cfg.get("engine", "no_pivot_root"),
+                log_level=self.cfg.get("engine", "conmon_log_level"),
+                supports_json=entry.supports_json)
+        return self._lazy[key]
+
+    def conmon_env(self) -> Dict[str, str]:
+        env = {}
+        for item in self.cfg.get("engine", "conmon_env_vars"):
+            k, _, v = item.partition("=")
+            env[k] = v
+        return env
+
+    def ensure_open(self) -> None:
+        if not self.valid:
+            raise RuntimeStopped("the engine runtime has been shut down")
+
+    def event(self, type_: str, status: str, **kw: Any) -> None:
+        self.events.write(Event(type=type_, status=status, **kw))
+
+    # -- exit command (life after the task) -------------------------------------------------
+    def engine_copy(self) -> str:
+        """A copy of this engine package that outlives the Ansible task (for conmon's exit command)."""
+        if "engine_copy" in self._lazy:
+            return self._lazy["engine_copy"]
+        sources = engine_sources()
+        h = hashlib.sha256()
+        for name in sorted(sources):
+            h.update(name.encode() + b"\0" + sources[name] + b"\0")
+        dest_root = os.path.join(self.static_dir, "lib", h.hexdigest()[:16])
+        dest = os.path.join(dest_root, "libpod_engine")
+        if not os.path.isfile(os.path.join(dest_root, "run.py")):
+            tmp = dest_root + ".tmp%d" % os.getpid()
+            os.makedirs(os.path.join(tmp, "libpod_engine"), mode=0o700, exist_ok=True)
+            for name, data in sources.items():
+                with open(os.path.join(tmp, "libpod_engine", name), "wb") as f:
+                    f.write(data)
+            with open(os.path.join(tmp, "run.py"), "w") as f:
+                f.write("import os, sys\nsys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))\n"
+                        "from libpod_engine.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+            try:
+                os.rename(tmp, dest_root)
+            except OSError:
+                shutil.rmtree(tmp, ignore_errors=True)  # another process won the race
+        self._lazy["engine_copy"] = dest
+        return dest
+
+    def cli_command(self) -> List[str]:
+        """argv prefix that runs the engine CLI with this runtime's paths."""
+        run_py = os.path.join(os.path.dirname(self.engine_copy()), "run.py")
+        argv = [os.path.realpath(sys.executable), "-I", run_py]
+        for section, key in (("engine", "static_dir"), ("engine", "tmp_dir"), ("engine", "volume_path"),
+                             ("storage", "graph_root"), ("storage", "run_root"), ("storage", "graph_driver")):
+            argv += ["--set", "%s.%s=%s" % (section, key, self.cfg.get(section, key))]
+        return argv
+
+    # -- info -------------------------------------------------------------------------------
+    def runtime_version(self, entry: RuntimeEntry) -> str:
+        cache = self._probe_cache().setdefault("runtimes", {})
+        st = _stat_key(entry.path)
+        hit = cache.get(entry.path)
+        if hit and hit.get("stat") == st:
+            return hit["version"]
+        from .oci import runtime_version  # noqa: PLC0415
+
+        try:
+            version = runtime_version(entry.path)
+        except EngineError as exc:
+            version = "unknown (%s)" % exc
+        cache[entry.path] = {"stat": st, "version": version}
+        self._save_probe_cache()
+        return version
+
+    def info(self) -> Dict[str, Any]:
+        """Host, versions, paths, DB config and object counts (podman info)."""
+        nofile = resource.getrlimit(resource.RLIMIT_NOFILE)
+        nproc = resource.getrlimit(resource.RLIMIT_NPROC)
+        default = self.runtimes[self.default_runtime]
+        counts = {k: self.state.count(k) for k in ("container", "pod", "volume")}
+        counts["image"] = self.state.query("SELECT COUNT(*) FROM images")[0][0]
+        counts["network"] = self.state.query("SELECT COUNT(*) FROM networks")[0][0]
+        return {
+            "version": ENGINE_VERSION,
+            "host": {
+                "hostname": socket.gethostname(),
+                "kernel": platform.release(),
+                "arch": platform.machine(),
+                "os": sys.platform,
+                "cgroup_mode": cgroups.cgroup_mode(),
+                "cgroup_manager": self.cfg.get("engine", "cgroup_manager"),
+                "rlimits": {"nofile": list(nofile), "nproc": list(nproc)},
+                "python": sys.executable,
+            },
+            "conmon": {"path": self.conmon_path, "version": self.conmon_version},
+            "oci_runtimes": {
+                name: {"path": e.path, "version": self.runtime_version(e), "private_mount_ns": e.private_mount_ns,
+                       "note": e.note}
+                for name, e in sorted(self.runtimes.items())
+            },
+            "default_runtime": {"name": default.name, "path": default.path, "note": default.note},
+            "store": {
+                "static_dir": self.static_dir, "tmp_dir": self.tmp_dir, "volume_path": self.volume_path,
+                "graph_root": self.graph_root, "run_root": self.run_root, "graph_driver": self.graph_driver,
+                "db_path": self.db_path, "lock_type": "file", "num_locks": self.locks.num_locks,
+                "locks_in_use": self.state.query("SELECT COUNT(*) FROM locks")[0][0],
+                "events_logger": self.events.logger, "events_log": self.events.path,
+            },
+            "db_config": asdict(self.db_config) if self.db_config else None,
+            "config_files": list(self.cfg.files),
+            "namespace": self.state.namespace,
+            "counts": counts,
+            "refreshed": self.refreshed,
+        }
+
+    def shutdown(self) -> None:
+        """Shutdown(false): close the DB; never removes anything."""
+        if not self.valid:
+            return
+        self.valid = False
+        self.state.close()
+
+
+def engine_sources() -> Dict[str, bytes]:
+    """The engine package's .py files, from disk or from AnsiballZ's zip payload."""
+    if os.path.isdir(ENGINE_DIR):
+        out = {}
+        for name in os.listdir(ENGINE_DIR):
+            if name.endswith(".py"):
+                with open(os.path.join(ENGINE_DIR, name), "rb") as f:
+                    out[name] = f.read()
+        return out
+    import zipfile  # noqa: PLC0415 - only when running from an AnsiballZ payload
+
+    archive = getattr(__loader__, "archive", None)
+    if not archive:
+        raise EngineError("cannot locate the engine package to install its exit-command copy (%s)" % ENGINE_DIR)
+    prefix = os.path.relpath(ENGINE_DIR, archive).replace(os.sep, "/") + "/"
+    out = {}
+    with zipfile.ZipFile(archive) as zf:
+        for entry in zf.namelist():
+            rest = entry[len(prefix):]
+            if entry.startswith(prefix) and rest.endswith(".py") and "/" not in rest:
+                out[rest] = zf.read(entry)
+    return out
+
+
+def _config_key(db_field: str):
+    from .config_schema import DB_CONFIG_KEYS  # noqa: PLC0415
+
+    return DB_CONFIG_KEYS[db_field]
+
+
+def _first_executable(paths: List[str]) -> Optional[str]:
+    for p in paths:
+        try:
+            if os.path.isfile(p) and os.access(p, os.X_OK):
+                return p
+        except OSError:
+            continue
+    return None
+

@@ -1,0 +1,116 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: libpod.engine contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: runtime_info
+short_description: Facts about the libpod.engine container runtime on a host
+version_added: 0.1.0
+description:
+  - Opens the engine's runtime the way every libpod.engine module does (configuration, conmon and
+    OCI runtime discovery, state database, reboot detection) and returns what it found, like
+    C(podman info).
+  - On the first call after a reboot the engine refreshes its state (containers are marked as not
+    running, per-boot files are recreated); the return value C(info.refreshed) tells.
+author:
+  - libpod.engine contributors
+extends_documentation_fragment:
+  - libpod.engine.engine
+  - libpod.engine.engine.ACTIONGROUP
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options: {}
+"""
+
+EXAMPLES = r"""
+- name: Show the OCI runtime the engine will use
+  libpod.engine.runtime_info:
+  register: engine
+
+- name: Print it
+  ansible.builtin.debug:
+    msg: "{{ engine.info.default_runtime.name }} at {{ engine.info.default_runtime.path }}"
+
+- name: Use another state directory for this task only
+  libpod.engine.runtime_info:
+    engine_options:
+      engine:
+        static_dir: /srv/engine
+        tmp_dir: /run/engine-srv
+"""
+
+RETURN = r"""
+info:
+  description: The engine's view of the host.
+  returned: success
+  type: dict
+  contains:
+    version:
+      description: Version of the engine.
+      type: str
+      sample: 0.1.0
+    host:
+      description: Kernel, architecture, cgroup mode and manager, the caller's rlimits (soft, hard).
+      type: dict
+      sample: {"cgroup_mode": "hybrid", "cgroup_manager": "cgroupfs", "rlimits": {"nofile": [1024, 20000]}}
+    conmon:
+      description: Path and version of the conmon the engine found.
+      type: dict
+      sample: {"path": "/usr/bin/conmon", "version": "2.1.6"}
+    oci_runtimes:
+      description: OCI runtimes found from the C([engine.runtimes]) table, with path, version and notes.
+      type: dict
+    default_runtime:
+      description: The runtime new containers use, and why (for example crun in a private mount namespace
+        on a cgroup v1+v2 hybrid host).
+      type: dict
+      sample: {"name": "runc", "path": "/usr/sbin/runc", "note": ""}
+    store:
+      description: Paths in use (static dir, tmp dir, graph root, run root, volume path, DB), lock and events setup.
+      type: dict
+    db_config:
+      description: The paths recorded in the state database on first use (libpod's DB config record).
+      type: dict
+      sample: {"static_dir": "/var/lib/libpod-engine", "tmp_dir": "/run/libpod-engine", "graph_driver": "overlay"}
+    config_files:
+      description: The containers.conf files that were read, in order.
+      type: list
+      elements: str
+    counts:
+      description: Number of containers, pods, volumes, images and networks.
+      type: dict
+    refreshed:
+      description: Whether this call detected a reboot (no alive file) and refreshed the state.
+      type: bool
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    engine_argspec,
+    fail,
+    open_runtime,
+)
+from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
+
+
+def main():
+    module = AnsibleModule(argument_spec=engine_argspec({}), supports_check_mode=True)
+    rt = open_runtime(module)
+    try:
+        info = rt.info()
+    except EngineError as err:
+        fail(module, err)
+    finally:
+        rt.shutdown()
+    module.exit_json(changed=False, info=info)
+
+
+if __name__ == "__main__":
+    main()

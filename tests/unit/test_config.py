@@ -1,0 +1,125 @@
+"""containers.conf loading: order, merge, sources, validation messages."""
+import os
+
+import pytest
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine import config as cfgmod
+from ansible_collections.libpod.engine.plugins.module_utils.engine.config_schema import DEFAULTS, SCHEMA
+from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import ConfigError
+
+
+@pytest.fixture
+def conf(tmp_path):
+    def write(text, name="containers.conf"):
+        p = tmp_path / name
+        p.write_text(text)
+        return str(p)
+    return write
+
+
+def load(path, tmp_path, overrides=None):
+    env = {cfgmod.ENV_VAR: path}
+    over = {"engine": {"tmp_dir": str(tmp_path / "run")}}
+    for sec, body in (overrides or {}).items():
+        over.setdefault(sec, {}).update(body)
+    return cfgmod.load_config(over, env=env)
+
+
+def test_defaults_follow_schema():
+    import jsonschema
+
+    jsonschema.Draft7Validator.check_schema(SCHEMA)
+    jsonschema.validate(DEFAULTS, SCHEMA)
+
+
+def test_file_overrides_defaults_and_records_source(conf, tmp_path):
+    path = conf('[engine]\nnum_locks = 64\nstatic_dir = "/srv/x"\n[network]\ndefault_subnet = "10.1.2.0/24"\n')
+    cfg = load(path, tmp_path)
+    assert cfg.get("engine", "num_locks") == 64
+    assert cfg.source("engine", "num_locks") == path
+    assert cfg.get("engine", "stop_timeout") == 10
+    assert cfg.source("engine", "stop_timeout") == "default"
+    # paths derived from static_dir follow it, and say where they came from
+    assert cfg.get("engine", "volume_path") == "/srv/x/volumes"
+    assert cfg.get("storage", "graph_root") == "/srv/x/storage"
+    assert cfg.source("storage", "graph_root") == path
+    assert cfg.get("storage", "run_root") == str(tmp_path / "run" / "storage")
+
+
+def test_options_win_and_are_explicit(conf, tmp_path):
+    path = conf('[engine]\nnum_locks = 64\n')
+    cfg = load(path, tmp_path, {"engine": {"num_locks": 128}})
+    assert cfg.get("engine", "num_locks") == 128
+    assert cfg.source("engine", "num_locks") == "option"
+    assert cfg.is_explicit("engine", "num_locks")
+    assert not cfg.is_explicit("engine", "static_dir")
+
+
+def test_arrays_replace_not_append(conf, tmp_path):
+    cfg = load(conf('[containers]\ndefault_capabilities = ["CHOWN"]\n'), tmp_path)
+    assert cfg.get("containers", "default_capabilities") == ["CHOWN"]
+
+
+@pytest.mark.parametrize("text,expect", [
+    ('[engine]\nnum_locks = "many"\n', '[engine] num_locks = "many": expected integer, got string'),
+    ('[engine]\nno_pivot_root = 1\n', "[engine] no_pivot_root = 1: expected boolean, got integer"),
+    ('[engine]\nconmon_path = "/usr/bin/conmon"\n', 'conmon_path = "/usr/bin/conmon": expected array of strings'),
+    ('[engine]\nevents_logger = "syslog"\n', "expected one of 'file', 'none', 'journald'"),
+    ('[bogus]\nx = 1\n', "unknown section [bogus]"),
+    ('[engine\n', "invalid TOML"),
+])
+def test_bad_files_name_file_key_and_type(conf, tmp_path, text, expect):
+    path = conf(text)
+    with pytest.raises(ConfigError) as exc:
+        load(path, tmp_path)
+    assert expect in str(exc.value)
+    assert path in str(exc.value)
+
+
+def test_unknown_key_warns(conf, tmp_path):
+    path = conf('[engine]\nfrobnicate = true\n')
+    cfg = load(path, tmp_path)
+    assert any("unknown key frobnicate in [engine]" in w and path in w for w in cfg.warnings)
+    # warnings survive the validation cache
+    cfg2 = load(path, tmp_path)
+    assert cfg2.warnings == cfg.warnings
+
+
+def test_validation_cache_notices_edits(conf, tmp_path):
+    path = conf('[engine]\nnum_locks = 32\n')
+    load(path, tmp_path)
+    assert os.path.exists(tmp_path / "run" / "config-validated.json")
+    with open(path, "w") as f:
+        f.write('[engine]\nnum_locks = "x"\n')
+    with pytest.raises(ConfigError):
+        load(path, tmp_path)
+
+
+def test_env_file_must_exist(tmp_path):
+    with pytest.raises(ConfigError) as exc:
+        cfgmod.load_config({}, env={cfgmod.ENV_VAR: str(tmp_path / "nope.conf")})
+    assert "LIBPOD_ENGINE_CONF=%s: no such file" % (tmp_path / "nope.conf") in str(exc.value)
+
+
+def test_relative_path_refused(conf, tmp_path):
+    with pytest.raises(ConfigError) as exc:
+        load(conf('[engine]\nstatic_dir = "var/lib"\n'), tmp_path)
+    assert "static_dir" in str(exc.value) and "absolute" in str(exc.value)
+
+
+def test_system_files_order(tmp_path, monkeypatch):
+    vendor, admin, dropin = tmp_path / "vendor.conf", tmp_path / "admin.conf", tmp_path / "d"
+    dropin.mkdir()
+    vendor.write_text("[engine]\nnum_locks = 1\nstop_timeout = 1\n")
+    admin.write_text("[engine]\nnum_locks = 2\n")
+    (dropin / "10-a.conf").write_text("[engine]\nstop_timeout = 3\n")
+    (dropin / "20-b.conf").write_text("[engine]\nstop_timeout = 4\n")
+    (dropin / "ignored.txt").write_text("[engine]\nstop_timeout = 5\n")
+    monkeypatch.setattr(cfgmod, "VENDOR_CONF", str(vendor))
+    monkeypatch.setattr(cfgmod, "ADMIN_CONF", str(admin))
+    monkeypatch.setattr(cfgmod, "DROPIN_DIR", str(dropin))
+    cfg = cfgmod.load_config({"engine": {"tmp_dir": str(tmp_path / "run")}}, env={})
+    assert cfg.files == [str(vendor), str(admin), str(dropin / "10-a.conf"), str(dropin / "20-b.conf")]
+    assert cfg.get("engine", "num_locks") == 2
+    assert cfg.get("engine", "stop_timeout") == 4
+    assert cfg.source("engine", "stop_timeout") == str(dropin / "20-b.conf")

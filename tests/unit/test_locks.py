@@ -1,0 +1,101 @@
+"""Numbered OFD locks and their allocation in the DB."""
+import multiprocessing
+import os
+import time
+
+import pytest
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import LockError, LockExhausted
+from ansible_collections.libpod.engine.plugins.module_utils.engine.locks import Lock, LockManager, is_locked
+from ansible_collections.libpod.engine.plugins.module_utils.engine.state import State
+
+
+@pytest.fixture
+def mgr(tmp_path):
+    st = State(str(tmp_path / "state.db"))
+    yield LockManager(st, str(tmp_path / "locks"), 8)
+    st.close()
+
+
+def test_allocation_is_lowest_free_and_reuses(mgr):
+    assert [mgr.allocate("container", "c%d" % i) for i in range(3)] == [0, 1, 2]
+    mgr.free(1)
+    assert mgr.allocate("pod", "p") == 1
+    assert mgr.allocate("volume", "v") == 3
+
+
+def test_exhaustion_is_a_clear_error(mgr):
+    for i in range(8):
+        mgr.allocate("container", "c%d" % i)
+    with pytest.raises(LockExhausted) as exc:
+        mgr.allocate("container", "abcdef0123456789")
+    assert "exceeded num_locks (8)" in str(exc.value)
+    assert "abcdef012345" in str(exc.value)
+    assert "num_locks" in exc.value.hint
+
+
+def test_ofd_excludes_within_one_process(tmp_path):
+    path = str(tmp_path / "locks")
+    a, b = Lock(path, 5), Lock(path, 5)
+    a.acquire()
+    try:
+        with pytest.raises(LockError):
+            b.acquire(timeout=0.05)
+        # another byte is independent
+        with Lock(path, 6):
+            pass
+        # closing an unrelated descriptor of the same file keeps the lock (POSIX lockf would drop it)
+        os.close(os.open(path, os.O_RDONLY))
+        assert is_locked(path, 5)
+    finally:
+        a.release()
+    assert not is_locked(path, 5)
+    b.acquire(timeout=1)
+    b.release()
+
+
+def _hold(path, n, ready, release):
+    with Lock(path, n):
+        ready.set()
+        release.wait(10)
+
+
+def test_lock_released_when_holder_dies(tmp_path):
+    path = str(tmp_path / "locks")
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    p = ctx.Process(target=_hold, args=(path, 3, ready, release))
+    p.start()
+    assert ready.wait(10)
+    assert is_locked(path, 3)
+    p.kill()
+    p.join(10)
+    lk = Lock(path, 3)
+    lk.acquire(timeout=2)
+    lk.release()
+
+
+def _allocate_many(db, locks_path, n, out):
+    st = State(db)
+    mgr = LockManager(st, locks_path, 4096)
+    got = [mgr.allocate("container", "%d-%d" % (os.getpid(), i)) for i in range(n)]
+    out.put(got)
+    st.close()
+
+
+def test_concurrent_allocation_never_duplicates(tmp_path):
+    db, lp = str(tmp_path / "state.db"), str(tmp_path / "locks")
+    State(db).close()
+    ctx = multiprocessing.get_context("fork")
+    out = ctx.Queue()
+    procs = [ctx.Process(target=_allocate_many, args=(db, lp, 50, out)) for _ in range(4)]
+    t0 = time.time()
+    for p in procs:
+        p.start()
+    got = [n for _ in procs for n in out.get(timeout=60)]
+    for p in procs:
+        p.join(30)
+        assert p.exitcode == 0
+    assert len(got) == 200 and len(set(got)) == 200
+    assert sorted(got) == list(range(200))
+    assert time.time() - t0 < 60

@@ -1,0 +1,96 @@
+"""State DB: schema, shared name space, DB config record, refresh."""
+import sqlite3
+import time
+
+import pytest
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+    EngineError,
+    NameInUse,
+    NoSuchContainer,
+)
+from ansible_collections.libpod.engine.plugins.module_utils.engine.state import SCHEMA_VERSION, DBConfig, Record, State
+
+
+@pytest.fixture
+def st(tmp_path):
+    s = State(str(tmp_path / "state.db"))
+    yield s
+    s.close()
+
+
+def rec(oid, name, **kw):
+    return Record(id=oid, name=name, namespace="", lock_id=None, config={"a": 1}, state={"status": "running"},
+                  created=time.time(), **kw)
+
+
+def test_wal_and_schema_version(st):
+    assert st.conn.execute("PRAGMA journal_mode").fetchone()[0] == "wal"
+    assert st.conn.execute("PRAGMA user_version").fetchone()[0] == SCHEMA_VERSION
+
+
+def test_newer_schema_is_refused(tmp_path):
+    path = str(tmp_path / "state.db")
+    State(path).close()
+    c = sqlite3.connect(path)
+    c.execute("PRAGMA user_version=%d" % (SCHEMA_VERSION + 1))
+    c.close()
+    with pytest.raises(EngineError) as exc:
+        State(path)
+    assert "newer than this engine" in str(exc.value)
+
+
+def test_containers_and_pods_share_names(st):
+    st.add("container", rec("a" * 64, "web"))
+    with pytest.raises(NameInUse) as exc:
+        st.add("pod", rec("b" * 64, "web"))
+    assert 'name "web" is in use' in str(exc.value)
+    assert st.count("pod") == 0  # the failed insert left nothing
+
+
+def test_lookup_by_name_id_and_prefix(st):
+    st.add("container", rec("abc" + "0" * 61, "one"))
+    st.add("container", rec("abd" + "0" * 61, "two"))
+    assert st.get("container", "one").name == "one"
+    assert st.get("container", "abc" + "0" * 61).name == "one"
+    assert st.get("container", "abc0").name == "one"
+    assert st.find("container", "ab") is None  # ambiguous / too short
+    with pytest.raises(NoSuchContainer):
+        st.get("container", "zzz")
+
+
+def test_remove_frees_name(st):
+    r = rec("c" * 64, "gone")
+    st.add("container", r)
+    st.remove("container", r)
+    st.add("pod", rec("d" * 64, "gone"))
+
+
+def test_db_config_written_once(st):
+    a = DBConfig("linux", "/s", "/t", "/g", "/r", "overlay", "/v")
+    b = DBConfig("linux", "/s2", "/t2", "/g2", "/r2", "vfs", "/v2")
+    assert st.init_db_config(a) == a
+    assert st.init_db_config(b) == a
+    assert st.get_db_config() == a
+
+
+def test_tx_rolls_back(st):
+    with pytest.raises(RuntimeError), st.tx():
+        st.add("container", rec("e" * 64, "rolled"))
+        raise RuntimeError("boom")
+    assert st.find("container", "rolled") is None
+    assert st.lookup_name("rolled") is None
+
+
+def test_refresh_resets_per_boot_state(st):
+    st.add("container", rec("f" * 64, "r1"))
+    st.add("volume", Record(id="v", name="v", namespace="", lock_id=None, config={},
+                            state={"mount_count": 3, "mount_point": "/x"}, created=0))
+    st.record_exit_code("f" * 64, 3)
+    st.conn.execute("INSERT INTO names(name,kind,id) VALUES('dangling','container','0'||hex(randomblob(8)))")
+    st.refresh(lambda s: dict(s, status="configured"))
+    assert st.get("container", "r1").state["status"] == "configured"
+    assert st.get("volume", "v").state["mount_count"] == 0
+    assert st.query("SELECT COUNT(*) FROM exit_codes")[0][0] == 0
+    assert st.lookup_name("dangling") is None
+    assert st.lookup_name("r1") is not None
