@@ -19,6 +19,7 @@ def conf(tmp_path):
 
 def load(path, tmp_path, overrides=None):
     env = {cfgmod.ENV_VAR: path}
+    (tmp_path / "run").mkdir(exist_ok=True)
     over = {"engine": {"tmp_dir": str(tmp_path / "run")}}
     for sec, body in (overrides or {}).items():
         over.setdefault(sec, {}).update(body)

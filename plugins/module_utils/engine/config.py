@@ -171,8 +171,9 @@ def _read_cache(tmp_dir: str) -> Optional[Dict[str, Any]]:
 
 
 def _write_cache(tmp_dir: str, fp: List[Any], warnings: List[str]) -> None:
+    if not os.path.isdir(tmp_dir):
+        return  # created by the runtime open, not by a (possibly check-mode) config load
     try:
-        os.makedirs(tmp_dir, mode=0o751, exist_ok=True)
         tmp = _cache_path(tmp_dir) + ".%d" % os.getpid()
         with open(tmp, "w") as f:
             json.dump({"fingerprint": fp, "warnings": warnings}, f)

@@ -102,11 +102,11 @@ def is_locked(path: str, lock_id: int) -> bool:
 class LockManager:
     """Allocates lock numbers in the DB and hands out Lock objects."""
 
-    def __init__(self, state: State, path: str, num_locks: int):
+    def __init__(self, state: State, path: str, num_locks: int, create: bool = True):
         self.state = state
         self.path = path
         self.num_locks = num_locks
-        if not os.path.exists(path):
+        if create and not os.path.exists(path):
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             os.close(fd)
 

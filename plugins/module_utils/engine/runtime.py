@@ -63,6 +63,8 @@ class OpenOptions:
     migrate: bool = False
     migrate_runtime: Optional[str] = None
     env: Optional[Dict[str, str]] = None
+    # check mode: create nothing (no dirs, no DB, no refresh); a missing DB reads as empty
+    read_only: bool = False
 
 
 def _probe_cache_path(tmp_dir: str) -> str:
@@ -95,6 +97,7 @@ class Runtime:
         self.warnings: List[str] = list(cfg.warnings)
         self.valid = False
         self.refreshed = False
+        self.read_only = False
         self.state: State
         self.locks: LockManager
         self.events: Eventer
@@ -150,10 +153,16 @@ class Runtime:
         return rt
 
     def _open(self, opts: OpenOptions) -> None:
-        os.makedirs(self.tmp_dir, mode=0o751, exist_ok=True)
+        self.read_only = opts.read_only
+        if not self.read_only:
+            os.makedirs(self.tmp_dir, mode=0o751, exist_ok=True)
         self._find_conmon()
-        os.makedirs(self.static_dir, mode=0o700, exist_ok=True)
-        self.state = State(self.db_path, namespace=self.cfg.get("engine", "namespace"))
+        db_path = self.db_path
+        if self.read_only and not os.path.exists(db_path):
+            db_path = ":memory:"  # nothing exists yet: an empty state, and nothing written
+        else:
+            os.makedirs(self.static_dir, mode=0o700, exist_ok=True)
+        self.state = State(db_path, namespace=self.cfg.get("engine", "namespace"))
         self.state.tune()
         self._merge_db_config(opts.reset)
         self.events = Eventer(self.cfg.get("engine", "events_logger"),
@@ -161,8 +170,9 @@ class Runtime:
                               or os.path.join(self.tmp_dir, "events", "events.log"))
         self._init_runtimes()
         self.locks = LockManager(self.state, os.path.join(self.tmp_dir, "locks"),
-                                 self.cfg.get("engine", "num_locks"))
-        self._check_alive()
+                                 self.cfg.get("engine", "num_locks"), create=not self.read_only)
+        if not self.read_only:
+            self._check_alive()
         self.valid = True
         if opts.reset:
             from .admin import reset  # noqa: PLC0415 - rare path
@@ -187,6 +197,8 @@ class Runtime:
         return self._lazy["probe"]
 
     def _save_probe_cache(self) -> None:
+        if not os.path.isdir(self.tmp_dir):
+            return
         tmp = _probe_cache_path(self.tmp_dir) + ".%d" % os.getpid()
         try:
             with open(tmp, "w") as f:
@@ -342,6 +354,59 @@ class Runtime:
                 log_level=self.cfg.get("engine", "conmon_log_level"),
                 supports_json=entry.supports_json)
         return self._lazy[key]
+
+    @property
+    def images(self):
+        if "images" not in self._lazy:
+            from .images import ImageStore  # noqa: PLC0415
+
+            self._lazy["images"] = ImageStore(self.state, self.graph_root)
+        return self._lazy["images"]
+
+    @property
+    def storage(self):
+        if "storage" not in self._lazy:
+            from .storage import RootfsStore  # noqa: PLC0415
+
+            self._lazy["storage"] = RootfsStore(self.graph_root, self.graph_driver)
+        return self._lazy["storage"]
+
+    @property
+    def network(self):
+        """The network manager (imports pyroute2: ~120 ms, so only when a container needs it)."""
+        if "network" not in self._lazy:
+            from .network import NetworkManager  # noqa: PLC0415
+
+            self._lazy["network"] = NetworkManager(
+                self.state, tmp_dir=self.tmp_dir,
+                default_network=self.cfg.get("network", "default_network"),
+                default_subnet=self.cfg.get("network", "default_subnet"),
+                bridge_prefix=self.cfg.get("network", "bridge_prefix"))
+        return self._lazy["network"]
+
+    def has_networking(self) -> bool:
+        """Whether any network state exists (so teardown paths can skip importing pyroute2)."""
+        return "network" in self._lazy or bool(self.state.query("SELECT 1 FROM networks LIMIT 1"))
+
+    @property
+    def volumes(self):
+        if "volumes" not in self._lazy:
+            from .volume import VolumeManager  # noqa: PLC0415
+
+            self._lazy["volumes"] = VolumeManager(
+                self.state, self.locks, volume_path=self.volume_path,
+                plugins=self.cfg.get("engine", "volume_plugins"), namespace=self.state.namespace)
+        return self._lazy["volumes"]
+
+    def init_path(self) -> str:
+        """catatonit for init: true (containers.conf init_path, else the usual places)."""
+        for key in (("containers", "init_path"), ("engine", "init_path")):
+            if self.cfg.get(*key):
+                return self.cfg.get(*key)
+        for cand in ("/usr/libexec/podman/catatonit", "/usr/bin/catatonit", "/usr/local/bin/catatonit"):
+            if os.path.isfile(cand):
+                return cand
+        return shutil.which("catatonit") or "/usr/bin/catatonit"
 
     def conmon_env(self) -> Dict[str, str]:
         env = {}

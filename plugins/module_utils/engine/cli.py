@@ -1,0 +1,74 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The engine's command line: what conmon's exit command and the boot unit run.
+
+It runs from the copy of the engine kept under the static dir (see runtime.engine_copy),
+long after the Ansible task that started the container has ended:
+
+    python -I <static>/lib/<hash>/run.py [--set section.key=value ...] cleanup ID
+    python -I <static>/lib/<hash>/run.py [--set ...] boot      # refresh + start restart=always
+"""
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Dict, List, Optional
+
+
+def _overrides(items: List[str]) -> Dict[str, Dict[str, Any]]:
+    out: Dict[str, Dict[str, Any]] = {}
+    for item in items:
+        key, _, value = item.partition("=")
+        section, _, name = key.partition(".")
+        out.setdefault(section, {})[name] = value
+    return out
+
+
+def main(argv: Optional[List[str]] = None) -> int:
+    # conmon (and so this exit command) may run in crun's private mount namespace:
+    # return to the host's before touching any mount.
+    from .oci import restore_host_mount_ns  # noqa: PLC0415
+
+    restore_host_mount_ns()
+    parser = argparse.ArgumentParser(prog="libpod-engine")
+    parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    sub = parser.add_subparsers(dest="cmd", required=True)
+    p_clean = sub.add_parser("cleanup", help="after a container exited: restart policy or cleanup")
+    p_clean.add_argument("id")
+    sub.add_parser("boot", help="after boot: refresh, then start restart_policy=always containers")
+    args = parser.parse_args(argv)
+
+    from .container import find_container, list_containers  # noqa: PLC0415
+    from .errors import EngineError  # noqa: PLC0415
+    from .runtime import OpenOptions, Runtime  # noqa: PLC0415
+
+    try:
+        rt = Runtime.open(OpenOptions(overrides=_overrides(args.set)))
+    except EngineError as exc:
+        print("libpod-engine: %s" % exc, file=sys.stderr)
+        return 125
+    try:
+        if args.cmd == "cleanup":
+            ctr = find_container(rt, args.id)
+            if ctr is None:
+                return 0  # removed meanwhile (e.g. by `state: absent`)
+            print(ctr.cleanup_after_exit())
+            return 0
+        failed = 0
+        for ctr in list_containers(rt):
+            policy = (ctr.config.get("restart_policy") or {}).get("name", "no")
+            if policy in ("always", "unless-stopped") and not ctr.state.get("stopped_by_user"):
+                try:
+                    ctr.start()
+                except EngineError as exc:
+                    failed += 1
+                    print("libpod-engine: starting %s: %s" % (ctr.name, exc), file=sys.stderr)
+        return 1 if failed else 0
+    except EngineError as exc:
+        print("libpod-engine: %s" % exc, file=sys.stderr)
+        return 125
+    finally:
+        rt.shutdown()
+
+
+if __name__ == "__main__":
+    sys.exit(main())

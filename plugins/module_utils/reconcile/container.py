@@ -1,0 +1,259 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Reconcile one container: desired (task) vs actual (DB + runtime), then act.
+
+Order of decisions, each reported as an action with its reason:
+1. absent: stop and remove if it exists.
+2. the declared spec of the task vs the one stored with the container (exact);
+   the image the reference resolves to now vs the container's image ID.
+3. recreate only for options that need it; in-place updates for the others.
+4. then the runtime state: started / stopped / restarted, including drift
+   (a container that should run but exited is started, and says with which code).
+Check mode computes the same plan and stops before the first mutation.
+"""
+from __future__ import annotations
+
+from typing import Any, Dict, List, Mapping, Optional
+
+from ..engine.container import RUNNING, Container, create_container, find_container
+from ..engine.errors import InvalidArg, NoSuchImage
+from ..engine.names import validate_name
+from .container_options import OPTIONS
+from .options import IN_PLACE, reasons
+from .result import Result, short
+
+RUNNING_STATES = ("started", "restarted")
+
+
+def _resolve_image(rt, ref: str, params: Mapping[str, Any], check_mode: bool, res: Result):
+    """The image the reference means now, pulling per policy; None in check mode when a pull is due."""
+    images = rt.images
+    pull = params.get("pull") or "missing"
+    local = images.resolve(ref)
+    if pull == "never":
+        if local is None:
+            raise NoSuchImage("image %s is not in the local store and pull is never" % ref,
+                              hint="import it first, or set pull: missing")
+        return local
+    if not images.needs_pull(ref, pull):
+        return local
+    if check_mode:
+        res.act("pull image %s" % ref)
+        return local  # the best guess: what we have (may be None)
+    auth = None
+    if params.get("registry_username"):
+        auth = (params["registry_username"], params.get("registry_password") or "")
+    before = local.id if local else None
+    img = images.pull(ref, insecure=bool(params.get("insecure_registry")), auth=auth)
+    if img.id != before:
+        res.act("pulled image %s (%s)" % (ref, short(img.id)))
+    return img
+
+
+def _ensure_volumes(rt, mounts: List[Dict[str, Any]], check_mode: bool, res: Result) -> None:
+    """Named volumes a container uses are created with defaults when missing (as podman)."""
+    for m in mounts:
+        if m["type"] != "volume":
+            continue
+        if not m["source"]:
+            continue  # anonymous: created with the container
+        if rt.state.find("volume", m["source"]) is None:
+            if check_mode:
+                res.act("create volume %s" % m["source"])
+            else:
+                rt.volumes.create(m["source"])
+                res.act("created volume %s" % m["source"])
+
+
+def _anonymous_volumes(rt, mounts: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+    from ..engine.names import new_id  # noqa: PLC0415
+
+    out = []
+    for m in mounts:
+        if m["type"] == "volume" and not m["source"]:
+            vol = new_id()
+            rt.volumes.create(vol, anonymous=True)
+            out.append(dict(m, source=vol, anonymous=True))
+        else:
+            out.append(m)
+    return out
+
+
+def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> Dict[str, Any]:
+    """The container config (docs/architecture.md) from a declared spec and its image."""
+    mounts = sorted(declared["volume"] + declared["mount"] + declared["tmpfs"], key=lambda m: m["destination"])
+    seen = set()
+    for m in mounts:
+        if m["destination"] in seen:
+            raise InvalidArg("volume/mount/tmpfs: two mounts at %s" % m["destination"],
+                             hint="give each container path once across volume, mount and tmpfs")
+        seen.add(m["destination"])
+    network = declared["network"]
+    if pod_id and network == OPTIONS.by_name["network"].default:
+        network = {"mode": "pod", "networks": []}
+    return {
+        "image": declared["image"], "image_id": image.id,
+        "oci_runtime": declared["oci_runtime"],
+        "command": declared["command"], "entrypoint": declared["entrypoint"],
+        "env": dict(declared["env_file"], **declared["env"]),
+        "labels": declared["label"], "annotations": declared["annotation"],
+        "workdir": declared["workdir"], "user": declared["user"], "hostname": declared["hostname"],
+        "mounts": mounts, "publish": declared["publish"], "network": network,
+        "dns": declared["dns"], "dns_search": declared["dns_search"], "dns_option": declared["dns_option"],
+        "add_host": declared["add_host"], "pod": pod_id,
+        "cap_add": declared["cap_add"], "cap_drop": declared["cap_drop"], "privileged": declared["privileged"],
+        "read_only": declared["read_only"], "init": declared["init"], "ulimits": declared["ulimit"],
+        "memory": declared["memory"], "cpus": declared["cpus"], "pids_limit": declared["pids_limit"],
+        "restart_policy": declared["restart_policy"], "stop_signal": declared["stop_signal"],
+        "stop_timeout": declared["stop_timeout"], "tty": declared["tty"], "sysctl": declared["sysctl"],
+        "shm_size": declared["shm_size"], "log": {"driver": "k8s-file", "max_size": declared["log_opt"]["max_size"]},
+        "declared": declared,
+    }
+
+
+def _pod_id(rt, declared: Dict[str, Any]) -> Optional[str]:
+    if not declared.get("pod"):
+        return None
+    pod = rt.state.find("pod", declared["pod"])
+    if pod is None:
+        from ..engine.errors import NoSuchPod  # noqa: PLC0415
+
+        raise NoSuchPod("pod %s: no such pod" % declared["pod"], hint="create it with libpod.engine.pod first")
+    return pod.id
+
+
+def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False) -> Result:
+    res = Result(kind="container")
+    name = validate_name(params["name"], "name", "container")
+    state = params.get("state") or "started"
+    ctr = find_container(rt, name)
+    if ctr is not None and ctr.name != name:
+        ctr = None  # the name matched an ID prefix of another container: not ours
+    if ctr is not None:
+        with ctr.locked():
+            ctr.sync()
+
+    if state == "absent":
+        if ctr is not None:
+            if not check_mode:
+                ctr.remove(force=True, timeout=params.get("timeout"))
+            res.act("removed %s" % name)
+            res.before, res.after = {"exists": True}, {"exists": False}
+        return res
+
+    if params.get("image") is None and ctr is None:
+        raise InvalidArg("image: container %s does not exist, so an image is needed to create it" % name,
+                         hint="add image: to the task")
+    effective = dict(params)
+    if params.get("image") is None:
+        # act on the existing container as declared before (start/stop by name)
+        effective = dict(ctr.config.get("declared") or {}, **{k: v for k, v in params.items()
+                                                               if k in ("name", "state", "timeout")})
+        declared = dict(ctr.config["declared"])
+    else:
+        declared = OPTIONS.declared(params)
+    image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
+    pod_id = _pod_id(rt, declared)
+    mounts_for_volumes = declared["volume"] + declared["mount"]
+    _ensure_volumes(rt, mounts_for_volumes, check_mode, res)
+
+    recreate_reasons: List[str] = []
+    in_place: List[str] = []
+    if ctr is not None:
+        old = ctr.config.get("declared") or {}
+        names = OPTIONS.differences(old, declared)
+        recreate_names = OPTIONS.needs_recreate(names)
+        in_place = [n for n in names if n not in recreate_names]
+        if recreate_names:
+            recreate_reasons.append(reasons(recreate_names))
+        if image is not None and image.id != ctr.config.get("image_id"):
+            recreate_reasons.append("image changed: %s now resolves to %s (container has %s)"
+                                    % (declared["image"], short(image.id), short(ctr.config.get("image_id"))))
+            names = names + ["image_id"]
+        if params.get("recreate"):
+            recreate_reasons.append("recreate requested")
+        before = {n: old.get(n, OPTIONS.by_name[n].default) if n in OPTIONS.by_name else ctr.config.get(n)
+                  for n in names}
+        after = {n: declared.get(n) if n in OPTIONS.by_name else (image.id if image else None) for n in names}
+        res.before.update(before)
+        res.after.update(after)
+
+    was_running = ctr is not None and ctr.status == RUNNING
+    if ctr is None or recreate_reasons:
+        if image is None:
+            # check mode and the image would be pulled first
+            res.act(("recreate %s: %s" % (name, "; ".join(recreate_reasons))) if ctr else "create %s" % name)
+            if ctr is None:
+                res.before, res.after = {"exists": False}, {"exists": True}
+            if state in RUNNING_STATES or (ctr and was_running and state in ("present", "created")):
+                res.act("start %s" % name)
+            return res
+        if ctr is not None:
+            if not check_mode:
+                ctr.remove(force=True, timeout=params.get("timeout"))
+            verb = "recreated" if not check_mode else "recreate"
+            action = "%s %s: %s" % (verb, name, "; ".join(recreate_reasons))
+        else:
+            res.before, res.after = {"exists": False}, {"exists": True}
+            action = "created %s" % name if not check_mode else "create %s" % name
+        if check_mode:
+            res.act(action)
+        else:
+            config = build_config(rt, declared, image, pod_id)
+            config["mounts"] = _anonymous_volumes(rt, config["mounts"])
+            ctr = create_container(rt, config, name=name)
+            res.act(action)
+        start = state in RUNNING_STATES or (was_running and state in ("present", "created"))
+        if start:
+            if not check_mode:
+                ctr.start()
+            res.act("started %s" % name if not check_mode else "start %s" % name)
+        if ctr is not None and not check_mode:
+            res.obj = ctr.inspect()
+        return res
+
+    if in_place:
+        changes = {n: declared[n] for n in in_place}
+        changes["declared"] = declared
+        live = [n for n in in_place if OPTIONS.by_name[n].update == IN_PLACE]
+        if not check_mode:
+            ctr.update(changes)
+        res.act("%s %s in place: %s" % ("updated" if not check_mode else "update", name,
+                                         ", ".join(live + [n for n in in_place if n not in live])))
+
+    _apply_run_state(ctr, state, params, check_mode, res)
+    res.obj = ctr.inspect()
+    return res
+
+
+def _apply_run_state(ctr: Container, state: str, params: Mapping[str, Any], check_mode: bool, res: Result) -> None:
+    running = ctr.status == RUNNING
+    timeout = params.get("timeout")
+    if state == "started":
+        if not running:
+            why = ""
+            if ctr.status == "exited":
+                why = " (had exited with code %s)" % ctr.state.get("exit_code")
+            if not check_mode:
+                ctr.start()
+            res.act("%s %s%s" % ("started" if not check_mode else "start", ctr.name, why))
+            res.before.setdefault("running", False)
+            res.after["running"] = True
+        elif params.get("force_restart"):
+            if not check_mode:
+                ctr.restart(timeout)
+            res.act("%s %s (force_restart)" % ("restarted" if not check_mode else "restart", ctr.name))
+    elif state == "restarted":
+        if not check_mode:
+            ctr.restart(timeout)
+        res.act("%s %s" % ("restarted" if not check_mode else "restart", ctr.name))
+    elif state == "stopped":
+        if running or ctr.status in ("created", "paused"):
+            if not check_mode:
+                ctr.stop(timeout)
+            res.act("%s %s" % ("stopped" if not check_mode else "stop", ctr.name))
+            res.before["running"], res.after["running"] = True, False
+    elif state in ("present", "created") and params.get("force_restart") and running:
+        if not check_mode:
+            ctr.restart(timeout)
+        res.act("%s %s (force_restart)" % ("restarted" if not check_mode else "restart", ctr.name))
+

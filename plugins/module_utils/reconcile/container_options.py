@@ -1,0 +1,211 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The container module's options, declared once (names as containers.podman's
+podman_container, community.docker names as aliases).
+
+Omitted options mean "the default" and normalise to the same declared value as
+the default written out, so adding ``privileged: false`` to a task is no change.
+Where the default depends on the image (command, entrypoint, stop signal, user,
+workdir) the declared value is None and the image decides at start time.
+"""
+from __future__ import annotations
+
+import shlex
+from typing import Any, Dict, List
+
+from ..engine import parse
+from ..engine.errors import InvalidArg
+from ..engine.names import validate_name
+from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
+
+STATES = ("present", "created", "started", "stopped", "restarted", "absent")
+PULL_POLICIES = ("missing", "always", "newer", "never")
+
+
+def _argv(value: Any, param: str) -> List[str]:
+    if isinstance(value, str):
+        try:
+            return shlex.split(value)
+        except ValueError as exc:
+            raise InvalidArg("invalid %s %r: %s" % (param, value, exc),
+                             hint="give it as a list of arguments to avoid shell quoting")
+    if isinstance(value, (list, tuple)):
+        return [str(v) for v in value]
+    raise InvalidArg("invalid %s %r: expected a string or a list of strings" % (param, value))
+
+
+def _command(value: Any, ctx: Any) -> List[str]:
+    return _argv(value, "command")
+
+
+def _entrypoint(value: Any, ctx: Any) -> List[str]:
+    # "" clears the image's entrypoint, as podman --entrypoint ""
+    if value == "":
+        return []
+    return _argv(value, "entrypoint")
+
+
+def _unique_destinations(mounts: List[Dict[str, Any]], param: str) -> List[Dict[str, Any]]:
+    seen = set()
+    for m in mounts:
+        if m["destination"] in seen:
+            raise InvalidArg("%s: two mounts at %s" % (param, m["destination"]),
+                             hint="give each container path once")
+        seen.add(m["destination"])
+    # sorted by destination: order in the task is not meaningful, and a parent path
+    # sorts before its children, which is also the order to mount them in
+    return sorted(mounts, key=lambda m: m["destination"])
+
+
+def _volumes(value: Any, ctx: Any) -> List[Dict[str, Any]]:
+    return _unique_destinations([parse.parse_volume(v, "volume") for v in value], "volume")
+
+
+def _mounts(value: Any, ctx: Any) -> List[Dict[str, Any]]:
+    return _unique_destinations([parse.parse_mount(v, "mount") for v in value], "mount")
+
+
+def _tmpfs(value: Any, ctx: Any) -> List[Dict[str, Any]]:
+    return _unique_destinations(parse.parse_tmpfs_list(value, "tmpfs"), "tmpfs")
+
+
+def _publish(value: Any, ctx: Any) -> List[Dict[str, Any]]:
+    from ..engine.portmap import parse_publish  # noqa: PLC0415 - networking only when asked
+
+    ports: List[Dict[str, Any]] = []
+    for item in value:
+        ports.extend(parse_publish(item))
+    return sorted(ports, key=lambda p: (p["protocol"], p["container_port"], p["host_ip"], p["host_port"]))
+
+
+def _network(value: Any, ctx: Any) -> Dict[str, Any]:
+    items = [value] if isinstance(value, str) else list(value)
+    if not items:
+        return {"mode": "bridge", "networks": []}
+    if len(items) == 1:
+        item = str(items[0])
+        if item in ("bridge", "default"):
+            return {"mode": "bridge", "networks": []}
+        if item in ("host", "none"):
+            return {"mode": item, "networks": []}
+        if item.startswith("container:"):
+            target = item.split(":", 1)[1]
+            if not target:
+                raise InvalidArg("network: container: needs a container name or ID",
+                                 hint="for example network: container:web")
+            return {"mode": "container", "networks": [], "container": target}
+    names = []
+    for raw in items:
+        item = str(raw)
+        if item in ("host", "none", "bridge", "default") or item.startswith("container:"):
+            raise InvalidArg("network: %r cannot be combined with other networks" % item,
+                             hint="give one mode, or a list of network names")
+        names.append(validate_name(item, "network", "network"))
+    return {"mode": "bridge", "networks": names}
+
+
+def _add_host(value: Any, ctx: Any) -> List[str]:
+    if isinstance(value, dict):
+        value = ["%s:%s" % (k, v) for k, v in value.items()]
+    return sorted("%s:%s" % parse.parse_add_host(v, "add_host") for v in value)
+
+
+def _caps(param: str):
+    def norm(value: Any, ctx: Any) -> List[str]:
+        return sorted(set(parse.normalize_capabilities(value, param)))
+    return norm
+
+
+def _ulimits(value: Any, ctx: Any) -> List[Dict[str, Any]]:
+    return sorted(parse.parse_ulimits(value, "ulimit"), key=lambda r: r["type"])
+
+
+def _log_opt(value: Any, ctx: Any) -> Dict[str, Any]:
+    unknown = set(value) - {"max_size", "max-size"}
+    if unknown:
+        raise InvalidArg("log_opt: unknown key(s) %s" % ", ".join(sorted(unknown)),
+                         hint="supported: max_size (the k8s-file log is truncated past it)")
+    size = value.get("max_size", value.get("max-size"))
+    return {"max_size": None if size in (None, "", -1) else parse.parse_size(size, "log_opt.max_size")}
+
+
+def _str_list(value: Any, ctx: Any) -> List[str]:
+    return [str(v) for v in value]
+
+
+def _nonneg_int(param: str):
+    def norm(value: Any, ctx: Any) -> int:
+        if isinstance(value, bool) or not isinstance(value, int) or value < 0:
+            raise InvalidArg("invalid %s %r: expected an integer >= 0" % (param, value))
+        return value
+    return norm
+
+
+def _pids_limit(value: Any, ctx: Any) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < -1:
+        raise InvalidArg("invalid pids_limit %r: expected a positive integer, or 0 / -1 for no limit" % value)
+    return 0 if value == -1 else value
+
+
+OPTIONS = OptionTable([
+    # identity and action flags (never compared)
+    Option("name", required=True, update=NOT_COMPARED),
+    Option("state", choices=STATES, arg_default="started", update=NOT_COMPARED),
+    Option("recreate", type="bool", arg_default=False, update=NOT_COMPARED),
+    Option("force_restart", type="bool", aliases=("restart",), arg_default=False, update=NOT_COMPARED),
+    Option("pull", choices=PULL_POLICIES, arg_default="missing", update=NOT_COMPARED),
+    Option("insecure_registry", type="bool", arg_default=False, update=NOT_COMPARED),
+    Option("registry_username", update=NOT_COMPARED),
+    Option("registry_password", no_log=True, update=NOT_COMPARED),
+    Option("timeout", type="int", update=NOT_COMPARED),
+    # what the container is
+    Option("image"),
+    Option("command", type="raw", normalise=_command),
+    Option("entrypoint", type="raw", normalise=_entrypoint),
+    Option("env", type="dict", default={}, normalise=lambda v, c: parse.parse_env(v, "env")),
+    Option("env_file", type="path", default={}, normalise=lambda v, c: parse.parse_env_file(v, "env_file")),
+    Option("label", type="dict", aliases=("labels",), default={},
+           normalise=lambda v, c: parse.parse_labels(v, "label")),
+    Option("annotation", type="dict", aliases=("annotations",), default={},
+           normalise=lambda v, c: parse.parse_labels(v, "annotation")),
+    Option("workdir", aliases=("working_dir",)),
+    Option("user"),
+    Option("hostname"),
+    Option("oci_runtime", aliases=("runtime",)),
+    # storage
+    Option("volume", type="list", elements="str", aliases=("volumes",), default=[], normalise=_volumes),
+    Option("mount", type="list", elements="raw", aliases=("mounts",), default=[], normalise=_mounts),
+    Option("tmpfs", type="raw", default=[], normalise=_tmpfs),
+    Option("read_only", type="bool", default=False),
+    Option("shm_size", type="raw", normalise=lambda v, c: parse.parse_size(v, "shm_size")),
+    # network
+    Option("network", type="raw", aliases=("net", "network_mode"), default={"mode": "bridge", "networks": []},
+           normalise=_network),
+    Option("publish", type="list", elements="raw", aliases=("ports", "published_ports"), default=[],
+           normalise=_publish),
+    Option("dns", type="list", elements="str", aliases=("dns_servers",), default=[], normalise=_str_list),
+    Option("dns_search", type="list", elements="str", aliases=("dns_search_domains",), default=[],
+           normalise=_str_list),
+    Option("dns_option", type="list", elements="str", aliases=("dns_opts",), default=[], normalise=_str_list),
+    Option("add_host", type="raw", aliases=("etc_hosts",), default=[], normalise=_add_host),
+    Option("pod"),
+    # security
+    Option("privileged", type="bool", default=False),
+    Option("cap_add", type="list", elements="str", aliases=("capabilities",), default=[],
+           normalise=_caps("cap_add")),
+    Option("cap_drop", type="list", elements="str", default=[], normalise=_caps("cap_drop")),
+    Option("sysctl", type="dict", aliases=("sysctls",), default={},
+           normalise=lambda v, c: parse.parse_sysctls(v, "sysctl")),
+    # process
+    Option("init", type="bool", default=False),
+    Option("tty", type="bool", default=False),
+    Option("ulimit", type="list", elements="str", aliases=("ulimits",), default=[], normalise=_ulimits),
+    Option("stop_signal", type="raw", normalise=lambda v, c: parse.parse_stop_signal(v, "stop_signal")),
+    Option("stop_timeout", type="int", update=CONFIG, normalise=_nonneg_int("stop_timeout")),
+    Option("log_opt", type="dict", aliases=("log_options",), default={"max_size": None}, normalise=_log_opt),
+    # resources and policy: changed in place
+    Option("memory", type="raw", update=IN_PLACE, normalise=lambda v, c: parse.parse_size(v, "memory") or None),
+    Option("cpus", type="raw", update=IN_PLACE, normalise=lambda v, c: parse.parse_cpus(v, "cpus") or None),
+    Option("pids_limit", type="int", update=IN_PLACE, normalise=_pids_limit),
+    Option("restart_policy", aliases=("restart_policy_name",), default={"name": "no", "max_retries": 0},
+           update=IN_PLACE, normalise=lambda v, c: parse.parse_restart_policy(v, "restart_policy")),
+])

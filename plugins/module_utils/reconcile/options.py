@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Options declared once: argument spec, normalisation, comparison and diff.
+
+After community.docker's module_container: every option of a module is one
+``Option`` row. The same table builds the Ansible argument spec, turns task
+parameters into the *declared spec* (normalised, every omitted option filled
+with its default, so "omitted" always means the same thing), and compares two
+declared specs. The declared spec is stored with the object on creation, so a
+re-run compares declared with declared, exactly: case preserved, lists in
+order, dicts as dicts. No guessing from inspect output.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
+
+# How a changed option reaches an existing object.
+RECREATE = "recreate"    # remove and create again
+IN_PLACE = "in_place"    # applied to the live object (e.g. runc update) and stored
+CONFIG = "config"        # stored only: takes effect on the next start/stop (e.g. stop_timeout)
+NOT_COMPARED = "action"  # an action flag, never part of the declared spec (state, recreate, ...)
+
+
+def identity(value: Any, ctx: Any = None) -> Any:
+    return value
+
+
+@dataclass(frozen=True)
+class Option:
+    """One module option: its Ansible shape and how it is compared."""
+
+    name: str
+    type: str = "str"
+    elements: Optional[str] = None
+    aliases: Tuple[str, ...] = ()
+    choices: Optional[Tuple[Any, ...]] = None
+    default: Any = None             # declared value when the task omits the option
+    arg_default: Any = None         # default in the argument spec (action flags only)
+    normalise: Callable[[Any, Any], Any] = identity
+    update: str = RECREATE
+    no_log: bool = False
+    required: bool = False
+
+    def argspec(self) -> Dict[str, Any]:
+        spec: Dict[str, Any] = {"type": self.type}
+        if self.elements:
+            spec["elements"] = self.elements
+        if self.aliases:
+            spec["aliases"] = list(self.aliases)
+        if self.choices is not None:
+            spec["choices"] = list(self.choices)
+        if self.arg_default is not None:
+            spec["default"] = self.arg_default
+        if self.no_log:
+            spec["no_log"] = True
+        if self.required:
+            spec["required"] = True
+        return spec
+
+
+class OptionTable:
+    """The rows of one module, with the operations reconcile needs."""
+
+    def __init__(self, options: Iterable[Option]):
+        self.options = list(options)
+        self.by_name = {o.name: o for o in self.options}
+
+    def argument_spec(self) -> Dict[str, Any]:
+        return {o.name: o.argspec() for o in self.options}
+
+    def compared(self) -> List[Option]:
+        return [o for o in self.options if o.update != NOT_COMPARED]
+
+    def declared(self, params: Mapping[str, Any], ctx: Any = None) -> Dict[str, Any]:
+        """Task parameters -> declared spec (normalised; omitted = default)."""
+        out: Dict[str, Any] = {}
+        for opt in self.compared():
+            raw = params.get(opt.name)
+            out[opt.name] = opt.default if raw is None else opt.normalise(raw, ctx)
+        return out
+
+    def differences(self, before: Mapping[str, Any], after: Mapping[str, Any],
+                    only: Optional[Sequence[str]] = None) -> List[str]:
+        """Names of the options whose declared values differ (in table order).
+
+        An option missing from ``before`` (an object created by an older engine that
+        did not know it) counts as its default.
+        """
+        names = []
+        for opt in self.compared():
+            if only is not None and opt.name not in only:
+                continue
+            if before.get(opt.name, opt.default) != after.get(opt.name, opt.default):
+                names.append(opt.name)
+        return names
+
+    def needs_recreate(self, names: Iterable[str]) -> List[str]:
+        return [n for n in names if self.by_name[n].update == RECREATE]
+
+    def diff(self, before: Mapping[str, Any], after: Mapping[str, Any],
+             names: Iterable[str]) -> Dict[str, Dict[str, Any]]:
+        """Ansible diff of exactly the changed options, as structured dicts."""
+        names = list(names)
+        return {"before": {n: before.get(n, self.by_name[n].default) for n in names},
+                "after": {n: after.get(n) for n in names}}
+
+
+def reasons(names: Sequence[str]) -> str:
+    """'env, image changed' for an action string."""
+    return "%s changed" % ", ".join(names)

@@ -1,0 +1,33 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""What a reconcile returns to a module: changed, actions, the object, the diff."""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional
+
+
+@dataclass
+class Result:
+    kind: str                                   # container, pod, volume, ...
+    changed: bool = False
+    actions: List[str] = field(default_factory=list)
+    obj: Dict[str, Any] = field(default_factory=dict)
+    before: Dict[str, Any] = field(default_factory=dict)
+    after: Dict[str, Any] = field(default_factory=dict)
+    warnings: List[str] = field(default_factory=list)
+    extra: Dict[str, Any] = field(default_factory=dict)
+
+    def act(self, action: str) -> None:
+        self.actions.append(action)
+        self.changed = True
+
+    def as_module_result(self, diff: bool) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"changed": self.changed, "actions": self.actions, self.kind: self.obj}
+        out.update(self.extra)
+        if diff and (self.before or self.after):
+            out["diff"] = {"before": self.before, "after": self.after}
+        return out
+
+
+def short(obj_id: Optional[str]) -> str:
+    return (obj_id or "")[:12]

@@ -1,0 +1,384 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: libpod.engine contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: container
+short_description: Manage containers run by the libpod.engine runtime (conmon + runc/crun, no daemon)
+version_added: 0.1.0
+description:
+  - Creates, starts, stops, restarts, updates and removes containers on the managed node. The engine is a
+    Python re-implementation of podman's libpod: it keeps its own state database and starts each container
+    through conmon and an OCI runtime (runc or crun). No podman, docker or other daemon is used.
+  - "Idempotency: the normalised spec declared by the task is stored with the container. A re-run compares
+    declared with declared, exactly (case preserved, lists in order where order matters, dicts as dicts).
+    An omitted option always means its default, so removing an option from a task is a change back to the
+    default."
+  - "A change recreates the container only when it must: O(memory), O(cpus), O(pids_limit) and
+    O(restart_policy) are applied to the running container in place, O(stop_timeout) is only stored.
+    The result's RV(actions) says what was done and why."
+  - A tag that now points to another image (after a pull, or a new import under the same name) recreates
+    the container, and the action says so. Use O(pull) to choose when the engine looks for a newer image.
+author:
+  - libpod.engine contributors
+extends_documentation_fragment:
+  - libpod.engine.engine
+  - libpod.engine.engine.ACTIONGROUP
+attributes:
+  check_mode:
+    support: full
+    details: Nothing is pulled, written or started; RV(actions) lists what would be done.
+  diff_mode:
+    support: full
+    details: C(before) and C(after) hold exactly the options that differ, as structured values.
+options:
+  name:
+    description: Name of the container (unique among containers and pods).
+    type: str
+    required: true
+  state:
+    description:
+      - V(started) creates the container if needed and makes sure it runs (an exited container is started).
+      - V(present) and V(created) create it without starting it; an existing one is updated or recreated
+        and keeps its running state.
+      - V(stopped) creates it if needed and makes sure it does not run.
+      - V(restarted) starts it, or restarts it if it runs (always reports a change).
+      - V(absent) stops and removes it.
+    type: str
+    choices: [present, created, started, stopped, restarted, absent]
+    default: started
+  image:
+    description:
+      - The image, as a local name (V(localhost/web:1), V(busybox) means V(busybox:latest)), an image ID,
+        or a transport reference that the engine imports or pulls when needed
+        (V(oci:/path/dir[:ref]), V(oci-archive:/path/file.tar[:ref]), V(docker-archive:/path/file.tar[:ref]),
+        V(docker://registry:5000/name:tag)).
+      - Required to create a container; may be omitted to act on an existing one.
+    type: str
+  pull:
+    description:
+      - When to fetch the image. V(missing) only when it is not in the local store, V(always) on every run
+        (a moved tag then recreates the container), V(newer) when the source's digest differs from the
+        local one, V(never) fails if the image is not local.
+    type: str
+    choices: [missing, always, newer, never]
+    default: missing
+  insecure_registry:
+    description: Allow plain HTTP for a V(docker://) registry.
+    type: bool
+    default: false
+  registry_username:
+    description: User name for registry authentication (basic or bearer token).
+    type: str
+  registry_password:
+    description: Password for registry authentication.
+    type: str
+  command:
+    description:
+      - Command (arguments to the entrypoint) as a list, or a string split like a shell would.
+      - Omitted means the image's C(Cmd).
+    type: raw
+  entrypoint:
+    description:
+      - Entrypoint as a list or a string; V("") clears the image's entrypoint (and its C(Cmd)).
+      - Omitted means the image's C(Entrypoint).
+    type: raw
+  env:
+    description:
+      - Environment variables, added to the image's. Values must be strings or numbers (quote V("yes")).
+    type: dict
+  env_file:
+    description: A file of C(KEY=value) lines; O(env) wins over it. Its content is compared, not its path.
+    type: path
+  label:
+    description: Labels of the container.
+    type: dict
+    aliases: [labels]
+  annotation:
+    description: OCI annotations of the container.
+    type: dict
+    aliases: [annotations]
+  workdir:
+    description: Working directory inside the container; omitted means the image's or V(/).
+    type: str
+    aliases: [working_dir]
+  user:
+    description: User (and group) to run as, V(name), V(uid), V(name:group) or V(uid:gid), resolved in the
+      image's C(/etc/passwd) and C(/etc/group).
+    type: str
+  hostname:
+    description: Host name of the container; omitted means the first 12 characters of its ID.
+    type: str
+  oci_runtime:
+    description: OCI runtime (a name of the C([engine.runtimes]) table, or an absolute path); omitted means
+      the engine's default runtime.
+    type: str
+    aliases: [runtime]
+  volume:
+    description:
+      - Bind mounts and named volumes, as C(SOURCE:DEST[:OPTIONS]) (SOURCE an absolute host path or a volume
+        name; a named volume is created with default options when missing) or C(DEST) for an anonymous volume.
+      - OPTIONS are comma separated from V(ro), V(rw), V(z), V(Z) (ignored without SELinux), V(U), V(copy),
+        V(nocopy), V([r]shared), V([r]slave), V([r]private), V(exec), V(noexec), V(suid), V(nosuid),
+        V(dev), V(nodev).
+      - Compared as a set keyed by the container path.
+    type: list
+    elements: str
+    aliases: [volumes]
+  mount:
+    description: Mounts in podman's C(--mount) form (C(type=bind,source=/a,target=/b,ro)) or as dicts
+      with the same keys.
+    type: list
+    elements: raw
+    aliases: [mounts]
+  tmpfs:
+    description: tmpfs mounts as C(DEST[:OPTIONS]) strings or a dict C({DEST: OPTIONS}), for example
+      C(/run:size=64m,mode=1777).
+    type: raw
+  read_only:
+    description: Mount the root filesystem read-only.
+    type: bool
+    default: false
+  shm_size:
+    description: Size of C(/dev/shm), for example V(64m); omitted means the engine's default (C(shm_size)).
+    type: raw
+  network:
+    description:
+      - V(bridge) (the engine's default network), a network name or a list of them, V(host), V(none), or
+        V(container:NAME) to join another container's network namespace.
+      - Containers of a pod use the pod's network.
+    type: raw
+    aliases: [net, network_mode]
+  publish:
+    description:
+      - Published ports, C([HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]), ranges as C(8000-8001:80-81), or
+        C(CONTAINER_PORT) alone for a random host port. A host port that is taken fails before anything starts.
+      - Compared as a set.
+    type: list
+    elements: raw
+    aliases: [ports, published_ports]
+  dns:
+    description: DNS servers for C(/etc/resolv.conf) (default the host's, without local resolvers).
+    type: list
+    elements: str
+    aliases: [dns_servers]
+  dns_search:
+    description: DNS search domains; V(.) for none.
+    type: list
+    elements: str
+    aliases: [dns_search_domains]
+  dns_option:
+    description: resolv.conf options.
+    type: list
+    elements: str
+    aliases: [dns_opts]
+  add_host:
+    description: Extra C(/etc/hosts) entries as C(name:ip) strings or a dict C({name: ip}).
+    type: raw
+    aliases: [etc_hosts]
+  pod:
+    description: Name of the pod the container joins.
+    type: str
+  privileged:
+    description: Give the container all capabilities and devices, and no masked paths.
+    type: bool
+    default: false
+  cap_add:
+    description: Capabilities to add to the default set (names with or without C(CAP_), or V(ALL)).
+    type: list
+    elements: str
+    aliases: [capabilities]
+  cap_drop:
+    description: Capabilities to remove from the default set.
+    type: list
+    elements: str
+  sysctl:
+    description: Namespaced kernel parameters for the container.
+    type: dict
+    aliases: [sysctls]
+  init:
+    description: Run catatonit as PID 1 to reap zombies and forward signals.
+    type: bool
+    default: false
+  tty:
+    description: Allocate a pseudo terminal.
+    type: bool
+    default: false
+  ulimit:
+    description: Resource limits as C(name=soft[:hard]) (for example V(nofile=1024:2048)); values above the
+      hard limit of the managed node are refused, defaults are clamped to it.
+    type: list
+    elements: str
+    aliases: [ulimits]
+  stop_signal:
+    description: Signal to stop the container (name or number); omitted means the image's or SIGTERM.
+    type: raw
+  stop_timeout:
+    description: Seconds to wait after the stop signal before SIGKILL; omitted means the engine's
+      C(stop_timeout) (10). Changing it is stored without restarting the container.
+    type: int
+  timeout:
+    description: Seconds to wait for a stop in this task (overrides O(stop_timeout) for this run only).
+    type: int
+  log_opt:
+    description: Log options; C(max_size) truncates the k8s-file log past that size.
+    type: dict
+    aliases: [log_options]
+  memory:
+    description: Memory limit (V(512m), V(1g) or bytes). Applied in place.
+    type: raw
+  cpus:
+    description: Number of CPUs (CFS quota, for example V(1.5)). Applied in place.
+    type: raw
+  pids_limit:
+    description: Maximum number of processes; V(0) or V(-1) for no limit. Applied in place.
+    type: int
+  restart_policy:
+    description:
+      - V(no), V(always), V(unless-stopped), V(on-failure) or V(on-failure:N). Applied by the engine's
+        exit handler after the task has ended (no daemon needed); V(always) containers also come back on the
+        next run of this module after a reboot, or at boot with C(runtime_config restart_on_boot).
+    type: str
+    aliases: [restart_policy_name]
+  recreate:
+    description: Remove and create the container even if nothing changed (never idempotent).
+    type: bool
+    default: false
+  force_restart:
+    description: Restart the container even if nothing changed. A configuration change is still applied
+      (it never hides a change).
+    type: bool
+    default: false
+    aliases: [restart]
+"""
+
+EXAMPLES = r"""
+- name: Import an image made without a registry and run a web server
+  libpod.engine.container:
+    name: web
+    image: oci-archive:/srv/images/busybox.tar:localhost/busybox:latest
+    command: [httpd, -f, -p, "8080", -h, /srv]
+    volume:
+      - /srv/site:/srv:ro
+    publish:
+      - 127.0.0.1:18080:8080
+    restart_policy: always
+    memory: 64m
+
+- name: Same task again changes nothing
+  libpod.engine.container:
+    name: web
+    image: oci-archive:/srv/images/busybox.tar:localhost/busybox:latest
+    command: [httpd, -f, -p, "8080", -h, /srv]
+    volume:
+      - /srv/site:/srv:ro
+    publish:
+      - 127.0.0.1:18080:8080
+    restart_policy: always
+    memory: 64m
+
+- name: Preview a change
+  libpod.engine.container:
+    name: web
+    image: localhost/busybox:latest
+    command: [httpd, -f, -p, "8080", -h, /srv]
+    env:
+      MODE: production
+  check_mode: true
+  diff: true
+  register: preview
+
+- name: Stop it
+  libpod.engine.container:
+    name: web
+    state: stopped
+
+- name: Remove it
+  libpod.engine.container:
+    name: web
+    state: absent
+"""
+
+RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), with the reason.
+  returned: always
+  type: list
+  elements: str
+  sample: ["pulled image localhost/busybox:latest", "recreated: env, publish changed", "started"]
+container:
+  description: The container after the task, inspect-like; empty when it is absent.
+  returned: always
+  type: dict
+  contains:
+    Id:
+      description: Container ID.
+      type: str
+    Name:
+      description: Container name.
+      type: str
+    State:
+      description: Status (created, initialized, running, stopped, exited, ...), Running, Pid, ExitCode,
+        StartedAt, FinishedAt, RestartCount.
+      type: dict
+    Config:
+      description: Image, Cmd, Entrypoint, Env, Labels, WorkingDir, User, Hostname, StopSignal.
+      type: dict
+    HostConfig:
+      description: Binds, PortBindings, NetworkMode, Privileged, ReadonlyRootfs, CapAdd, CapDrop, Memory,
+        NanoCpus, PidsLimit, RestartPolicy, Ulimits.
+      type: dict
+    Mounts:
+      description: The container's mounts.
+      type: list
+    NetworkSettings:
+      description: IP addresses, gateway and published ports.
+      type: dict
+    Image:
+      description: The image ID the container was created from.
+      type: str
+    Declared:
+      description: The normalised spec the container was created (or last updated) with.
+      type: dict
+  sample: {"Id": "5f2c...", "Name": "web", "State": {"Status": "running", "Running": true}}
+diff:
+  description: With C(--diff), the options that differ before and after.
+  returned: when diff mode is on and something differs
+  type: dict
+  sample: {"before": {"env": {"MODE": "debug"}}, "after": {"env": {"MODE": "production"}}}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    engine_argspec,
+    fail,
+    open_runtime,
+)
+from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import reconcile_container
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import OPTIONS
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=engine_argspec(OPTIONS.argument_spec()),
+        supports_check_mode=True,
+        mutually_exclusive=[("recreate", "force_restart")],
+    )
+    rt = open_runtime(module, read_only=module.check_mode)
+    try:
+        result = reconcile_container(rt, module.params, check_mode=module.check_mode)
+    except EngineError as err:
+        fail(module, err, actions=getattr(err, "actions", []))
+    finally:
+        rt.shutdown()
+    out = result.as_module_result(module._diff)
+    module.exit_json(**out)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,119 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: libpod.engine contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: container_info
+short_description: Inspect containers of the libpod.engine runtime
+version_added: 0.1.0
+description:
+  - Returns inspect-like data of one, several or all containers, with their state read back from conmon's
+    exit files (a container that exited after the last task shows as exited, with its code).
+  - Optionally returns the last lines of each container's log.
+author:
+  - libpod.engine contributors
+extends_documentation_fragment:
+  - libpod.engine.engine
+  - libpod.engine.engine.ACTIONGROUP
+attributes:
+  check_mode:
+    support: full
+  diff_mode:
+    support: none
+options:
+  name:
+    description: Names or IDs of the containers; all containers when omitted. Unknown names are skipped and
+      listed in RV(missing).
+    type: list
+    elements: str
+  log_lines:
+    description: Return the last N lines of each container's log (0 for none).
+    type: int
+    default: 0
+"""
+
+EXAMPLES = r"""
+- name: All containers
+  libpod.engine.container_info:
+  register: all_containers
+
+- name: One container with its last 20 log lines
+  libpod.engine.container_info:
+    name: web
+    log_lines: 20
+  register: web
+
+- name: Print its state
+  ansible.builtin.debug:
+    msg: "{{ web.containers[0].State.Status }} {{ web.containers[0].logs | map(attribute='line') | list }}"
+"""
+
+RETURN = r"""
+containers:
+  description: Inspect-like data of each container found (see M(libpod.engine.container) RV(container)).
+  returned: always
+  type: list
+  elements: dict
+  sample: [{"Id": "5f2c...", "Name": "web", "State": {"Status": "running", "Running": true, "ExitCode": 0}}]
+missing:
+  description: Requested names that matched no container.
+  returned: always
+  type: list
+  elements: str
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    engine_argspec,
+    fail,
+    open_runtime,
+)
+from ansible_collections.libpod.engine.plugins.module_utils.engine.container import find_container, list_containers
+from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.logs import read_k8s_log
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=engine_argspec({
+            "name": {"type": "list", "elements": "str"},
+            "log_lines": {"type": "int", "default": 0},
+        }),
+        supports_check_mode=True,
+    )
+    if module.params["log_lines"] < 0:
+        module.fail_json(msg="log_lines: must be 0 or more, got %d" % module.params["log_lines"])
+    rt = open_runtime(module, read_only=module.check_mode)
+    out, missing = [], []
+    try:
+        if module.params["name"]:
+            ctrs = []
+            for ref in module.params["name"]:
+                ctr = find_container(rt, ref)
+                if ctr is None:
+                    missing.append(ref)
+                else:
+                    ctrs.append(ctr)
+        else:
+            ctrs = list_containers(rt)
+        for ctr in ctrs:
+            if not rt.read_only:
+                with ctr.locked():
+                    ctr.sync()
+            data = ctr.inspect()
+            if module.params["log_lines"]:
+                data["logs"] = read_k8s_log(ctr.log_path, tail=module.params["log_lines"])
+            out.append(data)
+    except EngineError as err:
+        fail(module, err)
+    finally:
+        rt.shutdown()
+    module.exit_json(changed=False, containers=out, missing=missing)
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,140 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""cgroup mode detection (fake mount tables + this host) and the private mount namespace."""
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+
+import pytest
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine import cgroups
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def _mountinfo(tmp_path, entries):
+    """Write a mountinfo file: entries = [(mount point, fstype, super options)]."""
+    lines = []
+    for i, (mnt, fstype, opts) in enumerate(entries, start=20):
+        lines.append("%d 1 0:%d / %s rw,relatime - %s %s %s" % (i, i, mnt.replace(" ", "\\040"), fstype,
+                                                                  fstype, opts))
+    path = tmp_path / "mountinfo"
+    path.write_text("\n".join(lines) + "\n")
+    return str(path)
+
+
+def _hybrid(tmp_path, controllers="hugetlb"):
+    root = tmp_path / "cg"
+    (root / "unified").mkdir(parents=True)
+    (root / "unified" / "cgroup.controllers").write_text(controllers + "\n")
+    mi = _mountinfo(tmp_path, [
+        ("/", "ext4", "rw"),
+        (str(root), "tmpfs", "rw,mode=755"),
+        (str(root / "memory"), "cgroup", "rw,memory"),
+        (str(root / "pids"), "cgroup", "rw,pids"),
+        (str(root / "systemd"), "cgroup", "rw,name=systemd"),
+        (str(root / "unified"), "cgroup2", "rw"),
+    ])
+    return str(root), mi
+
+
+def test_hybrid_detected(tmp_path):
+    root, mi = _hybrid(tmp_path)
+    assert cgroups.cgroup_mode(root, mountinfo=mi) == "hybrid"
+    assert cgroups.unified_controllers(root, mountinfo=mi) == ["hugetlb"]
+    assert cgroups.crun_needs_private_mount_ns(root, mountinfo=mi) is True
+    assert cgroups.v1_controllers(root, mountinfo=mi) == ["memory", "pids", "systemd"]
+
+
+def test_hybrid_without_controllers_is_fine_for_crun(tmp_path):
+    root, mi = _hybrid(tmp_path, controllers="")
+    assert cgroups.cgroup_mode(root, mountinfo=mi) == "hybrid"
+    assert cgroups.unified_controllers(root, mountinfo=mi) == []
+    assert cgroups.crun_needs_private_mount_ns(root, mountinfo=mi) is False
+
+
+def test_v2_detected(tmp_path):
+    root = tmp_path / "cg2"
+    root.mkdir()
+    (root / "cgroup.controllers").write_text("cpuset cpu io memory pids\n")
+    mi = _mountinfo(tmp_path, [("/", "ext4", "rw"), (str(root), "cgroup2", "rw,nsdelegate")])
+    assert cgroups.cgroup_mode(str(root), mountinfo=mi) == "v2"
+    assert cgroups.unified_controllers(str(root), mountinfo=mi) == ["cpuset", "cpu", "io", "memory", "pids"]
+    assert cgroups.crun_needs_private_mount_ns(str(root), mountinfo=mi) is False
+    # trailing slash is the same root
+    assert cgroups.cgroup_mode(str(root) + "/", mountinfo=mi) == "v2"
+
+
+def test_pure_v1_detected(tmp_path):
+    root = tmp_path / "cg1"
+    mi = _mountinfo(tmp_path, [(str(root), "tmpfs", "rw"), (str(root / "cpu"), "cgroup", "rw,cpu")])
+    assert cgroups.cgroup_mode(str(root), mountinfo=mi) == "v1"
+    assert cgroups.unified_controllers(str(root), mountinfo=mi) == []
+    assert cgroups.crun_needs_private_mount_ns(str(root), mountinfo=mi) is False
+
+
+def test_top_mount_wins_and_escapes(tmp_path):
+    root = tmp_path / "with space"
+    mi = _mountinfo(tmp_path, [(str(root), "cgroup2", "rw"), (str(root), "tmpfs", "rw")])
+    assert cgroups.cgroup_mode(str(root), mountinfo=mi) == "v1"  # tmpfs mounted over the cgroup2
+    assert cgroups._unescape("/a\\040b\\011c\\\\") == "/a b\tc\\\\"
+
+
+def test_this_host_is_consistent():
+    mode = cgroups.cgroup_mode()
+    assert mode in ("v1", "v2", "hybrid")
+    with open("/proc/self/mountinfo") as f:
+        table = {line.split()[4]: line.split(" - ")[1].split()[0] for line in f}
+    if table.get("/sys/fs/cgroup") == "cgroup2":
+        assert mode == "v2"
+    elif table.get("/sys/fs/cgroup/unified") == "cgroup2":
+        assert mode == "hybrid"
+        with open("/sys/fs/cgroup/unified/cgroup.controllers") as f:
+            assert cgroups.unified_controllers() == f.read().split()
+    else:
+        assert mode == "v1"
+
+
+def _unified_in(mountinfo_text):
+    return any(line.split()[4] == "/sys/fs/cgroup/unified" for line in mountinfo_text.splitlines())
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs CAP_SYS_ADMIN")
+@pytest.mark.skipif(cgroups.cgroup_mode() != "hybrid", reason="needs a hybrid host")
+def test_private_mount_ns_hides_unified_only_for_the_child():
+    out = subprocess.run(["cat", "/proc/self/mountinfo"], capture_output=True, text=True, check=True,
+                         preexec_fn=cgroups.private_cgroup_mount_ns())
+    assert not _unified_in(out.stdout)
+    assert "/sys/fs/cgroup/memory" in out.stdout  # v1 hierarchies stay
+    with open("/proc/self/mountinfo") as f:
+        assert _unified_in(f.read())
+    assert cgroups.crun_needs_private_mount_ns()
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs CAP_SYS_ADMIN")
+def test_private_mount_ns_tolerates_missing_unified_mount(tmp_path):
+    (tmp_path / "unified").mkdir()  # a directory, not a mount point: EINVAL is fine
+    out = subprocess.run(["true"], check=False, preexec_fn=cgroups.private_cgroup_mount_ns(str(tmp_path)))
+    assert out.returncode == 0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="needs CAP_SYS_ADMIN")
+def test_enter_mount_ns_of_returns_to_host():
+    host = cgroups.mount_ns_id()
+    assert cgroups.enter_mount_ns_of(host) is False
+    script = (
+        "import sys, json; sys.path.insert(0, %r)\n"
+        "from ansible_collections.libpod.engine.plugins.module_utils.engine import cgroups\n"
+        "before = cgroups.mount_ns_id()\n"
+        "switched = cgroups.enter_mount_ns_of(sys.argv[1])\n"
+        "print(json.dumps([before, switched, cgroups.mount_ns_id()]))\n"
+        "try:\n    cgroups.enter_mount_ns_of('mnt:[1]')\nexcept OSError as e:\n    print('nope', e.errno)\n"
+    ) % os.path.join(REPO, ".build", "collections")
+    out = subprocess.run([sys.executable, "-c", script, host], capture_output=True, text=True, check=True,
+                         preexec_fn=cgroups.private_cgroup_mount_ns())
+    lines = out.stdout.splitlines()
+    before, switched, after = json.loads(lines[0])
+    assert before != host and switched is True and after == host
+    assert lines[1] == "nope 2"
