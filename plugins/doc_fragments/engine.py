@@ -10,9 +10,8 @@ class ModuleDocFragment:
 options:
   engine_options:
     description:
-      - containers.conf settings for this task only, as C(section) -> C(key) -> value
-        (for example C({engine: {static_dir: /srv/engine}})), like podman's global flags
-        C(--root), C(--runroot) or C(--tmpdir).
+      - containers.conf settings for this task only, as a dict of sections, each a dict of keys and values
+        (see EXAMPLES), like podman's global flags C(--root), C(--runroot) or C(--tmpdir).
       - They win over the configuration files. A path given here that differs from the one
         recorded in the engine's database on first use fails, naming both values.
       - Keys and types are those of the engine's containers.conf (see the M(libpod.engine.runtime_info)

@@ -11,7 +11,7 @@ short_description: Manage containers run by the libpod.engine runtime (conmon + 
 version_added: 0.1.0
 description:
   - Creates, starts, stops, restarts, updates and removes containers on the managed node. The engine is a
-    Python re-implementation of podman's libpod: it keeps its own state database and starts each container
+    Python re-implementation of podman's libpod. It keeps its own state database and starts each container
     through conmon and an OCI runtime (runc or crun). No podman, docker or other daemon is used.
   - "Idempotency: the normalised spec declared by the task is stored with the container. A re-run compares
     declared with declared, exactly (case preserved, lists in order where order matters, dicts as dicts).
@@ -135,8 +135,9 @@ options:
     elements: raw
     aliases: [mounts]
   tmpfs:
-    description: tmpfs mounts as C(DEST[:OPTIONS]) strings or a dict C({DEST: OPTIONS}), for example
-      C(/run:size=64m,mode=1777).
+    description:
+      - tmpfs mounts as C(DEST[:OPTIONS]) strings, or a dict of C(DEST) to C(OPTIONS), for example
+        C(/run:size=64m,mode=1777).
     type: raw
   read_only:
     description: Mount the root filesystem read-only.
@@ -176,7 +177,7 @@ options:
     elements: str
     aliases: [dns_opts]
   add_host:
-    description: Extra C(/etc/hosts) entries as C(name:ip) strings or a dict C({name: ip}).
+    description: Extra C(/etc/hosts) entries as C(name:ip) strings, or a dict of names to IP addresses.
     type: raw
     aliases: [etc_hosts]
   pod:

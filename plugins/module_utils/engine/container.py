@@ -226,7 +226,7 @@ class Container:
             mounted.append(vol)
             undo.append(("volume %s" % vol, lambda v=vol: self.rt.volumes.unmount(v)))
             if "nocopy" not in m.get("options", []):
-                self.rt.volumes.copy_up_if_needed(vol, os.path.join(rootfs, m["destination"].lstrip("/")))
+                self.rt.volumes.copy_up(vol, m["destination"], root=rootfs)
             opts = [o for o in m.get("options", []) if o not in ("copy", "nocopy")]
             out.append({"type": "bind", "source": path, "destination": m["destination"], "options": opts})
         self.state["volumes_mounted"] = mounted
@@ -239,7 +239,7 @@ class Container:
             return None, None, []
         mgr = self.rt.network
         if mode == "none":
-            status = mgr.setup(self.id, networks=[], publish=[], hostname=self._hostname())
+            status = mgr.setup_none(self.id)
         else:
             networks = net.get("networks") or [self.rt.cfg.get("network", "default_network")]
             status = mgr.setup(self.id, networks=networks, publish=self.config.get("publish", []),
@@ -403,8 +403,11 @@ class Container:
                 self._cleanup_locked()
                 self._init_and_start()
                 return "restarted"
+            st["restart_policy_match"] = False
             if st["status"] == STOPPED:
                 self._cleanup_locked()
+            else:
+                self.save()
             return "cleaned"
 
     def _restart_allowed(self) -> bool:

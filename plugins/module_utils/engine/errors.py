@@ -151,3 +151,9 @@ class PortInUse(NetworkError):
 
 class VolumePluginError(EngineError):
     kind = "volume_plugin"
+
+
+class PluginNoSuchVolume(VolumePluginError):
+    """The plugin answered that it has no volume by that name (remove can proceed)."""
+
+    kind = "volume_plugin_no_such_volume"

@@ -33,6 +33,10 @@ def refresh(rt) -> List[str]:
             umount_detach(mnt)
             stale.append(mnt)
     rt.state.refresh(reset_container_state)
+    if rt.state.count("volume"):
+        rt.volumes.refresh()
+    if rt.has_networking():
+        rt.network.refresh()
     for rec in rt.state.list("container"):
         bundle = os.path.join(rt.graph_root, "containers", rec.id, "userdata")
         for name in CONMON_LEFTOVERS:

@@ -395,7 +395,8 @@ class Runtime:
 
             self._lazy["volumes"] = VolumeManager(
                 self.state, self.locks, volume_path=self.volume_path,
-                plugins=self.cfg.get("engine", "volume_plugins"), namespace=self.state.namespace)
+                plugins=self.cfg.get("engine", "volume_plugins"), namespace=self.state.namespace,
+                plugin_timeout=float(self.cfg.get("engine", "volume_plugin_timeout")))
         return self._lazy["volumes"]
 
     def init_path(self) -> str:
@@ -468,7 +469,10 @@ class Runtime:
         from .oci import runtime_version  # noqa: PLC0415
 
         try:
-            version = runtime_version(entry.path)
+            text = runtime_version(entry.path)
+            # "runc version 1.1.5+ds1\ncommit: ..." / "crun version 1.8.1\n..." -> "1.1.5+ds1"
+            first = text.splitlines()[0] if text else ""
+            version = first.split("version", 1)[1].strip() if "version" in first else first
         except EngineError as exc:
             version = "unknown (%s)" % exc
         cache[entry.path] = {"stat": st, "version": version}
