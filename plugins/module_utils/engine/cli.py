@@ -51,7 +51,13 @@ def main(argv: Optional[List[str]] = None) -> int:
             ctr = find_container(rt, args.id)
             if ctr is None:
                 return 0  # removed meanwhile (e.g. by `state: absent`)
-            print(ctr.cleanup_after_exit())
+            try:
+                print(ctr.cleanup_after_exit())
+            except EngineError as exc:
+                # nobody reads conmon's exit-command output: leave the reason in the events log
+                rt.event("container", "cleanup-failed", id=ctr.id, name=ctr.name,
+                         attributes={"error": str(exc)})
+                raise
             return 0
         failed = 0
         for ctr in list_containers(rt):

@@ -452,8 +452,10 @@ class Runtime:
 
     def cli_command(self) -> List[str]:
         """argv prefix that runs the engine CLI with this runtime's paths."""
+        from . import cli  # noqa: F401, PLC0415 - makes AnsiballZ ship cli.py for the engine copy
         run_py = os.path.join(os.path.dirname(self.engine_copy()), "run.py")
-        argv = [os.path.realpath(sys.executable), "-I", run_py]
+        # sys.executable, not its realpath: a venv's bin/python must stay the venv's (its site-packages)
+        argv = [sys.executable, "-I", run_py]
         for section, key in (("engine", "static_dir"), ("engine", "tmp_dir"), ("engine", "volume_path"),
                              ("storage", "graph_root"), ("storage", "run_root"), ("storage", "graph_driver")):
             argv += ["--set", "%s.%s=%s" % (section, key, self.cfg.get(section, key))]
