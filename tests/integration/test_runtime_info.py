@@ -94,10 +94,9 @@ def test_simulated_reboot_refreshes_exactly_once_even_concurrently(engine_env):
 def test_db_record_wins_over_moved_config_with_a_warning(engine_env):
     assert run_playbook(engine_env, "- libpod.engine.runtime_info:\n").ok
     moved = os.path.join(engine_env.root, "moved-volumes")
-    with open(engine_env.conf, "a") as f:
-        f.write('\n[engine]\n' if "[engine]" not in open(engine_env.conf).read() else "")
-    text = open(engine_env.conf).read().replace(
-        'volume_path = "%s"' % engine_env.paths["volume_path"], 'volume_path = "%s"' % moved)
+    with open(engine_env.conf) as f:
+        text = f.read().replace(
+            'volume_path = "%s"' % engine_env.paths["volume_path"], 'volume_path = "%s"' % moved)
     with open(engine_env.conf, "w") as f:
         f.write(text)
     res = run_playbook(engine_env, "- libpod.engine.runtime_info:\n  register: r\n")
