@@ -1,0 +1,416 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""registry.py against a real docker-registry (distribution 2.8) on 127.0.0.1, and an auth
+front end of our own (bearer token server / basic auth, blob redirects, corruption)."""
+from __future__ import annotations
+
+import base64
+import json
+import os
+import threading
+import urllib.error
+import urllib.parse
+import urllib.request
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+
+import pytest
+from helpers.images import (
+    Blob,
+    RegistryServer,
+    build_image,
+    busybox_layer,
+    canonical,
+    free_port,
+    push_image,
+    push_index,
+    push_manifest,
+)
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine import registry as reg
+from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+    DigestMismatch,
+    ImageError,
+    RegistryError,
+)
+from ansible_collections.libpod.engine.plugins.module_utils.engine.images import ImageStore
+from ansible_collections.libpod.engine.plugins.module_utils.engine.state import State
+
+pytestmark = pytest.mark.timeout(120)
+
+
+# -- pure functions ----------------------------------------------------------------------------
+@pytest.mark.parametrize("ref,expect", [
+    ("busybox", ("docker.io", "library/busybox", "latest", "")),
+    ("docker://busybox:1.36", ("docker.io", "library/busybox", "1.36", "")),
+    ("user/app", ("docker.io", "user/app", "latest", "")),
+    ("index.docker.io/library/x:y", ("docker.io", "library/x", "y", "")),
+    ("quay.io/a/b/c:v1", ("quay.io", "a/b/c", "v1", "")),
+    ("localhost/x", ("localhost", "x", "latest", "")),
+    ("127.0.0.1:5000/t/b:latest", ("127.0.0.1:5000", "t/b", "latest", "")),
+    ("r.io/x@sha256:" + "a" * 64, ("r.io", "x", "", "sha256:" + "a" * 64)),
+    ("r.io/x:t@sha256:" + "b" * 64, ("r.io", "x", "t", "sha256:" + "b" * 64)),
+    ("[::1]:5000/x", ("[::1]:5000", "x", "latest", "")),
+])
+def test_parse_reference(ref, expect):
+    r = reg.parse_reference(ref)
+    assert (r.registry, r.repository, r.tag, r.digest) == expect
+
+
+@pytest.mark.parametrize("bad", ["", "UP/per", "x@sha256:short", "x:-tag", "a//b", "x@md5:" + "a" * 32,
+                                 "busybox\n", "r.io/x:" + "t" * 129])
+def test_parse_reference_rejects(bad):
+    with pytest.raises(ImageError):
+        reg.parse_reference(bad)
+
+
+def test_parse_challenge():
+    kind, p = reg.parse_challenge('Bearer realm="https://auth.example/token",service="registry.example",'
+                                  'scope="repository:a/b:pull,push"')
+    assert kind == "bearer"
+    assert p == {"realm": "https://auth.example/token", "service": "registry.example",
+                 "scope": "repository:a/b:pull,push"}
+    assert reg.parse_challenge('Basic realm="x"') == ("basic", {"realm": "x"})
+
+
+def test_select_platform():
+    ms = [{"digest": "a", "platform": {"os": "linux", "architecture": "arm", "variant": "v6"}},
+          {"digest": "b", "platform": {"os": "linux", "architecture": "arm", "variant": "v7"}},
+          {"digest": "c", "platform": {"os": "linux", "architecture": "arm64"}},
+          {"digest": "d", "platform": {"os": "linux", "architecture": "amd64"}}]
+    assert reg.select_platform(ms, reg.parse_platform("linux/arm/v7"), "x")["digest"] == "b"
+    assert reg.select_platform(ms, reg.parse_platform("linux/arm64/v8"), "x")["digest"] == "c"
+    assert reg.select_platform(ms, reg.parse_platform("linux/x86_64"), "x")["digest"] == "d"
+    with pytest.raises(ImageError, match="no image for platform linux/s390x .*linux/arm/v6"):
+        reg.select_platform(ms, reg.parse_platform("linux/s390x"), "x")
+    with pytest.raises(ImageError, match="invalid platform"):
+        reg.parse_platform("linux")
+    assert reg.host_platform()["os"] == "linux"
+
+
+def test_credentials_from_files(tmp_path):
+    f = tmp_path / "auth.json"
+    f.write_text(json.dumps({"auths": {"r.example:5000": {"auth": base64.b64encode(b"u:p:w").decode()},
+                                       "https://index.docker.io/v1/": {"auth": base64.b64encode(b"d:x").decode()}}}))
+    assert reg.credentials_from_files("r.example:5000", [str(f)]) == ("u", "p:w")
+    assert reg.credentials_from_files("docker.io", [str(f)]) == ("d", "x")
+    assert reg.credentials_from_files("other", [str(f), str(tmp_path / "missing.json")]) is None
+
+
+# -- fixtures ----------------------------------------------------------------------------------
+@pytest.fixture(scope="module")
+def images(tmp_path_factory):
+    d = str(tmp_path_factory.mktemp("img"))
+    layer = busybox_layer(d)
+    return {
+        "oci": build_image([layer]),
+        "docker": build_image([layer], fmt="docker"),
+        "arm64": build_image([layer], arch="arm64", variant="v8"),
+        "v2": build_image([layer], config={"Cmd": ["v2"]}),
+    }
+
+
+@pytest.fixture(scope="module")
+def registry(tmp_path_factory, images):
+    if not os.path.exists("/usr/bin/docker-registry"):
+        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
+    server = RegistryServer(str(tmp_path_factory.mktemp("registry"))).start()
+    try:
+        push_image(server.url, "test/busybox", "latest", images["oci"])
+        push_image(server.url, "test/busybox", "v2s2", images["docker"], chunked=True)
+        push_index(server.url, "test/multi", "latest", [images["oci"], images["arm64"]])
+        push_index(server.url, "test/multi", "dockerlist", [images["oci"], images["arm64"]], fmt="docker")
+        yield server
+    finally:
+        server.stop()
+
+
+@pytest.fixture
+def store(tmp_path):
+    st = State(str(tmp_path / "state.db"))
+    yield ImageStore(st, str(tmp_path / "graph"), registry_timeout=10)
+    st.close()
+
+
+# -- client against the real registry ----------------------------------------------------------
+def test_client_manifests_and_blobs(registry, images):
+    c = reg.RegistryClient(registry.host, insecure=True, timeout=10)
+    m = c.get_manifest("test/busybox", "latest")
+    assert m.media_type == reg.OCI_MANIFEST and m.digest == images["oci"].manifest.digest
+    assert not m.is_index
+    m2 = c.get_manifest("test/busybox", "v2s2")
+    assert m2.media_type == reg.DOCKER_MANIFEST and m2.digest == images["docker"].manifest.digest
+    assert c.get_manifest("test/busybox", m2.digest).data == m2.data
+    assert c.head_manifest("test/busybox", "latest") == m.digest
+    idx = c.get_manifest("test/multi", "latest")
+    assert idx.is_index and idx.media_type == reg.OCI_INDEX
+    assert c.get_manifest("test/multi", "dockerlist").media_type == reg.DOCKER_LIST
+    cfg = images["oci"].config
+    assert c.get_blob("test/busybox", cfg.digest, cfg.size) == cfg.data
+    with pytest.raises(DigestMismatch, match="expected %d" % (cfg.size + 1)):
+        c.get_blob("test/busybox", cfg.digest, cfg.size + 1)
+    with pytest.raises(RegistryError, match="MANIFEST_UNKNOWN") as ei:
+        c.get_manifest("test/busybox", "nope")
+    assert "check the image name" in str(ei.value)
+    with pytest.raises(RegistryError, match="404"):
+        c.get_blob("test/busybox", "sha256:" + "0" * 64, 1)
+
+
+def test_pull_oci_and_schema2(registry, images, store):
+    a = store.pull("docker://%s/test/busybox:latest" % registry.host, insecure=True)
+    b = store.pull("docker://%s/test/busybox:v2s2" % registry.host, insecure=True)
+    assert a.id == images["oci"].image_id
+    assert b.id == images["docker"].image_id
+    assert b.digest == images["docker"].manifest.digest
+    assert a.layers == b.layers  # same layer, unpacked once
+    assert os.listdir(os.path.join(store.graph_root, "layers")) == a.layers
+    assert store.image_config(b)["Cmd"] == ["sh", "-c", "echo $GREETING"]
+
+
+def test_pull_manifest_list_by_platform(registry, images, store):
+    ref = "docker://%s/test/multi:latest" % registry.host
+    index_digest = reg.RegistryClient(registry.host, insecure=True).head_manifest("test/multi", "latest")
+    amd = store.pull(ref, insecure=True, platform="linux/amd64")
+    assert amd.id == images["oci"].image_id
+    assert index_digest in amd.digests and amd.digest == images["oci"].manifest.digest
+    arm = store.pull(ref, insecure=True, platform="linux/arm64")
+    assert arm.id == images["arm64"].image_id and arm.config["architecture"] == "arm64"
+    assert store.get("%s/test/multi:latest" % registry.host).id == arm.id  # the tag moved to the last pull
+    dl = store.pull("docker://%s/test/multi:dockerlist" % registry.host, insecure=True, platform="linux/amd64")
+    assert dl.id == amd.id
+    with pytest.raises(ImageError, match="no image for platform linux/s390x"):
+        store.pull(ref, insecure=True, platform="linux/s390x")
+    assert store.remote_digest(ref, insecure=True) == index_digest
+
+
+def test_pull_by_digest_and_newer_policy(registry, images, store):
+    host = registry.host
+    digest = images["oci"].manifest.digest
+    img = store.pull("docker://%s/test/busybox@%s" % (host, digest), insecure=True)
+    assert img.names == [] and img.digest == digest
+    assert store.resolve("%s/test/busybox@%s" % (host, digest)).id == img.id
+    push_image(registry.url, "test/moving", "latest", images["oci"])
+    ref = "docker://%s/test/moving:latest" % host
+    assert store.needs_pull(ref, "missing") is True
+    store.pull(ref, insecure=True)
+    assert store.needs_pull(ref, "missing") is False
+    assert store.needs_pull(ref, "newer", insecure=True) is False
+    push_image(registry.url, "test/moving", "latest", images["v2"])
+    assert store.needs_pull(ref, "newer", insecure=True) is True
+    assert store.needs_pull(ref, "missing", insecure=True) is False
+    new = store.pull(ref, insecure=True)
+    assert new.id == images["v2"].image_id
+    assert store.get(images["oci"].image_id).names == []  # the old image is now untagged
+    # newer falls back to the local image when the registry cannot be asked
+    assert store.needs_pull("docker://127.0.0.1:%d/test/moving:latest" % free_port(), "newer") is True
+    store.tag(new.id, "127.0.0.1:1/test/moving:latest")
+    assert store.needs_pull("docker://127.0.0.1:1/test/moving:latest", "newer") is False
+
+
+def test_registry_errors_are_clear(registry, store):
+    with pytest.raises(RegistryError, match="not found in registry.*MANIFEST_UNKNOWN|NAME_UNKNOWN"):
+        store.pull("docker://%s/test/busybox:missing" % registry.host, insecure=True)
+    port = free_port()
+    with pytest.raises(RegistryError, match="cannot reach registry 127.0.0.1:%d" % port) as ei:
+        store.pull("docker://127.0.0.1:%d/x:1" % port, insecure=True)
+    assert "running" in str(ei.value)
+    with pytest.raises(RegistryError, match="TLS error") as ei:
+        store.pull("docker://%s/test/busybox:latest" % registry.host)
+    assert "insecure" in str(ei.value)
+    assert store.list() == []
+
+
+# -- auth front end ----------------------------------------------------------------------------
+class FakeFront:
+    """A v2 endpoint that demands auth and proxies to the real registry.
+
+    mode "bearer": 401 + Bearer challenge, tokens from /token (optionally checking basic
+    credentials), each token valid for ``token_uses`` requests. mode "basic": HTTP basic.
+    Blobs are answered with a 307 to /cdn/..., which records whether an Authorization
+    header arrived there (it must not). ``corrupt`` flips a byte of served blobs;
+    ``bad_header`` sends a wrong Docker-Content-Digest for manifests.
+    """
+
+    def __init__(self, upstream: str, mode: str = "bearer", creds=None, token_uses: int = 1000):
+        self.upstream = upstream
+        self.mode = mode
+        self.creds = creds
+        self.token_uses = token_uses
+        self.tokens = {}
+        self.token_requests = []
+        self.cdn_auth_headers = []
+        self.corrupt = False
+        self.bad_header = False
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
+        self.host = "127.0.0.1:%d" % self.server.server_address[1]
+        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+
+    def __enter__(self):
+        self.thread.start()
+        return self
+
+    def __exit__(self, *exc):
+        self.server.shutdown()
+        self.server.server_close()
+        self.thread.join(timeout=10)
+
+    def _handler(self):
+        front = self
+
+        class H(BaseHTTPRequestHandler):
+            protocol_version = "HTTP/1.1"
+
+            def log_message(self, *args):
+                pass
+
+            def _send(self, code, body=b"", headers=None):
+                self.send_response(code)
+                for k, v in (headers or {}).items():
+                    self.send_header(k, v)
+                self.send_header("Content-Length", str(len(body)))
+                self.end_headers()
+                if self.command != "HEAD":
+                    self.wfile.write(body)
+
+            def _basic_ok(self):
+                want = "Basic " + base64.b64encode(("%s:%s" % front.creds).encode()).decode()
+                return self.headers.get("Authorization") == want
+
+            def _authorized(self):
+                auth = self.headers.get("Authorization", "")
+                if front.mode == "basic":
+                    return self._basic_ok()
+                tok = auth[len("Bearer "):] if auth.startswith("Bearer ") else None
+                if tok not in front.tokens or front.tokens[tok] <= 0:
+                    return False
+                front.tokens[tok] -= 1
+                return True
+
+            def _challenge(self, scope):
+                if front.mode == "basic":
+                    h = 'Basic realm="fake"'
+                else:
+                    h = 'Bearer realm="http://%s/token",service="fake-registry"' % front.host
+                    if scope:
+                        h += ',scope="%s"' % scope
+                body = canonical({"errors": [{"code": "UNAUTHORIZED", "message": "authentication required"}]})
+                self._send(401, body, {"WWW-Authenticate": h, "Content-Type": "application/json"})
+
+            def _token(self):
+                q = urllib.parse.parse_qs(urllib.parse.urlparse(self.path).query)
+                front.token_requests.append({k: v[0] for k, v in q.items()})
+                if front.creds and not self._basic_ok():
+                    return self._send(401, b'{"details":"bad credentials"}')
+                tok = "tok-%d" % len(front.token_requests)
+                front.tokens[tok] = front.token_uses
+                return self._send(200, canonical({"token": tok, "expires_in": 300}),
+                                  {"Content-Type": "application/json"})
+
+            def _proxy(self, path, accept=None):
+                req = urllib.request.Request(front.upstream + path, method=self.command,
+                                             headers={"Accept": accept} if accept else {})
+                try:
+                    with urllib.request.urlopen(req, timeout=10) as r:
+                        return r.status, r.read(), dict(r.headers)
+                except urllib.error.HTTPError as e:
+                    return e.code, e.read(), dict(e.headers)
+
+            def do_HEAD(self):
+                self.do_GET()
+
+            def do_GET(self):
+                path = urllib.parse.urlparse(self.path).path
+                if path == "/token":
+                    return self._token()
+                if path.startswith("/cdn/"):
+                    front.cdn_auth_headers.append(self.headers.get("Authorization"))
+                    status, body, headers = self._proxy("/v2/" + path[len("/cdn/"):])
+                    if front.corrupt and status == 200 and body:
+                        body = bytes([body[0] ^ 0xFF]) + body[1:]
+                    return self._send(status, body, {"Content-Type": "application/octet-stream"})
+                parts = path.split("/")
+                scope = ""
+                if len(parts) >= 5 and parts[1] == "v2":
+                    scope = "repository:%s:pull" % "/".join(parts[2:-2])
+                if not self._authorized():
+                    return self._challenge(scope)
+                if path == "/v2/":
+                    return self._send(200, b"{}", {"Content-Type": "application/json"})
+                if "/blobs/" in path:
+                    return self._send(307, b"", {"Location": "http://%s/cdn/%s" % (front.host, path[len("/v2/"):])})
+                status, body, headers = self._proxy(path, self.headers.get("Accept"))
+                out = {k: v for k, v in headers.items() if k in ("Content-Type", "Docker-Content-Digest")}
+                if front.bad_header and "Docker-Content-Digest" in out:
+                    out["Docker-Content-Digest"] = "sha256:" + "0" * 64
+                return self._send(status, body, out)
+
+        return H
+
+
+def test_bearer_token_anonymous(registry, images, store):
+    with FakeFront(registry.url) as front:
+        img = store.pull("docker://%s/test/busybox:latest" % front.host, insecure=True)
+    assert img.id == images["oci"].image_id
+    assert front.token_requests, "the token server was never asked"
+    assert front.token_requests[0]["scope"] == "repository:test/busybox:pull"
+    assert front.token_requests[0]["service"] == "fake-registry"
+    assert len(front.token_requests) == 1  # cached for the whole pull
+    assert front.cdn_auth_headers and not any(front.cdn_auth_headers)  # no token leaked to the CDN
+
+
+def test_bearer_token_with_credentials(registry, images, store, tmp_path):
+    with FakeFront(registry.url, creds=("alice", "s3cret")) as front:
+        ref = "docker://%s/test/busybox:latest" % front.host
+        with pytest.raises(RegistryError, match="token request .* failed: HTTP 401") as ei:
+            store.pull(ref, insecure=True, auth=("alice", "wrong"))
+        assert "check the username and password" in str(ei.value)
+        with pytest.raises(RegistryError, match="needs credentials"):
+            store.pull(ref, insecure=True, auth={})
+        img = store.pull(ref, insecure=True, auth={"username": "alice", "password": "s3cret"})
+        assert img.id == images["oci"].image_id
+        assert front.token_requests[-1]["account"] == "alice"
+        authfile = tmp_path / "auth.json"
+        authfile.write_text(json.dumps({"auths": {front.host: {"auth": base64.b64encode(b"alice:s3cret").decode()}}}))
+        assert store.pull(ref, insecure=True, auth={"authfile": str(authfile)}).id == img.id
+
+
+def test_expired_token_is_renewed(registry, images, store):
+    with FakeFront(registry.url, token_uses=2) as front:
+        img = store.pull("docker://%s/test/busybox:latest" % front.host, insecure=True)
+    assert img.id == images["oci"].image_id
+    assert len(front.token_requests) >= 2
+
+
+def test_basic_auth(registry, images, store):
+    with FakeFront(registry.url, mode="basic", creds=("bob", "pw")) as front:
+        ref = "docker://%s/test/busybox:latest" % front.host
+        with pytest.raises(RegistryError, match="requires a username and password"):
+            store.pull(ref, insecure=True, auth={})
+        with pytest.raises(RegistryError, match="refused the credentials"):
+            store.pull(ref, insecure=True, auth=("bob", "nope"))
+        assert store.pull(ref, insecure=True, auth=("bob", "pw")).id == images["oci"].image_id
+
+
+def test_corrupt_blob_and_bad_digest_header(registry, store):
+    with FakeFront(registry.url) as front:
+        ref = "docker://%s/test/busybox:latest" % front.host
+        front.corrupt = True
+        with pytest.raises(DigestMismatch):
+            store.pull(ref, insecure=True)
+        front.corrupt = False
+        front.bad_header = True
+        with pytest.raises(DigestMismatch, match="Docker-Content-Digest"):
+            store.pull(ref, insecure=True)
+    assert store.list() == []
+    assert not os.listdir(os.path.join(store.graph_root, "layers")) if os.path.isdir(
+        os.path.join(store.graph_root, "layers")) else True
+
+
+def test_index_entry_size_is_checked(registry, images, store):
+    """A manifest list whose entry declares the wrong size is refused."""
+    img = images["oci"]
+    bad = {"schemaVersion": 2, "mediaType": reg.OCI_INDEX, "manifests": [
+        dict(img.manifest.descriptor(), size=img.manifest.size + 5, platform=img.platform)]}
+    blob = Blob(canonical(bad), reg.OCI_INDEX)
+    push_image(registry.url, "test/badindex", img.manifest.digest, img)
+    push_manifest(registry.url, "test/badindex", "latest", blob)
+    with pytest.raises(DigestMismatch, match="the list says"):
+        store.pull("docker://%s/test/badindex:latest" % registry.host, insecure=True)
