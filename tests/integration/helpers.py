@@ -22,6 +22,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import time
 import uuid
 from dataclasses import dataclass, field
 from typing import Any, Optional, Union
@@ -202,7 +203,11 @@ def cleanup_engine_env(env: EngineEnv) -> list:
                     [binary, "--root", state_root, "delete", "--force", cid],
                     check=False, capture_output=True, timeout=30,
                 )
-    # 2. processes (conmon, exit commands) started for this root
+    # 2. processes (conmon, exit commands) started for this root; an exit command that
+    #    conmon started for the last removed container may still be finishing: give it time
+    deadline = time.time() + 5
+    while time.time() < deadline and any(r in c for _, c in _proc_cmdlines() for r in roots):
+        time.sleep(0.1)
     for pid, cmdline in _proc_cmdlines():
         if any(r in cmdline for r in roots):
             leftovers.append("process %d: %s" % (pid, cmdline[:200]))

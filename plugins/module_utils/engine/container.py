@@ -19,7 +19,7 @@ from . import etcfiles
 from .errors import CtrInUse, CtrStateInvalid, EngineError, NoSuchContainer, wrap
 from .events import rfc3339_nano
 from .names import generate_name, new_id, validate_name
-from .oci import pid_alive
+from .oci import pid_alive, wait_pid_gone
 from .state import Record
 
 # libpod ContainerStatus values, by the names inspect prints
@@ -163,6 +163,9 @@ class Container:
         undo: List[Tuple[str, Callable[[], None]]] = []
         st = self.state
         try:
+            from .pod import member_join  # noqa: PLC0415 - pod hook: infra first, its namespaces
+
+            self._pod = member_join(self)
             rootfs = self._mount_rootfs(undo)
             mounts = self._mount_volumes(rootfs, undo)
             netns, net_status, hosts_ips = self._setup_network(undo)
@@ -237,6 +240,8 @@ class Container:
         mode = net.get("mode", "bridge")
         if mode in ("host", "container"):
             return None, None, []
+        if mode == "pod" and getattr(self, "_pod", None) is not None and self._pod.shares_net:
+            return self._pod.network()
         mgr = self.rt.network
         if mode == "none":
             status = mgr.setup_none(self.id)
@@ -253,9 +258,9 @@ class Container:
 
     def _write_etc_files(self, ips: List[str]) -> None:
         os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
-        cfg = self.config
+        cfg = self._pod.etc_config(self.config) if getattr(self, "_pod", None) is not None else self.config
         net_mode = (cfg.get("network") or {}).get("mode", "bridge")
-        hostname = self._hostname()
+        hostname = cfg.get("hostname") or self._hostname()
         etcfiles.write_run_file(self.run_dir, "hostname", etcfiles.hostname_content(hostname))
         etcfiles.write_run_file(self.run_dir, "hosts", etcfiles.hosts_content(
             hostname=hostname, name=self.name, ips=ips, add_hosts=cfg.get("add_host", [])))
@@ -305,6 +310,8 @@ class Container:
             init_path=self.rt.init_path(),
             seccomp_profile=rtc.get("containers", "seccomp_profile") or None,
         )
+        if getattr(self, "_pod", None) is not None:
+            self._pod.apply_spec(ctx)
         spec = generate_spec(ctx)
         self.rt.warnings.extend(w for w in ctx.warnings if w not in self.rt.warnings)
         return spec
@@ -336,8 +343,11 @@ class Container:
         oci = self.oci()
         if was_paused:
             oci.resume(self.id)
+        conmon_pid = st.get("conmon_pid") or 0
         code = oci.stop(self.id, st.get("pid") or 0, signal=self.config.get("stop_signal") or 15,
                         timeout=timeout)
+        if conmon_pid:
+            wait_pid_gone(conmon_pid, 5.0)  # conmon exits right after the exit file (libpod waits too)
         got = oci.read_exit(self.id)
         finished = got[1] if got else time.time()
         st.update(status=STOPPED, pid=0, conmon_pid=0, exit_code=-1 if code is None else code,
@@ -378,7 +388,7 @@ class Container:
 
     def _teardown_network(self) -> None:
         net = self.config.get("network") or {}
-        if net.get("mode") in ("host", "container"):
+        if net.get("mode") in ("host", "container") or (self.state.get("network_status") or {}).get("joined"):
             return
         if self.state.get("network_status") or self.state.get("netns") or self.rt.has_networking():
             self.rt.network.teardown(self.id, self.state.get("network_status"))
@@ -463,6 +473,10 @@ class Container:
     def remove(self, force: bool = False, timeout: Optional[int] = None, volumes: bool = True) -> None:
         """removeContainer: stop (force), clean up, delete storage, DB record, lock; anonymous volumes."""
         with self.locked():
+            if self.config.get("is_infra"):
+                from .pod import check_infra_removal  # noqa: PLC0415
+
+                check_infra_removal(self)
             self.sync()
             if self.status in (RUNNING, PAUSED, CREATED, STOPPING):
                 if not force:

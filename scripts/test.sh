@@ -1,0 +1,129 @@
+#!/usr/bin/env bash
+# shellcheck disable=SC2317  # the step functions are called through step()
+# Run the whole libpod.engine test suite (after scripts/setup.sh):
+#   lint         ruff on the Python code, shellcheck on the scripts, action group check
+#   unit         pytest tests/unit
+#   integration  pytest tests/integration (real ansible-playbook runs on this host, as root)
+#   sanity       ansible-test sanity (from .build/collections/ansible_collections/libpod/engine)
+#   build        ansible-galaxy collection build, and no junk in the tarball
+# Exits non-zero if any step fails; a pytest run that collects no tests is a failure.
+#
+# Environment:
+#   LPE_VENV          venv made by setup.sh       (default /opt/libpod-engine/venv)
+#   LPE_STEPS         steps to run, space-separated (default: all of the above)
+#   LPE_PYTEST_ARGS   extra pytest arguments, e.g. "-x -k volume"
+#   LPE_SANITY_ARGS   ansible-test sanity arguments (default: --local = every test, compile and
+#                     import on each Python found; "--local --python 3.11" is quicker)
+set -uo pipefail
+
+REPO=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
+VENV=${LPE_VENV:-/opt/libpod-engine/venv}
+COLLECTIONS=$REPO/.build/collections
+LINK=$COLLECTIONS/ansible_collections/libpod/engine
+RESULTS=$REPO/.build/test-results
+STEPS=${LPE_STEPS:-lint unit integration sanity build}
+read -r -a PYTEST_EXTRA <<< "${LPE_PYTEST_ARGS:-}"
+
+if [ ! -x "$VENV/bin/python" ] || [ ! -L "$LINK" ]; then
+  echo "test: $VENV or $LINK missing: run scripts/setup.sh first" >&2
+  exit 2
+fi
+export PATH="$HOME/.ansible/test/pybin:$VENV/bin:$PATH"
+read -r -a SANITY_ARGS <<< "${LPE_SANITY_ARGS:---local}"
+export ANSIBLE_COLLECTIONS_PATH=$COLLECTIONS
+rm -rf "$RESULTS"
+mkdir -p "$RESULTS"
+
+declare -a SUMMARY=()
+FAILED=0
+START=$SECONDS
+
+# step NAME CMD...: run one step and record its outcome
+step() {
+  local name=$1
+  shift
+  printf '\n===== %s\n' "$name"
+  local t0=$SECONDS rc=0
+  "$@" || rc=$?
+  local verdict=ok
+  case $rc in
+    0) ;;
+    5) verdict="FAILED (pytest collected no tests)" ;;
+    124) verdict="FAILED (timed out)" ;;
+    *) verdict="FAILED (exit $rc)" ;;
+  esac
+  [ "$rc" -eq 0 ] || FAILED=1
+  SUMMARY+=("$(printf '%-12s %-40s %4ds' "$name" "$verdict" $((SECONDS - t0)))")
+}
+
+lint() {
+  timeout 300 ruff check "$REPO" && timeout 60 shellcheck "$REPO"/scripts/*.sh "$REPO/.ci/run" \
+    && python "$REPO/scripts/check_action_groups.py"
+}
+
+pytest_dir() {  # pytest_dir NAME DIR PER-TEST-TIMEOUT TOTAL-TIMEOUT
+  local name=$1 dir=$2 per_test=$3 limit=$4
+  if [ -z "$(find "$REPO/$dir" -name 'test_*.py' -print -quit 2>/dev/null)" ]; then
+    echo "no test files under $dir"
+    return 5
+  fi
+  (cd "$REPO" && timeout -k 30 "$limit" python -m pytest "$dir" -q -ra --timeout="$per_test" --durations=5 \
+    --junitxml="$RESULTS/$name.xml" "${PYTEST_EXTRA[@]}")
+}
+
+sanity() {
+  # ansible-test wants to run from .../ansible_collections/<ns>/<name>; the link gives
+  # that path, and ANSIBLE_TEST_CONTENT_ROOT keeps it (the kernel reports the real cwd).
+  # --local, not --venv: delegation would hand the resolved path to the inner ansible-test.
+  (cd "$LINK" && ANSIBLE_TEST_CONTENT_ROOT=$LINK timeout -k 30 900 ansible-test sanity --color no "${SANITY_ARGS[@]}")
+}
+
+build() {
+  local out
+  out=$(mktemp -d)
+  (cd "$REPO" && timeout 120 ansible-galaxy collection build --force --output-path "$out") || { rm -rf "$out"; return 1; }
+  local tarball=("$out"/libpod-engine-*.tar.gz)
+  local junk
+  junk=$(tar -tzf "${tarball[0]}" | grep -E \
+    '^(\.build|\.ci|\.git|\.ansible|\.ruff_cache|\.pytest_cache|\.hypothesis|venv|\.venv|bench/out|tests/output)(/|$)|__pycache__|\.pyc$|\.tar\.gz$')
+  echo "$(tar -tzf "${tarball[0]}" | wc -l) entries in $(basename "${tarball[0]}") ($(du -h "${tarball[0]}" | cut -f1))"
+  rm -rf "$out"
+  if [ -n "$junk" ]; then
+    echo "junk in the collection tarball (add it to build_ignore in galaxy.yml):"
+    echo "$junk" | head -20
+    return 1
+  fi
+}
+
+for s in $STEPS; do
+  case $s in
+    lint) step lint lint ;;
+    unit) step unit pytest_dir unit tests/unit 300 600 ;;
+    integration) step integration pytest_dir integration tests/integration 600 900 ;;
+    sanity) step sanity sanity ;;
+    build) step build build ;;
+    *) echo "test: unknown step $s" >&2; exit 2 ;;
+  esac
+done
+
+printf '\n===== summary (%ds)\n' $((SECONDS - START))
+printf '%s\n' "${SUMMARY[@]}"
+if [ "$FAILED" -ne 0 ]; then
+  echo "test: FAILED"
+else
+  echo "test: all steps passed"
+fi
+# Test counts from the pytest runs (JUnit XML), as one closing line.
+python - "$RESULTS" <<'PY'
+import glob, os, sys
+import xml.etree.ElementTree as ET
+tests = failed = skipped = 0
+for path in glob.glob(os.path.join(sys.argv[1], '*.xml')):
+    root = ET.parse(path).getroot()
+    for suite in ([root] if root.tag == 'testsuite' else root.iter('testsuite')):
+        tests += int(suite.get('tests', 0))
+        failed += int(suite.get('failures', 0)) + int(suite.get('errors', 0))
+        skipped += int(suite.get('skipped', 0))
+print('pytest: %d passed, %d failed, %d skipped' % (tests - failed - skipped, failed, skipped))
+PY
+exit "$FAILED"

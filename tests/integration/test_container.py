@@ -1,0 +1,311 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The container module on real containers (conmon + OCI runtime), through ansible-playbook."""
+from __future__ import annotations
+
+import glob
+import os
+import time
+
+import pytest
+
+from ansible_collections.libpod.engine.tests.helpers.images import (
+    E,
+    build_image,
+    busybox_image,
+    tar_from_entries,
+    write_oci_archive,
+)
+
+
+def _proc_cmdline(pid: int) -> str:
+    with open("/proc/%d/cmdline" % pid, "rb") as f:
+        return f.read().replace(b"\0", b" ").decode()
+
+
+def _engine_mounts(env) -> list:
+    with open("/proc/self/mountinfo") as f:
+        return [ln.split()[4] for ln in f if env.paths["static_dir"] in ln.split()[4]]
+
+
+def test_lifecycle_started_stopped_restarted_absent(playbook, engine_env, busybox_archive):
+    img = "oci-archive:" + busybox_archive
+    res = playbook("""
+- name: start
+  libpod.engine.container:
+    name: life
+    image: %(img)s
+    command: [sh, -c, "echo hello-from-life; exec sleep 1000"]
+  register: r
+- name: again
+  libpod.engine.container:
+    name: life
+    image: %(img)s
+    command: [sh, -c, "echo hello-from-life; exec sleep 1000"]
+- name: info
+  libpod.engine.container_info:
+    name: [life]
+    log_lines: 5
+""" % {"img": img})
+    assert res.ok, res.log
+    start, again, info = res.tasks
+    assert start.changed and start["actions"][-1] == "started life"
+    assert not again.changed and again["actions"] == []
+    ctr = info["containers"][0]
+    assert ctr["State"]["Running"] is True and ctr["State"]["Status"] == "running"
+    pid = ctr["State"]["Pid"]
+    assert "sleep 1000" in _proc_cmdline(pid)          # really running, visible in ps
+    assert [ln["line"] for ln in ctr["logs"]] == ["hello-from-life"]
+    ctr_id = ctr["Id"]
+    assert _engine_mounts(engine_env), "rootfs should be mounted while running"
+
+    res = playbook("""
+- name: stop
+  libpod.engine.container: {name: life, state: stopped, timeout: 1}
+- name: stop again
+  libpod.engine.container: {name: life, state: stopped}
+- name: restart
+  libpod.engine.container: {name: life, state: restarted, timeout: 1}
+- name: info
+  libpod.engine.container_info: {name: [life]}
+""")
+    assert res.ok, res.log
+    stop, stop2, restart, info = res.tasks
+    assert stop.changed and stop["container"]["State"]["Status"] == "exited"
+    assert not os.path.exists("/proc/%d" % pid) or "sleep 1000" not in _proc_cmdline(pid)
+    assert not stop2.changed
+    assert restart.changed
+    new_pid = info["containers"][0]["State"]["Pid"]
+    assert info["containers"][0]["State"]["Running"] and new_pid != pid
+
+    res = playbook("""
+- name: remove
+  libpod.engine.container: {name: life, state: absent, timeout: 1}
+- name: remove again
+  libpod.engine.container: {name: life, state: absent}
+""")
+    assert res.ok, res.log
+    assert res.tasks[0].changed and not res.tasks[1].changed
+    assert not os.path.exists("/proc/%d" % new_pid) or "sleep 1000" not in _proc_cmdline(new_pid)
+    assert _engine_mounts(engine_env) == []
+    assert not glob.glob(os.path.join(engine_env.paths["graph_root"], "containers", ctr_id))
+    assert not glob.glob(os.path.join(engine_env.paths["tmp_dir"], "storage", "containers", ctr_id))
+    conmons = [p for p in os.listdir("/proc") if p.isdigit() and ctr_id in _safe_cmdline(int(p))]
+    assert conmons == []
+
+
+def _safe_cmdline(pid: int) -> str:
+    try:
+        return _proc_cmdline(pid)
+    except OSError:
+        return ""
+
+
+# option -> (value A, value B, how B is applied)
+MATRIX = {
+    "command": (["sleep", "1000"], ["sleep", "1001"], "recreate"),
+    "entrypoint": (["/bin/sh", "-c"], ["/bin/sh", "-ec"], "recreate"),
+    "env": ({"MODE": "debug"}, {"MODE": "DEBUG"}, "recreate"),  # case matters
+    "label": ({"tier": "web"}, {"tier": "db"}, "recreate"),
+    "annotation": ({"a.b/c": "1"}, {"a.b/c": "2"}, "recreate"),
+    "workdir": ("/tmp", "/etc", "recreate"),
+    "user": ("root", "app", "recreate"),
+    "hostname": ("one", "two", "recreate"),
+    "tmpfs": (["/scratch:size=1m"], ["/scratch:size=2m"], "recreate"),
+    "cap_add": (["NET_ADMIN"], ["NET_ADMIN", "SYS_TIME"], "recreate"),
+    "cap_drop": (["CHOWN"], ["KILL"], "recreate"),
+    "read_only": (False, True, "recreate"),
+    "init": (False, True, "recreate"),
+    "ulimit": (["nofile=512:1024"], ["nofile=256:1024"], "recreate"),
+    "stop_signal": ("SIGTERM", "SIGINT", "recreate"),
+    "dns": (["10.0.0.53"], ["10.0.0.54"], "recreate"),
+    "add_host": (["db.local:10.1.1.1"], ["db.local:10.1.1.2"], "recreate"),
+    "network": ("none", "host", "recreate"),
+    "memory": ("64m", "96m", "in place"),
+    "cpus": (0.5, 1.5, "in place"),
+    "pids_limit": (100, 200, "in place"),
+    "restart_policy": ("no", "always", "in place"),
+    "stop_timeout": (5, 7, "in place"),
+}
+DECLARED = {  # how the module reports the declared value of B in the diff
+    "memory": 96 * 1024 * 1024, "cpus": 1.5, "stop_signal": 2,
+    "restart_policy": {"name": "always", "max_retries": 0},
+    "cap_add": ["CAP_NET_ADMIN", "CAP_SYS_TIME"], "cap_drop": ["CAP_KILL"],
+    "ulimit": [{"type": "RLIMIT_NOFILE", "soft": 256, "hard": 1024}],
+    "network": {"mode": "host", "networks": []},
+    "tmpfs": [{"type": "tmpfs", "source": "tmpfs", "destination": "/scratch", "options": ["size=2097152"]}],
+}
+
+
+def _task(opt, value, **kw):
+    args = {"name": "m-" + opt.replace("_", "-"), "image": "{{ img }}", opt: value}
+    if opt not in ("command", "entrypoint"):
+        args["command"] = ["sleep", "1000"]
+    if opt == "entrypoint":
+        args["command"] = ["exec sleep 1000"]
+    if opt != "network":
+        args.setdefault("network", "none")
+    args["timeout"] = 0
+    task = {"name": "%s %s" % (opt, kw.pop("step")), "libpod.engine.container": args, "register": "r"}
+    task.update(kw)
+    return task
+
+
+def test_parameter_matrix(playbook, busybox_archive):
+    """apply -> re-apply unchanged -> check mode of a change does nothing -> change -> expected action."""
+    tasks = []
+    for opt, (a, b, _how) in MATRIX.items():
+        tasks.append(_task(opt, a, step="apply"))
+        tasks.append(_task(opt, a, step="reapply"))
+        tasks.append(_task(opt, b, step="check", check_mode=True, diff=True))
+        tasks.append(_task(opt, b, step="reapply-a-after-check"))
+        tasks[-1]["libpod.engine.container"][opt] = a
+        tasks.append(_task(opt, b, step="change", diff=True))
+        tasks.append(_task(opt, b, step="rechange"))
+    t0 = time.time()
+    res = playbook(tasks, extra_vars={"img": "oci-archive:" + busybox_archive}, timeout=900)
+    assert res.ok, res.log
+    elapsed = time.time() - t0
+    by = {t.name: t for t in res.tasks}
+    for opt, (_a, b, how) in MATRIX.items():
+        name = "m-" + opt.replace("_", "-")
+        apply, reapply = by[opt + " apply"], by[opt + " reapply"]
+        check, after_check = by[opt + " check"], by[opt + " reapply-a-after-check"]
+        change, rechange = by[opt + " change"], by[opt + " rechange"]
+        assert apply.changed, (opt, apply.result)
+        assert not reapply.changed, (opt, reapply["actions"])
+        # check mode: reports the plan, changes nothing (the next real run with A is still a no-op)
+        assert check.changed, (opt, check.result)
+        assert not after_check.changed, (opt, after_check["actions"])
+        assert after_check["container"]["Id"] == apply["container"]["Id"]
+        # the diff names exactly that option
+        assert set(check["diff"]["after"]) == {opt}, (opt, check["diff"])
+        assert set(change["diff"]["after"]) == {opt}, (opt, change["diff"])
+        assert change["diff"]["after"][opt] == DECLARED.get(opt, b), (opt, change["diff"])
+        if how == "recreate":
+            assert change["actions"][0] == "recreated %s: %s changed" % (name, opt), (opt, change["actions"])
+            assert change["container"]["Id"] != apply["container"]["Id"]
+        else:
+            assert change["actions"][0] == "updated %s in place: %s" % (name, opt), (opt, change["actions"])
+            assert change["container"]["Id"] == apply["container"]["Id"]
+            assert change["container"]["State"]["Pid"] == apply["container"]["State"]["Pid"]
+        assert change["container"]["State"]["Running"], (opt, change["container"]["State"])
+        assert not rechange.changed, (opt, rechange["actions"])
+    print("parameter matrix: %d tasks in %.1f s" % (len(tasks), elapsed))
+
+
+def test_in_place_memory_update_reaches_the_cgroup(playbook, busybox_archive):
+    res = playbook("""
+- libpod.engine.container:
+    name: mem
+    image: "oci-archive:%(a)s"
+    command: [sleep, "1000"]
+    network: none
+    memory: 64m
+  register: one
+- libpod.engine.container:
+    name: mem
+    image: "oci-archive:%(a)s"
+    command: [sleep, "1000"]
+    network: none
+    memory: 96m
+  register: two
+""" % {"a": busybox_archive})
+    assert res.ok, res.log
+    pid = res.tasks[1]["container"]["State"]["Pid"]
+    assert pid == res.tasks[0]["container"]["State"]["Pid"]
+    with open("/proc/%d/cgroup" % pid) as f:
+        mem = [ln.split(":")[2].strip() for ln in f if ":memory:" in ln][0]
+    with open("/sys/fs/cgroup/memory%s/memory.limit_in_bytes" % mem) as f:
+        assert int(f.read()) == 96 * 1024 * 1024
+
+
+def test_restart_policy_on_failure_after_the_task(playbook, busybox_archive):
+    res = playbook("""
+- libpod.engine.container:
+    name: flaky
+    image: "oci-archive:%s"
+    command: [sh, -c, "echo attempt; exit 3"]
+    network: none
+    restart_policy: on-failure:2
+""" % busybox_archive)
+    assert res.ok, res.log
+    deadline = time.time() + 20
+    while True:
+        info = playbook("- libpod.engine.container_info: {name: [flaky], log_lines: 10}\n")
+        st = info.tasks[0]["containers"][0]
+        if (st["State"]["Status"] == "exited" and st["RestartCount"] == 2) or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert st["State"]["Status"] == "exited" and st["State"]["ExitCode"] == 3, st["State"]
+    assert st["RestartCount"] == 2
+    assert [ln["line"] for ln in st["logs"]] == ["attempt"] * 3
+
+
+def test_moved_image_recreates_and_says_why(playbook, busybox_archive, tmp_path):
+    """Containers follow their image by ID: an unchanged source is a no-op even with pull=always;
+    a changed archive, or a local tag moved by another import, recreates with the reason."""
+    import shutil
+
+    arch = str(tmp_path / "busybox.tar")
+    shutil.copy(busybox_archive, arch)
+    task = """
+- libpod.engine.container:
+    name: %s
+    image: "%s"
+    command: [sleep, "1000"]
+    network: none
+    pull: %s
+"""
+    res = playbook(task % ("tagged", "oci-archive:" + arch, "missing")
+                   + task % ("byname", "localhost/busybox:latest", "never"))
+    assert res.ok, res.log
+    old_id = res.tasks[0]["container"]["Image"]
+    assert res.tasks[1]["container"]["Image"] == old_id
+    res = playbook(task % ("tagged", "oci-archive:" + arch, "always"))
+    assert res.ok and not res.tasks[0].changed, res.tasks[0]["actions"]
+    # a new image in the same archive, under the same name
+    img2 = busybox_image(str(tmp_path), config={"Cmd": ["sh"], "Env": ["PATH=/bin", "V=2"]})
+    write_oci_archive(arch, [(img2, "localhost/busybox:latest")])
+    res = playbook(task % ("tagged", "oci-archive:" + arch, "missing")
+                   + task % ("byname", "localhost/busybox:latest", "never"))
+    assert res.ok, res.log
+    for t in res.tasks:
+        acts = t["actions"]
+        assert any("image changed" in a and old_id[:12] in a for a in acts), acts
+        assert t["container"]["Image"] == img2.image_id.split(":")[-1]
+    assert any(a.startswith("pulled image") for a in res.tasks[0]["actions"])
+    res = playbook(task % ("tagged", "oci-archive:" + arch, "missing")
+                   + task % ("byname", "localhost/busybox:latest", "never"))
+    assert res.ok and res.changed == 0, [t["actions"] for t in res.tasks]
+
+
+def test_hostile_layer_is_refused_and_nothing_escapes(playbook, tmp_path):
+    canary = "/tmp/lpe-canary-%d" % os.getpid()
+    layer = tar_from_entries([E("bin", "dir"), E("../../../../../..%s" % canary, data=b"pwned")])
+    img = build_image([layer], config={"Cmd": ["sh"]})
+    arch = write_oci_archive(str(tmp_path / "evil.tar"), [(img, "localhost/evil:latest")])
+    res = playbook([{"libpod.engine.container": {"name": "evil", "image": "oci-archive:" + arch},
+                     "ignore_errors": True}])
+    task = res.tasks[0]
+    assert task.failed
+    assert "leaves the layer root" in task.msg and "refused" in task.msg, task.msg
+    assert "Traceback" not in task.msg
+    assert not os.path.exists(canary)
+    info = playbook("- libpod.engine.container_info:\n")
+    assert info.tasks[0]["containers"] == []
+
+
+@pytest.mark.parametrize("bad,needle", [
+    ({"name": "../x"}, "invalid container name"),
+    ({"name": "ok", "memory": "lots"}, "invalid memory 'lots'"),
+    ({"name": "ok", "publish": ["70000:80"]}, "publish"),
+    ({"name": "ok", "cap_add": ["NOT_A_CAP"]}, "cap_add"),
+    ({"name": "ok", "restart_policy": "always:3"}, "restart_policy"),
+])
+def test_bad_input_is_a_clear_error_and_changes_nothing(playbook, busybox_archive, bad, needle):
+    args = {"image": "oci-archive:" + busybox_archive, "network": "none"}
+    args.update(bad)
+    res = playbook([{"libpod.engine.container": args, "ignore_errors": True}])
+    task = res.tasks[0]
+    assert task.failed and needle in task.msg, task.result
+    assert "Traceback" not in task.msg
