@@ -188,6 +188,7 @@ class Container:
             oci.start(self.id)
             st.update(status=RUNNING, started_at=rfc3339_nano(), restart_policy_match=False)
             self.save()
+            self._announce_to_peers(True)
             self._event("start")
         except BaseException as exc:
             errors = []
@@ -253,6 +254,63 @@ class Container:
         ips = [n["ip"] for n in (status.get("networks") or {}).values() if n.get("ip")]
         return status.get("netns"), status, ips
 
+    def _my_networks(self) -> Dict[str, str]:
+        """network name -> IP of this container (from its live network status)."""
+        ns = self.state.get("network_status") or {}
+        return {name: n.get("ip") for name, n in (ns.get("networks") or {}).items() if n.get("ip")}
+
+    def _network_peers(self) -> List[Tuple[str, str, List[str]]]:
+        """(id, ip, names) of running containers on a bridge network this container joins.
+
+        Names resolve through /etc/hosts (no DNS server here): each container lists its
+        peers, and peers are told when it starts and stops.
+        """
+        net = self.config.get("network") or {}
+        if net.get("mode", "bridge") != "bridge":
+            return []
+        mine = set(net.get("networks") or [self.rt.cfg.get("network", "default_network")])
+        out = []
+        for rec in self.rt.state.list("container"):
+            if rec.id == self.id or rec.state.get("status") != RUNNING:
+                continue
+            nets = (rec.state.get("network_status") or {}).get("networks") or {}
+            for name in sorted(mine & set(nets)):
+                if nets[name].get("ip"):
+                    out.append((rec.id, nets[name]["ip"], [rec.name]))
+                    break
+        return out
+
+    def _release_idle_networks(self) -> None:
+        """After removal: a bridge network no remaining container is configured for loses its
+        bridge and rules (nothing of ours stays on the host once the last container is gone)."""
+        net = self.config.get("network") or {}
+        if net.get("mode", "bridge") != "bridge" or not self.rt.has_networking():
+            return
+        wanted = set()
+        for rec in self.rt.state.list("container"):
+            other = rec.config.get("network") or {}
+            if other.get("mode", "bridge") == "bridge":
+                wanted.update(other.get("networks") or [self.rt.cfg.get("network", "default_network")])
+        for name in net.get("networks") or [self.rt.cfg.get("network", "default_network")]:
+            if name not in wanted:
+                self.rt.network.release_idle(name)
+
+    def _announce_to_peers(self, up: bool) -> None:
+        """Add (up) or drop this container's line in its running peers' /etc/hosts."""
+        mine = self._my_networks()
+        if not mine:
+            return
+        for peer_id, _peer_ip, _names in self._network_peers():
+            peer = self.rt.state.find("container", peer_id)
+            if peer is None:
+                continue
+            peer_nets = (peer.state.get("network_status") or {}).get("networks") or {}
+            ip = next((mine[n] for n in sorted(mine) if n in peer_nets), None)
+            if ip is None:
+                continue
+            hosts = os.path.join(self.rt.run_root, "containers", peer_id, "hosts")
+            etcfiles.hosts_set_peer(hosts, self.id, ip if up else None, [self.name])
+
     def _hostname(self) -> str:
         return self.config.get("hostname") or self.id[:12]
 
@@ -262,8 +320,9 @@ class Container:
         net_mode = (cfg.get("network") or {}).get("mode", "bridge")
         hostname = cfg.get("hostname") or self._hostname()
         etcfiles.write_run_file(self.run_dir, "hostname", etcfiles.hostname_content(hostname))
+        peers = ["%s:%s" % (n, ip) for _pid, ip, names in self._network_peers() for n in names]
         etcfiles.write_run_file(self.run_dir, "hosts", etcfiles.hosts_content(
-            hostname=hostname, name=self.name, ips=ips, add_hosts=cfg.get("add_host", [])))
+            hostname=hostname, name=self.name, ips=ips, add_hosts=list(cfg.get("add_host", [])) + peers))
         etcfiles.write_run_file(self.run_dir, "resolv.conf", etcfiles.resolv_conf_content(
             dns=cfg.get("dns", []), dns_search=cfg.get("dns_search", []), dns_option=cfg.get("dns_option", []),
             keep_local=net_mode == "host"))
@@ -372,6 +431,7 @@ class Container:
             ("rootfs", lambda: self.rt.storage.unmount(self.id)),
             ("conmon files", lambda: oci.remove_conmon_files(self.id, self.bundle, self.run_dir)),
         ]
+        self._announce_to_peers(False)
         for what, fn in steps:
             try:
                 fn()
@@ -452,6 +512,14 @@ class Container:
             live = {k: changes[k] for k in ("memory", "cpus", "pids_limit") if k in changes}
             if live and self.status in (RUNNING, PAUSED):
                 self._runtime_update(live)
+            if "publish" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status"):
+                # new DNAT rules on the live network namespace: no restart needed
+                net = cfg.get("network") or {}
+                status = self.rt.network.setup(
+                    self.id, networks=net.get("networks") or [self.rt.cfg.get("network", "default_network")],
+                    publish=changes["publish"], hostname=self._hostname(), aliases=[self.name])
+                self.state["network_status"] = status
+                self.save()
             self.rt.state.rewrite_config("container", self.id, cfg)
             self.rec.config = cfg
             self._event("update")
@@ -491,6 +559,7 @@ class Container:
             shutil.rmtree(self.run_dir, ignore_errors=True)
             self.rt.state.remove("container", self.rec)
             self.rt.locks.free(self.rec.lock_id)
+            self._release_idle_networks()
             self._event("remove")
         if volumes:
             for m in self.config.get("mounts", []):

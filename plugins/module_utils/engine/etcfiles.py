@@ -323,10 +323,10 @@ def hosts_content(*, hostname: str, name: str = "", ips: Sequence[str] = (),
             ip = host_gateway_ip
         entries.append((ip, [hname]))
     base = _parse_hosts(base_hosts if base_hosts is not None else _read_host_file(base_hosts_file))
-    if not any("localhost" in names for _, names in base):
+    if not any("localhost" in names for _unused, names in base):
         base = [(ip, list(n)) for ip, n in _DEFAULT_LOCALHOST] + base
     entries.extend(base)
-    defined = {n for _, names in entries for n in names}
+    defined = {n for _unused, names in entries for n in names}
     if host_gateway_ip and "host.containers.internal" not in defined:
         entries.append((host_gateway_ip, ["host.containers.internal"]))
     own = [hostname] + ([name] if name and name != hostname else [])
@@ -461,3 +461,29 @@ class EtcFiles:
             "resolv.conf": write_run_file(run_dir, "resolv.conf", self.resolv_conf),
             ".containerenv": write_run_file(run_dir, ".containerenv", self.containerenv),
         }
+
+
+# --------------------------------------------------------------------------- peers in /etc/hosts
+
+_PEER_MARK = "# libpod-engine peer "
+
+
+def hosts_set_peer(path: str, peer_id: str, ip: Optional[str], names: Sequence[str]) -> bool:
+    """Add (ip given) or drop (ip None) a peer container's line in a running container's hosts file.
+
+    The file is bind-mounted into the container, so it is edited in place (same inode);
+    a rename would leave the container looking at the old file. False if the file is gone.
+    """
+    mark = _PEER_MARK + peer_id
+    try:
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+    except OSError:
+        return False
+    with os.fdopen(fd, "r+", encoding="utf-8") as f:
+        lines = [ln for ln in f.read().splitlines() if not ln.endswith(mark)]
+        if ip:
+            lines.append("%s\t%s\t%s" % (ip, " ".join(names), mark))
+        f.seek(0)
+        f.write("\n".join(lines) + "\n")
+        f.truncate()
+    return True

@@ -130,7 +130,7 @@ def _write_sysctl(path: str, value: str) -> None:
             fh.write(value)
     except OSError as err:
         raise NetworkError("cannot set %s to %s: %s" % (path.replace("/proc/sys/", "").replace("/", "."),
-                                                         value, err.strerror or err))
+                                                        value, err.strerror or err))
 
 
 def _is_nsfs(path: str) -> bool:
@@ -216,7 +216,7 @@ def remove_netns_dir(netns_dir: str) -> None:
     if os.path.isdir(netns_dir):
         for name in os.listdir(netns_dir):
             remove_netns(os.path.join(netns_dir, name))
-    for _ in range(8):  # concurrent first uses may have stacked a few bind mounts
+    for _i in range(8):  # concurrent first uses may have stacked a few bind mounts
         if not _is_mountpoint(netns_dir) or _c().umount2(netns_dir.encode(), MNT_DETACH) != 0:
             break
 
@@ -455,6 +455,21 @@ class NetworkManager:
         self.ipam.release_network(net.name)
         with self.state.tx():
             self.state.conn.execute("DELETE FROM networks WHERE name=?", (net.name,))
+
+    def release_idle(self, name: str) -> bool:
+        """Delete the bridge and nft chain of a network no container holds a lease on.
+
+        The record stays (the bridge comes back lazily on the next setup), so removing the
+        last container leaves no interface or rule of ours behind. False if still in use.
+        """
+        net = self._load(name)
+        if net is None or self.ipam.users(net.name):
+            return False
+        self._delete_bridge(net.bridge)
+        if self.nft.available():
+            self.nft.run("\n".join(portmap.net_delete(self.nft_table, net.bridge)) + "\n",
+                         what="delete the rules of network %s" % net.name)
+        return True
 
     def _delete_bridge(self, bridge: str) -> None:
         if not os.path.isdir("/sys/class/net/%s/bridge" % bridge):

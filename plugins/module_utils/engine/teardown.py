@@ -36,4 +36,7 @@ def teardown_all(rt, timeout: int = 0) -> List[str]:
             net.remove_network(n["name"], force=True)
             removed.append("network %s" % n["name"])
         net.cleanup_orphans(set())
+    from .network import remove_netns_dir  # noqa: PLC0415
+
+    remove_netns_dir(rt.network.netns_dir)
     return removed

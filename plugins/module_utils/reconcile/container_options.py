@@ -181,7 +181,7 @@ OPTIONS = OptionTable([
     Option("network", type="raw", aliases=("net", "network_mode"), default={"mode": "bridge", "networks": []},
            normalise=_network),
     Option("publish", type="list", elements="raw", aliases=("ports", "published_ports"), default=[],
-           normalise=_publish),
+           update=IN_PLACE, normalise=_publish),
     Option("dns", type="list", elements="str", aliases=("dns_servers",), default=[], normalise=_str_list),
     Option("dns_search", type="list", elements="str", aliases=("dns_search_domains",), default=[],
            normalise=_str_list),
