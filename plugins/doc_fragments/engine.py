@@ -17,6 +17,12 @@ options:
       - Keys and types are those of the engine's containers.conf (see the M(libpod.engine.runtime_info)
         return value C(config_files) and the user guide).
     type: dict
+# Descriptions of the attributes every module documents; each module gives its own support (and details).
+attributes:
+  check_mode:
+    description: Can run in check_mode and return changed status prediction without modifying target.
+  diff_mode:
+    description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
 requirements:
   - conmon >= 2.0.1 and an OCI runtime (runc or crun) on the managed node
   - Python >= 3.9 on the managed node with jsonschema (and tomlkit before Python 3.11)

@@ -4,21 +4,16 @@
 and turn engine errors into fail_json with a message and an ``error_kind``."""
 from __future__ import annotations
 
-import traceback
+import importlib.util
 
 from ansible.module_utils.basic import missing_required_lib
 
-try:
-    import jsonschema  # noqa: F401 - only checked for presence; imported lazily by the engine
-
-    HAS_JSONSCHEMA = True
-    JSONSCHEMA_ERROR = None
-except ImportError:
-    HAS_JSONSCHEMA = False
-    JSONSCHEMA_ERROR = traceback.format_exc()
-
 from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime
+
+# Only checked for presence (the engine imports it lazily, when a config file changed).
+HAS_JSONSCHEMA = importlib.util.find_spec("jsonschema") is not None
+JSONSCHEMA_ERROR = None if HAS_JSONSCHEMA else "ModuleNotFoundError: No module named 'jsonschema'"
 
 ENGINE_ARGSPEC = {"engine_options": {"type": "dict"}}
 

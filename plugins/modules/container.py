@@ -23,7 +23,7 @@ description:
   - A tag that now points to another image (after a pull, or a new import under the same name) recreates
     the container, and the action says so. Use O(pull) to choose when the engine looks for a newer image.
 author:
-  - libpod.engine contributors
+  - libpod.engine contributors (@libpod-engine)
 extends_documentation_fragment:
   - libpod.engine.engine
   - libpod.engine.engine.ACTIONGROUP
@@ -140,9 +140,8 @@ options:
         C(/run:size=64m,mode=1777).
     type: raw
   read_only:
-    description: Mount the root filesystem read-only.
+    description: Mount the root filesystem read-only. Omitted means V(false).
     type: bool
-    default: false
   shm_size:
     description: Size of C(/dev/shm), for example V(64m); omitted means the engine's default (C(shm_size)).
     type: raw
@@ -184,9 +183,8 @@ options:
     description: Name of the pod the container joins.
     type: str
   privileged:
-    description: Give the container all capabilities and devices, and no masked paths.
+    description: Give the container all capabilities and devices, and no masked paths. Omitted means V(false).
     type: bool
-    default: false
   cap_add:
     description: Capabilities to add to the default set (names with or without C(CAP_), or V(ALL)).
     type: list
@@ -201,13 +199,11 @@ options:
     type: dict
     aliases: [sysctls]
   init:
-    description: Run catatonit as PID 1 to reap zombies and forward signals.
+    description: Run catatonit as PID 1 to reap zombies and forward signals. Omitted means V(false).
     type: bool
-    default: false
   tty:
-    description: Allocate a pseudo terminal.
+    description: Allocate a pseudo terminal. Omitted means V(false).
     type: bool
-    default: false
   ulimit:
     description: Resource limits as C(name=soft[:hard]) (for example V(nofile=1024:2048)); values above the
       hard limit of the managed node are refused, defaults are clamped to it.

@@ -14,7 +14,7 @@ description:
     exit files (a container that exited after the last task shows as exited, with its code).
   - Optionally returns the last lines of each container's log.
 author:
-  - libpod.engine contributors
+  - libpod.engine contributors (@libpod-engine)
 extends_documentation_fragment:
   - libpod.engine.engine
   - libpod.engine.engine.ACTIONGROUP
@@ -53,7 +53,8 @@ EXAMPLES = r"""
 
 RETURN = r"""
 containers:
-  description: Inspect-like data of each container found (see M(libpod.engine.container) RV(container)).
+  description: Inspect-like data of each container found (see the C(container) return value of
+    M(libpod.engine.container)).
   returned: always
   type: list
   elements: dict

@@ -16,7 +16,7 @@ description:
   - On the first call after a reboot the engine refreshes its state (containers are marked as not
     running, per-boot files are recreated); the return value C(info.refreshed) tells.
 author:
-  - libpod.engine contributors
+  - libpod.engine contributors (@libpod-engine)
 extends_documentation_fragment:
   - libpod.engine.engine
   - libpod.engine.engine.ACTIONGROUP

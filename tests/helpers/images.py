@@ -206,7 +206,7 @@ def make_config(diff_ids: Sequence[str], *, config: Optional[dict] = None, arch:
         "architecture": arch, "os": os_name, "created": created,
         "config": DEFAULT_CONFIG if config is None else config,
         "rootfs": {"type": "layers", "diff_ids": list(diff_ids)},
-        "history": [{"created": created, "created_by": "tests/helpers/images.py"} for _ in diff_ids],
+        "history": [{"created": created, "created_by": "tests/helpers/images.py"} for _i in diff_ids],
     }
     if variant:
         doc["variant"] = variant
@@ -269,7 +269,7 @@ def write_oci_layout(path: str, entries: Sequence[Tuple[BuiltImage, Optional[str
     os.makedirs(blobs, exist_ok=True)
     with open(os.path.join(path, "oci-layout"), "w") as f:
         json.dump({"imageLayoutVersion": "1.0.0"}, f)
-    for img, _ in entries:
+    for img, _unused in entries:
         for b in img.blobs():
             with open(os.path.join(blobs, b.digest.split(":", 1)[1]), "wb") as f:
                 f.write(b.data)
@@ -299,7 +299,7 @@ def write_oci_archive(path: str, entries: Sequence[Tuple[BuiltImage, Optional[st
         _tar_add_dir(tf, "blobs")
         _tar_add_dir(tf, "blobs/sha256")
         seen = set()
-        for img, _ in entries:
+        for img, _unused in entries:
             for b in img.blobs():
                 if b.digest not in seen:
                     seen.add(b.digest)
@@ -348,7 +348,7 @@ def write_docker_archive_multi(path: str, images: Sequence[Tuple[BuiltImage, Seq
                 _tar_add_bytes(tf, cfg_hex + ".json", img.config.data)
             manifest.append({"Config": cfg_hex + ".json", "RepoTags": list(repo_tags), "Layers": layer_names})
             for tag in repo_tags:
-                repo, _, t = tag.rpartition(":")
+                repo, _unused, t = tag.rpartition(":")
                 repos.setdefault(repo, {})[t] = v1ids[-1] if v1ids else ""
         _tar_add_bytes(tf, "manifest.json", canonical(manifest))
         _tar_add_bytes(tf, "repositories", canonical(repos))
@@ -463,7 +463,7 @@ def _req(method: str, url: str, data: Optional[bytes] = None, headers: Optional[
 
 def push_blob(base: str, repo: str, blob: Blob, *, chunked: bool = False, chunk_size: int = 256 << 10) -> None:
     """Upload one blob (monolithic POST+PUT, or POST + PATCH chunks + PUT)."""
-    status, _, _ = _req("HEAD", "%s/v2/%s/blobs/%s" % (base, repo, blob.digest))
+    status, _unused, _unused = _req("HEAD", "%s/v2/%s/blobs/%s" % (base, repo, blob.digest))
     if status == 200:
         return
     status, headers, body = _req("POST", "%s/v2/%s/blobs/uploads/" % (base, repo), b"")
@@ -481,14 +481,14 @@ def push_blob(base: str, repo: str, blob: Blob, *, chunked: bool = False, chunk_
     else:
         data = blob.data
     sep = "&" if "?" in location else "?"
-    status, _, body = _req("PUT", location + sep + "digest=" + urllib.parse.quote(blob.digest), data,
-                           {"Content-Type": "application/octet-stream"})
+    status, _unused, body = _req("PUT", location + sep + "digest=" + urllib.parse.quote(blob.digest), data,
+                                 {"Content-Type": "application/octet-stream"})
     assert status == 201, (status, body)
 
 
 def push_manifest(base: str, repo: str, ref: str, blob: Blob) -> None:
-    status, _, body = _req("PUT", "%s/v2/%s/manifests/%s" % (base, repo, ref), blob.data,
-                           {"Content-Type": blob.media_type})
+    status, _unused, body = _req("PUT", "%s/v2/%s/manifests/%s" % (base, repo, ref), blob.data,
+                                 {"Content-Type": blob.media_type})
     assert status == 201, (status, body)
 
 

@@ -127,7 +127,7 @@ class VolumePluginServer:
         assert self._hang_sock is not None
         while not self._stop.is_set():
             try:
-                conn, _ = self._hang_sock.accept()
+                conn, _unused = self._hang_sock.accept()
             except (socket.timeout, OSError):
                 continue
             self._held.append(conn)  # keep it open, never read or answer
@@ -158,7 +158,7 @@ class VolumePluginServer:
 
     # -- protocol -----------------------------------------------------------------------------
     def ops(self) -> List[str]:
-        return [op for op, _ in self.calls]
+        return [op for op, _unused in self.calls]
 
     def _dir(self, name: str) -> str:
         return os.path.join(self.root, "volumes", name)

@@ -206,7 +206,7 @@ def cleanup_engine_env(env: EngineEnv) -> list:
     # 2. processes (conmon, exit commands) started for this root; an exit command that
     #    conmon started for the last removed container may still be finishing: give it time
     deadline = time.time() + 5
-    while time.time() < deadline and any(r in c for _, c in _proc_cmdlines() for r in roots):
+    while time.time() < deadline and any(r in c for _unused, c in _proc_cmdlines() for r in roots):
         time.sleep(0.1)
     for pid, cmdline in _proc_cmdlines():
         if any(r in cmdline for r in roots):

@@ -80,7 +80,7 @@ def test_simulated_reboot_refreshes_exactly_once_even_concurrently(engine_env):
         [os.path.join(ANSIBLE_BIN, "ansible"), "localhost", "-i", "localhost,", "-c", "local",
          "-m", "libpod.engine.runtime_info", "-o"],
         env={k: v for k, v in engine_env.items() if k != "ANSIBLE_STDOUT_CALLBACK"},
-        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _ in range(4)]
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True) for _i in range(4)]
     outs = [p.communicate(timeout=180) for p in procs]
     refreshed = []
     for (out, err), p in zip(outs, procs):

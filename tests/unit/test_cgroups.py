@@ -19,7 +19,7 @@ def _mountinfo(tmp_path, entries):
     lines = []
     for i, (mnt, fstype, opts) in enumerate(entries, start=20):
         lines.append("%d 1 0:%d / %s rw,relatime - %s %s %s" % (i, i, mnt.replace(" ", "\\040"), fstype,
-                                                                  fstype, opts))
+                                                                fstype, opts))
     path = tmp_path / "mountinfo"
     path.write_text("\n".join(lines) + "\n")
     return str(path)

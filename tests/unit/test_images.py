@@ -462,5 +462,5 @@ def test_import_timing(fx, tmp_path, record_property):
     record_property("import_cold_ms", round(cold[2] * 1000, 2))
     record_property("import_warm_ms", round(warm[2] * 1000, 2))
     print("busybox oci-archive import: cold %.1f ms, warm %.1f ms (median of 5)" % (cold[2] * 1000,
-                                                                                   warm[2] * 1000))
+                                                                                    warm[2] * 1000))
     assert images_mod.PULL_POLICIES

@@ -118,7 +118,7 @@ def test_concurrent_allocation_never_duplicates(tmp_path):
     for p in procs:
         p.start()
     start.set()
-    results = [out.get(timeout=60) for _ in procs]
+    results = [out.get(timeout=60) for _i in procs]
     for p in procs:
         p.join(10)
         assert p.exitcode == 0

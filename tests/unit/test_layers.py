@@ -66,7 +66,7 @@ def test_busybox_layer_roundtrip(bb, tmp_path, compressed):
 
 
 def test_digest_size_and_diff_id_are_checked(bb, tmp_path):
-    _, tar = bb
+    _unused, tar = bb
     blob = gz(tar)
     with pytest.raises(DigestMismatch, match="content digest"):
         unpack(blob, tmp_path / "a", expected_digest=sha256(b"other"))
@@ -248,7 +248,7 @@ def test_whiteouts_become_overlay_whiteouts(tmp_path):
 
 # -- atomic install ----------------------------------------------------------------------------
 def test_install_layer_once_and_atomic(bb, tmp_path):
-    _, tar = bb
+    _unused, tar = bb
     blob = gz(tar)
     root = str(tmp_path / "layers")
     path, stats = layers.install_layer(io.BytesIO(blob), root, sha256(tar), expected_digest=sha256(blob))
@@ -269,13 +269,13 @@ def _install_worker(args):
 
 
 def test_concurrent_install_of_the_same_layer(bb, tmp_path):
-    _, tar = bb
+    _unused, tar = bb
     blob = gz(tar)
     root = str(tmp_path / "layers")
     ctx = multiprocessing.get_context("fork")
     with ctx.Pool(4) as pool:
         results = pool.map(_install_worker, [(blob, root, sha256(tar))] * 4, chunksize=1)
-    assert len({p for p, _ in results}) == 1
+    assert len({p for p, _unused in results}) == 1
     assert os.listdir(root) == [sha256(tar).split(":")[1]]  # one copy, no temp dirs left
 
 
@@ -307,7 +307,7 @@ def test_random_names_stay_inside(tmp_path_factory, entries):
     except (UnsafeLayer, ImageError):
         pass
     assert sorted(os.listdir(base)) == ["root"]
-    for dirpath, _, filenames in os.walk(root):
+    for dirpath, _unused, filenames in os.walk(root):
         for n in filenames:
             real = os.path.realpath(os.path.join(dirpath, n)) if not os.path.islink(os.path.join(dirpath, n)) \
                 else os.path.join(dirpath, n)

@@ -88,11 +88,11 @@ def test_concurrent_allocation_never_duplicates(tmp_path):
     State(db).close()
     ctx = multiprocessing.get_context("fork")
     out = ctx.Queue()
-    procs = [ctx.Process(target=_allocate_many, args=(db, lp, 50, out)) for _ in range(4)]
+    procs = [ctx.Process(target=_allocate_many, args=(db, lp, 50, out)) for _i in range(4)]
     t0 = time.time()
     for p in procs:
         p.start()
-    got = [n for _ in procs for n in out.get(timeout=60)]
+    got = [n for _i in procs for n in out.get(timeout=60)]
     for p in procs:
         p.join(30)
         assert p.exitcode == 0

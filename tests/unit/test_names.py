@@ -35,7 +35,7 @@ def test_any_text_is_valid_or_invalidarg_and_never_a_path(text):
 
 def test_generated_names_are_free_and_valid():
     taken = set()
-    for _ in range(200):
+    for _i in range(200):
         n = generate_name(lambda x: x in taken)
         validate_name(n)
         assert n not in taken

@@ -51,7 +51,9 @@ def host_routes():
 def pick_n(used=()):
     """A test network number whose bridge does not exist and whose subnet is not routed."""
     routes = host_routes()
-    for n in random.sample(range(1, 250), 249):
+    nums = list(range(1, 250))
+    random.shuffle(nums)
+    for n in nums:
         sub = ipaddress.IPv4Network("10.213.%d.0/24" % n)
         if n not in used and "lpet%d" % n not in links() and not any(sub.overlaps(r) for r in routes):
             return n
@@ -115,7 +117,7 @@ class Env:
                               "-h", str(www)])
         self.procs.append(p)
         ip = list(status["networks"].values())[0]["ip"]
-        for _ in range(100):  # wait until it listens (probe from the host over the bridge)
+        for _i in range(100):  # wait until it listens (probe from the host over the bridge)
             try:
                 with socket.create_connection((ip, port), timeout=0.2):
                     return p
@@ -259,7 +261,7 @@ def test_published_port_loopback_and_hairpin(env):
     # hairpin: container B reaches A through the published 0.0.0.0 port on the gateway address
     gw = a["networks"][env.net]["gateway"]
     out = env.run_in(b, "busybox", "wget", "-q", "-O", "-",  # (-T segfaults in busybox 1.35)
-                      "http://%s:%d/" % (gw, port2))
+                     "http://%s:%d/" % (gw, port2))
     assert out.returncode == 0, out.stderr
     assert out.stdout == "hello from the container\n"
     rules = sh("nft", "list", "table", "ip", env.table).stdout

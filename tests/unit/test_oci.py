@@ -178,7 +178,7 @@ def test_echo_hello(h, kind):
 @pytest.mark.parametrize("kind", RUNTIMES)
 def test_exit_code(h, kind):
     rt = h.runtime(kind)
-    ctr_id, bundle, _, _ = h.create(rt, ["sh", "-c", "echo out; echo err >&2; exit 7"])
+    ctr_id, bundle, _unused, _unused = h.create(rt, ["sh", "-c", "echo out; echo err >&2; exit 7"])
     rt.start(ctr_id)
     assert rt.wait_exit(ctr_id, 10) == 7
     got = read_k8s_log(os.path.join(bundle, "ctr.log"))
@@ -188,7 +188,7 @@ def test_exit_code(h, kind):
 @pytest.mark.parametrize("kind", RUNTIMES)
 def test_detached_running_and_stop_escalates_to_sigkill(h, kind):
     rt = h.runtime(kind)
-    ctr_id, _, _, res = h.create(rt, ["sh", "-c", "trap '' TERM; echo ready; sleep 100 & wait"])
+    ctr_id, _unused, _unused, res = h.create(rt, ["sh", "-c", "trap '' TERM; echo ready; sleep 100 & wait"])
     rt.start(ctr_id)
     assert oci.pid_alive(res.pid)
     st = rt.state(ctr_id)
@@ -206,7 +206,7 @@ def test_detached_running_and_stop_escalates_to_sigkill(h, kind):
 @pytest.mark.parametrize("kind", RUNTIMES)
 def test_stop_honoured_sigterm_is_fast(h, kind):
     rt = h.runtime(kind)
-    ctr_id, _, _, res = h.create(rt, ["sh", "-c", "trap 'exit 3' TERM; sleep 100 & wait"])
+    ctr_id, _unused, _unused, res = h.create(rt, ["sh", "-c", "trap 'exit 3' TERM; sleep 100 & wait"])
     rt.start(ctr_id)
     time.sleep(0.05)  # let sh install its trap
     t0 = time.monotonic()
@@ -216,7 +216,7 @@ def test_stop_honoured_sigterm_is_fast(h, kind):
 
 def test_stop_of_exited_container_returns_its_code(h):
     rt = h.runtime()
-    ctr_id, _, _, res = h.create(rt, ["sh", "-c", "exit 5"])
+    ctr_id, _unused, _unused, res = h.create(rt, ["sh", "-c", "exit 5"])
     rt.start(ctr_id)
     assert rt.wait_exit(ctr_id, 10) == 5
     assert rt.stop(ctr_id, res.pid, timeout=1) == 5
@@ -224,7 +224,7 @@ def test_stop_of_exited_container_returns_its_code(h):
 
 def test_kill_with_signal(h):
     rt = h.runtime()
-    ctr_id, _, _, res = h.create(rt, ["sleep", "100"])
+    ctr_id, _unused, _unused, res = h.create(rt, ["sleep", "100"])
     rt.start(ctr_id)
     rt.kill(ctr_id, signal.SIGKILL)
     assert rt.wait_exit(ctr_id, 5) == 137
@@ -298,9 +298,9 @@ def test_exit_command_gets_its_args(h):
     rt = h.runtime()
     marker = os.path.join(h.base, "marker-%s" % uuid.uuid4().hex[:8])
     h.dirs.append(marker)
-    ctr_id, _, _, _ = h.create(rt, ["sh", "-c", "exit 4"], exit_command="/bin/sh",
-                               exit_command_args=["-c", 'echo "$@" > %s.tmp && mv %s.tmp %s' % (marker, marker, marker),
-                                                  "sh", "container", "cleanup", "with space"])
+    ctr_id = h.create(rt, ["sh", "-c", "exit 4"], exit_command="/bin/sh",
+                      exit_command_args=["-c", 'echo "$@" > %s.tmp && mv %s.tmp %s' % (marker, marker, marker),
+                                         "sh", "container", "cleanup", "with space"])[0]
     rt.start(ctr_id)
     assert rt.wait_exit(ctr_id, 10) == 4
     deadline = time.monotonic() + 10
@@ -353,7 +353,7 @@ def test_conmon_setup_hook_sees_waiting_conmon(h):
         return out
 
     h.bundle = bundle_and_remember
-    ctr_id, _, _, _ = h.create(rt, ["true"], conmon_setup=hook)
+    ctr_id = h.create(rt, ["true"], conmon_setup=hook)[0]
     assert len(seen) == 1 and os.path.basename(seen[0][1]) == b"conmon"
     rt.start(ctr_id)
     assert rt.wait_exit(ctr_id, 10) == 0
@@ -361,7 +361,7 @@ def test_conmon_setup_hook_sees_waiting_conmon(h):
 
 def test_tty_output_reaches_the_log(h):
     rt = h.runtime()
-    ctr_id, bundle, _, _ = h.create(rt, ["echo", "tty-hello"], tty=True)
+    ctr_id, bundle, _unused, _unused = h.create(rt, ["echo", "tty-hello"], tty=True)
     rt.start(ctr_id)
     assert rt.wait_exit(ctr_id, 10) == 0
     assert any("tty-hello" in line for line in _lines(bundle))
@@ -405,7 +405,7 @@ def _unified_mounted(pid="self"):
 def test_crun_private_mount_ns_keeps_host_mounts(h):
     rt = h.runtime("crun")
     assert rt.private_mount_ns
-    ctr_id, bundle, _, res = h.create(rt, ["sleep", "100"])
+    ctr_id, bundle, _unused, res = h.create(rt, ["sleep", "100"])
     rt.start(ctr_id)
     assert rt.state(ctr_id)["status"] == "running"
     # conmon lives in its own mount namespace without the unified mount; the host keeps it
@@ -447,8 +447,8 @@ def test_exit_command_returns_to_host_mount_ns(h):
         " 'unified': unified, 'args': sys.argv[1:]}, open(%r + '.tmp', 'w'))\n"
         "os.rename(%r + '.tmp', %r)\n" % (REPO, os.path.join(REPO, ".build", "collections"), out, out, out)
     )
-    ctr_id, _, _, _ = h.create(rt, ["true"], exit_command=sys.executable,
-                               exit_command_args=["-c", script, "cleanup", "ID"])
+    ctr_id = h.create(rt, ["true"], exit_command=sys.executable,
+                      exit_command_args=["-c", script, "cleanup", "ID"])[0]
     rt.start(ctr_id)
     assert rt.wait_exit(ctr_id, 10) == 0
     deadline = time.monotonic() + 15

@@ -190,7 +190,7 @@ def test_host_ip_not_local(state):
 
 def test_rule_text():
     rules = portmap.ctr_rules("t", "abc", [PortMapping("0.0.0.0", 8080, 80, "tcp"),
-                                          PortMapping("127.0.0.1", 5353, 53, "udp")], "10.213.0.2")
+                                           PortMapping("127.0.0.1", 5353, 53, "udp")], "10.213.0.2")
     text = "\n".join(rules)
     assert "add chain ip t c_abc_pre { type nat hook prerouting priority -100; policy accept; }" in text
     assert "add chain ip t c_abc_out { type nat hook output priority -100; policy accept; }" in text

@@ -285,7 +285,7 @@ def test_user_mounts(rootfs, tmp_path):
         {"type": "volume", "source": "/var/lib/vols/db/_data", "destination": "/var/lib/db", "options": ["nocopy"]},
         {"type": "bind", "source": "/srv/x", "destination": "/data/sub", "options": ["bind", "rslave"]},
         {"type": "tmpfs", "source": "tmpfs", "destination": "/scratch", "options": ["size=1024", "mode=1777",
-                                                                                   "exec", "notmpcopyup"]},
+                                                                                    "exec", "notmpcopyup"]},
         {"type": "bind", "source": "/srv/hosts", "destination": "/etc/hosts", "options": []},
         {"type": "bind", "source": "/srv/shm", "destination": "/dev/shm", "options": []},
     ])
@@ -566,7 +566,7 @@ def runner(tmp_path, rootfs):
 
 def _status(out: str) -> dict:
     return {k: v.strip() for k, v in (line.split(":", 1) for line in out.splitlines()
-                                     if line.startswith(("Cap", "Seccomp:")))}
+                                      if line.startswith(("Cap", "Seccomp:")))}
 
 
 def _kv(out: str) -> dict:
@@ -617,7 +617,7 @@ def test_runc_default_container(runner):
 
 @needs_runc
 def test_runc_user_app_with_clamped_default_rlimits(runner):
-    rc, out, err, _, s = runner(command=["sh", "-c", PROBE], user="app")
+    rc, out, err, _unused, s = runner(command=["sh", "-c", PROBE], user="app")
     assert rc == 0, err
     st = _status(out)
     assert int(st["CapEff"], 16) == 0 and int(st["CapPrm"], 16) == 0
@@ -626,7 +626,7 @@ def test_runc_user_app_with_clamped_default_rlimits(runner):
     assert kv["id"].startswith("uid=1000(app) gid=1000(app)")
     assert "50(staff)" in kv["id"]
     # podman's NOFILE default (1048576) clamped to this process's hard limit (20000 on the VM)
-    _, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    _unused, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
     expected = 1048576 if hard < 0 else min(1048576, hard)
     assert s["process"]["rlimits"][0] == {"type": "RLIMIT_NOFILE", "hard": expected, "soft": expected}
     assert kv["nofile"] == "%d:%d" % (expected, expected)
@@ -649,7 +649,7 @@ echo "scratch=$(grep ' /scratch ' /proc/mounts | cut -d' ' -f4)"
 echo "pid=$$"
 echo "init=$(tr '\0' ' ' < /proc/1/cmdline)"
 """
-    rc, out, err, _, s = runner(
+    rc, out, err, _unused, s = runner(
         command=["sh", "-c", script], read_only=True, init=True,
         mounts=[{"type": "bind", "source": str(data), "destination": "/data", "options": ["ro"]},
                 {"type": "tmpfs", "source": "tmpfs", "destination": "/scratch", "options": ["size=1048576"]}])
@@ -664,8 +664,8 @@ echo "init=$(tr '\0' ' ' < /proc/1/cmdline)"
 
 @needs_runc
 def test_runc_privileged(runner):
-    rc, out, err, _, _ = runner(command=["sh", "-c", PROBE + "\n[ -c /dev/kmsg ] && echo kmsg=yes\n"],
-                                privileged=True)
+    rc, out, err, _unused, _unused = runner(command=["sh", "-c", PROBE + "\n[ -c /dev/kmsg ] && echo kmsg=yes\n"],
+                                            privileged=True)
     assert rc == 0, err
     st = _status(out)
     with open("/proc/self/status") as f:
@@ -689,8 +689,8 @@ if unshare -U true 2>/dev/null; then echo userns=allowed; else echo userns=denie
 """
     if not os.path.isdir("/sys/fs/cgroup/memory"):
         pytest.skip("cgroup v1 layout expected")
-    rc, out, err, _, _ = runner(command=["sh", "-c", script], memory=64 * 1024**2, cpus=0.5, pids_limit=100,
-                                seccomp_profile="unconfined")
+    rc, out, err, _unused, _unused = runner(command=["sh", "-c", script], memory=64 * 1024**2, cpus=0.5, pids_limit=100,
+                                            seccomp_profile="unconfined")
     assert rc == 0, err
     kv = _kv(out)
     assert kv["mem"] == str(64 * 1024**2)

@@ -56,7 +56,7 @@ def bb_tar(tmp_path_factory):
 
 
 def install(graph: str, tar: bytes) -> str:
-    path, _ = layers.install_layer(io.BytesIO(tar), os.path.join(graph, "layers"), sha256(tar))
+    path, _unused = layers.install_layer(io.BytesIO(tar), os.path.join(graph, "layers"), sha256(tar))
     return os.path.join(path, "diff")
 
 
@@ -243,7 +243,7 @@ def test_mount_timing(graph, bb_tar, record_property):
     rs.create(CID, [lower])
     assert rs.driver == "overlay"
     times = []
-    for _ in range(20):
+    for _i in range(20):
         t0 = time.perf_counter()
         rs.mount(CID, [lower])
         t1 = time.perf_counter()

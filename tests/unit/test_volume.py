@@ -45,7 +45,7 @@ MiB = 1024 * 1024
 
 def _cleanup_mounts(path: str) -> None:
     path = os.path.realpath(path)
-    for _ in range(3):
+    for _i in range(3):
         for mnt in mounts_under(path):
             try:
                 sys_umount(mnt, volmod.MNT_DETACH)
@@ -266,7 +266,8 @@ def test_refresh_resets_counts_and_relocks(mgr):
     assert mgr.get("r1").state.mount_count == 0
     owners = {owner: lid for lid, _kind, owner in mgr.locks.allocated()}
     assert owners["r1"] == vol.lock_id
-    assert owners["r2"] == mgr.get("r2").lock_id is not None
+    assert owners["r2"] == mgr.get("r2").lock_id
+    assert owners["r2"] is not None
     assert mgr.get("r2").config.lock_id == owners["r2"]
     assert not os.path.exists(os.path.join(mgr.volume_path, ".trash-deadbeef"))
 
@@ -521,10 +522,10 @@ def _worker(tmp: str, name: str, ops: str, n: int, q) -> None:
 def _run_workers(tmp_path, name, ops, n, procs=2):
     ctx = multiprocessing.get_context("fork")
     q = ctx.Queue()
-    ps = [ctx.Process(target=_worker, args=(str(tmp_path), name, ops, n, q)) for _ in range(procs)]
+    ps = [ctx.Process(target=_worker, args=(str(tmp_path), name, ops, n, q)) for _i in range(procs)]
     for p in ps:
         p.start()
-    results = [q.get(timeout=120) for _ in ps]
+    results = [q.get(timeout=120) for _i in ps]
     for p in ps:
         p.join(30)
     assert results == ["ok"] * procs

@@ -75,7 +75,7 @@ class _RawServer:
     def _loop(self):
         while not self.stop_evt.is_set():
             try:
-                conn, _ = self.sock.accept()
+                conn, _unused = self.sock.accept()
             except OSError:
                 continue
             try:

@@ -10,6 +10,7 @@ long after the Ansible task that started the container has ended:
 from __future__ import annotations
 
 import argparse
+import os
 import sys
 from typing import Any, Dict, List, Optional
 
@@ -17,8 +18,8 @@ from typing import Any, Dict, List, Optional
 def _overrides(items: List[str]) -> Dict[str, Dict[str, Any]]:
     out: Dict[str, Dict[str, Any]] = {}
     for item in items:
-        key, _, value = item.partition("=")
-        section, _, name = key.partition(".")
+        key, _unused, value = item.partition("=")
+        section, _unused, name = key.partition(".")
         out.setdefault(section, {})[name] = value
     return out
 
@@ -41,10 +42,14 @@ def main(argv: Optional[List[str]] = None) -> int:
     from .errors import EngineError  # noqa: PLC0415
     from .runtime import OpenOptions, Runtime  # noqa: PLC0415
 
+    overrides = _overrides(args.set)
+    static_dir = overrides.get("engine", {}).get("static_dir")
+    if args.cmd == "cleanup" and static_dir and not os.path.exists(os.path.join(static_dir, "state.db")):
+        return 0  # the engine was reset meanwhile: opening it would create a new, empty one
     try:
-        rt = Runtime.open(OpenOptions(overrides=_overrides(args.set)))
+        rt = Runtime.open(OpenOptions(overrides=overrides))
     except EngineError as exc:
-        print("libpod-engine: %s" % exc, file=sys.stderr)
+        sys.stderr.write("libpod-engine: %s\n" % exc)
         return 125
     try:
         if args.cmd == "cleanup":
@@ -52,7 +57,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             if ctr is None:
                 return 0  # removed meanwhile (e.g. by `state: absent`)
             try:
-                print(ctr.cleanup_after_exit())
+                sys.stdout.write("%s\n" % (ctr.cleanup_after_exit(),))
             except EngineError as exc:
                 # nobody reads conmon's exit-command output: leave the reason in the events log
                 rt.event("container", "cleanup-failed", id=ctr.id, name=ctr.name,
@@ -67,14 +72,14 @@ def main(argv: Optional[List[str]] = None) -> int:
                     ctr.start()
                 except EngineError as exc:
                     failed += 1
-                    print("libpod-engine: starting %s: %s" % (ctr.name, exc), file=sys.stderr)
+                    sys.stderr.write("libpod-engine: starting %s: %s\n" % (ctr.name, exc))
         return 1 if failed else 0
     except EngineError as exc:
-        print("libpod-engine: %s" % exc, file=sys.stderr)
+        sys.stderr.write("libpod-engine: %s\n" % exc)
         return 125
     finally:
         rt.shutdown()
 
 
 if __name__ == "__main__":
-    sys.exit(main())
+    raise SystemExit(main())

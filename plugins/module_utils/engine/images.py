@@ -138,7 +138,7 @@ def parse_image_ref(ref: str) -> SourceRef:
     for t in FILE_TRANSPORTS:
         if ref.startswith(t + ":"):
             rest = ref[len(t) + 1:]
-            path, _, sub = rest.partition(":")
+            path, _unused, sub = rest.partition(":")
             if not path:
                 raise ImageError("image reference %r has no path" % ref, hint="use %s:PATH[:REF]" % t)
             return SourceRef(t, path=os.path.abspath(path), ref=sub, original=ref)
@@ -230,7 +230,7 @@ class _TarFiles:
 
     def member(self, name: str) -> tarfile.TarInfo:
         key = posixpath.normpath(name.lstrip("/"))
-        for _ in range(16):
+        for _i in range(16):
             m = self.members.get(key)
             if m is None:
                 raise ImageError("%s: %s is missing from archive %s" % (self.what, name, self.path),
@@ -627,8 +627,9 @@ class ImageStore:
         try:
             config = json.loads(cbytes)
             diff_ids = config["rootfs"]["diff_ids"]
-            assert isinstance(diff_ids, list)
-        except (ValueError, KeyError, TypeError, AssertionError):
+        except (ValueError, KeyError, TypeError):
+            diff_ids = None
+        if not isinstance(diff_ids, list):
             raise ImageError("%s: image config %s has no rootfs.diff_ids" % (src.what, cdesc["digest"]),
                              hint="the image config is corrupt")
         if len(diff_ids) != len(layer_descs):
@@ -687,9 +688,9 @@ class ImageStore:
             return None
         f = src.open_blob(desc)
         try:
-            _, stats = install_layer(f, self.layers_dir, diff_id, name="%s (%s)" % (desc["digest"], src.what),
-                                     media_type=desc.get("mediaType", ""), expected_digest=desc["digest"],
-                                     expected_size=desc["size"])
+            _unused, stats = install_layer(f, self.layers_dir, diff_id, name="%s (%s)" % (desc["digest"], src.what),
+                                           media_type=desc.get("mediaType", ""), expected_digest=desc["digest"],
+                                           expected_size=desc["size"])
         finally:
             f.close()
         return stats.uncompressed_size if stats else None
@@ -697,7 +698,7 @@ class ImageStore:
     @staticmethod
     def _du(path: str) -> int:
         total = 0
-        for dirpath, _, files in os.walk(path):
+        for dirpath, _unused, files in os.walk(path):
             for n in files:
                 with contextlib.suppress(OSError):
                     total += os.lstat(os.path.join(dirpath, n)).st_size
@@ -730,7 +731,7 @@ class ImageStore:
                 for lst in res.lists:
                     self._write_blob(lst.data, lst.digest)
                 self._commit(res, src.names(), sref.original, sizes)
-                missing = [d for _, d in res.layers if not os.path.isdir(self.layer_path(d))]
+                missing = [d for _unused, d in res.layers if not os.path.isdir(self.layer_path(d))]
                 if not missing:
                     break
                 if attempt:  # pruned by another process twice in a row
@@ -740,9 +741,9 @@ class ImageStore:
 
     def _commit(self, res: _Resolved, names: List[str], source: str, sizes: Dict[str, int]) -> None:
         now = time.time()
-        layer_hex = [hex_of(d) for _, d in res.layers]
+        layer_hex = [hex_of(d) for _unused, d in res.layers]
         with self.state.tx() as conn:
-            for (desc, _), lid in zip(res.layers, layer_hex):
+            for (desc, _unused), lid in zip(res.layers, layer_hex):
                 size = sizes.get(lid)
                 row = conn.execute("SELECT size FROM layers WHERE id=?", (lid,)).fetchone()
                 if row is None:
@@ -854,7 +855,7 @@ class ImageStore:
         """
         sref = parse_image_ref(ref)
         if sref.transport in FILE_TRANSPORTS:
-            iid, _, names = self._peek_file(sref, platform)
+            iid, _unused, names = self._peek_file(sref, platform)
             row = self.state.conn.execute("SELECT %s FROM images WHERE id=?" % _COLS, (iid,)).fetchone()
             if row is None:
                 return None

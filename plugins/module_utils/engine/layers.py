@@ -88,7 +88,7 @@ class LayerStats:
 
 def hex_of(digest: str) -> str:
     """The 64-hex part of a ``sha256:<hex>`` digest, validated (it becomes a path)."""
-    algo, _, hexpart = digest.partition(":")
+    algo, _unused, hexpart = digest.partition(":")
     if not hexpart:
         algo, hexpart = "sha256", algo
     if algo != "sha256" or len(hexpart) != 64 or any(c not in "0123456789abcdef" for c in hexpart):
@@ -401,7 +401,7 @@ class _Extractor:
                     os.setxattr(pfd, OPAQUE_XATTR, b"y")
                 except OSError as e:
                     raise ImageError("layer %s: cannot mark %r opaque: %s" % (self.layer, "/".join(parts[:-1]) or "/",
-                                                                               e.strerror),
+                                                                              e.strerror),
                                      hint="the graph root's filesystem must support trusted.* xattrs (run as root)")
                 return
             if base.startswith(WHITEOUT_PREFIX + WHITEOUT_PREFIX):

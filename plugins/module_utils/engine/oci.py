@@ -113,7 +113,7 @@ def find_conmon(paths: Sequence[str]) -> Tuple[str, str]:
             out = _probe_version(path)
         except subprocess.CalledProcessError as e:
             tried.append("%s: --version failed (rc %d): %s" % (path, e.returncode,
-                                                                 e.stderr.decode("utf-8", "replace").strip()))
+                                                               e.stderr.decode("utf-8", "replace").strip()))
             continue
         except (OSError, subprocess.SubprocessError) as e:
             tried.append("%s: --version failed: %s" % (path, e))
@@ -280,7 +280,7 @@ def wait_pid_gone(pid: int, timeout: float, interval: float = 0.1) -> bool:
             while True:
                 left = deadline - time.monotonic()
                 try:
-                    ready, _, _ = select.select([pidfd], [], [], max(0.0, left))
+                    ready, _unused, _unused = select.select([pidfd], [], [], max(0.0, left))
                 except InterruptedError:
                     continue
                 if ready:
@@ -372,7 +372,7 @@ class OCIRuntime:
             env.update(conmon_env)
         else:
             for item in conmon_env:
-                k, _, v = item.partition("=")
+                k, _unused, v = item.partition("=")
                 env[k] = v
         env.setdefault("PATH", DEFAULT_PATH)
         self.env = env
@@ -691,7 +691,7 @@ class OCIRuntime:
                     return None
                 if fd >= 0:
                     try:
-                        ready, _, _ = select.select([fd], [], [], left)
+                        ready, _unused, _unused = select.select([fd], [], [], left)
                     except InterruptedError:
                         continue
                     if ready:
@@ -786,7 +786,7 @@ def _read_line(fd: int, deadline: float) -> Optional[str]:
         if left <= 0:
             return None
         try:
-            ready, _, _ = select.select([fd], [], [], left)
+            ready, _unused, _unused = select.select([fd], [], [], left)
         except InterruptedError:
             continue
         if not ready:

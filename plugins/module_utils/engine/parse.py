@@ -331,10 +331,10 @@ def parse_cpus(value: Any, param: str = "cpus") -> float:
         raise _bad(param, value, "must be a positive finite number", _CPUS_FORM)
     if cpus == 0:
         return 0.0  # podman: --cpus 0 means no limit
+    if cpus > 1_000_000:  # first: cpus * CPU_PERIOD overflows to inf near the float maximum
+        raise _bad(param, value, "too large", _CPUS_FORM)
     if round(cpus * CPU_PERIOD) < _MIN_CPU_QUOTA:
         raise _bad(param, value, "below the kernel's minimum CFS quota", _CPUS_FORM)
-    if cpus > 1_000_000:
-        raise _bad(param, value, "too large", _CPUS_FORM)
     return cpus
 
 
@@ -643,7 +643,7 @@ def parse_tmpfs(value: Any, param: str = "tmpfs") -> Dict[str, Any]:
     """"/run:size=64m,mode=1777" → {type: tmpfs, source: tmpfs, destination, options}."""
     if not isinstance(value, str):
         raise _bad(param, value, "not a string", _TMPFS_FORM)
-    dest, _, opts = value.partition(":")
+    dest, _unused, opts = value.partition(":")
     dst = _container_path(dest.strip(), param, value, _TMPFS_FORM)
     return {"type": "tmpfs", "source": "tmpfs", "destination": dst,
             "options": _tmpfs_options(opts.split(",") if opts else [], param, value)}

@@ -173,7 +173,7 @@ def _parse_dict(spec: Dict[str, Any]) -> List[Dict[str, Any]]:
     unknown = set(spec) - _DICT_KEYS
     if unknown:
         raise _bad(spec, "unknown keys %s (expected %s)" % (", ".join(sorted(map(str, unknown))),
-                                                           ", ".join(sorted(_DICT_KEYS))))
+                                                            ", ".join(sorted(_DICT_KEYS))))
     if spec.get("container_port") in (None, ""):
         raise _bad(spec, "container_port is required")
 
@@ -406,7 +406,7 @@ def claim_ports(state, ctr_id: str, mappings: Iterable[PortMapping], *,
 
 
 def _pick_random(conn, ctr_id: str, m: PortMapping, taken: List[PortMapping]) -> PortMapping:
-    for _ in range(64):
+    for _i in range(64):
         cand = PortMapping(m.host_ip, _free_port(m.host_ip, m.protocol), m.container_port, m.protocol)
         if not _db_conflict(conn, ctr_id, cand) and not any(cand.overlaps(t) for t in taken):
             return cand

@@ -25,6 +25,20 @@ def reset_container_state(state: Dict[str, Any]) -> Dict[str, Any]:
     return st
 
 
+def retake_locks(rt) -> None:
+    """AllocateAndRetrieveLock for every container and pod (volumes: VolumeManager.refresh); numbers
+    whose owner is gone or holds another number now are freed."""
+    with rt.state.tx() as conn:
+        conn.execute("DELETE FROM locks WHERE lock_id NOT IN ("
+                     "SELECT lock_id FROM containers WHERE lock_id IS NOT NULL UNION "
+                     "SELECT lock_id FROM pods WHERE lock_id IS NOT NULL UNION "
+                     "SELECT lock_id FROM volumes WHERE lock_id IS NOT NULL)")
+        for kind, table in (("container", "containers"), ("pod", "pods")):
+            for oid, lock_id in conn.execute("SELECT id, lock_id FROM %s WHERE lock_id IS NOT NULL"
+                                             % table).fetchall():
+                rt.locks.retrieve(lock_id, kind, oid)
+
+
 def refresh(rt) -> List[str]:
     """Reset the DB's per-boot state and leftovers; returns the stale mounts removed."""
     stale = []
@@ -33,6 +47,11 @@ def refresh(rt) -> List[str]:
             umount_detach(mnt)
             stale.append(mnt)
     rt.state.refresh(reset_container_state)
+    retake_locks(rt)
+    if rt.state.count("pod"):
+        from .pod import refresh_pods  # noqa: PLC0415
+
+        refresh_pods(rt)
     if rt.state.count("volume"):
         rt.volumes.refresh()
     if rt.has_networking():

@@ -83,7 +83,7 @@ def _looks_like_host(component: str) -> bool:
 
 def is_short_name(ref: str) -> bool:
     """True when ``ref`` names no registry (``busybox``, ``library/x:1``)."""
-    first, sep, _ = ref.partition("/")
+    first, sep, _unused = ref.partition("/")
     return not sep or not _looks_like_host(first)
 
 
@@ -214,7 +214,7 @@ def credentials_from_files(registry: str, files: Optional[List[str]] = None) -> 
             entry = auths.get(key) if isinstance(auths, dict) else None
             if isinstance(entry, dict) and entry.get("auth"):
                 try:
-                    user, _, pw = base64.b64decode(entry["auth"]).decode().partition(":")
+                    user, _unused, pw = base64.b64decode(entry["auth"]).decode().partition(":")
                 except (ValueError, UnicodeDecodeError):
                     continue
                 return user, pw
@@ -235,7 +235,7 @@ def _creds(auth: AuthArg, registry: str) -> Optional[Tuple[str, str]]:
 
 def parse_challenge(header: str) -> Tuple[str, Dict[str, str]]:
     """``Bearer realm="...",service="...",scope="..."`` → ("bearer", {...})."""
-    scheme, _, rest = header.strip().partition(" ")
+    scheme, _unused, rest = header.strip().partition(" ")
     params = {}
     for m in re.finditer(r'([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))', rest):
         params[m.group(1).lower()] = m.group(2).replace('\\"', '"') if m.group(2) is not None else m.group(3)
@@ -482,7 +482,7 @@ class RegistryClient:
             raise DigestMismatch("%s: Docker-Content-Digest is %s but the content hashes to %s"
                                  % (what, header_digest, digest), hint="the registry or a proxy altered it")
         if ctype in (DOCKER_V1, DOCKER_V1_SIGNED) or (ctype not in MANIFEST_TYPES + INDEX_TYPES and
-                                                     b'"schemaVersion": 1' in data[:200]):
+                                                      b'"schemaVersion": 1' in data[:200]):
             raise ImageError("%s is a docker schema 1 manifest, which is not supported" % what,
                              hint="push the image again with a current client (schema 2 or OCI)")
         if ctype not in MANIFEST_TYPES + INDEX_TYPES:

@@ -63,8 +63,12 @@ class OpenOptions:
     migrate: bool = False
     migrate_runtime: Optional[str] = None
     env: Optional[Dict[str, str]] = None
-    # check mode: create nothing (no dirs, no DB, no refresh); a missing DB reads as empty
+    # check mode: create nothing (no dirs, no DB, no refresh); a missing DB reads as empty.
+    # With reset: open as a reset does (a DB config mismatch is only a warning) but reset nothing,
+    # so that the caller can plan it (admin.reset_plan).
     read_only: bool = False
+    # reset: stop timeout for running containers (None: each container's own)
+    stop_timeout: Optional[int] = None
 
 
 def _probe_cache_path(tmp_dir: str) -> str:
@@ -106,6 +110,8 @@ class Runtime:
         self.runtimes: Dict[str, RuntimeEntry] = {}
         self.default_runtime = ""
         self.db_config: Optional[DBConfig] = None
+        # what reset / renumber / migrate asked of open() did (admin.py results)
+        self.admin_result: Optional[Dict[str, Any]] = None
         self._lazy: Dict[str, Any] = {}
 
     # -- paths ------------------------------------------------------------------------------
@@ -175,17 +181,19 @@ class Runtime:
             self._check_alive()
         self.valid = True
         if opts.reset:
-            from .admin import reset  # noqa: PLC0415 - rare path
+            if not self.read_only:
+                from .admin import reset  # noqa: PLC0415 - rare path
 
-            reset(self)
-        elif opts.renumber:
+                self.admin_result = reset(self, timeout=opts.stop_timeout)
+            return  # as libpod: no usable runtime after a reset
+        if opts.renumber:
             from .admin import renumber  # noqa: PLC0415
 
-            renumber(self)
+            self.admin_result = renumber(self, check=self.read_only)
         if opts.migrate:
             from .admin import migrate  # noqa: PLC0415
 
-            migrate(self, opts.migrate_runtime)
+            self.admin_result = migrate(self, opts.migrate_runtime, check=self.read_only)
 
     def _probe_cache(self) -> Dict[str, Any]:
         if "probe" not in self._lazy:
@@ -412,7 +420,7 @@ class Runtime:
     def conmon_env(self) -> Dict[str, str]:
         env = {}
         for item in self.cfg.get("engine", "conmon_env_vars"):
-            k, _, v = item.partition("=")
+            k, _unused, v = item.partition("=")
             env[k] = v
         return env
 
@@ -568,4 +576,3 @@ def _first_executable(paths: List[str]) -> Optional[str]:
         except OSError:
             continue
     return None
-

@@ -107,7 +107,7 @@ def _mount_legacy(target: str, data: str) -> None:
 def _fs_messages(fd: int) -> str:
     """Messages the kernel queued on an fs context fd (why fsconfig/CMD_CREATE failed)."""
     msgs = []
-    for _ in range(16):
+    for _i in range(16):
         try:
             data = os.read(fd, 1024)
         except OSError:
@@ -179,7 +179,7 @@ def mount_overlay(target: str, lowers: Sequence[str], upper: str, work: str, ext
 def unmount_path(path: str) -> None:
     """Unmount every mount stacked on ``path``; lazy detach if busy; not mounted is fine."""
     lib = _lib()
-    for _ in range(32):
+    for _i in range(32):
         if not is_mounted(path):
             return
         if lib.umount2(path.encode(), 0) == 0:

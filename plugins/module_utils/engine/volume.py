@@ -19,6 +19,7 @@ from __future__ import annotations
 
 import ctypes
 import errno
+import functools
 import logging
 import os
 import re
@@ -131,6 +132,9 @@ class VolumeConfig:
     lock_id: Optional[int] = None
     #: plugin call timeout in seconds (from o=timeout=); None = the manager's default
     timeout: Optional[float] = None
+    #: the normalised spec a module declared (reconcile compares it with the next task's);
+    #: None for volumes created without one (implicitly by a container, or by an older engine)
+    declared: Optional[Dict[str, Any]] = None
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -269,7 +273,7 @@ def normalize_options(vol: str, options: Union[Mapping[str, Any], Sequence[str],
         for item in options:
             if not isinstance(item, str):
                 raise InvalidArg('volume "%s": options entry %r is not a "key=value" string' % (vol, item))
-            key, _, value = item.partition("=")
+            key, _unused, value = item.partition("=")
             if key in out or key in dict(pairs):
                 raise InvalidArg('volume "%s": option "%s" is given twice' % (vol, key),
                                  hint="give it once (several mount options go into one o=, comma-separated)")
@@ -552,7 +556,7 @@ def _umount_all(path: str) -> List[str]:
     """Detach every mount at/below path; returns those that could not be detached."""
     left = []
     for mnt in mounts_under(path):
-        for _ in range(8):  # stacked mounts on one point: detach until none is left
+        for _i in range(8):  # stacked mounts on one point: detach until none is left
             try:
                 sys_umount(mnt, MNT_DETACH)
             except OSError as exc:
@@ -851,8 +855,12 @@ class VolumeManager:
     def create(self, name: Optional[str] = None, *, driver: str = LOCAL_DRIVER,
                labels: Optional[Mapping[str, Any]] = None,
                options: Union[Mapping[str, Any], Sequence[str], None] = None,
-               anonymous: bool = False) -> Volume:
-        """Create a volume; without a name an anonymous one gets a random 64-hex name."""
+               anonymous: bool = False, declared: Optional[Mapping[str, Any]] = None) -> Volume:
+        """Create a volume; without a name an anonymous one gets a random 64-hex name.
+
+        ``declared`` (JSON-serialisable) is stored as is in the config, for the caller's
+        declared-vs-declared comparison on the next run; the engine never interprets it.
+        """
         if name is None:
             name = secrets.token_hex(32)
             anonymous = True
@@ -869,7 +877,7 @@ class VolumeManager:
                             hint="use another name, or remove the existing volume first")
         now = time.time()
         base = dict(name=name, driver=driver, labels=lbls, options=opts, created_at=rfc3339(now),
-                    anonymous=bool(anonymous))
+                    anonymous=bool(anonymous), declared=dict(declared) if declared is not None else None)
         if driver == LOCAL_DRIVER:
             return self._create_local(base, now)
         return self._create_plugin(base, now)
@@ -1027,7 +1035,7 @@ class VolumeManager:
             if st.mount_count == 0 or not st.mount_point:
                 client = self._vol_client(vol)
                 st.mount_point = client.mount(vol.name)
-                undo = lambda: client.unmount(vol.name)  # noqa: E731
+                undo = functools.partial(client.unmount, vol.name)
         else:
             data = self._ensure_dirs(vol)
             spec = plan_local(vol.name, vol.config.options).mount
@@ -1036,7 +1044,7 @@ class VolumeManager:
                     log.warning("volume %s: mount count is %d but %s is not mounted; mounting again",
                                 vol.name, st.mount_count, data)
                 self._do_mount(vol.name, spec, data)
-                undo = lambda: sys_umount(data, MNT_DETACH)  # noqa: E731
+                undo = functools.partial(sys_umount, data, MNT_DETACH)
             st.mount_point = data
         st.mount_count += 1
         try:

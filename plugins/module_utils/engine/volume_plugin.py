@@ -38,7 +38,6 @@ MAX_REPLY = 8 * 1024 * 1024
 _NOT_FOUND = re.compile(r"no such volume|not found|does not exist|unknown volume", re.IGNORECASE)
 
 
-
 class _Timeout(Exception):
     pass
 
@@ -131,7 +130,7 @@ class VolumePlugin:
             reply = json.loads(body.decode("utf-8")) if body.strip() else {}
         except (UnicodeDecodeError, ValueError):
             raise VolumePluginError("%s: reply is not JSON (HTTP %d): %r" % (self._where(op, volume), status,
-                                                                              body[:200]),
+                                                                             body[:200]),
                                     hint="the socket may belong to something that is not a Docker volume plugin")
         if not isinstance(reply, dict):
             reply = {}
@@ -170,7 +169,7 @@ class VolumePlugin:
                 sock.close()
                 if exc.errno not in (errno.ECONNREFUSED, errno.ENOENT, errno.EAGAIN):
                     raise VolumePluginError("%s: cannot connect: %s" % (self._where(op, volume),
-                                                                         os.strerror(exc.errno or 0) or exc),
+                                                                        os.strerror(exc.errno or 0) or exc),
                                             hint="check the socket path in [engine.volume_plugins]")
                 last_errno = exc.errno
                 time.sleep(max(0.0, min(delay, deadline - time.monotonic())))
@@ -255,7 +254,7 @@ class _Reader:
                 raise _BadReply("header line too long")
             if not self._fill():
                 raise _BadReply("connection closed in the middle of the headers")
-        line, _, self.buf = self.buf.partition(b"\r\n")
+        line, _unused, self.buf = self.buf.partition(b"\r\n")
         return line
 
     def read(self, n: int) -> bytes:

@@ -110,14 +110,23 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> 
     }
 
 
-def _pod_id(rt, declared: Dict[str, Any]) -> Optional[str]:
+def _pod_id(rt, declared: Dict[str, Any], name: str = "", check_mode: bool = False,
+            res: Optional[Result] = None) -> Optional[str]:
     if not declared.get("pod"):
         return None
     pod = rt.state.find("pod", declared["pod"])
     if pod is None:
+        if check_mode and res is not None:  # created by an earlier task of the same (checked) play
+            res.warnings.append("pod %s does not exist (yet)" % declared["pod"])
+            return None
         from ..engine.errors import NoSuchPod  # noqa: PLC0415
 
         raise NoSuchPod("pod %s: no such pod" % declared["pod"], hint="create it with libpod.engine.pod first")
+    from ..engine.pod import check_member_config  # noqa: PLC0415 - what the infra owns is refused here
+
+    network = None if declared["network"] == OPTIONS.by_name["network"].default else declared["network"]
+    check_member_config(rt, pod.id, {"publish": declared["publish"], "hostname": declared["hostname"],
+                                     "network": network}, name)
     return pod.id
 
 
@@ -128,6 +137,9 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     ctr = find_container(rt, name)
     if ctr is not None and ctr.name != name:
         ctr = None  # the name matched an ID prefix of another container: not ours
+    if ctr is not None and ctr.config.get("is_infra"):
+        raise InvalidArg("name: %s is the infra container of a pod" % name,
+                         hint="manage it through libpod.engine.pod (its pod's state, publish, ...)")
     if ctr is not None:
         with ctr.locked():
             ctr.sync()
@@ -152,7 +164,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     else:
         declared = OPTIONS.declared(params)
     image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
-    pod_id = _pod_id(rt, declared)
+    pod_id = _pod_id(rt, declared, name, check_mode, res)
     mounts_for_volumes = declared["volume"] + declared["mount"]
     _ensure_volumes(rt, mounts_for_volumes, check_mode, res)
 
@@ -169,6 +181,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             recreate_reasons.append("image changed: %s now resolves to %s (container has %s)"
                                     % (declared["image"], short(image.id), short(ctr.config.get("image_id"))))
             names = names + ["image_id"]
+        if pod_id and ctr.config.get("pod") != pod_id and "pod" not in names:
+            recreate_reasons.append("pod %s was recreated" % declared["pod"])
         if params.get("recreate"):
             recreate_reasons.append("recreate requested")
         before = {n: old.get(n, OPTIONS.by_name[n].default) if n in OPTIONS.by_name else ctr.config.get(n)
@@ -207,8 +221,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             if not check_mode:
                 ctr.start()
             res.act("started %s" % name if not check_mode else "start %s" % name)
-        if ctr is not None and not check_mode:
-            res.obj = ctr.inspect()
+        if ctr is not None:
+            res.obj = ctr.inspect()  # check mode: the container as it is now, untouched
         return res
 
     if in_place:
