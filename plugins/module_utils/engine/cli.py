@@ -32,6 +32,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     restore_host_mount_ns()
     parser = argparse.ArgumentParser(prog="libpod-engine")
     parser.add_argument("--set", action="append", default=[], metavar="SECTION.KEY=VALUE")
+    parser.add_argument("--conf", help="the containers.conf to read instead of the system chain")
     sub = parser.add_subparsers(dest="cmd", required=True)
     p_clean = sub.add_parser("cleanup", help="after a container exited: restart policy or cleanup")
     p_clean.add_argument("id")
@@ -42,6 +43,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     from .errors import EngineError  # noqa: PLC0415
     from .runtime import OpenOptions, Runtime  # noqa: PLC0415
 
+    if args.conf:
+        os.environ["LIBPOD_ENGINE_CONF"] = args.conf
     overrides = _overrides(args.set)
     static_dir = overrides.get("engine", {}).get("static_dir")
     if args.cmd == "cleanup" and static_dir and not os.path.exists(os.path.join(static_dir, "state.db")):

@@ -439,8 +439,7 @@ class Container:
                 errors.append("%s: %s" % (what, exc))
         if st["status"] in (STOPPED, STOPPING, CREATED):
             st["status"] = EXITED if st["status"] != CREATED else CONFIGURED
-        st.update(pid=0, conmon_pid=0, mounted=False, mountpoint="", netns="", network_status=None,
-                  volumes_mounted=[])
+        st.update(pid=0, conmon_pid=0, mounted=False, mountpoint="", netns="", network_status=None)
         self.save()
         self._event("cleanup")
         if errors:
@@ -454,9 +453,17 @@ class Container:
             self.rt.network.teardown(self.id, self.state.get("network_status"))
 
     def _unmount_volumes(self) -> None:
+        """Unmount every volume; the ones that failed stay listed for the next cleanup."""
+        failed, errors = [], []
         for vol in self.state.get("volumes_mounted") or []:
-            self.rt.volumes.unmount(vol)
-        self.state["volumes_mounted"] = []
+            try:
+                self.rt.volumes.unmount(vol)
+            except EngineError as exc:
+                failed.append(vol)
+                errors.append(str(exc))
+        self.state["volumes_mounted"] = failed
+        if errors:
+            raise EngineError("; ".join(errors))
 
     def cleanup_after_exit(self) -> str:
         """What conmon's exit command runs: sync, restart policy, or clean up. Returns what it did."""

@@ -23,6 +23,7 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
 
 from . import cgroups
+from .config import ENV_VAR as ENV_CONF
 from .config import SOURCE_DATABASE, LoadedConfig, load_config
 from .errors import (
     ConmonNotFound,
@@ -102,6 +103,7 @@ class Runtime:
         self.valid = False
         self.refreshed = False
         self.read_only = False
+        self._env: Optional[Dict[str, str]] = None
         self.state: State
         self.locks: LockManager
         self.events: Eventer
@@ -155,6 +157,7 @@ class Runtime:
             raise InvalidArg("cannot perform system reset and lock renumber at the same time",
                              hint="run the reset first, then renumber if still needed")
         rt = cls(load_config(opts.overrides, opts.env))
+        rt._env = opts.env
         rt._open(opts)
         return rt
 
@@ -464,6 +467,11 @@ class Runtime:
         run_py = os.path.join(os.path.dirname(self.engine_copy()), "run.py")
         # sys.executable, not its realpath: a venv's bin/python must stay the venv's (its site-packages)
         argv = [sys.executable, "-I", run_py]
+        # conmon's environment is ours to set and does not carry LIBPOD_ENGINE_CONF: name the
+        # file, so that the exit command sees the same configuration (volume plugins, ...)
+        conf = (self._env or os.environ).get(ENV_CONF)
+        if conf:
+            argv += ["--conf", os.path.abspath(conf)]
         for section, key in (("engine", "static_dir"), ("engine", "tmp_dir"), ("engine", "volume_path"),
                              ("storage", "graph_root"), ("storage", "run_root"), ("storage", "graph_driver")):
             argv += ["--set", "%s.%s=%s" % (section, key, self.cfg.get(section, key))]
