@@ -19,7 +19,7 @@ from . import etcfiles
 from .errors import CtrInUse, CtrStateInvalid, EngineError, NoSuchContainer, wrap
 from .events import rfc3339_nano
 from .names import generate_name, new_id, validate_name
-from .oci import pid_alive, wait_pid_gone
+from .oci import pid_alive
 from .state import Record
 
 # libpod ContainerStatus values, by the names inspect prints
@@ -402,11 +402,10 @@ class Container:
         oci = self.oci()
         if was_paused:
             oci.resume(self.id)
-        conmon_pid = st.get("conmon_pid") or 0
+        # conmon outlives the exit file by its exit command, which waits for this lock: never
+        # wait for conmon here (libpod releases the lock while it waits)
         code = oci.stop(self.id, st.get("pid") or 0, signal=self.config.get("stop_signal") or 15,
                         timeout=timeout)
-        if conmon_pid:
-            wait_pid_gone(conmon_pid, 5.0)  # conmon exits right after the exit file (libpod waits too)
         got = oci.read_exit(self.id)
         finished = got[1] if got else time.time()
         st.update(status=STOPPED, pid=0, conmon_pid=0, exit_code=-1 if code is None else code,
