@@ -64,7 +64,10 @@ def engine_paths(root: str) -> dict:
     """The engine directories for a test rooted at ``root`` (tmp dir on /run: a tmpfs on real hosts)."""
     static = os.path.join(root, "static")
     run_parent = "/run" if os.access("/run", os.W_OK) else root
+    rnd = uuid.uuid4().int
     return {
+        "bridge_prefix": "t%04x" % (rnd & 0xFFFF),
+        "default_subnet": "10.%d.%d.0/24" % (150 + (rnd >> 16) % 100, (rnd >> 24) % 256),
         "static_dir": static,
         "tmp_dir": os.path.join(run_parent, "lpe-it-%s" % uuid.uuid4().hex[:10]),
         "graph_root": os.path.join(static, "storage"),
@@ -85,6 +88,11 @@ def engine_conf_text(paths: dict) -> str:
             "static_dir = %s" % _toml_str(paths["static_dir"]),
             "tmp_dir = %s" % _toml_str(paths["tmp_dir"]),
             "volume_path = %s" % _toml_str(paths["volume_path"]),
+            "",
+            "[network]",
+            "# a bridge and subnet of this test's own: engine roots of parallel runs never share one",
+            "bridge_prefix = %s" % _toml_str(paths["bridge_prefix"]),
+            "default_subnet = %s" % _toml_str(paths["default_subnet"]),
             "",
             "[storage]",
             "graph_root = %s" % _toml_str(paths["graph_root"]),

@@ -31,17 +31,15 @@ def _get(url: str, timeout: float = 3.0, wait: float = 5.0) -> str:
             time.sleep(0.1)
 
 
-def _ours(text: str, env) -> list:
-    return [ln for ln in text.splitlines() if "lpe" in ln or env.paths["tmp_dir"] in ln]
-
-
-def _our_links() -> set:
+def _our_links(prefix: str) -> set:
+    """Links named with this engine root's bridge prefix (bridges and veths)."""
     out = subprocess.run(["ip", "-o", "link"], capture_output=True, text=True, check=False).stdout
-    return {ln.split(":")[1].strip().split("@")[0] for ln in out.splitlines() if ": lpe" in ln}
+    return {ln.split(":")[1].strip().split("@")[0] for ln in out.splitlines() if ": %s" % prefix in ln}
 
 
 def test_bridge_names_ports_and_clean_teardown(engine_env, busybox_archive, tmp_path):
-    links_before = _our_links()  # other engine roots on this host may have theirs
+    prefix = engine_env.paths["bridge_prefix"]
+    assert _our_links(prefix) == set()
     site = tmp_path / "site"
     site.mkdir()
     (site / "index.html").write_text("hello from the engine\n")
@@ -58,6 +56,7 @@ def test_bridge_names_ports_and_clean_teardown(engine_env, busybox_archive, tmp_
         {"name": "client", "libpod.engine.container": client},
     ])
     assert res.ok, res.log
+    web_id, client_id = res.task("web")["container"]["Id"], res.task("client")["container"]["Id"]
     web_ip = res.task("web")["container"]["NetworkSettings"]["IPAddress"]
     client_ip = res.task("client")["container"]["NetworkSettings"]["IPAddress"]
     assert web_ip and client_ip and web_ip != client_ip
@@ -118,10 +117,11 @@ def test_bridge_names_ports_and_clean_teardown(engine_env, busybox_archive, tmp_
     netns_dir = "%s/netns" % engine_env.paths["tmp_dir"]
     assert not os.path.isdir(netns_dir) or os.listdir(netns_dir) == []
     deadline = time.time() + 3  # the kernel deletes a veth shortly after its netns is gone
-    while _our_links() - links_before and time.time() < deadline:
+    while _our_links(prefix) and time.time() < deadline:
         time.sleep(0.1)
-    assert _our_links() - links_before == set()
+    assert _our_links(prefix) == set()
     rules = subprocess.run(["nft", "-j", "list", "ruleset"], capture_output=True, text=True, check=False).stdout
+    ours = (prefix, web_id, client_id)  # the table is shared with other engine roots on this host
     chains = [o["chain"]["name"] for o in json.loads(rules)["nftables"] if "chain" in o
-              and o["chain"]["table"] == "libpod_engine"]
+              and o["chain"]["table"] == "libpod_engine" and any(x in o["chain"]["name"] for x in ours)]
     assert chains == [], chains

@@ -7,7 +7,6 @@ from __future__ import annotations
 import glob
 import json
 import os
-import random
 import shutil
 import signal
 import sqlite3
@@ -25,10 +24,7 @@ HAVE_POD_MODULE = os.path.exists(os.path.join(REPO, "plugins", "modules", "pod.p
 
 @pytest.fixture
 def own_network(engine_env):
-    """A bridge and subnet of this test's own (other engine roots on the host use the defaults)."""
-    with open(engine_env.conf, "a", encoding="utf-8") as f:
-        f.write('\n[network]\nbridge_prefix = "r%05x"\ndefault_subnet = "10.%d.%d.0/24"\n'
-                % (random.randrange(16 ** 5), random.randrange(150, 250), random.randrange(0, 255)))
+    """This test's engine root (its containers.conf already has a bridge and subnet of its own)."""
     return engine_env
 
 

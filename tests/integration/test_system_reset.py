@@ -4,7 +4,6 @@ module exists): check mode lists everything, the reset leaves nothing of ours be
 from __future__ import annotations
 
 import os
-import random
 import subprocess
 
 import pytest
@@ -17,10 +16,7 @@ LOOP = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
 
 @pytest.fixture
 def own_network(engine_env):
-    """A bridge and subnet of this test's own (other engine roots on the host use the defaults)."""
-    with open(engine_env.conf, "a", encoding="utf-8") as f:
-        f.write('\n[network]\nbridge_prefix = "%s%05x"\ndefault_subnet = "10.%d.%d.0/24"\n'
-                % (PREFIX, random.randrange(16 ** 5), random.randrange(150, 250), random.randrange(0, 255)))
+    """This test's engine root (its containers.conf already has a bridge and subnet of its own)."""
     return engine_env
 
 

@@ -15,7 +15,7 @@ import time
 from contextlib import contextmanager
 from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
 
-from . import etcfiles
+from . import etcfiles, faults
 from .errors import CtrInUse, CtrStateInvalid, EngineError, NoSuchContainer, wrap
 from .events import rfc3339_nano
 from .names import generate_name, new_id, validate_name
@@ -162,13 +162,17 @@ class Container:
     def _init_and_start(self) -> None:
         undo: List[Tuple[str, Callable[[], None]]] = []
         st = self.state
+        faults.begin(self.rt.state, "container", self.id, "start")
         try:
             from .pod import member_join  # noqa: PLC0415 - pod hook: infra first, its namespaces
 
             self._pod = member_join(self)
             rootfs = self._mount_rootfs(undo)
+            faults.point("container.start.after_rootfs")
             mounts = self._mount_volumes(rootfs, undo)
+            faults.point("container.start.after_volumes")
             netns, net_status, hosts_ips = self._setup_network(undo)
+            faults.point("container.start.after_network")
             self._write_etc_files(hosts_ips)
             spec = self._generate_spec(rootfs, mounts, netns)
             from .spec import write_config_json  # noqa: PLC0415
@@ -180,16 +184,19 @@ class Container:
                              log_path=self.log_path, exit_command=self._exit_command()[0],
                              exit_command_args=self._exit_command()[1], tty=bool(self.config.get("tty")),
                              log_size_max=(self.config.get("log") or {}).get("max_size"))
+            faults.point("container.start.after_conmon_create")
             undo.append(("runtime container", lambda: oci.delete(self.id, force=True)))
             st.update(status=CREATED, pid=res.pid, conmon_pid=res.conmon_pid, exit_code=0, oom_killed=False,
                       stopped_by_user=False, finished_at="", netns=netns or "", network_status=net_status)
             self.save()
             self._event("init")
             oci.start(self.id)
+            faults.point("container.start.after_runtime_start")
             st.update(status=RUNNING, started_at=rfc3339_nano(), restart_policy_match=False)
             self.save()
             self._announce_to_peers(True)
             self._event("start")
+            faults.end(self.rt.state, "container", self.id)
         except BaseException as exc:
             errors = []
             for what, fn in reversed(undo):
@@ -397,6 +404,7 @@ class Container:
         if timeout is None:
             timeout = self.rt.cfg.get("engine", "stop_timeout")
         was_paused = st["status"] == PAUSED
+        faults.begin(self.rt.state, "container", self.id, "stop")
         st.update(status=STOPPING, stopped_by_user=True)
         self.save()
         oci = self.oci()
@@ -406,6 +414,7 @@ class Container:
         # wait for conmon here (libpod releases the lock while it waits)
         code = oci.stop(self.id, st.get("pid") or 0, signal=self.config.get("stop_signal") or 15,
                         timeout=timeout)
+        faults.point("container.stop.after_kill")
         got = oci.read_exit(self.id)
         finished = got[1] if got else time.time()
         st.update(status=STOPPED, pid=0, conmon_pid=0, exit_code=-1 if code is None else code,
@@ -414,6 +423,7 @@ class Container:
         self.save()
         self._event("stop")
         self._cleanup_locked()
+        faults.end(self.rt.state, "container", self.id)
         return True
 
     def _cleanup_locked(self) -> None:
@@ -551,6 +561,7 @@ class Container:
                 from .pod import check_infra_removal  # noqa: PLC0415
 
                 check_infra_removal(self)
+            faults.begin(self.rt.state, "container", self.id, "remove", **faults.container_data(self.config))
             self.sync()
             if self.status in (RUNNING, PAUSED, CREATED, STOPPING):
                 if not force:
@@ -559,12 +570,16 @@ class Container:
                 self._stop_locked(timeout)
             elif self.status == STOPPED:
                 self._cleanup_locked()
+            faults.point("container.remove.after_stop")
             self.state["status"] = REMOVING
             self.save()
             self.rt.storage.remove(self.id)
             shutil.rmtree(self.run_dir, ignore_errors=True)
-            self.rt.state.remove("container", self.rec)
-            self.rt.locks.free(self.rec.lock_id)
+            faults.point("container.remove.after_storage")
+            with self.rt.state.tx():  # record and lock number in one transaction: a crash leaks neither
+                self.rt.state.remove("container", self.rec)
+                self.rt.locks.free(self.rec.lock_id)
+            faults.point("container.remove.after_db_delete")
             self._release_idle_networks()
             self._event("remove")
         if volumes:
@@ -574,6 +589,7 @@ class Container:
                         self.rt.volumes.remove(m["source"])
                     except EngineError:
                         pass  # still used by another container: kept, as podman does
+        faults.end(self.rt.state, "container", self.id)
 
     # -- inspect ----------------------------------------------------------------------------------
     def inspect(self) -> Dict[str, Any]:
@@ -614,6 +630,7 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
     image = rt.images.get(cfg["image_id"])
     created = time.time()
     cfg["created_at"] = rfc3339_nano(created)
+    faults.begin(rt.state, "container", ctr_id, "create", **faults.container_data(cfg))
     with rt.state.tx():
         lock_id = rt.locks.allocate("container", ctr_id)
         rec = Record(id=ctr_id, name=name, namespace=rt.state.namespace, lock_id=lock_id, config=cfg,
@@ -621,15 +638,19 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
         rt.state.add("container", rec)
         rt.state.set_container_volumes(ctr_id, [m["source"] for m in cfg.get("mounts", [])
                                                 if m["type"] == "volume"])
+        faults.point("container.create.after_db_insert")
         # storage last in the transaction: if it fails, the DB rows roll back with it
         try:
             rt.storage.create(ctr_id, rt.images.layer_dirs(image))
             os.makedirs(os.path.join(rt.graph_root, "containers", ctr_id, "userdata"), mode=0o700, exist_ok=True)
+            faults.point("container.create.after_storage")
         except BaseException:
             rt.storage.remove(ctr_id)
             raise
+    faults.point("container.create.after_commit")
     ctr = Container(rt, rec)
     ctr._event("create")
+    faults.end(rt.state, "container", ctr_id)
     return ctr
 
 

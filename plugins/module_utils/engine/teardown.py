@@ -35,7 +35,6 @@ def teardown_all(rt, timeout: int = 0) -> List[str]:
         for n in net.list_networks():
             net.remove_network(n["name"], force=True)
             removed.append("network %s" % n["name"])
-        net.cleanup_orphans(set())
     from .network import remove_netns_dir  # noqa: PLC0415
 
     remove_netns_dir(rt.network.netns_dir)

@@ -1,0 +1,270 @@
+#!/usr/bin/python
+# SPDX-License-Identifier: GPL-3.0-or-later
+# Copyright: libpod.engine contributors
+# GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
+
+from __future__ import annotations
+
+DOCUMENTATION = r"""
+module: pod
+short_description: Manage pods run by the libpod.engine runtime (shared namespaces, no daemon)
+version_added: 0.1.0
+description:
+  - Creates, starts, stops, restarts and removes pods on the managed node, as podman's libpod does. A pod
+    is a group of containers that share kernel namespaces (by default C(ipc), C(net) and C(uts)) held by
+    an infra container. The infra container also holds the pod's published ports, hostname, DNS settings and
+    C(/etc/hosts); containers join a pod with the O(libpod.engine.container#module:pod) option.
+  - The infra image is built locally, once, from the host's static catatonit binary (as podman builds its
+    pause image), unless O(infra_image) names another image.
+  - "Idempotency: the normalised spec declared by the task is stored with the pod and compared exactly on
+    the next run. O(label) changes are stored, O(cpus) and O(memory) are applied to the pod's cgroup in
+    place; any other change recreates the pod."
+  - A task that gives none of the options describing the pod (only O(name), O(state), O(force),
+    O(recreate), O(timeout)) acts on the existing pod as it was declared, for example to stop it by name.
+  - "A recreated pod keeps its containers: each one is recreated into the new pod with its own declared
+    spec (same image, same volumes) and comes back in the run state it had."
+  - "Kubernetes: O(definition) takes a v1 Pod manifest (as C(podman kube play)) and reconciles it like a
+    declared pod, its containers named C(<pod>-<container>). Fields this engine does not implement are
+    reported as warnings. M(libpod.engine.pod_info) returns the manifest of an existing pod."
+author:
+  - libpod.engine contributors (@libpod-engine)
+extends_documentation_fragment:
+  - libpod.engine.engine
+  - libpod.engine.engine.ACTIONGROUP
+attributes:
+  check_mode:
+    support: full
+    details: Nothing is built, pulled, created or started; RV(actions) lists what would be done.
+  diff_mode:
+    support: full
+    details: C(before) and C(after) hold the options that differ (and, for a definition, per container).
+options:
+  name:
+    description:
+      - Name of the pod (unique among pods and containers).
+      - Required unless O(definition) names the pod in C(metadata.name).
+    type: str
+  state:
+    description:
+      - V(created) creates the pod if needed (or recreates it when its spec changed) without starting it.
+      - V(started) also starts the infra container and every container of the pod that does not run.
+      - V(stopped) makes sure nothing of the pod runs (containers first, the infra last).
+      - V(restarted) stops what runs and starts everything; it reports a change only when it stopped or
+        started a container.
+      - V(absent) removes the pod. A pod with containers is removed only with O(force).
+    type: str
+    choices: [created, started, stopped, restarted, absent]
+    default: created
+  force:
+    description:
+      - With O(state=absent), stop and remove the pod's containers with it. Without it, a pod that has
+        containers is not removed and the task fails, naming them.
+    type: bool
+    default: false
+  recreate:
+    description: Recreate the pod (and its containers) even if nothing changed (never idempotent).
+    type: bool
+    default: false
+  timeout:
+    description: Seconds to wait after the stop signal before SIGKILL when containers are stopped in this
+      task; omitted means each container's stop timeout.
+    type: int
+  infra:
+    description: Create an infra container (omitted means V(true)). Without it nothing can be shared and the
+      pod holds no network settings.
+    type: bool
+  infra_image:
+    description:
+      - Image of the infra container; omitted means the engine's own image, built locally from catatonit
+        (C(localhost/libpod-engine-infra:<version>)). A missing image is pulled or imported.
+    type: str
+  infra_command:
+    description: Command of the infra container (replaces the image's entrypoint), as a list or a string.
+    type: raw
+  infra_name:
+    description: Name of the infra container; omitted means the first 12 characters of the pod ID and
+      C(-infra).
+    type: str
+  share:
+    description:
+      - Namespaces the containers share with the infra container, comma separated or as a list, from
+        V(cgroup), V(ipc), V(net), V(pid) and V(uts); V(none) shares nothing.
+      - Omitted means V(ipc,net,uts) (V(none) when O(infra=false)).
+    type: raw
+  publish:
+    description:
+      - Ports published on the pod (held by the infra container, reached by every container sharing the
+        network), C([HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]). Compared as a set.
+    type: list
+    elements: raw
+    aliases: [ports, published_ports]
+  network:
+    description: V(bridge) (the engine's default network), a network name or a list of them, V(host) or
+      V(none), for the infra container and so for the pod.
+    type: raw
+    aliases: [net]
+  hostname:
+    description: Host name of the pod (of its shared UTS namespace); omitted means the pod's name.
+    type: str
+  label:
+    description: Labels of the pod. A change is stored without recreating the pod.
+    type: dict
+    aliases: [labels]
+  add_host:
+    description: Extra C(/etc/hosts) entries of the pod as C(name:ip) strings, or a dict of names to IPs.
+    type: raw
+    aliases: [etc_hosts]
+  dns:
+    description: DNS servers of the pod's C(/etc/resolv.conf).
+    type: list
+    elements: str
+    aliases: [dns_servers]
+  dns_search:
+    description: DNS search domains of the pod.
+    type: list
+    elements: str
+  dns_option:
+    description: resolv.conf options of the pod.
+    type: list
+    elements: str
+    aliases: [dns_opt]
+  cpus:
+    description: CPU limit of the whole pod (its cgroup's CFS quota), for example V(1.5). Applied in place.
+    type: raw
+  memory:
+    description: Memory limit of the whole pod (its cgroup), for example V(256m). Applied in place.
+    type: raw
+  definition:
+    description:
+      - A Kubernetes v1 Pod manifest, as a dict or as YAML text (one C(kind=Pod) document), declaring the
+        whole pod. It cannot be combined with the options that describe the pod (O(publish), O(share),
+        ...); O(state), O(force), O(recreate) and O(timeout) apply as usual.
+      - "Understood: C(metadata.name), C(metadata.labels), the C(metadata.annotations)
+        C(io.libpod-engine.container-name/NAME) (the engine name of container NAME when it is not
+        C(<pod>-NAME), as M(libpod.engine.pod_info) writes it); C(spec.hostname), C(hostNetwork), C(dnsConfig),
+        C(hostAliases), C(restartPolicy), C(shareProcessNamespace), C(terminationGracePeriodSeconds),
+        C(volumes) (C(hostPath), C(emptyDir) as a named volume removed with the pod,
+        C(persistentVolumeClaim) as the named volume of the claim's name); per container C(name), C(image),
+        C(command), C(args), C(workingDir), C(env), C(ports) (with a C(hostPort): published on the pod),
+        C(volumeMounts), C(securityContext) (privileged, readOnlyRootFilesystem, capabilities, runAsUser,
+        runAsGroup), C(resources.limits) (cpu, memory), C(tty), C(imagePullPolicy)."
+      - Anything else is reported as a warning and ignored. Containers of the pod that the manifest does
+        not list are removed.
+    type: raw
+requirements:
+  - ruamel.yaml on the managed node for O(definition) given as YAML text
+"""
+
+EXAMPLES = r"""
+- name: A pod publishing one port for all its containers
+  libpod.engine.pod:
+    name: web
+    state: started
+    publish:
+      - 127.0.0.1:18080:8080
+
+- name: A container in it (reaches the others on 127.0.0.1, shares their hostname)
+  libpod.engine.container:
+    name: web-server
+    image: localhost/busybox:latest
+    command: [httpd, -f, -p, "8080", -h, /srv]
+    pod: web
+
+- name: Change the pod's ports; web-server is recreated into the new pod and runs again
+  libpod.engine.pod:
+    name: web
+    state: started
+    publish:
+      - 127.0.0.1:18081:8080
+
+- name: Run a Kubernetes Pod manifest
+  libpod.engine.pod:
+    state: started
+    definition: "{{ lookup('ansible.builtin.file', 'app-pod.yml') }}"
+
+- name: Remove the pod and its containers
+  libpod.engine.pod:
+    name: web
+    state: absent
+    force: true
+"""
+
+RETURN = r"""
+actions:
+  description: What was done (or would be done in check mode), with the reason.
+  returned: always
+  type: list
+  elements: str
+  sample: ["recreated pod web: publish changed (containers web-server recreated into it)",
+           "started pod web (web-server)"]
+pod:
+  description: The pod after the task, inspect-like; empty when it is absent (or only planned in check mode).
+  returned: always
+  type: dict
+  contains:
+    Id:
+      description: Pod ID.
+      type: str
+    Name:
+      description: Pod name.
+      type: str
+    State:
+      description: Computed from the containers' states, never stored; one of Created, Running, Degraded,
+        Stopped, Exited, Paused, Error.
+      type: str
+    InfraContainerId:
+      description: ID of the infra container (empty without one).
+      type: str
+    SharedNamespaces:
+      description: The namespaces the containers share with the infra container.
+      type: list
+    Containers:
+      description: Every container of the pod, the infra first, with C(Id), C(Name) and C(State).
+      type: list
+    InfraConfig:
+      description: Ports, network, DNS and hosts settings held by the infra container, and its image.
+      type: dict
+    Declared:
+      description: The normalised spec the pod was created (or last updated) with.
+      type: dict
+  sample: {"Id": "3b1f...", "Name": "web", "State": "Running", "SharedNamespaces": ["ipc", "net", "uts"]}
+diff:
+  description: With C(--diff), the options that differ before and after.
+  returned: when diff mode is on and something differs
+  type: dict
+  sample: {"before": {"publish": []}, "after": {"publish": [{"container_port": 8080, "host_port": 18080}]}}
+"""
+
+from ansible.module_utils.basic import AnsibleModule
+
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    engine_argspec,
+    fail,
+    open_runtime,
+)
+from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod import reconcile_pod
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod_options import OPTIONS
+
+
+def main():
+    module = AnsibleModule(
+        argument_spec=engine_argspec(OPTIONS.argument_spec()),
+        supports_check_mode=True,
+        required_one_of=[("name", "definition")],
+    )
+    rt = open_runtime(module, read_only=module.check_mode)
+    seen = len(rt.warnings)
+    try:
+        result = reconcile_pod(rt, module.params, check_mode=module.check_mode)
+    except EngineError as err:
+        fail(module, err, actions=getattr(err, "actions", []))
+    finally:
+        rt.shutdown()
+    for warning in result.warnings + rt.warnings[seen:]:
+        module.warn(warning)
+    module.exit_json(**result.as_module_result(module._diff))
+
+
+if __name__ == "__main__":
+    main()

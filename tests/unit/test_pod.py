@@ -1,0 +1,273 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Pods in the engine: status, share parsing, records and removal rules, infra image, hooks.
+
+A real Runtime on a temp root (state DB, locks, image store, rootfs dirs); nothing is started,
+so no conmon/runc is needed (tests/integration/test_pod.py runs real pods).
+"""
+from __future__ import annotations
+
+import io
+import json
+import os
+import tarfile
+
+import pytest
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine import infra as infra_mod
+from ansible_collections.libpod.engine.plugins.module_utils.engine import pod as podmod
+from ansible_collections.libpod.engine.plugins.module_utils.engine.container import (
+    create_container,
+    find_container,
+    list_containers,
+)
+from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+    CtrInUse,
+    InvalidArg,
+    NameInUse,
+    NoSuchPod,
+)
+from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime
+from ansible_collections.libpod.engine.plugins.module_utils.engine.spec import SpecContext
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import build_config
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import (
+    OPTIONS as CTR_OPTIONS,
+)
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod import declared_spec, pod_config
+
+needs_catatonit = pytest.mark.skipif(not os.path.isfile("/usr/bin/catatonit"), reason="catatonit not installed")
+
+
+# -- pure helpers ------------------------------------------------------------------------------------------
+@pytest.mark.parametrize("statuses,want", [
+    ([], "Created"),
+    (["running", "running"], "Running"),
+    (["running", "exited"], "Degraded"),
+    (["running", "configured"], "Degraded"),
+    (["paused", "paused"], "Paused"),
+    (["exited", "stopped"], "Exited"),
+    (["exited", "configured"], "Stopped"),
+    (["configured", "created"], "Created"),
+    (["removing"], "Error"),
+])
+def test_compute_status(statuses, want):
+    assert podmod.compute_status(statuses) == want
+
+
+@pytest.mark.parametrize("value,want", [
+    ("ipc,net,uts", ["ipc", "net", "uts"]),
+    (["uts", "net", "net"], ["net", "uts"]),
+    ("none", []),
+    ("", []),
+    ("network,pid", ["net", "pid"]),
+    ("cgroup", ["cgroup"]),
+])
+def test_parse_share(value, want):
+    assert podmod.parse_share(value) == want
+
+
+@pytest.mark.parametrize("value,match", [("mnt", "mount namespace"), ("user", "user namespaces"),
+                                         ("ipc,bogus", "unknown namespace")])
+def test_parse_share_refuses(value, match):
+    with pytest.raises(InvalidArg, match=match):
+        podmod.parse_share(value)
+
+
+def _cfg(**kw):
+    declared = declared_spec(dict({"name": "p"}, **kw))
+    return dict(pod_config(declared), name="p")
+
+
+@pytest.mark.parametrize("kw,match", [
+    ({"infra": False, "share": "net"}, "needs an infra container"),
+    ({"infra": False, "publish": ["8080:80"]}, "publish: belongs to the pod's infra"),
+    ({"infra": False, "network": "host"}, "network: belongs"),
+    ({"infra": False, "infra_image": "x"}, "the pod has no infra container"),
+    ({"share": "ipc,uts", "publish": ["8080:80"]}, "does not share its network"),
+    ({"network": "host", "publish": ["8080:80"]}, "host network cannot publish"),
+    ({"network": "container:x"}, "cannot join another container"),
+])
+def test_validate_pod_config_refuses(kw, match):
+    with pytest.raises(InvalidArg, match=match):
+        podmod.validate_pod_config(_cfg(**kw))
+
+
+def test_declared_share_without_infra_defaults_to_none():
+    assert declared_spec({"name": "p", "infra": False})["share"] == []
+    assert declared_spec({"name": "p"})["share"] == ["ipc", "net", "uts"]
+    podmod.validate_pod_config(_cfg(infra=False))  # valid
+
+
+def test_pod_join_applies_namespaces_hostname_and_etc():
+    join = podmod.PodJoin(pod_id="p" * 64, pod_name="web", cgroup_parent="/libpod-engine/" + "p" * 64,
+                          infra_id="i" * 64, hostname="webhost",
+                          namespaces={"network": "/run/x/netns/i", "uts": "/proc/9/ns/uts", "ipc": "/proc/9/ns/ipc"},
+                          netns="/run/x/netns/i", ips=["10.90.0.2"],
+                          etc={"dns": ["1.1.1.1"], "dns_search": [], "dns_option": [], "add_host": ["db:10.0.0.1"],
+                               "network": {"mode": "bridge", "networks": []}})
+    ctx = SpecContext(config={"id": "c" * 64, "network": {"mode": "pod"}}, rootfs="/", run_dir="/")
+    join.apply_spec(ctx)
+    assert ctx.cgroup_parent == "/libpod-engine/" + "p" * 64
+    assert ctx.pod_namespaces["network"] == "/run/x/netns/i" and ctx.shared_hostname == "webhost"
+    assert ctx.infra_id == "i" * 64
+    netns, status, ips = join.network()
+    assert netns == "/run/x/netns/i" and status["joined"] == "i" * 64 and ips == ["10.90.0.2"]
+    etc = join.etc_config({"hostname": None, "dns": ["9.9.9.9"], "add_host": ["me:1.2.3.4"],
+                           "network": {"mode": "pod"}})
+    assert etc["hostname"] == "webhost" and etc["dns"] == ["1.1.1.1", "9.9.9.9"]
+    assert etc["add_host"] == ["db:10.0.0.1", "me:1.2.3.4"] and etc["network"]["mode"] == "bridge"
+
+
+def test_pod_join_without_shared_net_gives_the_member_its_own_network():
+    join = podmod.PodJoin(pod_id="p" * 64, pod_name="web", cgroup_parent="/x", infra_id="i" * 64,
+                          hostname="web", namespaces={"ipc": "/proc/9/ns/ipc"})
+    ctx = SpecContext(config={"id": "c" * 64, "network": {"mode": "pod", "networks": []}}, rootfs="/", run_dir="/")
+    join.apply_spec(ctx)
+    assert ctx.config["network"] == {"mode": "bridge", "networks": []}
+    assert ctx.shared_hostname is None and not join.shares_net
+
+
+# -- a real runtime, nothing started -----------------------------------------------------------------------
+@pytest.fixture
+def rt(tmp_path):
+    static = tmp_path / "static"
+    overrides = {"engine": {"static_dir": str(static), "tmp_dir": str(tmp_path / "run"),
+                            "volume_path": str(static / "volumes")},
+                 "storage": {"graph_root": str(static / "storage"), "graph_driver": "vfs"}}
+    conf = tmp_path / "containers.conf"
+    conf.write_text("")
+    runtime = Runtime.open(OpenOptions(overrides=overrides, env={"LIBPOD_ENGINE_CONF": str(conf)}))
+    yield runtime
+    runtime.shutdown()
+
+
+def _member(rt, pod, name, image):
+    declared = CTR_OPTIONS.declared({"name": name, "image": "localhost/libpod-engine-infra:x", "pod": pod.name,
+                                     "command": ["sleep", "1"], "env": {"WHO": name}})
+    return create_container(rt, build_config(rt, declared, image, pod.id), name=name)
+
+
+@needs_catatonit
+def test_infra_image_is_built_once_and_deterministic(rt):
+    img = infra_mod.ensure_infra_image(rt)
+    assert img.names == [infra_mod.infra_image_name()]
+    assert rt.images.image_config(img)["Entrypoint"] == ["/catatonit", "-P"]
+    layer = rt.images.layer_dirs(img)[0]
+    with open(os.path.join(layer, "catatonit"), "rb") as f, open("/usr/bin/catatonit", "rb") as g:
+        assert f.read() == g.read()
+    assert os.stat(os.path.join(layer, "catatonit")).st_mode & 0o777 == 0o755
+    assert infra_mod.ensure_infra_image(rt).id == img.id
+    assert infra_mod.ensure_infra_image(rt, check_mode=True).id == img.id
+    # same input, same bytes: the image ID does not depend on when or where it was built
+    files = infra_mod.image_documents(infra_mod.layer_tar("/usr/bin/catatonit"), "x:1", {"architecture": "amd64"})
+    again = infra_mod.image_documents(infra_mod.layer_tar("/usr/bin/catatonit"), "x:1", {"architecture": "amd64"})
+    assert files == again
+    with tarfile.open(fileobj=io.BytesIO(infra_mod.layer_tar("/usr/bin/catatonit"))) as tf:
+        (m,) = tf.getmembers()
+        assert (m.name, m.uid, m.mtime) == ("catatonit", 0, 0)
+    index = json.loads(files["index.json"])
+    assert index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"] == "x:1"
+
+
+def test_missing_catatonit_is_a_clear_error(rt, monkeypatch):
+    monkeypatch.setattr(rt, "init_path", lambda: "/nonexistent/catatonit")
+    with pytest.raises(InvalidArg, match="catatonit not found") as exc:
+        infra_mod.ensure_infra_image(rt)
+    assert "infra_image" in str(exc.value)
+
+
+@needs_catatonit
+def test_pod_records_names_removal_rules_and_recreate(rt):
+    image = infra_mod.ensure_infra_image(rt)
+    pod = podmod.create_pod(rt, _cfg(publish=["127.0.0.1:18399:80"], hostname="h1"), name="web",
+                            infra_image=image)
+    infra = pod.infra()
+    assert infra is not None and infra.name == "%s-infra" % pod.id[:12]
+    assert infra.config["is_infra"] and infra.config["hostname"] == "h1"
+    assert infra.config["publish"][0]["host_port"] == 18399 and infra.config["pod"] == pod.id
+    assert infra.config["stop_timeout"] == podmod.INFRA_STOP_TIMEOUT
+    assert infra.config["image"] == infra_mod.infra_image_name() and infra.config["entrypoint"] is None
+    cmd = podmod.infra_container_config(dict(_cfg(infra_command="/bin/pause -x"), id="x" * 64), image)
+    assert cmd["entrypoint"] == ["/bin/pause", "-x"] and cmd["command"] is None
+    assert rt.state.lookup_name("web") == ("pod", pod.id)
+    # pods and containers share one name space
+    with pytest.raises(NameInUse):
+        podmod.create_pod(rt, _cfg(), name=infra.name, infra_image=image)
+    assert pod.status() == "Created"
+    a = _member(rt, pod, "web-a", image)
+    b = _member(rt, pod, "web-b", image)
+    assert [c.name for c in pod.containers()] == [infra.name, "web-a", "web-b"]
+    inspect = pod.inspect()
+    assert inspect["InfraContainerId"] == infra.id and inspect["NumContainers"] == 3
+    assert inspect["Containers"][1] == {"Id": a.id, "Name": "web-a", "State": "created"}
+    assert inspect["InfraConfig"]["PortBindings"] == {"80/tcp": [{"HostIp": "127.0.0.1", "HostPort": "18399"}]}
+    # the infra goes only with its pod
+    with pytest.raises(CtrInUse, match="infra container of pod web"):
+        find_container(rt, infra.name).remove(force=True)
+    # members are removed only with force; the refusal names them and changes nothing
+    with pytest.raises(CtrInUse, match="web-a, web-b") as exc:
+        pod.remove()
+    assert "force" in str(exc.value)
+    assert len(list_containers(rt)) == 3 and not rt.state.find("pod", pod.id).state.get("removing")
+    # what the infra owns is refused on members
+    with pytest.raises(InvalidArg, match="publish the ports on the pod"):
+        podmod.check_member_config(rt, "web", {"publish": [{"host_port": 1}]}, "x")
+    with pytest.raises(InvalidArg, match="hostname"):
+        podmod.check_member_config(rt, "web", {"hostname": "other"}, "x")
+    # recreate: the members come back in the new pod with their own configs
+    old_cfg = {c.name: dict(c.config) for c in (a, b)}
+    new, restore = podmod.recreate_pod(rt, pod, _cfg(publish=["127.0.0.1:18398:80"]), infra_image=image)
+    assert new.id != pod.id and new.name == "web" and restore == [("web-a", False), ("web-b", False)]
+    assert rt.state.find("pod", pod.id) is None
+    for name in ("web-a", "web-b"):
+        ctr = find_container(rt, name)
+        assert ctr.config["pod"] == new.id and ctr.rec.pod_id == new.id
+        keep = {k: v for k, v in old_cfg[name].items() if k not in ("id", "name", "created_at", "pod")}
+        assert {k: v for k, v in ctr.config.items() if k not in ("id", "name", "created_at", "pod")} == keep
+    assert new.infra().config["publish"][0]["host_port"] == 18398
+    # with force everything goes: members, infra, record, lock
+    locks_before = len(rt.locks.allocated())
+    removed = podmod.remove_pod(rt, "web", force=True, timeout=0)
+    assert removed[:2] == ["web-b", "web-a"] and len(removed) == 3
+    assert list_containers(rt) == [] and podmod.list_pods(rt) == []
+    assert len(rt.locks.allocated()) == locks_before - 4
+    with pytest.raises(NoSuchPod):
+        podmod.get_pod(rt, "web")
+
+
+@needs_catatonit
+def test_recreate_failure_puts_the_old_pod_back(rt):
+    image = infra_mod.ensure_infra_image(rt)
+    pod = podmod.create_pod(rt, _cfg(), name="keep", infra_image=image)
+    _member(rt, pod, "keep-a", image)
+    bad = dict(_cfg(), infra_name="-invalid name-")  # fails only when the new infra container is made
+    with pytest.raises(InvalidArg, match="recreating pod keep") as exc:
+        podmod.recreate_pod(rt, pod, bad, infra_image=image)
+    assert "put back" in str(exc.value)
+    back = podmod.get_pod(rt, "keep")
+    assert [c.name for c in back.members()] == ["keep-a"]
+    assert find_container(rt, "keep-a").config["pod"] == back.id
+
+
+@needs_catatonit
+def test_pod_without_infra_and_refresh(rt):
+    pod = podmod.create_pod(rt, _cfg(infra=False), name="bare")
+    assert pod.infra() is None and pod.inspect()["InfraContainerId"] == ""
+    assert pod.remove() == []  # nothing in it: no force needed
+    image = infra_mod.ensure_infra_image(rt)
+    pod = podmod.create_pod(rt, _cfg(), name="again", infra_image=image)
+    state = dict(pod.state, removing=True, cgroup_path="/stale")
+    rt.state.save_state("pod", pod.id, state)
+    podmod.refresh_pods(rt)
+    assert podmod.get_pod(rt, "again").state == {"cgroup_path": "", "removing": False}
+
+
+def test_member_join_outside_pods_and_of_vanished_pod(rt):
+    class Fake:
+        def __init__(self, cfg):
+            self.config, self.rt, self.name, self.id = cfg, rt, "x", "c" * 64
+
+    assert podmod.member_join(Fake({})) is None
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import CtrStateInvalid
+
+    with pytest.raises(CtrStateInvalid, match="no longer exists"):
+        podmod.member_join(Fake({"pod": "f" * 64}))
