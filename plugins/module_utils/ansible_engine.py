@@ -39,3 +39,20 @@ def open_runtime(module, **open_kw) -> Runtime:
     for warning in rt.warnings:
         module.warn(warning)
     return rt
+
+
+def run_reconcile(module, reconcile) -> None:
+    """The whole body of a reconciling module: open, ``reconcile(rt, params, check_mode)``,
+    warnings (the result's and the engine's), then exit_json or fail_json."""
+    rt = open_runtime(module, read_only=module.check_mode)
+    seen = len(rt.warnings)  # open_runtime already showed these
+    try:
+        result = reconcile(rt, module.params, check_mode=module.check_mode)
+    except EngineError as err:
+        fail(module, err, actions=getattr(err, "actions", []))
+        return  # fail_json exits; this keeps the flow explicit
+    finally:
+        rt.shutdown()
+    for warning in list(result.warnings) + rt.warnings[seen:]:
+        module.warn(warning)
+    module.exit_json(**result.as_module_result(module._diff))

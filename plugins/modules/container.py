@@ -350,12 +350,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
-    engine_argspec,
-    fail,
-    open_runtime,
-)
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_reconcile
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import reconcile_container
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import OPTIONS
 
@@ -366,15 +361,7 @@ def main():
         supports_check_mode=True,
         mutually_exclusive=[("recreate", "force_restart")],
     )
-    rt = open_runtime(module, read_only=module.check_mode)
-    try:
-        result = reconcile_container(rt, module.params, check_mode=module.check_mode)
-    except EngineError as err:
-        fail(module, err, actions=getattr(err, "actions", []))
-    finally:
-        rt.shutdown()
-    out = result.as_module_result(module._diff)
-    module.exit_json(**out)
+    run_reconcile(module, reconcile_container)
 
 
 if __name__ == "__main__":

@@ -237,12 +237,7 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
-    engine_argspec,
-    fail,
-    open_runtime,
-)
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_reconcile
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod import reconcile_pod
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod_options import OPTIONS
 
@@ -253,17 +248,7 @@ def main():
         supports_check_mode=True,
         required_one_of=[("name", "definition")],
     )
-    rt = open_runtime(module, read_only=module.check_mode)
-    seen = len(rt.warnings)
-    try:
-        result = reconcile_pod(rt, module.params, check_mode=module.check_mode)
-    except EngineError as err:
-        fail(module, err, actions=getattr(err, "actions", []))
-    finally:
-        rt.shutdown()
-    for warning in result.warnings + rt.warnings[seen:]:
-        module.warn(warning)
-    module.exit_json(**result.as_module_result(module._diff))
+    run_reconcile(module, reconcile_pod)
 
 
 if __name__ == "__main__":

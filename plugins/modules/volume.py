@@ -205,27 +205,13 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
-    engine_argspec,
-    fail,
-    open_runtime,
-)
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_reconcile
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.volume import OPTIONS, reconcile_volume
 
 
 def main():
     module = AnsibleModule(argument_spec=engine_argspec(OPTIONS.argument_spec()), supports_check_mode=True)
-    rt = open_runtime(module, read_only=module.check_mode)
-    try:
-        result = reconcile_volume(rt, module.params, check_mode=module.check_mode)
-    except EngineError as err:
-        fail(module, err, actions=getattr(err, "actions", []))
-    finally:
-        rt.shutdown()
-    for warning in result.warnings:
-        module.warn(warning)
-    module.exit_json(**result.as_module_result(module._diff))
+    run_reconcile(module, reconcile_volume)
 
 
 if __name__ == "__main__":
