@@ -60,7 +60,7 @@ def run(nm, n, publish):
 
 def run_batch(nm, n):
     """n setups, then n teardowns: no async netns cleanup of a previous container in between."""
-    ids = [uuid.uuid4().hex + uuid.uuid4().hex for _ in range(n)]
+    ids = [uuid.uuid4().hex + uuid.uuid4().hex for _i in range(n)]
     setup, teardown = [], []
     try:
         for i, cid in enumerate(ids):

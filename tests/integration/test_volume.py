@@ -137,18 +137,18 @@ def test_tmpfs_bind_and_implicit_volumes_in_a_container(engine_env, busybox_arch
     script = "df -k /t | tail -n 1; grep ' /t ' /proc/mounts; cat /h/from-host.txt; echo from-ctr > /h/ctr.txt"
     tasks = [
         {"name": "tmpfs", "libpod.engine.volume": {"name": "tmp16",
-                                                    "options": ["type=tmpfs", "device=tmpfs", "o=size=16m"]}},
+                                                   "options": ["type=tmpfs", "device=tmpfs", "o=size=16m"]}},
         {"name": "tmpfs as dict", "libpod.engine.volume": {"name": "tmp16", "options": {
             "device": "tmpfs", "type": "tmpfs", "o": " size=16m "}}},
         {"name": "bind", "libpod.engine.volume": {"name": "hostvol",
-                                                   "options": ["type=none", "device=%s" % host, "o=bind"]}},
+                                                  "options": ["type=none", "device=%s" % host, "o=bind"]}},
         *run_and_wait("t", ["tmp16:/t", "hostvol:/h", "implicit:/i"], script),
         {"name": "implicit unchanged", "libpod.engine.volume": {"name": "implicit"}},
         {"name": "bind unchanged", "libpod.engine.volume": {"name": "hostvol",
-                                                             "options": ["o=bind", "device=%s" % host, "type=none"]}},
+                                                            "options": ["o=bind", "device=%s" % host, "type=none"]}},
         {"name": "remove ctr", "libpod.engine.container": {"name": "t", "state": "absent"}},
         {"name": "options change", "libpod.engine.volume": {"name": "tmp16",
-                                                             "options": ["type=tmpfs", "device=tmpfs", "o=size=32m"]},
+                                                            "options": ["type=tmpfs", "device=tmpfs", "o=size=32m"]},
          "diff": True},
         {"name": "info", "libpod.engine.volume_info": {}},
     ]
@@ -239,14 +239,14 @@ def test_bad_names_and_options_create_nothing(engine_env, tmp_path):
         ("unknown driver", {"name": "ok5", "driver": "nope"}, 'driver "nope" is not available'),
     ]
     tasks = []
-    for title, args, _ in bad:
+    for title, args, _unused in bad:
         tasks.append({"name": title, "libpod.engine.volume": args, "ignore_errors": True})
     tasks.append({"name": "dotdot in check mode", "libpod.engine.volume": {"name": "../x"}, "check_mode": True,
                   "ignore_errors": True})
     tasks.append({"name": "info", "libpod.engine.volume_info": {}})
     res = run_playbook(engine_env, tasks)
     assert res.rc == 0, res.log
-    for title, _, words in bad:
+    for title, _unused, words in bad:
         task = res.task(title)
         assert task.failed, (title, task.result)
         assert words in task.msg, (title, task.msg)

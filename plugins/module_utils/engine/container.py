@@ -358,11 +358,11 @@ class Container:
             join["network"] = "host"
         env = {}
         for item in rtc.get("containers", "env"):
-            k, _, v = item.partition("=")
+            k, _unused, v = item.partition("=")
             env[k] = v
         sysctls = {}
         for item in rtc.get("containers", "default_sysctls"):
-            k, _, v = item.partition("=")
+            k, _unused, v = item.partition("=")
             sysctls[k.strip()] = v.strip()
         ctx = SpecContext(
             config=cfg, rootfs=rootfs, run_dir=self.run_dir,
@@ -672,4 +672,3 @@ def check_not_in_use(rt, ctr: Container) -> None:
     if users:
         raise CtrInUse("container %s is used by %s (network: container:%s)" % (ctr.name, ", ".join(users), ctr.name),
                        hint="remove those containers first")
-

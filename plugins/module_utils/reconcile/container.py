@@ -159,7 +159,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     if params.get("image") is None:
         # act on the existing container as declared before (start/stop by name)
         effective = dict(ctr.config.get("declared") or {}, **{k: v for k, v in params.items()
-                                                               if k in ("name", "state", "timeout")})
+                                                              if k in ("name", "state", "timeout")})
         declared = dict(ctr.config["declared"])
     else:
         declared = OPTIONS.declared(params)
@@ -232,7 +232,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         if not check_mode:
             ctr.update(changes)
         res.act("%s %s in place: %s" % ("updated" if not check_mode else "update", name,
-                                         ", ".join(live + [n for n in in_place if n not in live])))
+                                        ", ".join(live + [n for n in in_place if n not in live])))
 
     _apply_run_state(ctr, state, params, check_mode, res)
     res.obj = ctr.inspect()
@@ -270,4 +270,3 @@ def _apply_run_state(ctr: Container, state: str, params: Mapping[str, Any], chec
         if not check_mode:
             ctr.restart(timeout)
         res.act("%s %s (force_restart)" % ("restarted" if not check_mode else "restart", ctr.name))
-
