@@ -22,7 +22,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
 
-from . import cgroups
+from . import cgroups, faults
 from .config import ENV_VAR as ENV_CONF
 from .config import SOURCE_DATABASE, LoadedConfig, load_config
 from .errors import (
@@ -102,6 +102,7 @@ class Runtime:
         self.warnings: List[str] = list(cfg.warnings)
         self.valid = False
         self.refreshed = False
+        self.repaired: List[str] = []
         self.read_only = False
         self._env: Optional[Dict[str, str]] = None
         self.state: State
@@ -183,6 +184,8 @@ class Runtime:
         if not self.read_only:
             self._check_alive()
         self.valid = True
+        if not self.read_only and not opts.reset and faults.any_pending(self.state):
+            self.repaired = repair_interrupted(self)  # a killed process left a mutation half-done
         if opts.reset:
             if not self.read_only:
                 from .admin import reset  # noqa: PLC0415 - rare path
@@ -544,6 +547,17 @@ class Runtime:
             return
         self.valid = False
         self.state.close()
+
+
+def repair_interrupted(rt: Runtime) -> List[str]:
+    """repair.repair (imported only when the journal is not empty); never fails the open."""
+    from .repair import repair  # noqa: PLC0415 - only after a killed process
+
+    try:
+        return repair(rt)
+    except EngineError as exc:
+        rt.warnings.append("repairing interrupted operations failed: %s" % exc)
+        return []
 
 
 def engine_sources() -> Dict[str, bytes]:

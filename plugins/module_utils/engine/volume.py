@@ -33,6 +33,7 @@ from dataclasses import asdict, dataclass, field, fields
 from datetime import datetime, timezone
 from typing import Any, Callable, Dict, Iterable, Iterator, List, Mapping, Optional, Sequence, Tuple, Union
 
+from . import faults
 from .errors import (
     EngineError,
     InvalidArg,
@@ -1235,6 +1236,7 @@ class VolumeManager:
         with self._locked(name) as vol:
             if skip_mounted and vol.state.mount_count > 0:
                 raise _Skip()
+            faults.begin(self.state, "volume", name, "remove")
             if vol.uses_plugin:
                 client = self._vol_client(vol)
                 if vol.state.mount_count > 0 or vol.state.mount_point:
@@ -1249,6 +1251,7 @@ class VolumeManager:
                 if left:
                     raise StorageError('volume "%s": cannot unmount %s' % (name, ", ".join(left)),
                                        hint="find the process using it (fuser -vm PATH) and retry")
+            faults.point("volume.remove.after_unmount")
             with self.state.tx():
                 users = self.state.volume_users(name)
                 if users:  # a container was created meanwhile
@@ -1256,10 +1259,12 @@ class VolumeManager:
                                       % (name, ", ".join(users)), hint="remove those containers first")
                 self.state.remove("volume", vol.to_record())
                 self.locks.free(vol.lock_id)
+            faults.point("volume.remove.after_record_delete")
             if not vol.uses_plugin:
                 warn = self._delete_dir(name)
                 if warn:
                     result.warnings.append(warn)
+            faults.end(self.state, "volume", name)
         return result
 
     def _delete_dir(self, name: str) -> Optional[str]:
