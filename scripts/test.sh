@@ -58,7 +58,7 @@ step() {
 
 lint() {
   timeout 300 ruff check "$REPO" && timeout 60 shellcheck "$REPO"/scripts/*.sh "$REPO/.ci/run" \
-    && python "$REPO/scripts/check_action_groups.py"
+    && python "$REPO/scripts/check_action_groups.py" && python "$REPO/scripts/gen_module_docs.py" --check
 }
 
 pytest_dir() {  # pytest_dir NAME DIR PER-TEST-TIMEOUT TOTAL-TIMEOUT

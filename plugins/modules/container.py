@@ -206,7 +206,8 @@ options:
     type: bool
   ulimit:
     description: Resource limits as C(name=soft[:hard]) (for example V(nofile=1024:2048)); values above the
-      hard limit of the managed node are refused, defaults are clamped to it.
+      hard limit of the managed node are lowered to it with a warning (without CAP_SYS_RESOURCE no process
+      can raise them); defaults are clamped the same way.
     type: list
     elements: str
     aliases: [ulimits]

@@ -187,6 +187,17 @@ def _make_netns(path: str) -> socket.socket:
     return sock
 
 
+def _iproute(**kw):
+    """pyroute2's IPRoute without multicast groups (we never listen); pyroute2 < 0.7.3 (Debian 12's
+    python3-pyroute2 0.7.2) has no ``groups`` argument and then subscribes to none anyway."""
+    from pyroute2 import IPRoute  # noqa: PLC0415 - ~150 ms, only on network paths
+
+    try:
+        return IPRoute(groups=0, **kw)
+    except TypeError:
+        return IPRoute(**kw)
+
+
 def _loopback_up() -> None:
     """``ip link set lo up`` in the calling thread's netns with two ioctls: network mode none
     then needs no pyroute2 (~150 ms to import)."""
@@ -280,14 +291,12 @@ class NetworkManager:
     def _host(self):
         """The host-side rtnetlink socket (imports pyroute2 on first use)."""
         if self._ipr is None:
-            from pyroute2 import IPRoute
-            self._ipr = IPRoute(groups=0)
+            self._ipr = _iproute()
         return self._ipr
 
     @staticmethod
     def _ns_ipr(sock: socket.socket):
-        from pyroute2 import IPRoute
-        return IPRoute(fileno=sock.detach(), groups=0)
+        return _iproute(fileno=sock.detach())
 
     def close(self) -> None:
         if self._ipr is not None:

@@ -1,0 +1,335 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Reconcile a stack: lists of volumes, pods and containers in one runtime open.
+
+A stack is named by a label value: every object it declares gets the label
+``io.libpod-engine.stack=<name>`` added to its own ``label`` option, and that label is how
+a later run finds the objects the lists no longer declare (``prune``) or everything of the
+stack (``state: absent``). Each object is reconciled by its own module's reconcile function
+(``reconcile_volume``, ``reconcile_pod``, ``reconcile_container``) with the same parameters
+the module takes, so the rules (what is compared, what recreates) are exactly the modules'.
+
+Order, so that nothing is removed or created before what it depends on:
+
+1. every entry is checked first (names, duplicates, option values normalised, references
+   between entries), so a bad entry fails the run before anything is touched;
+2. containers to remove (declared ``state: absent``, or pruned);
+3. volumes, then pods, then containers that should exist, in list order;
+4. pods to remove, then volumes to remove (declared absent, or pruned). A pod or volume
+   still used by a container that is not removed by this run is refused, naming it.
+
+Check mode runs the same plan through the reconcile functions' own check mode.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+
+from ..engine import parse
+from ..engine.errors import EngineError, InvalidArg, wrap
+from ..engine.names import validate_name
+
+#: the label that marks an object as part of a stack; its value is the stack's name
+STACK_LABEL = "io.libpod-engine.stack"
+
+KINDS = ("volume", "pod", "container")
+#: module parameter of each kind's list
+LIST_PARAM = {"volume": "volumes", "pod": "pods", "container": "containers"}
+STATES = ("present", "absent")
+
+Reconciler = Callable[..., Any]
+#: validate(kind, item, where) -> the module parameters of one entry (aliases resolved, defaults filled)
+Validator = Callable[[str, Mapping[str, Any], str], Dict[str, Any]]
+
+
+def _default_reconcilers() -> Dict[str, Reconciler]:
+    from .container import reconcile_container  # noqa: PLC0415 - import cost only where used
+    from .pod import reconcile_pod  # noqa: PLC0415
+    from .volume import reconcile_volume  # noqa: PLC0415
+
+    return {"volume": reconcile_volume, "pod": reconcile_pod, "container": reconcile_container}
+
+
+# ------------------------------------------------------------------------------------------
+# entries
+# ------------------------------------------------------------------------------------------
+@dataclass
+class Entry:
+    """One object of the stack: what to pass to its reconcile function."""
+
+    kind: str
+    name: str
+    params: Dict[str, Any]
+    where: str                     # "containers[3]": for messages
+    absent: bool = False
+    pruned: bool = False           # not declared any more: removed because of prune / state=absent
+    declared: Optional[Dict[str, Any]] = None  # normalised spec (present entries; filled by the check)
+
+
+@dataclass
+class StackResult:
+    """What one stack run did; ``as_module_result`` is the module's return value."""
+
+    name: str
+    changed: bool = False
+    actions: List[str] = field(default_factory=list)
+    results: List[Dict[str, Any]] = field(default_factory=list)
+    pruned: List[str] = field(default_factory=list)
+    warnings: List[str] = field(default_factory=list)
+    before: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    after: Dict[str, Dict[str, Any]] = field(default_factory=dict)
+    objects: Dict[str, Dict[str, Any]] = field(default_factory=lambda: {LIST_PARAM[k]: {} for k in KINDS})
+
+    def add(self, entry: Entry, sub: Any, diff_key: Optional[str] = None) -> None:
+        """Fold one reconcile Result into the stack's result."""
+        group = LIST_PARAM[entry.kind]
+        item = {"kind": entry.kind, "name": entry.name, "changed": bool(sub.changed),
+                "actions": list(sub.actions)}
+        if entry.pruned:
+            item["pruned"] = True
+        summary = _summary(entry.kind, sub.obj)
+        if summary and entry.kind == "container" and entry.params.get("pod"):
+            summary["pod"] = entry.params["pod"]
+        if summary:
+            item.update(summary)
+            self.objects[group][entry.name] = summary
+        else:
+            self.objects[group].pop(entry.name, None)
+        if sub.before or sub.after:
+            self.before.setdefault(group, {})[entry.name] = sub.before
+            self.after.setdefault(group, {})[entry.name] = sub.after
+            item["diff"] = {"before": sub.before, "after": sub.after}
+        self.results.append(item)
+        if sub.changed:
+            self.changed = True
+            for action in sub.actions:
+                if action not in self.actions:  # e.g. a volume both declared and implied by a container
+                    self.actions.append(action)
+        if entry.pruned and sub.changed:
+            self.pruned.append("%s %s" % (entry.kind, entry.name))
+        for warning in getattr(sub, "warnings", None) or []:
+            text = "%s %s: %s" % (entry.kind, entry.name, warning)
+            if text not in self.warnings:
+                self.warnings.append(text)
+
+    def as_module_result(self, diff: bool) -> Dict[str, Any]:
+        results = self.results if diff else [{k: v for k, v in r.items() if k != "diff"} for r in self.results]
+        out: Dict[str, Any] = {"changed": self.changed, "actions": self.actions, "results": results,
+                               "pruned": self.pruned, "stack": dict(self.objects, name=self.name)}
+        if diff and (self.before or self.after):
+            out["diff"] = {"before": self.before, "after": self.after}
+        return out
+
+
+def _summary(kind: str, obj: Mapping[str, Any]) -> Dict[str, Any]:
+    """A short view of an object after the run (the *_info modules give the whole of it)."""
+    if not obj:
+        return {}
+    if kind == "container":
+        state = obj.get("State") or {}
+        return {"id": obj.get("Id"), "status": state.get("Status")}
+    if kind == "pod":
+        return {"id": obj.get("Id"), "status": obj.get("State"),
+                "containers": [c.get("Name") for c in obj.get("Containers") or []]}
+    return {"mountpoint": obj.get("Mountpoint"), "driver": obj.get("Driver")}
+
+
+def stack_name(value: Any) -> str:
+    return validate_name(value if isinstance(value, str) else "", "label", "stack")
+
+
+def with_stack_label(params: Mapping[str, Any], stack: str, where: str) -> Dict[str, Any]:
+    """The entry's parameters with the stack label added to its ``label`` option."""
+    out = dict(params)
+    labels = parse.parse_labels(params.get("label") or {}, "%s.label" % where)
+    if labels.get(STACK_LABEL, stack) != stack:
+        raise InvalidArg("%s: label %s=%s differs from the stack's name %s"
+                         % (where, STACK_LABEL, labels[STACK_LABEL], stack),
+                         hint="leave %s out: the stack sets it" % STACK_LABEL)
+    labels[STACK_LABEL] = stack
+    out["label"] = labels
+    return out
+
+
+def collect(params: Mapping[str, Any], validate: Optional[Validator] = None) -> List[Entry]:
+    """Module parameters -> the declared entries, validated, named and labelled."""
+    stack = stack_name(params.get("label"))
+    entries: List[Entry] = []
+    for kind in KINDS:
+        seen: Dict[str, str] = {}
+        for index, raw in enumerate(params.get(LIST_PARAM[kind]) or []):
+            where = "%s[%d]" % (LIST_PARAM[kind], index)
+            if not isinstance(raw, Mapping):
+                raise InvalidArg("%s: expected a dict of %s parameters, got %s" % (where, kind, type(raw).__name__))
+            if "engine_options" in raw:
+                raise InvalidArg("%s: engine_options is set once for the whole stack" % where,
+                                 hint="move it to the stack's own engine_options")
+            item = validate(kind, raw, where) if validate is not None else dict(raw)
+            if kind == "pod" and item.get("definition") is not None:
+                raise InvalidArg("%s: a pod from a Kubernetes definition cannot be part of a stack" % where,
+                                 hint="use libpod.engine.pod for it, or declare the pod and its containers here")
+            name = item.get("name")
+            if not name:
+                raise InvalidArg("%s: every entry of a stack needs a name" % where)
+            validate_name(name, "%s.name" % where, kind)
+            if name in seen:
+                raise InvalidArg("%s: %s %s is declared twice (also in %s)" % (where, kind, name, seen[name]),
+                                 hint="give each %s once" % kind)
+            seen[name] = where
+            item = with_stack_label(item, stack, where)
+            where = "%s (%s)" % (where, name)
+            entries.append(Entry(kind, name, item, where, absent=item.get("state") == "absent"))
+    return entries
+
+
+# ------------------------------------------------------------------------------------------
+# what exists
+# ------------------------------------------------------------------------------------------
+def _labels_of(kind: str, rec: Any) -> Mapping[str, Any]:
+    cfg = rec.config
+    if kind == "volume":
+        return (cfg.get("labels") if isinstance(cfg, Mapping) else getattr(cfg, "labels", None)) or {}
+    return cfg.get("labels") or {}
+
+
+def labelled(rt, stack: str) -> Dict[str, List[str]]:
+    """Names of the stack's objects that exist now, by kind (creation order)."""
+    out: Dict[str, List[str]] = {}
+    for kind in KINDS:
+        names = []
+        for rec in rt.state.list(kind):
+            if kind == "container" and rec.config.get("is_infra"):
+                continue
+            if _labels_of(kind, rec).get(STACK_LABEL) == stack:
+                names.append(rec.name)
+        out[kind] = names
+    return out
+
+
+def _users(rt, kind: str, name: str) -> Optional[List[str]]:
+    """Containers that keep a pod (members) or a volume (users) in use; None if it does not exist."""
+    if kind == "pod":
+        rec = rt.state.find("pod", name)
+        if rec is None or rec.name != name:
+            return None
+        return [c.name for c in rt.state.list("container", pod_id=rec.id) if not c.config.get("is_infra")]
+    if rt.state.find("volume", name) is None:
+        return None
+    out = []
+    for cid in rt.state.volume_users(name):
+        rec = rt.state.find("container", cid)
+        if rec is not None:
+            out.append(rec.name)
+    return out
+
+
+# ------------------------------------------------------------------------------------------
+# the checks before anything is touched
+# ------------------------------------------------------------------------------------------
+def _declared(kind: str, params: Mapping[str, Any]) -> Dict[str, Any]:
+    if kind == "container":
+        from .container_options import OPTIONS  # noqa: PLC0415
+
+        if params.get("image") is None:
+            return {}  # acts on the existing container as declared before (the module's rule)
+        return OPTIONS.declared(params)
+    if kind == "pod":
+        from .pod import declared_spec  # noqa: PLC0415
+
+        return declared_spec(params)
+    from .volume import declared_spec as volume_spec  # noqa: PLC0415
+
+    return volume_spec(params)
+
+
+def check(entries: Sequence[Entry], removed: Mapping[str, Sequence[str]]) -> None:
+    """Normalise every entry that should exist and check references against what is removed."""
+    for e in entries:
+        if e.absent:
+            continue
+        try:
+            e.declared = _declared(e.kind, e.params)
+        except EngineError as err:
+            raise wrap(err, e.where)
+    for e in entries:
+        if e.kind != "container" or e.absent or not e.declared:
+            continue
+        pod = e.declared.get("pod")
+        if pod and pod in removed["pod"]:
+            raise InvalidArg("%s: joins pod %s, which this run removes" % (e.where, pod),
+                             hint="keep the pod in the stack's pods (without state: absent), or drop pod:")
+        for m in e.declared.get("volume", []) + e.declared.get("mount", []):
+            if m.get("type") == "volume" and m.get("source") in removed["volume"]:
+                raise InvalidArg("%s: uses volume %s, which this run removes" % (e.where, m["source"]),
+                                 hint="keep the volume in the stack's volumes (without state: absent)")
+
+
+# ------------------------------------------------------------------------------------------
+# the run
+# ------------------------------------------------------------------------------------------
+def plan(entries: Sequence[Entry], existing: Mapping[str, Sequence[str]], *, prune: bool,
+         state: str) -> List[Tuple[str, List[Entry]]]:
+    """The phases of a run, in order: (phase, entries)."""
+    declared = {k: {e.name for e in entries if e.kind == k} for k in KINDS}
+    gone: Dict[str, List[Entry]] = {k: [] for k in KINDS}
+    if state == "absent":
+        for kind in KINDS:
+            gone[kind] = [Entry(kind, n, {"name": n, "state": "absent"}, "%s %s" % (kind, n), absent=True,
+                                pruned=True) for n in existing.get(kind, ())]
+        return [("remove", gone["container"]), ("remove", gone["pod"]), ("remove", gone["volume"])]
+    for kind in KINDS:
+        gone[kind] = [e for e in entries if e.kind == kind and e.absent]
+        if prune:
+            gone[kind] += [Entry(kind, n, {"name": n, "state": "absent"}, "%s %s (pruned)" % (kind, n),
+                                 absent=True, pruned=True)
+                           for n in existing.get(kind, ()) if n not in declared[kind]]
+    present = [e for kind in KINDS for e in entries if e.kind == kind and not e.absent]
+    return [("remove", gone["container"]), ("apply", present), ("remove", gone["pod"]), ("remove", gone["volume"])]
+
+
+def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
+                    validate: Optional[Validator] = None,
+                    reconcilers: Optional[Mapping[str, Reconciler]] = None) -> StackResult:
+    """Reconcile the volumes, pods and containers of ``params`` (the stack module's parameters).
+
+    ``validate`` turns one list entry into its module's parameters (the stack module passes
+    Ansible's argument spec validation); ``reconcilers`` replaces the per-kind reconcile
+    functions (tests).
+    """
+    stack = stack_name(params.get("label"))
+    state = params.get("state") or "present"
+    if state not in STATES:
+        raise InvalidArg("state: expected one of %s, got %r" % (", ".join(STATES), state))
+    prune = bool(params.get("prune"))
+    funcs = dict(reconcilers or _default_reconcilers())
+    res = StackResult(name=stack)
+
+    entries = collect(params, validate) if state == "present" else []
+    existing = labelled(rt, stack)
+    phases = plan(entries, existing, prune=prune, state=state)
+    removed = {k: {e.name for _p, es in phases for e in es if e.kind == k and e.absent} for k in KINDS}
+    check(entries, removed)
+    removed_containers = removed["container"]
+    planned_pods = {e.name for e in entries if e.kind == "pod" and not e.absent}
+
+    for phase, todo in phases:
+        for entry in todo:
+            call = dict(entry.params)
+            if phase == "remove" and entry.kind in ("pod", "volume") and not call.get("force"):
+                # members/users that this run removes (already gone, or only planned in check
+                # mode) do not block; any other container does, and the refusal names it
+                users = _users(rt, entry.kind, entry.name)
+                if users and set(users) <= removed_containers:
+                    call["force"] = True
+            try:
+                sub = funcs[entry.kind](rt, call, check_mode=check_mode)
+            except EngineError as err:
+                done = list(res.actions) + list(getattr(err, "actions", None) or [])
+                err = wrap(err, "stack %s: %s" % (stack, entry.where))
+                err.actions = done
+                raise err
+            if check_mode and entry.kind == "container" and entry.params.get("pod") in planned_pods:
+                # the container module's "not there yet" warning: this run creates the pod first
+                sub.warnings = [w for w in sub.warnings
+                                if w != "pod %s does not exist (yet)" % entry.params["pod"]]
+            res.add(entry, sub)
+    return res

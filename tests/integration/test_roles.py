@@ -1,0 +1,120 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The roles libpod.engine.host and libpod.engine.stack, through ansible-playbook on localhost.
+
+The host role runs for real only in ``pip`` mode against the venv that runs these tests (the
+system packages are those scripts/setup.sh installed, so nothing new is installed); the
+``distro`` mode runs in check mode only and must not install anything.
+"""
+from __future__ import annotations
+
+import subprocess
+import sys
+
+HOST_ROLE = "libpod.engine.host"
+STACK_ROLE = "libpod.engine.stack"
+
+
+def _role(name: str, **role_vars) -> dict:
+    return {"ansible.builtin.include_role": {"name": name}, "vars": role_vars}
+
+
+def _installed() -> str:
+    """dpkg's view of the installed packages (to show that check mode installed nothing)."""
+    try:
+        return subprocess.run(["dpkg-query", "-W", "-f", "${Package} ${Status}\n"], capture_output=True, text=True,
+                              check=False).stdout
+    except OSError:
+        return ""
+
+
+def _host_vars(**extra) -> dict:
+    base = {
+        "host_python_libraries": "pip",
+        "host_venv": sys.prefix,            # the venv running the tests: it has the libraries
+        "host_apt_cache_valid_time": 10 ** 9,  # never refresh the apt cache in a test
+    }
+    base.update(extra)
+    return base
+
+
+def test_host_role_check_mode_installs_nothing(engine_env, playbook):
+    before = _installed()
+    res = playbook([_role(HOST_ROLE, host_python_libraries="distro", host_apt_cache_valid_time=10 ** 9,
+                          host_runtime_config={"engine": {"stop_timeout": 7}})], check=True)
+    assert res.ok, res.log
+    assert _installed() == before
+    with open(engine_env.conf, encoding="utf-8") as f:
+        assert "stop_timeout" not in f.read()
+
+
+def test_host_role_is_idempotent_and_writes_runtime_config(engine_env, playbook):
+    tasks = [
+        _role(HOST_ROLE, **_host_vars(host_runtime_config={"engine": {"stop_timeout": 7}})),
+        {"ansible.builtin.debug": {"var": "host_python_interpreter"}},
+    ]
+    res = playbook(tasks)
+    assert res.ok, res.log
+    config_task = res.task("libpod.engine.host : Write the engine's containers.conf settings")
+    assert config_task.changed, config_task.result
+    assert res.task("ansible.builtin.debug")["host_python_interpreter"] == sys.prefix + "/bin/python"
+    with open(engine_env.conf, encoding="utf-8") as f:
+        assert "stop_timeout = 7" in f.read()
+
+    res = playbook(tasks)
+    assert res.ok, res.log
+    assert res.changed == 0, [(t.name, t.result.get("actions")) for t in res.tasks if t.changed]
+
+
+def test_host_role_refuses_bad_variables(engine_env, playbook):
+    res = playbook([dict(_role(HOST_ROLE, **_host_vars(host_oci_runtimes=["kata"])), ignore_errors=True)])
+    failed = [t for t in res.tasks if t.failed]
+    assert failed and "kata" in (failed[0].msg or ""), res.log
+
+
+def test_host_role_names_a_missing_library(engine_env, playbook, tmp_path):
+    # an interpreter without the libraries: the role's check fails and names them
+    venv = tmp_path / "empty-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    res = playbook([dict(_role(HOST_ROLE, host_python_libraries="none", host_apt_cache_valid_time=10 ** 9),
+                         ignore_errors=True)],
+                   play_vars={"ansible_python_interpreter": str(venv / "bin" / "python")})
+    failed = [t for t in res.tasks if t.failed]
+    assert failed, res.log
+    msg = failed[0].msg or ""
+    assert str(venv / "bin" / "python") in msg and "jsonschema" in msg and "pyroute2" in msg, msg
+
+
+def test_stack_role_applies_reruns_and_removes(engine_env, playbook, busybox_archive):
+    img = "oci-archive:" + busybox_archive
+    role_vars = {
+        "stack_name": "rolestack",
+        "stack_volumes": [{"name": "rs-data"}],
+        "stack_containers": [{"name": "rs-sleeper", "image": img, "command": ["sleep", "1000"], "init": True,
+                              "network": "none", "volume": ["rs-data:/data"]}],
+    }
+    show = {"ansible.builtin.debug": {"var": "stack_result.stack"}}
+    res = playbook([_role(STACK_ROLE, **role_vars), show])
+    assert res.ok, res.log
+    stack = res.task("ansible.builtin.debug")["stack_result.stack"]
+    assert stack["containers"]["rs-sleeper"]["status"] == "running"
+    assert list(stack["volumes"]) == ["rs-data"]
+
+    res = playbook([_role(STACK_ROLE, **role_vars)], check=True, diff=True)
+    assert res.ok, res.log
+    assert res.changed == 0
+    res = playbook([_role(STACK_ROLE, **role_vars)])
+    assert res.ok, res.log
+    assert res.changed == 0
+
+    res = playbook([_role(STACK_ROLE, stack_name="rolestack", stack_state="absent"), show])
+    assert res.ok, res.log
+    stack = res.task("ansible.builtin.debug")["stack_result.stack"]
+    assert stack == {"name": "rolestack", "volumes": {}, "pods": {}, "containers": {}}
+    assert sorted(res.task("libpod.engine.stack : Reconcile the stack rolestack")["pruned"]) == [
+        "container rs-sleeper", "volume rs-data"]
+
+
+def test_stack_role_requires_a_name(engine_env, playbook):
+    res = playbook([dict(_role(STACK_ROLE, stack_volumes=[{"name": "x"}]), ignore_errors=True)])
+    failed = [t for t in res.tasks if t.failed]
+    assert failed and "stack_name" in (failed[0].msg or ""), res.log
