@@ -12,13 +12,13 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from contextlib import contextmanager
-from typing import Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from . import etcfiles, faults
-from .errors import CtrInUse, CtrStateInvalid, EngineError, NoSuchContainer, wrap
+from .errors import CtrInUse, CtrStateInvalid, EngineError, wrap
 from .events import rfc3339_nano
 from .names import generate_name, new_id, validate_name
+from .objects import LockedObject
 from .oci import pid_alive
 from .state import Record
 
@@ -46,30 +46,12 @@ def initial_state() -> Dict[str, Any]:
             "network_status": None, "volumes_mounted": []}
 
 
-class Container:
+class Container(LockedObject):
     """One container of an open Runtime (libpod's *Container)."""
 
-    def __init__(self, rt, rec: Record):
-        self.rt = rt
-        self.rec = rec
+    KIND = "container"
 
     # -- identity and paths -------------------------------------------------------------------
-    @property
-    def id(self) -> str:
-        return self.rec.id
-
-    @property
-    def name(self) -> str:
-        return self.rec.name
-
-    @property
-    def config(self) -> Dict[str, Any]:
-        return self.rec.config
-
-    @property
-    def state(self) -> Dict[str, Any]:
-        return self.rec.state
-
     @property
     def status(self) -> str:
         return self.rec.state.get("status", CONFIGURED)
@@ -92,24 +74,6 @@ class Container:
 
     def oci(self):
         return self.rt.oci(self.config["oci_runtime"])
-
-    # -- locking and persistence ----------------------------------------------------------------
-    @contextmanager
-    def locked(self) -> Iterator[Container]:
-        """Hold the container's lock, with the record freshly read from the DB."""
-        lock = self.rt.locks.lock(self.rec.lock_id)
-        lock.acquire()
-        try:
-            fresh = self.rt.state.find("container", self.id)
-            if fresh is None:
-                raise NoSuchContainer("container %s (%s) was removed meanwhile" % (self.name, self.id[:12]))
-            self.rec = fresh
-            yield self
-        finally:
-            lock.release()
-
-    def save(self) -> None:
-        self.rt.state.save_state("container", self.id, self.rec.state)
 
     def _event(self, status: str, **kw: Any) -> None:
         self.rt.event("container", status, id=self.id, name=self.name, image=self.config.get("image", ""), **kw)

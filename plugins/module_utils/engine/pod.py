@@ -17,16 +17,16 @@ from __future__ import annotations
 import errno
 import os
 import time
-from contextlib import contextmanager
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from . import faults
 from .container import RUNNING, Container, create_container, display_status, list_containers
-from .errors import CtrInUse, CtrStateInvalid, EngineError, InvalidArg, NoSuchPod, wrap
+from .errors import CtrInUse, CtrStateInvalid, EngineError, InvalidArg, wrap
 from .events import rfc3339_nano
 from .infra import infra_image_name
 from .names import generate_name, new_id, validate_name
+from .objects import LockedObject
 from .state import Record
 
 # pod states (define/podstate.go), as podman prints them
@@ -190,28 +190,10 @@ def remove_cgroup(cgroup: str) -> List[str]:
 
 
 # -- the pod object --------------------------------------------------------------------------------
-class Pod:
+class Pod(LockedObject):
     """One pod of an open Runtime (libpod's *Pod)."""
 
-    def __init__(self, rt, rec: Record):
-        self.rt = rt
-        self.rec = rec
-
-    @property
-    def id(self) -> str:
-        return self.rec.id
-
-    @property
-    def name(self) -> str:
-        return self.rec.name
-
-    @property
-    def config(self) -> Dict[str, Any]:
-        return self.rec.config
-
-    @property
-    def state(self) -> Dict[str, Any]:
-        return self.rec.state
+    KIND = "pod"
 
     @property
     def infra_id(self) -> Optional[str]:
@@ -228,22 +210,6 @@ class Pod:
     @property
     def share(self) -> List[str]:
         return list(self.config.get("share") or [])
-
-    @contextmanager
-    def locked(self) -> Iterator[Pod]:
-        lock = self.rt.locks.lock(self.rec.lock_id)
-        lock.acquire()
-        try:
-            fresh = self.rt.state.find("pod", self.id)
-            if fresh is None:
-                raise NoSuchPod("pod %s (%s) was removed meanwhile" % (self.name, self.id[:12]))
-            self.rec = fresh
-            yield self
-        finally:
-            lock.release()
-
-    def save(self) -> None:
-        self.rt.state.save_state("pod", self.id, self.rec.state)
 
     def _event(self, status: str) -> None:
         self.rt.event("pod", status, id=self.id, name=self.name)

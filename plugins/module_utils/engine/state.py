@@ -251,6 +251,10 @@ class State:
     _TABLES = {"container": "containers", "pod": "pods", "volume": "volumes"}
     _MISSING = {"container": NoSuchContainer, "pod": NoSuchPod, "volume": NoSuchVolume}
 
+    def missing_error(self, kind: str):
+        """The NoSuch* error class for ``kind``."""
+        return self._MISSING[kind]
+
     def _ns_clause(self) -> Tuple[str, Tuple]:
         if self.namespace:
             return " AND namespace=?", (self.namespace,)
