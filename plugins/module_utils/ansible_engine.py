@@ -56,3 +56,19 @@ def run_reconcile(module, reconcile) -> None:
     for warning in list(result.warnings) + rt.warnings[seen:]:
         module.warn(warning)
     module.exit_json(**result.as_module_result(module._diff))
+
+
+def select(names, find, list_all):
+    """The objects an *_info module reports: those ``names`` find (in order, once each, with the
+    names that found nothing), or ``list_all()`` when no names are given."""
+    if not names:
+        return list(list_all()), []
+    found, missing, seen = [], [], set()
+    for ref in names:
+        obj = find(ref)
+        if obj is None:
+            missing.append(ref)
+        elif getattr(obj, "id", id(obj)) not in seen:
+            seen.add(getattr(obj, "id", id(obj)))
+            found.append(obj)
+    return found, missing

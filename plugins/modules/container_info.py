@@ -72,6 +72,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine impor
     engine_argspec,
     fail,
     open_runtime,
+    select,
 )
 from ansible_collections.libpod.engine.plugins.module_utils.engine.container import find_container, list_containers
 from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
@@ -91,16 +92,8 @@ def main():
     rt = open_runtime(module, read_only=module.check_mode)
     out, missing = [], []
     try:
-        if module.params["name"]:
-            ctrs = []
-            for ref in module.params["name"]:
-                ctr = find_container(rt, ref)
-                if ctr is None:
-                    missing.append(ref)
-                else:
-                    ctrs.append(ctr)
-        else:
-            ctrs = list_containers(rt)
+        ctrs, missing = select(module.params["name"], lambda ref: find_container(rt, ref),
+                               lambda: list_containers(rt))
         for ctr in ctrs:
             if not rt.read_only:
                 with ctr.locked():

@@ -85,6 +85,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine impor
     engine_argspec,
     fail,
     open_runtime,
+    select,
 )
 from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
 from ansible_collections.libpod.engine.plugins.module_utils.engine.pod import find_pod, list_pods
@@ -100,18 +101,9 @@ def main():
         supports_check_mode=True,
     )
     rt = open_runtime(module, read_only=module.check_mode)
-    pods_out, missing, docs, warnings = [], [], [], []
+    pods_out, docs, warnings = [], [], []
     try:
-        if module.params["name"]:
-            pods = []
-            for ref in module.params["name"]:
-                pod = find_pod(rt, ref)
-                if pod is None:
-                    missing.append(ref)
-                elif pod.id not in [p.id for p in pods]:
-                    pods.append(pod)
-        else:
-            pods = list_pods(rt)
+        pods, missing = select(module.params["name"], lambda ref: find_pod(rt, ref), lambda: list_pods(rt))
         for pod in pods:
             pods_out.append(pod.inspect(pod.synced()))
             if module.params["kube"]:

@@ -68,6 +68,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine impor
     engine_argspec,
     fail,
     open_runtime,
+    select,
 )
 from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
 
@@ -81,14 +82,9 @@ def main():
     out, missing = [], []
     try:
         vols = rt.volumes
-        if module.params["name"]:
-            for name in module.params["name"]:
-                if vols.find(name) is None:
-                    missing.append(name)
-                else:
-                    out.append(vols.inspect(name))
-        else:
-            out = [vols.inspect(v.name) for v in sorted(vols.list(), key=lambda v: v.name)]
+        found, missing = select(module.params["name"], vols.find,
+                                lambda: sorted(vols.list(), key=lambda v: v.name))
+        out = [vols.inspect(v.name) for v in found]
     except EngineError as err:
         fail(module, err)
     finally:
