@@ -4,6 +4,7 @@
 #   lint         ruff on the Python code, shellcheck on the scripts, action group check
 #   unit         pytest tests/unit
 #   integration  pytest tests/integration (real ansible-playbook runs on this host, as root)
+#   fault        pytest tests/fault: crashes at every step, concurrency, reboots, hostile input (prints a table)
 #   sanity       ansible-test sanity (from .build/collections/ansible_collections/libpod/engine)
 #   build        ansible-galaxy collection build, and no junk in the tarball
 # Exits non-zero if any step fails; a pytest run that collects no tests is a failure.
@@ -21,7 +22,7 @@ VENV=${LPE_VENV:-/opt/libpod-engine/venv}
 COLLECTIONS=$REPO/.build/collections
 LINK=$COLLECTIONS/ansible_collections/libpod/engine
 RESULTS=$REPO/.build/test-results
-STEPS=${LPE_STEPS:-lint unit integration sanity build}
+STEPS=${LPE_STEPS:-lint unit integration fault sanity build}
 read -r -a PYTEST_EXTRA <<< "${LPE_PYTEST_ARGS:-}"
 
 if [ ! -x "$VENV/bin/python" ] || [ ! -L "$LINK" ]; then
@@ -99,7 +100,8 @@ for s in $STEPS; do
   case $s in
     lint) step lint lint ;;
     unit) step unit pytest_dir unit tests/unit 300 600 ;;
-    integration) step integration pytest_dir integration tests/integration 600 900 ;;
+    integration) step integration pytest_dir integration tests/integration 600 1800 ;;
+    fault) step fault pytest_dir fault tests/fault 600 1200 ;;
     sanity) step sanity sanity ;;
     build) step build build ;;
     *) echo "test: unknown step $s" >&2; exit 2 ;;

@@ -172,6 +172,8 @@ class Container(LockedObject):
                       mountpoint="", netns="", network_status=None, volumes_mounted=[])
             try:
                 self.save()
+                if not errors and isinstance(exc, EngineError):
+                    faults.end(self.rt.state, "container", self.id)  # undone cleanly: nothing to repair
             except EngineError:
                 pass
             if isinstance(exc, EngineError):
@@ -339,6 +341,7 @@ class Container(LockedObject):
             default_shm_size=parse_size(rtc.get("containers", "shm_size"), "shm_size"),
             init_path=self.rt.init_path(),
             seccomp_profile=rtc.get("containers", "seccomp_profile") or None,
+            no_new_privileges=bool(rtc.get("containers", "no_new_privileges")),
         )
         if getattr(self, "_pod", None) is not None:
             self._pod.apply_spec(ctx)

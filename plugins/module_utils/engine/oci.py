@@ -246,7 +246,8 @@ def connect_attach(bundle: str) -> socket.socket:
 
 
 def pid_alive(pid: int) -> bool:
-    """kill(pid, 0): cheap liveness check (0.5 us)."""
+    """kill(pid, 0): cheap liveness check (0.5 us); a zombie is dead (it exited, nobody reaped it
+    yet: conmon and containers are reparented to pid 1, which may reap late or never)."""
     if pid <= 0:
         return False
     try:
@@ -255,7 +256,13 @@ def pid_alive(pid: int) -> bool:
         return False
     except PermissionError:
         return True
-    return True
+    try:
+        with open("/proc/%d/stat" % pid, "rb") as f:
+            return f.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
+    except FileNotFoundError:
+        return False  # reaped meanwhile
+    except (OSError, IndexError):
+        return True
 
 
 def wait_pid_gone(pid: int, timeout: float, interval: float = 0.1) -> bool:

@@ -160,22 +160,23 @@ def _drop_leftovers(ctr) -> List[str]:
     found: List[str] = []
     oci = ctr.oci()
     conmon_pid = _read_int(os.path.join(ctr.run_dir, "conmon.pid"))
+    if conmon_pid and _is_conmon(conmon_pid, ctr.id):
+        # the monitor of a start that never got saved: no exit command is wanted, we clean up here
+        try:
+            os.kill(conmon_pid, signal.SIGKILL)
+        except OSError:
+            pass
+        wait_pid_gone(conmon_pid, 5.0)
+        found.append("conmon %d" % conmon_pid)
     live = oci.state(ctr.id)
     if live is not None:
         found.append("runtime container (%s)" % live.get("status"))
     oci.delete(ctr.id, force=True)
-    if conmon_pid and _is_conmon(conmon_pid, ctr.id):
-        if not wait_pid_gone(conmon_pid, 5.0):
-            try:
-                os.kill(conmon_pid, signal.SIGKILL)
-            except OSError:
-                pass
-            wait_pid_gone(conmon_pid, 5.0)
-        found.append("conmon %d" % conmon_pid)
     net = ctr.config.get("network") or {}
-    if net.get("mode") not in ("host", "container") and rt.has_networking():
-        path = rt.network.netns_path(ctr.id)
-        if os.path.lexists(path) or rt.state.query("SELECT 1 FROM ip_leases WHERE container_id=? LIMIT 1", (ctr.id,)):
+    netns = os.path.join(rt.tmp_dir, "netns", ctr.id)
+    if net.get("mode") not in ("host", "container") and (os.path.lexists(netns) or rt.has_networking()):
+        if os.path.lexists(netns) or rt.state.query("SELECT 1 FROM ip_leases WHERE container_id=? LIMIT 1",
+                                                    (ctr.id,)):
             found.append("network")
         rt.network.teardown(ctr.id)
     if os.path.isdir(ctr.ctr_dir):
@@ -212,7 +213,7 @@ def _container_gone(rt, ctr_id: str, entry: Dict[str, Any]) -> List[str]:
             os.unlink(oci.exit_file(ctr_id))
         except OSError:
             pass
-    if rt.has_networking():
+    if rt.has_networking() or os.path.lexists(os.path.join(rt.tmp_dir, "netns", ctr_id)):
         rt.network.teardown(ctr_id)
     if ctr_id in rt.storage.list():
         rt.storage.remove(ctr_id)

@@ -15,7 +15,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.container import RUNNING, Container, create_container, find_container
-from ..engine.errors import InvalidArg, NoSuchImage
+from ..engine.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.names import validate_name
 from .container_options import OPTIONS
 from .options import IN_PLACE, reasons
@@ -49,8 +49,10 @@ def _resolve_image(rt, ref: str, params: Mapping[str, Any], check_mode: bool, re
     return img
 
 
-def _ensure_volumes(rt, mounts: List[Dict[str, Any]], check_mode: bool, res: Result) -> None:
-    """Named volumes a container uses are created with defaults when missing (as podman)."""
+def _ensure_volumes(rt, mounts: List[Dict[str, Any]], check_mode: bool, res: Result) -> List[str]:
+    """Named volumes a container uses are created with defaults when missing (as podman); the
+    names of those this call created."""
+    made: List[str] = []
     for m in mounts:
         if m["type"] != "volume":
             continue
@@ -60,8 +62,13 @@ def _ensure_volumes(rt, mounts: List[Dict[str, Any]], check_mode: bool, res: Res
             if check_mode:
                 res.act("create volume %s" % m["source"])
             else:
-                rt.volumes.create(m["source"])
+                try:
+                    rt.volumes.create(m["source"])
+                except NameInUse:
+                    continue  # a concurrent task created it meanwhile: it exists, as declared
+                made.append(m["source"])
                 res.act("created volume %s" % m["source"])
+    return made
 
 
 def _anonymous_volumes(rt, mounts: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -166,7 +173,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
     pod_id = _pod_id(rt, declared, name, check_mode, res)
     mounts_for_volumes = declared["volume"] + declared["mount"]
-    _ensure_volumes(rt, mounts_for_volumes, check_mode, res)
+    made_volumes = _ensure_volumes(rt, mounts_for_volumes, check_mode, res)
 
     recreate_reasons: List[str] = []
     in_place: List[str] = []
@@ -214,12 +221,21 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         else:
             config = build_config(rt, declared, image, pod_id)
             config["mounts"] = _anonymous_volumes(rt, config["mounts"])
-            ctr = create_container(rt, config, name=name)
+            try:
+                ctr = create_container(rt, config, name=name)
+            except NameInUse:
+                if ctr is not None or rt.state.lookup_name(name) is None:
+                    raise
+                return _created_meanwhile(rt, params, config, res)
             res.act(action)
         start = state in RUNNING_STATES or (was_running and state in ("present", "created"))
-        if start:
-            if not check_mode:
-                ctr.start()
+        try:
+            started = start and (check_mode or ctr.start())  # False: a concurrent task started it first
+        except EngineError as exc:
+            if not recreate_reasons:
+                _undo_create(rt, ctr, made_volumes, exc)
+            raise
+        if started:
             res.act("started %s" % name if not check_mode else "start %s" % name)
         if ctr is not None:
             res.obj = ctr.inspect()  # check mode: the container as it is now, untouched
@@ -239,6 +255,33 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     return res
 
 
+def _undo_create(rt, ctr: Container, volumes: List[str], exc: EngineError) -> None:
+    """A container this task created could not start: remove it and the volumes made for it, so a
+    failed task leaves nothing behind (a bad sysctl, a host port in use, ...)."""
+    try:
+        ctr.remove(force=True, timeout=0)
+        for vol in volumes:
+            if not rt.state.volume_users(vol):
+                rt.volumes.remove(vol)
+    except EngineError as undo_exc:
+        exc.msg += " (removing the new container %s again failed too: %s)" % (ctr.name, undo_exc)
+        return
+    exc.msg += " (the new container %s was not kept)" % ctr.name
+
+
+def _created_meanwhile(rt, params: Mapping[str, Any], config: Dict[str, Any], res: Result) -> Result:
+    """A concurrent task created the container between our lookup and our create: drop the
+    anonymous volumes made for our attempt and reconcile against the container that exists."""
+    for m in config["mounts"]:
+        if m["type"] == "volume" and m.get("anonymous"):
+            rt.volumes.remove(m["source"])
+    again = reconcile_container(rt, params)
+    again.actions[:0] = res.actions
+    again.changed = again.changed or res.changed
+    again.warnings[:0] = res.warnings
+    return again
+
+
 def _apply_run_state(ctr: Container, state: str, params: Mapping[str, Any], check_mode: bool, res: Result) -> None:
     running = ctr.status == RUNNING
     timeout = params.get("timeout")
@@ -247,11 +290,10 @@ def _apply_run_state(ctr: Container, state: str, params: Mapping[str, Any], chec
             why = ""
             if ctr.status == "exited":
                 why = " (had exited with code %s)" % ctr.state.get("exit_code")
-            if not check_mode:
-                ctr.start()
-            res.act("%s %s%s" % ("started" if not check_mode else "start", ctr.name, why))
-            res.before.setdefault("running", False)
-            res.after["running"] = True
+            if check_mode or ctr.start():  # False: a concurrent task started it meanwhile
+                res.act("%s %s%s" % ("started" if not check_mode else "start", ctr.name, why))
+                res.before.setdefault("running", False)
+                res.after["running"] = True
         elif params.get("force_restart"):
             if not check_mode:
                 ctr.restart(timeout)
@@ -261,10 +303,8 @@ def _apply_run_state(ctr: Container, state: str, params: Mapping[str, Any], chec
             ctr.restart(timeout)
         res.act("%s %s" % ("restarted" if not check_mode else "restart", ctr.name))
     elif state == "stopped":
-        if running or ctr.status in ("created", "paused"):
-            if not check_mode:
-                ctr.stop(timeout)
-            res.act("%s %s" % ("stopped" if not check_mode else "stop", ctr.name))
+        if (running or ctr.status in ("created", "paused")) and (check_mode or ctr.stop(timeout)):
+            res.act("%s %s" % ("stopped" if not check_mode else "stop", ctr.name))  # (not if stopped meanwhile)
             res.before["running"], res.after["running"] = True, False
     elif state in ("present", "created") and params.get("force_restart") and running:
         if not check_mode:

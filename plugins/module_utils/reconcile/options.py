@@ -14,6 +14,8 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
+from ..engine.errors import InvalidArg
+
 # How a changed option reaches an existing object.
 RECREATE = "recreate"    # remove and create again
 IN_PLACE = "in_place"    # applied to the live object (e.g. runc update) and stored
@@ -76,7 +78,12 @@ class OptionTable:
         out: Dict[str, Any] = {}
         for opt in self.compared():
             raw = params.get(opt.name)
-            out[opt.name] = opt.default if raw is None else opt.normalise(raw, ctx)
+            try:
+                out[opt.name] = opt.default if raw is None else opt.normalise(raw, ctx)
+            except (TypeError, ValueError, AttributeError, KeyError, IndexError, OverflowError) as exc:
+                # a value of an unexpected shape (a raw option, or a caller without an argument spec)
+                raise InvalidArg("invalid %s %s: %s" % (opt.name, repr(raw)[:80], exc),
+                                 hint="see the module documentation for the forms %s accepts" % opt.name)
         return out
 
     def differences(self, before: Mapping[str, Any], after: Mapping[str, Any],
