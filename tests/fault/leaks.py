@@ -188,8 +188,8 @@ def find_leaks(env, *, wait: float = 20.0) -> List[str]:
     # stale state: the DB says running, the processes are gone
     for c in ctrs.values():
         st = c["state"]
-        if st.get("status") in ("running", "paused") and not (pid_alive(st.get("pid"))
-                                                               or pid_alive(st.get("conmon_pid"))):
+        alive = pid_alive(st.get("pid")) or pid_alive(st.get("conmon_pid"))
+        if st.get("status") in ("running", "paused") and not alive:
             problems.append("stale state: container %s is %s in the DB but its processes are gone"
                             % (c["name"], st["status"]))
         if st.get("status") in ("removing", "stopping", "stopped"):
@@ -258,8 +258,8 @@ def find_leaks(env, *, wait: float = 20.0) -> List[str]:
     ip_owner = {}
     for network, ip, cid in db["leases"]:
         if cid not in holding:
-            problems.append("lease %s %s of %s container %s" % (network, ip, "missing" if cid not in ctrs else
-                                                                 ctrs[cid]["state"].get("status"), cid[:12]))
+            owner = "missing" if cid not in ctrs else ctrs[cid]["state"].get("status")
+            problems.append("lease %s %s of %s container %s" % (network, ip, owner, cid[:12]))
         if not network.startswith("#"):
             if (network, ip) in ip_owner:
                 problems.append("duplicate IP %s on %s" % (ip, network))
@@ -300,8 +300,8 @@ def find_leaks(env, *, wait: float = 20.0) -> List[str]:
     for rname, cids in runtime_containers(env).items():
         for cid in cids:
             if cid not in holding:
-                problems.append("%s container %s (%s)" % (rname, cid[:12], "no record" if cid not in ctrs
-                                                           else ctrs[cid]["state"].get("status")))
+                owner = "no record" if cid not in ctrs else ctrs[cid]["state"].get("status")
+                problems.append("%s container %s (%s)" % (rname, cid[:12], owner))
 
     # dirs
     for d, what in ((os.path.join(paths["graph_root"], "containers"), "container storage"),

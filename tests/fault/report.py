@@ -62,8 +62,8 @@ class Report:
         head = "%-*s  %4s  %9s  %6s  %4s" % (width, "scenario", "runs", "converged", "leaked", "lost")
         lines = [head, "-" * len(head)]
         for r in rows:
-            lines.append("%-*s  %4d  %4d/%-4d  %6d  %4d%s" % (width, r.scenario, r.runs, r.converged, r.runs,
-                                                           r.leaked, r.lost, "" if r.ok else "  <-- FAIL"))
+            row = (width, r.scenario, r.runs, r.converged, r.runs, r.leaked, r.lost, "" if r.ok else "  <-- FAIL")
+            lines.append("%-*s  %4d  %4d/%-4d  %6d  %4d%s" % row)
         total = Row("total", sum(r.runs for r in rows), sum(r.converged for r in rows),
                     sum(r.leaked for r in rows), sum(r.lost for r in rows))
         lines.append("-" * len(head))

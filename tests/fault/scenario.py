@@ -22,7 +22,7 @@ FAULT_ENV = "LIBPOD_ENGINE_FAULT"
 
 def free_port() -> int:
     """A TCP port nobody listens on (127.0.0.1), from a range other tests rarely use."""
-    for _ in range(200):
+    for _i in range(200):
         port = random.randrange(20000, 45000)
         with socket.socket() as s:
             try:
@@ -61,8 +61,8 @@ class ModuleRun:
         return self.rc != 0 or bool(self.result.get("failed"))
 
     def __repr__(self) -> str:
-        return "ModuleRun(%s rc=%s result=%s stderr=%s)" % (self.module, self.rc, json.dumps(self.result)[:1500],
-                                                          self.stderr[-1500:])
+        result = json.dumps(self.result)[:1500]
+        return "ModuleRun(%s rc=%s result=%s stderr=%s)" % (self.module, self.rc, result, self.stderr[-1500:])
 
 
 def run_module(env, module: str, args: dict, *, fault: Optional[str] = None, timeout: int = 300) -> ModuleRun:

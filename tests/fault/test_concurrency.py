@@ -26,8 +26,8 @@ OWN = 5
 
 
 def _plays(image):
-    shared_ports = [free_port() for _ in range(SHARED)]
-    own_ports = [free_port() for _ in range(PROCS)]
+    shared_ports = [free_port() for _i in range(SHARED)]
+    own_ports = [free_port() for _i in range(PROCS)]
     plays = []
     for k in range(PROCS):
         tasks = []

@@ -133,7 +133,7 @@ def test_crash_pod_recreate(point, engine_env, image):
     res, first, problems = converge(engine_env, [_task("pod", pod("new-host")), _task("container", member)])
 
     def check():
-        pods = {n: c for n, c in query(engine_env, "SELECT name, config FROM pods")}
+        pods = dict(query(engine_env, "SELECT name, config FROM pods"))
         if "pp" not in pods:
             return ["pod pp does not exist"]
         out = _running(engine_env, "member")

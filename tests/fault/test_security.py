@@ -52,7 +52,7 @@ def _probe(env, image, name, **params):
     assert not res.failed, res
     out = {}
     for entry in res.result["containers"][0].get("logs") or []:
-        key, _, value = entry["line"].partition("=")
+        key, _unused, value = entry["line"].partition("=")
         out[key.strip()] = value.strip()
     assert out.get("done") == "1", out
     return out
