@@ -390,3 +390,31 @@ def run_playbook(
         playbook=playbook,
         command=cmd,
     )
+
+
+# --------------------------------------------------------------------------------------
+# loopback helpers
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now (for publish tests)."""
+    import socket  # noqa: PLC0415
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def http_get(url: str, timeout: float = 2.0, wait: float = 10.0) -> str:
+    """GET on loopback, retried while the server in the container is still starting (``wait`` s)."""
+    import urllib.request  # noqa: PLC0415
+
+    deadline = time.time() + wait
+    while True:
+        try:
+            with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 - loopback only
+                return r.read().decode()
+        except OSError:
+            if time.time() >= deadline:
+                raise
+            time.sleep(0.25)

@@ -7,28 +7,8 @@ import os
 import socket
 import subprocess
 import time
-import urllib.request
 
-from .helpers import run_playbook
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str, timeout: float = 3.0, wait: float = 5.0) -> str:
-    """GET on loopback, retried while the server in the container is still starting."""
-    deadline = time.time() + wait
-    while True:
-        try:
-            with urllib.request.urlopen(url, timeout=timeout) as r:  # noqa: S310 - loopback only
-                return r.read().decode()
-        except OSError:
-            if time.time() > deadline:
-                raise
-            time.sleep(0.1)
+from .helpers import free_port, http_get, run_playbook
 
 
 def _our_links(prefix: str) -> set:
@@ -43,7 +23,7 @@ def test_bridge_names_ports_and_clean_teardown(engine_env, busybox_archive, tmp_
     site = tmp_path / "site"
     site.mkdir()
     (site / "index.html").write_text("hello from the engine\n")
-    port, port2 = _free_port(), _free_port()
+    port, port2 = free_port(), free_port()
     img = "oci-archive:" + busybox_archive
     web = {"name": "web", "image": img, "command": ["httpd", "-f", "-p", "80", "-h", "/srv"],
            "volume": ["%s:/srv:ro" % site], "publish": ["127.0.0.1:%d:80" % port]}
@@ -61,7 +41,7 @@ def test_bridge_names_ports_and_clean_teardown(engine_env, busybox_archive, tmp_
     client_ip = res.task("client")["container"]["NetworkSettings"]["IPAddress"]
     assert web_ip and client_ip and web_ip != client_ip
     # the host reads the page through the published loopback port
-    assert _get("http://127.0.0.1:%d/index.html" % port) == "hello from the engine\n"
+    assert http_get("http://127.0.0.1:%d/index.html" % port) == "hello from the engine\n"
 
     deadline = time.time() + 10
     while True:
@@ -89,9 +69,9 @@ def test_bridge_names_ports_and_clean_teardown(engine_env, busybox_archive, tmp_
     assert change["container"]["State"]["Pid"] == pid
     assert list(change["diff"]["after"]) == ["publish"]
     assert not res.task("again").changed
-    assert _get("http://127.0.0.1:%d/index.html" % port2) == "hello from the engine\n"
+    assert http_get("http://127.0.0.1:%d/index.html" % port2) == "hello from the engine\n"
     try:
-        _get("http://127.0.0.1:%d/index.html" % port, timeout=1, wait=0)
+        http_get("http://127.0.0.1:%d/index.html" % port, timeout=1, wait=0)
         raise AssertionError("old port still published")
     except OSError:
         pass

@@ -5,30 +5,13 @@ from __future__ import annotations
 import glob
 import os
 import shutil
-import socket
 import subprocess
 import time
 import urllib.request
 
 import yaml
 
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def _get(url: str, tries: int = 40) -> str:
-    err = None
-    for _attempt in range(tries):
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.read().decode()
-        except OSError as exc:
-            err = exc
-            time.sleep(0.25)
-    raise AssertionError("%s never answered: %s" % (url, err))
+from .helpers import free_port, http_get
 
 
 def _refused(url: str) -> bool:
@@ -95,7 +78,7 @@ def test_pod_shares_net_and_uts_is_idempotent_and_keeps_members(playbook, engine
     img = "oci-archive:" + busybox_archive
     out = str(tmp_path / "out")
     os.makedirs(out)
-    port1, port2 = _free_port(), _free_port()
+    port1, port2 = free_port(), free_port()
     # check mode on an empty engine: a plan, and nothing made
     res = playbook(_pod_tasks(img, out, port1), check=True, diff=True)
     assert res.ok, res.log
@@ -119,7 +102,7 @@ def test_pod_shares_net_and_uts_is_idempotent_and_keeps_members(playbook, engine
     # the second container reaches the first on 127.0.0.1, and they share the pod's hostname
     assert _wait_file(os.path.join(out, "result")).split() == ["duo", "duo"]
     # the pod's port is served through the infra's network namespace
-    assert _get("http://127.0.0.1:%d/hostname" % port1).strip() == "duo"
+    assert http_get("http://127.0.0.1:%d/hostname" % port1).strip() == "duo"
     members_before = {c["Name"]: c["Id"] for c in info["Containers"][1:]}
 
     # the same playbook again changes nothing
@@ -152,7 +135,7 @@ def test_pod_shares_net_and_uts_is_idempotent_and_keeps_members(playbook, engine
     assert all(c["State"]["Running"] and c["Pod"] == info["Id"] for c in ctrs.values())
     assert all(ctrs[n]["Id"] != members_before[n] for n in ctrs)  # really recreated
     assert _wait_file(os.path.join(out, "result")).split() == ["duo", "duo"]
-    assert _get("http://127.0.0.1:%d/hostname" % port2).strip() == "duo"
+    assert http_get("http://127.0.0.1:%d/hostname" % port2).strip() == "duo"
     assert _refused("http://127.0.0.1:%d/hostname" % port1)
     pod_id, infra_id = info["Id"], info["InfraContainerId"]
 
@@ -291,7 +274,7 @@ def test_pod_run_states_are_honest_and_survive_a_reboot(playbook, engine_env, bu
 
 
 def test_kube_manifest_runs_and_round_trips(playbook, engine_env, busybox_archive):
-    port = _free_port()
+    port = free_port()
     manifest = {
         "apiVersion": "v1", "kind": "Pod",
         "metadata": {"name": "kube1", "labels": {"app": "demo"}},
@@ -332,7 +315,7 @@ def test_kube_manifest_runs_and_round_trips(playbook, engine_env, busybox_archiv
     assert "spec.containers[0].livenessProbe" in warnings
     assert play["pod"]["State"] == "Running" and play["pod"]["Labels"] == {"app": "demo"}
     # both containers see the emptyDir; the server publishes it through the pod's port
-    assert _get("http://127.0.0.1:%d/msg" % port).strip() == "hello-from-writer"
+    assert http_get("http://127.0.0.1:%d/msg" % port).strip() == "hello-from-writer"
     text = res.task("generate")["kube"]
     doc = yaml.safe_load(text)
     assert doc["metadata"] == {"name": "kube1", "labels": {"app": "demo"}}

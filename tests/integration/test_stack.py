@@ -3,31 +3,15 @@
 from __future__ import annotations
 
 import os
-import socket
 import time
-import urllib.request
 
-from .helpers import run_playbook
+from .helpers import free_port, http_get, run_playbook
 
 STACK_LABEL = "io.libpod-engine.stack"
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
 
 
-def _get(url: str, tries: int = 40) -> str:
-    err = None
-    for _attempt in range(tries):
-        try:
-            with urllib.request.urlopen(url, timeout=2) as r:
-                return r.read().decode()
-        except OSError as exc:
-            err = exc
-            time.sleep(0.25)
-    raise AssertionError("%s never answered: %s" % (url, err))
 
 
 def _stack(img: str, port: int, *, extra_env=None, workers=("worker",), state="present", prune=False) -> dict:
@@ -55,7 +39,7 @@ def _kinds(result: dict) -> dict:
 
 def test_stack_lifecycle_check_diff_prune_and_absent(engine_env, playbook, busybox_archive):
     img = "oci-archive:" + busybox_archive
-    port = _free_port()
+    port = free_port()
 
     # check mode on an empty engine: the plan, nothing made
     res = playbook([_stack(img, port)], check=True, diff=True)
@@ -79,7 +63,7 @@ def test_stack_lifecycle_check_diff_prune_and_absent(engine_env, playbook, busyb
     mountpoint = out["stack"]["volumes"]["web-site"]["mountpoint"]
     with open(os.path.join(mountpoint, "index.html"), "w", encoding="utf-8") as f:
         f.write("hello from the stack\n")
-    assert _get("http://127.0.0.1:%d/" % port) == "hello from the stack\n"
+    assert http_get("http://127.0.0.1:%d/" % port) == "hello from the stack\n"
 
     # the label is on every object, next to the entry's own labels
     res = playbook("""
@@ -110,7 +94,7 @@ def test_stack_lifecycle_check_diff_prune_and_absent(engine_env, playbook, busyb
     res = playbook([_stack(img, port, extra_env={"MODE": "x"})])
     assert res.ok, res.log
     assert any(a.startswith("recreated web-httpd: env changed") for a in res.tasks[0].result["actions"])
-    assert _get("http://127.0.0.1:%d/" % port) == "hello from the stack\n"  # the volume kept its page
+    assert http_get("http://127.0.0.1:%d/" % port) == "hello from the stack\n"  # the volume kept its page
 
     # a worker dropped from the list stays without prune, goes with it
     res = playbook([_stack(img, port, extra_env={"MODE": "x"}, workers=())])
