@@ -10,10 +10,6 @@ from .helpers import free_port, http_get, run_playbook
 STACK_LABEL = "io.libpod-engine.stack"
 
 
-
-
-
-
 def _stack(img: str, port: int, *, extra_env=None, workers=("worker",), state="present", prune=False) -> dict:
     return {
         "libpod.engine.stack": {
