@@ -222,10 +222,7 @@ def run(quick: bool = False, with_podman: bool = False) -> Dict[str, Any]:
         else:
             sec.data["podman"] = _podman(sec, b, n, archive)
     finally:
-        left = b.cleanup()
-        sec.data["leftovers"] = left
-        if left:
-            sec.note("cleanup: %s" % left)
+        sec.cleanup(b)
     return sec.close()
 
 

@@ -116,10 +116,7 @@ def run(quick: bool = False, sizes=None) -> Dict[str, Any]:
         rt.shutdown()
     finally:
         sec.data["by_size"] = figs
-        left = b.cleanup()
-        sec.data["leftovers"] = left
-        if left:
-            sec.note("cleanup: %s" % left)
+        sec.cleanup(b)
     return sec.close()
 
 

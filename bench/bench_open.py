@@ -223,10 +223,7 @@ def run(quick: bool = False) -> Dict[str, Any]:
                 sec.row("playbook loop of %d %s: wall / %d" % (loop, label, loop),
                         summary([res["wall"] / loop]), wall_s=round(res["wall"], 2))
     finally:
-        left = b.cleanup()
-        sec.data["leftovers"] = left
-        if left:
-            sec.note("cleanup: %s" % left)
+        sec.cleanup(b)
     return sec.close()
 
 

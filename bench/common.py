@@ -99,6 +99,13 @@ class Section:
         self.data["notes"].append(text)
         print("  note: " + text, flush=True)
 
+    def cleanup(self, broot: BenchRoot) -> None:
+        """Remove the section's engine root and record what had to be cleaned (nothing, normally)."""
+        left = broot.cleanup()
+        self.data["leftovers"] = left
+        if left:
+            self.note("cleanup: %s" % left)
+
     def close(self) -> Dict[str, Any]:
         self.data["load_end"] = loadavg()
         self.data["seconds"] = round(time.monotonic() - self._t0, 1)
