@@ -22,7 +22,8 @@ def main(argv):
     cmd = argv[0]
     out = {}
     t0 = time.perf_counter()
-    from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 
     out["import_runtime"] = time.perf_counter() - t0
     if cmd == "open":
@@ -30,7 +31,7 @@ def main(argv):
         opens, shutdowns, refreshed = [], [], []
         for _i in range(repeat):
             t0 = time.perf_counter()
-            rt = Runtime.open(OpenOptions())
+            rt = open_runtime(OpenOptions())
             t1 = time.perf_counter()
             refreshed.append(rt.refreshed)
             rt.shutdown()
@@ -43,7 +44,7 @@ def main(argv):
 
         out["import_reconcile"] = time.perf_counter() - t0
         t0 = time.perf_counter()
-        rt = Runtime.open(OpenOptions())
+        rt = open_runtime(OpenOptions())
         out["open"] = time.perf_counter() - t0
         try:
             if cmd == "create":

@@ -40,7 +40,7 @@ SLOW_STOP_MS = 1000.0
 
 
 def _api(sec: Section, rt, n: int, timer: PhaseTimer) -> Dict[str, Any]:
-    from ansible_collections.libpod.engine.plugins.module_utils.engine.container import find_container
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import find_container
     from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import reconcile_container
 
     figs: Dict[str, Any] = {}

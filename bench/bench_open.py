@@ -39,9 +39,9 @@ from common import (
 
 def populate(rt, template_name: str, count: int, start: int) -> None:
     """Insert ``count`` container records shaped like ``template_name`` (cheap: no storage)."""
-    from ansible_collections.libpod.engine.plugins.module_utils.engine.container import initial_state
-    from ansible_collections.libpod.engine.plugins.module_utils.engine.names import new_id
-    from ansible_collections.libpod.engine.plugins.module_utils.engine.state import Record
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.base.names import new_id
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import initial_state
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import Record
 
     tmpl = rt.state.get("container", template_name)
     with rt.state.tx():

@@ -233,16 +233,18 @@ class BenchRoot:
         os.environ["LIBPOD_ENGINE_CONF"] = self.conf
 
     def open(self):
-        from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime
+        from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
+        from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 
-        return Runtime.open(OpenOptions(env={"LIBPOD_ENGINE_CONF": self.conf}))
+        return open_runtime(OpenOptions(env={"LIBPOD_ENGINE_CONF": self.conf}))
 
     # -- cleanup ----------------------------------------------------------------------------
     _REMOVE = (
         "import json, os, sys\n"
-        "from %s.engine.runtime import OpenOptions, Runtime\n"
-        "from %s.engine.container import find_container\n"
-        "rt = Runtime.open(OpenOptions())\n"
+        "from %s.engine.runtime import OpenOptions\n"
+        "from %s.engine.ops.session import open_runtime\n"
+        "from %s.engine.objects.container import find_container\n"
+        "rt = open_runtime(OpenOptions())\n"
         "errs = []\n"
         "for name in json.loads(sys.argv[1]):\n"
         "    c = find_container(rt, name)\n"
@@ -263,11 +265,11 @@ class BenchRoot:
         "        except Exception as e:\n"
         "            errs.append('network %%s: %%s' %% (n['name'], e))\n"
         "if os.path.isdir(os.path.join(rt.tmp_dir, 'netns')):\n"
-        "    from %s.engine.network import remove_netns_dir\n"
+        "    from %s.engine.network.manager import remove_netns_dir\n"
         "    remove_netns_dir(os.path.join(rt.tmp_dir, 'netns'))\n"
         "rt.shutdown()\n"
         "print(json.dumps(errs))\n"
-    ) % (PKG, PKG, PKG)
+    ) % (PKG, PKG, PKG, PKG)
 
     def _engine_teardown(self, problems: List[str]) -> None:
         """Remove containers (in up to 8 parallel processes: a stop can take seconds), then networks,

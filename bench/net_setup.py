@@ -31,8 +31,8 @@ if not os.path.islink(LINK):
         pass
 sys.path.insert(0, BUILD)
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import network  # noqa: E402
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import State  # noqa: E402
+from ansible_collections.libpod.engine.plugins.module_utils.engine.network import manager as network  # noqa: E402
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State  # noqa: E402
 
 BRIDGE, SUBNET, TABLE, NET = "lpeb1", "10.213.254.0/24", "lpe_bench", "bench"
 

@@ -8,7 +8,9 @@ import importlib.util
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops import cli  # noqa: F401 - ships conmon's exit command with every module (Runtime.engine_copy)
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime as open_session
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime
 
 # Only checked for presence (the engine imports it lazily, when a config file changed).
@@ -33,7 +35,7 @@ def open_runtime(module, **open_kw) -> Runtime:
     if not HAS_JSONSCHEMA:
         module.fail_json(msg=missing_required_lib("jsonschema"), exception=JSONSCHEMA_ERROR)
     try:
-        rt = Runtime.open(OpenOptions(overrides=module.params.get("engine_options") or {}, **open_kw))
+        rt = open_session(OpenOptions(overrides=module.params.get("engine_options") or {}, **open_kw))
     except EngineError as err:
         fail(module, err)
     for warning in rt.warnings:

@@ -74,9 +74,12 @@ from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine impor
     open_runtime,
     select,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.container import find_container, list_containers
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
-from ansible_collections.libpod.engine.plugins.module_utils.engine.logs import read_k8s_log
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import (
+    find_container,
+    list_containers,
+)
+from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.logs import read_k8s_log
 
 
 def main():

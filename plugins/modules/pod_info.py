@@ -87,8 +87,8 @@ from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine impor
     open_runtime,
     select,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
-from ansible_collections.libpod.engine.plugins.module_utils.engine.pod import find_pod, list_pods
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.pod import find_pod, list_pods
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod import generate_kube
 
 
@@ -112,7 +112,7 @@ def main():
                 warnings.extend(more)
         out = {"changed": False, "pods": pods_out, "missing": missing}
         if module.params["kube"]:
-            from ansible_collections.libpod.engine.plugins.module_utils.engine.kube import dump_yaml
+            from ansible_collections.libpod.engine.plugins.module_utils.reconcile.kube import dump_yaml
 
             out["kube"] = dump_yaml(docs) if docs else ""
     except EngineError as err:

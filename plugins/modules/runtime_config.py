@@ -219,9 +219,10 @@ from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine impor
     fail,
     open_runtime,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine import admin, confedit
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
-from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops import admin, confedit
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime as open_session
+from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 
 NEW_FILE_HEADER = "# containers.conf of libpod.engine (created by the runtime_config module)\n"
 
@@ -236,7 +237,7 @@ def _check_runtime(module, after, overrides):
         with os.fdopen(fd, "w") as f:
             f.write(tk.dumps(after.values))
         env = dict(os.environ, LIBPOD_ENGINE_CONF=tmp)
-        return Runtime.open(OpenOptions(overrides=overrides, env=env, read_only=True))
+        return open_session(OpenOptions(overrides=overrides, env=env, read_only=True))
     finally:
         os.unlink(tmp)
 

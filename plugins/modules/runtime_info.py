@@ -97,7 +97,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine impor
     fail,
     open_runtime,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
 
 
 def main():

@@ -187,7 +187,7 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_reconcile
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import InvalidArg
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile import container_options, pod_options, volume
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.stack import reconcile_stack
 

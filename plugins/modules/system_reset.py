@@ -134,9 +134,10 @@ from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine impor
     fail,
     open_runtime,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine import admin
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
-from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops import admin
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime as open_session
+from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 
 
 def _summary(counts):
@@ -173,7 +174,7 @@ def main():
                              "to do it, or run the task in check mode to see the list" % _summary(counts),
                          removed={}, plan=plan, counts=counts, error_kind="invalid_argument")
     try:  # the warnings of this open were given by the first one
-        rt = Runtime.open(OpenOptions(overrides=p["engine_options"] or {}, reset=True, stop_timeout=p["timeout"]))
+        rt = open_session(OpenOptions(overrides=p["engine_options"] or {}, reset=True, stop_timeout=p["timeout"]))
     except EngineError as err:
         fail(module, err, removed={}, plan=plan, counts=counts)
     rt.shutdown()

@@ -70,7 +70,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine impor
     open_runtime,
     select,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
 
 
 def main():

@@ -12,7 +12,7 @@ import os
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.faults import POINTS
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.faults import POINTS
 
 from .scenario import LOOP, containers, converge, finish, free_port, module_steps, query, run_module, write_witness
 

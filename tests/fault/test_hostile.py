@@ -15,7 +15,7 @@ import tarfile
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import OPTIONS
 from ansible_collections.libpod.engine.tests.helpers.images import (
     CONTAINED_LAYERS,

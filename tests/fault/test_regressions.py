@@ -13,11 +13,12 @@ import time
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import faults
-from ansible_collections.libpod.engine.plugins.module_utils.engine.container import find_container
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError, InvalidArg
-from ansible_collections.libpod.engine.plugins.module_utils.engine.oci import pid_alive
-from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base import faults
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError, InvalidArg
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import find_container
+from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.driver import pid_alive
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
+from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile import container as rec_ctr
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import OPTIONS
 from ansible_collections.libpod.engine.tests.integration.helpers import COLLECTIONS
@@ -33,7 +34,7 @@ def rt(tmp_path):
                  "storage": {"graph_root": str(static / "storage"), "graph_driver": "vfs"}}
     conf = tmp_path / "containers.conf"
     conf.write_text("")
-    runtime = Runtime.open(OpenOptions(overrides=overrides, env={"LIBPOD_ENGINE_CONF": str(conf)}))
+    runtime = open_runtime(OpenOptions(overrides=overrides, env={"LIBPOD_ENGINE_CONF": str(conf)}))
     yield runtime
     runtime.shutdown()
 
@@ -47,7 +48,7 @@ def _params(image, **kw):
 
 # -- faults.py --------------------------------------------------------------------------------------
 def test_fault_point_fires_only_when_named():
-    code = ("from ansible_collections.libpod.engine.plugins.module_utils.engine import faults\n"
+    code = ("from ansible_collections.libpod.engine.plugins.module_utils.engine.base import faults\n"
             "faults.point('a.b'); print('alive', flush=True); faults.point('c.d'); print('unreachable')\n")
     env = dict(os.environ, PYTHONPATH=COLLECTIONS)
     for wanted, out, rc in (("", "alive\nunreachable\n", 0), ("x.y,c.d", "alive\n", -signal.SIGKILL),
@@ -151,7 +152,7 @@ def test_remove_frees_record_and_lock_together(rt, image, monkeypatch):
     assert rt.state.find("container", "c") is not None
     assert rt.state.query("SELECT owner_id FROM locks")[0][0] == ctr.id
     monkeypatch.undo()
-    from ansible_collections.libpod.engine.plugins.module_utils.engine.repair import repair
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.repair import repair
 
     faults._HELD.clear()  # this process "died": its intent is an orphan for the repair
     with rt.state.tx():
@@ -163,7 +164,7 @@ def test_remove_frees_record_and_lock_together(rt, image, monkeypatch):
 
 def test_repair_is_not_run_for_a_live_owner(rt):
     faults.begin(rt.state, "volume", "busy", "remove")
-    from ansible_collections.libpod.engine.plugins.module_utils.engine.repair import repair
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.repair import repair
 
     assert repair(rt) == [] and faults.any_pending(rt.state)
     faults.end(rt.state, "volume", "busy")

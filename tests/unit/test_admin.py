@@ -13,17 +13,18 @@ import time
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import admin
-from ansible_collections.libpod.engine.plugins.module_utils.engine.config import ENV_VAR
-from ansible_collections.libpod.engine.plugins.module_utils.engine.container import initial_state
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     CtrStateInvalid,
     InvalidArg,
     LockExhausted,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.names import new_id
-from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import Record
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.names import new_id
+from ansible_collections.libpod.engine.plugins.module_utils.engine.config.loader import ENV_VAR
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import initial_state
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops import admin
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
+from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import Record
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (conmon, runtime discovery)")
 
@@ -42,7 +43,7 @@ class Engine:
                     % (self.static, self.tmp, extra))
 
     def open(self, **kw):
-        return Runtime.open(OpenOptions(env={ENV_VAR: self.conf}, **kw))
+        return open_runtime(OpenOptions(env={ENV_VAR: self.conf}, **kw))
 
 
 @pytest.fixture

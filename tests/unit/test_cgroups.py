@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import cgroups
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import cgroups
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 
@@ -126,7 +126,7 @@ def test_enter_mount_ns_of_returns_to_host():
     assert cgroups.enter_mount_ns_of(host) is False
     script = (
         "import sys, json; sys.path.insert(0, %r)\n"
-        "from ansible_collections.libpod.engine.plugins.module_utils.engine import cgroups\n"
+        "from ansible_collections.libpod.engine.plugins.module_utils.engine.host import cgroups\n"
         "before = cgroups.mount_ns_id()\n"
         "switched = cgroups.enter_mount_ns_of(sys.argv[1])\n"
         "print(json.dumps([before, switched, cgroups.mount_ns_id()]))\n"

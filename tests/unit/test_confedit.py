@@ -10,9 +10,7 @@ import time
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import confedit
-from ansible_collections.libpod.engine.plugins.module_utils.engine.config import ENV_VAR, parse_toml
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     ConfigError,
     ConmonNotFound,
     DBConfigMismatch,
@@ -20,8 +18,10 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import
     LockExhausted,
     OCIRuntimeNotFound,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.locks import LockManager
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import DBConfig, Record, State
+from ansible_collections.libpod.engine.plugins.module_utils.engine.config.loader import ENV_VAR, parse_toml
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops import confedit
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.locks import LockManager
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import DBConfig, Record, State
 
 ADMIN_TEXT = """\
 # Engine settings of this host.

@@ -3,9 +3,9 @@ import os
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import config as cfgmod
-from ansible_collections.libpod.engine.plugins.module_utils.engine.config_schema import DEFAULTS, SCHEMA
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import ConfigError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import ConfigError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.config import loader as cfgmod
+from ansible_collections.libpod.engine.plugins.module_utils.engine.config.schema import DEFAULTS, SCHEMA
 
 
 @pytest.fixture

@@ -8,8 +8,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import etcfiles
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import InvalidArg, StorageError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg, StorageError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.oci import etcfiles
 
 PASSWD = (
     "root:x:0:0:root:/root:/bin/sh\n"

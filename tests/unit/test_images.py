@@ -28,20 +28,20 @@ from helpers.images import (
     write_oci_layout,
 )
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import images as images_mod
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     DigestMismatch,
     ImageError,
     NoSuchImage,
     UnsafeLayer,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.images import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.image import store as images_mod
+from ansible_collections.libpod.engine.plugins.module_utils.engine.image.store import (
     ImageInUse,
     ImageStore,
     normalize_name,
     parse_image_ref,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import State
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
 
 NAME = "localhost/busybox:latest"
 

@@ -4,15 +4,15 @@ import multiprocessing
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import InvalidArg, NetworkError
-from ansible_collections.libpod.engine.plugins.module_utils.engine.ipam import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg, NetworkError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.network.ipam import (
     IPAM,
     PORT_CLAIMS,
     check_gateway,
     default_gateway,
     parse_subnet,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import State
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
 
 
 @pytest.fixture()

@@ -7,9 +7,9 @@ from decimal import Decimal
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import kube
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import EngineError
-from ansible_collections.libpod.engine.plugins.module_utils.engine.pod import KUBE_EMPTYDIR_LABEL
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.pod import KUBE_EMPTYDIR_LABEL
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile import kube
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import (
     OPTIONS as CTR_OPTIONS,
 )

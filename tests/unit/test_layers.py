@@ -24,12 +24,12 @@ from helpers.images import (
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import layers
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     DigestMismatch,
     ImageError,
     UnsafeLayer,
 )
+from ansible_collections.libpod.engine.plugins.module_utils.engine.storage import layers
 
 ROOT = os.geteuid() == 0
 needs_root = pytest.mark.skipif(not ROOT, reason="needs root (devices, ownership, trusted xattrs)")

@@ -5,9 +5,9 @@ import time
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import LockError, LockExhausted
-from ansible_collections.libpod.engine.plugins.module_utils.engine.locks import Lock, LockManager, is_locked
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import State
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import LockError, LockExhausted
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.locks import Lock, LockManager, is_locked
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
 
 
 @pytest.fixture

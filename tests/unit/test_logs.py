@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import logs
-from ansible_collections.libpod.engine.plugins.module_utils.engine.logs import read_k8s_log
+from ansible_collections.libpod.engine.plugins.module_utils.engine.oci import logs
+from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.logs import read_k8s_log
 
 T = "2026-11-23T11:34:57.%09d+00:00"
 

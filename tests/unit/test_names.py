@@ -3,8 +3,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as s
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import InvalidArg
-from ansible_collections.libpod.engine.plugins.module_utils.engine.names import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.names import (
     NAME_RE,
     generate_name,
     new_id,

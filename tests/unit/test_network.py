@@ -19,15 +19,15 @@ import uuid
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import network as netmod
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     InvalidArg,
     NetworkError,
     NoSuchNetwork,
     PortInUse,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.network import NetworkManager
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import State
+from ansible_collections.libpod.engine.plugins.module_utils.engine.network import manager as netmod
+from ansible_collections.libpod.engine.plugins.module_utils.engine.network.manager import NetworkManager
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
 
 pytestmark = [
     pytest.mark.skipif(os.geteuid() != 0, reason="needs root (netns, bridges, nftables)"),

@@ -18,13 +18,14 @@ import uuid
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import cgroups, oci
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     ConmonNotFound,
     CtrStateInvalid,
     OCIRuntimeError,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.logs import read_k8s_log
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import cgroups
+from ansible_collections.libpod.engine.plugins.module_utils.engine.oci import driver as oci
+from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.logs import read_k8s_log
 from ansible_collections.libpod.engine.tests.helpers.rootfs import make_busybox_rootfs
 
 CONMON = shutil.which("conmon") or "/usr/bin/conmon"
@@ -439,7 +440,8 @@ def test_exit_command_returns_to_host_mount_ns(h):
     script = (
         "import sys, os, json; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
         "import tests.conftest\n"
-        "from ansible_collections.libpod.engine.plugins.module_utils.engine import oci, cgroups\n"
+        "from ansible_collections.libpod.engine.plugins.module_utils.engine.oci import driver as oci\n"
+        "from ansible_collections.libpod.engine.plugins.module_utils.engine.host import cgroups\n"
         "before = cgroups.mount_ns_id()\n"
         "switched = oci.restore_host_mount_ns()\n"
         "unified = any(l.split()[4] == '/sys/fs/cgroup/unified' for l in open('/proc/self/mountinfo'))\n"

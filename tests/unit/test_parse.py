@@ -9,8 +9,8 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import parse
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import InvalidArg
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
+from ansible_collections.libpod.engine.plugins.module_utils.engine.parse import values as parse
 
 FUZZ = settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
 ANY_VALUE = st.one_of(

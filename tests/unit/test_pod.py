@@ -13,21 +13,22 @@ import tarfile
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import infra as infra_mod
-from ansible_collections.libpod.engine.plugins.module_utils.engine import pod as podmod
-from ansible_collections.libpod.engine.plugins.module_utils.engine.container import (
-    create_container,
-    find_container,
-    list_containers,
-)
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     CtrInUse,
     InvalidArg,
     NameInUse,
     NoSuchPod,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime
-from ansible_collections.libpod.engine.plugins.module_utils.engine.spec import SpecContext
+from ansible_collections.libpod.engine.plugins.module_utils.engine.image import infra as infra_mod
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects import pod as podmod
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import (
+    create_container,
+    find_container,
+    list_containers,
+)
+from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.spec import SpecContext
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
+from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import build_config
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import (
     OPTIONS as CTR_OPTIONS,
@@ -135,7 +136,7 @@ def rt(tmp_path):
                  "storage": {"graph_root": str(static / "storage"), "graph_driver": "vfs"}}
     conf = tmp_path / "containers.conf"
     conf.write_text("")
-    runtime = Runtime.open(OpenOptions(overrides=overrides, env={"LIBPOD_ENGINE_CONF": str(conf)}))
+    runtime = open_runtime(OpenOptions(overrides=overrides, env={"LIBPOD_ENGINE_CONF": str(conf)}))
     yield runtime
     runtime.shutdown()
 
@@ -267,7 +268,7 @@ def test_member_join_outside_pods_and_of_vanished_pod(rt):
             self.config, self.rt, self.name, self.id = cfg, rt, "x", "c" * 64
 
     assert podmod.member_join(Fake({})) is None
-    from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import CtrStateInvalid
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import CtrStateInvalid
 
     with pytest.raises(CtrStateInvalid, match="no longer exists"):
         podmod.member_join(Fake({"pod": "f" * 64}))

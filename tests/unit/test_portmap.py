@@ -8,10 +8,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import portmap
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import InvalidArg, NetworkError, PortInUse
-from ansible_collections.libpod.engine.plugins.module_utils.engine.portmap import PortMapping, parse_publish
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import State
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
+    InvalidArg,
+    NetworkError,
+    PortInUse,
+)
+from ansible_collections.libpod.engine.plugins.module_utils.engine.network import portmap
+from ansible_collections.libpod.engine.plugins.module_utils.engine.network.portmap import PortMapping, parse_publish
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
 
 
 def m(host_ip="0.0.0.0", host_port=0, container_port=80, protocol="tcp"):

@@ -8,10 +8,10 @@ import time
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import InvalidArg, VolumeInUse
-from ansible_collections.libpod.engine.plugins.module_utils.engine.locks import LockManager
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import Record, State
-from ansible_collections.libpod.engine.plugins.module_utils.engine.volume import VolumeConfig, VolumeManager
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg, VolumeInUse
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.locks import LockManager
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import Record, State
+from ansible_collections.libpod.engine.plugins.module_utils.engine.volume.manager import VolumeConfig, VolumeManager
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile import volume as rv
 
 TMPFS = ["type=tmpfs", "device=tmpfs", "o=size=16m"]

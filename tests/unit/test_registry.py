@@ -25,14 +25,14 @@ from helpers.images import (
     push_manifest,
 )
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import registry as reg
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     DigestMismatch,
     ImageError,
     RegistryError,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.images import ImageStore
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import State
+from ansible_collections.libpod.engine.plugins.module_utils.engine.image import registry as reg
+from ansible_collections.libpod.engine.plugins.module_utils.engine.image.store import ImageStore
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
 
 pytestmark = pytest.mark.timeout(120)
 

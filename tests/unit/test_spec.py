@@ -12,9 +12,9 @@ import uuid
 import jsonschema
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import etcfiles, spec
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import InvalidArg
-from ansible_collections.libpod.engine.plugins.module_utils.engine.parse import RLIM_INFINITY, known_capabilities
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
+from ansible_collections.libpod.engine.plugins.module_utils.engine.oci import etcfiles, spec
+from ansible_collections.libpod.engine.plugins.module_utils.engine.parse.values import RLIM_INFINITY, known_capabilities
 from ansible_collections.libpod.engine.tests.helpers.rootfs import DEFAULT_APPLETS, make_busybox_rootfs
 
 HERE = os.path.dirname(os.path.abspath(__file__))

@@ -8,7 +8,7 @@ from typing import Any, Dict, List, Optional
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import CtrInUse, InvalidArg
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import CtrInUse, InvalidArg
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile import stack as rs
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.result import Result
 

@@ -4,12 +4,17 @@ import time
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     EngineError,
     NameInUse,
     NoSuchContainer,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import SCHEMA_VERSION, DBConfig, Record, State
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import (
+    SCHEMA_VERSION,
+    DBConfig,
+    Record,
+    State,
+)
 
 
 @pytest.fixture

@@ -19,10 +19,11 @@ from helpers.images import (
     write_oci_archive,
 )
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import layers, storage
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import InvalidArg, StorageError
-from ansible_collections.libpod.engine.plugins.module_utils.engine.images import ImageStore
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import State
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg, StorageError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.image.store import ImageStore
+from ansible_collections.libpod.engine.plugins.module_utils.engine.storage import layers
+from ansible_collections.libpod.engine.plugins.module_utils.engine.storage import rootfs as storage
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="mounts need root")
 

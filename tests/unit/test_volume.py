@@ -15,8 +15,7 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine import volume as volmod
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     InvalidArg,
     LockExhausted,
     NameInUse,
@@ -24,9 +23,10 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import
     StorageError,
     VolumeInUse,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.locks import LockManager
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import Record, State
-from ansible_collections.libpod.engine.plugins.module_utils.engine.volume import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.locks import LockManager
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import Record, State
+from ansible_collections.libpod.engine.plugins.module_utils.engine.volume import manager as volmod
+from ansible_collections.libpod.engine.plugins.module_utils.engine.volume.manager import (
     NAME_PATTERN,
     VolumeManager,
     copy_tree,

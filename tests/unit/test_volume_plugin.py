@@ -11,15 +11,15 @@ import time
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.errors import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     InvalidArg,
     NameInUse,
     VolumePluginError,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.locks import LockManager
-from ansible_collections.libpod.engine.plugins.module_utils.engine.state import State
-from ansible_collections.libpod.engine.plugins.module_utils.engine.volume import VolumeManager
-from ansible_collections.libpod.engine.plugins.module_utils.engine.volume_plugin import (
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.locks import LockManager
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
+from ansible_collections.libpod.engine.plugins.module_utils.engine.volume.manager import VolumeManager
+from ansible_collections.libpod.engine.plugins.module_utils.engine.volume.plugin import (
     MOUNT_ID,
     PluginNoSuchVolume,
     VolumePlugin,

@@ -1,9 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The runtime: opened once per module process, in makeRuntime's order.
+"""The runtime, the engine's composition root: opened once per module process, in makeRuntime's order.
 
 config -> conmon -> static dir -> state DB -> DB config merge + validation ->
-namespace -> events -> tmp dir -> OCI runtimes table -> alive lock (refresh after
-a reboot) -> lock manager -> reset / renumber / migrate when asked.
+namespace -> events -> tmp dir -> OCI runtimes table -> lock manager.
+
+Like makeRuntime it runs no whole-engine operation: refresh after a reboot, journal repair,
+reset, renumber and migrate are run one layer up, by ops.session.open_runtime (libpod's callers
+in pkg/domain/infra do the same with Reset(), RenumberLocks(), Migrate()).
 
 A module process pays this on every task, so everything that costs a process
 spawn (conmon --version) is cached in the tmp dir, and images, storage, network
@@ -22,10 +25,7 @@ import sys
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
 
-from . import cgroups, faults
-from .config import ENV_VAR as ENV_CONF
-from .config import SOURCE_DATABASE, LoadedConfig, load_config
-from .errors import (
+from .base.errors import (
     ConmonNotFound,
     DBConfigMismatch,
     EngineError,
@@ -33,11 +33,14 @@ from .errors import (
     OCIRuntimeNotFound,
     RuntimeStopped,
 )
-from .events import Event, Eventer
-from .locks import Lock, LockManager
-from .state import DBConfig, State
+from .base.version import ENGINE_VERSION
+from .config.loader import ENV_VAR as ENV_CONF
+from .config.loader import SOURCE_DATABASE, LoadedConfig, load_config
+from .host import cgroups
+from .store.events import Event, Eventer
+from .store.locks import LockManager
+from .store.state import DBConfig, State
 
-ENGINE_VERSION = "0.1.0"
 # podman 3+ findRuntime() order: the first installed one is the default.
 RUNTIME_PREFERENCE = ("crun", "runc", "runj", "kata", "runsc")
 ENGINE_DIR = os.path.dirname(os.path.abspath(__file__))
@@ -181,25 +184,8 @@ class Runtime:
         self._init_runtimes()
         self.locks = LockManager(self.state, os.path.join(self.tmp_dir, "locks"),
                                  self.cfg.get("engine", "num_locks"), create=not self.read_only)
-        if not self.read_only:
-            self._check_alive()
         self.valid = True
-        if not self.read_only and not opts.reset and faults.any_pending(self.state):
-            self.repaired = repair_interrupted(self)  # a killed process left a mutation half-done
-        if opts.reset:
-            if not self.read_only:
-                from .admin import reset  # noqa: PLC0415 - rare path
 
-                self.admin_result = reset(self, timeout=opts.stop_timeout)
-            return  # as libpod: no usable runtime after a reset
-        if opts.renumber:
-            from .admin import renumber  # noqa: PLC0415
-
-            self.admin_result = renumber(self, check=self.read_only)
-        if opts.migrate:
-            from .admin import migrate  # noqa: PLC0415
-
-            self.admin_result = migrate(self, opts.migrate_runtime, check=self.read_only)
 
     def _probe_cache(self) -> Dict[str, Any]:
         if "probe" not in self._lazy:
@@ -229,7 +215,7 @@ class Runtime:
         if cache and cache.get("key") == key and _stat_key(cache["path"]) == cache.get("stat"):
             self.conmon_path, self.conmon_version = cache["path"], cache["version"]
             return
-        from .oci import find_conmon  # noqa: PLC0415 - not needed on the warm path
+        from .oci.driver import find_conmon  # noqa: PLC0415 - not needed on the warm path
 
         try:
             self.conmon_path, self.conmon_version = find_conmon(paths)
@@ -329,22 +315,10 @@ class Runtime:
         if not self.runtimes:
             raise OCIRuntimeNotFound("no OCI runtime has been configured", hint="install runc or crun")
 
-    def _check_alive(self) -> None:
-        """Reboot detection: no alive file in the (tmpfs) tmp dir means a fresh boot."""
-        alive = os.path.join(self.tmp_dir, "alive")
-        if os.path.exists(alive):  # written only after a finished refresh
-            return
-        lock = Lock(os.path.join(self.tmp_dir, "alive.lck"), 0)
-        with lock:
-            if os.path.exists(alive):
-                return  # another process refreshed while we waited
-            from .refresh import refresh  # noqa: PLC0415 - once per boot
-
-            refresh(self)
-            fd = os.open(alive + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-            os.close(fd)
-            os.rename(alive + ".tmp", alive)
-            self.refreshed = True
+    @property
+    def alive_path(self) -> str:
+        """Written in the (tmpfs) tmp dir after a finished refresh: its absence means a fresh boot."""
+        return os.path.join(self.tmp_dir, "alive")
 
     # -- lazily built parts -------------------------------------------------------------------
     def oci(self, name: Optional[str] = None):
@@ -357,7 +331,7 @@ class Runtime:
                 raise OCIRuntimeNotFound('requested OCI runtime %s is not available' % name,
                                          hint="install it, or migrate containers with runtime_config "
                                               "migrate_runtime")
-            from .oci import OCIRuntime  # noqa: PLC0415
+            from .oci.driver import OCIRuntime  # noqa: PLC0415
 
             self._lazy[key] = OCIRuntime(
                 entry.name, entry.path, conmon_path=self.conmon_path,
@@ -372,7 +346,7 @@ class Runtime:
     @property
     def images(self):
         if "images" not in self._lazy:
-            from .images import ImageStore  # noqa: PLC0415
+            from .image.store import ImageStore  # noqa: PLC0415
 
             self._lazy["images"] = ImageStore(self.state, self.graph_root)
         return self._lazy["images"]
@@ -380,7 +354,7 @@ class Runtime:
     @property
     def storage(self):
         if "storage" not in self._lazy:
-            from .storage import RootfsStore  # noqa: PLC0415
+            from .storage.rootfs import RootfsStore  # noqa: PLC0415
 
             self._lazy["storage"] = RootfsStore(self.graph_root, self.graph_driver)
         return self._lazy["storage"]
@@ -389,7 +363,7 @@ class Runtime:
     def network(self):
         """The network manager (imports pyroute2: ~120 ms, so only when a container needs it)."""
         if "network" not in self._lazy:
-            from .network import NetworkManager  # noqa: PLC0415
+            from .network.manager import NetworkManager  # noqa: PLC0415
 
             self._lazy["network"] = NetworkManager(
                 self.state, tmp_dir=self.tmp_dir,
@@ -405,7 +379,7 @@ class Runtime:
     @property
     def volumes(self):
         if "volumes" not in self._lazy:
-            from .volume import VolumeManager  # noqa: PLC0415
+            from .volume.manager import VolumeManager  # noqa: PLC0415
 
             self._lazy["volumes"] = VolumeManager(
                 self.state, self.locks, volume_path=self.volume_path,
@@ -450,13 +424,14 @@ class Runtime:
         dest = os.path.join(dest_root, "libpod_engine")
         if not os.path.isfile(os.path.join(dest_root, "run.py")):
             tmp = dest_root + ".tmp%d" % os.getpid()
-            os.makedirs(os.path.join(tmp, "libpod_engine"), mode=0o700, exist_ok=True)
             for name, data in sources.items():
-                with open(os.path.join(tmp, "libpod_engine", name), "wb") as f:
+                target = os.path.join(tmp, "libpod_engine", *name.split("/"))
+                os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
+                with open(target, "wb") as f:
                     f.write(data)
             with open(os.path.join(tmp, "run.py"), "w") as f:
                 f.write("import os, sys\nsys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))\n"
-                        "from libpod_engine.cli import main\nsys.exit(main(sys.argv[1:]))\n")
+                        "from libpod_engine.ops.cli import main\nsys.exit(main(sys.argv[1:]))\n")
             try:
                 os.rename(tmp, dest_root)
             except OSError:
@@ -466,7 +441,6 @@ class Runtime:
 
     def cli_command(self) -> List[str]:
         """argv prefix that runs the engine CLI with this runtime's paths."""
-        from . import cli  # noqa: F401, PLC0415 - makes AnsiballZ ship cli.py for the engine copy
         run_py = os.path.join(os.path.dirname(self.engine_copy()), "run.py")
         # sys.executable, not its realpath: a venv's bin/python must stay the venv's (its site-packages)
         argv = [sys.executable, "-I", run_py]
@@ -487,7 +461,7 @@ class Runtime:
         hit = cache.get(entry.path)
         if hit and hit.get("stat") == st:
             return hit["version"]
-        from .oci import runtime_version  # noqa: PLC0415
+        from .oci.driver import runtime_version  # noqa: PLC0415
 
         try:
             text = runtime_version(entry.path)
@@ -549,25 +523,17 @@ class Runtime:
         self.state.close()
 
 
-def repair_interrupted(rt: Runtime) -> List[str]:
-    """repair.repair (imported only when the journal is not empty); never fails the open."""
-    from .repair import repair  # noqa: PLC0415 - only after a killed process
-
-    try:
-        return repair(rt)
-    except EngineError as exc:
-        rt.warnings.append("repairing interrupted operations failed: %s" % exc)
-        return []
-
-
 def engine_sources() -> Dict[str, bytes]:
-    """The engine package's .py files, from disk or from AnsiballZ's zip payload."""
+    """The engine tree's .py files by relative path ("oci/driver.py"), from disk or from AnsiballZ's zip."""
+    out: Dict[str, bytes] = {}
     if os.path.isdir(ENGINE_DIR):
-        out = {}
-        for name in os.listdir(ENGINE_DIR):
-            if name.endswith(".py"):
-                with open(os.path.join(ENGINE_DIR, name), "rb") as f:
-                    out[name] = f.read()
+        for dirpath, dirnames, files in os.walk(ENGINE_DIR):
+            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+            for name in files:
+                if name.endswith(".py"):
+                    full = os.path.join(dirpath, name)
+                    with open(full, "rb") as f:
+                        out[os.path.relpath(full, ENGINE_DIR).replace(os.sep, "/")] = f.read()
         return out
     import zipfile  # noqa: PLC0415 - only when running from an AnsiballZ payload
 
@@ -575,17 +541,16 @@ def engine_sources() -> Dict[str, bytes]:
     if not archive:
         raise EngineError("cannot locate the engine package to install its exit-command copy (%s)" % ENGINE_DIR)
     prefix = os.path.relpath(ENGINE_DIR, archive).replace(os.sep, "/") + "/"
-    out = {}
     with zipfile.ZipFile(archive) as zf:
         for entry in zf.namelist():
             rest = entry[len(prefix):]
-            if entry.startswith(prefix) and rest.endswith(".py") and "/" not in rest:
+            if entry.startswith(prefix) and rest.endswith(".py"):
                 out[rest] = zf.read(entry)
     return out
 
 
 def _config_key(db_field: str):
-    from .config_schema import DB_CONFIG_KEYS  # noqa: PLC0415
+    from .config.schema import DB_CONFIG_KEYS  # noqa: PLC0415
 
     return DB_CONFIG_KEYS[db_field]
 

@@ -14,9 +14,9 @@ from __future__ import annotations
 
 from typing import Any, Dict, List, Mapping, Optional
 
-from ..engine.container import RUNNING, Container, create_container, find_container
-from ..engine.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
-from ..engine.names import validate_name
+from ..engine.base.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
+from ..engine.base.names import validate_name
+from ..engine.objects.container import RUNNING, Container, create_container, find_container
 from .container_options import OPTIONS
 from .options import IN_PLACE, reasons
 from .result import Result, short
@@ -72,7 +72,7 @@ def _ensure_volumes(rt, mounts: List[Dict[str, Any]], check_mode: bool, res: Res
 
 
 def _anonymous_volumes(rt, mounts: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
-    from ..engine.names import new_id  # noqa: PLC0415
+    from ..engine.base.names import new_id  # noqa: PLC0415
 
     out = []
     for m in mounts:
@@ -126,10 +126,10 @@ def _pod_id(rt, declared: Dict[str, Any], name: str = "", check_mode: bool = Fal
         if check_mode and res is not None:  # created by an earlier task of the same (checked) play
             res.warnings.append("pod %s does not exist (yet)" % declared["pod"])
             return None
-        from ..engine.errors import NoSuchPod  # noqa: PLC0415
+        from ..engine.base.errors import NoSuchPod  # noqa: PLC0415
 
         raise NoSuchPod("pod %s: no such pod" % declared["pod"], hint="create it with libpod.engine.pod first")
-    from ..engine.pod import check_member_config  # noqa: PLC0415 - what the infra owns is refused here
+    from ..engine.objects.pod import check_member_config  # noqa: PLC0415 - what the infra owns is refused here
 
     network = None if declared["network"] == OPTIONS.by_name["network"].default else declared["network"]
     check_member_config(rt, pod.id, {"publish": declared["publish"], "hostname": declared["hostname"],

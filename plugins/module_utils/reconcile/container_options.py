@@ -12,9 +12,9 @@ from __future__ import annotations
 import shlex
 from typing import Any, Dict, List
 
-from ..engine import parse
-from ..engine.errors import InvalidArg
-from ..engine.names import validate_name
+from ..engine.base.errors import InvalidArg
+from ..engine.base.names import validate_name
+from ..engine.parse import values as parse
 from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
 
 STATES = ("present", "created", "started", "stopped", "restarted", "absent")
@@ -69,7 +69,7 @@ def _tmpfs(value: Any, ctx: Any) -> List[Dict[str, Any]]:
 
 
 def _publish(value: Any, ctx: Any) -> List[Dict[str, Any]]:
-    from ..engine.portmap import parse_publish  # noqa: PLC0415 - networking only when asked
+    from ..engine.network.portmap import parse_publish  # noqa: PLC0415 - networking only when asked
 
     ports: List[Dict[str, Any]] = []
     for item in value:

@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
-from ..engine.errors import InvalidArg
+from ..engine.base.errors import InvalidArg
 
 # How a changed option reaches an existing object.
 RECREATE = "recreate"    # remove and create again

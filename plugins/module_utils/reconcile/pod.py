@@ -16,11 +16,11 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Mapping, Optional
 
-from ..engine.container import RUNNING
-from ..engine.errors import CtrInUse, InvalidArg, NameInUse
-from ..engine.infra import ensure_infra_image, infra_image_name
-from ..engine.names import validate_name
-from ..engine.pod import (
+from ..engine.base.errors import CtrInUse, InvalidArg, NameInUse
+from ..engine.base.names import validate_name
+from ..engine.image.infra import ensure_infra_image, infra_image_name
+from ..engine.objects.container import RUNNING
+from ..engine.objects.pod import (
     KUBE_EMPTYDIR_LABEL,
     Pod,
     create_pod,
@@ -179,7 +179,7 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
     params = dict(params)
     kube = None
     if params.get("definition") is not None:
-        from ..engine.kube import load_manifest, manifest_to_specs  # noqa: PLC0415
+        from .kube import load_manifest, manifest_to_specs  # noqa: PLC0415
 
         given = [k for k in SPEC_OPTIONS if params.get(k) is not None]
         if given:
@@ -264,7 +264,7 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
             if state not in ("started", "restarted", "stopped"):
                 for ctr_name, was_running in restore:
                     if was_running:
-                        from ..engine.container import get_container  # noqa: PLC0415
+                        from ..engine.objects.container import get_container  # noqa: PLC0415
 
                         get_container(rt, ctr_name).start()
         res.act("%s pod %s: %s%s" % (verb("recreated", "recreate"), name, "; ".join(recreate_reasons), with_members))
@@ -291,8 +291,8 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
 
 def generate_kube(rt, pod: Pod):
     """(manifest, warnings) for an existing pod, as ``podman generate kube``."""
-    from ..engine.kube import generate  # noqa: PLC0415
     from .container_options import OPTIONS as CTR_OPTIONS  # noqa: PLC0415
+    from .kube import generate  # noqa: PLC0415
 
     warnings: List[str] = []
     members = []

@@ -10,8 +10,8 @@ from __future__ import annotations
 
 from typing import Any, List, Optional
 
-from ..engine import parse
-from ..engine.pod import DEFAULT_SHARE, parse_share
+from ..engine.objects.pod import DEFAULT_SHARE, parse_share
+from ..engine.parse import values as parse
 from .container_options import _add_host, _argv, _network, _publish, _str_list
 from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
 

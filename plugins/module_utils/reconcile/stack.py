@@ -24,9 +24,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
-from ..engine import parse
-from ..engine.errors import EngineError, InvalidArg, wrap
-from ..engine.names import validate_name
+from ..engine.base.errors import EngineError, InvalidArg, wrap
+from ..engine.base.names import validate_name
+from ..engine.parse import values as parse
 
 #: the label that marks an object as part of a stack; its value is the stack's name
 STACK_LABEL = "io.libpod-engine.stack"

@@ -21,9 +21,9 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Mapping, Optional
 
-from ..engine import parse
-from ..engine.errors import EngineError, InvalidArg, VolumeInUse
-from ..engine.volume import LOCAL_DRIVER, plan_local, plugin_options, validate_name
+from ..engine.base.errors import EngineError, InvalidArg, VolumeInUse
+from ..engine.parse import values as parse
+from ..engine.volume.manager import LOCAL_DRIVER, plan_local, plugin_options, validate_name
 from .options import NOT_COMPARED, Option, OptionTable, reasons
 from .result import Result
 
@@ -274,7 +274,7 @@ def _users_remover(rt):
     """remove_users callback for VolumeManager.remove: force-remove each container, return their names."""
 
     def remove(ids: List[str]) -> List[str]:
-        from ..engine.container import Container  # noqa: PLC0415 - only when users must go
+        from ..engine.objects.container import Container  # noqa: PLC0415 - only when users must go
 
         gone = []
         for cid in ids:

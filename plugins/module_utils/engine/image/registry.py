@@ -1,0 +1,529 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A small registry v2 client (urllib only), after c/image's docker client.
+
+It does: name normalisation (``docker.io/library``), manifest GET/HEAD with the OCI and
+docker schema2 media types, platform selection from a manifest list / OCI index,
+blobs streamed with digest and size checks, bearer tokens from the
+``WWW-Authenticate`` challenge (realm/service/scope, optional basic credentials),
+basic auth, credentials from auth.json files, and ``insecure`` registries (https
+without verification, then plain http). Every failure is a RegistryError (or
+DigestMismatch) that names the registry, the reference and the fix.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import json
+import os
+import platform as _platform
+import re
+import ssl
+import urllib.error
+import urllib.parse
+import urllib.request
+from dataclasses import dataclass
+from typing import IO, Any, Dict, List, Optional, Tuple, Union
+
+from ..base.errors import DigestMismatch, ImageError, RegistryError
+
+OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
+OCI_INDEX = "application/vnd.oci.image.index.v1+json"
+DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
+DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
+DOCKER_V1 = "application/vnd.docker.distribution.manifest.v1+json"
+DOCKER_V1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws"
+MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
+INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
+ACCEPT = ", ".join((OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_LIST, DOCKER_V1_SIGNED, DOCKER_V1))
+#: manifests and configs are small; anything bigger is refused (c/image uses 4 MiB too)
+MAX_MANIFEST = 4 << 20
+MAX_CONFIG = 4 << 20
+
+DOCKER_IO = "docker.io"
+DOCKER_IO_ENDPOINT = "registry-1.docker.io"
+
+_REPO_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*\Z")
+_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
+_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}\Z")
+_HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+                      r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?\Z")
+
+
+# -- references --------------------------------------------------------------------------------
+@dataclass
+class Reference:
+    """A docker reference split into its parts; tag "latest" when neither tag nor digest."""
+
+    registry: str
+    repository: str
+    tag: str = ""
+    digest: str = ""
+
+    @property
+    def name(self) -> str:
+        return "%s/%s" % (self.registry, self.repository)
+
+    @property
+    def ref(self) -> str:
+        """What goes after /manifests/: the digest if there is one, else the tag."""
+        return self.digest or self.tag or "latest"
+
+    def __str__(self) -> str:
+        s = self.name
+        if self.tag:
+            s += ":" + self.tag
+        if self.digest:
+            s += "@" + self.digest
+        return s
+
+
+def _looks_like_host(component: str) -> bool:
+    return "." in component or ":" in component or component == "localhost"
+
+
+def is_short_name(ref: str) -> bool:
+    """True when ``ref`` names no registry (``busybox``, ``library/x:1``)."""
+    first, sep, _unused = ref.partition("/")
+    return not sep or not _looks_like_host(first)
+
+
+def parse_reference(ref: str, default_registry: str = DOCKER_IO) -> Reference:
+    """Parse ``[host[:port]/]name[:tag][@digest]``; short names get ``default_registry``."""
+    s = ref
+    if s.startswith("docker://"):
+        s = s[len("docker://"):]
+    digest = ""
+    if "@" in s:
+        s, digest = s.split("@", 1)
+        if not _DIGEST_RE.match(digest):
+            raise ImageError("invalid digest %r in image reference %r" % (digest, ref),
+                             hint="use name@sha256:<64 lowercase hex>")
+    tag = ""
+    slash = s.rfind("/")
+    colon = s.rfind(":")
+    if colon > slash:
+        s, tag = s[:colon], s[colon + 1:]
+        if not _TAG_RE.match(tag):
+            raise ImageError("invalid tag %r in image reference %r" % (tag, ref),
+                             hint="tags are up to 128 of [A-Za-z0-9_.-], not starting with . or -")
+    first, sep, rest = s.partition("/")
+    if sep and _looks_like_host(first):
+        registry, repo = first, rest
+        if not _HOST_RE.match(registry):
+            raise ImageError("invalid registry %r in image reference %r" % (registry, ref))
+    else:
+        registry, repo = default_registry, s
+    if registry in ("index.docker.io", "registry-1.docker.io"):
+        registry = DOCKER_IO
+    if registry == DOCKER_IO and "/" not in repo:
+        repo = "library/" + repo
+    if not repo or not _REPO_RE.match(repo):
+        raise ImageError("invalid image name %r in reference %r" % (repo, ref),
+                         hint="names are lowercase letters, digits and separators (. _ - /)")
+    if not tag and not digest:
+        tag = "latest"
+    return Reference(registry=registry, repository=repo, tag=tag, digest=digest)
+
+
+# -- platforms ---------------------------------------------------------------------------------
+_ARCH = {
+    "x86_64": ("amd64", ""), "amd64": ("amd64", ""), "aarch64": ("arm64", "v8"), "arm64": ("arm64", "v8"),
+    "armv7l": ("arm", "v7"), "armv6l": ("arm", "v6"), "armv5tel": ("arm", "v5"), "i686": ("386", ""),
+    "i386": ("386", ""), "ppc64le": ("ppc64le", ""), "s390x": ("s390x", ""), "riscv64": ("riscv64", ""),
+    "mips64": ("mips64", ""), "loongarch64": ("loong64", ""),
+}
+
+
+def host_platform() -> Dict[str, str]:
+    arch, variant = _ARCH.get(_platform.machine(), (_platform.machine(), ""))
+    out = {"os": "linux", "architecture": arch}
+    if variant:
+        out["variant"] = variant
+    return out
+
+
+def parse_platform(spec: Optional[str]) -> Dict[str, str]:
+    """``os/arch[/variant]`` (or None for the host) as a dict."""
+    if not spec:
+        return host_platform()
+    parts = spec.split("/")
+    if len(parts) not in (2, 3) or not all(parts):
+        raise ImageError("invalid platform %r" % spec, hint="use os/arch[/variant], e.g. linux/arm64")
+    out = {"os": parts[0], "architecture": _ARCH.get(parts[1], (parts[1], ""))[0]}
+    if len(parts) == 3:
+        out["variant"] = parts[2]
+    return out
+
+
+def platform_str(p: Dict[str, Any]) -> str:
+    s = "%s/%s" % (p.get("os", "?"), p.get("architecture", "?"))
+    return s + ("/" + p["variant"] if p.get("variant") else "")
+
+
+def select_platform(manifests: List[Dict[str, Any]], want: Dict[str, str], what: str) -> Dict[str, Any]:
+    """Pick the descriptor for ``want`` from a manifest list / index (exact variant first)."""
+    cands = [m for m in manifests if isinstance(m.get("platform"), dict)
+             and m["platform"].get("os") == want["os"] and m["platform"].get("architecture") == want["architecture"]]
+    variant = want.get("variant", "")
+    exact = [m for m in cands if m["platform"].get("variant", "") == variant]
+    if exact:
+        return exact[0]
+    loose = [m for m in cands if not m["platform"].get("variant") or not variant]
+    if loose:
+        return loose[0]
+    have = ", ".join(platform_str(m.get("platform") or {}) for m in manifests) or "none"
+    raise ImageError("%s has no image for platform %s (it has: %s)" % (what, platform_str(want), have),
+                     hint="choose one of the listed platforms")
+
+
+# -- credentials -------------------------------------------------------------------------------
+AuthArg = Union[None, Tuple[str, str], Dict[str, str]]
+
+
+def auth_files() -> List[str]:
+    """Auth file lookup order of c/image (first existing file wins)."""
+    out = []
+    if os.environ.get("REGISTRY_AUTH_FILE"):
+        return [os.environ["REGISTRY_AUTH_FILE"]]
+    xdg_run = os.environ.get("XDG_RUNTIME_DIR")
+    if xdg_run:
+        out.append(os.path.join(xdg_run, "containers", "auth.json"))
+    elif os.geteuid() == 0:
+        out.append("/run/containers/0/auth.json")
+    home = os.path.expanduser("~")
+    out.append(os.path.join(os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"),
+                            "containers", "auth.json"))
+    out.append(os.path.join(os.environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker"), "config.json"))
+    out.append(os.path.join(home, ".dockercfg"))
+    return out
+
+
+def credentials_from_files(registry: str, files: Optional[List[str]] = None) -> Optional[Tuple[str, str]]:
+    """(username, password) for ``registry`` from auth.json-style files, if any."""
+    keys = [registry, "https://" + registry, "http://" + registry]
+    if registry == DOCKER_IO:
+        keys += ["https://index.docker.io/v1/", "index.docker.io"]
+    for path in files if files is not None else auth_files():
+        try:
+            with open(path) as f:
+                doc = json.load(f)
+        except (OSError, ValueError):
+            continue
+        auths = doc.get("auths", doc) if isinstance(doc, dict) else {}
+        for key in keys:
+            entry = auths.get(key) if isinstance(auths, dict) else None
+            if isinstance(entry, dict) and entry.get("auth"):
+                try:
+                    user, _unused, pw = base64.b64decode(entry["auth"]).decode().partition(":")
+                except (ValueError, UnicodeDecodeError):
+                    continue
+                return user, pw
+    return None
+
+
+def _creds(auth: AuthArg, registry: str) -> Optional[Tuple[str, str]]:
+    if auth is None:
+        return credentials_from_files(registry)
+    if isinstance(auth, dict):
+        if auth.get("authfile"):
+            return credentials_from_files(registry, [auth["authfile"]])
+        if auth.get("username"):
+            return auth["username"], auth.get("password", "")
+        return None
+    return auth[0], auth[1]
+
+
+def parse_challenge(header: str) -> Tuple[str, Dict[str, str]]:
+    """``Bearer realm="...",service="...",scope="..."`` → ("bearer", {...})."""
+    scheme, _unused, rest = header.strip().partition(" ")
+    params = {}
+    for m in re.finditer(r'([A-Za-z_][A-Za-z0-9_-]*)\s*=\s*(?:"((?:[^"\\]|\\.)*)"|([^\s,]*))', rest):
+        params[m.group(1).lower()] = m.group(2).replace('\\"', '"') if m.group(2) is not None else m.group(3)
+    return scheme.lower(), params
+
+
+# -- HTTP --------------------------------------------------------------------------------------
+@dataclass
+class Manifest:
+    data: bytes
+    media_type: str
+    digest: str
+
+    def json(self) -> Dict[str, Any]:
+        try:
+            doc = json.loads(self.data)
+        except ValueError as e:
+            raise ImageError("manifest %s is not valid JSON: %s" % (self.digest, e))
+        if not isinstance(doc, dict):
+            raise ImageError("manifest %s is not a JSON object" % self.digest)
+        return doc
+
+    @property
+    def is_index(self) -> bool:
+        if self.media_type in INDEX_TYPES:
+            return True
+        try:
+            doc = json.loads(self.data)
+        except ValueError:
+            return False
+        if not isinstance(doc, dict):
+            return False
+        return doc.get("mediaType") in INDEX_TYPES or ("manifests" in doc and "layers" not in doc)
+
+
+def sha256_digest(data: bytes) -> str:
+    return "sha256:" + hashlib.sha256(data).hexdigest()
+
+
+class _NoAuthRedirect(urllib.request.HTTPRedirectHandler):
+    """Follow blob redirects (CDNs) without carrying the Authorization header along."""
+
+    def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0917 (urllib signature)
+        if urllib.parse.urlparse(newurl).scheme not in ("http", "https"):
+            raise urllib.error.HTTPError(newurl, code, "redirect to a non-http URL refused", headers, fp)
+        new = super().redirect_request(req, fp, code, msg, headers, newurl)
+        if new is not None:
+            new.headers.pop("Authorization", None)
+            new.unredirected_hdrs.pop("Authorization", None)
+        return new
+
+
+class RegistryClient:
+    """One registry endpoint; tokens are cached per scope for the client's life."""
+
+    def __init__(self, registry: str, *, insecure: bool = False, auth: AuthArg = None, timeout: float = 30.0,
+                 user_agent: str = "libpod-engine"):
+        self.registry = registry
+        self.host = DOCKER_IO_ENDPOINT if registry == DOCKER_IO else registry
+        self.insecure = insecure
+        self.creds = _creds(auth, registry)
+        self.timeout = timeout
+        self.user_agent = user_agent
+        self._scheme: Optional[str] = None if insecure else "https"
+        self._tokens: Dict[str, str] = {}
+        self._basic = False
+        ctx = ssl.create_default_context()
+        if insecure:
+            ctx.check_hostname = False
+            ctx.verify_mode = ssl.CERT_NONE
+        self._opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx), _NoAuthRedirect())
+
+    # -- plumbing ----------------------------------------------------------------------------
+    def _url(self, path: str) -> str:
+        return "%s://%s%s" % (self._scheme or "https", self.host, path)
+
+    def _fail(self, what: str, err: Exception) -> RegistryError:
+        reason = getattr(err, "reason", err)
+        if isinstance(reason, ssl.SSLError) or isinstance(err, ssl.SSLError):
+            return RegistryError("%s: TLS error talking to registry %s: %s" % (what, self.registry, reason),
+                                 hint="if the registry has no valid certificate or speaks plain http, set "
+                                      "insecure (tls_verify: false) for it")
+        return RegistryError("%s: cannot reach registry %s: %s" % (what, self.registry, reason),
+                             hint="check that the registry is running and reachable from this host"
+                                  + ("" if self.insecure else "; for a plain-http registry set insecure "
+                                     "(tls_verify: false)"))
+
+    @staticmethod
+    def _error_detail(err: urllib.error.HTTPError) -> str:
+        try:
+            body = err.read(65536)
+            doc = json.loads(body)
+            errs = doc.get("errors") or []
+            parts = ["%s: %s" % (e.get("code", "?"), e.get("message", "")) for e in errs if isinstance(e, dict)]
+            if parts:
+                return "; ".join(parts)
+            return body.decode(errors="replace")[:200]
+        except (ValueError, OSError, AttributeError):
+            return ""
+
+    def _open(self, method: str, path: str, headers: Dict[str, str], auth_header: Optional[str]):
+        req = urllib.request.Request(self._url(path), method=method, headers=dict(headers))
+        req.add_header("User-Agent", self.user_agent)
+        if auth_header:
+            req.add_unredirected_header("Authorization", auth_header)
+        return self._opener.open(req, timeout=self.timeout)
+
+    def _detect_scheme(self) -> None:
+        """insecure: plain http if /v2/ answers like a registry there, else https unverified.
+
+        http is probed first because a TLS hello sent to a plain-http server can stall
+        until the timeout, while a plain request to a TLS port fails at once (400 or a
+        closed connection). No credentials are sent by the probe.
+        """
+        req = urllib.request.Request("http://%s/v2/" % self.host, headers={"User-Agent": self.user_agent})
+        try:
+            with self._opener.open(req, timeout=self.timeout) as resp:
+                status = resp.status
+        except urllib.error.HTTPError as e:
+            status = e.code
+            e.close()
+        except (urllib.error.URLError, OSError):
+            status = 0
+        self._scheme = "http" if status in (200, 401) else "https"
+
+    def _token(self, params: Dict[str, str], scope: str, what: str) -> str:
+        scope = params.get("scope") or scope
+        if scope in self._tokens:
+            return self._tokens[scope]
+        realm = params.get("realm")
+        if not realm or urllib.parse.urlparse(realm).scheme not in ("http", "https"):
+            raise RegistryError("%s: registry %s sent a bearer challenge without a usable realm (%r)"
+                                % (what, self.registry, realm))
+        query = {}
+        if params.get("service"):
+            query["service"] = params["service"]
+        if scope:
+            query["scope"] = scope
+        if self.creds:
+            query["account"] = self.creds[0]
+        url = realm + ("&" if "?" in realm else "?") + urllib.parse.urlencode(query)
+        req = urllib.request.Request(url, headers={"User-Agent": self.user_agent})
+        if self.creds:
+            req.add_unredirected_header("Authorization", "Basic " + base64.b64encode(
+                ("%s:%s" % self.creds).encode()).decode())
+        try:
+            with self._opener.open(req, timeout=self.timeout) as r:
+                doc = json.loads(r.read(1 << 20))
+        except urllib.error.HTTPError as e:
+            detail = self._error_detail(e)
+            hint = "check the username and password" if self.creds else "this registry needs credentials (auth)"
+            raise RegistryError("%s: token request to %s failed: HTTP %d %s" % (what, realm, e.code, detail),
+                                hint=hint)
+        except (urllib.error.URLError, OSError) as e:
+            raise RegistryError("%s: cannot reach token server %s: %s" % (what, realm, getattr(e, "reason", e)))
+        except ValueError:
+            raise RegistryError("%s: token server %s did not return JSON" % (what, realm))
+        token = doc.get("token") or doc.get("access_token") if isinstance(doc, dict) else None
+        if not token:
+            raise RegistryError("%s: token server %s returned no token" % (what, realm))
+        self._tokens[scope] = token
+        return token
+
+    def request(self, method: str, path: str, *, scope: str, what: str, headers: Optional[Dict[str, str]] = None):
+        """Send one request, answering a 401 challenge once; returns the open response."""
+        headers = headers or {}
+        if self._scheme is None:
+            self._detect_scheme()
+        auth_header = None
+        if scope in self._tokens:
+            auth_header = "Bearer " + self._tokens[scope]
+        elif self._basic and self.creds:
+            auth_header = "Basic " + base64.b64encode(("%s:%s" % self.creds).encode()).decode()
+        for attempt in range(2):
+            try:
+                return self._open(method, path, headers, auth_header)
+            except urllib.error.HTTPError as e:
+                if e.code != 401 or attempt:
+                    detail = self._error_detail(e)
+                    e.close()
+                    if e.code == 401:
+                        raise RegistryError("%s: registry %s refused the credentials (HTTP 401 %s)"
+                                            % (what, self.registry, detail),
+                                            hint="check the username and password" if self.creds
+                                            else "this registry needs credentials (auth)")
+                    if e.code == 404:
+                        raise RegistryError("%s: not found in registry %s (HTTP 404 %s)"
+                                            % (what, self.registry, detail),
+                                            hint="check the image name and tag")
+                    if e.code == 403:
+                        raise RegistryError("%s: access denied by registry %s (HTTP 403 %s)"
+                                            % (what, self.registry, detail),
+                                            hint="the account has no pull access to this repository")
+                    raise RegistryError("%s: registry %s answered HTTP %d %s" % (what, self.registry, e.code,
+                                                                                 detail or e.reason))
+                challenge = e.headers.get("WWW-Authenticate", "")
+                e.close()
+                kind, params = parse_challenge(challenge)
+                if kind == "bearer":
+                    self._tokens.pop(scope, None)  # expired or for another scope: ask again
+                    self._tokens.pop(params.get("scope", ""), None)
+                    token = self._token(params, scope, what)
+                    self._tokens[scope] = token
+                    auth_header = "Bearer " + token
+                elif kind == "basic":
+                    if not self.creds:
+                        raise RegistryError("%s: registry %s requires a username and password" % (what, self.registry),
+                                            hint="pass auth (username/password) or log in to create auth.json")
+                    self._basic = True
+                    auth_header = "Basic " + base64.b64encode(("%s:%s" % self.creds).encode()).decode()
+                else:
+                    raise RegistryError("%s: registry %s demands unsupported authentication %r"
+                                        % (what, self.registry, challenge))
+            except (urllib.error.URLError, OSError) as e:
+                raise self._fail(what, e)
+        raise RegistryError("%s: authentication with registry %s failed" % (what, self.registry))
+
+    # -- API ---------------------------------------------------------------------------------
+    @staticmethod
+    def scope(repository: str) -> str:
+        return "repository:%s:pull" % repository
+
+    def ping(self) -> None:
+        resp = self.request("GET", "/v2/", scope="", what="ping %s" % self.registry)
+        resp.close()
+
+    def get_manifest(self, repository: str, ref: str) -> Manifest:
+        """GET a manifest (any supported type), checking its digest when one is known."""
+        what = "manifest %s/%s:%s" % (self.registry, repository, ref) if not ref.startswith("sha256:") \
+            else "manifest %s/%s@%s" % (self.registry, repository, ref)
+        resp = self.request("GET", "/v2/%s/manifests/%s" % (repository, ref), scope=self.scope(repository),
+                            what=what, headers={"Accept": ACCEPT})
+        with resp:
+            data = resp.read(MAX_MANIFEST + 1)
+            ctype = (resp.headers.get("Content-Type") or "").split(";")[0].strip()
+            header_digest = resp.headers.get("Docker-Content-Digest", "")
+        if len(data) > MAX_MANIFEST:
+            raise RegistryError("%s is larger than %d bytes; refused" % (what, MAX_MANIFEST))
+        digest = sha256_digest(data)
+        if ref.startswith("sha256:") and digest != ref:
+            raise DigestMismatch("%s: content has digest %s" % (what, digest),
+                                 hint="the registry returned the wrong or corrupt content")
+        if header_digest.startswith("sha256:") and header_digest != digest:
+            raise DigestMismatch("%s: Docker-Content-Digest is %s but the content hashes to %s"
+                                 % (what, header_digest, digest), hint="the registry or a proxy altered it")
+        if ctype in (DOCKER_V1, DOCKER_V1_SIGNED) or (ctype not in MANIFEST_TYPES + INDEX_TYPES and
+                                                      b'"schemaVersion": 1' in data[:200]):
+            raise ImageError("%s is a docker schema 1 manifest, which is not supported" % what,
+                             hint="push the image again with a current client (schema 2 or OCI)")
+        if ctype not in MANIFEST_TYPES + INDEX_TYPES:
+            try:
+                ctype = json.loads(data).get("mediaType") or ctype
+            except (ValueError, AttributeError):
+                pass
+        return Manifest(data=data, media_type=ctype, digest=digest)
+
+    def head_manifest(self, repository: str, ref: str) -> str:
+        """The digest of a manifest without its body (falls back to GET when no header)."""
+        resp = self.request("HEAD", "/v2/%s/manifests/%s" % (repository, ref), scope=self.scope(repository),
+                            what="manifest %s/%s:%s" % (self.registry, repository, ref), headers={"Accept": ACCEPT})
+        with resp:
+            digest = resp.headers.get("Docker-Content-Digest", "")
+        if _DIGEST_RE.match(digest):
+            return digest
+        return self.get_manifest(repository, ref).digest
+
+    def open_blob(self, repository: str, digest: str) -> IO[bytes]:
+        """An open stream of a blob (redirects followed); the caller verifies and closes."""
+        return self.request("GET", "/v2/%s/blobs/%s" % (repository, digest), scope=self.scope(repository),
+                            what="blob %s of %s/%s" % (digest, self.registry, repository))
+
+    def get_blob(self, repository: str, digest: str, size: int, limit: int = MAX_CONFIG) -> bytes:
+        """A small blob (config) read fully and verified against digest and size."""
+        what = "blob %s of %s/%s" % (digest, self.registry, repository)
+        if size > limit:
+            raise RegistryError("%s declares %d bytes, more than the %d allowed" % (what, size, limit))
+        with self.open_blob(repository, digest) as resp:
+            data = resp.read(limit + 1)
+        verify_blob(data, digest, size, what)
+        return data
+
+
+def verify_blob(data: bytes, digest: str, size: Optional[int], what: str) -> None:
+    """DigestMismatch unless ``data`` has ``size`` bytes and hashes to ``digest``."""
+    if size is not None and size >= 0 and len(data) != size:
+        raise DigestMismatch("%s: got %d bytes, expected %d" % (what, len(data), size),
+                             hint="the source is truncated or was changed; fetch it again")
+    actual = sha256_digest(data)
+    if actual != digest:
+        raise DigestMismatch("%s: content hashes to %s, expected %s" % (what, actual, digest),
+                             hint="the source is corrupt or was changed; fetch it again")

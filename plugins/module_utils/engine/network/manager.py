@@ -1,0 +1,842 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Bridge networking for containers, the way netavark 1.4 does it, with pyroute2 and nftables.
+
+Per container: a network namespace bind-mounted at ``<tmp_dir>/netns/<ctr id>`` (made
+before ``runc create`` and put into the OCI spec, as podman does), with ``lo`` up and,
+for each network, a veth pair: ``eth<N>`` inside (address from IPAM, MAC derived from
+the container ID) and ``<prefix>v<hash>`` on the host, enslaved to the network's bridge.
+The first network gives the default route. Published ports are DNAT rules in our own
+nft table (portmap.py). Networks are rows of the ``networks`` table; their bridges are
+created lazily at the first setup, so a reboot needs nothing but the lease refresh.
+
+Speed: the namespace is made by a short-lived thread that ``unshare(CLONE_NEWNET)``s,
+opens a netlink socket (which stays bound to the new namespace) and bind-mounts its
+``/proc/thread-self/ns/net``: no fork, unlike ``pyroute2.netns.create``. Teardown only
+unmounts the namespace: the kernel then destroys the veth pair by itself (~0.2 ms instead
+of ~27 ms for a synchronous ``link del``).
+
+pyroute2 costs ~120 ms to import, so it is imported only inside the functions that touch
+links; reading networks from the DB or checking ports does not load it.
+"""
+from __future__ import annotations
+
+import ctypes
+import datetime
+import errno
+import hashlib
+import ipaddress
+import os
+import re
+import socket
+import threading
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
+
+from ..base.errors import EngineError, InvalidArg, NetworkError, NoSuchNetwork
+from ..store.state import dumps, loads
+from . import portmap
+from .ipam import IPAM, check_gateway, parse_subnet
+from .portmap import Nft, PortMapping
+
+CLONE_NEWNET = 0x40000000
+MS_BIND = 4096
+MS_REC = 16384
+MS_SHARED = 1 << 20
+MNT_DETACH = 2
+_RESERVED = {"host", "none", "bridge", "private", "container", "pod", "ns", "default", "slirp4netns", "pasta"}
+_OCTAL_RE = re.compile(r"\\([0-7]{3})")  # mountinfo escapes space, tab, newline, backslash
+_IFNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,14}$")
+
+_libc = None
+
+
+def _c():
+    """libc through ctypes (unshare, setns, mount, umount2), loaded on first use."""
+    global _libc
+    if _libc is None:
+        _libc = ctypes.CDLL(None, use_errno=True)
+    return _libc
+
+
+def _oserror(what: str) -> OSError:
+    e = ctypes.get_errno()
+    return OSError(e, "%s: %s" % (what, os.strerror(e)))
+
+
+def _now() -> str:
+    return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+@dataclass
+class Network:
+    """A bridge network as stored in ``networks.config`` (netavark's JSON shape)."""
+
+    name: str
+    id: str
+    bridge: str
+    subnet: str
+    gateway: str
+    internal: bool = False
+    driver: str = "bridge"
+    created: str = ""
+    options: Dict[str, str] = field(default_factory=dict)
+
+    @property
+    def prefix_len(self) -> int:
+        return ipaddress.IPv4Network(self.subnet).prefixlen
+
+    def to_dict(self) -> Dict[str, Any]:
+        return {"name": self.name, "id": self.id, "driver": self.driver, "network_interface": self.bridge,
+                "created": self.created, "subnets": [{"subnet": self.subnet, "gateway": self.gateway}],
+                "ipv6_enabled": False, "internal": self.internal, "dns_enabled": False,
+                "ipam_options": {"driver": "host-local"}, "options": dict(self.options)}
+
+    @classmethod
+    def from_dict(cls, d: Dict[str, Any]) -> Network:
+        sub = (d.get("subnets") or [{}])[0]
+        return cls(name=d["name"], id=d["id"], bridge=d["network_interface"], subnet=sub["subnet"],
+                   gateway=sub["gateway"], internal=bool(d.get("internal")), driver=d.get("driver", "bridge"),
+                   created=d.get("created", ""), options=dict(d.get("options") or {}))
+
+
+def _host_routes() -> List[tuple]:
+    """(dev, IPv4Network) of the main routing table, from /proc (no pyroute2 import)."""
+    out = []
+    try:
+        with open("/proc/net/route") as fh:
+            next(fh, None)
+            for line in fh:
+                f = line.split()
+                if len(f) < 8:
+                    continue
+                dest = ipaddress.IPv4Address(socket.ntohl(int(f[1], 16)))
+                mask = ipaddress.IPv4Address(socket.ntohl(int(f[7], 16)))
+                if int(mask) == 0:
+                    continue  # default route
+                out.append((f[0], ipaddress.IPv4Network("%s/%s" % (dest, mask), strict=False)))
+    except (OSError, ValueError):
+        pass
+    return out
+
+
+def _write_sysctl(path: str, value: str) -> None:
+    """Write a /proc/sys value only when it differs (no needless writes)."""
+    try:
+        with open(path) as fh:
+            if fh.read().strip() == value:
+                return
+        with open(path, "w") as fh:
+            fh.write(value)
+    except OSError as err:
+        raise NetworkError("cannot set %s to %s: %s" % (path.replace("/proc/sys/", "").replace("/", "."),
+                                                        value, err.strerror or err))
+
+
+def _is_nsfs(path: str) -> bool:
+    """True if ``path`` is a bind mount of a namespace (same st_dev as /proc/self/ns/net)."""
+    try:
+        return os.stat(path).st_dev == os.stat("/proc/self/ns/net").st_dev
+    except OSError:
+        return False
+
+
+def _in_thread(fn, *args):
+    """Run fn in a throwaway thread (its namespace changes die with it); re-raise its error."""
+    box: List[Any] = []
+
+    def run():
+        try:
+            box.append((True, fn(*args)))
+        except BaseException as err:  # noqa: BLE001 - handed back to the caller
+            box.append((False, err))
+
+    t = threading.Thread(target=run, name="lpe-netns")
+    t.start()
+    t.join()
+    ok, value = box[0]
+    if not ok:
+        raise value
+    return value
+
+
+def _make_netns(path: str) -> socket.socket:
+    """In a thread: new netns, a netlink socket inside it, bind-mounted at ``path``."""
+    libc = _c()
+    if libc.unshare(CLONE_NEWNET) != 0:
+        raise _oserror("unshare(CLONE_NEWNET)")
+    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)  # NETLINK_ROUTE, bound to the new ns
+    try:
+        _loopback_up()
+        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o444)
+        os.close(fd)
+        if libc.mount(b"/proc/thread-self/ns/net", path.encode(), b"none", MS_BIND, None) != 0:
+            err = _oserror("bind mount of the new netns on %s" % path)
+            os.unlink(path)
+            raise err
+        # no IPv6 DAD/autoconf on the container's interfaces (as netavark); ignore if no IPv6
+        for key, val in (("accept_dad", "0"), ("autoconf", "0")):
+            try:
+                with open("/proc/sys/net/ipv6/conf/default/" + key, "w") as fh:
+                    fh.write(val)
+            except OSError:
+                pass
+    except BaseException:
+        sock.close()
+        raise
+    return sock
+
+
+def _iproute(**kw):
+    """pyroute2's IPRoute without multicast groups (we never listen); pyroute2 < 0.7.3 (Debian 12's
+    python3-pyroute2 0.7.2) has no ``groups`` argument and then subscribes to none anyway."""
+    from pyroute2 import IPRoute  # noqa: PLC0415 - ~150 ms, only on network paths
+
+    try:
+        return IPRoute(groups=0, **kw)
+    except TypeError:
+        return IPRoute(**kw)
+
+
+def _loopback_up() -> None:
+    """``ip link set lo up`` in the calling thread's netns with two ioctls: network mode none
+    then needs no pyroute2 (~150 ms to import)."""
+    import fcntl  # noqa: PLC0415
+    import struct  # noqa: PLC0415
+
+    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
+    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
+        req = struct.pack("16sH14x", b"lo", 0)
+        flags = struct.unpack("16sH14x", fcntl.ioctl(s, siocgifflags, req))[1]
+        fcntl.ioctl(s, siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))
+
+
+def _netns_socket(path: str) -> socket.socket:
+    """In a thread: setns into ``path`` and open a netlink socket there."""
+    fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+    try:
+        if _c().setns(fd, CLONE_NEWNET) != 0:
+            raise _oserror("setns(%s)" % path)
+    finally:
+        os.close(fd)
+    return socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)
+
+
+def _is_mountpoint(path: str) -> bool:
+    """True if ``path`` is a mount point (a bind mount of a dir onto itself counts)."""
+    real = os.path.realpath(path)
+    try:
+        with open("/proc/self/mountinfo") as fh:
+            for line in fh:
+                f = line.split(" ", 5)
+                if len(f) > 4 and _OCTAL_RE.sub(lambda m: chr(int(m.group(1), 8)), f[4]) == real:
+                    return True
+    except OSError:
+        pass
+    return False
+
+
+def remove_netns_dir(netns_dir: str) -> None:
+    """Unmount every netns file and the dir's own bind mount(s) (tests, system reset)."""
+    if os.path.isdir(netns_dir):
+        for name in os.listdir(netns_dir):
+            remove_netns(os.path.join(netns_dir, name))
+    for _i in range(8):  # concurrent first uses may have stacked a few bind mounts
+        if not _is_mountpoint(netns_dir) or _c().umount2(netns_dir.encode(), MNT_DETACH) != 0:
+            break
+
+
+def remove_netns(path: str) -> bool:
+    """Unmount (lazily) and delete a netns file; True if something was there."""
+    found = False
+    if _c().umount2(path.encode(), MNT_DETACH) == 0:
+        found = True
+    try:
+        os.unlink(path)
+        found = True
+    except FileNotFoundError:
+        pass
+    return found
+
+
+def _nl_error_code(err: BaseException) -> Optional[int]:
+    return getattr(err, "code", None)
+
+
+class NetworkManager:
+    """Networks in the DB, per-container netns/veth/addresses/routes and port publishing."""
+
+    def __init__(self, state, *, tmp_dir: str, default_network: str = "engine",
+                 default_subnet: str = "10.90.0.0/24", bridge_prefix: str = "lpe",
+                 nft_table: str = "libpod_engine", nft_backend: str = "auto", manage_ip_forward: bool = True):
+        if not _IFNAME_RE.match(bridge_prefix) or len(bridge_prefix) > 8:
+            raise InvalidArg("bridge prefix %r: use up to 8 letters/digits starting with a letter" % bridge_prefix)
+        portmap.check_name("nft table", nft_table)
+        self.state = state
+        self.tmp_dir = tmp_dir
+        self.netns_dir = os.path.join(tmp_dir, "netns")
+        self.default_network = default_network
+        self.default_subnet = str(parse_subnet(default_subnet, what="default subnet"))
+        self.bridge_prefix = bridge_prefix
+        self.veth_prefix = bridge_prefix + "v"
+        self.nft_table = nft_table
+        self.manage_ip_forward = manage_ip_forward
+        self.ipam = IPAM(state)
+        self.nft = Nft(nft_backend)
+        self._ipr = None
+        self._nsdir_ready = False
+        self._veth_re = re.compile("^%s[0-9a-f]+$" % re.escape(self.veth_prefix))
+
+    # -- plumbing -------------------------------------------------------------------------
+    def _host(self):
+        """The host-side rtnetlink socket (imports pyroute2 on first use)."""
+        if self._ipr is None:
+            self._ipr = _iproute()
+        return self._ipr
+
+    @staticmethod
+    def _ns_ipr(sock: socket.socket):
+        return _iproute(fileno=sock.detach())
+
+    def close(self) -> None:
+        if self._ipr is not None:
+            self._ipr.close()
+            self._ipr = None
+
+    def _ensure_netns_dir(self) -> None:
+        """Make the netns dir a shared bind mount (once per boot), as podman does for /run/netns.
+
+        A mount namespace created while a netns is mounted (runc before pivot_root, any
+        ``unshare -m``) gets a copy of that mount; with shared propagation our unmount
+        reaches the copy too, so the netns, its veth and its (released) address die.
+        """
+        if self._nsdir_ready:
+            return
+        os.makedirs(self.netns_dir, mode=0o755, exist_ok=True)
+        d = self.netns_dir.encode()
+        libc = _c()
+        if not _is_mountpoint(self.netns_dir) and libc.mount(d, d, b"none", MS_BIND | MS_REC, None) != 0:
+            raise NetworkError("cannot bind-mount %s onto itself: %s"
+                               % (self.netns_dir, os.strerror(ctypes.get_errno())))
+        if libc.mount(b"none", d, None, MS_SHARED | MS_REC, None) != 0:
+            raise NetworkError("cannot make %s a shared mount: %s" % (self.netns_dir, os.strerror(ctypes.get_errno())))
+        self._nsdir_ready = True
+
+    def netns_path(self, ctr_id: str) -> str:
+        return os.path.join(self.netns_dir, ctr_id)
+
+    def veth_name(self, ctr_id: str, network: str) -> str:
+        h = hashlib.sha256(("%s/%s" % (ctr_id, network)).encode()).hexdigest()
+        return (self.veth_prefix + h)[:15]
+
+    @staticmethod
+    def mac_address(ctr_id: str, network: str) -> str:
+        """Stable, locally administered unicast MAC for the container's interface."""
+        b = bytearray(hashlib.sha256(("mac/%s/%s" % (ctr_id, network)).encode()).digest()[:6])
+        b[0] = (b[0] & 0xFC) | 0x02
+        return ":".join("%02x" % x for x in b)
+
+    # -- networks in the DB ---------------------------------------------------------------
+    def _load(self, name: str) -> Optional[Network]:
+        row = self.state.conn.execute("SELECT config FROM networks WHERE name=? OR id=?", (name, name)).fetchone()
+        return Network.from_dict(loads(row[0])) if row else None
+
+    def _all(self) -> List[Network]:
+        return [Network.from_dict(loads(r[0]))
+                for r in self.state.conn.execute("SELECT config FROM networks ORDER BY name")]
+
+    def _network(self, name: str) -> Network:
+        net = self._load(name)
+        if net is None:
+            if name == self.default_network:
+                return Network.from_dict(self.ensure_network(name))
+            names = [n.name for n in self._all()]
+            raise NoSuchNetwork("no network with name or ID %s found" % name,
+                                hint="create it first; existing networks: %s" % (", ".join(names) or "none"))
+        return net
+
+    def get_network(self, name: str) -> Dict[str, Any]:
+        """A network by name or ID (NoSuchNetwork if absent; the default one is not implied)."""
+        net = self._load(name)
+        if net is None:
+            raise NoSuchNetwork("no network with name or ID %s found" % name,
+                                hint="create it with ensure_network() or use %s" % self.default_network)
+        return net.to_dict()
+
+    def list_networks(self) -> List[Dict[str, Any]]:
+        return [n.to_dict() for n in self._all()]
+
+    def ensure_network(self, name: Optional[str] = None, *, subnet: Optional[str] = None,
+                       gateway: Optional[str] = None, bridge: Optional[str] = None,
+                       internal: Optional[bool] = None) -> Dict[str, Any]:
+        """Create the network record if absent (the bridge comes at the first setup).
+
+        An existing network is returned as is when the given parameters match it; a
+        mismatch is an error (changing a subnet under running containers is not safe).
+        """
+        name = name or self.default_network
+        portmap.check_name("network name", name)
+        if name in _RESERVED:
+            raise InvalidArg("network name %r is reserved for a network mode" % name, hint="choose another name")
+        with self.state.tx():
+            cur = self._load(name)
+            if cur is not None:
+                self._check_same(cur, subnet, gateway, bridge, internal)
+                return cur.to_dict()
+            others = self._all()
+            net_subnet = self._pick_subnet(name, subnet, others)
+            gw = check_gateway(net_subnet, gateway) if gateway else str(
+                ipaddress.IPv4Network(net_subnet).network_address + 1)
+            br = self._pick_bridge(name, bridge, others)
+            self._check_overlap(name, net_subnet, br, others)
+            if name == self.default_network:
+                nid = hashlib.sha256(("libpod.engine/network/%s" % name).encode()).hexdigest()
+            else:
+                nid = os.urandom(32).hex()
+            net = Network(name=name, id=nid, bridge=br, subnet=net_subnet, gateway=gw,
+                          internal=bool(internal), created=_now())
+            self.state.conn.execute("INSERT INTO networks(name, id, config, created) VALUES(?,?,?,?)",
+                                    (name, nid, dumps(net.to_dict()), time.time()))
+        return net.to_dict()
+
+    def _check_same(self, cur: Network, subnet, gateway, bridge, internal) -> None:
+        diffs = []
+        if subnet is not None and str(parse_subnet(subnet)) != cur.subnet:
+            diffs.append("subnet %s (asked %s)" % (cur.subnet, subnet))
+        if gateway is not None and gateway != cur.gateway:
+            diffs.append("gateway %s (asked %s)" % (cur.gateway, gateway))
+        if bridge is not None and bridge != cur.bridge:
+            diffs.append("bridge %s (asked %s)" % (cur.bridge, bridge))
+        if internal is not None and bool(internal) != cur.internal:
+            diffs.append("internal %s (asked %s)" % (cur.internal, internal))
+        if diffs:
+            raise InvalidArg("network %s already exists with %s" % (cur.name, ", ".join(diffs)),
+                             hint="remove the network first (no container may use it) or use another name")
+
+    def _pick_subnet(self, name: str, subnet: Optional[str], others: List[Network]) -> str:
+        if subnet:
+            return str(parse_subnet(subnet))
+        if name == self.default_network:
+            return self.default_subnet
+        # next free /24 after the default subnet (podman: default_subnet_pools in /24 steps)
+        base = ipaddress.IPv4Network(self.default_subnet)
+        used = [ipaddress.IPv4Network(n.subnet) for n in others] + [r for _d, r in _host_routes()]
+        start = int(base.network_address) + base.num_addresses
+        for i in range(256):
+            cand = ipaddress.IPv4Network((start + i * 256, 24))
+            if not any(cand.overlaps(u) for u in used):
+                return str(cand)
+        raise NetworkError("network %s: no free /24 subnet left after %s" % (name, base),
+                           hint="give the subnet explicitly")
+
+    def _pick_bridge(self, name: str, bridge: Optional[str], others: List[Network]) -> str:
+        taken = {n.bridge: n.name for n in others}
+        if bridge:
+            if not _IFNAME_RE.match(bridge) or not bridge.startswith(self.bridge_prefix):
+                raise InvalidArg("network %s: bridge name %r must start with %r and have at most 15 letters, "
+                                 "digits, '_' or '-'" % (name, bridge, self.bridge_prefix),
+                                 hint="the engine only manages bridges it names itself")
+            if bridge in taken:
+                raise InvalidArg("network %s: bridge %s is already used by network %s" % (name, bridge, taken[bridge]),
+                                 hint="choose another bridge name")
+            return bridge
+        n = 0 if name == self.default_network else 1
+        while True:
+            cand = "%s%d" % (self.bridge_prefix, n)
+            # a leftover interface of that name is fine only if it is one of our bridges
+            if cand not in taken and (not os.path.exists("/sys/class/net/" + cand)
+                                      or os.path.isdir("/sys/class/net/%s/bridge" % cand)):
+                return cand
+            n += 1
+
+    @staticmethod
+    def _check_overlap(name: str, subnet: str, bridge: str, others: List[Network]) -> None:
+        net = ipaddress.IPv4Network(subnet)
+        for o in others:
+            if net.overlaps(ipaddress.IPv4Network(o.subnet)):
+                raise NetworkError("network %s: subnet %s overlaps network %s (%s)" % (name, subnet, o.name, o.subnet),
+                                   hint="choose another subnet")
+        ours = {o.bridge for o in others} | {bridge}
+        for dev, route in _host_routes():
+            if dev not in ours and net.overlaps(route):
+                raise NetworkError("network %s: subnet %s overlaps the host route %s on %s"
+                                   % (name, subnet, route, dev), hint="choose a subnet that is not used on this host")
+
+    def remove_network(self, name: str, force: bool = False) -> None:
+        """Delete the record, its bridge and its nft chain; refuses while containers use it."""
+        net = self._load(name)
+        if net is None:
+            raise NoSuchNetwork("no network with name or ID %s found" % name)
+        users = self.ipam.users(net.name)
+        if users and not force:
+            raise NetworkError("network %s is in use by container(s) %s" % (net.name, ", ".join(u[:12] for u in users)),
+                               hint="remove those containers first, or use force")
+        self._delete_bridge(net.bridge)
+        if self.nft.available():
+            self.nft.run("\n".join(portmap.net_delete(self.nft_table, net.bridge)) + "\n",
+                         what="delete the rules of network %s" % net.name)
+        self.ipam.release_network(net.name)
+        with self.state.tx():
+            self.state.conn.execute("DELETE FROM networks WHERE name=?", (net.name,))
+
+    def release_idle(self, name: str) -> bool:
+        """Delete the bridge and nft chain of a network no container holds a lease on.
+
+        The record stays (the bridge comes back lazily on the next setup), so removing the
+        last container leaves no interface or rule of ours behind. False if still in use.
+        """
+        net = self._load(name)
+        if net is None or self.ipam.users(net.name):
+            return False
+        self._delete_bridge(net.bridge)
+        if self.nft.available():
+            self.nft.run("\n".join(portmap.net_delete(self.nft_table, net.bridge)) + "\n",
+                         what="delete the rules of network %s" % net.name)
+        return True
+
+    def _delete_bridge(self, bridge: str) -> None:
+        if not os.path.isdir("/sys/class/net/%s/bridge" % bridge):
+            return
+        from pyroute2.netlink.exceptions import NetlinkError
+        ipr = self._host()
+        try:
+            ipr.link("del", ifname=bridge)
+        except NetlinkError as err:
+            if err.code != errno.ENODEV:
+                raise NetworkError("cannot delete bridge %s: %s" % (bridge, err))
+
+    # -- bridge ---------------------------------------------------------------------------
+    def _ensure_bridge(self, net: Network) -> int:
+        """Bridge up with the gateway address; created on first use (or after a reboot).
+
+        The common case (bridge exists and is up) costs one netlink call (the address add,
+        EEXIST when present): the index and flags come from if_nametoindex and sysfs.
+        """
+        from pyroute2.netlink.exceptions import NetlinkError
+        ipr = self._host()
+        try:
+            index = socket.if_nametoindex(net.bridge)
+        except OSError:
+            others = [o for o in self._all() if o.name != net.name]
+            self._check_overlap(net.name, net.subnet, net.bridge, others)
+            try:
+                ipr.link("add", ifname=net.bridge, kind="bridge")
+            except NetlinkError as err:
+                if err.code != errno.EEXIST:
+                    raise NetworkError("network %s: cannot create bridge %s: %s" % (net.name, net.bridge, err))
+            try:
+                index = socket.if_nametoindex(net.bridge)
+            except OSError:
+                raise NetworkError("network %s: bridge %s vanished while being created" % (net.name, net.bridge))
+        sysdir = "/sys/class/net/%s" % net.bridge
+        if not os.path.isdir(sysdir + "/bridge"):
+            raise NetworkError("network %s: interface %s exists but is not a bridge" % (net.name, net.bridge),
+                               hint="delete that interface or give the network another bridge name")
+        try:
+            ipr.addr("add", index=index, address=net.gateway, prefixlen=net.prefix_len)
+        except NetlinkError as err:
+            if err.code != errno.EEXIST:
+                raise NetworkError("network %s: cannot add %s/%d to bridge %s: %s"
+                                   % (net.name, net.gateway, net.prefix_len, net.bridge, err))
+        try:
+            with open(sysdir + "/flags") as fh:
+                up = int(fh.read().strip(), 16) & 1
+        except (OSError, ValueError):
+            up = 0
+        if not up:
+            ipr.link("set", index=index, state="up")
+        return index
+
+    def _host_sysctls(self, nets: Sequence[Network], ports: Sequence[PortMapping]) -> None:
+        """Forwarding: per bridge always (hairpin DNAT is routed back into the bridge), globally
+        for outbound NAT (replies arrive on the uplink); route_localnet for loopback DNAT."""
+        for n in nets:
+            _write_sysctl("/proc/sys/net/ipv4/conf/%s/forwarding" % n.bridge, "0" if n.internal else "1")
+        if self.manage_ip_forward and any(not n.internal for n in nets):
+            _write_sysctl("/proc/sys/net/ipv4/ip_forward", "1")
+        if ports and portmap.needs_route_localnet(ports):
+            # only on our bridge: loopback-sourced DNATed packets may then leave through it
+            _write_sysctl("/proc/sys/net/ipv4/conf/%s/route_localnet" % nets[0].bridge, "1")
+
+    # -- port checks ----------------------------------------------------------------------
+    def check_ports(self, ctr_id: str, publish: Iterable[Any]) -> None:
+        """Before anything starts: PortInUse if a host port is held by another container or process."""
+        portmap.check_name("container ID", ctr_id)
+        portmap.check_ports(self.state, ctr_id, portmap.normalize_publish(publish))
+
+    # -- setup ----------------------------------------------------------------------------
+    def setup_none(self, ctr_id: str) -> Dict[str, Any]:
+        """Network mode none: a netns with only ``lo`` up."""
+        return self.setup(ctr_id, networks=[], publish=[])
+
+    def join(self, other_ctr_id: str) -> Dict[str, Any]:
+        """Network mode container:X / pod: the other container's netns path, nothing to set up."""
+        path = self.netns_path(other_ctr_id)
+        if not _is_nsfs(path):
+            raise NetworkError("container %s has no network namespace at %s" % (other_ctr_id[:12], path),
+                               hint="start that container (or the pod's infra container) first")
+        return {"netns": path, "networks": {}, "ports": [], "joined": other_ctr_id}
+
+    def setup(self, ctr_id: str, *, networks: Sequence[str], publish: Iterable[Any] = (), hostname: str = "",
+              aliases: Iterable[str] = (), static_ips: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+        """Network namespace, interfaces, addresses, routes and published ports for a container.
+
+        ``networks=[]`` gives a netns with ``lo`` only (mode none). Idempotent: an existing
+        healthy setup is kept (its ports re-applied); a broken one is torn down and redone.
+        On failure everything made so far is torn down again.
+        """
+        portmap.check_name("container ID", ctr_id)
+        names = list(networks)
+        if len(set(names)) != len(names):
+            raise InvalidArg("container %s: network list %s names a network twice" % (ctr_id[:12], names))
+        mappings = portmap.normalize_publish(publish)
+        if mappings and not names:
+            raise InvalidArg("container %s: ports cannot be published without a network" % ctr_id[:12],
+                             hint="use a bridge network, or drop publish for network mode none/host")
+        nets = [self._network(n) for n in names]
+        static_ips = dict(static_ips or {})
+        path = self.netns_path(ctr_id)
+        if _is_nsfs(path):
+            status = self._healthy_status(ctr_id, nets, path)
+            if status is not None:
+                try:
+                    ports = portmap.claim_ports(self.state, ctr_id, mappings)
+                    if nets:
+                        self._apply_nft(ctr_id, nets, ports, status)
+                        self._host_sysctls(nets, ports)
+                except BaseException:
+                    self.teardown(ctr_id)
+                    raise
+                status.update(ports=[p.to_dict() for p in ports], hostname=hostname, aliases=list(aliases))
+                return status
+            self.teardown(ctr_id)
+        elif os.path.lexists(path):
+            remove_netns(path)  # a file left by a crash between create and bind mount
+        try:
+            return self._setup(ctr_id, nets, mappings, path, hostname=hostname, aliases=list(aliases),
+                               static_ips=static_ips)
+        except BaseException as err:
+            try:
+                self.teardown(ctr_id)
+            except EngineError:
+                pass
+            if isinstance(err, EngineError):
+                raise
+            if isinstance(err, (OSError, ValueError)) or type(err).__name__ == "NetlinkError":
+                raise NetworkError("container %s: network setup failed: %s" % (ctr_id[:12], err),
+                                   hint="see the message; the partial setup was removed")
+            raise
+
+    def _setup(self, ctr_id: str, nets: List[Network], mappings: List[PortMapping], path: str, *,
+               hostname: str, aliases: List[str], static_ips: Dict[str, str]) -> Dict[str, Any]:
+        # 1. DB first: addresses and host ports (each one short BEGIN IMMEDIATE transaction)
+        ips = {n.name: self.ipam.allocate(n.name, n.subnet, ctr_id, gateway=n.gateway,
+                                          requested=static_ips.get(n.name)) for n in nets}
+        ports = portmap.claim_ports(self.state, ctr_id, mappings) if mappings else []
+        # 2. kernel objects
+        bridges = [self._ensure_bridge(n) for n in nets]
+        self._ensure_netns_dir()
+        sock = _in_thread(_make_netns, path)
+        status: Dict[str, Any] = {"netns": path, "networks": {}, "ports": [p.to_dict() for p in ports],
+                                  "hostname": hostname, "aliases": aliases}
+        if not nets:  # mode none: lo (already up) is all there is
+            sock.close()
+            return status
+        nsr = self._ns_ipr(sock)
+        try:
+            self._add_interfaces(ctr_id, nets, bridges, ips=ips, path=path, nsr=nsr, status=status)
+        finally:
+            nsr.close()
+        # 3. firewall and sysctls
+        if nets:
+            self._apply_nft(ctr_id, nets, ports, status)
+            self._host_sysctls(nets, ports)
+        return status
+
+    def _add_interfaces(self, ctr_id: str, nets: List[Network], bridges: List[int], *, ips: Dict[str, str],
+                        path: str, nsr, status: Dict[str, Any]) -> None:
+        from pyroute2.netlink.exceptions import NetlinkError
+        ipr = self._host()
+        nsfd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            for i, (net, br) in enumerate(zip(nets, bridges)):
+                host_if, ifname, mac = self.veth_name(ctr_id, net.name), "eth%d" % i, self.mac_address(ctr_id, net.name)
+                # the peer's ifindex is chosen (lo is 1 in a new netns), so no lookup is needed
+                spec = dict(ifname=host_if, kind="veth", master=br, state="up",
+                            peer={"ifname": ifname, "net_ns_fd": nsfd, "address": mac, "index": 2 + i})
+                try:
+                    ipr.link("add", **spec)
+                except NetlinkError as err:
+                    if err.code != errno.EEXIST:
+                        raise
+                    # leftover of a crashed setup whose netns is still held somewhere
+                    ipr.link("del", ifname=host_if)
+                    ipr.link("add", **spec)
+                idx = 2 + i
+                nsr.addr("add", index=idx, address=ips[net.name], prefixlen=net.prefix_len)
+                nsr.link("set", index=idx, state="up")
+                if i == 0:
+                    nsr.route("add", dst="0.0.0.0/0", gateway=net.gateway)
+                status["networks"][net.name] = {
+                    "ip": ips[net.name], "prefix_len": net.prefix_len, "gateway": net.gateway, "mac": mac,
+                    "interface": ifname, "bridge": net.bridge, "subnet": net.subnet, "host_interface": host_if}
+        finally:
+            os.close(nsfd)
+
+    def _apply_nft(self, ctr_id: str, nets: List[Network], ports: List[PortMapping], status: Dict[str, Any]) -> None:
+        """One nft transaction: the networks' masquerade chains and the container's DNAT chains."""
+        lines: List[str] = []
+        for n in nets:
+            lines += portmap.net_rules(self.nft_table, n.name, n.bridge, n.subnet, internal=n.internal)
+        if ports:
+            ip = status["networks"][nets[0].name]["ip"]
+            lines += portmap.ctr_rules(self.nft_table, ctr_id, ports, ip)
+        else:
+            lines += portmap.ctr_delete(self.nft_table, ctr_id)
+        self.nft.run("\n".join(lines) + "\n", what="rules for container %s" % ctr_id[:12])
+
+    def _healthy_status(self, ctr_id: str, nets: List[Network], path: str) -> Optional[Dict[str, Any]]:
+        """The status of an existing setup if every interface still has its leased address."""
+        want = {}
+        for i, n in enumerate(nets):
+            ip = self.ipam.lease_of(ctr_id, n.name)
+            if ip is None:
+                return None
+            want["eth%d" % i] = (n, ip)
+        try:
+            sock = _in_thread(_netns_socket, path)
+        except OSError:
+            return None
+        nsr = self._ns_ipr(sock)
+        try:
+            names = {link["index"]: link.get("ifname") for link in nsr.get_links()}
+            have = {(names.get(a["index"]), a.get("address")) for a in nsr.get_addr(family=socket.AF_INET)}
+        finally:
+            nsr.close()
+        # extra interfaces made by the container itself are fine; ours must all be there
+        if not set(want) <= set(names.values()):
+            return None
+        if {lease.network for lease in self.ipam.leases(ctr_id=ctr_id)} != {n.name for n in nets}:
+            return None  # the network list changed: rebuild
+        status: Dict[str, Any] = {"netns": path, "networks": {}, "ports": []}
+        for ifname, (n, ip) in want.items():
+            master = os.path.realpath("/sys/class/net/%s/master" % self.veth_name(ctr_id, n.name))
+            if (ifname, ip) not in have or os.path.basename(master) != n.bridge:
+                return None
+            status["networks"][n.name] = {
+                "ip": ip, "prefix_len": n.prefix_len, "gateway": n.gateway, "mac": self.mac_address(ctr_id, n.name),
+                "interface": ifname, "bridge": n.bridge, "subnet": n.subnet,
+                "host_interface": self.veth_name(ctr_id, n.name)}
+        return status
+
+    # -- teardown -------------------------------------------------------------------------
+    def teardown(self, ctr_id: str, status: Optional[Dict[str, Any]] = None) -> None:
+        """Remove the container's nft chains, its netns (the veths go with it) and its leases.
+
+        Idempotent and needs no status: everything is found from the container ID. Only
+        ``<tmp_dir>/netns/<ctr_id>`` is removed, never a joined namespace of another
+        container. If a process still holds the namespace, the kernel keeps the veth
+        until that process exits.
+        """
+        portmap.check_name("container ID", ctr_id)
+        problems = []
+        if self.nft.available():  # without nftables no rule can exist
+            try:
+                self.nft.run("\n".join(portmap.ctr_delete(self.nft_table, ctr_id)) + "\n",
+                             what="delete the rules of container %s" % ctr_id[:12])
+            except NetworkError as err:
+                problems.append(str(err))
+        try:
+            remove_netns(self.netns_path(ctr_id))
+        except OSError as err:
+            problems.append("cannot remove %s: %s" % (self.netns_path(ctr_id), err.strerror or err))
+        with self.state.tx():
+            self.state.conn.execute("DELETE FROM ip_leases WHERE container_id=?", (ctr_id,))
+        if problems:
+            raise NetworkError("container %s: network teardown incomplete: %s" % (ctr_id[:12], "; ".join(problems)),
+                               hint="run the cleanup again; leases were released")
+
+    # -- crash recovery -------------------------------------------------------------------
+    def cleanup_orphans(self, live_ctr_ids: Iterable[str]) -> List[str]:
+        """Remove netns files, nft chains, leases and veths of containers that no longer exist.
+
+        ``live_ctr_ids`` must contain every container that may own network objects (read it
+        after taking the containers' locks, or the creator of a brand-new container may
+        lose its netns).
+        """
+        live = set(live_ctr_ids)
+        removed: List[str] = []
+        # netns files
+        if os.path.isdir(self.netns_dir):
+            for name in sorted(os.listdir(self.netns_dir)):
+                if name not in live:
+                    path = os.path.join(self.netns_dir, name)
+                    try:
+                        if remove_netns(path):
+                            removed.append("netns %s" % path)
+                    except OSError:
+                        pass
+        # nft chains (deleted with the add+flush+delete idiom: a concurrent delete is no error)
+        bridges = {n.bridge for n in self._all()}
+        chains = self.nft.chain_names("ip", self.nft_table) if self.nft.available() else []
+        lines: List[str] = []
+        done: Set[tuple] = set()
+        for chain in chains:
+            owner = portmap.chain_owner(chain)
+            if owner is None or owner in done:
+                continue
+            kind, key = owner
+            if kind == "container" and key not in live:
+                lines += portmap.ctr_delete(self.nft_table, key)
+            elif kind == "network" and key not in bridges:
+                lines += portmap.net_delete(self.nft_table, key)
+            else:
+                continue
+            done.add(owner)
+            removed.append("nft chains of %s %s" % (kind, key))
+        if lines:
+            self.nft.run("\n".join(lines) + "\n", what="delete orphaned chains")
+        # leases and port claims
+        for lease in self.ipam.release_orphans(live):
+            removed.append("lease %s %s (container %s)" % (lease.network, lease.ip, lease.container_id[:12]))
+        # veths on our bridges whose container is gone (its netns still held elsewhere)
+        if bridges and any(os.path.isdir("/sys/class/net/%s/bridge" % b) for b in bridges):
+            removed += self._orphan_veths(live, bridges)
+        return removed
+
+    def _orphan_veths(self, live: Set[str], bridges: Set[str]) -> List[str]:
+        from pyroute2.netlink.exceptions import NetlinkError
+        nets = [n.name for n in self._all()]
+        expected = {self.veth_name(c, n) for c in live for n in nets}
+        ipr = self._host()
+        links = ipr.get_links()
+        by_index = {link["index"]: link.get("ifname") for link in links}
+        out = []
+        for link in links:
+            name = link.get("ifname") or ""
+            master = by_index.get(link.get("master"))
+            if master in bridges and self._veth_re.match(name) and name not in expected:
+                try:
+                    ipr.link("del", index=link["index"])
+                    out.append("veth %s" % name)
+                except NetlinkError as err:
+                    if err.code != errno.ENODEV:
+                        raise NetworkError("cannot delete orphaned veth %s: %s" % (name, err))
+        return out
+
+    def refresh(self) -> None:
+        """After a reboot: no lease is valid; stale netns files go; bridges come back lazily."""
+        self.ipam.clear()
+        if os.path.isdir(self.netns_dir):
+            for name in os.listdir(self.netns_dir):
+                path = os.path.join(self.netns_dir, name)
+                if not _is_nsfs(path):
+                    try:
+                        os.unlink(path)
+                    except OSError:
+                        pass
+
+
+def parse_publish(spec):
+    """Re-exported from portmap for callers that only import network."""
+    return portmap.parse_publish(spec)

@@ -1,0 +1,642 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Containers and their lifecycle, after libpod's container_api.go / container_internal.go.
+
+A container is a DB record with an immutable config (what was declared) and a
+mutable state. Every operation takes the container's numbered lock, re-reads the
+record, syncs it with conmon's exit file, acts, and saves the state in a DB
+transaction. A failed start undoes what it did (runtime container, network,
+mounts), so the next run sees a consistent container.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+import time
+from typing import Any, Callable, Dict, List, Optional, Tuple
+
+from ..base import faults
+from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, wrap
+from ..base.names import generate_name, new_id, validate_name
+from ..oci import etcfiles
+from ..oci.driver import pid_alive
+from ..store.events import rfc3339_nano
+from ..store.state import Record
+from .locked import LockedObject
+
+# libpod ContainerStatus values, by the names inspect prints
+CONFIGURED = "configured"   # prints as "created": in the DB, unknown to the OCI runtime
+CREATED = "created"         # prints as "initialized": runtime create done
+RUNNING = "running"
+STOPPED = "stopped"         # exited, runtime container not yet deleted
+PAUSED = "paused"
+EXITED = "exited"           # cleaned up
+REMOVING = "removing"
+STOPPING = "stopping"
+
+DISPLAY = {CONFIGURED: "created", CREATED: "initialized"}
+
+
+def display_status(status: str) -> str:
+    return DISPLAY.get(status, status)
+
+
+def initial_state() -> Dict[str, Any]:
+    return {"status": CONFIGURED, "pid": 0, "conmon_pid": 0, "exit_code": 0, "oom_killed": False,
+            "started_at": "", "finished_at": "", "restart_count": 0, "stopped_by_user": False,
+            "restart_policy_match": False, "mounted": False, "mountpoint": "", "netns": "",
+            "network_status": None, "volumes_mounted": []}
+
+
+class Container(LockedObject):
+    """One container of an open Runtime (libpod's *Container)."""
+
+    KIND = "container"
+
+    # -- identity and paths -------------------------------------------------------------------
+    @property
+    def status(self) -> str:
+        return self.rec.state.get("status", CONFIGURED)
+
+    @property
+    def ctr_dir(self) -> str:
+        return os.path.join(self.rt.graph_root, "containers", self.id)
+
+    @property
+    def bundle(self) -> str:
+        return os.path.join(self.ctr_dir, "userdata")
+
+    @property
+    def run_dir(self) -> str:
+        return os.path.join(self.rt.run_root, "containers", self.id)
+
+    @property
+    def log_path(self) -> str:
+        return os.path.join(self.bundle, "ctr.log")
+
+    def oci(self):
+        return self.rt.oci(self.config["oci_runtime"])
+
+    def _event(self, status: str, **kw: Any) -> None:
+        self.rt.event("container", status, id=self.id, name=self.name, image=self.config.get("image", ""), **kw)
+
+    # -- sync (libpod syncContainer / checkExitFile) -------------------------------------------
+    def sync(self) -> None:
+        """Fold conmon's exit file (or a vanished process) into the state. Lock held."""
+        st = self.state
+        if st["status"] not in (RUNNING, PAUSED, STOPPING, CREATED):
+            return
+        got = self.oci().read_exit(self.id)
+        if got is None:
+            if st["status"] == CREATED or not st.get("conmon_pid") or pid_alive(st["conmon_pid"]):
+                return
+            if st.get("pid") and pid_alive(st["pid"]):
+                return  # conmon died but the process lives: it is still running
+            # conmon and the container are gone without an exit file (killed, host crash)
+            code, finished = -1, time.time()
+        else:
+            code, finished = got
+        was_running = st["status"] in (RUNNING, PAUSED, STOPPING)
+        st.update(status=STOPPED, pid=0, conmon_pid=0, exit_code=code, finished_at=rfc3339_nano(finished),
+                  oom_killed=os.path.exists(os.path.join(self.bundle, "oom")))
+        policy = self.config.get("restart_policy") or {"name": "no"}
+        if was_running and policy.get("name", "no") != "no" and not st.get("stopped_by_user"):
+            st["restart_policy_match"] = True
+        self.rt.state.record_exit_code(self.id, code)
+        self.save()
+        self._event("died", exit_code=code)
+
+    # -- start ----------------------------------------------------------------------------------
+    def start(self) -> bool:
+        """Start (init + start); False when it already ran."""
+        with self.locked():
+            self.sync()
+            return self._start_locked()
+
+    def _start_locked(self) -> bool:
+        status = self.status
+        if status == RUNNING:
+            return False
+        if status in (PAUSED, REMOVING, STOPPING):
+            raise CtrStateInvalid("container %s is %s and cannot be started" % (self.name, status),
+                                  hint="stop it first" if status != REMOVING else None)
+        if status in (CREATED, STOPPED):
+            self._cleanup_locked()
+        self._init_and_start()
+        return True
+
+    def _init_and_start(self) -> None:
+        undo: List[Tuple[str, Callable[[], None]]] = []
+        st = self.state
+        faults.begin(self.rt.state, "container", self.id, "start")
+        try:
+            from .pod import member_join  # noqa: PLC0415 - pod hook: infra first, its namespaces
+
+            self._pod = member_join(self)
+            rootfs = self._mount_rootfs(undo)
+            faults.point("container.start.after_rootfs")
+            mounts = self._mount_volumes(rootfs, undo)
+            faults.point("container.start.after_volumes")
+            netns, net_status, hosts_ips = self._setup_network(undo)
+            faults.point("container.start.after_network")
+            self._write_etc_files(hosts_ips)
+            spec = self._generate_spec(rootfs, mounts, netns)
+            from ..oci.spec import write_config_json  # noqa: PLC0415
+
+            write_config_json(self.bundle, spec)
+            oci = self.oci()
+            oci.remove_conmon_files(self.id, self.bundle, self.run_dir)
+            res = oci.create(self.id, name=self.name, bundle=self.bundle, run_dir=self.run_dir,
+                             log_path=self.log_path, exit_command=self._exit_command()[0],
+                             exit_command_args=self._exit_command()[1], tty=bool(self.config.get("tty")),
+                             log_size_max=(self.config.get("log") or {}).get("max_size"))
+            faults.point("container.start.after_conmon_create")
+            undo.append(("runtime container", lambda: oci.delete(self.id, force=True)))
+            st.update(status=CREATED, pid=res.pid, conmon_pid=res.conmon_pid, exit_code=0, oom_killed=False,
+                      stopped_by_user=False, finished_at="", netns=netns or "", network_status=net_status)
+            self.save()
+            self._event("init")
+            oci.start(self.id)
+            faults.point("container.start.after_runtime_start")
+            st.update(status=RUNNING, started_at=rfc3339_nano(), restart_policy_match=False)
+            self.save()
+            self._announce_to_peers(True)
+            self._event("start")
+            faults.end(self.rt.state, "container", self.id)
+        except BaseException as exc:
+            errors = []
+            for what, fn in reversed(undo):
+                try:
+                    fn()
+                except Exception as undo_exc:  # keep undoing, report at the end
+                    errors.append("%s: %s" % (what, undo_exc))
+            st.update(status=EXITED if st.get("finished_at") else CONFIGURED, pid=0, conmon_pid=0, mounted=False,
+                      mountpoint="", netns="", network_status=None, volumes_mounted=[])
+            try:
+                self.save()
+                if not errors and isinstance(exc, EngineError):
+                    faults.end(self.rt.state, "container", self.id)  # undone cleanly: nothing to repair
+            except EngineError:
+                pass
+            if isinstance(exc, EngineError):
+                if errors:
+                    exc.msg += " (cleanup after the failure also failed: %s)" % "; ".join(errors)
+                raise wrap(exc, "starting container %s" % self.name)
+            raise
+
+    def _mount_rootfs(self, undo: List) -> str:
+        image = self.rt.images.get(self.config["image_id"])
+        layers = self.rt.images.layer_dirs(image)
+        rootfs = self.rt.storage.mount(self.id, layers)
+        undo.append(("rootfs", lambda: self.rt.storage.unmount(self.id)))
+        self.state.update(mounted=True, mountpoint=rootfs)
+        return rootfs
+
+    def _mount_volumes(self, rootfs: str, undo: List) -> List[Dict[str, Any]]:
+        """Named volumes -> host paths (mounted, copied up on first use); others as declared."""
+        out = []
+        mounted: List[str] = []
+        for m in self.config.get("mounts", []):
+            if m["type"] != "volume":
+                out.append(m)
+                continue
+            vol = m["source"]
+            path = self.rt.volumes.mount(vol)
+            mounted.append(vol)
+            undo.append(("volume %s" % vol, lambda v=vol: self.rt.volumes.unmount(v)))
+            if "nocopy" not in m.get("options", []):
+                self.rt.volumes.copy_up(vol, m["destination"], root=rootfs)
+            opts = [o for o in m.get("options", []) if o not in ("copy", "nocopy")]
+            out.append({"type": "bind", "source": path, "destination": m["destination"], "options": opts})
+        self.state["volumes_mounted"] = mounted
+        return out
+
+    def _setup_network(self, undo: List) -> Tuple[Optional[str], Optional[Dict[str, Any]], List[str]]:
+        net = self.config.get("network") or {"mode": "bridge", "networks": []}
+        mode = net.get("mode", "bridge")
+        if mode in ("host", "container"):
+            return None, None, []
+        if mode == "pod" and getattr(self, "_pod", None) is not None and self._pod.shares_net:
+            return self._pod.network()
+        mgr = self.rt.network
+        if mode == "none":
+            status = mgr.setup_none(self.id)
+        else:
+            networks = net.get("networks") or [self.rt.cfg.get("network", "default_network")]
+            status = mgr.setup(self.id, networks=networks, publish=self.config.get("publish", []),
+                               hostname=self._hostname(), aliases=[self.name])
+        undo.append(("network", lambda: mgr.teardown(self.id, status)))
+        ips = [n["ip"] for n in (status.get("networks") or {}).values() if n.get("ip")]
+        return status.get("netns"), status, ips
+
+    def _my_networks(self) -> Dict[str, str]:
+        """network name -> IP of this container (from its live network status)."""
+        ns = self.state.get("network_status") or {}
+        return {name: n.get("ip") for name, n in (ns.get("networks") or {}).items() if n.get("ip")}
+
+    def _network_peers(self) -> List[Tuple[str, str, List[str]]]:
+        """(id, ip, names) of running containers on a bridge network this container joins.
+
+        Names resolve through /etc/hosts (no DNS server here): each container lists its
+        peers, and peers are told when it starts and stops.
+        """
+        net = self.config.get("network") or {}
+        if net.get("mode", "bridge") != "bridge":
+            return []
+        mine = set(net.get("networks") or [self.rt.cfg.get("network", "default_network")])
+        out = []
+        for rec in self.rt.state.list("container"):
+            if rec.id == self.id or rec.state.get("status") != RUNNING:
+                continue
+            nets = (rec.state.get("network_status") or {}).get("networks") or {}
+            for name in sorted(mine & set(nets)):
+                if nets[name].get("ip"):
+                    out.append((rec.id, nets[name]["ip"], [rec.name]))
+                    break
+        return out
+
+    def _release_idle_networks(self) -> None:
+        """After removal: a bridge network no remaining container is configured for loses its
+        bridge and rules (nothing of ours stays on the host once the last container is gone)."""
+        net = self.config.get("network") or {}
+        if net.get("mode", "bridge") != "bridge" or not self.rt.has_networking():
+            return
+        wanted = set()
+        for rec in self.rt.state.list("container"):
+            other = rec.config.get("network") or {}
+            if other.get("mode", "bridge") == "bridge":
+                wanted.update(other.get("networks") or [self.rt.cfg.get("network", "default_network")])
+        for name in net.get("networks") or [self.rt.cfg.get("network", "default_network")]:
+            if name not in wanted:
+                self.rt.network.release_idle(name)
+
+    def _announce_to_peers(self, up: bool) -> None:
+        """Add (up) or drop this container's line in its running peers' /etc/hosts."""
+        mine = self._my_networks()
+        if not mine:
+            return
+        for peer_id, _peer_ip, _names in self._network_peers():
+            peer = self.rt.state.find("container", peer_id)
+            if peer is None:
+                continue
+            peer_nets = (peer.state.get("network_status") or {}).get("networks") or {}
+            ip = next((mine[n] for n in sorted(mine) if n in peer_nets), None)
+            if ip is None:
+                continue
+            hosts = os.path.join(self.rt.run_root, "containers", peer_id, "hosts")
+            etcfiles.hosts_set_peer(hosts, self.id, ip if up else None, [self.name])
+
+    def _hostname(self) -> str:
+        return self.config.get("hostname") or self.id[:12]
+
+    def _write_etc_files(self, ips: List[str]) -> None:
+        os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
+        cfg = self._pod.etc_config(self.config) if getattr(self, "_pod", None) is not None else self.config
+        net_mode = (cfg.get("network") or {}).get("mode", "bridge")
+        hostname = cfg.get("hostname") or self._hostname()
+        etcfiles.write_run_file(self.run_dir, "hostname", etcfiles.hostname_content(hostname))
+        peers = ["%s:%s" % (n, ip) for _pid, ip, names in self._network_peers() for n in names]
+        etcfiles.write_run_file(self.run_dir, "hosts", etcfiles.hosts_content(
+            hostname=hostname, name=self.name, ips=ips, add_hosts=list(cfg.get("add_host", [])) + peers))
+        etcfiles.write_run_file(self.run_dir, "resolv.conf", etcfiles.resolv_conf_content(
+            dns=cfg.get("dns", []), dns_search=cfg.get("dns_search", []), dns_option=cfg.get("dns_option", []),
+            keep_local=net_mode == "host"))
+        etcfiles.write_run_file(self.run_dir, ".containerenv", etcfiles.containerenv_content(
+            privileged=bool(cfg.get("privileged")), name=self.name, ctr_id=self.id, image=cfg.get("image", ""),
+            image_id=cfg.get("image_id", "")))
+
+    def _generate_spec(self, rootfs: str, mounts: List[Dict[str, Any]], netns: Optional[str]) -> Dict[str, Any]:
+        from ..oci.spec import SpecContext, generate_spec  # noqa: PLC0415
+        from ..parse.values import parse_size, parse_ulimits  # noqa: PLC0415
+
+        rtc = self.rt.cfg
+        cfg = dict(self.config)
+        cfg["mounts"] = mounts
+        join: Dict[str, str] = {}
+        net = cfg.get("network") or {}
+        if net.get("mode") == "container":
+            other = get_container(self.rt, net["container"])
+            with other.locked():
+                other.sync()
+                if other.status != RUNNING or not other.state.get("pid"):
+                    raise CtrStateInvalid("network: container:%s is not running" % other.name,
+                                          hint="start %s first" % other.name)
+                join["network"] = "/proc/%d/ns/net" % other.state["pid"]
+        elif net.get("mode") == "host":
+            join["network"] = "host"
+        env = {}
+        for item in rtc.get("containers", "env"):
+            k, _unused, v = item.partition("=")
+            env[k] = v
+        sysctls = {}
+        for item in rtc.get("containers", "default_sysctls"):
+            k, _unused, v = item.partition("=")
+            sysctls[k.strip()] = v.strip()
+        ctx = SpecContext(
+            config=cfg, rootfs=rootfs, run_dir=self.run_dir,
+            image_config=self.rt.images.image_config(self.rt.images.get(cfg["image_id"])),
+            netns_path=netns, join_namespaces=join,
+            default_capabilities=rtc.get("containers", "default_capabilities"),
+            default_ulimits=parse_ulimits(rtc.get("containers", "default_ulimits"), "default_ulimits"),
+            default_env=env, default_sysctls=sysctls,
+            default_pids_limit=rtc.get("containers", "pids_limit"),
+            default_shm_size=parse_size(rtc.get("containers", "shm_size"), "shm_size"),
+            init_path=self.rt.init_path(),
+            seccomp_profile=rtc.get("containers", "seccomp_profile") or None,
+            no_new_privileges=bool(rtc.get("containers", "no_new_privileges")),
+        )
+        if getattr(self, "_pod", None) is not None:
+            self._pod.apply_spec(ctx)
+        spec = generate_spec(ctx)
+        self.rt.warnings.extend(w for w in ctx.warnings if w not in self.rt.warnings)
+        return spec
+
+    def _exit_command(self) -> Tuple[str, List[str]]:
+        argv = self.rt.cli_command() + ["cleanup", self.id]
+        return argv[0], argv[1:]
+
+    # -- stop / cleanup -------------------------------------------------------------------------
+    def stop(self, timeout: Optional[int] = None) -> bool:
+        """Stop with the stop signal, then SIGKILL after ``timeout``; False if it was not running."""
+        with self.locked():
+            self.sync()
+            return self._stop_locked(timeout)
+
+    def _stop_locked(self, timeout: Optional[int] = None) -> bool:
+        st = self.state
+        if st["status"] not in (RUNNING, CREATED, STOPPING, PAUSED):
+            if st["status"] == STOPPED:
+                self._cleanup_locked()
+            return False
+        if timeout is None:
+            timeout = self.config.get("stop_timeout")
+        if timeout is None:
+            timeout = self.rt.cfg.get("engine", "stop_timeout")
+        was_paused = st["status"] == PAUSED
+        faults.begin(self.rt.state, "container", self.id, "stop")
+        st.update(status=STOPPING, stopped_by_user=True)
+        self.save()
+        oci = self.oci()
+        if was_paused:
+            oci.resume(self.id)
+        # conmon outlives the exit file by its exit command, which waits for this lock: never
+        # wait for conmon here (libpod releases the lock while it waits)
+        code = oci.stop(self.id, st.get("pid") or 0, signal=self.config.get("stop_signal") or 15,
+                        timeout=timeout)
+        faults.point("container.stop.after_kill")
+        got = oci.read_exit(self.id)
+        finished = got[1] if got else time.time()
+        st.update(status=STOPPED, pid=0, conmon_pid=0, exit_code=-1 if code is None else code,
+                  finished_at=rfc3339_nano(finished), restart_policy_match=False)
+        self.rt.state.record_exit_code(self.id, st["exit_code"])
+        self.save()
+        self._event("stop")
+        self._cleanup_locked()
+        faults.end(self.rt.state, "container", self.id)
+        return True
+
+    def _cleanup_locked(self) -> None:
+        """cleanup(): delete the runtime container, tear down network, unmount. -> Exited."""
+        st = self.state
+        if st["status"] in (RUNNING, PAUSED):
+            raise CtrStateInvalid("container %s is running; stop it before cleaning it up" % self.name)
+        errors = []
+        oci = self.oci()
+        steps = [
+            ("runtime container", lambda: oci.delete(self.id, force=True)),
+            ("network", self._teardown_network),
+            ("volumes", self._unmount_volumes),
+            ("rootfs", lambda: self.rt.storage.unmount(self.id)),
+            ("conmon files", lambda: oci.remove_conmon_files(self.id, self.bundle, self.run_dir)),
+        ]
+        self._announce_to_peers(False)
+        for what, fn in steps:
+            try:
+                fn()
+            except EngineError as exc:
+                errors.append("%s: %s" % (what, exc))
+        if st["status"] in (STOPPED, STOPPING, CREATED):
+            st["status"] = EXITED if st["status"] != CREATED else CONFIGURED
+        st.update(pid=0, conmon_pid=0, mounted=False, mountpoint="", netns="", network_status=None)
+        self.save()
+        self._event("cleanup")
+        if errors:
+            raise EngineError("cleaning up container %s: %s" % (self.name, "; ".join(errors)))
+
+    def _teardown_network(self) -> None:
+        net = self.config.get("network") or {}
+        if net.get("mode") in ("host", "container") or (self.state.get("network_status") or {}).get("joined"):
+            return
+        if self.state.get("network_status") or self.state.get("netns") or self.rt.has_networking():
+            self.rt.network.teardown(self.id, self.state.get("network_status"))
+
+    def _unmount_volumes(self) -> None:
+        """Unmount every volume; the ones that failed stay listed for the next cleanup."""
+        failed, errors = [], []
+        for vol in self.state.get("volumes_mounted") or []:
+            try:
+                self.rt.volumes.unmount(vol)
+            except EngineError as exc:
+                failed.append(vol)
+                errors.append(str(exc))
+        self.state["volumes_mounted"] = failed
+        if errors:
+            raise EngineError("; ".join(errors))
+
+    def cleanup_after_exit(self) -> str:
+        """What conmon's exit command runs: sync, restart policy, or clean up. Returns what it did."""
+        with self.locked():
+            self.sync()
+            st = self.state
+            if st["status"] in (RUNNING, PAUSED, CREATED):
+                return "running"
+            if st.get("restart_policy_match") and self._restart_allowed():
+                st["restart_count"] = int(st.get("restart_count") or 0) + 1
+                st["restart_policy_match"] = False
+                self.save()
+                self._event("restart")
+                self._cleanup_locked()
+                self._init_and_start()
+                return "restarted"
+            st["restart_policy_match"] = False
+            if st["status"] == STOPPED:
+                self._cleanup_locked()
+            else:
+                self.save()
+            return "cleaned"
+
+    def _restart_allowed(self) -> bool:
+        policy = self.config.get("restart_policy") or {"name": "no"}
+        name = policy.get("name", "no")
+        if name in ("always", "unless-stopped"):
+            return True
+        if name == "on-failure":
+            if self.state.get("exit_code") == 0:
+                return False
+            retries = int(policy.get("max_retries") or 0)
+            return retries == 0 or int(self.state.get("restart_count") or 0) < retries
+        return False
+
+    # -- restart / update / remove ----------------------------------------------------------------
+    def restart(self, timeout: Optional[int] = None) -> None:
+        with self.locked():
+            self.sync()
+            if self.status in (RUNNING, PAUSED, CREATED):
+                self._stop_locked(timeout)
+            self.state["restart_count"] = 0
+            self._start_locked()
+
+    def update(self, changes: Dict[str, Any]) -> None:
+        """Apply resource/policy changes to the stored config and, if running, to the live cgroup."""
+        with self.locked():
+            self.sync()
+            cfg = dict(self.config)
+            cfg.update({k: v for k, v in changes.items() if k != "declared"})
+            if "declared" in changes:
+                cfg["declared"] = changes["declared"]
+            live = {k: changes[k] for k in ("memory", "cpus", "pids_limit") if k in changes}
+            if live and self.status in (RUNNING, PAUSED):
+                self._runtime_update(live)
+            if "publish" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status"):
+                # new DNAT rules on the live network namespace: no restart needed
+                net = cfg.get("network") or {}
+                status = self.rt.network.setup(
+                    self.id, networks=net.get("networks") or [self.rt.cfg.get("network", "default_network")],
+                    publish=changes["publish"], hostname=self._hostname(), aliases=[self.name])
+                self.state["network_status"] = status
+                self.save()
+            self.rt.state.rewrite_config("container", self.id, cfg)
+            self.rec.config = cfg
+            self._event("update")
+
+    def _runtime_update(self, live: Dict[str, Any]) -> None:
+        from ..parse.values import cpus_to_quota  # noqa: PLC0415
+
+        resources: Dict[str, Any] = {}
+        if "memory" in live:
+            # -1 = unlimited for the v1 memory controller
+            resources["memory"] = {"limit": live["memory"] or -1}
+        if "cpus" in live:
+            quota, period = cpus_to_quota(live["cpus"]) if live["cpus"] else (-1, 100000)
+            resources["cpu"] = {"quota": quota, "period": period}
+        if "pids_limit" in live:
+            resources["pids"] = {"limit": live["pids_limit"] or -1}
+        self.oci().update(self.id, resources)
+
+    def remove(self, force: bool = False, timeout: Optional[int] = None, volumes: bool = True) -> None:
+        """removeContainer: stop (force), clean up, delete storage, DB record, lock; anonymous volumes."""
+        with self.locked():
+            if self.config.get("is_infra"):
+                from .pod import check_infra_removal  # noqa: PLC0415
+
+                check_infra_removal(self)
+            faults.begin(self.rt.state, "container", self.id, "remove", **faults.container_data(self.config))
+            self.sync()
+            if self.status in (RUNNING, PAUSED, CREATED, STOPPING):
+                if not force:
+                    raise CtrStateInvalid("container %s is %s" % (self.name, display_status(self.status)),
+                                          hint="stop it first, or remove it with force")
+                self._stop_locked(timeout)
+            elif self.status == STOPPED:
+                self._cleanup_locked()
+            faults.point("container.remove.after_stop")
+            self.state["status"] = REMOVING
+            self.save()
+            self.rt.storage.remove(self.id)
+            shutil.rmtree(self.run_dir, ignore_errors=True)
+            faults.point("container.remove.after_storage")
+            with self.rt.state.tx():  # record and lock number in one transaction: a crash leaks neither
+                self.rt.state.remove("container", self.rec)
+                self.rt.locks.free(self.rec.lock_id)
+            faults.point("container.remove.after_db_delete")
+            self._release_idle_networks()
+            self._event("remove")
+        if volumes:
+            for m in self.config.get("mounts", []):
+                if m["type"] == "volume" and m.get("anonymous"):
+                    try:
+                        self.rt.volumes.remove(m["source"])
+                    except EngineError:
+                        pass  # still used by another container: kept, as podman does
+        faults.end(self.rt.state, "container", self.id)
+
+    # -- inspect ----------------------------------------------------------------------------------
+    def inspect(self) -> Dict[str, Any]:
+        from .inspect import inspect_container  # noqa: PLC0415
+
+        return inspect_container(self)
+
+
+# -- runtime-level operations (libpod runtime_ctr.go) ------------------------------------------------
+def get_container(rt, ref: str) -> Container:
+    return Container(rt, rt.state.get("container", ref))
+
+
+def find_container(rt, ref: str) -> Optional[Container]:
+    rec = rt.state.find("container", ref)
+    return Container(rt, rec) if rec else None
+
+
+def list_containers(rt, pod_id: Optional[str] = None) -> List[Container]:
+    return [Container(rt, r) for r in rt.state.list("container", pod_id=pod_id)]
+
+
+def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> Container:
+    """newContainer + setupContainer: ID, name, lock, storage, DB record, create event.
+
+    ``config`` is the normalised container config (docs/architecture.md); its named volumes
+    must exist (the caller creates missing ones), its image must be in the store.
+    """
+    ctr_id = new_id()
+    if name:
+        validate_name(name, "name", "container")
+    else:
+        name = generate_name(lambda n: rt.state.lookup_name(n) is not None)
+    cfg = dict(config, id=ctr_id, name=name)
+    if cfg.get("oci_runtime") is None:
+        cfg["oci_runtime"] = rt.default_runtime
+    rt.oci(cfg["oci_runtime"])  # fail now, not at start: "requested OCI runtime X is not available"
+    image = rt.images.get(cfg["image_id"])
+    created = time.time()
+    cfg["created_at"] = rfc3339_nano(created)
+    faults.begin(rt.state, "container", ctr_id, "create", **faults.container_data(cfg))
+    with rt.state.tx():
+        lock_id = rt.locks.allocate("container", ctr_id)
+        rec = Record(id=ctr_id, name=name, namespace=rt.state.namespace, lock_id=lock_id, config=cfg,
+                     state=initial_state(), created=created, pod_id=cfg.get("pod"))
+        rt.state.add("container", rec)
+        rt.state.set_container_volumes(ctr_id, [m["source"] for m in cfg.get("mounts", [])
+                                                if m["type"] == "volume"])
+        faults.point("container.create.after_db_insert")
+        # storage last in the transaction: if it fails, the DB rows roll back with it
+        try:
+            rt.storage.create(ctr_id, rt.images.layer_dirs(image))
+            os.makedirs(os.path.join(rt.graph_root, "containers", ctr_id, "userdata"), mode=0o700, exist_ok=True)
+            faults.point("container.create.after_storage")
+        except BaseException:
+            rt.storage.remove(ctr_id)
+            raise
+    faults.point("container.create.after_commit")
+    ctr = Container(rt, rec)
+    ctr._event("create")
+    faults.end(rt.state, "container", ctr_id)
+    return ctr
+
+
+def remove_orphan_storage(rt) -> List[str]:
+    """Container dirs without a DB record (a process killed during create): removed."""
+    known = {r.id for r in rt.state.list("container")}
+    removed = []
+    for ctr_id in rt.storage.list():
+        if ctr_id not in known:
+            rt.storage.remove(ctr_id)
+            removed.append(ctr_id)
+    return removed
+
+
+def check_not_in_use(rt, ctr: Container) -> None:
+    """Refuse to remove a container others join (network: container:X)."""
+    users = [c.name for c in list_containers(rt)
+             if (c.config.get("network") or {}).get("container") in (ctr.id, ctr.name) and c.id != ctr.id]
+    if users:
+        raise CtrInUse("container %s is used by %s (network: container:%s)" % (ctr.name, ", ".join(users), ctr.name),
+                       hint="remove those containers first")

@@ -1,0 +1,717 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Pods and their lifecycle, after libpod's pod_api.go / runtime_pod_common.go.
+
+A pod is a DB record (sharing the name space with containers) with an immutable config
+and a small mutable state; its status is never stored: it is computed from its members'
+states each time it is asked for (pod_status.go). The infra container holds the shared
+namespaces (default ``ipc,net,uts``), the pod's ports, hostname, DNS and /etc/hosts;
+members join its namespaces when they start, which starts the infra first. Every member
+and the infra get the pod's cgroup as parent (``<cgroup base>/<pod ID>``), where the
+pod's ``cpus`` and ``memory`` limits live.
+
+Lock order (never reversed, so no deadlock): pod lock -> member lock -> infra lock.
+Container operations never take the pod lock.
+"""
+from __future__ import annotations
+
+import errno
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Sequence, Tuple
+
+from ..base import faults
+from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, InvalidArg, wrap
+from ..base.names import generate_name, new_id, validate_name
+from ..image.infra import infra_image_name
+from ..store.events import rfc3339_nano
+from ..store.state import Record
+from .container import RUNNING, Container, create_container, display_status, list_containers
+from .locked import LockedObject
+
+# pod states (define/podstate.go), as podman prints them
+POD_CREATED = "Created"
+POD_RUNNING = "Running"
+POD_DEGRADED = "Degraded"
+POD_STOPPED = "Stopped"
+POD_EXITED = "Exited"
+POD_PAUSED = "Paused"
+POD_ERROR = "Error"
+
+#: kernel namespaces a pod can share, in the order they are listed; the default is podman's
+SHAREABLE = ("cgroup", "ipc", "net", "pid", "uts")
+DEFAULT_SHARE = ("ipc", "net", "uts")
+_OCI_NS = {"cgroup": "cgroup", "ipc": "ipc", "net": "network", "pid": "pid", "uts": "uts"}
+#: label on the named volumes made for a Kubernetes emptyDir: value = the pod's name
+KUBE_EMPTYDIR_LABEL = "io.libpod-engine.kube.emptydir"
+INFRA_STOP_TIMEOUT = 10
+
+
+# -- pure helpers ----------------------------------------------------------------------------------
+def compute_status(statuses: Sequence[str]) -> str:
+    """The pod state from its containers' statuses (engine names: configured, created, running...)."""
+    if not statuses:
+        return POD_CREATED
+    running = sum(1 for s in statuses if s == RUNNING)
+    paused = sum(1 for s in statuses if s == "paused")
+    stopped = sum(1 for s in statuses if s in ("stopped", "exited"))
+    created = sum(1 for s in statuses if s in ("configured", "created"))
+    odd = len(statuses) - running - paused - stopped - created
+    if running:
+        return POD_RUNNING if running == len(statuses) else POD_DEGRADED
+    if paused == len(statuses):
+        return POD_PAUSED
+    if stopped == len(statuses):
+        return POD_EXITED
+    if stopped:
+        return POD_STOPPED
+    if odd:
+        return POD_ERROR
+    return POD_CREATED
+
+
+def parse_share(value: Any, param: str = "share") -> List[str]:
+    """``"ipc,net,uts"`` or a list -> sorted unique kinds; ``none`` / ``""`` -> [] (share nothing)."""
+    items: List[str] = []
+    raw = value.split(",") if isinstance(value, str) else list(value or [])
+    for item in raw:
+        kind = str(item).strip().lower()
+        if kind in ("", "none"):
+            continue
+        if kind in ("mnt", "mount"):
+            raise InvalidArg("%s: the mount namespace cannot be shared in a pod" % param,
+                             hint="choose from %s" % ", ".join(SHAREABLE))
+        if kind == "user":
+            raise InvalidArg("%s: user namespaces are not supported by this engine" % param,
+                             hint="choose from %s" % ", ".join(SHAREABLE))
+        kind = {"network": "net"}.get(kind, kind)
+        if kind not in SHAREABLE:
+            raise InvalidArg("%s: unknown namespace %r" % (param, item), hint="choose from %s, or none"
+                             % ", ".join(SHAREABLE))
+        if kind not in items:
+            items.append(kind)
+    return sorted(items)
+
+
+def cgroup_base() -> str:
+    """The cgroup parent of containers outside pods (the spec's default)."""
+    from ..oci.spec import SpecContext  # noqa: PLC0415
+
+    return str(SpecContext.cgroup_parent)
+
+
+# -- cgroups ---------------------------------------------------------------------------------------
+def _cgroup_mounts() -> List[str]:
+    from ..host.cgroups import _mounts  # noqa: PLC0415
+
+    return [m for m, t in _mounts() if t in ("cgroup", "cgroup2")]
+
+
+def _write(path: str, value: str) -> None:
+    try:
+        with open(path, "w") as f:
+            f.write(value)
+    except OSError as exc:
+        raise EngineError("cannot write %s to %s: %s" % (value, path, exc.strerror or exc),
+                          hint="check the limit against the pod's current use and the host's cgroups")
+
+
+def set_cgroup_limits(cgroup: str, *, cpus: Optional[float], memory: Optional[int],
+                      root: str = "/sys/fs/cgroup") -> List[str]:
+    """Create the pod cgroup where limits go and write them (cgroupfs, v1 or v2); returns the dirs used.
+
+    Without limits nothing is created (runc makes the parents it needs); an existing cgroup
+    whose limits were dropped gets them lifted (-1 / max).
+    """
+    from ..host import cgroups  # noqa: PLC0415
+    from ..parse.values import CPU_PERIOD, cpus_to_quota  # noqa: PLC0415
+
+    rel = cgroup.strip("/")
+    used: List[str] = []
+    quota = cpus_to_quota(cpus)[0] if cpus else -1
+    if cgroups.cgroup_mode(root) == "v2":
+        path = os.path.join(root, rel)
+        if not (cpus or memory) and not os.path.isdir(path):
+            return used
+        if not os.path.isdir(path):
+            parts = rel.split("/")
+            for i in range(len(parts)):
+                parent = os.path.join(root, *parts[:i]) if i else root
+                for ctl in ("+cpu", "+memory", "+pids"):
+                    try:
+                        _write(os.path.join(parent, "cgroup.subtree_control"), ctl)
+                    except EngineError:
+                        pass
+            os.makedirs(path, exist_ok=True)
+        _write(os.path.join(path, "cpu.max"), "%s %d" % (quota if quota > 0 else "max", CPU_PERIOD))
+        _write(os.path.join(path, "memory.max"), str(memory) if memory else "max")
+        return [path]
+    targets = []
+    for ctl in cgroups.v1_controllers(root):
+        names = ctl.split(",")
+        if "memory" in names:
+            targets.append((os.path.join(root, ctl, rel), [("memory.limit_in_bytes", str(memory or -1))]))
+        if "cpu" in names:
+            targets.append((os.path.join(root, ctl, rel), [("cpu.cfs_period_us", str(CPU_PERIOD)),
+                                                           ("cpu.cfs_quota_us", str(quota))]))
+    for path, writes in targets:
+        if not os.path.isdir(path):
+            if not (cpus or memory):
+                continue
+            os.makedirs(path, exist_ok=True)
+        for name, value in writes:
+            _write(os.path.join(path, name), value)
+        used.append(path)
+    return used
+
+
+def remove_cgroup(cgroup: str) -> List[str]:
+    """rmdir the pod cgroup (and empty children left behind) in every hierarchy; returns what stays."""
+    rel = cgroup.strip("/")
+    if not rel:
+        return []
+    left = []
+    for mnt in _cgroup_mounts():
+        path = os.path.join(mnt, rel)
+        if not os.path.isdir(path):
+            continue
+        for dirpath, dirnames, _files in os.walk(path, topdown=False):
+            for d in dirnames:
+                try:
+                    os.rmdir(os.path.join(dirpath, d))
+                except OSError:
+                    pass
+        try:
+            os.rmdir(path)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                left.append(path)
+    return left
+
+
+# -- the pod object --------------------------------------------------------------------------------
+class Pod(LockedObject):
+    """One pod of an open Runtime (libpod's *Pod)."""
+
+    KIND = "pod"
+
+    @property
+    def infra_id(self) -> Optional[str]:
+        return self.config.get("infra_id")
+
+    @property
+    def cgroup_parent(self) -> str:
+        return self.config.get("cgroup_parent") or "%s/%s" % (cgroup_base().rstrip("/"), self.id)
+
+    @property
+    def hostname(self) -> str:
+        return self.config.get("hostname") or self.name
+
+    @property
+    def share(self) -> List[str]:
+        return list(self.config.get("share") or [])
+
+    def _event(self, status: str) -> None:
+        self.rt.event("pod", status, id=self.id, name=self.name)
+
+    # -- members --------------------------------------------------------------------------------
+    def containers(self) -> List[Container]:
+        """Every container of the pod, the infra first, then in creation order."""
+        ctrs = list_containers(self.rt, pod_id=self.id)
+        return sorted(ctrs, key=lambda c: 0 if c.id == self.infra_id else 1)
+
+    def members(self) -> List[Container]:
+        return [c for c in self.containers() if c.id != self.infra_id]
+
+    def infra(self) -> Optional[Container]:
+        if not self.infra_id:
+            return None
+        for c in list_containers(self.rt, pod_id=self.id):
+            if c.id == self.infra_id:
+                return c
+        return None
+
+    def synced(self) -> List[Container]:
+        """The containers with their state folded from conmon's exit files (not in read-only mode)."""
+        ctrs = self.containers()
+        if not getattr(self.rt, "read_only", False):
+            for c in ctrs:
+                with c.locked():
+                    c.sync()
+        return ctrs
+
+    def status(self, ctrs: Optional[List[Container]] = None) -> str:
+        ctrs = self.synced() if ctrs is None else ctrs
+        return compute_status([c.status for c in ctrs])
+
+    # -- lifecycle ------------------------------------------------------------------------------
+    def start(self) -> List[str]:
+        """Start the infra, then every member not running; the names started."""
+        with self.locked():
+            return self._start_locked()
+
+    def _start_locked(self) -> List[str]:
+        started = []
+        for ctr in self.containers():
+            try:
+                if ctr.start():
+                    started.append(ctr.name)
+            except EngineError as exc:
+                if started:
+                    exc.msg += " (started before the failure: %s)" % ", ".join(started)
+                raise wrap(exc, "starting pod %s" % self.name)
+        if started:
+            self._event("start")
+        return started
+
+    def stop(self, timeout: Optional[int] = None) -> List[str]:
+        """Stop the members (last created first), then the infra; the names stopped."""
+        with self.locked():
+            return self._stop_locked(timeout)
+
+    def _stop_locked(self, timeout: Optional[int] = None) -> List[str]:
+        stopped = []
+        ctrs = self.containers()
+        order = [c for c in reversed(ctrs) if c.id != self.infra_id] + [c for c in ctrs if c.id == self.infra_id]
+        for ctr in order:
+            try:
+                if ctr.stop(timeout):
+                    stopped.append(ctr.name)
+            except EngineError as exc:
+                raise wrap(exc, "stopping pod %s" % self.name)
+        if stopped:
+            self._event("stop")
+        return stopped
+
+    def restart(self, timeout: Optional[int] = None) -> Tuple[List[str], List[str]]:
+        """Stop what runs, then start everything: (stopped, started)."""
+        with self.locked():
+            stopped = self._stop_locked(timeout)
+            started = self._start_locked()
+            if stopped or started:
+                self._event("restart")
+            return stopped, started
+
+    def update(self, changes: Dict[str, Any]) -> None:
+        """Stored-only and in-place changes (labels, cpus, memory): config rewritten, cgroup updated."""
+        with self.locked():
+            cfg = dict(self.config)
+            cfg.update(changes)
+            if "cpus" in changes or "memory" in changes:
+                set_cgroup_limits(self.cgroup_parent, cpus=cfg.get("cpus"), memory=cfg.get("memory"))
+            self.rt.state.rewrite_config("pod", self.id, cfg)
+            self.rec.config = cfg
+            self._event("update")
+
+    def remove(self, force: bool = False, timeout: Optional[int] = None, volumes: bool = True) -> List[str]:
+        """removePod: members only with force (else a refusal naming them), the infra, cgroup, record."""
+        removed: List[str] = []
+        with self.locked():
+            members = self.members()
+            if members and not force:
+                raise CtrInUse("pod %s has containers %s and cannot be removed without force"
+                               % (self.name, ", ".join(c.name for c in members)),
+                               hint="remove those containers first, or set force: true to stop and remove "
+                                    "them with the pod")
+            self.state["removing"] = True
+            self.save()
+            try:
+                for ctr in reversed(members):
+                    ctr.remove(force=True, timeout=timeout, volumes=volumes)
+                    removed.append(ctr.name)
+                infra = self.infra()
+                if infra is not None:
+                    infra.remove(force=True, timeout=timeout)
+                    removed.append(infra.name)
+            except BaseException as exc:
+                self.state["removing"] = False
+                try:
+                    self.save()
+                except EngineError:
+                    pass
+                if isinstance(exc, EngineError):
+                    if removed:
+                        exc.msg += " (removed before the failure: %s)" % ", ".join(removed)
+                    raise wrap(exc, "removing pod %s" % self.name)
+                raise
+            left = remove_cgroup(self.cgroup_parent)
+            if left:
+                self.rt.warnings.append("pod %s: cgroup %s still in use, left in place" % (self.name, ", ".join(left)))
+            with self.rt.state.tx():
+                self.rt.state.remove("pod", self.rec)
+                self.rt.locks.free(self.rec.lock_id)
+            self._event("remove")
+        if volumes and self.rt.state.count("volume"):
+            for vol in self.rt.volumes.list(labels={KUBE_EMPTYDIR_LABEL: self.name}):
+                try:
+                    self.rt.volumes.remove(vol.name)
+                except EngineError:
+                    pass  # still used by a container outside the pod: kept, as anonymous volumes are
+        return removed
+
+    # -- inspect --------------------------------------------------------------------------------
+    def inspect(self, ctrs: Optional[List[Container]] = None) -> Dict[str, Any]:
+        cfg = self.config
+        ctrs = self.containers() if ctrs is None else ctrs
+        ports: Dict[str, List[Dict[str, str]]] = {}
+        for p in cfg.get("publish") or []:
+            key = "%s/%s" % (p["container_port"], p["protocol"])
+            ports.setdefault(key, []).append({"HostIp": p.get("host_ip", ""), "HostPort": str(p.get("host_port", ""))})
+        net = cfg.get("network") or {"mode": "bridge", "networks": []}
+        infra = next((c for c in ctrs if c.id == self.infra_id), None)
+        return {
+            "Id": self.id,
+            "Name": self.name,
+            "Created": cfg.get("created_at", ""),
+            "State": compute_status([c.status for c in ctrs]),
+            "Hostname": self.hostname,
+            "Labels": cfg.get("labels") or {},
+            "CgroupParent": self.cgroup_parent,
+            "CgroupPath": self.cgroup_parent,
+            "CPUs": cfg.get("cpus"),
+            "MemoryLimit": cfg.get("memory"),
+            "InfraContainerId": self.infra_id or "",
+            "SharedNamespaces": self.share,
+            "NumContainers": len(ctrs),
+            "Containers": [{"Id": c.id, "Name": c.name, "State": display_status(c.status)} for c in ctrs],
+            "InfraConfig": {
+                "Infra": bool(cfg.get("infra")),
+                "InfraImage": cfg.get("infra_image") or "",
+                "InfraImageId": cfg.get("infra_image_id") or "",
+                "InfraCommand": cfg.get("infra_command"),
+                "InfraName": infra.name if infra else "",
+                "PortBindings": ports,
+                "HostNetwork": net.get("mode") == "host",
+                "NetworkMode": net.get("mode"),
+                "Networks": list(net.get("networks") or []),
+                "DNSServer": list(cfg.get("dns") or []),
+                "DNSSearch": list(cfg.get("dns_search") or []),
+                "DNSOption": list(cfg.get("dns_option") or []),
+                "HostAdd": list(cfg.get("add_host") or []),
+                "NetworkSettings": _network_settings(infra),
+            },
+            "Declared": cfg.get("declared") or {},
+        }
+
+
+def _network_settings(infra: Optional[Container]) -> Dict[str, Any]:
+    if infra is None:
+        return {}
+    status = infra.state.get("network_status") or {}
+    nets = status.get("networks") or {}
+    return {"Networks": {n: {"IPAddress": v.get("ip", ""), "Gateway": v.get("gateway", ""),
+                             "MacAddress": v.get("mac", "")} for n, v in nets.items()},
+            "SandboxKey": infra.state.get("netns") or ""}
+
+
+# -- runtime-level operations (libpod runtime_pod_common.go) --------------------------------------------
+def get_pod(rt, ref: str) -> Pod:
+    return Pod(rt, rt.state.get("pod", ref))
+
+
+def find_pod(rt, ref: str) -> Optional[Pod]:
+    rec = rt.state.find("pod", ref)
+    return Pod(rt, rec) if rec else None
+
+
+def list_pods(rt) -> List[Pod]:
+    return [Pod(rt, r) for r in rt.state.list("pod")]
+
+
+def infra_container_config(pod_cfg: Dict[str, Any], image) -> Dict[str, Any]:
+    """The infra container's config: the pod's network, ports, hostname, DNS and hosts; catatonit -P."""
+    command = pod_cfg.get("infra_command")
+    return {
+        "image": pod_cfg.get("infra_image") or infra_image_name(),
+        "image_id": image.id, "oci_runtime": None,
+        # infra_command replaces the image's entrypoint (as podman's --infra-command)
+        "command": None, "entrypoint": list(command) if command else None,
+        "env": {}, "labels": {}, "annotations": {}, "workdir": None, "user": None,
+        "hostname": pod_cfg.get("hostname") or pod_cfg["name"],
+        "mounts": [], "publish": list(pod_cfg.get("publish") or []),
+        "network": dict(pod_cfg.get("network") or {"mode": "bridge", "networks": []}),
+        "dns": list(pod_cfg.get("dns") or []), "dns_search": list(pod_cfg.get("dns_search") or []),
+        "dns_option": list(pod_cfg.get("dns_option") or []), "add_host": list(pod_cfg.get("add_host") or []),
+        "pod": pod_cfg["id"], "is_infra": True,
+        "cap_add": [], "cap_drop": [], "privileged": False, "read_only": False, "init": False, "ulimits": [],
+        "memory": None, "cpus": None, "pids_limit": None, "restart_policy": {"name": "no", "max_retries": 0},
+        "stop_signal": None, "stop_timeout": INFRA_STOP_TIMEOUT, "tty": False, "sysctl": {}, "shm_size": None,
+        "log": {"driver": "k8s-file", "max_size": None},
+        "declared": {},
+    }
+
+
+def validate_pod_config(cfg: Dict[str, Any]) -> None:
+    """Combinations podman refuses, with the parameter and the fix in the message."""
+    share = cfg.get("share") or []
+    net = cfg.get("network") or {"mode": "bridge", "networks": []}
+    if not cfg.get("infra"):
+        if share:
+            raise InvalidArg("share: sharing namespaces (%s) needs an infra container" % ",".join(share),
+                             hint="set infra: true, or share: none")
+        for key in ("publish", "hostname", "dns", "dns_search", "dns_option", "add_host"):
+            if cfg.get(key):
+                raise InvalidArg("%s: belongs to the pod's infra container, and infra is false" % key,
+                                 hint="set infra: true, or set %s on the containers" % key)
+        if net.get("mode") != "bridge" or net.get("networks"):
+            raise InvalidArg("network: belongs to the pod's infra container, and infra is false",
+                             hint="set infra: true, or set network on the containers")
+        if cfg.get("infra_image") or cfg.get("infra_command") or cfg.get("infra_name"):
+            raise InvalidArg("infra_image/infra_command/infra_name: the pod has no infra container (infra: false)",
+                             hint="drop them, or set infra: true")
+        return
+    if net.get("mode") == "container":
+        raise InvalidArg("network: a pod cannot join another container's network",
+                         hint="use bridge, host, none or network names")
+    if "net" not in share:
+        if cfg.get("publish"):
+            raise InvalidArg("publish: the pod does not share its network namespace (share: %s), so ports "
+                             "published on the infra would reach no member" % (",".join(share) or "none"),
+                             hint="add net to share, or publish on the containers")
+        if net.get("mode") == "host":
+            raise InvalidArg("network: host needs net in share", hint="add net to share")
+    if net.get("mode") == "host" and cfg.get("publish"):
+        raise InvalidArg("publish: a pod on the host network cannot publish ports",
+                         hint="drop publish, or use a bridge network")
+
+
+def create_pod(rt, config: Dict[str, Any], name: Optional[str] = None, infra_image=None) -> Pod:
+    """newPod + the infra container, in one DB transaction (a failure leaves nothing).
+
+    ``config``: the normalised pod config (reconcile/pod.py); ``infra_image``: the image object
+    of the infra container (required when ``config["infra"]``).
+    """
+    pod_id = new_id()
+    if name:
+        validate_name(name, "name", "pod")
+    else:
+        name = generate_name(lambda n: rt.state.lookup_name(n) is not None)
+    cfg = {k: v for k, v in config.items() if k not in ("id", "infra_id", "created_at")}
+    cfg.update(id=pod_id, name=name, created_at=rfc3339_nano(),
+               cgroup_parent="%s/%s" % (cgroup_base().rstrip("/"), pod_id))
+    validate_pod_config(cfg)
+    if cfg.get("infra"):
+        if infra_image is None:
+            raise InvalidArg("pod %s: no infra image given" % name, hint="the caller must resolve the infra image")
+        cfg["infra_image_id"] = infra_image.id
+    created = time.time()
+    with rt.state.tx():
+        lock_id = rt.locks.allocate("pod", pod_id)
+        rec = Record(id=pod_id, name=name, namespace=rt.state.namespace, lock_id=lock_id, config=cfg,
+                     state={"cgroup_path": "", "removing": False}, created=created)
+        rt.state.add("pod", rec)
+        if cfg.get("infra"):
+            infra_name = cfg.get("infra_name") or "%s-infra" % pod_id[:12]
+            infra = create_container(rt, infra_container_config(cfg, infra_image), name=infra_name)
+            cfg["infra_id"] = infra.id
+            rt.state.rewrite_config("pod", pod_id, cfg)
+            rec.config = cfg
+    pod = Pod(rt, rec)
+    pod._event("create")
+    return pod
+
+
+def remove_pod(rt, ref: str, force: bool = False, timeout: Optional[int] = None, volumes: bool = True) -> List[str]:
+    """Remove a pod by name or ID (see Pod.remove); the names of the containers removed with it."""
+    return get_pod(rt, ref).remove(force=force, timeout=timeout, volumes=volumes)
+
+
+def member_config(config: Dict[str, Any], pod_id: str) -> Dict[str, Any]:
+    """A member's config for re-creation in another pod (identity fields are given anew)."""
+    cfg = {k: v for k, v in config.items() if k not in ("id", "name", "created_at")}
+    cfg["pod"] = pod_id
+    return cfg
+
+
+def recreate_pod(rt, pod: Pod, config: Dict[str, Any], *, infra_image=None,
+                 timeout: Optional[int] = None) -> Tuple[Pod, List[Tuple[str, bool]]]:
+    """Replace a pod by one with ``config``, keeping its members: each is recreated in the new pod
+    with its own config (same image ID, same declared spec, same volumes, anonymous ones included).
+
+    Returns the new pod and [(member name, was running)] so the caller restores the run state.
+    If the new pod cannot be made, the old one is put back with its members and the error raised.
+    """
+    with pod.locked():
+        saved = []
+        for ctr in pod.members():
+            with ctr.locked():
+                ctr.sync()
+                saved.append((ctr.name, dict(ctr.config), ctr.status == RUNNING))
+        old_cfg = dict(pod.config)
+    old_image = None
+    if old_cfg.get("infra") and old_cfg.get("infra_image_id"):
+        try:
+            old_image = rt.images.get(old_cfg["infra_image_id"])
+        except EngineError:
+            old_image = None
+    faults.begin(rt.state, "pod", pod.name, "recreate", config=config, members=saved,
+                 infra_image_id=infra_image.id if infra_image is not None else None)
+    pod.remove(force=True, timeout=timeout, volumes=False)
+    faults.point("pod.recreate.after_remove")
+    try:
+        new = create_pod(rt, config, name=pod.name, infra_image=infra_image)
+        faults.point("pod.recreate.after_create")
+        for name, cfg, _running in saved:
+            create_container(rt, member_config(cfg, new.id), name=name)
+    except EngineError as exc:
+        problems = []
+        try:
+            leftover = find_pod(rt, pod.name)
+            if leftover is not None:
+                leftover.remove(force=True, timeout=0, volumes=False)
+            back = create_pod(rt, old_cfg, name=pod.name, infra_image=old_image)
+            for name, cfg, _running in saved:
+                if rt.state.lookup_name(name) is None:
+                    create_container(rt, member_config(cfg, back.id), name=name)
+        except EngineError as exc2:
+            problems.append(str(exc2))
+        exc.msg = "recreating pod %s: %s" % (pod.name, exc.msg)
+        exc.msg += ("; the old pod could not be restored either: %s" % "; ".join(problems) if problems
+                    else "; the old pod and its containers were put back (not started)")
+        raise
+    faults.end(rt.state, "pod", pod.name)
+    return new, [(name, running) for name, _cfg, running in saved]
+
+
+# -- hooks for container.py ---------------------------------------------------------------------------
+@dataclass
+class PodJoin:
+    """What a container of a pod needs at start: the infra's namespaces, the pod cgroup, /etc data."""
+
+    pod_id: str
+    pod_name: str
+    cgroup_parent: str
+    is_infra: bool = False
+    infra_id: Optional[str] = None
+    hostname: Optional[str] = None
+    #: OCI namespace type -> path (or "host") of the infra's shared namespaces
+    namespaces: Dict[str, str] = field(default_factory=dict)
+    netns: Optional[str] = None
+    ips: List[str] = field(default_factory=list)
+    #: the pod's network settings, for a member's /etc/hosts and resolv.conf
+    etc: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shares_net(self) -> bool:
+        return "network" in self.namespaces
+
+    def network(self) -> Tuple[Optional[str], Optional[Dict[str, Any]], List[str]]:
+        """_setup_network's result for a member that joins the infra's network namespace."""
+        return self.netns, {"netns": self.netns or "", "networks": {}, "ports": [], "joined": self.infra_id}, \
+            list(self.ips)
+
+    def etc_config(self, config: Dict[str, Any]) -> Dict[str, Any]:
+        """The member's config as its /etc files see it: the pod's hostname, DNS and hosts."""
+        cfg = dict(config)
+        if self.is_infra:
+            return cfg
+        if "uts" in self.namespaces:
+            cfg["hostname"] = self.hostname
+        if self.shares_net:
+            for key in ("dns", "dns_search", "dns_option"):
+                cfg[key] = list(self.etc.get(key) or []) + [v for v in config.get(key) or []
+                                                            if v not in (self.etc.get(key) or [])]
+            cfg["add_host"] = list(self.etc.get("add_host") or []) + list(config.get("add_host") or [])
+            cfg["network"] = dict(self.etc.get("network") or {})
+        return cfg
+
+    def apply_spec(self, ctx) -> None:
+        """Fill a SpecContext: cgroup parent, and for members the infra's namespaces and hostname."""
+        ctx.cgroup_parent = self.cgroup_parent
+        if self.is_infra:
+            return
+        ctx.infra_id = self.infra_id
+        ctx.pod_namespaces = dict(self.namespaces)
+        if "uts" in self.namespaces:
+            ctx.shared_hostname = self.hostname
+        net = ctx.config.get("network") or {}
+        if net.get("mode") == "pod" and not self.shares_net:
+            # the pod does not share its network: the member has its own (set up as bridge)
+            ctx.config = dict(ctx.config, network={"mode": "bridge", "networks": list(net.get("networks") or [])})
+
+
+def member_join(ctr: Container) -> Optional[PodJoin]:
+    """Called at the start of every container start: None outside pods. For a member, the infra is
+    started first (member lock held, then the infra's: the documented lock order)."""
+    pod_id = ctr.config.get("pod")
+    if not pod_id:
+        return None
+    rt = ctr.rt
+    rec = rt.state.find("pod", pod_id)
+    if rec is None or rec.id != pod_id:
+        raise CtrStateInvalid("container %s belongs to pod %s, which no longer exists" % (ctr.name, pod_id[:12]),
+                              hint="remove the container and create it again in an existing pod")
+    pod = Pod(rt, rec)
+    cfg = pod.config
+    set_cgroup_limits(pod.cgroup_parent, cpus=cfg.get("cpus"), memory=cfg.get("memory"))
+    join = PodJoin(pod_id=pod.id, pod_name=pod.name, cgroup_parent=pod.cgroup_parent, hostname=pod.hostname,
+                   is_infra=ctr.config.get("is_infra", False) or ctr.id == pod.infra_id,
+                   infra_id=pod.infra_id,
+                   etc={k: cfg.get(k) for k in ("dns", "dns_search", "dns_option", "add_host", "network")})
+    if join.is_infra or not pod.infra_id or not pod.share:
+        return join
+    infra = pod.infra()
+    if infra is None:
+        raise CtrStateInvalid("pod %s has lost its infra container %s" % (pod.name, pod.infra_id[:12]),
+                              hint="recreate the pod (state: absent with force, then present)")
+    infra.start()  # no-op when it runs; takes the infra lock
+    pid = infra.state.get("pid") or 0
+    if infra.status != RUNNING or not pid:
+        raise CtrStateInvalid("the infra container %s of pod %s is not running" % (infra.name, pod.name),
+                              hint="start the pod")
+    inet = infra.config.get("network") or {}
+    for kind in pod.share:
+        oci = _OCI_NS[kind]
+        if oci == "network":
+            if inet.get("mode") == "host":
+                join.namespaces[oci] = "host"
+                continue
+            join.netns = infra.state.get("netns") or None
+            join.namespaces[oci] = join.netns or "/proc/%d/ns/net" % pid
+            nets = (infra.state.get("network_status") or {}).get("networks") or {}
+            join.ips = [n["ip"] for n in nets.values() if n.get("ip")]
+        else:
+            join.namespaces[oci] = "/proc/%d/ns/%s" % (pid, kind)
+    return join
+
+
+def check_infra_removal(ctr: Container) -> None:
+    """The infra container goes only with its pod (container.remove calls this for infra containers)."""
+    pod_id = ctr.config.get("pod")
+    rec = ctr.rt.state.find("pod", pod_id) if pod_id else None
+    if rec is None or rec.id != pod_id or (rec.state or {}).get("removing"):
+        return
+    raise CtrInUse("container %s is the infra container of pod %s and cannot be removed alone" % (ctr.name, rec.name),
+                   hint="remove the pod instead (libpod.engine.pod state: absent)")
+
+
+def check_member_config(rt, pod_ref: str, config: Dict[str, Any], ctr_name: str = "") -> Pod:
+    """A container joining a pod: what the infra owns cannot be set on it (parameter + fix named)."""
+    pod = get_pod(rt, pod_ref)
+    share = pod.share
+    who = "container %s" % ctr_name if ctr_name else "a container"
+    if "net" in share:
+        if config.get("publish"):
+            raise InvalidArg("publish: %s joins pod %s, whose infra container owns the network and its ports"
+                             % (who, pod.name), hint="publish the ports on the pod (libpod.engine.pod publish)")
+        net = config.get("network") or {}
+        if net.get("mode") not in (None, "pod"):
+            raise InvalidArg("network: %s joins pod %s and shares the pod's network" % (who, pod.name),
+                             hint="drop network from the container, or set it on the pod")
+    if "uts" in share and config.get("hostname"):
+        raise InvalidArg("hostname: %s shares the UTS namespace of pod %s, whose hostname is %s"
+                         % (who, pod.name, pod.hostname), hint="drop hostname, or set it on the pod")
+    return pod
+
+
+def refresh_pods(rt) -> None:
+    """After a reboot: pod cgroups (and their limits) are gone with the old cgroupfs: make them again."""
+    for pod in list_pods(rt):
+        cfg = pod.config
+        try:
+            set_cgroup_limits(pod.cgroup_parent, cpus=cfg.get("cpus"), memory=cfg.get("memory"))
+        except (EngineError, OSError) as exc:
+            rt.warnings.append("pod %s: cannot restore its cgroup limits after a reboot: %s" % (pod.name, exc))
+        state = dict(pod.state)
+        state.update(cgroup_path="", removing=False)
+        rt.state.save_state("pod", pod.id, state)

@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Events log, after libpod's file eventer: one JSON object a line.
+
+Fields as podman's events.Event JSON (ID, Image, Name, Status, Time, Type,
+Attributes, ContainerExitCode). Each event is one O_APPEND write, so concurrent
+writers never interleave within a line. The ``none`` logger drops events.
+"""
+from __future__ import annotations
+
+import json
+import os
+import time
+from dataclasses import dataclass, field
+from typing import Any, Dict, Iterator, List, Optional
+
+from ..base.errors import InvalidArg
+
+
+def rfc3339_nano(ts: Optional[float] = None) -> str:
+    """Local time with nanoseconds and numeric offset, as podman prints it."""
+    ts = time.time() if ts is None else ts
+    lt = time.localtime(ts)
+    off = lt.tm_gmtoff
+    sign = "+" if off >= 0 else "-"
+    off = abs(off)
+    nanos = int(round((ts - int(ts)) * 1e9))
+    if nanos >= 1_000_000_000:
+        nanos = 999_999_999
+    return "%s.%09d%s%02d:%02d" % (time.strftime("%Y-%m-%dT%H:%M:%S", lt), nanos, sign, off // 3600,
+                                   (off % 3600) // 60)
+
+
+@dataclass
+class Event:
+    type: str            # container, pod, volume, image, network, system
+    status: str          # create, init, start, died, cleanup, remove, refresh, renumber, ...
+    id: str = ""
+    name: str = ""
+    image: str = ""
+    attributes: Dict[str, str] = field(default_factory=dict)
+    exit_code: Optional[int] = None
+    time: float = field(default_factory=time.time)
+
+    def to_json(self) -> Dict[str, Any]:
+        out: Dict[str, Any] = {"ID": self.id, "Name": self.name, "Image": self.image,
+                               "Status": self.status, "Time": rfc3339_nano(self.time), "Type": self.type,
+                               "Attributes": self.attributes}
+        if self.exit_code is not None:
+            out["ContainerExitCode"] = self.exit_code
+        return out
+
+
+class Eventer:
+    """Writes and reads the events log (logger ``file``) or drops events (``none``)."""
+
+    def __init__(self, logger: str, path: str):
+        if logger not in ("file", "none", "journald"):
+            raise InvalidArg("[engine] events_logger = %r: expected file, journald or none" % logger)
+        # journald needs the systemd journal socket; without it we keep the file log.
+        if logger == "journald" and not os.path.exists("/run/systemd/journal/socket"):
+            logger = "file"
+        self.logger = logger
+        self.path = path
+
+    def write(self, event: Event) -> None:
+        if self.logger == "none":
+            return
+        line = (json.dumps(event.to_json(), separators=(",", ":")) + "\n").encode()
+        if self.logger == "journald":  # pragma: no cover - no journald on the test hosts
+            self._journal(event, line)
+            return
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        except FileNotFoundError:
+            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+        try:
+            os.write(fd, line)
+        finally:
+            os.close(fd)
+
+    def _journal(self, event: Event, line: bytes) -> None:  # pragma: no cover
+        import socket  # noqa: PLC0415
+
+        msg = b"MESSAGE=" + line.rstrip(b"\n") + b"\nSYSLOG_IDENTIFIER=libpod-engine\n"
+        with socket.socket(socket.AF_UNIX, socket.SOCK_DGRAM) as s:
+            s.sendto(msg, "/run/systemd/journal/socket")
+
+    def read(self) -> Iterator[Dict[str, Any]]:
+        try:
+            with open(self.path, encoding="utf-8") as f:
+                for raw in f:
+                    line = raw.strip()
+                    if line:
+                        try:
+                            yield json.loads(line)
+                        except ValueError:
+                            continue  # a torn line from a killed writer
+        except FileNotFoundError:
+            return
+
+    def find(self, type_: Optional[str] = None, status: Optional[str] = None) -> List[Dict[str, Any]]:
+        return [e for e in self.read()
+                if (type_ is None or e.get("Type") == type_) and (status is None or e.get("Status") == status)]
