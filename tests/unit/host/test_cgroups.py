@@ -11,7 +11,7 @@ import pytest
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host import cgroups
 
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 
 def _mountinfo(tmp_path, entries):

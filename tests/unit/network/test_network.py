@@ -174,7 +174,7 @@ def ping(env, status, ip):
 # -- tests -------------------------------------------------------------------------------------
 
 def test_module_import_does_not_load_pyroute2():
-    build = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+    build = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))),
                          ".build", "collections")
     code = ("import sys; sys.path.insert(0, %r); "
             "import ansible_collections.libpod.engine.plugins.module_utils.engine.network; "

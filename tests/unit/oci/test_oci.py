@@ -31,7 +31,7 @@ from ansible_collections.libpod.engine.tests.helpers.rootfs import make_busybox_
 CONMON = shutil.which("conmon") or "/usr/bin/conmon"
 RUNC = oci.find_runtime("runc", ["/usr/sbin/runc", "/usr/bin/runc"])
 CRUN = oci.find_runtime("crun", ["/usr/bin/crun"])
-REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0 or not os.path.exists(CONMON) or not RUNC,
                                 reason="needs root, conmon and runc")
