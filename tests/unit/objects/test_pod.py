@@ -21,6 +21,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors i
 )
 from ansible_collections.libpod.engine.plugins.module_utils.engine.image import infra as infra_mod
 from ansible_collections.libpod.engine.plugins.module_utils.engine.objects import pod as podmod
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects import podjoin
 from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import (
     create_container,
     find_container,
@@ -267,8 +268,8 @@ def test_member_join_outside_pods_and_of_vanished_pod(rt):
         def __init__(self, cfg):
             self.config, self.rt, self.name, self.id = cfg, rt, "x", "c" * 64
 
-    assert podmod.member_join(Fake({})) is None
+    assert podjoin.member_join(Fake({})) is None
     from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import CtrStateInvalid
 
     with pytest.raises(CtrStateInvalid, match="no longer exists"):
-        podmod.member_join(Fake({"pod": "f" * 64}))
+        podjoin.member_join(Fake({"pod": "f" * 64}))

@@ -16,6 +16,9 @@ import errno
 import os
 from typing import Callable, List, Optional, Tuple
 
+from ..base.errors import EngineError
+from ..parse.values import CPU_PERIOD, cpus_to_quota
+
 CLONE_NEWNS = 0x00020000
 MS_REC = 0x4000
 MS_PRIVATE = 1 << 18
@@ -191,3 +194,87 @@ def enter_mount_ns_of(ns_id: str) -> bool:
         os.chdir("/")
         return True
     raise OSError(2, "no process is in mount namespace %s" % ns_id)
+
+
+# -- pod cgroups (cgroupfs): where a pod's limits live ----------------------------------------
+def _cgroup_mounts() -> List[str]:
+    return [m for m, t in _mounts() if t in ("cgroup", "cgroup2")]
+
+
+def _write(path: str, value: str) -> None:
+    try:
+        with open(path, "w") as f:
+            f.write(value)
+    except OSError as exc:
+        raise EngineError("cannot write %s to %s: %s" % (value, path, exc.strerror or exc),
+                          hint="check the limit against the pod's current use and the host's cgroups")
+
+
+def set_cgroup_limits(cgroup: str, *, cpus: Optional[float], memory: Optional[int],
+                      root: str = "/sys/fs/cgroup") -> List[str]:
+    """Create the pod cgroup where limits go and write them (cgroupfs, v1 or v2); returns the dirs used.
+
+    Without limits nothing is created (runc makes the parents it needs); an existing cgroup
+    whose limits were dropped gets them lifted (-1 / max).
+    """
+    rel = cgroup.strip("/")
+    used: List[str] = []
+    quota = cpus_to_quota(cpus)[0] if cpus else -1
+    if cgroup_mode(root) == "v2":
+        path = os.path.join(root, rel)
+        if not (cpus or memory) and not os.path.isdir(path):
+            return used
+        if not os.path.isdir(path):
+            parts = rel.split("/")
+            for i in range(len(parts)):
+                parent = os.path.join(root, *parts[:i]) if i else root
+                for ctl in ("+cpu", "+memory", "+pids"):
+                    try:
+                        _write(os.path.join(parent, "cgroup.subtree_control"), ctl)
+                    except EngineError:
+                        pass
+            os.makedirs(path, exist_ok=True)
+        _write(os.path.join(path, "cpu.max"), "%s %d" % (quota if quota > 0 else "max", CPU_PERIOD))
+        _write(os.path.join(path, "memory.max"), str(memory) if memory else "max")
+        return [path]
+    targets = []
+    for ctl in v1_controllers(root):
+        names = ctl.split(",")
+        if "memory" in names:
+            targets.append((os.path.join(root, ctl, rel), [("memory.limit_in_bytes", str(memory or -1))]))
+        if "cpu" in names:
+            targets.append((os.path.join(root, ctl, rel), [("cpu.cfs_period_us", str(CPU_PERIOD)),
+                                                           ("cpu.cfs_quota_us", str(quota))]))
+    for path, writes in targets:
+        if not os.path.isdir(path):
+            if not (cpus or memory):
+                continue
+            os.makedirs(path, exist_ok=True)
+        for name, value in writes:
+            _write(os.path.join(path, name), value)
+        used.append(path)
+    return used
+
+
+def remove_cgroup(cgroup: str) -> List[str]:
+    """rmdir the pod cgroup (and empty children left behind) in every hierarchy; returns what stays."""
+    rel = cgroup.strip("/")
+    if not rel:
+        return []
+    left = []
+    for mnt in _cgroup_mounts():
+        path = os.path.join(mnt, rel)
+        if not os.path.isdir(path):
+            continue
+        for dirpath, dirnames, _files in os.walk(path, topdown=False):
+            for d in dirnames:
+                try:
+                    os.rmdir(os.path.join(dirpath, d))
+                except OSError:
+                    pass
+        try:
+            os.rmdir(path)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                left.append(path)
+    return left

@@ -17,27 +17,24 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from ..base import faults
 from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, wrap
 from ..base.names import generate_name, new_id, validate_name
+from ..base.status import (  # noqa: F401 - re-exported: callers know them as container states
+    CONFIGURED,
+    CREATED,
+    DISPLAY,
+    EXITED,
+    PAUSED,
+    REMOVING,
+    RUNNING,
+    STOPPED,
+    STOPPING,
+    display_status,
+)
 from ..oci import etcfiles
 from ..oci.driver import pid_alive
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .locked import LockedObject
-
-# libpod ContainerStatus values, by the names inspect prints
-CONFIGURED = "configured"   # prints as "created": in the DB, unknown to the OCI runtime
-CREATED = "created"         # prints as "initialized": runtime create done
-RUNNING = "running"
-STOPPED = "stopped"         # exited, runtime container not yet deleted
-PAUSED = "paused"
-EXITED = "exited"           # cleaned up
-REMOVING = "removing"
-STOPPING = "stopping"
-
-DISPLAY = {CONFIGURED: "created", CREATED: "initialized"}
-
-
-def display_status(status: str) -> str:
-    return DISPLAY.get(status, status)
+from .podjoin import check_infra_removal, member_join
 
 
 def initial_state() -> Dict[str, Any]:
@@ -129,8 +126,6 @@ class Container(LockedObject):
         st = self.state
         faults.begin(self.rt.state, "container", self.id, "start")
         try:
-            from .pod import member_join  # noqa: PLC0415 - pod hook: infra first, its namespaces
-
             self._pod = member_join(self)
             rootfs = self._mount_rootfs(undo)
             faults.point("container.start.after_rootfs")
@@ -526,8 +521,6 @@ class Container(LockedObject):
         """removeContainer: stop (force), clean up, delete storage, DB record, lock; anonymous volumes."""
         with self.locked():
             if self.config.get("is_infra"):
-                from .pod import check_infra_removal  # noqa: PLC0415
-
                 check_infra_removal(self)
             faults.begin(self.rt.state, "container", self.id, "remove", **faults.container_data(self.config))
             self.sync()

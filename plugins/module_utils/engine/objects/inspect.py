@@ -4,14 +4,14 @@ from __future__ import annotations
 
 from typing import Any, Dict, List
 
+from ..base.status import RUNNING, display_status
+
 
 def _env_list(env: Dict[str, str]) -> List[str]:
     return ["%s=%s" % kv for kv in env.items()]
 
 
 def inspect_container(ctr) -> Dict[str, Any]:
-    from .container import RUNNING, display_status  # noqa: PLC0415 - avoid an import cycle
-
     cfg, st = ctr.config, ctr.state
     net = cfg.get("network") or {}
     ns = st.get("network_status") or {}

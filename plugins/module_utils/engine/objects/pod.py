@@ -14,20 +14,18 @@ Container operations never take the pod lock.
 """
 from __future__ import annotations
 
-import errno
-import os
 import time
-from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 from ..base import faults
-from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, InvalidArg, wrap
+from ..base.errors import CtrInUse, EngineError, InvalidArg, wrap
 from ..base.names import generate_name, new_id, validate_name
+from ..host.cgroups import remove_cgroup, set_cgroup_limits
 from ..image.infra import infra_image_name
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .container import RUNNING, Container, create_container, display_status, list_containers
-from .locked import LockedObject
+from .podjoin import PodJoin, PodRecord, cgroup_base  # noqa: F401 - PodJoin, cgroup_base re-exported
 
 # pod states (define/podstate.go), as podman prints them
 POD_CREATED = "Created"
@@ -41,7 +39,6 @@ POD_ERROR = "Error"
 #: kernel namespaces a pod can share, in the order they are listed; the default is podman's
 SHAREABLE = ("cgroup", "ipc", "net", "pid", "uts")
 DEFAULT_SHARE = ("ipc", "net", "uts")
-_OCI_NS = {"cgroup": "cgroup", "ipc": "ipc", "net": "network", "pid": "pid", "uts": "uts"}
 #: label on the named volumes made for a Kubernetes emptyDir: value = the pod's name
 KUBE_EMPTYDIR_LABEL = "io.libpod-engine.kube.emptydir"
 INFRA_STOP_TIMEOUT = 10
@@ -93,123 +90,9 @@ def parse_share(value: Any, param: str = "share") -> List[str]:
     return sorted(items)
 
 
-def cgroup_base() -> str:
-    """The cgroup parent of containers outside pods (the spec's default)."""
-    from ..oci.spec import SpecContext  # noqa: PLC0415
-
-    return str(SpecContext.cgroup_parent)
-
-
-# -- cgroups ---------------------------------------------------------------------------------------
-def _cgroup_mounts() -> List[str]:
-    from ..host.cgroups import _mounts  # noqa: PLC0415
-
-    return [m for m, t in _mounts() if t in ("cgroup", "cgroup2")]
-
-
-def _write(path: str, value: str) -> None:
-    try:
-        with open(path, "w") as f:
-            f.write(value)
-    except OSError as exc:
-        raise EngineError("cannot write %s to %s: %s" % (value, path, exc.strerror or exc),
-                          hint="check the limit against the pod's current use and the host's cgroups")
-
-
-def set_cgroup_limits(cgroup: str, *, cpus: Optional[float], memory: Optional[int],
-                      root: str = "/sys/fs/cgroup") -> List[str]:
-    """Create the pod cgroup where limits go and write them (cgroupfs, v1 or v2); returns the dirs used.
-
-    Without limits nothing is created (runc makes the parents it needs); an existing cgroup
-    whose limits were dropped gets them lifted (-1 / max).
-    """
-    from ..host import cgroups  # noqa: PLC0415
-    from ..parse.values import CPU_PERIOD, cpus_to_quota  # noqa: PLC0415
-
-    rel = cgroup.strip("/")
-    used: List[str] = []
-    quota = cpus_to_quota(cpus)[0] if cpus else -1
-    if cgroups.cgroup_mode(root) == "v2":
-        path = os.path.join(root, rel)
-        if not (cpus or memory) and not os.path.isdir(path):
-            return used
-        if not os.path.isdir(path):
-            parts = rel.split("/")
-            for i in range(len(parts)):
-                parent = os.path.join(root, *parts[:i]) if i else root
-                for ctl in ("+cpu", "+memory", "+pids"):
-                    try:
-                        _write(os.path.join(parent, "cgroup.subtree_control"), ctl)
-                    except EngineError:
-                        pass
-            os.makedirs(path, exist_ok=True)
-        _write(os.path.join(path, "cpu.max"), "%s %d" % (quota if quota > 0 else "max", CPU_PERIOD))
-        _write(os.path.join(path, "memory.max"), str(memory) if memory else "max")
-        return [path]
-    targets = []
-    for ctl in cgroups.v1_controllers(root):
-        names = ctl.split(",")
-        if "memory" in names:
-            targets.append((os.path.join(root, ctl, rel), [("memory.limit_in_bytes", str(memory or -1))]))
-        if "cpu" in names:
-            targets.append((os.path.join(root, ctl, rel), [("cpu.cfs_period_us", str(CPU_PERIOD)),
-                                                           ("cpu.cfs_quota_us", str(quota))]))
-    for path, writes in targets:
-        if not os.path.isdir(path):
-            if not (cpus or memory):
-                continue
-            os.makedirs(path, exist_ok=True)
-        for name, value in writes:
-            _write(os.path.join(path, name), value)
-        used.append(path)
-    return used
-
-
-def remove_cgroup(cgroup: str) -> List[str]:
-    """rmdir the pod cgroup (and empty children left behind) in every hierarchy; returns what stays."""
-    rel = cgroup.strip("/")
-    if not rel:
-        return []
-    left = []
-    for mnt in _cgroup_mounts():
-        path = os.path.join(mnt, rel)
-        if not os.path.isdir(path):
-            continue
-        for dirpath, dirnames, _files in os.walk(path, topdown=False):
-            for d in dirnames:
-                try:
-                    os.rmdir(os.path.join(dirpath, d))
-                except OSError:
-                    pass
-        try:
-            os.rmdir(path)
-        except OSError as exc:
-            if exc.errno != errno.ENOENT:
-                left.append(path)
-    return left
-
-
 # -- the pod object --------------------------------------------------------------------------------
-class Pod(LockedObject):
-    """One pod of an open Runtime (libpod's *Pod)."""
-
-    KIND = "pod"
-
-    @property
-    def infra_id(self) -> Optional[str]:
-        return self.config.get("infra_id")
-
-    @property
-    def cgroup_parent(self) -> str:
-        return self.config.get("cgroup_parent") or "%s/%s" % (cgroup_base().rstrip("/"), self.id)
-
-    @property
-    def hostname(self) -> str:
-        return self.config.get("hostname") or self.name
-
-    @property
-    def share(self) -> List[str]:
-        return list(self.config.get("share") or [])
+class Pod(PodRecord):
+    """One pod of an open Runtime (libpod's *Pod): its members and lifecycle."""
 
     def _event(self, status: str) -> None:
         self.rt.event("pod", status, id=self.id, name=self.name)
@@ -574,117 +457,6 @@ def recreate_pod(rt, pod: Pod, config: Dict[str, Any], *, infra_image=None,
 
 
 # -- hooks for container.py ---------------------------------------------------------------------------
-@dataclass
-class PodJoin:
-    """What a container of a pod needs at start: the infra's namespaces, the pod cgroup, /etc data."""
-
-    pod_id: str
-    pod_name: str
-    cgroup_parent: str
-    is_infra: bool = False
-    infra_id: Optional[str] = None
-    hostname: Optional[str] = None
-    #: OCI namespace type -> path (or "host") of the infra's shared namespaces
-    namespaces: Dict[str, str] = field(default_factory=dict)
-    netns: Optional[str] = None
-    ips: List[str] = field(default_factory=list)
-    #: the pod's network settings, for a member's /etc/hosts and resolv.conf
-    etc: Dict[str, Any] = field(default_factory=dict)
-
-    @property
-    def shares_net(self) -> bool:
-        return "network" in self.namespaces
-
-    def network(self) -> Tuple[Optional[str], Optional[Dict[str, Any]], List[str]]:
-        """_setup_network's result for a member that joins the infra's network namespace."""
-        return self.netns, {"netns": self.netns or "", "networks": {}, "ports": [], "joined": self.infra_id}, \
-            list(self.ips)
-
-    def etc_config(self, config: Dict[str, Any]) -> Dict[str, Any]:
-        """The member's config as its /etc files see it: the pod's hostname, DNS and hosts."""
-        cfg = dict(config)
-        if self.is_infra:
-            return cfg
-        if "uts" in self.namespaces:
-            cfg["hostname"] = self.hostname
-        if self.shares_net:
-            for key in ("dns", "dns_search", "dns_option"):
-                cfg[key] = list(self.etc.get(key) or []) + [v for v in config.get(key) or []
-                                                            if v not in (self.etc.get(key) or [])]
-            cfg["add_host"] = list(self.etc.get("add_host") or []) + list(config.get("add_host") or [])
-            cfg["network"] = dict(self.etc.get("network") or {})
-        return cfg
-
-    def apply_spec(self, ctx) -> None:
-        """Fill a SpecContext: cgroup parent, and for members the infra's namespaces and hostname."""
-        ctx.cgroup_parent = self.cgroup_parent
-        if self.is_infra:
-            return
-        ctx.infra_id = self.infra_id
-        ctx.pod_namespaces = dict(self.namespaces)
-        if "uts" in self.namespaces:
-            ctx.shared_hostname = self.hostname
-        net = ctx.config.get("network") or {}
-        if net.get("mode") == "pod" and not self.shares_net:
-            # the pod does not share its network: the member has its own (set up as bridge)
-            ctx.config = dict(ctx.config, network={"mode": "bridge", "networks": list(net.get("networks") or [])})
-
-
-def member_join(ctr: Container) -> Optional[PodJoin]:
-    """Called at the start of every container start: None outside pods. For a member, the infra is
-    started first (member lock held, then the infra's: the documented lock order)."""
-    pod_id = ctr.config.get("pod")
-    if not pod_id:
-        return None
-    rt = ctr.rt
-    rec = rt.state.find("pod", pod_id)
-    if rec is None or rec.id != pod_id:
-        raise CtrStateInvalid("container %s belongs to pod %s, which no longer exists" % (ctr.name, pod_id[:12]),
-                              hint="remove the container and create it again in an existing pod")
-    pod = Pod(rt, rec)
-    cfg = pod.config
-    set_cgroup_limits(pod.cgroup_parent, cpus=cfg.get("cpus"), memory=cfg.get("memory"))
-    join = PodJoin(pod_id=pod.id, pod_name=pod.name, cgroup_parent=pod.cgroup_parent, hostname=pod.hostname,
-                   is_infra=ctr.config.get("is_infra", False) or ctr.id == pod.infra_id,
-                   infra_id=pod.infra_id,
-                   etc={k: cfg.get(k) for k in ("dns", "dns_search", "dns_option", "add_host", "network")})
-    if join.is_infra or not pod.infra_id or not pod.share:
-        return join
-    infra = pod.infra()
-    if infra is None:
-        raise CtrStateInvalid("pod %s has lost its infra container %s" % (pod.name, pod.infra_id[:12]),
-                              hint="recreate the pod (state: absent with force, then present)")
-    infra.start()  # no-op when it runs; takes the infra lock
-    pid = infra.state.get("pid") or 0
-    if infra.status != RUNNING or not pid:
-        raise CtrStateInvalid("the infra container %s of pod %s is not running" % (infra.name, pod.name),
-                              hint="start the pod")
-    inet = infra.config.get("network") or {}
-    for kind in pod.share:
-        oci = _OCI_NS[kind]
-        if oci == "network":
-            if inet.get("mode") == "host":
-                join.namespaces[oci] = "host"
-                continue
-            join.netns = infra.state.get("netns") or None
-            join.namespaces[oci] = join.netns or "/proc/%d/ns/net" % pid
-            nets = (infra.state.get("network_status") or {}).get("networks") or {}
-            join.ips = [n["ip"] for n in nets.values() if n.get("ip")]
-        else:
-            join.namespaces[oci] = "/proc/%d/ns/%s" % (pid, kind)
-    return join
-
-
-def check_infra_removal(ctr: Container) -> None:
-    """The infra container goes only with its pod (container.remove calls this for infra containers)."""
-    pod_id = ctr.config.get("pod")
-    rec = ctr.rt.state.find("pod", pod_id) if pod_id else None
-    if rec is None or rec.id != pod_id or (rec.state or {}).get("removing"):
-        return
-    raise CtrInUse("container %s is the infra container of pod %s and cannot be removed alone" % (ctr.name, rec.name),
-                   hint="remove the pod instead (libpod.engine.pod state: absent)")
-
-
 def check_member_config(rt, pod_ref: str, config: Dict[str, Any], ctr_name: str = "") -> Pod:
     """A container joining a pod: what the infra owns cannot be set on it (parameter + fix named)."""
     pod = get_pod(rt, pod_ref)

@@ -1,0 +1,159 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Where a container meets its pod: what a member needs at start, and the infra's removal guard.
+
+Lower than pod.py (which manages members as Containers), so that container.py can call the
+pod hooks without importing pod.py: the infra is built with the member's own class.
+Lock order: member lock -> infra lock (see pod.py).
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Dict, List, Optional, Tuple
+
+from ..base.errors import CtrInUse, CtrStateInvalid
+from ..base.status import RUNNING
+from ..host.cgroups import set_cgroup_limits
+from .locked import LockedObject
+
+_OCI_NS = {"cgroup": "cgroup", "ipc": "ipc", "net": "network", "pid": "pid", "uts": "uts"}
+
+
+def cgroup_base() -> str:
+    """The cgroup parent of containers outside pods (the spec's default)."""
+    from ..oci.spec import SpecContext  # noqa: PLC0415
+
+    return str(SpecContext.cgroup_parent)
+
+
+class PodRecord(LockedObject):
+    """A pod's record: identity, config, the settings its members read."""
+
+    KIND = "pod"
+
+    @property
+    def infra_id(self) -> Optional[str]:
+        return self.config.get("infra_id")
+
+    @property
+    def cgroup_parent(self) -> str:
+        return self.config.get("cgroup_parent") or "%s/%s" % (cgroup_base().rstrip("/"), self.id)
+
+    @property
+    def hostname(self) -> str:
+        return self.config.get("hostname") or self.name
+
+    @property
+    def share(self) -> List[str]:
+        return list(self.config.get("share") or [])
+
+
+@dataclass
+class PodJoin:
+    """What a container of a pod needs at start: the infra's namespaces, the pod cgroup, /etc data."""
+
+    pod_id: str
+    pod_name: str
+    cgroup_parent: str
+    is_infra: bool = False
+    infra_id: Optional[str] = None
+    hostname: Optional[str] = None
+    #: OCI namespace type -> path (or "host") of the infra's shared namespaces
+    namespaces: Dict[str, str] = field(default_factory=dict)
+    netns: Optional[str] = None
+    ips: List[str] = field(default_factory=list)
+    #: the pod's network settings, for a member's /etc/hosts and resolv.conf
+    etc: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def shares_net(self) -> bool:
+        return "network" in self.namespaces
+
+    def network(self) -> Tuple[Optional[str], Optional[Dict[str, Any]], List[str]]:
+        """_setup_network's result for a member that joins the infra's network namespace."""
+        return self.netns, {"netns": self.netns or "", "networks": {}, "ports": [], "joined": self.infra_id}, \
+            list(self.ips)
+
+    def etc_config(self, config: Dict[str, Any]) -> Dict[str, Any]:
+        """The member's config as its /etc files see it: the pod's hostname, DNS and hosts."""
+        cfg = dict(config)
+        if self.is_infra:
+            return cfg
+        if "uts" in self.namespaces:
+            cfg["hostname"] = self.hostname
+        if self.shares_net:
+            for key in ("dns", "dns_search", "dns_option"):
+                cfg[key] = list(self.etc.get(key) or []) + [v for v in config.get(key) or []
+                                                            if v not in (self.etc.get(key) or [])]
+            cfg["add_host"] = list(self.etc.get("add_host") or []) + list(config.get("add_host") or [])
+            cfg["network"] = dict(self.etc.get("network") or {})
+        return cfg
+
+    def apply_spec(self, ctx) -> None:
+        """Fill a SpecContext: cgroup parent, and for members the infra's namespaces and hostname."""
+        ctx.cgroup_parent = self.cgroup_parent
+        if self.is_infra:
+            return
+        ctx.infra_id = self.infra_id
+        ctx.pod_namespaces = dict(self.namespaces)
+        if "uts" in self.namespaces:
+            ctx.shared_hostname = self.hostname
+        net = ctx.config.get("network") or {}
+        if net.get("mode") == "pod" and not self.shares_net:
+            # the pod does not share its network: the member has its own (set up as bridge)
+            ctx.config = dict(ctx.config, network={"mode": "bridge", "networks": list(net.get("networks") or [])})
+
+
+def member_join(ctr: LockedObject) -> Optional[PodJoin]:
+    """Called at the start of every container start: None outside pods. For a member, the infra is
+    started first (member lock held, then the infra's: the documented lock order)."""
+    pod_id = ctr.config.get("pod")
+    if not pod_id:
+        return None
+    rt = ctr.rt
+    rec = rt.state.find("pod", pod_id)
+    if rec is None or rec.id != pod_id:
+        raise CtrStateInvalid("container %s belongs to pod %s, which no longer exists" % (ctr.name, pod_id[:12]),
+                              hint="remove the container and create it again in an existing pod")
+    pod = PodRecord(rt, rec)
+    cfg = pod.config
+    set_cgroup_limits(pod.cgroup_parent, cpus=cfg.get("cpus"), memory=cfg.get("memory"))
+    join = PodJoin(pod_id=pod.id, pod_name=pod.name, cgroup_parent=pod.cgroup_parent, hostname=pod.hostname,
+                   is_infra=ctr.config.get("is_infra", False) or ctr.id == pod.infra_id,
+                   infra_id=pod.infra_id,
+                   etc={k: cfg.get(k) for k in ("dns", "dns_search", "dns_option", "add_host", "network")})
+    if join.is_infra or not pod.infra_id or not pod.share:
+        return join
+    infra_rec = rt.state.find("container", pod.infra_id)
+    infra = type(ctr)(rt, infra_rec) if infra_rec is not None and infra_rec.id == pod.infra_id else None
+    if infra is None:
+        raise CtrStateInvalid("pod %s has lost its infra container %s" % (pod.name, pod.infra_id[:12]),
+                              hint="recreate the pod (state: absent with force, then present)")
+    infra.start()  # no-op when it runs; takes the infra lock
+    pid = infra.state.get("pid") or 0
+    if infra.status != RUNNING or not pid:
+        raise CtrStateInvalid("the infra container %s of pod %s is not running" % (infra.name, pod.name),
+                              hint="start the pod")
+    inet = infra.config.get("network") or {}
+    for kind in pod.share:
+        oci = _OCI_NS[kind]
+        if oci == "network":
+            if inet.get("mode") == "host":
+                join.namespaces[oci] = "host"
+                continue
+            join.netns = infra.state.get("netns") or None
+            join.namespaces[oci] = join.netns or "/proc/%d/ns/net" % pid
+            nets = (infra.state.get("network_status") or {}).get("networks") or {}
+            join.ips = [n["ip"] for n in nets.values() if n.get("ip")]
+        else:
+            join.namespaces[oci] = "/proc/%d/ns/%s" % (pid, kind)
+    return join
+
+
+def check_infra_removal(ctr: LockedObject) -> None:
+    """The infra container goes only with its pod (container.remove calls this for infra containers)."""
+    pod_id = ctr.config.get("pod")
+    rec = ctr.rt.state.find("pod", pod_id) if pod_id else None
+    if rec is None or rec.id != pod_id or (rec.state or {}).get("removing"):
+        return
+    raise CtrInUse("container %s is the infra container of pod %s and cannot be removed alone" % (ctr.name, rec.name),
+                   hint="remove the pod instead (libpod.engine.pod state: absent)")
