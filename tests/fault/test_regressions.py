@@ -15,8 +15,8 @@ import pytest
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base import faults
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError, InvalidArg
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import pid_alive
 from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import find_container
-from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.driver import pid_alive
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile import container as rec_ctr

@@ -37,6 +37,7 @@ from .base.version import ENGINE_VERSION
 from .config.loader import ENV_VAR as ENV_CONF
 from .config.loader import SOURCE_DATABASE, LoadedConfig, load_config
 from .host import cgroups
+from .host.files import write_atomic
 from .store.events import Event, Eventer
 from .store.locks import LockManager
 from .store.state import DBConfig, State
@@ -199,11 +200,8 @@ class Runtime:
     def _save_probe_cache(self) -> None:
         if not os.path.isdir(self.tmp_dir):
             return
-        tmp = _probe_cache_path(self.tmp_dir) + ".%d" % os.getpid()
         try:
-            with open(tmp, "w") as f:
-                json.dump(self._probe_cache(), f)
-            os.replace(tmp, _probe_cache_path(self.tmp_dir))
+            write_atomic(_probe_cache_path(self.tmp_dir), json.dumps(self._probe_cache()))
         except OSError:
             pass
 

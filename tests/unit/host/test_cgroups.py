@@ -9,7 +9,7 @@ import sys
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.host import cgroups
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import cgroups, mounts
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 
@@ -79,7 +79,7 @@ def test_top_mount_wins_and_escapes(tmp_path):
     root = tmp_path / "with space"
     mi = _mountinfo(tmp_path, [(str(root), "cgroup2", "rw"), (str(root), "tmpfs", "rw")])
     assert cgroups.cgroup_mode(str(root), mountinfo=mi) == "v1"  # tmpfs mounted over the cgroup2
-    assert cgroups._unescape("/a\\040b\\011c\\\\") == "/a b\tc\\\\"
+    assert mounts._unescape(b"/a\\040b\\011c\\\\") == "/a b\tc\\\\"
 
 
 def test_this_host_is_consistent():

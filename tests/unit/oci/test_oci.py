@@ -115,7 +115,7 @@ class Harness:
     def cleanup(self) -> None:
         for rt, ctr_id, run_dir in self.made:
             conmon_pid = _read_int(os.path.join(run_dir, "conmon.pid"))
-            if conmon_pid and oci._is_conmon(conmon_pid, ctr_id):
+            if conmon_pid and oci.is_conmon(conmon_pid, ctr_id):
                 try:
                     os.kill(conmon_pid, signal.SIGKILL)
                 except OSError:
@@ -256,7 +256,7 @@ def test_failing_create_leaves_nothing(h, kind):
 def _conmons_of(ctr_id):
     found = []
     for p in os.listdir("/proc"):
-        if p.isdigit() and oci._is_conmon(int(p), ctr_id):
+        if p.isdigit() and oci.is_conmon(int(p), ctr_id):
             with open("/proc/%s/stat" % p) as f:
                 if f.read().rsplit(")", 1)[1].split()[0] != "Z":
                     found.append(int(p))

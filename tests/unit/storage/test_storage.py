@@ -20,6 +20,7 @@ from helpers.images import (
 )
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg, StorageError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import mounts
 from ansible_collections.libpod.engine.plugins.module_utils.engine.image.store import ImageStore
 from ansible_collections.libpod.engine.plugins.module_utils.engine.storage import layers
 from ansible_collections.libpod.engine.plugins.module_utils.engine.storage import rootfs as storage
@@ -48,7 +49,7 @@ def graph(tmp_path):
     root.mkdir()
     yield str(root)
     unmount_all_under(str(tmp_path))
-    assert not storage.mount_points(str(tmp_path))
+    assert not mounts.mount_points(str(tmp_path))
 
 
 @pytest.fixture(scope="module")
@@ -70,7 +71,7 @@ def test_overlay_mount_unmount_remove(graph, bb_tar):
     assert in_proc_mounts(merged) and rs.mounted(CID)
     assert os.path.isfile(os.path.join(merged, "bin", "busybox"))
     assert rs.mount(CID, [lower]) == merged  # idempotent: still one mount
-    assert storage.mount_points(os.path.realpath(merged)) == [os.path.realpath(merged)]
+    assert mounts.mount_points(os.path.realpath(merged)) == [os.path.realpath(merged)]
     with open(os.path.join(merged, "etc", "written"), "w") as f:
         f.write("x")
     assert os.path.exists(os.path.join(graph, "containers", CID, "upper", "etc", "written"))

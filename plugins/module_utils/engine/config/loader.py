@@ -20,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..base.errors import ConfigError
+from ..host.files import write_atomic
 from .schema import DEFAULTS, SCHEMA
 
 ENV_VAR = "LIBPOD_ENGINE_CONF"
@@ -174,10 +175,7 @@ def _write_cache(tmp_dir: str, fp: List[Any], warnings: List[str]) -> None:
     if not os.path.isdir(tmp_dir):
         return  # created by the runtime open, not by a (possibly check-mode) config load
     try:
-        tmp = _cache_path(tmp_dir) + ".%d" % os.getpid()
-        with open(tmp, "w") as f:
-            json.dump({"fingerprint": fp, "warnings": warnings}, f)
-        os.replace(tmp, _cache_path(tmp_dir))
+        write_atomic(_cache_path(tmp_dir), json.dumps({"fingerprint": fp, "warnings": warnings}))
     except OSError:
         pass  # a cache, nothing more
 

@@ -11,52 +11,24 @@ see :func:`private_cgroup_mount_ns` (used by ``oci.OCIRuntime`` as a ``preexec_f
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import errno
 import os
 from typing import Callable, List, Optional, Tuple
 
 from ..base.errors import EngineError
 from ..parse.values import CPU_PERIOD, cpus_to_quota
-
-CLONE_NEWNS = 0x00020000
-MS_REC = 0x4000
-MS_PRIVATE = 1 << 18
-MS_SLAVE = 1 << 19
-MNT_DETACH = 2
+from .libc import libc
+from .mounts import CLONE_NEWNS, MNT_DETACH, MOUNTINFO, MS_REC, MS_SLAVE, mount_table
 
 DEFAULT_ROOT = "/sys/fs/cgroup"
-MOUNTINFO = "/proc/self/mountinfo"
-
-
-def _unescape(field: str) -> str:
-    """mountinfo escapes space, tab, newline and backslash as 3-digit octal (\\040)."""
-    if "\\" not in field:
-        return field
-    out, i = [], 0
-    while i < len(field):
-        code = field[i + 1 : i + 4]
-        if field[i] == "\\" and len(code) == 3 and code.isdigit():
-            out.append(chr(int(code, 8)))
-            i += 4
-        else:
-            out.append(field[i])
-            i += 1
-    return "".join(out)
 
 
 def _mounts(mountinfo: str = MOUNTINFO) -> List[Tuple[str, str]]:
     """(mount point, fs type) for every mount of this process, in mount order."""
-    out = []
     try:
-        with open(mountinfo) as f:
-            for line in f:
-                fields = line.split()
-                if "-" in fields:
-                    out.append((_unescape(fields[4]), fields[fields.index("-") + 1]))
+        return [(e.point, e.fstype) for e in mount_table(mountinfo)]
     except OSError:
-        pass
-    return out
+        return []
 
 
 def _fs_type(path: str, mounts: Optional[List[Tuple[str, str]]] = None) -> Optional[str]:
@@ -114,20 +86,6 @@ def v1_controllers(root: str = DEFAULT_ROOT, *, mountinfo: str = MOUNTINFO) -> L
 
 # --- the private mount namespace ------------------------------------------------------
 
-_libc = None
-
-
-def _get_libc():
-    global _libc
-    if _libc is None:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.unshare.argtypes = [ctypes.c_int]
-        libc.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-        libc.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-        _libc = libc
-    return _libc
-
-
 def private_cgroup_mount_ns(root: str = DEFAULT_ROOT) -> Callable[[], None]:
     """Return a ``preexec_fn`` that moves the child into a mount namespace without
     ``<root>/unified``.
@@ -138,17 +96,17 @@ def private_cgroup_mount_ns(root: str = DEFAULT_ROOT) -> Callable[[], None]:
     so the child does no dlopen. Raises OSError in the child (subprocess turns it into a
     SubprocessError in the parent).
     """
-    libc = _get_libc()
+    lib = libc()
     unified = os.path.join(root, "unified").encode()
 
     def preexec() -> None:
-        if libc.unshare(CLONE_NEWNS) != 0:
+        if lib.unshare(CLONE_NEWNS) != 0:
             e = ctypes.get_errno()
             raise OSError(e, "unshare(CLONE_NEWNS): " + os.strerror(e))
-        if libc.mount(None, b"/", None, MS_REC | MS_SLAVE, None) != 0:
+        if lib.mount(None, b"/", None, MS_REC | MS_SLAVE, None) != 0:
             e = ctypes.get_errno()
             raise OSError(e, "mount --make-rslave /: " + os.strerror(e))
-        if libc.umount2(unified, MNT_DETACH) != 0:
+        if lib.umount2(unified, MNT_DETACH) != 0:
             e = ctypes.get_errno()
             if e not in (errno.EINVAL, errno.ENOENT):  # not mounted / no such dir: nothing to hide
                 raise OSError(e, "umount2(%s): %s" % (unified.decode(), os.strerror(e)))
@@ -183,9 +141,8 @@ def enter_mount_ns_of(ns_id: str) -> bool:
             if hasattr(os, "setns"):  # Python 3.12+
                 os.setns(fd, CLONE_NEWNS)
             else:
-                libc = _get_libc()
-                libc.setns.argtypes = [ctypes.c_int, ctypes.c_int]
-                if libc.setns(fd, CLONE_NEWNS) != 0:
+                lib = libc()
+                if lib.setns(fd, CLONE_NEWNS) != 0:
                     e = ctypes.get_errno()
                     raise OSError(e, "setns(%s): %s" % (ns_id, os.strerror(e)))
         finally:

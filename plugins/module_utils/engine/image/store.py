@@ -41,12 +41,12 @@ import posixpath
 import re
 import stat
 import tarfile
-import tempfile
 import time
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ..base.errors import DigestMismatch, ImageError, NoSuchImage, RegistryError
+from ..host.files import write_atomic
 from ..storage.layers import detect_compression, hex_of, install_layer, rmtree
 from .registry import (
     DOCKER_MANIFEST,
@@ -655,18 +655,7 @@ class ImageStore:
         except OSError:
             pass
         os.makedirs(self.blobs_dir, mode=0o700, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.blobs_dir)
-        try:
-            with os.fdopen(fd, "wb") as f:
-                f.write(data)
-                f.flush()
-                os.fsync(f.fileno())
-            os.chmod(tmp, 0o644)
-            os.rename(tmp, path)
-        except BaseException:
-            with contextlib.suppress(OSError):
-                os.unlink(tmp)
-            raise
+        write_atomic(path, data, mode=0o644, fsync=True)
 
     def read_blob(self, digest: str) -> bytes:
         """A stored blob, verified again (NoSuchImage if it is gone)."""

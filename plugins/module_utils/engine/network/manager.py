@@ -34,35 +34,15 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
 
 from ..base.errors import EngineError, InvalidArg, NetworkError, NoSuchNetwork
+from ..host.libc import errno_error, libc
+from ..host.mounts import CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, is_mount_point
 from ..store.state import dumps, loads
 from . import portmap
 from .ipam import IPAM, check_gateway, parse_subnet
 from .portmap import Nft, PortMapping
 
-CLONE_NEWNET = 0x40000000
-MS_BIND = 4096
-MS_REC = 16384
-MS_SHARED = 1 << 20
-MNT_DETACH = 2
 _RESERVED = {"host", "none", "bridge", "private", "container", "pod", "ns", "default", "slirp4netns", "pasta"}
-_OCTAL_RE = re.compile(r"\\([0-7]{3})")  # mountinfo escapes space, tab, newline, backslash
 _IFNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,14}$")
-
-_libc = None
-
-
-def _c():
-    """libc through ctypes (unshare, setns, mount, umount2), loaded on first use."""
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
-    return _libc
-
-
-def _oserror(what: str) -> OSError:
-    e = ctypes.get_errno()
-    return OSError(e, "%s: %s" % (what, os.strerror(e)))
-
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
@@ -162,16 +142,16 @@ def _in_thread(fn, *args):
 
 def _make_netns(path: str) -> socket.socket:
     """In a thread: new netns, a netlink socket inside it, bind-mounted at ``path``."""
-    libc = _c()
-    if libc.unshare(CLONE_NEWNET) != 0:
-        raise _oserror("unshare(CLONE_NEWNET)")
+    lib = libc()
+    if lib.unshare(CLONE_NEWNET) != 0:
+        raise errno_error("unshare(CLONE_NEWNET)")
     sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)  # NETLINK_ROUTE, bound to the new ns
     try:
         _loopback_up()
         fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o444)
         os.close(fd)
-        if libc.mount(b"/proc/thread-self/ns/net", path.encode(), b"none", MS_BIND, None) != 0:
-            err = _oserror("bind mount of the new netns on %s" % path)
+        if lib.mount(b"/proc/thread-self/ns/net", path.encode(), b"none", MS_BIND, None) != 0:
+            err = errno_error("bind mount of the new netns on %s" % path)
             os.unlink(path)
             raise err
         # no IPv6 DAD/autoconf on the container's interfaces (as netavark); ignore if no IPv6
@@ -215,25 +195,11 @@ def _netns_socket(path: str) -> socket.socket:
     """In a thread: setns into ``path`` and open a netlink socket there."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        if _c().setns(fd, CLONE_NEWNET) != 0:
-            raise _oserror("setns(%s)" % path)
+        if libc().setns(fd, CLONE_NEWNET) != 0:
+            raise errno_error("setns(%s)" % path)
     finally:
         os.close(fd)
     return socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)
-
-
-def _is_mountpoint(path: str) -> bool:
-    """True if ``path`` is a mount point (a bind mount of a dir onto itself counts)."""
-    real = os.path.realpath(path)
-    try:
-        with open("/proc/self/mountinfo") as fh:
-            for line in fh:
-                f = line.split(" ", 5)
-                if len(f) > 4 and _OCTAL_RE.sub(lambda m: chr(int(m.group(1), 8)), f[4]) == real:
-                    return True
-    except OSError:
-        pass
-    return False
 
 
 def remove_netns_dir(netns_dir: str) -> None:
@@ -242,14 +208,14 @@ def remove_netns_dir(netns_dir: str) -> None:
         for name in os.listdir(netns_dir):
             remove_netns(os.path.join(netns_dir, name))
     for _i in range(8):  # concurrent first uses may have stacked a few bind mounts
-        if not _is_mountpoint(netns_dir) or _c().umount2(netns_dir.encode(), MNT_DETACH) != 0:
+        if not is_mount_point(netns_dir) or libc().umount2(netns_dir.encode(), MNT_DETACH) != 0:
             break
 
 
 def remove_netns(path: str) -> bool:
     """Unmount (lazily) and delete a netns file; True if something was there."""
     found = False
-    if _c().umount2(path.encode(), MNT_DETACH) == 0:
+    if libc().umount2(path.encode(), MNT_DETACH) == 0:
         found = True
     try:
         os.unlink(path)
@@ -314,11 +280,11 @@ class NetworkManager:
             return
         os.makedirs(self.netns_dir, mode=0o755, exist_ok=True)
         d = self.netns_dir.encode()
-        libc = _c()
-        if not _is_mountpoint(self.netns_dir) and libc.mount(d, d, b"none", MS_BIND | MS_REC, None) != 0:
+        lib = libc()
+        if not is_mount_point(self.netns_dir) and lib.mount(d, d, b"none", MS_BIND | MS_REC, None) != 0:
             raise NetworkError("cannot bind-mount %s onto itself: %s"
                                % (self.netns_dir, os.strerror(ctypes.get_errno())))
-        if libc.mount(b"none", d, None, MS_SHARED | MS_REC, None) != 0:
+        if lib.mount(b"none", d, None, MS_SHARED | MS_REC, None) != 0:
             raise NetworkError("cannot make %s a shared mount: %s" % (self.netns_dir, os.strerror(ctypes.get_errno())))
         self._nsdir_ready = True
 

@@ -29,8 +29,8 @@ from ..base.status import (  # noqa: F401 - re-exported: callers know them as co
     STOPPING,
     display_status,
 )
+from ..host.proc import pid_alive
 from ..oci import etcfiles
-from ..oci.driver import pid_alive
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .locked import LockedObject

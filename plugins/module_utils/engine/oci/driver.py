@@ -17,8 +17,6 @@ Things this machine taught us (shared/reference/substrate.md):
 """
 from __future__ import annotations
 
-import ctypes
-import ctypes.util
 import errno
 import json
 import logging
@@ -36,6 +34,8 @@ from typing import Any, BinaryIO, Callable, Dict, Iterable, List, Mapping, Optio
 
 from ..base.errors import ConmonNotFound, CtrStateInvalid, OCIRuntimeError, OCIRuntimeNotFound
 from ..host import cgroups
+from ..host.libc import libc as host_libc
+from ..host.proc import is_conmon, pid_alive, read_int, wait_pid_gone
 
 log = logging.getLogger(__name__)
 
@@ -245,66 +245,8 @@ def connect_attach(bundle: str) -> socket.socket:
         os.close(dfd)
 
 
-def pid_alive(pid: int) -> bool:
-    """kill(pid, 0): cheap liveness check (0.5 us); a zombie is dead (it exited, nobody reaped it
-    yet: conmon and containers are reparented to pid 1, which may reap late or never)."""
-    if pid <= 0:
-        return False
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return False
-    except PermissionError:
-        return True
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            return f.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
-    except FileNotFoundError:
-        return False  # reaped meanwhile
-    except (OSError, IndexError):
-        return True
 
 
-def wait_pid_gone(pid: int, timeout: float, interval: float = 0.1) -> bool:
-    """Wait until ``pid`` has exited; True if it did within ``timeout``.
-
-    Uses a pidfd (wakes at the exit) where possible; otherwise polls kill(pid, 0) like
-    podman, starting fast and backing off to ``interval``.
-    """
-    if not pid_alive(pid):
-        return True
-    pidfd = -1
-    if hasattr(os, "pidfd_open"):
-        try:
-            pidfd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            return True
-        except OSError:
-            pidfd = -1
-    deadline = time.monotonic() + timeout
-    try:
-        if pidfd >= 0:
-            while True:
-                left = deadline - time.monotonic()
-                try:
-                    ready, _unused, _unused = select.select([pidfd], [], [], max(0.0, left))
-                except InterruptedError:
-                    continue
-                if ready:
-                    return True
-                if left <= 0:
-                    return False
-        step = 0.002
-        while pid_alive(pid):
-            left = deadline - time.monotonic()
-            if left <= 0:
-                return False
-            time.sleep(min(step, left))
-            step = min(step * 2, interval)
-        return True
-    finally:
-        if pidfd >= 0:
-            os.close(pidfd)
 
 
 # --- inotify (ctypes) ------------------------------------------------------------------------
@@ -315,23 +257,10 @@ IN_CREATE = 0x00000100
 IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = os.O_CLOEXEC
 
-_libc = None
-
-
-def _inotify_libc():
-    global _libc
-    if _libc is None:
-        libc = ctypes.CDLL(ctypes.util.find_library("c") or "libc.so.6", use_errno=True)
-        libc.inotify_init1.argtypes = [ctypes.c_int]
-        libc.inotify_add_watch.argtypes = [ctypes.c_int, ctypes.c_char_p, ctypes.c_uint32]
-        _libc = libc
-    return _libc
-
-
 def _inotify_dir(path: str) -> int:
     """An inotify fd watching ``path`` for finished files, or -1 if inotify is unavailable."""
     try:
-        libc = _inotify_libc()
+        libc = host_libc()
         fd = libc.inotify_init1(IN_NONBLOCK | IN_CLOEXEC)
     except (OSError, AttributeError):
         return -1
@@ -560,7 +489,7 @@ class OCIRuntime:
             if pid < 0:
                 msg = _oci_log_msg(oci_log) or str(data.get("message") or "").strip() or _read_all(errf)
                 raise self._error("creating", ctr_id, msg or "the runtime failed without a message")
-            conmon_pid = _read_int(conmon_pidfile)
+            conmon_pid = read_int(conmon_pidfile)
             if conmon_pid is None:
                 raise OCIRuntimeError("creating container %s: conmon wrote no pid to %s" % (ctr_id, conmon_pidfile))
             return CreateResult(pid, conmon_pid, time.monotonic() - t0)
@@ -578,8 +507,8 @@ class OCIRuntime:
         if proc is not None and proc.poll() is None:
             proc.kill()
             proc.wait()
-        conmon_pid = _read_int(conmon_pidfile)
-        if conmon_pid and pid_alive(conmon_pid) and _is_conmon(conmon_pid, ctr_id):
+        conmon_pid = read_int(conmon_pidfile)
+        if conmon_pid and pid_alive(conmon_pid) and is_conmon(conmon_pid, ctr_id):
             try:
                 os.kill(conmon_pid, _signal.SIGKILL)
             except OSError:
@@ -766,12 +695,6 @@ def _unlink(path: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-def _read_int(path: str) -> Optional[int]:
-    try:
-        with open(path) as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return None
 
 
 def _read_all(f: BinaryIO) -> str:
@@ -827,12 +750,3 @@ def _oci_log_msg(path: str) -> str:
             best = str(rec["msg"]).strip()
     return best
 
-
-def _is_conmon(pid: int, ctr_id: str) -> bool:
-    """Is ``pid`` the conmon of ``ctr_id``? (guards against a recycled pid)."""
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            argv = f.read().split(b"\0")
-    except OSError:
-        return False
-    return bool(argv) and os.path.basename(argv[0]) == b"conmon" and ctr_id.encode() in argv

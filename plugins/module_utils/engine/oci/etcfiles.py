@@ -18,6 +18,8 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..base.errors import InvalidArg, StorageError
+from ..host.files import write_atomic
+from ..host.paths import secure_join
 from ..parse.values import parse_add_host
 
 __all__ = [
@@ -27,59 +29,13 @@ __all__ = [
     "DEFAULT_DNS_SERVERS",
 ]
 
-_MAX_LINKS = 255
 _MAX_ETC_FILE = 8 * 1024 * 1024
 #: podman's fallback when the host has only local resolvers (c/common resolvconf).
 DEFAULT_DNS_SERVERS = ("8.8.8.8", "8.8.4.4")
 _MAX_UID = 2**32 - 2
 
 
-# --------------------------------------------------------------------------- safe paths
-
-def secure_join(root: str, unsafe: str) -> str:
-    """Join ``unsafe`` under ``root`` resolving symlinks as if root were "/" (never escapes).
-
-    Missing components are kept verbatim, so the result can name a file to create.
-    """
-    root = os.path.abspath(root)
-    pending = [c for c in unsafe.split("/") if c]
-    resolved: List[str] = []  # components below root, all existing non-symlinks
-    links = 0
-    while pending:
-        comp = pending.pop(0)
-        if comp == ".":
-            continue
-        if comp == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = os.path.join(root, *resolved, comp)
-        try:
-            st = os.lstat(candidate)
-        except OSError:
-            # does not exist (or unreadable): keep the rest as plain names, minus ..
-            resolved.append(comp)
-            for rest in pending:
-                if rest in ("", "."):
-                    continue
-                if rest == "..":
-                    if resolved:
-                        resolved.pop()
-                else:
-                    resolved.append(rest)
-            break
-        if stat.S_ISLNK(st.st_mode):
-            links += 1
-            if links > _MAX_LINKS:
-                raise StorageError("too many symbolic links resolving %r in %s" % (unsafe, root))
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                resolved = []
-            pending = [c for c in target.split("/") if c] + pending
-            continue
-        resolved.append(comp)
-    return os.path.join(root, *resolved) if resolved else root
-
+# --------------------------------------------------------------------------- files of the rootfs
 
 def read_rootfs_file(rootfs: str, path: str, limit: int = _MAX_ETC_FILE) -> Optional[str]:
     """Text of a regular file inside the rootfs, or None when it is missing, not regular or a
@@ -421,25 +377,9 @@ def write_run_file(run_dir: str, name: str, content: str, mode: int = 0o644) -> 
     if "/" in name or name in ("", ".", ".."):
         raise InvalidArg("invalid run file name %r" % name)
     path = os.path.join(run_dir, name)
-    tmp = os.path.join(run_dir, ".%s.tmp%d" % (name, os.getpid()))
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0),
-                     mode)
-        try:
-            os.fchmod(fd, mode)
-            data = content.encode("utf-8")
-            view = memoryview(data)
-            while view:
-                n = os.write(fd, view)
-                view = view[n:]
-        finally:
-            os.close(fd)
-        os.rename(tmp, path)
+        write_atomic(path, content, mode=mode)
     except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise StorageError("cannot write %s: %s" % (path, e.strerror or e))
     return path
 

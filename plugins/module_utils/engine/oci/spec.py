@@ -25,6 +25,8 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..base.errors import EngineError, InvalidArg, StorageError
+from ..host.files import write_atomic
+from ..host.proc import read_int
 from ..parse.values import (
     RLIM_INFINITY,
     cpus_to_quota,
@@ -113,14 +115,6 @@ def host_rlimits() -> Dict[str, Tuple[int, int]]:
             continue
         out[name] = (RLIM_INFINITY if soft < 0 else soft, RLIM_INFINITY if hard < 0 else hard)
     return out
-
-
-def _read_int(path: str) -> Optional[int]:
-    try:
-        with open(path, encoding="ascii") as f:
-            return int(f.read().strip())
-    except (OSError, ValueError):
-        return None
 
 
 def _cgroup_v2() -> bool:
@@ -413,7 +407,7 @@ def _rlimits(ctx: SpecContext) -> List[Dict[str, Any]]:
     for rl in parse_ulimits(list(ctx.config.get("ulimits") or []), "ulimits"):
         merged[rl["type"]] = rl
         user_types.add(rl["type"])
-    pid_max = _read_int("/proc/sys/kernel/pid_max") or _PODMAN_DEFAULT_RLIMIT
+    pid_max = read_int("/proc/sys/kernel/pid_max") or _PODMAN_DEFAULT_RLIMIT
     defaults = {"RLIMIT_NOFILE": _PODMAN_DEFAULT_RLIMIT, "RLIMIT_NPROC": pid_max}
     order = ["RLIMIT_NOFILE"] + [t for t in merged if t != "RLIMIT_NOFILE"]
     if "RLIMIT_NPROC" not in order:
@@ -423,7 +417,7 @@ def _rlimits(ctx: SpecContext) -> List[Dict[str, Any]]:
     if can_raise is None:
         eff = _proc_status_caps("CapEff")
         can_raise = eff is not None and bool(eff >> 24 & 1)  # CAP_SYS_RESOURCE
-    nr_open = _read_int("/proc/sys/fs/nr_open") or _PODMAN_DEFAULT_RLIMIT
+    nr_open = read_int("/proc/sys/fs/nr_open") or _PODMAN_DEFAULT_RLIMIT
     out = []
     for rtype in order:
         rl = dict(merged.get(rtype) or {"type": rtype, "soft": defaults[rtype], "hard": defaults[rtype]})
@@ -827,16 +821,8 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
 def write_config_json(bundle: str, spec: Mapping[str, Any]) -> str:
     """Atomically write <bundle>/config.json (0600: it can carry secrets in env)."""
     path = os.path.join(bundle, "config.json")
-    tmp = path + ".tmp%d" % os.getpid()
     try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | os.O_NOFOLLOW, 0o600)
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            json.dump(spec, f, indent=1)
-        os.rename(tmp, path)
+        write_atomic(path, json.dumps(spec, indent=1), mode=0o600)
     except OSError as e:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
         raise StorageError("cannot write %s: %s" % (path, e.strerror or e))
     return path

@@ -389,7 +389,7 @@ def _is_active(rt, ctr, check: bool) -> bool:
     if (ctr.state or {}).get("status") not in ACTIVE:
         return False
     if check or rt.read_only:
-        from ..oci.driver import pid_alive  # noqa: PLC0415
+        from ..host.proc import pid_alive  # noqa: PLC0415
 
         pid = ctr.state.get("conmon_pid") or ctr.state.get("pid")
         return bool(pid) and pid_alive(pid)

@@ -29,13 +29,13 @@ import os
 import resource
 import shutil
 import sqlite3
-import tempfile
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
 
 from ..base.errors import ConfigError, DBConfigMismatch, EngineError, InvalidArg, LockExhausted, OCIRuntimeNotFound
 from ..config import loader as conf
 from ..config.schema import DB_CONFIG_KEYS, DEFAULTS, SCHEMA
+from ..host.files import write_atomic as host_write_atomic
 
 MISSING = object()
 
@@ -183,32 +183,9 @@ def text_diff(before: str, after: str, path: str) -> str:
 
 
 def write_atomic(path: str, text: str) -> None:
-    """Replace ``path`` with ``text``: temp file + rename, keeping an existing file's mode and owner."""
-    parent = os.path.dirname(os.path.abspath(path))
-    os.makedirs(parent, mode=0o755, exist_ok=True)
-    try:
-        st: Optional[os.stat_result] = os.stat(path)
-    except FileNotFoundError:
-        st = None
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), dir=parent)
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as f:
-            f.write(text)
-            f.flush()
-            os.fsync(f.fileno())
-        os.chmod(tmp, (st.st_mode & 0o7777) if st else 0o644)
-        if st is not None:
-            try:
-                os.chown(tmp, st.st_uid, st.st_gid)
-            except OSError:
-                pass
-        os.replace(tmp, path)
-    except BaseException:
-        try:
-            os.unlink(tmp)
-        except OSError:
-            pass
-        raise
+    """Replace the config file ``path``: keeps an existing file's mode and owner, flushed to disk."""
+    os.makedirs(os.path.dirname(os.path.abspath(path)), mode=0o755, exist_ok=True)
+    host_write_atomic(path, text, keep_existing=True, fsync=True)
 
 
 # -- the module's settings ----------------------------------------------------------------------

@@ -121,8 +121,8 @@ def _container(rt, ctr_id: str, entry: Dict[str, Any]) -> List[str]:
 
 def _settle(ctr) -> List[str]:
     """Make a container's saved state truthful and drop what a killed start left. Lock held."""
+    from ..host.proc import pid_alive  # noqa: PLC0415
     from ..objects.container import CONFIGURED, CREATED, EXITED, REMOVING, RUNNING, STOPPED, STOPPING  # noqa: PLC0415
-    from ..oci.driver import pid_alive  # noqa: PLC0415
     from ..store.events import rfc3339_nano  # noqa: PLC0415
 
     actions: List[str] = []
@@ -153,14 +153,14 @@ def _settle(ctr) -> List[str]:
 
 def _drop_leftovers(ctr) -> List[str]:
     """A container that is not running: nothing of a start may remain (idempotent)."""
-    from ..oci.driver import _is_conmon, _read_int, wait_pid_gone  # noqa: PLC0415
-    from ..storage.rootfs import is_mounted  # noqa: PLC0415
+    from ..host.mounts import is_mount_point  # noqa: PLC0415
+    from ..host.proc import is_conmon, read_int, wait_pid_gone  # noqa: PLC0415
 
     rt = ctr.rt
     found: List[str] = []
     oci = ctr.oci()
-    conmon_pid = _read_int(os.path.join(ctr.run_dir, "conmon.pid"))
-    if conmon_pid and _is_conmon(conmon_pid, ctr.id):
+    conmon_pid = read_int(os.path.join(ctr.run_dir, "conmon.pid"))
+    if conmon_pid and is_conmon(conmon_pid, ctr.id):
         # the monitor of a start that never got saved: no exit command is wanted, we clean up here
         try:
             os.kill(conmon_pid, signal.SIGKILL)
@@ -180,7 +180,7 @@ def _drop_leftovers(ctr) -> List[str]:
             found.append("network")
         rt.network.teardown(ctr.id)
     if os.path.isdir(ctr.ctr_dir):
-        if is_mounted(rt.storage.merged_dir(ctr.id)):
+        if is_mount_point(rt.storage.merged_dir(ctr.id)):
             found.append("rootfs mount")
         rt.storage.unmount(ctr.id)
     oci.remove_conmon_files(ctr.id, ctr.bundle, ctr.run_dir)
@@ -192,18 +192,18 @@ def _drop_leftovers(ctr) -> List[str]:
 
 def _container_gone(rt, ctr_id: str, entry: Dict[str, Any]) -> List[str]:
     """No record: everything named after the ID goes (a killed create, or a removal after its DB delete)."""
-    from ..oci.driver import _is_conmon, _read_int  # noqa: PLC0415
+    from ..host.proc import is_conmon, read_int  # noqa: PLC0415
 
     found: List[str] = []
     run_dir = os.path.join(rt.run_root, "containers", ctr_id)
     runtime = entry.get("runtime") or rt.default_runtime
     if runtime in rt.runtimes:
         oci = rt.oci(runtime)
-        conmon_pid = _read_int(os.path.join(run_dir, "conmon.pid"))
+        conmon_pid = read_int(os.path.join(run_dir, "conmon.pid"))
         if oci.state(ctr_id) is not None:
             found.append("runtime container")
             oci.delete(ctr_id, force=True)
-        if conmon_pid and _is_conmon(conmon_pid, ctr_id):
+        if conmon_pid and is_conmon(conmon_pid, ctr_id):
             try:
                 os.kill(conmon_pid, signal.SIGKILL)
                 found.append("conmon %d" % conmon_pid)

@@ -13,6 +13,7 @@ from typing import List, Optional
 
 from ..base import faults
 from ..base.errors import EngineError
+from ..host.files import write_atomic
 from ..runtime import OpenOptions, Runtime
 from ..store.locks import Lock
 
@@ -57,9 +58,7 @@ def ensure_refreshed(rt: Runtime) -> None:
         from .refresh import refresh  # noqa: PLC0415 - once per boot
 
         refresh(rt)
-        fd = os.open(alive + ".tmp", os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o644)
-        os.close(fd)
-        os.rename(alive + ".tmp", alive)
+        write_atomic(alive, b"")
         rt.refreshed = True
 
 

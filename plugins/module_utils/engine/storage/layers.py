@@ -35,7 +35,6 @@ private temporary directory and removes it on any error (``install_layer`` does 
 """
 from __future__ import annotations
 
-import ctypes
 import errno
 import gzip
 import hashlib
@@ -51,6 +50,7 @@ from dataclasses import dataclass
 from typing import IO, Dict, List, Optional, Tuple
 
 from ..base.errors import DigestMismatch, ImageError, UnsafeLayer
+from ..host.libc import libc
 
 CHUNK = 1 << 16
 #: entries larger than this are checked against the free space before writing
@@ -519,17 +519,11 @@ def unpack_layer(stream: IO[bytes], dest: str, *, name: str = "layer", media_typ
                       entries=ex.entries, compression=compression, skipped_devices=ex.skipped_devices)
 
 
-_libc = None
-
-
 def syncfs(path: str) -> None:
     """Flush the filesystem holding ``path`` so a renamed layer is complete after a crash."""
-    global _libc
-    if _libc is None:
-        _libc = ctypes.CDLL(None, use_errno=True)
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
     try:
-        _libc.syncfs(fd)
+        libc().syncfs(fd)
     finally:
         os.close(fd)
 

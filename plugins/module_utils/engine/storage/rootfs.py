@@ -28,6 +28,9 @@ import stat
 from typing import Dict, List, Optional, Sequence, Tuple
 
 from ..base.errors import InvalidArg, StorageError
+from ..host.files import write_atomic
+from ..host.libc import errno_error, libc
+from ..host.mounts import MNT_DETACH, is_mount_point, mount_points
 from .layers import OPAQUE_XATTR, rmtree
 
 DRIVERS = ("overlay", "vfs")
@@ -40,51 +43,8 @@ FSMOUNT_CLOEXEC = 0x1
 FSCONFIG_SET_FLAG, FSCONFIG_SET_STRING, FSCONFIG_CMD_CREATE = 0, 1, 6
 MOVE_MOUNT_F_EMPTY_PATH = 0x4
 AT_FDCWD = -100
-MNT_DETACH = 0x2
 
-_libc = None
 _overlay_support: Dict[str, Tuple[bool, str]] = {}
-
-
-def _lib() -> ctypes.CDLL:
-    global _libc
-    if _libc is None:
-        lib = ctypes.CDLL(None, use_errno=True)
-        lib.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-        lib.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-        lib.syscall.restype = ctypes.c_long
-        _libc = lib
-    return _libc
-
-
-def _oserror(what: str) -> OSError:
-    e = ctypes.get_errno()
-    return OSError(e, "%s: %s" % (what, os.strerror(e)))
-
-
-# -- mount table -------------------------------------------------------------------------------
-def _unescape(field: str) -> str:
-    return re.sub(r"\\([0-7]{3})", lambda m: chr(int(m.group(1), 8)), field)
-
-
-def mount_points(prefix: str = "") -> List[str]:
-    """Mount points from /proc/self/mountinfo (optionally only those under ``prefix``)."""
-    out = []
-    with open("/proc/self/mountinfo") as f:
-        for line in f:
-            parts = line.split(" ", 5)
-            if len(parts) < 5:
-                continue
-            mp = _unescape(parts[4])
-            if not prefix or mp == prefix or mp.startswith(prefix.rstrip("/") + "/"):
-                out.append(mp)
-    return out
-
-
-def is_mounted(path: str) -> bool:
-    """Whether ``path`` is a mount point (from /proc/self/mountinfo)."""
-    real = os.path.realpath(path)
-    return real in mount_points(real)
 
 
 # -- mount primitives --------------------------------------------------------------------------
@@ -100,8 +60,8 @@ def overlay_options(lowers: Sequence[str], upper: str, work: str, extra: Sequenc
 
 
 def _mount_legacy(target: str, data: str) -> None:
-    if _lib().mount(b"overlay", target.encode(), b"overlay", 0, data.encode()) != 0:
-        raise _oserror("mount overlay on %s" % target)
+    if libc().mount(b"overlay", target.encode(), b"overlay", 0, data.encode()) != 0:
+        raise errno_error("mount overlay on %s" % target)
 
 
 def _fs_messages(fd: int) -> str:
@@ -120,17 +80,17 @@ def _fs_messages(fd: int) -> str:
 
 def _mount_newapi(target: str, lowers: Sequence[str], upper: str, work: str, extra: Sequence[str] = ()) -> None:
     """overlay through fsopen/fsconfig/fsmount/move_mount: no page-size limit on layers."""
-    lib = _lib()
+    lib = libc()
     fsfd = lib.syscall(ctypes.c_long(SYS_FSOPEN), ctypes.c_char_p(b"overlay"), ctypes.c_uint(FSOPEN_CLOEXEC))
     if fsfd < 0:
-        raise _oserror("fsopen(overlay)")
+        raise errno_error("fsopen(overlay)")
 
     def cfg(cmd: int, key: Optional[str], value: Optional[str]) -> None:
         r = lib.syscall(ctypes.c_long(SYS_FSCONFIG), ctypes.c_int(fsfd), ctypes.c_uint(cmd),
                         ctypes.c_char_p(key.encode() if key else None),
                         ctypes.c_char_p(value.encode() if value is not None else None), ctypes.c_int(0))
         if r < 0:
-            err = _oserror("fsconfig(%s=%s)" % (key, value) if key else "fsconfig(create)")
+            err = errno_error("fsconfig(%s=%s)" % (key, value) if key else "fsconfig(create)")
             detail = _fs_messages(fsfd)
             if detail:
                 err = OSError(err.errno, "%s [%s]" % (err.strerror, detail))
@@ -152,13 +112,13 @@ def _mount_newapi(target: str, lowers: Sequence[str], upper: str, work: str, ext
         mfd = lib.syscall(ctypes.c_long(SYS_FSMOUNT), ctypes.c_int(fsfd), ctypes.c_uint(FSMOUNT_CLOEXEC),
                           ctypes.c_uint(0))
         if mfd < 0:
-            raise _oserror("fsmount(overlay)")
+            raise errno_error("fsmount(overlay)")
         try:
             r = lib.syscall(ctypes.c_long(SYS_MOVE_MOUNT), ctypes.c_int(mfd), ctypes.c_char_p(b""),
                             ctypes.c_int(AT_FDCWD), ctypes.c_char_p(target.encode()),
                             ctypes.c_uint(MOVE_MOUNT_F_EMPTY_PATH))
             if r < 0:
-                raise _oserror("move_mount to %s" % target)
+                raise errno_error("move_mount to %s" % target)
         finally:
             os.close(mfd)
     finally:
@@ -178,9 +138,9 @@ def mount_overlay(target: str, lowers: Sequence[str], upper: str, work: str, ext
 
 def unmount_path(path: str) -> None:
     """Unmount every mount stacked on ``path``; lazy detach if busy; not mounted is fine."""
-    lib = _lib()
+    lib = libc()
     for _i in range(32):
-        if not is_mounted(path):
+        if not is_mount_point(path):
             return
         if lib.umount2(path.encode(), 0) == 0:
             continue
@@ -215,7 +175,7 @@ def overlay_supported(graph_root: str) -> Tuple[bool, str]:
     except OSError as e:
         result = (False, "overlay probe in %s failed: %s" % (graph_root, e))
     finally:
-        if not is_mounted(os.path.join(probe, "merged")):
+        if not is_mount_point(os.path.join(probe, "merged")):
             rmtree(probe)
     _overlay_support[key] = result
     return result
@@ -378,9 +338,7 @@ class RootfsStore:
         os.makedirs(cdir, mode=0o700, exist_ok=True)
         driver_file = os.path.join(cdir, "driver")
         if not os.path.exists(driver_file):
-            with open(driver_file + ".tmp", "w") as f:
-                f.write(self.driver + "\n")
-            os.rename(driver_file + ".tmp", driver_file)
+            write_atomic(driver_file, self.driver + "\n")
         driver = self._driver_of(ctr_id)
         if driver == "overlay":
             for d in ("upper", "work", "merged"):
@@ -407,7 +365,7 @@ class RootfsStore:
         """Mount (or, for vfs, build) the rootfs; returns the merged path. Idempotent."""
         cdir = self.create(ctr_id, layer_dirs)
         merged = os.path.join(cdir, "merged")
-        if self._driver_of(ctr_id) == "vfs" or is_mounted(merged):
+        if self._driver_of(ctr_id) == "vfs" or is_mount_point(merged):
             return merged
         lowers = list(reversed(self._check_layers(layer_dirs))) or [os.path.join(cdir, "empty")]
         try:
@@ -433,7 +391,7 @@ class RootfsStore:
             return False
         if self._driver_of(ctr_id) == "vfs":
             return True
-        return is_mounted(merged)
+        return is_mount_point(merged)
 
     def remove(self, ctr_id: str) -> None:
         """Unmount and delete ``<graph_root>/containers/<id>`` entirely (userdata too)."""

@@ -44,6 +44,35 @@ from ..base.errors import (
     VolumeInUse,
     VolumePluginError,
 )
+from ..host.libc import encode, libc
+from ..host.mounts import (
+    MNT_DETACH,
+    MS_BIND,
+    MS_DIRSYNC,
+    MS_LAZYTIME,
+    MS_MANDLOCK,
+    MS_NOATIME,
+    MS_NODEV,
+    MS_NODIRATIME,
+    MS_NOEXEC,
+    MS_NOSUID,
+    MS_NOSYMFOLLOW,
+    MS_PRIVATE,
+    MS_RDONLY,
+    MS_REC,
+    MS_RELATIME,
+    MS_REMOUNT,
+    MS_SHARED,
+    MS_SLAVE,
+    MS_STRICTATIME,
+    MS_SYNCHRONOUS,
+    MS_UNBINDABLE,
+    UMOUNT_NOFOLLOW,
+    is_mount_point,
+    mount_points,
+    mounts_under,
+)
+from ..host.paths import secure_join
 from ..store.locks import LockManager
 from ..store.state import Record, State, loads
 from .plugin import DEFAULT_TIMEOUT, VolumePlugin
@@ -64,29 +93,6 @@ _FLAG_OPTIONS = ("copy", "nocopy", "noquota")
 
 _TRASH_PREFIX = ".trash-"
 
-# mount(2) flags (linux/mount.h)
-MS_RDONLY = 1
-MS_NOSUID = 2
-MS_NODEV = 4
-MS_NOEXEC = 8
-MS_SYNCHRONOUS = 16
-MS_REMOUNT = 32
-MS_MANDLOCK = 64
-MS_DIRSYNC = 128
-MS_NOSYMFOLLOW = 256
-MS_NOATIME = 1024
-MS_NODIRATIME = 2048
-MS_BIND = 4096
-MS_REC = 16384
-MS_UNBINDABLE = 1 << 17
-MS_PRIVATE = 1 << 18
-MS_SLAVE = 1 << 19
-MS_SHARED = 1 << 20
-MS_RELATIME = 1 << 21
-MS_STRICTATIME = 1 << 24
-MS_LAZYTIME = 1 << 25
-MNT_DETACH = 2
-UMOUNT_NOFOLLOW = 8
 
 # o= entries that are mount flags: name -> (flag, set?)
 _MOUNT_FLAGS: Dict[str, Tuple[int, bool]] = {
@@ -498,59 +504,18 @@ def rfc3339(ts: float) -> str:
 
 
 # ------------------------------------------------------------------------------------------
-# mount(2), umount2(2), /proc/self/mountinfo
+# mount(2), umount2(2) (the mount table is host.mounts')
 # ------------------------------------------------------------------------------------------
-_LIBC: Optional[ctypes.CDLL] = None
-
-
-def _libc() -> ctypes.CDLL:
-    global _LIBC
-    if _LIBC is None:
-        lib = ctypes.CDLL(None, use_errno=True)
-        lib.mount.argtypes = [ctypes.c_char_p, ctypes.c_char_p, ctypes.c_char_p, ctypes.c_ulong, ctypes.c_char_p]
-        lib.mount.restype = ctypes.c_int
-        lib.umount2.argtypes = [ctypes.c_char_p, ctypes.c_int]
-        lib.umount2.restype = ctypes.c_int
-        _LIBC = lib
-    return _LIBC
-
-
-def _enc(s: Optional[str]) -> Optional[bytes]:
-    return None if s is None else os.fsencode(s)
-
-
 def sys_mount(source: Optional[str], target: str, fstype: Optional[str], flags: int, data: Optional[str]) -> None:
-    if _libc().mount(_enc(source), _enc(target), _enc(fstype), flags, _enc(data or None)) != 0:
+    if libc().mount(encode(source), encode(target), encode(fstype), flags, encode(data or None)) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err), target)
 
 
 def sys_umount(target: str, flags: int = 0) -> None:
-    if _libc().umount2(_enc(target), flags | UMOUNT_NOFOLLOW) != 0:
+    if libc().umount2(encode(target), flags | UMOUNT_NOFOLLOW) != 0:
         err = ctypes.get_errno()
         raise OSError(err, os.strerror(err), target)
-
-
-def _unescape(field_: bytes) -> bytes:
-    return re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), field_)
-
-
-def mount_points() -> List[str]:
-    """Every mount point of this mount namespace (from /proc/self/mountinfo), in mount order."""
-    with open("/proc/self/mountinfo", "rb") as f:
-        lines = f.read().splitlines()
-    return [os.fsdecode(_unescape(line.split(b" ")[4])) for line in lines if line.count(b" ") >= 5]
-
-
-def is_mount_point(path: str) -> bool:
-    return path in mount_points()
-
-
-def mounts_under(path: str) -> List[str]:
-    """Mount points at or below ``path``, deepest first (the order to unmount them)."""
-    prefix = path.rstrip("/") + "/"
-    found = [m for m in mount_points() if m == path or m.startswith(prefix)]
-    return sorted(set(found), key=lambda m: (-m.count("/"), m))
 
 
 def _umount_all(path: str) -> List[str]:
@@ -573,39 +538,6 @@ def _umount_all(path: str) -> List[str]:
 # copy-up helpers (fd based: nothing is ever resolved through a symlink of the source)
 # ------------------------------------------------------------------------------------------
 _O_DIR = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | os.O_CLOEXEC
-
-
-def secure_join(root: str, unsafe: str, max_links: int = 255) -> str:
-    """Resolve ``unsafe`` inside ``root`` as if root were '/': symlinks and '..' never leave it."""
-    root = os.path.realpath(root)
-    parts = [p for p in unsafe.split("/") if p]
-    resolved: List[str] = []
-    links = 0
-    while parts:
-        part = parts.pop(0)
-        if part == ".":
-            continue
-        if part == "..":
-            if resolved:
-                resolved.pop()
-            continue
-        candidate = os.path.join(root, *resolved, part)
-        try:
-            st = os.lstat(candidate)
-        except FileNotFoundError:
-            resolved.append(part)
-            continue
-        if stat.S_ISLNK(st.st_mode):
-            links += 1
-            if links > max_links:
-                raise StorageError("too many symlinks resolving %s inside %s" % (unsafe, root))
-            target = os.readlink(candidate)
-            if target.startswith("/"):
-                resolved = []
-            parts = [p for p in target.split("/") if p] + parts
-            continue
-        resolved.append(part)
-    return os.path.join(root, *resolved)
 
 
 def _copy_xattrs(src_fd: int, dst_fd: int) -> None:

@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Atomic file replacement: a reader sees the old file or the new one, never a torn write."""
+from __future__ import annotations
+
+import os
+import tempfile
+from typing import Optional, Union
+
+
+def write_atomic(path: str, data: Union[str, bytes], *, mode: Optional[int] = 0o644, keep_existing: bool = False,
+                 fsync: bool = False) -> None:
+    """Replace ``path`` with ``data`` through a private temp file in the same directory + rename.
+
+    ``mode``: the new file's mode; with ``keep_existing`` an existing file keeps its mode and
+    owner. ``fsync``: flush the data before the rename (files that must survive a crash). The
+    temp file is created O_EXCL (mkstemp), so a planted symlink is never followed; it is removed
+    on any failure. Raises OSError: callers wrap it in their own error with a hint.
+    """
+    parent = os.path.dirname(os.path.abspath(path))
+    st: Optional[os.stat_result] = None
+    if keep_existing:
+        try:
+            st = os.stat(path)
+        except FileNotFoundError:
+            st = None
+    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=parent)
+    try:
+        raw = data.encode("utf-8") if isinstance(data, str) else data
+        with os.fdopen(fd, "wb") as f:
+            if st is not None:
+                os.fchmod(f.fileno(), st.st_mode & 0o7777)
+                try:
+                    os.fchown(f.fileno(), st.st_uid, st.st_gid)
+                except OSError:
+                    pass
+            elif mode is not None:
+                os.fchmod(f.fileno(), mode)
+            f.write(raw)
+            if fsync:
+                f.flush()
+                os.fsync(f.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        try:
+            os.unlink(tmp)
+        except OSError:
+            pass
+        raise
