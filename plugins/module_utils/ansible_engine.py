@@ -60,6 +60,23 @@ def run_reconcile(module, reconcile) -> None:
     module.exit_json(**result.as_module_result(module._diff))
 
 
+def run_info(module, collect, read_only=None) -> None:
+    """The whole body of an *_info module: open the runtime (read-only in check mode unless
+    ``read_only`` says otherwise), ``collect(rt, params)`` -> the result keys (a ``warnings`` key
+    becomes module warnings), then exit_json with changed=False, or fail_json on an engine error."""
+    rt = open_runtime(module, read_only=module.check_mode if read_only is None else read_only)
+    try:
+        out = collect(rt, module.params)
+    except EngineError as err:
+        fail(module, err)
+        return  # fail_json exits; this keeps the flow explicit
+    finally:
+        rt.shutdown()
+    for warning in out.pop("warnings", []):
+        module.warn(warning)
+    module.exit_json(changed=False, **out)
+
+
 def select(names, find, list_all):
     """The objects an *_info module reports: those ``names`` find (in order, once each, with the
     names that found nothing), or ``list_all()`` when no names are given."""

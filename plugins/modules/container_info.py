@@ -68,18 +68,11 @@ missing:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
-    engine_argspec,
-    fail,
-    open_runtime,
-    select,
-)
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_info, select
 from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import (
     find_container,
     list_containers,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.logs import read_k8s_log
 
 
 def main():
@@ -92,24 +85,21 @@ def main():
     )
     if module.params["log_lines"] < 0:
         module.fail_json(msg="log_lines: must be 0 or more, got %d" % module.params["log_lines"])
-    rt = open_runtime(module, read_only=module.check_mode)
-    out, missing = [], []
-    try:
-        ctrs, missing = select(module.params["name"], lambda ref: find_container(rt, ref),
-                               lambda: list_containers(rt))
-        for ctr in ctrs:
-            if not rt.read_only:
-                with ctr.locked():
-                    ctr.sync()
-            data = ctr.inspect()
-            if module.params["log_lines"]:
-                data["logs"] = read_k8s_log(ctr.log_path, tail=module.params["log_lines"])
-            out.append(data)
-    except EngineError as err:
-        fail(module, err)
-    finally:
-        rt.shutdown()
-    module.exit_json(changed=False, containers=out, missing=missing)
+    run_info(module, collect)
+
+
+def collect(rt, params):
+    ctrs, missing = select(params["name"], lambda ref: find_container(rt, ref), lambda: list_containers(rt))
+    out = []
+    for ctr in ctrs:
+        if not rt.read_only:
+            with ctr.locked():
+                ctr.sync()
+        data = ctr.inspect()
+        if params["log_lines"]:
+            data["logs"] = ctr.logs(params["log_lines"])
+        out.append(data)
+    return {"containers": out, "missing": missing}
 
 
 if __name__ == "__main__":

@@ -81,13 +81,7 @@ kube:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
-    engine_argspec,
-    fail,
-    open_runtime,
-    select,
-)
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_info, select
 from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.pod import find_pod, list_pods
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod import generate_kube
 
@@ -100,28 +94,24 @@ def main():
         }),
         supports_check_mode=True,
     )
-    rt = open_runtime(module, read_only=module.check_mode)
-    pods_out, docs, warnings = [], [], []
-    try:
-        pods, missing = select(module.params["name"], lambda ref: find_pod(rt, ref), lambda: list_pods(rt))
-        for pod in pods:
-            pods_out.append(pod.inspect(pod.synced()))
-            if module.params["kube"]:
-                doc, more = generate_kube(rt, pod)
-                docs.append(doc)
-                warnings.extend(more)
-        out = {"changed": False, "pods": pods_out, "missing": missing}
-        if module.params["kube"]:
-            from ansible_collections.libpod.engine.plugins.module_utils.reconcile.kube import dump_yaml
+    run_info(module, collect)
 
-            out["kube"] = dump_yaml(docs) if docs else ""
-    except EngineError as err:
-        fail(module, err)
-    finally:
-        rt.shutdown()
-    for warning in warnings:
-        module.warn(warning)
-    module.exit_json(**out)
+
+def collect(rt, params):
+    pods_out, docs, warnings = [], [], []
+    pods, missing = select(params["name"], lambda ref: find_pod(rt, ref), lambda: list_pods(rt))
+    for pod in pods:
+        pods_out.append(pod.inspect(pod.synced()))
+        if params["kube"]:
+            doc, more = generate_kube(rt, pod)
+            docs.append(doc)
+            warnings.extend(more)
+    out = {"pods": pods_out, "missing": missing, "warnings": warnings}
+    if params["kube"]:
+        from ansible_collections.libpod.engine.plugins.module_utils.reconcile.kube import dump_yaml
+
+        out["kube"] = dump_yaml(docs) if docs else ""
+    return out
 
 
 if __name__ == "__main__":

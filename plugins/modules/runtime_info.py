@@ -92,24 +92,13 @@ info:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
-    engine_argspec,
-    fail,
-    open_runtime,
-)
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_info
 
 
 def main():
     module = AnsibleModule(argument_spec=engine_argspec({}), supports_check_mode=True)
-    rt = open_runtime(module)
-    try:
-        info = rt.info()
-    except EngineError as err:
-        fail(module, err)
-    finally:
-        rt.shutdown()
-    module.exit_json(changed=False, info=info)
+    # the facts of a real open (refresh after a reboot included), in check mode too
+    run_info(module, lambda rt, params: {"info": rt.info()}, read_only=False)
 
 
 if __name__ == "__main__":

@@ -64,13 +64,7 @@ missing:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
-    engine_argspec,
-    fail,
-    open_runtime,
-    select,
-)
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_info, select
 
 
 def main():
@@ -78,18 +72,13 @@ def main():
         argument_spec=engine_argspec({"name": {"type": "list", "elements": "str"}}),
         supports_check_mode=True,
     )
-    rt = open_runtime(module, read_only=module.check_mode)
-    out, missing = [], []
-    try:
-        vols = rt.volumes
-        found, missing = select(module.params["name"], vols.find,
-                                lambda: sorted(vols.list(), key=lambda v: v.name))
-        out = [vols.inspect(v.name) for v in found]
-    except EngineError as err:
-        fail(module, err)
-    finally:
-        rt.shutdown()
-    module.exit_json(changed=False, volumes=out, missing=missing)
+    run_info(module, collect)
+
+
+def collect(rt, params):
+    vols = rt.volumes
+    found, missing = select(params["name"], vols.find, lambda: sorted(vols.list(), key=lambda v: v.name))
+    return {"volumes": [vols.inspect(v.name) for v in found], "missing": missing}
 
 
 if __name__ == "__main__":

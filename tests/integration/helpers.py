@@ -167,12 +167,13 @@ def engine_teardown(env: EngineEnv) -> list:
     code = (
         "import sys, json\n"
         "sys.path.insert(0, %r)\n"
-        "from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.teardown import teardown_all\n"
+        "sys.path.insert(0, %r)\n"
+        "from helpers.teardown import teardown_all\n"
         "from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions\n"
         "from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime\n"
         "rt = open_runtime(OpenOptions())\n"
         "print(json.dumps(teardown_all(rt)))\n"
-    ) % COLLECTIONS
+    ) % (COLLECTIONS, os.path.dirname(HERE))
     proc = subprocess.run([sys.executable, "-c", code], env=dict(env), capture_output=True, text=True,
                           timeout=300, check=False)
     if proc.returncode != 0:

@@ -553,6 +553,12 @@ class Container(LockedObject):
         faults.end(self.rt.state, "container", self.id)
 
     # -- inspect ----------------------------------------------------------------------------------
+    def logs(self, tail: int) -> List[Dict[str, str]]:
+        """The last ``tail`` lines of the container's k8s-file log."""
+        from ..oci.logs import read_k8s_log  # noqa: PLC0415 - only when logs are asked for
+
+        return read_k8s_log(self.log_path, tail=tail)
+
     def inspect(self) -> Dict[str, Any]:
         from .inspect import inspect_container  # noqa: PLC0415
 

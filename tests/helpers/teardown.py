@@ -1,21 +1,22 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Remove every object of a runtime in podman's reset order (pods, containers, volumes,
-networks), leaving images and the DB. Used by tests' teardown and by system reset."""
+"""Remove every object of a test's engine root in podman's reset order (pods, containers,
+volumes, networks), leaving images and the DB: the integration tests' teardown (not a part of
+the engine, so that modules do not ship it)."""
 from __future__ import annotations
 
 from typing import List
 
-from ..base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
 
 
 def teardown_all(rt, timeout: int = 0) -> List[str]:
     """Force-remove all containers (stop timeout ``timeout``), volumes and networks; names removed."""
-    from .container import list_containers  # noqa: PLC0415
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import list_containers
 
     removed: List[str] = []
     pods = rt.state.list("pod")
     if pods:
-        from .pod import remove_pod  # noqa: PLC0415
+        from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.pod import remove_pod
 
         for rec in pods:
             try:
@@ -35,7 +36,7 @@ def teardown_all(rt, timeout: int = 0) -> List[str]:
         for n in net.list_networks():
             net.remove_network(n["name"], force=True)
             removed.append("network %s" % n["name"])
-    from ..network.manager import remove_netns_dir  # noqa: PLC0415
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.network.manager import remove_netns_dir
 
     remove_netns_dir(rt.network.netns_dir)
     return removed

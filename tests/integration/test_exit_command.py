@@ -1,0 +1,48 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""conmon's exit command runs a copy of the engine kept under the static dir: one copy per engine
+version on a host, whichever module started the container, and it works from the layered tree."""
+from __future__ import annotations
+
+import os
+import time
+
+from .helpers import run_playbook
+
+ENGINE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
+                      "plugins", "module_utils", "engine")
+
+
+def _tree(root: str) -> set:
+    out = set()
+    for dirpath, dirnames, names in os.walk(root):
+        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+        out |= {os.path.relpath(os.path.join(dirpath, n), root) for n in names if n.endswith(".py")}
+    return out
+
+
+def test_one_engine_copy_for_every_module_and_cleanup_after_exit(engine_env, busybox_archive):
+    img = "oci-archive:" + busybox_archive
+    res = run_playbook(engine_env, [
+        {"name": "container", "libpod.engine.container": {
+            "name": "quick", "image": img, "command": ["sh", "-c", "exit 3"]}},
+        {"name": "pod", "libpod.engine.pod": {"name": "p", "state": "started"}},
+        {"name": "member", "libpod.engine.container": {
+            "name": "member", "image": img, "pod": "p", "command": ["sleep", "300"]}},
+        {"name": "stack", "libpod.engine.stack": {"label": "s", "containers": [
+            {"name": "stacked", "image": img, "command": ["sleep", "300"]}]}},
+    ])
+    assert res.rc == 0, res.log
+    lib = os.path.join(engine_env.paths["static_dir"], "lib")
+    copies = [d for d in os.listdir(lib) if not d.startswith(".") and ".tmp" not in d]
+    assert len(copies) == 1, copies
+    copy = os.path.join(lib, copies[0], "libpod_engine")
+    assert _tree(copy) == _tree(ENGINE)
+    # the exit command (cleanup after exit) ran from that copy: the container is cleaned up
+    deadline = time.monotonic() + 20
+    while True:
+        info = run_playbook(engine_env, [{"libpod.engine.container_info": {"name": ["quick"]}}])
+        state = info.tasks[0]["containers"][0]["State"]
+        if state["Status"] == "exited" or time.monotonic() > deadline:
+            break
+        time.sleep(0.5)
+    assert state["Status"] == "exited" and state["ExitCode"] == 3, state
