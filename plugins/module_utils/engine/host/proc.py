@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import select
+import signal
 import time
 from typing import Optional
 
@@ -86,3 +87,12 @@ def is_conmon(pid: int, ctr_id: str) -> bool:
     except OSError:
         return False
     return bool(argv) and os.path.basename(argv[0]) == b"conmon" and ctr_id.encode() in argv
+
+
+def kill_wait(pid: int, timeout: float) -> bool:
+    """SIGKILL ``pid`` and wait until it is gone; True if it went within ``timeout``."""
+    try:
+        os.kill(pid, signal.SIGKILL)
+    except OSError:
+        pass
+    return wait_pid_gone(pid, timeout)

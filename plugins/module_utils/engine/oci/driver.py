@@ -35,7 +35,7 @@ from typing import Any, BinaryIO, Callable, Dict, Iterable, List, Mapping, Optio
 from ..base.errors import ConmonNotFound, CtrStateInvalid, OCIRuntimeError, OCIRuntimeNotFound
 from ..host import cgroups
 from ..host.libc import libc as host_libc
-from ..host.proc import is_conmon, pid_alive, read_int, wait_pid_gone
+from ..host.proc import is_conmon, kill_wait, pid_alive, read_int, wait_pid_gone
 
 log = logging.getLogger(__name__)
 
@@ -509,11 +509,7 @@ class OCIRuntime:
             proc.wait()
         conmon_pid = read_int(conmon_pidfile)
         if conmon_pid and pid_alive(conmon_pid) and is_conmon(conmon_pid, ctr_id):
-            try:
-                os.kill(conmon_pid, _signal.SIGKILL)
-            except OSError:
-                pass
-            wait_pid_gone(conmon_pid, 2.0)
+            kill_wait(conmon_pid, 2.0)
         try:
             self.delete(ctr_id, force=True)
         except OCIRuntimeError as e:

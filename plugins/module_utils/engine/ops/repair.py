@@ -154,7 +154,7 @@ def _settle(ctr) -> List[str]:
 def _drop_leftovers(ctr) -> List[str]:
     """A container that is not running: nothing of a start may remain (idempotent)."""
     from ..host.mounts import is_mount_point  # noqa: PLC0415
-    from ..host.proc import is_conmon, read_int, wait_pid_gone  # noqa: PLC0415
+    from ..host.proc import is_conmon, kill_wait, read_int  # noqa: PLC0415
 
     rt = ctr.rt
     found: List[str] = []
@@ -162,11 +162,7 @@ def _drop_leftovers(ctr) -> List[str]:
     conmon_pid = read_int(os.path.join(ctr.run_dir, "conmon.pid"))
     if conmon_pid and is_conmon(conmon_pid, ctr.id):
         # the monitor of a start that never got saved: no exit command is wanted, we clean up here
-        try:
-            os.kill(conmon_pid, signal.SIGKILL)
-        except OSError:
-            pass
-        wait_pid_gone(conmon_pid, 5.0)
+        kill_wait(conmon_pid, 5.0)
         found.append("conmon %d" % conmon_pid)
     live = oci.state(ctr.id)
     if live is not None:
