@@ -16,6 +16,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
+from ..engine.base.records import ContainerConfig
 from ..engine.objects.container import RUNNING, Container, create_container, find_container
 from .container_options import OPTIONS
 from .options import IN_PLACE, reasons
@@ -86,7 +87,7 @@ def _anonymous_volumes(rt, mounts: List[Dict[str, Any]]) -> List[Dict[str, Any]]
 
 
 def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> Dict[str, Any]:
-    """The container config (docs/architecture.md) from a declared spec and its image."""
+    """The container config record (base/records.ContainerConfig) from a declared spec and its image."""
     mounts = sorted(declared["volume"] + declared["mount"] + declared["tmpfs"], key=lambda m: m["destination"])
     seen = set()
     for m in mounts:
@@ -97,24 +98,14 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> 
     network = declared["network"]
     if pod_id and network == OPTIONS.by_name["network"].default:
         network = {"mode": "pod", "networks": []}
-    return {
-        "image": declared["image"], "image_id": image.id,
-        "oci_runtime": declared["oci_runtime"],
-        "command": declared["command"], "entrypoint": declared["entrypoint"],
-        "env": dict(declared["env_file"], **declared["env"]),
-        "labels": declared["label"], "annotations": declared["annotation"],
-        "workdir": declared["workdir"], "user": declared["user"], "hostname": declared["hostname"],
-        "mounts": mounts, "publish": declared["publish"], "network": network,
-        "dns": declared["dns"], "dns_search": declared["dns_search"], "dns_option": declared["dns_option"],
-        "add_host": declared["add_host"], "pod": pod_id,
-        "cap_add": declared["cap_add"], "cap_drop": declared["cap_drop"], "privileged": declared["privileged"],
-        "read_only": declared["read_only"], "init": declared["init"], "ulimits": declared["ulimit"],
-        "memory": declared["memory"], "cpus": declared["cpus"], "pids_limit": declared["pids_limit"],
-        "restart_policy": declared["restart_policy"], "stop_signal": declared["stop_signal"],
-        "stop_timeout": declared["stop_timeout"], "tty": declared["tty"], "sysctl": declared["sysctl"],
-        "shm_size": declared["shm_size"], "log": {"driver": "k8s-file", "max_size": declared["log_opt"]["max_size"]},
-        "declared": declared,
-    }
+    values = OPTIONS.config_values(declared)  # the rows that fill a field as they are
+    values.update(
+        image_id=image.id, pod=pod_id, mounts=mounts, network=network,
+        env=dict(declared["env_file"], **declared["env"]),
+        log={"driver": "k8s-file", "max_size": declared["log_opt"]["max_size"]},
+        declared=declared,
+    )
+    return ContainerConfig(**values).to_dict()
 
 
 def _pod_id(rt, declared: Dict[str, Any], name: str = "", check_mode: bool = False,
@@ -242,7 +233,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         return res
 
     if in_place:
-        changes = {n: declared[n] for n in in_place}
+        changes = {OPTIONS.by_name[n].config_field: declared[n] for n in in_place}
         changes["declared"] = declared
         live = [n for n in in_place if OPTIONS.by_name[n].update == IN_PLACE]
         if not check_mode:

@@ -21,6 +21,7 @@ RECREATE = "recreate"    # remove and create again
 IN_PLACE = "in_place"    # applied to the live object (e.g. runc update) and stored
 CONFIG = "config"        # stored only: takes effect on the next start/stop (e.g. stop_timeout)
 NOT_COMPARED = "action"  # an action flag, never part of the declared spec (state, recreate, ...)
+SAME_NAME = "="          # Option.config: the config field has the option's name
 
 
 def identity(value: Any, ctx: Any = None) -> Any:
@@ -42,6 +43,15 @@ class Option:
     update: str = RECREATE
     no_log: bool = False
     required: bool = False
+    #: the config record field this option fills: SAME_NAME (the option's name), another field's
+    #: name, or None (not copied as is: computed from several options, or not stored)
+    config: Optional[str] = SAME_NAME
+
+    @property
+    def config_field(self) -> Optional[str]:
+        if self.update == NOT_COMPARED:
+            return None
+        return self.name if self.config == SAME_NAME else self.config
 
     def argspec(self) -> Dict[str, Any]:
         spec: Dict[str, Any] = {"type": self.type}
@@ -69,6 +79,10 @@ class OptionTable:
 
     def argument_spec(self) -> Dict[str, Any]:
         return {o.name: o.argspec() for o in self.options}
+
+    def config_values(self, declared: Mapping[str, Any]) -> Dict[str, Any]:
+        """The config record fields the rows fill directly from a declared spec."""
+        return {o.config_field: declared[o.name] for o in self.compared() if o.config_field}
 
     def compared(self) -> List[Option]:
         return [o for o in self.options if o.update != NOT_COMPARED]

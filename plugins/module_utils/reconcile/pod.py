@@ -18,6 +18,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import CtrInUse, InvalidArg, NameInUse
 from ..engine.base.names import validate_name
+from ..engine.base.records import PodConfig
 from ..engine.image.infra import ensure_infra_image, infra_image_name
 from ..engine.objects.container import RUNNING
 from ..engine.objects.pod import (
@@ -32,15 +33,10 @@ from .options import IN_PLACE, reasons
 from .pod_options import OPTIONS, SPEC_OPTIONS
 from .result import Result, short
 
-#: declared option -> pod config key (where they differ)
-_CONFIG_KEYS = {"label": "labels"}
-
 
 def pod_config(declared: Mapping[str, Any]) -> Dict[str, Any]:
-    """The engine's pod config from a declared spec (docs/architecture.md keys)."""
-    cfg = {_CONFIG_KEYS.get(k, k): v for k, v in declared.items()}
-    cfg["declared"] = dict(declared)
-    return cfg
+    """The pod config record (base/records.PodConfig) from a declared spec."""
+    return PodConfig(**OPTIONS.config_values(declared), declared=dict(declared)).to_dict()
 
 
 def declared_spec(params: Mapping[str, Any]) -> Dict[str, Any]:
@@ -269,7 +265,7 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
                         get_container(rt, ctr_name).start()
         res.act("%s pod %s: %s%s" % (verb("recreated", "recreate"), name, "; ".join(recreate_reasons), with_members))
     elif in_place:
-        changes = {_CONFIG_KEYS.get(n, n): declared[n] for n in in_place}
+        changes = {OPTIONS.by_name[n].config_field: declared[n] for n in in_place}
         changes["declared"] = declared
         live = [n for n in in_place if OPTIONS.by_name[n].update == IN_PLACE]
         if not check_mode:

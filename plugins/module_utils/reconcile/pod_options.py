@@ -47,7 +47,7 @@ OPTIONS = OptionTable([
     Option("dns_search", type="list", elements="str", default=[], normalise=_str_list),
     Option("dns_option", type="list", elements="str", aliases=("dns_opt",), default=[], normalise=_str_list),
     # stored only / applied in place
-    Option("label", type="dict", aliases=("labels",), default={}, update=CONFIG,
+    Option("label", type="dict", aliases=("labels",), default={}, update=CONFIG, config="labels",
            normalise=lambda v, c: parse.parse_labels(v, "label")),
     Option("cpus", type="raw", update=IN_PLACE, normalise=lambda v, c: parse.parse_cpus(v, "cpus") or None),
     Option("memory", type="raw", update=IN_PLACE, normalise=lambda v, c: parse.parse_size(v, "memory") or None),

@@ -20,6 +20,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ..base import faults
 from ..base.errors import CtrInUse, EngineError, InvalidArg, wrap
 from ..base.names import generate_name, new_id, validate_name
+from ..base.records import ContainerConfig
 from ..host.cgroups import remove_cgroup, set_cgroup_limits
 from ..image.infra import infra_image_name
 from ..store.events import rfc3339_nano
@@ -304,24 +305,17 @@ def list_pods(rt) -> List[Pod]:
 def infra_container_config(pod_cfg: Dict[str, Any], image) -> Dict[str, Any]:
     """The infra container's config: the pod's network, ports, hostname, DNS and hosts; catatonit -P."""
     command = pod_cfg.get("infra_command")
-    return {
-        "image": pod_cfg.get("infra_image") or infra_image_name(),
-        "image_id": image.id, "oci_runtime": None,
+    return ContainerConfig(
+        image=pod_cfg.get("infra_image") or infra_image_name(), image_id=image.id,
         # infra_command replaces the image's entrypoint (as podman's --infra-command)
-        "command": None, "entrypoint": list(command) if command else None,
-        "env": {}, "labels": {}, "annotations": {}, "workdir": None, "user": None,
-        "hostname": pod_cfg.get("hostname") or pod_cfg["name"],
-        "mounts": [], "publish": list(pod_cfg.get("publish") or []),
-        "network": dict(pod_cfg.get("network") or {"mode": "bridge", "networks": []}),
-        "dns": list(pod_cfg.get("dns") or []), "dns_search": list(pod_cfg.get("dns_search") or []),
-        "dns_option": list(pod_cfg.get("dns_option") or []), "add_host": list(pod_cfg.get("add_host") or []),
-        "pod": pod_cfg["id"], "is_infra": True,
-        "cap_add": [], "cap_drop": [], "privileged": False, "read_only": False, "init": False, "ulimits": [],
-        "memory": None, "cpus": None, "pids_limit": None, "restart_policy": {"name": "no", "max_retries": 0},
-        "stop_signal": None, "stop_timeout": INFRA_STOP_TIMEOUT, "tty": False, "sysctl": {}, "shm_size": None,
-        "log": {"driver": "k8s-file", "max_size": None},
-        "declared": {},
-    }
+        entrypoint=list(command) if command else None,
+        hostname=pod_cfg.get("hostname") or pod_cfg["name"],
+        publish=list(pod_cfg.get("publish") or []),
+        network=dict(pod_cfg.get("network") or {"mode": "bridge", "networks": []}),
+        dns=list(pod_cfg.get("dns") or []), dns_search=list(pod_cfg.get("dns_search") or []),
+        dns_option=list(pod_cfg.get("dns_option") or []), add_host=list(pod_cfg.get("add_host") or []),
+        pod=pod_cfg["id"], is_infra=True, stop_timeout=INFRA_STOP_TIMEOUT,
+    ).to_dict()
 
 
 def validate_pod_config(cfg: Dict[str, Any]) -> None:

@@ -1,0 +1,104 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The container config as a typed record: what reconcile builds and the engine reads.
+
+Stored in the state DB as a JSON object (``to_dict()``), so the engine reads it with
+``ctr.config.get(...)`` and a record written by an older engine (a missing key) still
+reads as the default. Each container option row of ``reconcile/container_options.py``
+names the field it fills (``Option.config``); fields made from several options (env,
+mounts, network, log) are computed by ``reconcile.container.build_config``.
+"""
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from typing import Any, Dict, List, Optional
+
+
+def _bridge() -> Dict[str, Any]:
+    return {"mode": "bridge", "networks": []}
+
+
+@dataclass
+class ContainerConfig:
+    """A container's immutable configuration (the normalised declared spec, plus what the engine
+    derived from it at create time: the image ID, the pod, the mounts in mount order)."""
+
+    image: str = ""                                  # as declared
+    image_id: str = ""
+    oci_runtime: Optional[str] = None                # None: the engine's default runtime
+    command: Optional[List[str]] = None              # None: the image's
+    entrypoint: Optional[List[str]] = None           # None: the image's; [] clears it
+    env: Dict[str, str] = field(default_factory=dict)
+    labels: Dict[str, str] = field(default_factory=dict)
+    annotations: Dict[str, str] = field(default_factory=dict)
+    workdir: Optional[str] = None
+    user: Optional[str] = None
+    hostname: Optional[str] = None
+    #: [{type: bind|volume|tmpfs, source, destination, options: [str], ...}] sorted by destination
+    mounts: List[Dict[str, Any]] = field(default_factory=list)
+    #: [{host_ip, host_port, container_port, protocol}]
+    publish: List[Dict[str, Any]] = field(default_factory=list)
+    #: {mode: bridge|host|none|container|pod, networks: [str], container: str}
+    network: Dict[str, Any] = field(default_factory=_bridge)
+    dns: List[str] = field(default_factory=list)
+    dns_search: List[str] = field(default_factory=list)
+    dns_option: List[str] = field(default_factory=list)
+    add_host: List[str] = field(default_factory=list)  # "name:ip"
+    pod: Optional[str] = None                          # the pod's ID
+    is_infra: bool = False
+    cap_add: List[str] = field(default_factory=list)
+    cap_drop: List[str] = field(default_factory=list)
+    privileged: bool = False
+    read_only: bool = False
+    init: bool = False
+    ulimits: List[Dict[str, Any]] = field(default_factory=list)  # [{type: RLIMIT_NOFILE, soft, hard}]
+    memory: Optional[int] = None                     # bytes
+    cpus: Optional[float] = None
+    pids_limit: Optional[int] = None
+    restart_policy: Dict[str, Any] = field(default_factory=lambda: {"name": "no", "max_retries": 0})
+    stop_signal: Optional[int] = None                # None: the image's STOPSIGNAL, else SIGTERM
+    stop_timeout: Optional[int] = None
+    tty: bool = False
+    sysctl: Dict[str, str] = field(default_factory=dict)
+    shm_size: Optional[int] = None                   # bytes
+    log: Dict[str, Any] = field(default_factory=lambda: {"driver": "k8s-file", "max_size": None})
+    #: the declared spec it was built from (what a re-run compares with)
+    declared: Dict[str, Any] = field(default_factory=dict)
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
+
+
+CONTAINER_FIELDS = frozenset(ContainerConfig.__dataclass_fields__)
+
+
+@dataclass
+class PodConfig:
+    """A pod's configuration: the declared pod options (``reconcile/pod_options.py`` rows name
+    their field), plus what the engine sets at create time (ID, name, cgroup, infra IDs)."""
+
+    infra: bool = True
+    infra_image: Optional[str] = None                # None: the engine's catatonit image
+    infra_command: Optional[List[str]] = None
+    infra_name: Optional[str] = None
+    share: List[str] = field(default_factory=lambda: ["ipc", "net", "uts"])
+    publish: List[Dict[str, Any]] = field(default_factory=list)
+    network: Dict[str, Any] = field(default_factory=_bridge)
+    hostname: Optional[str] = None
+    add_host: List[str] = field(default_factory=list)
+    dns: List[str] = field(default_factory=list)
+    dns_search: List[str] = field(default_factory=list)
+    dns_option: List[str] = field(default_factory=list)
+    labels: Dict[str, str] = field(default_factory=dict)
+    cpus: Optional[float] = None
+    memory: Optional[int] = None
+    declared: Dict[str, Any] = field(default_factory=dict)
+    # set by objects.pod.create_pod
+    id: str = ""
+    name: str = ""
+    created_at: str = ""
+    cgroup_parent: str = ""
+    infra_image_id: Optional[str] = None
+    infra_id: Optional[str] = None
+
+    def to_dict(self) -> Dict[str, Any]:
+        return asdict(self)
