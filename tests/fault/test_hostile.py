@@ -147,6 +147,17 @@ def test_hostile_images(engine_env, tmp_path):
     assert not _escapes(str(tmp_path)) and not _escapes(os.path.dirname(engine_env.paths["graph_root"]))
 
 
+def test_archive_not_a_regular_file(engine_env, tmp_path):
+    """Issue 22 item 8: /dev/zero spun at 100 % CPU, a FIFO blocked the task forever."""
+    fifo = str(tmp_path / "pipe.tar")
+    os.mkfifo(fifo)
+    cases = [("%s:%s" % (t, p), "container", {"name": "h-special-%d" % i, "image": "%s:%s" % (t, p),
+                                               "command": LOOP})
+             for i, (t, p) in enumerate([("oci-archive", "/dev/zero"), ("docker-archive", "/dev/zero"),
+                                         ("oci-archive", fifo), ("docker-archive", fifo)])]
+    run_cases(engine_env, "hostile: archive that is a device or FIFO", cases)
+
+
 def test_contained_layers(engine_env, tmp_path):
     """Layers that are accepted (absolute names, device nodes, dangling symlinks) stay inside."""
     work = str(tmp_path / "images")

@@ -216,15 +216,15 @@ class _TarFiles:
     def __init__(self, path: str, what: str):
         self.path = path
         self.what = what
+        self.raw = _open_regular(path, what)
         try:
-            self.tf = tarfile.open(path, "r:*")  # noqa: SIM115 (kept open; closed by close())
+            self.tf = tarfile.open(fileobj=self.raw, mode="r:*")  # noqa: SIM115 (kept open; closed by close())
             self.members = {}
             for m in self.tf.getmembers():
                 key = posixpath.normpath(m.name.lstrip("/"))
                 self.members[key] = m
-        except FileNotFoundError:
-            raise ImageError("%s: %s does not exist" % (what, path), hint="check the archive path")
         except (tarfile.TarError, EOFError, OSError) as e:
+            self.raw.close()
             raise ImageError("%s: %s is truncated or not a tar archive: %s" % (what, path, e),
                              hint="create the archive again")
 
@@ -251,6 +251,33 @@ class _TarFiles:
 
     def close(self) -> None:
         self.tf.close()
+        self.raw.close()
+
+
+def _open_regular(path: str, what: str) -> IO[bytes]:
+    """Open an archive that must be a regular file: a device (/dev/zero) never ends, a FIFO blocks.
+
+    O_NONBLOCK keeps the open itself from waiting for a FIFO's writer; the type is checked on
+    the open descriptor, so a rename between check and read cannot swap the file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except FileNotFoundError:
+        raise ImageError("%s: %s does not exist" % (what, path), hint="check the archive path")
+    except OSError as e:
+        raise ImageError("%s: cannot open %s: %s" % (what, path, e.strerror), hint="check the archive path")
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = _FILE_KINDS.get(stat.S_IFMT(mode), "not a file")
+        raise ImageError("%s: %s is not a regular file (%s)" % (what, path, kind),
+                         hint="archive transports read regular files only; give the path of an image archive")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+_FILE_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+               stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket"}
 
 
 class _GuardedReader:
