@@ -28,6 +28,7 @@ from ansible_collections.libpod.engine.tests.helpers.images import (
     write_oci_archive,
     write_oci_layout,
 )
+from ansible_collections.libpod.engine.tests.helpers.slowhttp import Trickle
 
 from .leaks import find_leaks
 from .report import REPORT
@@ -156,6 +157,26 @@ def test_archive_not_a_regular_file(engine_env, tmp_path):
              for i, (t, p) in enumerate([("oci-archive", "/dev/zero"), ("docker-archive", "/dev/zero"),
                                          ("oci-archive", fifo), ("docker-archive", fifo)])]
     run_cases(engine_env, "hostile: archive that is a device or FIFO", cases)
+
+
+def test_slow_registry(engine_env, image):
+    """Issue 22 item 7: a registry trickling bytes held the pull (and its locks) forever."""
+    module_steps(engine_env, [("container", {"name": "ok", "image": image, "command": LOOP, "state": "present"})])
+    with open(engine_env.conf, encoding="utf-8") as f:
+        good = f.read()
+    with open(engine_env.conf, "w", encoding="utf-8") as f:
+        f.write(good.replace("[engine]", "[engine]\nimage_pull_timeout = 2", 1))
+    try:
+        cases = []
+        with Trickle("body", every=0.3) as body, Trickle("headers", every=0.3) as headers:
+            for label, srv in (("trickled manifest body", body), ("trickled response headers", headers)):
+                cases.append((label, "container", {"name": "slow-%d" % len(cases), "command": LOOP,
+                                                   "image": "docker://%s/slow/image:1" % srv.host,
+                                                   "insecure_registry": True}))
+            run_cases(engine_env, "hostile: registry trickling one byte at a time", cases)
+    finally:
+        with open(engine_env.conf, "w", encoding="utf-8") as f:
+            f.write(good)
 
 
 def test_contained_layers(engine_env, tmp_path):

@@ -74,6 +74,8 @@ REF_NAME = "org.opencontainers.image.ref.name"
 DOCKER_CONFIG_TYPE = "application/vnd.docker.container.image.v1+json"
 DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar"
 DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#: seconds a whole pull from a registry may take (containers.conf [engine] image_pull_timeout)
+DEFAULT_PULL_TIMEOUT = 1200.0
 #: stale unpack/trash dirs older than this are removed by prune_layers
 STALE_TMP_SECONDS = 6 * 3600
 
@@ -530,10 +532,15 @@ class _DockerArchiveSource(_Source):
 
 
 class _RegistrySource(_Source):
-    def __init__(self, sref: SourceRef, *, insecure: bool, auth: AuthArg, timeout: float):
+    def __init__(self, sref: SourceRef, *, insecure: bool, auth: AuthArg, timeout: float,
+                 deadline: Optional[float] = None):
         self.ref: Reference = parse_reference(sref.ref)
         self.what = "docker://%s" % self.ref
-        self.client = RegistryClient(self.ref.registry, insecure=insecure, auth=auth, timeout=timeout)
+        self.client = RegistryClient(self.ref.registry, insecure=insecure, auth=auth, timeout=timeout,
+                                     deadline=deadline)
+
+    def close(self) -> None:
+        self.client.close()
 
     def top(self) -> Manifest:
         return self.client.get_manifest(self.ref.repository, self.ref.ref)
@@ -586,12 +593,16 @@ _COLS = "id, digest, manifest, config, layers, size, source, created"
 class ImageStore:
     """Images in the state DB plus their blobs and unpacked layers under ``graph_root``."""
 
-    def __init__(self, state: Any, graph_root: str, *, registry_timeout: float = 30.0):
+    def __init__(self, state: Any, graph_root: str, *, registry_timeout: float = 30.0,
+                 pull_timeout: Optional[float] = DEFAULT_PULL_TIMEOUT):
+        """``registry_timeout``: seconds per connect/read; ``pull_timeout``: seconds for a whole pull
+        from a registry (containers.conf ``[engine] image_pull_timeout``), None = unlimited."""
         self.state = state
         self.graph_root = os.path.abspath(graph_root)
         self.blobs_dir = os.path.join(self.graph_root, "blobs", "sha256")
         self.layers_dir = os.path.join(self.graph_root, "layers")
         self.registry_timeout = registry_timeout
+        self.pull_timeout = pull_timeout
 
     # -- sources -----------------------------------------------------------------------------
     def _plain_to_docker(self, sref: SourceRef) -> SourceRef:
@@ -617,7 +628,8 @@ class ImageStore:
         elif sref.transport == "docker-archive":
             src = _DockerArchiveSource(sref)
         else:
-            src = _RegistrySource(sref, insecure=insecure, auth=auth, timeout=self.registry_timeout)
+            src = _RegistrySource(sref, insecure=insecure, auth=auth, timeout=self.registry_timeout,
+                                  deadline=self.pull_timeout)
         if isinstance(src, _OCILayoutSource):
             src.want = parse_platform(platform)
         try:
@@ -932,8 +944,12 @@ class ImageStore:
             with self._source(sref, False, None, None) as src:
                 return src.top().digest
         parsed = parse_reference(sref.ref)
-        client = RegistryClient(parsed.registry, insecure=insecure, auth=auth, timeout=self.registry_timeout)
-        return client.head_manifest(parsed.repository, parsed.ref)
+        client = RegistryClient(parsed.registry, insecure=insecure, auth=auth, timeout=self.registry_timeout,
+                                deadline=self.pull_timeout)
+        try:
+            return client.head_manifest(parsed.repository, parsed.ref)
+        finally:
+            client.close()
 
     def needs_pull(self, ref: str, policy: str = "missing", *, insecure: bool = False, auth: AuthArg = None,
                    platform: Optional[str] = None) -> bool:
