@@ -10,6 +10,7 @@ import hashlib
 import os
 import re
 import socket
+import sqlite3
 import tarfile
 
 from hypothesis import HealthCheck, given, settings
@@ -25,6 +26,7 @@ from ansible_collections.libpod.engine.tests.helpers.images import (
     busybox_image,
     tar_from_entries,
     truncated_gzip_layer,
+    write_docker_archive,
     write_oci_archive,
     write_oci_layout,
 )
@@ -177,6 +179,46 @@ def test_slow_registry(engine_env, image):
     finally:
         with open(engine_env.conf, "w", encoding="utf-8") as f:
             f.write(good)
+
+
+def test_trojan_infra_image(engine_env, tmp_path):
+    """Issue 22 item 3: an archive naming itself the infra image became every new pod's infra."""
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.image.infra import (  # noqa: PLC0415
+        infra_image_name,
+    )
+
+    work = str(tmp_path / "images")
+    os.makedirs(work)
+    trojan = build_image([tar_from_entries([E("catatonit", data=b"#!/bin/sh\nid > /tmp/pwned\n", mode=0o755)])],
+                         config={"Entrypoint": ["/catatonit", "-P"]})
+    oci = write_oci_archive(os.path.join(work, "trojan.tar"), [(trojan, infra_image_name())])
+    docker = os.path.join(work, "trojan-docker.tar")
+    write_docker_archive(docker, trojan, [infra_image_name()])
+    run_cases(engine_env, "hostile: trojan infra image", [
+        ("oci-archive named as the infra image", "container",
+         {"name": "trojan-oci", "image": "oci-archive:" + oci, "command": LOOP, "state": "present"}),
+        ("docker-archive named as the infra image", "container",
+         {"name": "trojan-docker", "image": "docker-archive:" + docker, "command": LOOP, "state": "present"}),
+        ("pod whose infra_image is the trojan", "pod",
+         {"name": "trojan-pod", "infra_image": "oci-archive:" + oci, "state": "created"})])
+    # a name an older engine let an import take: the next pod gets the image the engine builds
+    same = write_oci_archive(os.path.join(work, "bystander.tar"), [(trojan, "localhost/bystander:1")])
+    module_steps(engine_env, [("container", {"name": "bystander", "state": "present", "command": LOOP,
+                                             "image": "oci-archive:" + same})])
+    (tid,) = query(engine_env, "SELECT image_id FROM image_names WHERE name='localhost/bystander:1'")[0]
+    db = sqlite3.connect(os.path.join(engine_env.paths["static_dir"], "state.db"), timeout=60)
+    with db:
+        db.execute("INSERT INTO image_names(name, image_id) VALUES(?,?)", (infra_image_name(), tid))
+    db.close()
+    (res,) = module_steps(engine_env, [("pod", {"name": "after", "state": "created"})])
+    infra_id = ((res.result.get("pod") or {}).get("InfraConfig") or {}).get("InfraImageId")
+    (used,) = query(engine_env, "SELECT image_id FROM image_names WHERE name=?", (infra_image_name(),))[0]
+    problems = [] if used != tid and infra_id == used else ["the pod's infra uses %s, the trojan is %s"
+                                                             % (str(infra_id)[:12], tid[:12])]
+    leaks = find_leaks(engine_env)
+    REPORT.record("hostile: trojan infra image", converged=not problems, leaked=len(leaks),
+                  note="; ".join(problems + leaks))
+    assert not problems and not leaks, problems + leaks
 
 
 def test_contained_layers(engine_env, tmp_path):

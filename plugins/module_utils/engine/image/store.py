@@ -70,6 +70,8 @@ FILE_TRANSPORTS = ("oci", "oci-archive", "docker-archive")
 TRANSPORTS = (*FILE_TRANSPORTS, "docker")
 UNSUPPORTED_TRANSPORTS = ("dir", "containers-storage", "docker-daemon", "ostree", "sif", "tarball")
 LOCAL_REGISTRY = "localhost"
+#: the engine's own pod infra image (infra.py builds it); no import or tag may take a name in it
+INFRA_REPOSITORY = "localhost/libpod-engine-infra"
 REF_NAME = "org.opencontainers.image.ref.name"
 DOCKER_CONFIG_TYPE = "application/vnd.docker.container.image.v1+json"
 DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar"
@@ -154,6 +156,21 @@ def parse_image_ref(ref: str) -> SourceRef:
 def normalize_name(name: str) -> str:
     """The stored form of an image name: ``localhost/x:latest`` for ``x`` (libimage)."""
     return str(parse_reference(name, default_registry=LOCAL_REGISTRY))
+
+
+def refuse_reserved(names: List[str], what: str) -> None:
+    """ImageError if a name is in the infra image's repository: only the engine's build may use it,
+    else any archive naming itself so would become the infra container of every new pod."""
+    for name in names:
+        try:
+            repo = parse_reference(name, default_registry=LOCAL_REGISTRY).name
+        except ImageError:
+            continue
+        if repo == INFRA_REPOSITORY:
+            raise ImageError("%s: the image name %s is reserved for the engine's pod infra image; refused"
+                             % (what, name),
+                             hint="import the image under another name (oci-archive:PATH:OTHER-NAME picks one, "
+                                  "or retag it before saving); give pods another infra image with infra_image")
 
 
 # -- sources -----------------------------------------------------------------------------------
@@ -745,11 +762,12 @@ class ImageStore:
 
     # -- import ------------------------------------------------------------------------------
     def pull(self, ref: str, *, insecure: bool = False, auth: AuthArg = None,
-             platform: Optional[str] = None) -> Image:
+             platform: Optional[str] = None, infra_build: bool = False) -> Image:
         """Import/pull ``ref`` (any transport); returns the stored image with its layers unpacked.
 
         A short name, a ``localhost/`` name or an image ID has no registry to pull from:
-        it returns the local image, or raises when there is none.
+        it returns the local image, or raises when there is none. Names in the infra image's
+        repository are refused unless ``infra_build`` (infra.py's own build).
         """
         sref = parse_image_ref(ref)
         if sref.transport == "" and (is_short_name(ref) or ref.split("/", 1)[0] == LOCAL_REGISTRY
@@ -759,6 +777,8 @@ class ImageStore:
                 return local
         with self._source(sref, insecure, auth, platform) as src:
             res = self._locate(src, platform)
+            if not infra_build:
+                refuse_reserved(src.names(), src.what)
             for attempt in range(2):
                 sizes: Dict[str, int] = {}
                 for desc, diff_id in res.layers:
@@ -981,6 +1001,7 @@ class ImageStore:
         norm = normalize_name(name)
         if "@" in norm:
             raise ImageError("cannot tag %s with digest reference %s" % (ref, name), hint="use name:tag")
+        refuse_reserved([norm], "tag %s" % ref)
         with self.state.tx() as conn:
             conn.execute("INSERT INTO image_names(name, image_id) VALUES(?,?) "
                          "ON CONFLICT(name) DO UPDATE SET image_id=excluded.image_id", (norm, img.id))
