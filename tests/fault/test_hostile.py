@@ -12,6 +12,7 @@ import re
 import socket
 import sqlite3
 import tarfile
+import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -34,7 +35,7 @@ from ansible_collections.libpod.engine.tests.helpers.slowhttp import Trickle
 
 from .leaks import find_leaks
 from .report import REPORT
-from .scenario import LOOP, free_port, module_steps, query, run_module
+from .scenario import LOOP, containers, free_port, module_steps, query, run_module
 
 
 def snapshot(env) -> dict:
@@ -218,6 +219,39 @@ def test_trojan_infra_image(engine_env, tmp_path):
     leaks = find_leaks(engine_env)
     REPORT.record("hostile: trojan infra image", converged=not problems, leaked=len(leaks),
                   note="; ".join(problems + leaks))
+    assert not problems and not leaks, problems + leaks
+
+
+def test_grown_etc_hosts(engine_env, image):
+    """Issue 22 item 6: a container grew its own /etc/hosts to hundreds of MB; the next neighbour's
+    start read and rewrote it whole. Now it is cut to what the engine reads back, with a warning."""
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.etcfiles import (  # noqa: PLC0415
+        MAX_HOSTS_FILE,
+    )
+
+    scenario = "hostile: container grows its own /etc/hosts"
+    grow = ["sh", "-c", "truncate -s 300M /etc/hosts && trap 'exit 0' TERM; while :; do sleep 1; done"]
+    module_steps(engine_env, [("container", {"name": "grower", "image": image, "command": grow,
+                                             "state": "started"})])
+    cid = containers(engine_env)["grower"]["id"]
+    hosts = os.path.join(engine_env.paths["tmp_dir"], "storage", "containers", cid, "hosts")
+    for _i in range(300):  # the container's shell runs truncate right after its start
+        if os.stat(hosts).st_size >= 300 << 20:
+            break
+        time.sleep(0.1)
+    assert os.stat(hosts).st_size >= 300 << 20, "the container did not grow its /etc/hosts"
+    res = run_module(engine_env, "container", {"name": "neighbour", "image": image, "command": LOOP,
+                                               "state": "started"})
+    problems = ["neighbour failed: %s" % res.result.get("msg")] if res.failed else []
+    size = os.stat(hosts).st_size
+    if size > MAX_HOSTS_FILE + 4096:
+        problems.append("grower's /etc/hosts still has %d bytes" % size)
+    warned = [w for w in map(str, res.result.get("warnings") or []) if "grower" in w and "grown" in w]
+    if not warned:
+        problems.append("no warning about the cut file: %s" % res.result.get("warnings"))
+    module_steps(engine_env, [("container", {"name": n, "state": "absent"}) for n in ("neighbour", "grower")])
+    leaks = find_leaks(engine_env)
+    REPORT.record(scenario, converged=not problems, leaked=len(leaks), note="; ".join(problems + leaks))
     assert not problems and not leaks, problems + leaks
 
 

@@ -283,7 +283,9 @@ class Container(LockedObject):
             if ip is None:
                 continue
             hosts = os.path.join(self.rt.run_root, "containers", peer_id, "hosts")
-            etcfiles.hosts_set_peer(hosts, self.id, ip if up else None, [self.name])
+            etcfiles.hosts_set_peer(hosts, self.id, ip if up else None, [self.name],
+                                    warn=lambda m, who=peer.name: self.rt.warnings.append(
+                                        "/etc/hosts of container %s: %s" % (who, m)))
 
     def _hostname(self) -> str:
         return self.config.get("hostname") or self.id[:12]
