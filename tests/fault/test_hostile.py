@@ -6,6 +6,7 @@ fuzzed with hypothesis: for any input it returns or raises an engine error, noth
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
@@ -250,6 +251,53 @@ def test_grown_etc_hosts(engine_env, image):
     if not warned:
         problems.append("no warning about the cut file: %s" % res.result.get("warnings"))
     module_steps(engine_env, [("container", {"name": n, "state": "absent"}) for n in ("neighbour", "grower")])
+    leaks = find_leaks(engine_env)
+    REPORT.record(scenario, converged=not problems, leaked=len(leaks), note="; ".join(problems + leaks))
+    assert not problems and not leaks, problems + leaks
+
+
+def _plant_cgroups(cid: str) -> list:
+    """Empty cgroups libpod-<id> below the engine's parent in every v1 hierarchy: what a runtime
+    whose create failed half-way leaves (the runtime's delete does not know the container)."""
+    made = []
+    for hier in sorted(os.listdir("/sys/fs/cgroup")):
+        base = os.path.join("/sys/fs/cgroup", hier)
+        if os.path.islink(base) or not os.path.isdir(base) or hier == "unified":
+            continue
+        path = os.path.join(base, "libpod-engine", "libpod-" + cid)
+        os.makedirs(path, exist_ok=True)
+        made.append(path)
+    return made
+
+
+def test_failed_start_leaves_no_cgroup(engine_env, image):
+    """Issue 22 item 12: a container whose start failed in the runtime left its empty cgroup in every
+    v1 hierarchy; the failure path and the next open's repair remove them."""
+    scenario = "hostile: start that fails in the runtime (cgroups)"
+    problems = []
+    for i, fault in enumerate(["", "container.start.after_volumes"]):
+        name = "nobin-%d" % i
+        module_steps(engine_env, [("container", {"name": name, "image": image, "command": ["/no/such/binary"],
+                                                 "state": "created"})])
+        cid = containers(engine_env)[name]["id"]
+        if fault:  # a failed start first: its spec (config.json) names the cgroup, as after a killed create
+            run_module(engine_env, "container", {"name": name, "image": image, "command": ["/no/such/binary"],
+                                                 "state": "started"})
+        planted = _plant_cgroups(cid)
+        res = run_module(engine_env, "container", {"name": name, "image": image, "command": ["/no/such/binary"],
+                                                   "state": "started"}, fault=fault or None)
+        if fault:  # killed half-way: the next open repairs
+            if not res.killed:
+                problems.append("fault %s did not fire: %r" % (fault, res))
+            res = run_module(engine_env, "container_info", {"name": [name]})
+        elif not res.failed:
+            problems.append("%s started: %s" % (name, res.result.get("actions")))
+        left = [d for d in planted if os.path.isdir(d)]
+        problems += ["%s: cgroup %s" % (fault or "failure path", d) for d in left]
+        run_module(engine_env, "container", {"name": name, "state": "absent"})
+        for d in left:
+            with contextlib.suppress(OSError):
+                os.rmdir(d)
     leaks = find_leaks(engine_env)
     REPORT.record(scenario, converged=not problems, leaked=len(leaks), note="; ".join(problems + leaks))
     assert not problems and not leaks, problems + leaks

@@ -109,6 +109,39 @@ def v1_controllers(root: str = DEFAULT_ROOT, *, mountinfo: str = MOUNTINFO) -> L
     return [os.path.basename(m) for m, t in _mounts(mountinfo) if t == "cgroup" and os.path.dirname(m) == root]
 
 
+def cgroup_mounts(mountinfo: str = MOUNTINFO) -> List[str]:
+    """Mount points of every cgroup hierarchy (each v1 one, and the unified one)."""
+    return [m for m, t in _mounts(mountinfo) if t in ("cgroup", "cgroup2")]
+
+
+def remove_cgroup(cgroup: str, *, mountinfo: str = MOUNTINFO) -> List[str]:
+    """rmdir ``cgroup`` (a cgroupfs path such as /libpod-engine/libpod-<id>) and its empty children in
+    every hierarchy; returns the dirs that stay (a cgroup with processes cannot be removed).
+
+    Only rmdir: a cgroup that still has tasks or children in use is never touched.
+    """
+    rel = cgroup.strip("/")
+    if not rel or ".." in rel.split("/") or ":" in rel:  # ":" = systemd slice notation, not a path
+        return []
+    left = []
+    for mnt in cgroup_mounts(mountinfo):
+        path = os.path.join(mnt, rel)
+        if not os.path.isdir(path) or os.path.islink(path):
+            continue
+        for dirpath, dirnames, _files in os.walk(path, topdown=False):
+            for d in dirnames:
+                try:
+                    os.rmdir(os.path.join(dirpath, d))
+                except OSError:
+                    pass
+        try:
+            os.rmdir(path)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                left.append(path)
+    return left
+
+
 # --- the private mount namespace ------------------------------------------------------
 
 _libc = None

@@ -14,7 +14,6 @@ Container operations never take the pod lock.
 """
 from __future__ import annotations
 
-import errno
 import os
 import time
 from dataclasses import dataclass, field
@@ -23,6 +22,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 from ..base import faults
 from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, InvalidArg, wrap
 from ..base.names import generate_name, new_id, validate_name
+from ..host.cgroups import remove_cgroup
 from ..image.infra import infra_image_name
 from ..store.events import rfc3339_nano
 from ..store.state import Record
@@ -101,12 +101,6 @@ def cgroup_base() -> str:
 
 
 # -- cgroups ---------------------------------------------------------------------------------------
-def _cgroup_mounts() -> List[str]:
-    from ..host.cgroups import _mounts  # noqa: PLC0415
-
-    return [m for m, t in _mounts() if t in ("cgroup", "cgroup2")]
-
-
 def _write(path: str, value: str) -> None:
     try:
         with open(path, "w") as f:
@@ -163,30 +157,6 @@ def set_cgroup_limits(cgroup: str, *, cpus: Optional[float], memory: Optional[in
             _write(os.path.join(path, name), value)
         used.append(path)
     return used
-
-
-def remove_cgroup(cgroup: str) -> List[str]:
-    """rmdir the pod cgroup (and empty children left behind) in every hierarchy; returns what stays."""
-    rel = cgroup.strip("/")
-    if not rel:
-        return []
-    left = []
-    for mnt in _cgroup_mounts():
-        path = os.path.join(mnt, rel)
-        if not os.path.isdir(path):
-            continue
-        for dirpath, dirnames, _files in os.walk(path, topdown=False):
-            for d in dirnames:
-                try:
-                    os.rmdir(os.path.join(dirpath, d))
-                except OSError:
-                    pass
-        try:
-            os.rmdir(path)
-        except OSError as exc:
-            if exc.errno != errno.ENOENT:
-                left.append(path)
-    return left
 
 
 # -- the pod object --------------------------------------------------------------------------------

@@ -172,6 +172,8 @@ def _drop_leftovers(ctr) -> List[str]:
     if live is not None:
         found.append("runtime container (%s)" % live.get("status"))
     oci.delete(ctr.id, force=True)
+    if oci.remove_cgroup(ctr.bundle):
+        found.append("cgroup")
     net = ctr.config.get("network") or {}
     netns = os.path.join(rt.tmp_dir, "netns", ctr.id)
     if net.get("mode") not in ("host", "container") and (os.path.lexists(netns) or rt.has_networking()):
@@ -192,7 +194,7 @@ def _drop_leftovers(ctr) -> List[str]:
 
 def _container_gone(rt, ctr_id: str, entry: Dict[str, Any]) -> List[str]:
     """No record: everything named after the ID goes (a killed create, or a removal after its DB delete)."""
-    from ..oci.driver import _is_conmon, _read_int  # noqa: PLC0415
+    from ..oci.driver import OCIRuntime, _is_conmon, _read_int  # noqa: PLC0415
 
     found: List[str] = []
     run_dir = os.path.join(rt.run_root, "containers", ctr_id)
@@ -215,6 +217,8 @@ def _container_gone(rt, ctr_id: str, entry: Dict[str, Any]) -> List[str]:
             pass
     if rt.has_networking() or os.path.lexists(os.path.join(rt.tmp_dir, "netns", ctr_id)):
         rt.network.teardown(ctr_id)
+    if OCIRuntime.remove_cgroup(os.path.join(rt.graph_root, "containers", ctr_id, "userdata")):
+        found.append("cgroup")
     if ctr_id in rt.storage.list():
         rt.storage.remove(ctr_id)
         found.append("storage")
