@@ -303,6 +303,37 @@ def test_failed_start_leaves_no_cgroup(engine_env, image):
     assert not problems and not leaks, problems + leaks
 
 
+def _partial_layers(env) -> list:
+    d = os.path.join(env.paths["graph_root"], "layers")
+    return sorted(n for n in os.listdir(d) if n.startswith((".tmp-", ".trash-"))) if os.path.isdir(d) else []
+
+
+def test_killed_import_leaves_no_partial_layer(engine_env, tmp_path):
+    """Issue 22 item 12: a killed image import left its partial layer (layers/.tmp-*) until a reset;
+    the next open's repair removes it, and the import then succeeds."""
+    scenario = "hostile: import killed half-way (partial layer)"
+    work = str(tmp_path / "images")
+    os.makedirs(work)
+    img = busybox_image(work, config={"Cmd": ["sh"]})
+    archive = "oci-archive:" + write_oci_archive(os.path.join(work, "bb.tar"), [(img, "localhost/killed:1")])
+    spec = {"name": "killed-import", "image": archive, "command": LOOP, "state": "present"}
+    problems = []
+    res = run_module(engine_env, "container", spec, fault="image.import.after_unpack")
+    if not res.killed:
+        problems.append("fault point did not fire: %r" % res)
+    elif not _partial_layers(engine_env):
+        problems.append("the killed import left no partial layer (the test does not test anything)")
+    run_module(engine_env, "container_info", {"name": ["killed-import"]})  # the next open repairs
+    problems += ["after the next open: layers/%s" % n for n in _partial_layers(engine_env)]
+    res = run_module(engine_env, "container", spec)
+    if res.failed:
+        problems.append("the import after the repair failed: %s" % res.result.get("msg"))
+    run_module(engine_env, "container", {"name": "killed-import", "state": "absent"})
+    leaks = find_leaks(engine_env)
+    REPORT.record(scenario, converged=not problems, leaked=len(leaks), note="; ".join(problems + leaks))
+    assert not problems and not leaks, problems + leaks
+
+
 def test_contained_layers(engine_env, tmp_path):
     """Layers that are accepted (absolute names, device nodes, dangling symlinks) stay inside."""
     work = str(tmp_path / "images")

@@ -25,6 +25,7 @@ import tarfile
 import tempfile
 from typing import Any, Dict, Optional
 
+from ..base import faults
 from ..base.errors import EngineError, ImageError, InvalidArg
 from ..base.version import ENGINE_VERSION
 from ..store.locks import Lock
@@ -129,7 +130,8 @@ def build_infra_image(rt, name: Optional[str] = None):
     files = image_documents(layer_tar(catatonit), name, host_platform())
     tmp_root = os.path.join(rt.graph_root, "tmp")
     os.makedirs(tmp_root, mode=0o700, exist_ok=True)
-    work = tempfile.mkdtemp(prefix="infra-build-", dir=tmp_root)
+    # owner-tagged: the repair of a killed build removes it (ImageStore.remove_stale_temp)
+    work = tempfile.mkdtemp(prefix=".tmp-%s-infra-build-" % faults.owner_tag(), dir=tmp_root)
     try:
         for rel, data in files.items():
             path = os.path.join(work, rel)

@@ -46,8 +46,9 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
+from ..base import faults
 from ..base.errors import DigestMismatch, ImageError, NoSuchImage, RegistryError
-from ..storage.layers import detect_compression, hex_of, install_layer, rmtree
+from ..storage.layers import detect_compression, hex_of, install_layer, rmtree, stale_temp_names
 from .registry import (
     DOCKER_MANIFEST,
     INDEX_TYPES,
@@ -711,7 +712,7 @@ class ImageStore:
         except OSError:
             pass
         os.makedirs(self.blobs_dir, mode=0o700, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=self.blobs_dir)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-%s-" % faults.owner_tag(), dir=self.blobs_dir)
         try:
             with os.fdopen(fd, "wb") as f:
                 f.write(data)
@@ -775,7 +776,7 @@ class ImageStore:
             local = self._lookup(ref)[0]
             if local is not None:
                 return local
-        with self._source(sref, insecure, auth, platform) as src:
+        with self._source(sref, insecure, auth, platform) as src, self._import_intent():
             res = self._locate(src, platform)
             if not infra_build:
                 refuse_reserved(src.names(), src.what)
@@ -797,6 +798,33 @@ class ImageStore:
                     raise ImageError("%s: layers %s vanished while importing" % (src.what, ", ".join(missing)),
                                      hint="do not prune layers while pulling; pull again")
         return self._by_id(res.image_id)
+
+    @contextlib.contextmanager
+    def _import_intent(self) -> Iterator[None]:
+        """Journal the import (faults.py): a killed one leaves its partial layer and temp blobs, and the
+        next open's repair removes them (remove_stale_temp). An import that fails with an exception
+        removes its own, so the entry goes either way."""
+        key_id = "import-%d" % os.getpid()
+        faults.begin(self.state, "image", key_id, "import")
+        try:
+            yield
+        finally:
+            faults.end(self.state, "image", key_id)
+
+    def remove_stale_temp(self) -> List[str]:
+        """Remove the temp layer dirs, trash dirs and temp blobs of import processes that are gone."""
+        removed = []
+        for d, what in ((self.layers_dir, "partial layer"), (self.blobs_dir, "partial blob"),
+                        (os.path.join(self.graph_root, "tmp"), "partial infra image build")):
+            try:
+                names = os.listdir(d)
+            except OSError:
+                continue
+            for name in stale_temp_names(names):
+                with contextlib.suppress(OSError):
+                    rmtree(os.path.join(d, name))
+                    removed.append("%s %s" % (what, name))
+        return removed
 
     def _commit(self, res: _Resolved, names: List[str], source: str, sizes: Dict[str, int]) -> None:
         now = time.time()

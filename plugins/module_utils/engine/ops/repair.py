@@ -15,7 +15,8 @@ never touch an object another live process is working on. What is done per objec
 * the mount counts of the volumes concerned are recomputed from the containers that hold them
   (only when none of those containers is locked by a live process);
 * volume removal: a data dir whose record is gone is deleted;
-* pod recreate: the new pod and the members that were to be recreated into it are made.
+* pod recreate: the new pod and the members that were to be recreated into it are made;
+* image import: the partial layers and temp blobs of dead importers are removed.
 
 Anything that fails stays in the journal (up to three attempts) and is reported as a warning.
 """
@@ -356,4 +357,10 @@ def _pod(rt, name: str, entry: Dict[str, Any]) -> List[str]:
     return actions
 
 
-_REPAIRS = {"container": _container, "volume": _volume, "pod": _pod}
+# -- images ---------------------------------------------------------------------------------------
+def _image(rt, _key: str, _entry: Dict[str, Any]) -> List[str]:
+    """A killed import: its partial layer (layers/.tmp-*) and temp blobs go (any dead importer's)."""
+    return rt.images.remove_stale_temp()
+
+
+_REPAIRS = {"container": _container, "volume": _volume, "pod": _pod, "image": _image}
