@@ -391,8 +391,12 @@ class PullDeadline:
                 self._shutdown(sock)
 
     def cancel(self) -> None:
+        """Stop the clock, and the timer thread with it (the engine forks conmon later: no threads)."""
         if self._timer is not None:
             self._timer.cancel()
+            self._timer.join(5)
+        with self._lock:
+            self._socks = []
 
 
 def _connection_class(base: type, on_socket: Callable[[socket.socket], None]) -> type:
