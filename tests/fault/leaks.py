@@ -12,6 +12,8 @@ says it is running (or created/paused/stopping); anything else that exists is a 
 * lock rows of missing objects, records without their lock row, lock numbers used twice;
 * conmon processes and OCI runtime containers naming the root, not those of running containers;
 * container storage / run dirs and volume dirs without a record, volume trash;
+* partial imports (``.tmp-*``/``.trash-*`` under the graph root's layers, blobs and tmp), and
+  cgroups ``libpod-<id>`` of this root's containers that are not running;
 * journal entries (faults.py) of dead processes, volume mount counts that do not match the
   containers holding them, and running containers whose processes are gone (stale state).
 """
@@ -174,6 +176,25 @@ def known_ids(env, db) -> Set[str]:
     return ids
 
 
+def container_cgroups(ids: Set[str], root: str = "/sys/fs/cgroup") -> List[str]:
+    """cgroup dirs libpod-<id> of these containers in any hierarchy (below the engine's parent and its
+    pods' cgroups)."""
+    if not ids:
+        return []
+    found = []
+    for hier in sorted(os.listdir(root)) if os.path.isdir(root) else []:
+        base = os.path.join(root, hier, "libpod-engine")
+        if os.path.islink(os.path.join(root, hier)) or not os.path.isdir(base):
+            continue
+        for parent in [base] + [os.path.join(base, p) for p in os.listdir(base) if len(p) == 64]:
+            try:
+                names = os.listdir(parent)
+            except OSError:
+                continue
+            found += [os.path.join(parent, n) for n in names if n.startswith("libpod-") and n[7:] in ids]
+    return found
+
+
 # -- the check ------------------------------------------------------------------------------------
 def find_leaks(env, *, wait: float = 20.0) -> List[str]:
     """Problems found (empty = clean). Waits for pending exit commands first."""
@@ -315,6 +336,15 @@ def find_leaks(env, *, wait: float = 20.0) -> List[str]:
         for n in os.listdir(paths["volume_path"]):
             if n not in vols:
                 problems.append("volume dir %s without a record" % n)
+
+    # partial imports (a killed import's temp layer or blob), container cgroups of containers not running
+    for d in (os.path.join(paths["graph_root"], "layers"), os.path.join(paths["graph_root"], "blobs", "sha256"),
+              os.path.join(paths["graph_root"], "tmp")):
+        if os.path.isdir(d):
+            problems += ["partial import %s" % os.path.join(d, n) for n in os.listdir(d)
+                         if n.startswith((".tmp-", ".trash-"))]
+    for cg in container_cgroups(ids - holding):
+        problems.append("cgroup %s" % cg)
 
     # journal, volume mount counts
     for k, e in db["journal"]:

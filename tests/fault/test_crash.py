@@ -23,6 +23,7 @@ STOP = ["container.stop.after_kill"]
 REMOVE = ["container.remove.after_stop", "container.remove.after_storage", "container.remove.after_db_delete"]
 VOLUME = ["volume.remove.after_unmount", "volume.remove.after_record_delete"]
 POD = ["pod.recreate.after_remove", "pod.recreate.after_create"]
+IMPORT = ["image.import.after_unpack"]
 #: LPE_FAULT_REPEAT=N runs every crash scenario N times (each a fresh engine root)
 REPEAT = max(1, int(os.environ.get("LPE_FAULT_REPEAT", "1")))
 
@@ -32,7 +33,7 @@ def _points(points):
 
 
 def test_every_point_is_exercised():
-    assert sorted(CREATE + START + STOP + REMOVE + VOLUME + POD) == sorted(POINTS)
+    assert sorted(CREATE + START + STOP + REMOVE + VOLUME + POD + IMPORT) == sorted(POINTS)
 
 
 def _victim(image, port, state="started"):
@@ -68,6 +69,17 @@ def _setup(env, steps):
 def test_crash_create_start(point, engine_env, image):
     port = free_port()
     _setup(engine_env, [("container", _victim(image, port, "created"))] if point in START else [])
+    _crash(engine_env, "container", _victim(image, port), point)
+    res, first, problems = converge(engine_env, [_task("container", _victim(image, port))])
+    finish("crash %s" % point, engine_env, problems=problems, data={"keep": "kept"},
+           check=lambda: _running(engine_env, "victim"))
+
+
+@pytest.mark.parametrize("point", _points(IMPORT))
+def test_crash_import(point, engine_env, image):
+    """The image import of a create killed half-way: its partial layer must not stay (issue 22)."""
+    port = free_port()
+    _setup(engine_env, [])
     _crash(engine_env, "container", _victim(image, port), point)
     res, first, problems = converge(engine_env, [_task("container", _victim(image, port))])
     finish("crash %s" % point, engine_env, problems=problems, data={"keep": "kept"},

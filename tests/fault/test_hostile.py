@@ -6,11 +6,14 @@ fuzzed with hypothesis: for any input it returns or raises an engine error, noth
 """
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import os
 import re
 import socket
+import sqlite3
 import tarfile
+import time
 
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
@@ -25,13 +28,15 @@ from ansible_collections.libpod.engine.tests.helpers.images import (
     busybox_image,
     tar_from_entries,
     truncated_gzip_layer,
+    write_docker_archive,
     write_oci_archive,
     write_oci_layout,
 )
+from ansible_collections.libpod.engine.tests.helpers.slowhttp import Trickle
 
 from .leaks import find_leaks
 from .report import REPORT
-from .scenario import LOOP, free_port, module_steps, query, run_module
+from .scenario import LOOP, containers, free_port, module_steps, query, run_module
 
 
 def snapshot(env) -> dict:
@@ -145,6 +150,188 @@ def test_hostile_images(engine_env, tmp_path):
     with open("/etc/passwd", "rb") as f:
         assert hashlib.sha256(f.read()).hexdigest() == passwd
     assert not _escapes(str(tmp_path)) and not _escapes(os.path.dirname(engine_env.paths["graph_root"]))
+
+
+def test_archive_not_a_regular_file(engine_env, tmp_path):
+    """Issue 22 item 8: /dev/zero spun at 100 % CPU, a FIFO blocked the task forever."""
+    fifo = str(tmp_path / "pipe.tar")
+    os.mkfifo(fifo)
+    cases = [("%s:%s" % (t, p), "container", {"name": "h-special-%d" % i, "image": "%s:%s" % (t, p),
+                                               "command": LOOP})
+             for i, (t, p) in enumerate([("oci-archive", "/dev/zero"), ("docker-archive", "/dev/zero"),
+                                         ("oci-archive", fifo), ("docker-archive", fifo)])]
+    run_cases(engine_env, "hostile: archive that is a device or FIFO", cases)
+
+
+def test_slow_registry(engine_env, image):
+    """Issue 22 item 7: a registry trickling bytes held the pull (and its locks) forever."""
+    module_steps(engine_env, [("container", {"name": "ok", "image": image, "command": LOOP, "state": "present"})])
+    with open(engine_env.conf, encoding="utf-8") as f:
+        good = f.read()
+    with open(engine_env.conf, "w", encoding="utf-8") as f:
+        f.write(good.replace("[engine]", "[engine]\nimage_pull_timeout = 2", 1))
+    try:
+        cases = []
+        with Trickle("body", every=0.3) as body, Trickle("headers", every=0.3) as headers:
+            for label, srv in (("trickled manifest body", body), ("trickled response headers", headers)):
+                cases.append((label, "container", {"name": "slow-%d" % len(cases), "command": LOOP,
+                                                   "image": "docker://%s/slow/image:1" % srv.host,
+                                                   "insecure_registry": True}))
+            run_cases(engine_env, "hostile: registry trickling one byte at a time", cases)
+    finally:
+        with open(engine_env.conf, "w", encoding="utf-8") as f:
+            f.write(good)
+
+
+def test_trojan_infra_image(engine_env, tmp_path):
+    """Issue 22 item 3: an archive naming itself the infra image became every new pod's infra."""
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.image.infra import (  # noqa: PLC0415
+        infra_image_name,
+    )
+
+    work = str(tmp_path / "images")
+    os.makedirs(work)
+    trojan = build_image([tar_from_entries([E("catatonit", data=b"#!/bin/sh\nid > /tmp/pwned\n", mode=0o755)])],
+                         config={"Entrypoint": ["/catatonit", "-P"]})
+    oci = write_oci_archive(os.path.join(work, "trojan.tar"), [(trojan, infra_image_name())])
+    docker = os.path.join(work, "trojan-docker.tar")
+    write_docker_archive(docker, trojan, [infra_image_name()])
+    run_cases(engine_env, "hostile: trojan infra image", [
+        ("oci-archive named as the infra image", "container",
+         {"name": "trojan-oci", "image": "oci-archive:" + oci, "command": LOOP, "state": "present"}),
+        ("docker-archive named as the infra image", "container",
+         {"name": "trojan-docker", "image": "docker-archive:" + docker, "command": LOOP, "state": "present"}),
+        ("pod whose infra_image is the trojan", "pod",
+         {"name": "trojan-pod", "infra_image": "oci-archive:" + oci, "state": "created"})])
+    # a name an older engine let an import take: the next pod gets the image the engine builds
+    same = write_oci_archive(os.path.join(work, "bystander.tar"), [(trojan, "localhost/bystander:1")])
+    module_steps(engine_env, [("container", {"name": "bystander", "state": "present", "command": LOOP,
+                                             "image": "oci-archive:" + same})])
+    (tid,) = query(engine_env, "SELECT image_id FROM image_names WHERE name='localhost/bystander:1'")[0]
+    db = sqlite3.connect(os.path.join(engine_env.paths["static_dir"], "state.db"), timeout=60)
+    with db:
+        db.execute("INSERT INTO image_names(name, image_id) VALUES(?,?)", (infra_image_name(), tid))
+    db.close()
+    (res,) = module_steps(engine_env, [("pod", {"name": "after", "state": "created"})])
+    infra_id = ((res.result.get("pod") or {}).get("InfraConfig") or {}).get("InfraImageId")
+    (used,) = query(engine_env, "SELECT image_id FROM image_names WHERE name=?", (infra_image_name(),))[0]
+    problems = [] if used != tid and infra_id == used else ["the pod's infra uses %s, the trojan is %s"
+                                                             % (str(infra_id)[:12], tid[:12])]
+    leaks = find_leaks(engine_env)
+    REPORT.record("hostile: trojan infra image", converged=not problems, leaked=len(leaks),
+                  note="; ".join(problems + leaks))
+    assert not problems and not leaks, problems + leaks
+
+
+def test_grown_etc_hosts(engine_env, image):
+    """Issue 22 item 6: a container grew its own /etc/hosts to hundreds of MB; the next neighbour's
+    start read and rewrote it whole. Now it is cut to what the engine reads back, with a warning."""
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.etcfiles import (  # noqa: PLC0415
+        MAX_HOSTS_FILE,
+    )
+
+    scenario = "hostile: container grows its own /etc/hosts"
+    grow = ["sh", "-c", "truncate -s 300M /etc/hosts && trap 'exit 0' TERM; while :; do sleep 1; done"]
+    module_steps(engine_env, [("container", {"name": "grower", "image": image, "command": grow,
+                                             "state": "started"})])
+    cid = containers(engine_env)["grower"]["id"]
+    hosts = os.path.join(engine_env.paths["tmp_dir"], "storage", "containers", cid, "hosts")
+    for _i in range(300):  # the container's shell runs truncate right after its start
+        if os.stat(hosts).st_size >= 300 << 20:
+            break
+        time.sleep(0.1)
+    assert os.stat(hosts).st_size >= 300 << 20, "the container did not grow its /etc/hosts"
+    res = run_module(engine_env, "container", {"name": "neighbour", "image": image, "command": LOOP,
+                                               "state": "started"})
+    problems = ["neighbour failed: %s" % res.result.get("msg")] if res.failed else []
+    size = os.stat(hosts).st_size
+    if size > MAX_HOSTS_FILE + 4096:
+        problems.append("grower's /etc/hosts still has %d bytes" % size)
+    warned = [w for w in map(str, res.result.get("warnings") or []) if "grower" in w and "grown" in w]
+    if not warned:
+        problems.append("no warning about the cut file: %s" % res.result.get("warnings"))
+    module_steps(engine_env, [("container", {"name": n, "state": "absent"}) for n in ("neighbour", "grower")])
+    leaks = find_leaks(engine_env)
+    REPORT.record(scenario, converged=not problems, leaked=len(leaks), note="; ".join(problems + leaks))
+    assert not problems and not leaks, problems + leaks
+
+
+def _plant_cgroups(cid: str) -> list:
+    """Empty cgroups libpod-<id> below the engine's parent in every v1 hierarchy: what a runtime
+    whose create failed half-way leaves (the runtime's delete does not know the container)."""
+    made = []
+    for hier in sorted(os.listdir("/sys/fs/cgroup")):
+        base = os.path.join("/sys/fs/cgroup", hier)
+        if os.path.islink(base) or not os.path.isdir(base) or hier == "unified":
+            continue
+        path = os.path.join(base, "libpod-engine", "libpod-" + cid)
+        os.makedirs(path, exist_ok=True)
+        made.append(path)
+    return made
+
+
+def test_failed_start_leaves_no_cgroup(engine_env, image):
+    """Issue 22 item 12: a container whose start failed in the runtime left its empty cgroup in every
+    v1 hierarchy; the failure path and the next open's repair remove them."""
+    scenario = "hostile: start that fails in the runtime (cgroups)"
+    problems = []
+    for i, fault in enumerate(["", "container.start.after_volumes"]):
+        name = "nobin-%d" % i
+        module_steps(engine_env, [("container", {"name": name, "image": image, "command": ["/no/such/binary"],
+                                                 "state": "created"})])
+        cid = containers(engine_env)[name]["id"]
+        if fault:  # a failed start first: its spec (config.json) names the cgroup, as after a killed create
+            run_module(engine_env, "container", {"name": name, "image": image, "command": ["/no/such/binary"],
+                                                 "state": "started"})
+        planted = _plant_cgroups(cid)
+        res = run_module(engine_env, "container", {"name": name, "image": image, "command": ["/no/such/binary"],
+                                                   "state": "started"}, fault=fault or None)
+        if fault:  # killed half-way: the next open repairs
+            if not res.killed:
+                problems.append("fault %s did not fire: %r" % (fault, res))
+            res = run_module(engine_env, "container_info", {"name": [name]})
+        elif not res.failed:
+            problems.append("%s started: %s" % (name, res.result.get("actions")))
+        left = [d for d in planted if os.path.isdir(d)]
+        problems += ["%s: cgroup %s" % (fault or "failure path", d) for d in left]
+        run_module(engine_env, "container", {"name": name, "state": "absent"})
+        for d in left:
+            with contextlib.suppress(OSError):
+                os.rmdir(d)
+    leaks = find_leaks(engine_env)
+    REPORT.record(scenario, converged=not problems, leaked=len(leaks), note="; ".join(problems + leaks))
+    assert not problems and not leaks, problems + leaks
+
+
+def _partial_layers(env) -> list:
+    d = os.path.join(env.paths["graph_root"], "layers")
+    return sorted(n for n in os.listdir(d) if n.startswith((".tmp-", ".trash-"))) if os.path.isdir(d) else []
+
+
+def test_killed_import_leaves_no_partial_layer(engine_env, tmp_path):
+    """Issue 22 item 12: a killed image import left its partial layer (layers/.tmp-*) until a reset;
+    the next open's repair removes it, and the import then succeeds."""
+    scenario = "hostile: import killed half-way (partial layer)"
+    work = str(tmp_path / "images")
+    os.makedirs(work)
+    img = busybox_image(work, config={"Cmd": ["sh"]})
+    archive = "oci-archive:" + write_oci_archive(os.path.join(work, "bb.tar"), [(img, "localhost/killed:1")])
+    spec = {"name": "killed-import", "image": archive, "command": LOOP, "state": "present"}
+    problems = []
+    res = run_module(engine_env, "container", spec, fault="image.import.after_unpack")
+    if not res.killed:
+        problems.append("fault point did not fire: %r" % res)
+    elif not _partial_layers(engine_env):
+        problems.append("the killed import left no partial layer (the test does not test anything)")
+    run_module(engine_env, "container_info", {"name": ["killed-import"]})  # the next open repairs
+    problems += ["after the next open: layers/%s" % n for n in _partial_layers(engine_env)]
+    res = run_module(engine_env, "container", spec)
+    if res.failed:
+        problems.append("the import after the repair failed: %s" % res.result.get("msg"))
+    run_module(engine_env, "container", {"name": "killed-import", "state": "absent"})
+    leaks = find_leaks(engine_env)
+    REPORT.record(scenario, converged=not problems, leaked=len(leaks), note="; ".join(problems + leaks))
+    assert not problems and not leaks, problems + leaks
 
 
 def test_contained_layers(engine_env, tmp_path):

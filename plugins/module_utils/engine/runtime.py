@@ -346,7 +346,8 @@ class Runtime:
         if "images" not in self._lazy:
             from .image.store import ImageStore  # noqa: PLC0415
 
-            self._lazy["images"] = ImageStore(self.state, self.graph_root)
+            self._lazy["images"] = ImageStore(self.state, self.graph_root,
+                                              pull_timeout=float(self.cfg.get("engine", "image_pull_timeout")))
         return self._lazy["images"]
 
     @property

@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from ..engine.base.errors import CtrInUse, InvalidArg, NameInUse
 from ..engine.base.names import validate_name
 from ..engine.base.records import PodConfig
-from ..engine.image.infra import ensure_infra_image, infra_image_name
+from ..engine.image.infra import ensure_infra_image, infra_image_name, trusted_infra_image
 from ..engine.objects.container import RUNNING
 from ..engine.objects.pod import (
     KUBE_EMPTYDIR_LABEL,
@@ -53,7 +53,7 @@ def _infra_image(rt, declared: Mapping[str, Any], check_mode: bool, res: Result)
     ref = declared.get("infra_image")
     if ref is None:
         name = infra_image_name()
-        had = rt.images.resolve(name)
+        had = trusted_infra_image(rt)  # the name alone is not enough: the image the engine built
         if had is not None:
             return had
         if check_mode:

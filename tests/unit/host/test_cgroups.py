@@ -138,3 +138,22 @@ def test_enter_mount_ns_of_returns_to_host():
     before, switched, after = json.loads(lines[0])
     assert before != host and switched is True and after == host
     assert lines[1] == "nope 2"
+
+
+def test_remove_cgroup_in_every_hierarchy(tmp_path):
+    """One rmdir-only primitive for pods and containers (issue 22 item 12: a failed start's cgroup)."""
+    root, mi = _hybrid(tmp_path)
+    made = []
+    for hier in ("memory", "pids", "systemd", "unified"):
+        d = os.path.join(root, hier, "libpod-engine", "libpod-" + "a" * 64)
+        os.makedirs(os.path.join(d, "child"))
+        made.append(d)
+    busy = os.path.join(root, "pids", "libpod-engine", "libpod-" + "a" * 64, "child", "tasks")
+    open(busy, "w").close()  # a file stands for a cgroup that still has processes: rmdir fails
+    assert cgroups.cgroup_mounts(mi) == [os.path.join(root, h) for h in ("memory", "pids", "systemd", "unified")]
+    assert cgroups.remove_cgroup("/libpod-engine/libpod-" + "a" * 64, mountinfo=mi) == [made[1]]
+    assert [os.path.isdir(d) for d in made] == [False, True, False, False]
+    assert os.path.isdir(os.path.join(root, "memory", "libpod-engine"))  # the parent stays
+    for bad in ("", "/", "/libpod-engine/../..", "machine.slice:libpod:x"):
+        assert cgroups.remove_cgroup(bad, mountinfo=mi) == []
+    assert os.path.isdir(os.path.join(root, "memory", "libpod-engine"))

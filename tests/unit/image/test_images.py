@@ -362,6 +362,21 @@ def test_fifo_blob_in_a_layout_is_refused(fx, store, tmp_path):
     _nothing_committed(store)
 
 
+@pytest.mark.timeout(30)
+@pytest.mark.parametrize("transport", ["oci-archive", "docker-archive"])
+def test_archive_transports_take_regular_files_only(store, tmp_path, transport):
+    """/dev/zero used to spin at 100 % CPU forever and a FIFO to block forever (issue 22 item 8)."""
+    fifo = str(tmp_path / "pipe.tar")
+    os.mkfifo(fifo)
+    for path in ("/dev/zero", fifo, str(tmp_path)):
+        with pytest.raises(ImageError, match="is not a regular file") as ei:
+            store.pull("%s:%s" % (transport, path))
+        assert path in str(ei.value)
+        with pytest.raises(ImageError, match="is not a regular file"):
+            store.resolve("%s:%s" % (transport, path))
+    _nothing_committed(store)
+
+
 def test_hostile_layer_in_an_image(store, tmp_path):
     evil = build_image([tar_from_entries([E("a", "symlink", target="/etc"), E("a/pwned", data=b"x")])])
     layout = write_oci_layout(str(tmp_path / "evil"), [(evil, "evil")])

@@ -24,6 +24,7 @@ from helpers.images import (
     push_index,
     push_manifest,
 )
+from helpers.slowhttp import Trickle
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     DigestMismatch,
@@ -414,3 +415,40 @@ def test_index_entry_size_is_checked(registry, images, store):
     push_manifest(registry.url, "test/badindex", "latest", blob)
     with pytest.raises(DigestMismatch, match="the list says"):
         store.pull("docker://%s/test/badindex:latest" % registry.host, insecure=True)
+
+
+# -- hostile registries (issue 22 item 7) ------------------------------------------------------
+@pytest.mark.timeout(40)
+@pytest.mark.parametrize("mode", ["body", "headers"])
+def test_slow_registry_hits_the_pull_deadline(store, mode):
+    """One byte every 0.2 s never trips a per-read timeout: only the pull's deadline ends it."""
+    store.pull_timeout = 1.5
+    with Trickle(mode) as srv, pytest.raises(RegistryError, match="image_pull_timeout") as ei:
+        store.pull("docker://%s/slow/image:1" % srv.host, insecure=True)
+    assert srv.host in str(ei.value)
+    assert not store.list()
+
+
+@pytest.mark.parametrize("registry_host,target,allowed", [
+    ("203.0.113.5:5000", "http://127.0.0.1:8080/blob", False),
+    ("203.0.113.5:5000", "http://169.254.169.254/latest/meta-data/", False),
+    ("203.0.113.5", "http://[::1]/blob", False),
+    ("203.0.113.5", "http://[fe80::1]:80/blob", False),
+    ("203.0.113.5", "http://localhost/blob", False),
+    ("203.0.113.5", "http://[::ffff:127.0.0.1]/blob", False),
+    ("203.0.113.5", "http://0.0.0.0/blob", False),
+    ("203.0.113.5", "https://198.51.100.7/cdn/blob", True),
+    ("127.0.0.1:5000", "http://127.0.0.1:6000/cdn/blob", True),
+    ("localhost:5000", "http://127.0.0.1/cdn/blob", True),
+    ("127.0.0.1:5000", "http://169.254.169.254/", False),
+])
+def test_redirects_to_loopback_or_link_local(registry_host, target, allowed):
+    """A registry elsewhere must not point the engine at this host's own services (metadata, admin)."""
+    client = reg.RegistryClient(registry_host, timeout=5)
+    handler = next(h for h in client._opener.handlers if isinstance(h, urllib.request.HTTPRedirectHandler))
+    req = urllib.request.Request("https://%s/v2/x/blobs/sha256:%s" % (registry_host, "a" * 64))
+    if allowed:
+        assert handler.redirect_request(req, None, 307, "Temporary Redirect", {}, target) is not None
+    else:
+        with pytest.raises(RegistryError, match="redirected .* refused"):
+            handler.redirect_request(req, None, 307, "Temporary Redirect", {}, target)

@@ -12,9 +12,18 @@ import os
 import tarfile
 
 import pytest
+from helpers.images import (
+    E,
+    build_image,
+    tar_from_entries,
+    write_docker_archive,
+    write_oci_archive,
+    write_oci_layout,
+)
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     CtrInUse,
+    ImageError,
     InvalidArg,
     NameInUse,
     NoSuchPod,
@@ -168,6 +177,51 @@ def test_infra_image_is_built_once_and_deterministic(rt):
         assert (m.name, m.uid, m.mtime) == ("catatonit", 0, 0)
     index = json.loads(files["index.json"])
     assert index["manifests"][0]["annotations"]["org.opencontainers.image.ref.name"] == "x:1"
+
+
+def _trojan(tmp_path, transport: str, name: str) -> str:
+    """An image that names itself ``name`` (whose catatonit is a script)."""
+    img = build_image([tar_from_entries([E("catatonit", data=b"#!/bin/sh\necho pwned\n", mode=0o755)])],
+                      config={"Entrypoint": ["/catatonit", "-P"]})
+    path = str(tmp_path / ("trojan-" + transport))
+    if transport == "oci":
+        write_oci_layout(path, [(img, name)])
+    elif transport == "oci-archive":
+        write_oci_archive(path, [(img, name)])
+    else:
+        write_docker_archive(path, img, [name])
+    return "%s:%s" % (transport, path)
+
+
+@pytest.mark.parametrize("transport", ["oci", "oci-archive", "docker-archive"])
+def test_no_import_takes_the_infra_name(rt, tmp_path, transport):
+    """Issue 22 item 3: an archive naming itself localhost/libpod-engine-infra:<version> became every
+    new pod's infra."""
+    ref = _trojan(tmp_path, transport, infra_mod.infra_image_name())
+    with pytest.raises(ImageError, match="reserved") as ei:
+        rt.images.pull(ref)
+    assert infra_mod.infra_image_name() in str(ei.value)
+    assert rt.images.list() == []
+    other = rt.images.pull(_trojan(tmp_path, "oci-archive", "localhost/harmless:1"))
+    with pytest.raises(ImageError, match="reserved"):
+        rt.images.tag(other.id, infra_mod.infra_image_name())
+    assert rt.images.resolve(infra_mod.infra_image_name()) is None
+
+
+@needs_catatonit
+def test_infra_image_is_verified_and_rebuilt(rt, tmp_path):
+    """A name that points elsewhere (an import before this check, a hand-edited DB) is not trusted."""
+    name = infra_mod.infra_image_name()
+    trojan = rt.images.pull(_trojan(tmp_path, "oci-archive", "localhost/harmless:1"))
+    with rt.state.tx() as conn:  # the name taken the way an older engine let an import take it
+        conn.execute("INSERT INTO image_names(name, image_id) VALUES(?,?)", (name, trojan.id))
+    assert infra_mod.ensure_infra_image(rt, check_mode=True) is None  # would build, does not use it
+    built = infra_mod.ensure_infra_image(rt)
+    assert built.id != trojan.id and rt.images.resolve(name).id == built.id
+    with rt.state.tx() as conn:  # taken again after the build
+        conn.execute("UPDATE image_names SET image_id=? WHERE name=?", (trojan.id, name))
+    assert infra_mod.ensure_infra_image(rt).id == built.id
+    assert rt.images.resolve(name).id == built.id
 
 
 def test_missing_catatonit_is_a_clear_error(rt, monkeypatch):

@@ -193,3 +193,34 @@ def test_write_files(tmp_path):
     assert (run / "hosts").read_text() == "new\n"
     with pytest.raises(InvalidArg):
         etcfiles.write_run_file(str(run), "../x", "")
+
+
+# -- peers in a hosts file the container can write (issue 22 item 6) ------------------------------
+def test_hosts_set_peer_edits_in_place(tmp_path):
+    path = tmp_path / "hosts"
+    path.write_bytes(b"127.0.0.1\tlocalhost\n10.0.0.9\tmine # written by the container \xff\n")
+    ino = os.stat(path).st_ino
+    assert etcfiles.hosts_set_peer(str(path), "p" * 64, "10.0.0.2", ["web"])
+    assert etcfiles.hosts_set_peer(str(path), "p" * 64, "10.0.0.3", ["web"])
+    lines = path.read_bytes().splitlines()
+    assert lines[:2] == [b"127.0.0.1\tlocalhost", b"10.0.0.9\tmine # written by the container \xff"]
+    assert len(lines) == 3 and lines[2].startswith(b"10.0.0.3\tweb\t")
+    assert etcfiles.hosts_set_peer(str(path), "p" * 64, None, ["web"])
+    assert len(path.read_bytes().splitlines()) == 2 and os.stat(path).st_ino == ino
+    assert not etcfiles.hosts_set_peer(str(tmp_path / "gone"), "p" * 64, "10.0.0.2", ["web"])
+
+
+def test_hosts_set_peer_never_reads_a_grown_file_whole(tmp_path):
+    """A container grew its /etc/hosts to hundreds of MB; a neighbour's start read and rewrote it whole."""
+    path = tmp_path / "hosts"
+    path.write_bytes(b"127.0.0.1\tlocalhost\n")
+    with open(path, "ab") as f:
+        f.write(b"10.1.1.1\tfiller\n" * 1000)
+        f.truncate(300 << 20)  # sparse: costs no disk, would cost 300 MB of memory to read
+    warnings = []
+    assert etcfiles.hosts_set_peer(str(path), "p" * 64, "10.0.0.2", ["web"], warn=warnings.append)
+    data = path.read_bytes()
+    assert len(data) <= etcfiles.MAX_HOSTS_FILE + 200
+    assert data.startswith(b"127.0.0.1\tlocalhost\n10.1.1.1\tfiller\n") and b"\0" not in data
+    assert data.splitlines()[-1].startswith(b"10.0.0.2\tweb\t")
+    assert len(warnings) == 1 and str(path) in warnings[0] and "314572800 bytes" in warnings[0]

@@ -312,3 +312,39 @@ def test_random_names_stay_inside(tmp_path_factory, entries):
             real = os.path.realpath(os.path.join(dirpath, n)) if not os.path.islink(os.path.join(dirpath, n)) \
                 else os.path.join(dirpath, n)
             assert real.startswith(str(root))
+
+
+# -- what a killed or failed import leaves (issue 22 item 12) -----------------------------------------
+def _dead_pid() -> int:
+    pid = os.fork()
+    if pid == 0:
+        os._exit(0)
+    os.waitpid(pid, 0)
+    return pid
+
+
+def test_stale_temp_names_judge_the_owner(tmp_path):
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.base import faults  # noqa: PLC0415
+
+    dead, mine = _dead_pid(), faults.owner_tag()
+    names = [".tmp-%s-%d.123-abc" % ("a" * 12, dead), ".tmp-%s-%s-abc" % ("b" * 12, mine),
+             ".tmp-%d.55-xyz" % dead, ".tmp-%s-xyz" % mine, ".trash-%s-%d-99" % ("c" * 12, dead),
+             ".trash-%s-%d-99" % ("d" * 12, os.getpid()), ".tmp-%s-old" % ("e" * 12), "f" * 64,
+             ".tmp-%d.1-infra-build-q" % dead]
+    assert layers.stale_temp_names(names) == [names[0], names[2], names[4], names[8]]
+
+
+@needs_root
+def test_install_layer_failing_on_a_full_disk_leaves_nothing(bb, tmp_path):
+    """ENOSPC half-way: the partial layer goes on the failure path (a tiny tmpfs as the store)."""
+    import subprocess  # noqa: PLC0415
+
+    root = tmp_path / "full"
+    root.mkdir()
+    subprocess.run(["mount", "-t", "tmpfs", "-o", "size=256k", "tmpfs", str(root)], check=True)
+    try:
+        with pytest.raises(ImageError, match="No space left"):
+            layers.install_layer(io.BytesIO(bb[1]), str(root / "layers"), "sha256:" + hashlib.sha256(bb[1]).hexdigest())
+        assert os.listdir(root / "layers") == []
+    finally:
+        subprocess.run(["umount", str(root)], check=True)

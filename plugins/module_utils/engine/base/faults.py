@@ -45,6 +45,7 @@ POINTS = (
     "volume.remove.after_record_delete",
     "pod.recreate.after_remove",
     "pod.recreate.after_create",
+    "image.import.after_unpack",
 )
 
 
@@ -104,6 +105,22 @@ def owner_alive(entry: Dict[str, Any]) -> bool:
         return False
     start = proc_start(pid)
     return start is not None and (entry.get("start") is None or start == entry.get("start"))
+
+
+def owner_tag() -> str:
+    """``<pid>.<start>`` of this process, for temp names that a later run must be able to judge."""
+    o = _owner()
+    return "%d.%s" % (o["pid"], o["start"] if o["start"] is not None else 0)
+
+
+def tag_alive(tag: str) -> bool:
+    """Is the process an ``owner_tag`` names still running? (unparsable: assume it is)"""
+    pid, _sep, start = tag.partition(".")
+    try:
+        entry = {"pid": int(pid), "start": int(start) if start and start != "0" else None}
+    except ValueError:
+        return True
+    return owner_alive(entry)
 
 
 # -- the journal --------------------------------------------------------------------------------

@@ -46,6 +46,7 @@ SCHEMA: Dict[str, Any] = {
                 "hooks_dir": STR_LIST,
                 "volume_plugins": STR_MAP,
                 "volume_plugin_timeout": {"type": "number", "exclusiveMinimum": 0},
+                "image_pull_timeout": {"type": "number", "exclusiveMinimum": 0},
                 "runtime_supports_json": STR_LIST,
                 "runtime_supports_nocgroups": STR_LIST,
                 "conmon_log_level": {"type": "string", "enum": ["debug", "info", "warning", "error"]},
@@ -132,6 +133,7 @@ DEFAULTS: Dict[str, Dict[str, Any]] = {
         "hooks_dir": [],
         "volume_plugins": {},
         "volume_plugin_timeout": 5,
+        "image_pull_timeout": 1200,  # seconds for a whole pull from a registry (a trickling one holds locks)
         "runtime_supports_json": ["crun", "runc", "kata", "runsc", "krun"],
         "runtime_supports_nocgroups": ["crun", "krun"],
         "conmon_log_level": "warning",

@@ -84,6 +84,39 @@ def v1_controllers(root: str = DEFAULT_ROOT, *, mountinfo: str = MOUNTINFO) -> L
     return [os.path.basename(m) for m, t in _mounts(mountinfo) if t == "cgroup" and os.path.dirname(m) == root]
 
 
+def cgroup_mounts(mountinfo: str = MOUNTINFO) -> List[str]:
+    """Mount points of every cgroup hierarchy (each v1 one, and the unified one)."""
+    return [m for m, t in _mounts(mountinfo) if t in ("cgroup", "cgroup2")]
+
+
+def remove_cgroup(cgroup: str, *, mountinfo: str = MOUNTINFO) -> List[str]:
+    """rmdir ``cgroup`` (a cgroupfs path such as /libpod-engine/libpod-<id>) and its empty children in
+    every hierarchy; returns the dirs that stay (a cgroup with processes cannot be removed).
+
+    Only rmdir: a cgroup that still has tasks or children in use is never touched.
+    """
+    rel = cgroup.strip("/")
+    if not rel or ".." in rel.split("/") or ":" in rel:  # ":" = systemd slice notation, not a path
+        return []
+    left = []
+    for mnt in cgroup_mounts(mountinfo):
+        path = os.path.join(mnt, rel)
+        if not os.path.isdir(path) or os.path.islink(path):
+            continue
+        for dirpath, dirnames, _files in os.walk(path, topdown=False):
+            for d in dirnames:
+                try:
+                    os.rmdir(os.path.join(dirpath, d))
+                except OSError:
+                    pass
+        try:
+            os.rmdir(path)
+        except OSError as exc:
+            if exc.errno != errno.ENOENT:
+                left.append(path)
+    return left
+
+
 # --- the private mount namespace ------------------------------------------------------
 
 def private_cgroup_mount_ns(root: str = DEFAULT_ROOT) -> Callable[[], None]:
@@ -154,10 +187,6 @@ def enter_mount_ns_of(ns_id: str) -> bool:
 
 
 # -- pod cgroups (cgroupfs): where a pod's limits live ----------------------------------------
-def _cgroup_mounts() -> List[str]:
-    return [m for m, t in _mounts() if t in ("cgroup", "cgroup2")]
-
-
 def _write(path: str, value: str) -> None:
     try:
         with open(path, "w") as f:
@@ -211,27 +240,3 @@ def set_cgroup_limits(cgroup: str, *, cpus: Optional[float], memory: Optional[in
             _write(os.path.join(path, name), value)
         used.append(path)
     return used
-
-
-def remove_cgroup(cgroup: str) -> List[str]:
-    """rmdir the pod cgroup (and empty children left behind) in every hierarchy; returns what stays."""
-    rel = cgroup.strip("/")
-    if not rel:
-        return []
-    left = []
-    for mnt in _cgroup_mounts():
-        path = os.path.join(mnt, rel)
-        if not os.path.isdir(path):
-            continue
-        for dirpath, dirnames, _files in os.walk(path, topdown=False):
-            for d in dirnames:
-                try:
-                    os.rmdir(os.path.join(dirpath, d))
-                except OSError:
-                    pass
-        try:
-            os.rmdir(path)
-        except OSError as exc:
-            if exc.errno != errno.ENOENT:
-                left.append(path)
-    return left

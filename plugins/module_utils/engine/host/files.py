@@ -8,13 +8,15 @@ from typing import Optional, Union
 
 
 def write_atomic(path: str, data: Union[str, bytes], *, mode: Optional[int] = 0o644, keep_existing: bool = False,
-                 fsync: bool = False) -> None:
+                 fsync: bool = False, tmp_prefix: Optional[str] = None) -> None:
     """Replace ``path`` with ``data`` through a private temp file in the same directory + rename.
 
     ``mode``: the new file's mode; with ``keep_existing`` an existing file keeps its mode and
     owner. ``fsync``: flush the data before the rename (files that must survive a crash). The
     temp file is created O_EXCL (mkstemp), so a planted symlink is never followed; it is removed
-    on any failure. Raises OSError: callers wrap it in their own error with a hint.
+    on any failure. ``tmp_prefix`` names the temp file (e.g. with its owner, so that a repair can
+    tell a dead writer's leftover from a live one). Raises OSError: callers wrap it in their own
+    error with a hint.
     """
     parent = os.path.dirname(os.path.abspath(path))
     st: Optional[os.stat_result] = None
@@ -23,7 +25,8 @@ def write_atomic(path: str, data: Union[str, bytes], *, mode: Optional[int] = 0o
             st = os.stat(path)
         except FileNotFoundError:
             st = None
-    fd, tmp = tempfile.mkstemp(prefix=".%s." % os.path.basename(path), suffix=".tmp", dir=parent)
+    fd, tmp = tempfile.mkstemp(prefix=tmp_prefix or ".%s." % os.path.basename(path),
+                               suffix="" if tmp_prefix else ".tmp", dir=parent)
     try:
         raw = data.encode("utf-8") if isinstance(data, str) else data
         with os.fdopen(fd, "wb") as f:

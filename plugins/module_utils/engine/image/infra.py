@@ -8,6 +8,11 @@ with the static catatonit binary, a config, a manifest, an index naming the imag
 imported through the ordinary image store. The build is deterministic (fixed owner,
 mode and mtime, fixed config timestamp), so the same catatonit always gives the same
 image ID, on every host.
+
+The name alone proves nothing (an import could once take it, issue 22): the ID of the image
+the engine built is recorded in the state DB (meta ``infra_image/<name>``), and the image is
+used only while the name still points to that ID and its layer is present; otherwise it is
+built again. The store refuses every other import or tag into the infra repository.
 """
 from __future__ import annotations
 
@@ -20,11 +25,15 @@ import tarfile
 import tempfile
 from typing import Any, Dict, Optional
 
-from ..base.errors import EngineError, InvalidArg
+from ..base import faults
+from ..base.errors import EngineError, ImageError, InvalidArg
 from ..base.version import ENGINE_VERSION
 from ..store.locks import Lock
+from .store import INFRA_REPOSITORY, Image
 
-INFRA_REPO = "localhost/libpod-engine-infra"
+INFRA_REPO = INFRA_REPOSITORY
+#: meta key prefix of the recorded infra image ID (+ the image name)
+META_PREFIX = "infra_image/"
 #: where catatonit lands in the image, and the infra's default command (podman's pause image)
 INFRA_BINARY = "/catatonit"
 INFRA_ENTRYPOINT = ["/catatonit", "-P"]
@@ -121,14 +130,21 @@ def build_infra_image(rt, name: Optional[str] = None):
     files = image_documents(layer_tar(catatonit), name, host_platform())
     tmp_root = os.path.join(rt.graph_root, "tmp")
     os.makedirs(tmp_root, mode=0o700, exist_ok=True)
-    work = tempfile.mkdtemp(prefix="infra-build-", dir=tmp_root)
+    # owner-tagged: the repair of a killed build removes it (ImageStore.remove_stale_temp)
+    work = tempfile.mkdtemp(prefix=".tmp-%s-infra-build-" % faults.owner_tag(), dir=tmp_root)
     try:
         for rel, data in files.items():
             path = os.path.join(work, rel)
             os.makedirs(os.path.dirname(path), mode=0o755, exist_ok=True)
             with open(path, "wb") as f:
                 f.write(data)
-        return rt.images.pull("oci:%s:%s" % (work, name))
+        img = rt.images.pull("oci:%s:%s" % (work, name), infra_build=True)
+        built = json.loads(files["index.json"])["manifests"][0]["digest"]
+        if built not in img.digests:
+            raise ImageError("the stored image %s (%s) is not the one just built (manifest %s)"
+                             % (name, img.short_id, built))
+        rt.state.set_meta(META_PREFIX + name, img.id)
+        return img
     except EngineError as exc:
         exc.msg = "building the pod infra image %s from %s: %s" % (name, catatonit, exc.msg)
         raise
@@ -136,16 +152,29 @@ def build_infra_image(rt, name: Optional[str] = None):
         shutil.rmtree(work, ignore_errors=True)
 
 
-def ensure_infra_image(rt, *, check_mode: bool = False):
-    """The built-in infra image, built once (under a lock); None in check mode when it is missing."""
+def trusted_infra_image(rt) -> Optional[Image]:
+    """The built-in infra image if it is the one the engine built (recorded ID, layer present)."""
     name = infra_image_name()
     img = rt.images.resolve(name)
+    if img is None or rt.state.get_meta(META_PREFIX + name) != img.id:
+        return None
+    try:
+        rt.images.layer_dirs(img)
+    except ImageError:
+        return None
+    return img
+
+
+def ensure_infra_image(rt, *, check_mode: bool = False):
+    """The built-in infra image, built once (under a lock) and again whenever its name points to
+    anything else; None in check mode when it would be built."""
+    img = trusted_infra_image(rt)
     if img is not None or check_mode:
         return img
     with Lock(os.path.join(rt.tmp_dir, "infra-image.lck"), 0):
-        img = rt.images.resolve(name)  # another process may have built it meanwhile
+        img = trusted_infra_image(rt)  # another process may have built it meanwhile
         if img is None:
-            img = build_infra_image(rt, name)
+            img = build_infra_image(rt, infra_image_name())
     return img
 
 

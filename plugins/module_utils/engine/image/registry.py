@@ -13,16 +13,20 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import http.client
+import ipaddress
 import json
 import os
 import platform as _platform
 import re
+import socket
 import ssl
+import threading
 import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from typing import IO, Any, Dict, List, Optional, Tuple, Union
+from typing import IO, Any, Callable, Dict, List, Optional, Tuple, Union
 
 from ..base.errors import DigestMismatch, ImageError, RegistryError
 
@@ -275,12 +279,75 @@ def sha256_digest(data: bytes) -> str:
     return "sha256:" + hashlib.sha256(data).hexdigest()
 
 
+def _addresses(host: str) -> List[Any]:
+    """The IP addresses ``host`` (a literal or a name, no port) stands for; [] if unknown."""
+    host = host.strip("[]")
+    try:
+        return [ipaddress.ip_address(host.split("%", 1)[0])]
+    except ValueError:
+        pass
+    try:
+        infos = socket.getaddrinfo(host, None, proto=socket.IPPROTO_TCP)
+    except (OSError, UnicodeError):
+        return []
+    out = []
+    for info in infos:
+        try:
+            out.append(ipaddress.ip_address(str(info[4][0]).split("%", 1)[0]))
+        except ValueError:
+            continue
+    return out
+
+
+def _internal_kind(addr: Any) -> str:
+    """'loopback' or 'link-local' for addresses that reach this host or its link only, else ''."""
+    mapped = getattr(addr, "ipv4_mapped", None)
+    if mapped is not None:
+        addr = mapped
+    if addr.is_loopback or addr.is_unspecified:  # 0.0.0.0 and :: connect to this host too
+        return "loopback"
+    if addr.is_link_local:
+        return "link-local"
+    return ""
+
+
+def redirect_refusal(registry_host: str, url: str) -> str:
+    """Why a redirect from ``registry_host`` to ``url`` is refused ("" = allowed).
+
+    A registry may redirect blobs anywhere (CDNs) except to loopback or link-local addresses
+    (this host's own services, cloud metadata endpoints), unless the registry itself is at such
+    an address of the same kind (a local test or mirror registry).
+    """
+    parsed = urllib.parse.urlparse(url)
+    if parsed.scheme not in ("http", "https"):
+        return "not an http(s) URL"
+    target = sorted({k for k in map(_internal_kind, _addresses(parsed.hostname or "")) if k})
+    if not target:
+        return ""
+    try:
+        host = urllib.parse.urlsplit("//" + registry_host).hostname or registry_host
+    except ValueError:
+        host = registry_host
+    own = {_internal_kind(a) for a in _addresses(host)}
+    bad = [k for k in target if k not in own]
+    return "a %s address" % bad[0] if bad else ""
+
+
 class _NoAuthRedirect(urllib.request.HTTPRedirectHandler):
-    """Follow blob redirects (CDNs) without carrying the Authorization header along."""
+    """Follow blob redirects (CDNs) without carrying the Authorization header along, and never to
+    loopback or link-local addresses of a registry that is not there itself."""
+
+    def __init__(self, registry_host: str = ""):
+        super().__init__()
+        self.registry_host = registry_host
 
     def redirect_request(self, req, fp, code, msg, headers, newurl):  # noqa: PLR0917 (urllib signature)
-        if urllib.parse.urlparse(newurl).scheme not in ("http", "https"):
-            raise urllib.error.HTTPError(newurl, code, "redirect to a non-http URL refused", headers, fp)
+        why = redirect_refusal(self.registry_host, newurl)
+        if why:
+            raise RegistryError("registry %s redirected %s to %s (%s); refused" % (
+                self.registry_host, urllib.parse.urlparse(req.full_url).path, newurl, why),
+                hint="a registry may redirect to loopback or link-local addresses only when it is at such an "
+                     "address itself; check the registry or the proxy in front of it")
         new = super().redirect_request(req, fp, code, msg, headers, newurl)
         if new is not None:
             new.headers.pop("Authorization", None)
@@ -288,11 +355,127 @@ class _NoAuthRedirect(urllib.request.HTTPRedirectHandler):
         return new
 
 
+class PullDeadline:
+    """An overall deadline for one client's requests: when it passes, every socket the client opened
+    is shut down, which ends a read blocked on a server that trickles bytes (a per-read timeout
+    never fires when one byte arrives every few seconds)."""
+
+    def __init__(self, seconds: Optional[float]):
+        self.seconds = seconds
+        self.expired = False
+        self._socks: List[socket.socket] = []
+        self._lock = threading.Lock()
+        self._timer: Optional[threading.Timer] = None
+        if seconds is not None:
+            self._timer = threading.Timer(max(0.0, seconds), self._fire)
+            self._timer.daemon = True
+            self._timer.start()
+
+    def add(self, sock: socket.socket) -> None:
+        with self._lock:
+            self._socks = [s for s in self._socks if s.fileno() >= 0] + [sock]
+            if self.expired:
+                self._shutdown(sock)
+
+    @staticmethod
+    def _shutdown(sock: socket.socket) -> None:
+        try:
+            socket.socket.shutdown(sock, socket.SHUT_RDWR)  # the plain method: also for an SSL socket
+        except OSError:
+            pass
+
+    def _fire(self) -> None:
+        with self._lock:
+            self.expired = True
+            for sock in self._socks:
+                self._shutdown(sock)
+
+    def cancel(self) -> None:
+        """Stop the clock, and the timer thread with it (the engine forks conmon later: no threads)."""
+        if self._timer is not None:
+            self._timer.cancel()
+            self._timer.join(5)
+        with self._lock:
+            self._socks = []
+
+
+def _connection_class(base: type, on_socket: Callable[[socket.socket], None]) -> type:
+    """``base`` (HTTP(S)Connection) reporting each socket it connects, before any byte is read."""
+
+    class Connection(base):  # type: ignore[misc, valid-type]
+        def __init__(self, *args: Any, **kwargs: Any):
+            super().__init__(*args, **kwargs)
+
+            def create(*a: Any, **kw: Any) -> socket.socket:
+                sock = socket.create_connection(*a, **kw)
+                on_socket(sock)
+                return sock
+
+            self._create_connection = create
+
+        def connect(self) -> None:
+            super().connect()
+            on_socket(self.sock)  # the TLS-wrapped socket (the plain one was detached into it)
+
+    return Connection
+
+
+class _HTTPHandler(urllib.request.HTTPHandler):
+    def __init__(self, on_socket: Callable[[socket.socket], None]):
+        super().__init__()
+        self._conn = _connection_class(http.client.HTTPConnection, on_socket)
+
+    def http_open(self, req):
+        return self.do_open(self._conn, req)
+
+
+class _HTTPSHandler(urllib.request.HTTPSHandler):
+    def __init__(self, on_socket: Callable[[socket.socket], None], context: ssl.SSLContext):
+        super().__init__(context=context)
+        self._conn = _connection_class(http.client.HTTPSConnection, on_socket)
+
+    def https_open(self, req):
+        return self.do_open(self._conn, req, context=self._context)
+
+
+class _Body:
+    """A response whose reads end with a RegistryError (not a short read) once the deadline passed."""
+
+    def __init__(self, resp: Any, client: RegistryClient, what: str):
+        self.resp = resp
+        self.client = client
+        self.what = what
+        self.headers = resp.headers
+        self.status = getattr(resp, "status", None)
+
+    def read(self, n: int = -1) -> bytes:
+        self.client.check_deadline(self.what)
+        try:
+            data = self.resp.read(n) if n is not None and n >= 0 else self.resp.read()
+        except (OSError, http.client.HTTPException) as e:
+            self.client.check_deadline(self.what)
+            raise RegistryError("%s: reading from registry %s failed: %s" % (self.what, self.client.registry, e),
+                                hint="check that the registry is reachable; pull again")
+        self.client.check_deadline(self.what)
+        return data
+
+    def close(self) -> None:
+        self.resp.close()
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, *exc):
+        self.close()
+
+
 class RegistryClient:
     """One registry endpoint; tokens are cached per scope for the client's life."""
 
     def __init__(self, registry: str, *, insecure: bool = False, auth: AuthArg = None, timeout: float = 30.0,
-                 user_agent: str = "libpod-engine"):
+                 user_agent: str = "libpod-engine", deadline: Optional[float] = None):
+        """``timeout``: seconds for each connect and read; ``deadline``: seconds for everything the
+        client does (the pull), counted from now (None = no overall limit). close() stops the clock."""
         self.registry = registry
         self.host = DOCKER_IO_ENDPOINT if registry == DOCKER_IO else registry
         self.insecure = insecure
@@ -306,13 +489,28 @@ class RegistryClient:
         if insecure:
             ctx.check_hostname = False
             ctx.verify_mode = ssl.CERT_NONE
-        self._opener = urllib.request.build_opener(urllib.request.HTTPSHandler(context=ctx), _NoAuthRedirect())
+        self.deadline = PullDeadline(deadline)
+        self._opener = urllib.request.build_opener(_HTTPHandler(self.deadline.add),
+                                                   _HTTPSHandler(self.deadline.add, ctx), _NoAuthRedirect(self.host))
+
+    def close(self) -> None:
+        self.deadline.cancel()
+
+    def check_deadline(self, what: str) -> None:
+        """RegistryError once the overall deadline has passed."""
+        if self.deadline.expired:
+            raise RegistryError("%s: registry %s did not finish within %s s; the pull was stopped"
+                                % (what, self.registry, _seconds(self.deadline.seconds)),
+                                hint="check the registry and the network (a registry that sends data very slowly "
+                                     "holds a pull); raise [engine] image_pull_timeout in containers.conf for very "
+                                     "large images on slow links")
 
     # -- plumbing ----------------------------------------------------------------------------
     def _url(self, path: str) -> str:
         return "%s://%s%s" % (self._scheme or "https", self.host, path)
 
     def _fail(self, what: str, err: Exception) -> RegistryError:
+        self.check_deadline(what)
         reason = getattr(err, "reason", err)
         if isinstance(reason, ssl.SSLError) or isinstance(err, ssl.SSLError):
             return RegistryError("%s: TLS error talking to registry %s: %s" % (what, self.registry, reason),
@@ -341,7 +539,16 @@ class RegistryClient:
         req.add_header("User-Agent", self.user_agent)
         if auth_header:
             req.add_unredirected_header("Authorization", auth_header)
-        return self._opener.open(req, timeout=self.timeout)
+        return self._urlopen(req, "%s %s" % (method, path))
+
+    def _urlopen(self, req: urllib.request.Request, what: str) -> Any:
+        """The opener, with the deadline checked before and after (HTTP garbage is a clear error)."""
+        self.check_deadline(what)
+        try:
+            return self._opener.open(req, timeout=self.timeout)
+        except http.client.HTTPException as e:
+            self.check_deadline(what)
+            raise RegistryError("%s: registry %s sent an invalid HTTP answer: %r" % (what, self.registry, e))
 
     def _detect_scheme(self) -> None:
         """insecure: plain http if /v2/ answers like a registry there, else https unverified.
@@ -352,12 +559,15 @@ class RegistryClient:
         """
         req = urllib.request.Request("http://%s/v2/" % self.host, headers={"User-Agent": self.user_agent})
         try:
-            with self._opener.open(req, timeout=self.timeout) as resp:
+            with self._urlopen(req, "ping %s" % self.registry) as resp:
                 status = resp.status
         except urllib.error.HTTPError as e:
             status = e.code
             e.close()
         except (urllib.error.URLError, OSError):
+            status = 0
+        except RegistryError:
+            self.check_deadline("ping %s" % self.registry)
             status = 0
         self._scheme = "http" if status in (200, 401) else "https"
 
@@ -369,6 +579,12 @@ class RegistryClient:
         if not realm or urllib.parse.urlparse(realm).scheme not in ("http", "https"):
             raise RegistryError("%s: registry %s sent a bearer challenge without a usable realm (%r)"
                                 % (what, self.registry, realm))
+        why = redirect_refusal(self.host, realm)
+        if why:
+            raise RegistryError("%s: registry %s sent the engine to token server %s (%s); refused"
+                                % (what, self.registry, realm, why),
+                                hint="a registry may name a loopback or link-local token server only when it is at "
+                                     "such an address itself")
         query = {}
         if params.get("service"):
             query["service"] = params["service"]
@@ -382,8 +598,8 @@ class RegistryClient:
             req.add_unredirected_header("Authorization", "Basic " + base64.b64encode(
                 ("%s:%s" % self.creds).encode()).decode())
         try:
-            with self._opener.open(req, timeout=self.timeout) as r:
-                doc = json.loads(r.read(1 << 20))
+            with self._urlopen(req, what) as r:
+                doc = json.loads(_Body(r, self, what).read(1 << 20))
         except urllib.error.HTTPError as e:
             detail = self._error_detail(e)
             hint = "check the username and password" if self.creds else "this registry needs credentials (auth)"
@@ -411,7 +627,7 @@ class RegistryClient:
             auth_header = "Basic " + base64.b64encode(("%s:%s" % self.creds).encode()).decode()
         for attempt in range(2):
             try:
-                return self._open(method, path, headers, auth_header)
+                return _Body(self._open(method, path, headers, auth_header), self, what)
             except urllib.error.HTTPError as e:
                 if e.code != 401 or attempt:
                     detail = self._error_detail(e)
@@ -516,6 +732,10 @@ class RegistryClient:
             data = resp.read(limit + 1)
         verify_blob(data, digest, size, what)
         return data
+
+
+def _seconds(value: Optional[float]) -> str:
+    return "%g" % value if value is not None else "?"
 
 
 def verify_blob(data: bytes, digest: str, size: Optional[int], what: str) -> None:

@@ -45,9 +45,10 @@ import time
 from dataclasses import asdict, dataclass, field
 from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
+from ..base import faults
 from ..base.errors import DigestMismatch, ImageError, NoSuchImage, RegistryError
 from ..host.files import write_atomic
-from ..storage.layers import detect_compression, hex_of, install_layer, rmtree
+from ..storage.layers import detect_compression, hex_of, install_layer, rmtree, stale_temp_names
 from .registry import (
     DOCKER_MANIFEST,
     INDEX_TYPES,
@@ -70,10 +71,14 @@ FILE_TRANSPORTS = ("oci", "oci-archive", "docker-archive")
 TRANSPORTS = (*FILE_TRANSPORTS, "docker")
 UNSUPPORTED_TRANSPORTS = ("dir", "containers-storage", "docker-daemon", "ostree", "sif", "tarball")
 LOCAL_REGISTRY = "localhost"
+#: the engine's own pod infra image (infra.py builds it); no import or tag may take a name in it
+INFRA_REPOSITORY = "localhost/libpod-engine-infra"
 REF_NAME = "org.opencontainers.image.ref.name"
 DOCKER_CONFIG_TYPE = "application/vnd.docker.container.image.v1+json"
 DOCKER_LAYER_TAR = "application/vnd.docker.image.rootfs.diff.tar"
 DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
+#: seconds a whole pull from a registry may take (containers.conf [engine] image_pull_timeout)
+DEFAULT_PULL_TIMEOUT = 1200.0
 #: stale unpack/trash dirs older than this are removed by prune_layers
 STALE_TMP_SECONDS = 6 * 3600
 
@@ -154,6 +159,21 @@ def normalize_name(name: str) -> str:
     return str(parse_reference(name, default_registry=LOCAL_REGISTRY))
 
 
+def refuse_reserved(names: List[str], what: str) -> None:
+    """ImageError if a name is in the infra image's repository: only the engine's build may use it,
+    else any archive naming itself so would become the infra container of every new pod."""
+    for name in names:
+        try:
+            repo = parse_reference(name, default_registry=LOCAL_REGISTRY).name
+        except ImageError:
+            continue
+        if repo == INFRA_REPOSITORY:
+            raise ImageError("%s: the image name %s is reserved for the engine's pod infra image; refused"
+                             % (what, name),
+                             hint="import the image under another name (oci-archive:PATH:OTHER-NAME picks one, "
+                                  "or retag it before saving); give pods another infra image with infra_image")
+
+
 # -- sources -----------------------------------------------------------------------------------
 def _descriptor(d: Any, what: str) -> Dict[str, Any]:
     if not isinstance(d, dict) or not isinstance(d.get("digest"), str) or not isinstance(d.get("size"), int):
@@ -216,15 +236,15 @@ class _TarFiles:
     def __init__(self, path: str, what: str):
         self.path = path
         self.what = what
+        self.raw = _open_regular(path, what)
         try:
-            self.tf = tarfile.open(path, "r:*")  # noqa: SIM115 (kept open; closed by close())
+            self.tf = tarfile.open(fileobj=self.raw, mode="r:*")  # noqa: SIM115 (kept open; closed by close())
             self.members = {}
             for m in self.tf.getmembers():
                 key = posixpath.normpath(m.name.lstrip("/"))
                 self.members[key] = m
-        except FileNotFoundError:
-            raise ImageError("%s: %s does not exist" % (what, path), hint="check the archive path")
         except (tarfile.TarError, EOFError, OSError) as e:
+            self.raw.close()
             raise ImageError("%s: %s is truncated or not a tar archive: %s" % (what, path, e),
                              hint="create the archive again")
 
@@ -251,6 +271,33 @@ class _TarFiles:
 
     def close(self) -> None:
         self.tf.close()
+        self.raw.close()
+
+
+def _open_regular(path: str, what: str) -> IO[bytes]:
+    """Open an archive that must be a regular file: a device (/dev/zero) never ends, a FIFO blocks.
+
+    O_NONBLOCK keeps the open itself from waiting for a FIFO's writer; the type is checked on
+    the open descriptor, so a rename between check and read cannot swap the file.
+    """
+    try:
+        fd = os.open(path, os.O_RDONLY | os.O_NONBLOCK | os.O_CLOEXEC | os.O_NOCTTY)
+    except FileNotFoundError:
+        raise ImageError("%s: %s does not exist" % (what, path), hint="check the archive path")
+    except OSError as e:
+        raise ImageError("%s: cannot open %s: %s" % (what, path, e.strerror), hint="check the archive path")
+    mode = os.fstat(fd).st_mode
+    if not stat.S_ISREG(mode):
+        os.close(fd)
+        kind = _FILE_KINDS.get(stat.S_IFMT(mode), "not a file")
+        raise ImageError("%s: %s is not a regular file (%s)" % (what, path, kind),
+                         hint="archive transports read regular files only; give the path of an image archive")
+    os.set_blocking(fd, True)
+    return os.fdopen(fd, "rb")
+
+
+_FILE_KINDS = {stat.S_IFDIR: "a directory", stat.S_IFCHR: "a character device", stat.S_IFBLK: "a block device",
+               stat.S_IFIFO: "a FIFO", stat.S_IFSOCK: "a socket"}
 
 
 class _GuardedReader:
@@ -503,10 +550,15 @@ class _DockerArchiveSource(_Source):
 
 
 class _RegistrySource(_Source):
-    def __init__(self, sref: SourceRef, *, insecure: bool, auth: AuthArg, timeout: float):
+    def __init__(self, sref: SourceRef, *, insecure: bool, auth: AuthArg, timeout: float,
+                 deadline: Optional[float] = None):
         self.ref: Reference = parse_reference(sref.ref)
         self.what = "docker://%s" % self.ref
-        self.client = RegistryClient(self.ref.registry, insecure=insecure, auth=auth, timeout=timeout)
+        self.client = RegistryClient(self.ref.registry, insecure=insecure, auth=auth, timeout=timeout,
+                                     deadline=deadline)
+
+    def close(self) -> None:
+        self.client.close()
 
     def top(self) -> Manifest:
         return self.client.get_manifest(self.ref.repository, self.ref.ref)
@@ -559,12 +611,16 @@ _COLS = "id, digest, manifest, config, layers, size, source, created"
 class ImageStore:
     """Images in the state DB plus their blobs and unpacked layers under ``graph_root``."""
 
-    def __init__(self, state: Any, graph_root: str, *, registry_timeout: float = 30.0):
+    def __init__(self, state: Any, graph_root: str, *, registry_timeout: float = 30.0,
+                 pull_timeout: Optional[float] = DEFAULT_PULL_TIMEOUT):
+        """``registry_timeout``: seconds per connect/read; ``pull_timeout``: seconds for a whole pull
+        from a registry (containers.conf ``[engine] image_pull_timeout``), None = unlimited."""
         self.state = state
         self.graph_root = os.path.abspath(graph_root)
         self.blobs_dir = os.path.join(self.graph_root, "blobs", "sha256")
         self.layers_dir = os.path.join(self.graph_root, "layers")
         self.registry_timeout = registry_timeout
+        self.pull_timeout = pull_timeout
 
     # -- sources -----------------------------------------------------------------------------
     def _plain_to_docker(self, sref: SourceRef) -> SourceRef:
@@ -590,7 +646,8 @@ class ImageStore:
         elif sref.transport == "docker-archive":
             src = _DockerArchiveSource(sref)
         else:
-            src = _RegistrySource(sref, insecure=insecure, auth=auth, timeout=self.registry_timeout)
+            src = _RegistrySource(sref, insecure=insecure, auth=auth, timeout=self.registry_timeout,
+                                  deadline=self.pull_timeout)
         if isinstance(src, _OCILayoutSource):
             src.want = parse_platform(platform)
         try:
@@ -655,7 +712,7 @@ class ImageStore:
         except OSError:
             pass
         os.makedirs(self.blobs_dir, mode=0o700, exist_ok=True)
-        write_atomic(path, data, mode=0o644, fsync=True)
+        write_atomic(path, data, mode=0o644, fsync=True, tmp_prefix=".tmp-%s-" % faults.owner_tag())
 
     def read_blob(self, digest: str) -> bytes:
         """A stored blob, verified again (NoSuchImage if it is gone)."""
@@ -695,11 +752,12 @@ class ImageStore:
 
     # -- import ------------------------------------------------------------------------------
     def pull(self, ref: str, *, insecure: bool = False, auth: AuthArg = None,
-             platform: Optional[str] = None) -> Image:
+             platform: Optional[str] = None, infra_build: bool = False) -> Image:
         """Import/pull ``ref`` (any transport); returns the stored image with its layers unpacked.
 
         A short name, a ``localhost/`` name or an image ID has no registry to pull from:
-        it returns the local image, or raises when there is none.
+        it returns the local image, or raises when there is none. Names in the infra image's
+        repository are refused unless ``infra_build`` (infra.py's own build).
         """
         sref = parse_image_ref(ref)
         if sref.transport == "" and (is_short_name(ref) or ref.split("/", 1)[0] == LOCAL_REGISTRY
@@ -707,8 +765,10 @@ class ImageStore:
             local = self._lookup(ref)[0]
             if local is not None:
                 return local
-        with self._source(sref, insecure, auth, platform) as src:
+        with self._source(sref, insecure, auth, platform) as src, self._import_intent():
             res = self._locate(src, platform)
+            if not infra_build:
+                refuse_reserved(src.names(), src.what)
             for attempt in range(2):
                 sizes: Dict[str, int] = {}
                 for desc, diff_id in res.layers:
@@ -727,6 +787,33 @@ class ImageStore:
                     raise ImageError("%s: layers %s vanished while importing" % (src.what, ", ".join(missing)),
                                      hint="do not prune layers while pulling; pull again")
         return self._by_id(res.image_id)
+
+    @contextlib.contextmanager
+    def _import_intent(self) -> Iterator[None]:
+        """Journal the import (faults.py): a killed one leaves its partial layer and temp blobs, and the
+        next open's repair removes them (remove_stale_temp). An import that fails with an exception
+        removes its own, so the entry goes either way."""
+        key_id = "import-%d" % os.getpid()
+        faults.begin(self.state, "image", key_id, "import")
+        try:
+            yield
+        finally:
+            faults.end(self.state, "image", key_id)
+
+    def remove_stale_temp(self) -> List[str]:
+        """Remove the temp layer dirs, trash dirs and temp blobs of import processes that are gone."""
+        removed = []
+        for d, what in ((self.layers_dir, "partial layer"), (self.blobs_dir, "partial blob"),
+                        (os.path.join(self.graph_root, "tmp"), "partial infra image build")):
+            try:
+                names = os.listdir(d)
+            except OSError:
+                continue
+            for name in stale_temp_names(names):
+                with contextlib.suppress(OSError):
+                    rmtree(os.path.join(d, name))
+                    removed.append("%s %s" % (what, name))
+        return removed
 
     def _commit(self, res: _Resolved, names: List[str], source: str, sizes: Dict[str, int]) -> None:
         now = time.time()
@@ -894,8 +981,12 @@ class ImageStore:
             with self._source(sref, False, None, None) as src:
                 return src.top().digest
         parsed = parse_reference(sref.ref)
-        client = RegistryClient(parsed.registry, insecure=insecure, auth=auth, timeout=self.registry_timeout)
-        return client.head_manifest(parsed.repository, parsed.ref)
+        client = RegistryClient(parsed.registry, insecure=insecure, auth=auth, timeout=self.registry_timeout,
+                                deadline=self.pull_timeout)
+        try:
+            return client.head_manifest(parsed.repository, parsed.ref)
+        finally:
+            client.close()
 
     def needs_pull(self, ref: str, policy: str = "missing", *, insecure: bool = False, auth: AuthArg = None,
                    platform: Optional[str] = None) -> bool:
@@ -927,6 +1018,7 @@ class ImageStore:
         norm = normalize_name(name)
         if "@" in norm:
             raise ImageError("cannot tag %s with digest reference %s" % (ref, name), hint="use name:tag")
+        refuse_reserved([norm], "tag %s" % ref)
         with self.state.tx() as conn:
             conn.execute("INSERT INTO image_names(name, image_id) VALUES(?,?) "
                          "ON CONFLICT(name) DO UPDATE SET image_id=excluded.image_id", (norm, img.id))

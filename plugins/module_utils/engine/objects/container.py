@@ -140,6 +140,7 @@ class Container(LockedObject):
             write_config_json(self.bundle, spec)
             oci = self.oci()
             oci.remove_conmon_files(self.id, self.bundle, self.run_dir)
+            undo.append(("cgroup", lambda: oci.remove_cgroup(self.bundle)))  # after the runtime's delete
             res = oci.create(self.id, name=self.name, bundle=self.bundle, run_dir=self.run_dir,
                              log_path=self.log_path, exit_command=self._exit_command()[0],
                              exit_command_args=self._exit_command()[1], tty=bool(self.config.get("tty")),
@@ -278,7 +279,9 @@ class Container(LockedObject):
             if ip is None:
                 continue
             hosts = os.path.join(self.rt.run_root, "containers", peer_id, "hosts")
-            etcfiles.hosts_set_peer(hosts, self.id, ip if up else None, [self.name])
+            etcfiles.hosts_set_peer(hosts, self.id, ip if up else None, [self.name],
+                                    warn=lambda m, who=peer.name: self.rt.warnings.append(
+                                        "/etc/hosts of container %s: %s" % (who, m)))
 
     def _hostname(self) -> str:
         return self.config.get("hostname") or self.id[:12]

@@ -514,6 +514,7 @@ class OCIRuntime:
             self.delete(ctr_id, force=True)
         except OCIRuntimeError as e:
             log.warning("cleaning up after a failed create of %s: %s", ctr_id, e)
+        self.remove_cgroup(bundle)
         run_dir = os.path.dirname(conmon_pidfile)
         self.remove_conmon_files(ctr_id, bundle, run_dir)
         for name in ("pidfile", "conmon.pid"):
@@ -678,6 +679,27 @@ class OCIRuntime:
         for name in CONMON_BUNDLE_FILES:
             _unlink(os.path.join(bundle, name))
         _unlink(os.path.join(run_dir, "oci-log"))
+
+    @staticmethod
+    def remove_cgroup(bundle: str) -> bool:
+        """rmdir the container's cgroup (linux.cgroupsPath of the bundle's config.json) in every
+        hierarchy: a runtime whose create failed or was killed half-way can leave it behind, and
+        its delete does not know the container then. True if there was one and it is gone (a
+        cgroup that still holds processes stays)."""
+        try:
+            with open(os.path.join(bundle, "config.json"), "rb") as f:
+                spec = json.loads(f.read(MAX_SPEC_BYTES))
+            path = spec["linux"]["cgroupsPath"]
+        except (OSError, ValueError, KeyError, TypeError):
+            return False
+        if not isinstance(path, str) or not path.strip("/"):
+            return False
+        there = [m for m in cgroups.cgroup_mounts() if os.path.isdir(os.path.join(m, path.strip("/")))]
+        return bool(there) and not cgroups.remove_cgroup(path)
+
+
+#: config.json is ours (0600 in the bundle); larger is not one we wrote
+MAX_SPEC_BYTES = 16 << 20
 
 
 # --- small helpers --------------------------------------------------------------------------

@@ -15,7 +15,7 @@ import ipaddress
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..base.errors import InvalidArg, StorageError
 from ..host.files import write_atomic
@@ -406,24 +406,63 @@ class EtcFiles:
 # --------------------------------------------------------------------------- peers in /etc/hosts
 
 _PEER_MARK = "# libpod-engine peer "
+#: how much of a hosts file the engine reads back: the container can write the file (it is its own
+#: /etc/hosts), so a grown one is cut to its leading lines within this size, never read whole
+MAX_HOSTS_FILE = 1 << 20
 
 
-def hosts_set_peer(path: str, peer_id: str, ip: Optional[str], names: Sequence[str]) -> bool:
+def _pread_all(fd: int, limit: int) -> bytes:
+    chunks: List[bytes] = []
+    got = 0
+    while got < limit:
+        b = os.pread(fd, min(65536, limit - got), got)
+        if not b:
+            break
+        chunks.append(b)
+        got += len(b)
+    return b"".join(chunks)
+
+
+def hosts_set_peer(path: str, peer_id: str, ip: Optional[str], names: Sequence[str],
+                   warn: Optional[Callable[[str], None]] = None) -> bool:
     """Add (ip given) or drop (ip None) a peer container's line in a running container's hosts file.
 
     The file is bind-mounted into the container, so it is edited in place (same inode);
     a rename would leave the container looking at the old file. False if the file is gone.
+    At most MAX_HOSTS_FILE bytes are read: a larger file (the container wrote it) is cut to
+    its complete lines within that size, with a warning through ``warn``.
     """
-    mark = _PEER_MARK + peer_id
+    mark = (_PEER_MARK + peer_id).encode()
     try:
-        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0))
+        fd = os.open(path, os.O_RDWR | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0))
     except OSError:
         return False
-    with os.fdopen(fd, "r+", encoding="utf-8") as f:
-        lines = [ln for ln in f.read().splitlines() if not ln.endswith(mark)]
+    try:
+        st = os.fstat(fd)
+        size = st.st_size
+        if not stat.S_ISREG(st.st_mode):
+            if warn:
+                warn("%s is not a regular file; peer %s not written to it" % (path, peer_id[:12]))
+            return False
+        data = _pread_all(fd, MAX_HOSTS_FILE + 1)
+        if len(data) > MAX_HOSTS_FILE or size > MAX_HOSTS_FILE:
+            data = data[:MAX_HOSTS_FILE]
+            data = data[:data.rfind(b"\n") + 1]
+            if warn:
+                warn("%s had grown to %d bytes (the container wrote it), more than the %d read back; cut to "
+                     "its first %d bytes of lines" % (path, max(size, len(data)), MAX_HOSTS_FILE, len(data)))
+        lines = [ln for ln in data.splitlines() if not ln.endswith(mark)]
         if ip:
-            lines.append("%s\t%s\t%s" % (ip, " ".join(names), mark))
-        f.seek(0)
-        f.write("\n".join(lines) + "\n")
-        f.truncate()
+            lines.append(("%s\t%s\t" % (ip, " ".join(names))).encode() + mark)
+        out = memoryview(b"\n".join(lines) + b"\n")
+        pos = 0
+        while pos < len(out):
+            pos += os.pwrite(fd, out[pos:], pos)
+        os.ftruncate(fd, len(out))
+    except OSError as e:
+        if warn:
+            warn("cannot update %s with peer %s: %s" % (path, peer_id[:12], e.strerror or e))
+        return False
+    finally:
+        os.close(fd)
     return True

@@ -15,7 +15,8 @@ never touch an object another live process is working on. What is done per objec
 * the mount counts of the volumes concerned are recomputed from the containers that hold them
   (only when none of those containers is locked by a live process);
 * volume removal: a data dir whose record is gone is deleted;
-* pod recreate: the new pod and the members that were to be recreated into it are made.
+* pod recreate: the new pod and the members that were to be recreated into it are made;
+* image import: the partial layers and temp blobs of dead importers are removed.
 
 Anything that fails stays in the journal (up to three attempts) and is reported as a warning.
 """
@@ -168,6 +169,8 @@ def _drop_leftovers(ctr) -> List[str]:
     if live is not None:
         found.append("runtime container (%s)" % live.get("status"))
     oci.delete(ctr.id, force=True)
+    if oci.remove_cgroup(ctr.bundle):
+        found.append("cgroup")
     net = ctr.config.get("network") or {}
     netns = os.path.join(rt.tmp_dir, "netns", ctr.id)
     if net.get("mode") not in ("host", "container") and (os.path.lexists(netns) or rt.has_networking()):
@@ -189,6 +192,7 @@ def _drop_leftovers(ctr) -> List[str]:
 def _container_gone(rt, ctr_id: str, entry: Dict[str, Any]) -> List[str]:
     """No record: everything named after the ID goes (a killed create, or a removal after its DB delete)."""
     from ..host.proc import is_conmon, read_int  # noqa: PLC0415
+    from ..oci.driver import OCIRuntime  # noqa: PLC0415
 
     found: List[str] = []
     run_dir = os.path.join(rt.run_root, "containers", ctr_id)
@@ -211,6 +215,8 @@ def _container_gone(rt, ctr_id: str, entry: Dict[str, Any]) -> List[str]:
             pass
     if rt.has_networking() or os.path.lexists(os.path.join(rt.tmp_dir, "netns", ctr_id)):
         rt.network.teardown(ctr_id)
+    if OCIRuntime.remove_cgroup(os.path.join(rt.graph_root, "containers", ctr_id, "userdata")):
+        found.append("cgroup")
     if ctr_id in rt.storage.list():
         rt.storage.remove(ctr_id)
         found.append("storage")
@@ -348,4 +354,10 @@ def _pod(rt, name: str, entry: Dict[str, Any]) -> List[str]:
     return actions
 
 
-_REPAIRS = {"container": _container, "volume": _volume, "pod": _pod}
+# -- images ---------------------------------------------------------------------------------------
+def _image(rt, _key: str, _entry: Dict[str, Any]) -> List[str]:
+    """A killed import: its partial layer (layers/.tmp-*) and temp blobs go (any dead importer's)."""
+    return rt.images.remove_stale_temp()
+
+
+_REPAIRS = {"container": _container, "volume": _volume, "pod": _pod, "image": _image}

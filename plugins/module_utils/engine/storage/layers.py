@@ -40,6 +40,7 @@ import gzip
 import hashlib
 import os
 import posixpath
+import re
 import shutil
 import stat
 import sys
@@ -49,6 +50,7 @@ import zlib
 from dataclasses import dataclass
 from typing import IO, Dict, List, Optional, Tuple
 
+from ..base import faults
 from ..base.errors import DigestMismatch, ImageError, UnsafeLayer
 from ..host.libc import libc
 
@@ -528,6 +530,24 @@ def syncfs(path: str) -> None:
         os.close(fd)
 
 
+TMP_PREFIX = ".tmp-"
+TRASH_PREFIX = ".trash-"
+_TMP_OWNER_RE = re.compile(r"^\.tmp-(?:[0-9a-f]{12}-)?(\d+)\.(\d+)-")
+_TRASH_OWNER_RE = re.compile(r"^\.trash-[0-9a-f]{1,64}-(\d+)-\d+\Z")
+
+
+def stale_temp_names(names: List[str]) -> List[str]:
+    """The temp/trash names (``.tmp-<x>-<pid>.<start>-<rand>``, ``.trash-<x>-<pid>-<ns>``) whose
+    owner process is gone: a killed import's partial layer. Names without an owner are not judged
+    (prune_layers removes those by age)."""
+    out = []
+    for name in names:
+        m = _TMP_OWNER_RE.match(name) or _TRASH_OWNER_RE.match(name)
+        if m and not faults.tag_alive("%s.%s" % (m.group(1), m.group(2) if m.lastindex == 2 else 0)):
+            out.append(name)
+    return out
+
+
 def install_layer(stream: IO[bytes], layers_root: str, diff_id: str, *, name: str = "", media_type: str = "",
                   expected_digest: Optional[str] = None, expected_size: Optional[int] = None,
                   sync: bool = True) -> Tuple[str, Optional[LayerStats]]:
@@ -542,13 +562,15 @@ def install_layer(stream: IO[bytes], layers_root: str, diff_id: str, *, name: st
     if os.path.isdir(os.path.join(final, "diff")):
         return final, None
     os.makedirs(layers_root, mode=0o700, exist_ok=True)
-    tmp = tempfile.mkdtemp(prefix=".tmp-%s-" % hexid[:12], dir=layers_root)
+    # the owner in the name: the next run's repair removes what a killed import left (stale_temp_names)
+    tmp = tempfile.mkdtemp(prefix="%s%s-%s-" % (TMP_PREFIX, hexid[:12], faults.owner_tag()), dir=layers_root)
     try:
         diff = os.path.join(tmp, "diff")
         os.mkdir(diff, 0o755)
         stats = unpack_layer(stream, diff, name=name or diff_id, media_type=media_type,
                              expected_digest=expected_digest, expected_size=expected_size,
                              expected_diff_id="sha256:" + hexid)
+        faults.point("image.import.after_unpack")
         if sync:
             syncfs(tmp)
         try:
