@@ -32,6 +32,8 @@ from .base.errors import (
     InvalidArg,
     OCIRuntimeNotFound,
     RuntimeStopped,
+    StateDBCorrupt,
+    StateDBMissing,
 )
 from .base.version import ENGINE_VERSION
 from .config.loader import ENV_VAR as ENV_CONF
@@ -118,6 +120,8 @@ class Runtime:
         self.db_config: Optional[DBConfig] = None
         # what reset / renumber / migrate asked of open() did (admin.py results)
         self.admin_result: Optional[Dict[str, Any]] = None
+        # why the state DB could not be used (set only when a reset opened without it)
+        self.db_damaged = ""
         self._lazy: Dict[str, Any] = {}
 
     # -- paths ------------------------------------------------------------------------------
@@ -170,13 +174,7 @@ class Runtime:
         if not self.read_only:
             os.makedirs(self.tmp_dir, mode=0o751, exist_ok=True)
         self._find_conmon()
-        db_path = self.db_path
-        if self.read_only and not os.path.exists(db_path):
-            db_path = ":memory:"  # nothing exists yet: an empty state, and nothing written
-        else:
-            os.makedirs(self.static_dir, mode=0o700, exist_ok=True)
-        self.state = State(db_path, namespace=self.cfg.get("engine", "namespace"))
-        self.state.tune()
+        self._open_state(opts.reset)
         self._merge_db_config(opts.reset)
         self.events = Eventer(self.cfg.get("engine", "events_logger"),
                               self.cfg.get("engine", "events_logfile_path")
@@ -186,6 +184,37 @@ class Runtime:
                                  self.cfg.get("engine", "num_locks"), create=not self.read_only)
         self.valid = True
 
+
+    def _open_state(self, resetting: bool) -> None:
+        """Open the state DB. A missing or empty DB beside existing objects is never a fresh start
+        (the next task would create a second copy of a running container); a damaged or foreign DB
+        is an error naming it. A reset opens an empty in-memory state instead (``db_damaged``
+        says why) and removes the engine's files, as podman 4 does."""
+        db_path = self.db_path
+        namespace = self.cfg.get("engine", "namespace")
+        try:
+            if not _db_has_content(db_path):
+                data = orphan_data(self.graph_root, self.volume_path)
+                if data:
+                    raise StateDBMissing(
+                        "state DB %s is %s, but the engine's directories hold objects it no longer knows: %s; "
+                        "refusing to start over with an empty DB (running containers would be started a second "
+                        "time)" % (db_path, "empty" if os.path.exists(db_path) else "missing", ", ".join(data)),
+                        hint="restore %s from a backup, or run libpod.engine.system_reset with confirm: true to "
+                             "remove those objects and start over" % db_path)
+                if self.read_only:
+                    db_path = ":memory:"  # nothing exists yet: an empty state, and nothing written
+            if db_path != ":memory:":
+                os.makedirs(self.static_dir, mode=0o700, exist_ok=True)
+            self.state = State(db_path, namespace=namespace)
+            self.state.tune()
+        except (StateDBCorrupt, StateDBMissing) as exc:
+            if not resetting:
+                raise
+            self.db_damaged = str(exc)
+            self.warnings.append("%s: the reset removes the engine's directories without the DB's list of objects"
+                                 % exc.msg)
+            self.state = State(":memory:", namespace=namespace)
 
     def _probe_cache(self) -> Dict[str, Any]:
         if "probe" not in self._lazy:
@@ -547,6 +576,31 @@ def engine_sources() -> Dict[str, bytes]:
             if entry.startswith(prefix) and rest.endswith(".py"):
                 out[rest] = zf.read(entry)
     return out
+
+
+def _db_has_content(db_path: str) -> bool:
+    """Whether the DB file exists with at least one byte (SQLite reads a 0-byte file as a new DB)."""
+    try:
+        return os.path.getsize(db_path) > 0
+    except OSError:
+        return False
+
+
+def orphan_data(graph_root: str, volume_path: str) -> List[str]:
+    """What the engine's directories hold that only a state DB can own: containers' storage, unpacked
+    layers, image blobs, volume directories. Empty on a fresh host (the dirs may exist, empty)."""
+    found = []
+    for path, what in ((os.path.join(graph_root, "containers"), "container"),
+                       (os.path.join(graph_root, "layers"), "layer"),
+                       (os.path.join(graph_root, "blobs", "sha256"), "image blob"),
+                       (volume_path, "volume")):
+        try:
+            names = [n for n in os.listdir(path) if not n.startswith(".")]
+        except OSError:
+            continue
+        if names:
+            found.append("%d %s%s in %s" % (len(names), what, "" if len(names) == 1 else "s", path))
+    return found
 
 
 def _config_key(db_field: str):

@@ -35,10 +35,14 @@ from ..store.locks import Lock
 ACTIVE = ("running", "paused", "created", "stopping")
 #: how long reset waits for conmon / exit commands of removed containers to finish
 PROCESS_GRACE = 15.0
-#: never rm -rf these, whatever the configuration says
-PROTECTED = ("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/run",
-             "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/lib", "/var/cache", "/var/log", "/var/tmp",
-             "/var/run", "/usr/lib", "/usr/local", "/usr/share", "/run/user", "/mnt", "/media")
+#: never rm -rf these, whatever the configuration says; compared after resolving symlinks on both
+#: sides (on merged-/usr hosts /bin is /usr/bin), and their ancestors are refused too (/usr, /var)
+PROTECTED = ("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/proc",
+             "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/lib", "/var/cache", "/var/log",
+             "/var/tmp", "/var/run", "/var/spool", "/var/mail", "/var/opt", "/var/local", "/var/backups",
+             "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32", "/usr/libexec",
+             "/usr/include", "/usr/local", "/usr/local/bin", "/usr/local/sbin", "/usr/local/lib", "/usr/share",
+             "/usr/src", "/run/user", "/mnt", "/media", "/snap", "/nix", "/lost+found", "/efi")
 
 
 # -- paths --------------------------------------------------------------------------------------
@@ -48,13 +52,34 @@ def engine_roots(rt) -> Dict[str, str]:
             "volume_path": rt.volume_path, "tmp_dir": rt.tmp_dir}
 
 
+def protected_paths() -> List[str]:
+    """PROTECTED and the home directory, each as given and resolved (symlinks followed)."""
+    out = []
+    for p in PROTECTED + (os.path.expanduser("~"),):
+        for q in (os.path.normpath(p), os.path.realpath(p)):
+            if q not in out:
+                out.append(q)
+    return out
+
+
+def refused_system_path(path: str) -> Optional[str]:
+    """The system directory that ``path`` is (or is an ancestor of), comparing resolved with
+    resolved as well as the names as given; None when ``path`` may be removed."""
+    given = os.path.normpath(os.path.abspath(path))
+    real = os.path.realpath(path)
+    for sys_path in protected_paths():
+        for cand in (given, real):
+            if cand == sys_path or sys_path.startswith(cand.rstrip("/") + "/"):
+                return sys_path
+    return None
+
+
 def check_reset_paths(rt, env: Optional[Dict[str, str]] = None) -> None:
     """podman refuses to remove a graph root, run root or tmp dir equal to XDG_RUNTIME_DIR; we also
-    refuse / and well-known system directories, for every path."""
+    refuse /, well-known system directories and their ancestors, for every path."""
     env = os.environ if env is None else env
     xdg = env.get("XDG_RUNTIME_DIR") or ""
     xdg_real = os.path.realpath(xdg) if xdg else ""
-    home = os.path.realpath(os.path.expanduser("~"))
     for key, path in engine_roots(rt).items():
         real = os.path.realpath(path) if path else ""
         if not real or real == "/":
@@ -64,9 +89,12 @@ def check_reset_paths(rt, env: Optional[Dict[str, str]] = None) -> None:
             raise InvalidArg("failed to remove runtime %s %s, since it is the same as XDG_RUNTIME_DIR"
                              % (key.replace("_", " "), path),
                              hint="point %s at a directory of its own (below XDG_RUNTIME_DIR is fine)" % key)
-        if real in PROTECTED or real == home:
-            raise InvalidArg("refusing to reset: %s is %s, a system directory that is not the engine's own"
-                             % (key, path), hint="set %s to a directory used by the engine only" % key)
+        sys_path = refused_system_path(path)
+        if sys_path:
+            what = "" if real == sys_path or os.path.normpath(path) == sys_path else " (or contains)"
+            raise InvalidArg("refusing to reset: %s is %s (resolved: %s), which is%s the system directory %s, not "
+                             "the engine's own" % (key, path, real, what, sys_path),
+                             hint="set %s to a directory used by the engine only" % key)
 
 
 def _under(path: str, roots: List[str]) -> bool:
