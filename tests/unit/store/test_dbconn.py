@@ -61,9 +61,8 @@ def test_statement_errors_are_engine_errors(tmp_path):
     assert path in str(err.value)
     with pytest.raises(StateDBError):
         list(st.conn.execute("SELECT * FROM no_such_table"))
-    with pytest.raises(StateDBError):
-        with st.tx() as conn:
-            conn.executemany("INSERT INTO nope VALUES (?)", [(1,)])
+    with pytest.raises(StateDBError), st.tx() as conn:
+        conn.executemany("INSERT INTO nope VALUES (?)", [(1,)])
     assert not st.conn.in_transaction
     st.set_meta("still", "usable")
     assert st.get_meta("still") == "usable"
