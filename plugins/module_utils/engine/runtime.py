@@ -38,7 +38,7 @@ from .base.errors import (
 from .base.version import ENGINE_VERSION
 from .config.loader import ENV_VAR as ENV_CONF
 from .config.loader import SOURCE_DATABASE, LoadedConfig, load_config
-from .host import cgroups
+from .host import cgroups, ownership
 from .store.events import Event, Eventer
 from .store.locks import LockManager
 from .store.state import DBConfig, State
@@ -171,6 +171,7 @@ class Runtime:
 
     def _open(self, opts: OpenOptions) -> None:
         self.read_only = opts.read_only
+        self._check_roots()
         if not self.read_only:
             os.makedirs(self.tmp_dir, mode=0o751, exist_ok=True)
         self._find_conmon()
@@ -184,6 +185,17 @@ class Runtime:
                                  self.cfg.get("engine", "num_locks"), create=not self.read_only)
         self.valid = True
 
+
+    def _check_roots(self) -> None:
+        """Refuse engine directories another user could replace (host/ownership.py has the rule), before
+        creating anything. One below a shared sticky directory (/tmp) is created now, 0700, and checked
+        again: a name another user took first is refused, never adopted."""
+        for key, path in (("[engine] static_dir", self.static_dir), ("[engine] tmp_dir", self.tmp_dir),
+                          ("[storage] graph_root", self.graph_root), ("[storage] run_root", self.run_root),
+                          ("[engine] volume_path", self.volume_path)):
+            res = ownership.check_path(path, key)
+            if res.shared and not res.complete and not self.read_only:
+                ownership.ensure_safe_dir(path, key)
 
     def _open_state(self, resetting: bool) -> None:
         """Open the state DB. A missing or empty DB beside existing objects is never a fresh start
@@ -465,6 +477,9 @@ class Runtime:
                 os.rename(tmp, dest_root)
             except OSError:
                 shutil.rmtree(tmp, ignore_errors=True)  # another process won the race
+        # conmon runs this copy as root long after the task: nobody else may have been able to replace it
+        ownership.check_tree(dest_root, "the exit command's engine copy")
+        ownership.check_path(sys.executable, "the exit command's Python interpreter")
         self._lazy["engine_copy"] = dest
         return dest
 
