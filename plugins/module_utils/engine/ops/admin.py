@@ -171,6 +171,22 @@ def _existing_paths(rt) -> List[str]:
 
 
 # -- reset --------------------------------------------------------------------------------------
+def unknown_runtime_containers(rt, known_ids: List[str]) -> List[Tuple[str, str]]:
+    """(runtime name, container id) of OCI runtime containers under our runtime roots that the state DB
+    does not know: what is left to kill when the DB is damaged or missing (podman 4 would leak them)."""
+    out = []
+    for name in sorted(rt.runtimes):
+        root = os.path.join(rt.tmp_dir, "runtime", os.path.basename(name))
+        try:
+            entries = sorted(os.listdir(root))
+        except OSError:
+            continue
+        for cid in entries:
+            if cid not in known_ids and os.path.isdir(os.path.join(root, cid)) and re.fullmatch(r"[0-9a-f]{64}", cid):
+                out.append((name, cid))
+    return out
+
+
 def _image_label(img) -> str:
     return "%s (%s)" % (img.id[:12], ", ".join(img.names) or "<none>")
 
@@ -220,8 +236,10 @@ def reset_plan(rt) -> Dict[str, Any]:
             if m not in mounts:
                 mounts.append(m)
     chains = _our_chains(rt, [c.id for c in ctrs], bridges) if (nets or netns or ctrs) else []
+    unknown = ["%s (not in the state DB, %s)" % (cid[:12], name)
+               for name, cid in unknown_runtime_containers(rt, [c.id for c in ctrs])]
     plan = {
-        "containers": [c.name for c in ctrs],
+        "containers": [c.name for c in ctrs] + unknown,
         "running": [c.name for c in ctrs if (c.state or {}).get("status") in ACTIVE],
         "pods": [p.name for p in pods],
         "volumes": [v.name for v in vols],
@@ -309,6 +327,13 @@ def reset(rt, timeout: Optional[int] = None) -> Dict[str, Any]:
                 except EngineError as exc2:
                     problems.append("container %s storage: %s" % (ctr.name, exc2))
             done["containers"].append(ctr.name)
+        # 2b. runtime containers the DB does not know (a damaged or missing DB): kill and delete them
+        for name, cid in unknown_runtime_containers(rt, all_ids):
+            try:
+                rt.oci(name).delete(cid, force=True)
+                done["containers"].append("%s (not in the state DB, %s)" % (cid[:12], name))
+            except EngineError as exc:
+                problems.append("runtime container %s (%s): %s" % (cid[:12], name, exc))
         # 3. volumes (4.9: before images); anonymous ones went with their containers
         left = {v.name for v in rt.state.list("volume")}
         done["volumes"] += [v for v in vols_before if v not in left]
