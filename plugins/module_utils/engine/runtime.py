@@ -33,6 +33,7 @@ from .base.errors import (
     OCIRuntimeNotFound,
     RuntimeStopped,
     StateDBCorrupt,
+    StateDBFull,
     StateDBMissing,
 )
 from .base.version import ENGINE_VERSION
@@ -40,6 +41,7 @@ from .config.loader import ENV_VAR as ENV_CONF
 from .config.loader import SOURCE_DATABASE, LoadedConfig, load_config
 from .host import cgroups, ownership
 from .store.events import Event, Eventer
+from .store import reserve
 from .store.locks import LockManager
 from .store.state import DBConfig, State
 
@@ -218,7 +220,7 @@ class Runtime:
                     db_path = ":memory:"  # nothing exists yet: an empty state, and nothing written
             if db_path != ":memory:":
                 os.makedirs(self.static_dir, mode=0o700, exist_ok=True)
-            self.state = State(db_path, namespace=namespace)
+            self.state = self._connect_state(db_path, namespace)
             self.state.tune()
         except (StateDBCorrupt, StateDBMissing) as exc:
             if not resetting:
@@ -227,6 +229,28 @@ class Runtime:
             self.warnings.append("%s: the reset removes the engine's directories without the DB's list of objects"
                                  % exc.msg)
             self.state = State(":memory:", namespace=namespace)
+
+    def _connect_state(self, db_path: str, namespace: str) -> State:
+        """State(db_path), and on a full filesystem still a usable one (store/reserve.py): a read-only
+        open reads the file as immutable (changing nothing), another one releases the reserve kept
+        beside the DB and retries, so that inspecting and removing keep working."""
+        try:
+            state = State(db_path, namespace=namespace)
+        except StateDBFull as exc:
+            if db_path == ":memory:":
+                raise
+            if self.read_only and _file_size(db_path + "-wal") == 0:
+                state = State(db_path, namespace=namespace, immutable=True)
+            elif reserve.release(db_path):
+                self.warnings.append("%s: the engine released its reserve %s (%d MiB) so that this task can run; "
+                                     "free space on that filesystem before creating anything"
+                                     % (exc.msg, reserve.reserve_path(db_path), reserve.RESERVE_SIZE >> 20))
+                state = State(db_path, namespace=namespace)
+            else:
+                raise
+        if not self.read_only:
+            reserve.ensure(db_path)
+        return state
 
     def _probe_cache(self) -> Dict[str, Any]:
         if "probe" not in self._lazy:
@@ -591,6 +615,13 @@ def engine_sources() -> Dict[str, bytes]:
             if entry.startswith(prefix) and rest.endswith(".py"):
                 out[rest] = zf.read(entry)
     return out
+
+
+def _file_size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
 
 
 def _db_has_content(db_path: str) -> bool:

@@ -56,8 +56,8 @@ def translate(exc: BaseException, path: str, doing: str = "") -> StateDBError:
         return StateDBFull(
             "%s: %s: the filesystem of %s is full (%s bytes free)" % (where, text, dirname,
                                                                       "unknown" if free is None else free),
-            hint="free space on that filesystem (df %s) or grow it, then run the task again; removing "
-                 "containers, images or volumes of this engine with state: absent frees space" % dirname)
+            hint="free space on that filesystem (df %s) or grow it, then run the task again (the reserve the "
+                 "engine keeps beside the DB for this, %s.reserve, is used up)" % (dirname, os.path.basename(path)))
     if code in (_CORRUPT, _NOTADB) or "not a database" in low or "malformed" in low \
             or "no such table" in low or "no such column" in low:
         return StateDBCorrupt("%s is damaged or not a libpod.engine state DB: %s" % (where, text), hint=RESET_HINT)

@@ -16,6 +16,7 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Dict, Iterator, List, Optional, Tuple
+from urllib.parse import quote
 
 from ..base.errors import EngineError, NameInUse, NoSuchContainer, NoSuchPod, NoSuchVolume, StateDBCorrupt
 from .dbconn import RESET_HINT, connect
@@ -135,13 +136,19 @@ class Record:
 class State:
     """Connection to the state DB plus the typed queries the engine needs."""
 
-    def __init__(self, path: str, *, busy_timeout: float = 60.0, namespace: str = ""):
+    def __init__(self, path: str, *, busy_timeout: float = 60.0, namespace: str = "", immutable: bool = False):
+        """``immutable``: read the file without -wal/-shm (on a full disk, for a read-only runtime; only
+        when no WAL has content, which SQLite would ignore)."""
         self.path = path
         self.namespace = namespace
         new = not os.path.exists(path)
         # isolation_level=None: we issue BEGIN IMMEDIATE ourselves (see tx()); every sqlite3 error
         # of this connection is a StateDBError naming the file (dbconn.py)
-        self.conn = connect(path, timeout=busy_timeout)
+        if immutable:
+            self.conn = connect("file:%s?immutable=1" % quote(os.path.abspath(path)), timeout=busy_timeout, uri=True,
+                                label=path)
+        else:
+            self.conn = connect(path, timeout=busy_timeout)
         if new:
             try:
                 os.chmod(path, 0o600)
