@@ -28,7 +28,6 @@ def fill(path):
                 assert exc.errno == errno.ENOSPC
     finally:
         os.close(fd)
-    print(subprocess.run(["df", "-k", path], capture_output=True, text=True).stdout)
     return target
 
 

@@ -40,8 +40,8 @@ from .base.version import ENGINE_VERSION
 from .config.loader import ENV_VAR as ENV_CONF
 from .config.loader import SOURCE_DATABASE, LoadedConfig, load_config
 from .host import cgroups, ownership
-from .store.events import Event, Eventer
 from .store import reserve
+from .store.events import Event, Eventer
 from .store.locks import LockManager
 from .store.state import DBConfig, State
 
