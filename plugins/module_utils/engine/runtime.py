@@ -32,15 +32,12 @@ from .base.errors import (
     InvalidArg,
     OCIRuntimeNotFound,
     RuntimeStopped,
-    StateDBCorrupt,
-    StateDBFull,
-    StateDBMissing,
 )
 from .base.version import ENGINE_VERSION
 from .config.loader import ENV_VAR as ENV_CONF
 from .config.loader import SOURCE_DATABASE, LoadedConfig, load_config
 from .host import cgroups, ownership
-from .store import reserve
+from .store.dbopen import open_state
 from .store.events import Event, Eventer
 from .store.locks import LockManager
 from .store.state import DBConfig, State
@@ -200,57 +197,12 @@ class Runtime:
                 ownership.ensure_safe_dir(path, key)
 
     def _open_state(self, resetting: bool) -> None:
-        """Open the state DB. A missing or empty DB beside existing objects is never a fresh start
-        (the next task would create a second copy of a running container); a damaged or foreign DB
-        is an error naming it. A reset opens an empty in-memory state instead (``db_damaged``
-        says why) and removes the engine's files, as podman 4 does."""
-        db_path = self.db_path
-        namespace = self.cfg.get("engine", "namespace")
-        try:
-            if not _db_has_content(db_path):
-                data = orphan_data(self.graph_root, self.volume_path)
-                if data:
-                    raise StateDBMissing(
-                        "state DB %s is %s, but the engine's directories hold objects it no longer knows: %s; "
-                        "refusing to start over with an empty DB (running containers would be started a second "
-                        "time)" % (db_path, "empty" if os.path.exists(db_path) else "missing", ", ".join(data)),
-                        hint="restore %s from a backup, or run libpod.engine.system_reset with confirm: true to "
-                             "remove those objects and start over" % db_path)
-                if self.read_only:
-                    db_path = ":memory:"  # nothing exists yet: an empty state, and nothing written
-            if db_path != ":memory:":
-                os.makedirs(self.static_dir, mode=0o700, exist_ok=True)
-            self.state = self._connect_state(db_path, namespace)
-            self.state.tune()
-        except (StateDBCorrupt, StateDBMissing) as exc:
-            if not resetting:
-                raise
-            self.db_damaged = str(exc)
-            self.warnings.append("%s: the reset removes the engine's directories without the DB's list of objects"
-                                 % exc.msg)
-            self.state = State(":memory:", namespace=namespace)
-
-    def _connect_state(self, db_path: str, namespace: str) -> State:
-        """State(db_path), and on a full filesystem still a usable one (store/reserve.py): a read-only
-        open reads the file as immutable (changing nothing), another one releases the reserve kept
-        beside the DB and retries, so that inspecting and removing keep working."""
-        try:
-            state = State(db_path, namespace=namespace)
-        except StateDBFull as exc:
-            if db_path == ":memory:":
-                raise
-            if self.read_only and _file_size(db_path + "-wal") == 0:
-                state = State(db_path, namespace=namespace, immutable=True)
-            elif reserve.release(db_path):
-                self.warnings.append("%s: the engine released its reserve %s (%d MiB) so that this task can run; "
-                                     "free space on that filesystem before creating anything"
-                                     % (exc.msg, reserve.reserve_path(db_path), reserve.RESERVE_SIZE >> 20))
-                state = State(db_path, namespace=namespace)
-            else:
-                raise
-        if not self.read_only:
-            reserve.ensure(db_path)
-        return state
+        """The state DB, never a fresh one beside existing objects (store/dbopen.py)."""
+        opened = open_state(self.db_path, namespace=self.cfg.get("engine", "namespace"), graph_root=self.graph_root,
+                            volume_path=self.volume_path, read_only=self.read_only, resetting=resetting)
+        self.state = opened.state
+        self.warnings += opened.warnings
+        self.db_damaged = opened.damaged
 
     def _probe_cache(self) -> Dict[str, Any]:
         if "probe" not in self._lazy:
@@ -615,38 +567,6 @@ def engine_sources() -> Dict[str, bytes]:
             if entry.startswith(prefix) and rest.endswith(".py"):
                 out[rest] = zf.read(entry)
     return out
-
-
-def _file_size(path: str) -> int:
-    try:
-        return os.path.getsize(path)
-    except OSError:
-        return 0
-
-
-def _db_has_content(db_path: str) -> bool:
-    """Whether the DB file exists with at least one byte (SQLite reads a 0-byte file as a new DB)."""
-    try:
-        return os.path.getsize(db_path) > 0
-    except OSError:
-        return False
-
-
-def orphan_data(graph_root: str, volume_path: str) -> List[str]:
-    """What the engine's directories hold that only a state DB can own: containers' storage, unpacked
-    layers, image blobs, volume directories. Empty on a fresh host (the dirs may exist, empty)."""
-    found = []
-    for path, what in ((os.path.join(graph_root, "containers"), "container"),
-                       (os.path.join(graph_root, "layers"), "layer"),
-                       (os.path.join(graph_root, "blobs", "sha256"), "image blob"),
-                       (volume_path, "volume")):
-        try:
-            names = [n for n in os.listdir(path) if not n.startswith(".")]
-        except OSError:
-            continue
-        if names:
-            found.append("%d %s%s in %s" % (len(names), what, "" if len(names) == 1 else "s", path))
-    return found
 
 
 def _config_key(db_field: str):
