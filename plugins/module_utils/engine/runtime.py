@@ -455,7 +455,9 @@ class Runtime:
                 shutil.rmtree(tmp, ignore_errors=True)  # another process won the race
         # conmon runs this copy as root long after the task: nobody else may have been able to replace it
         ownership.check_tree(dest_root, "the exit command's engine copy")
-        ownership.check_path(sys.executable, "the exit command's Python interpreter")
+        ownership.check_path(sys.executable, "the exit command's Python interpreter",
+                             hint="run the module with a Python that only root can replace "
+                                  "(ansible_python_interpreter: /usr/bin/python3, or a venv owned by root)")
         self._lazy["engine_copy"] = dest
         return dest
 

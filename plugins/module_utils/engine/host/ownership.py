@@ -121,12 +121,12 @@ def walk(path: str, owners: Optional[Iterable[int]] = None) -> Walk:
     return out
 
 
-def check_path(path: str, what: str, owners: Optional[Iterable[int]] = None) -> Walk:
+def check_path(path: str, what: str, owners: Optional[Iterable[int]] = None, hint: str = HINT) -> Walk:
     """Raise UnsafePath when another user could replace ``path`` or one of its directories."""
     res = walk(path, owners)
     if res.reason:
         raise UnsafePath("%s %s is not safe: %s, so another user could replace what the engine runs and "
-                         "reads there as root" % (what, path, res.reason), hint=HINT)
+                         "reads there as root" % (what, path, res.reason), hint=hint)
     return res
 
 
