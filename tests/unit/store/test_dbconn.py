@@ -58,7 +58,7 @@ def test_statement_errors_are_engine_errors(tmp_path):
     st = State(path)
     with pytest.raises(StateDBError) as err:
         st.query("SELECT * FROM no_such_table")
-    assert path in str(err.value)
+    assert path in str(err.value) and type(err.value) is StateDBError  # a bug of ours, not a damaged DB
     with pytest.raises(StateDBError):
         list(st.conn.execute("SELECT * FROM no_such_table"))
     with pytest.raises(StateDBError), st.tx() as conn:

@@ -58,8 +58,8 @@ def translate(exc: BaseException, path: str, doing: str = "") -> StateDBError:
                                                                       "unknown" if free is None else free),
             hint="free space on that filesystem (df %s) or grow it, then run the task again (the reserve the "
                  "engine keeps beside the DB for this, %s.reserve, is used up)" % (dirname, os.path.basename(path)))
-    if code in (_CORRUPT, _NOTADB) or "not a database" in low or "malformed" in low \
-            or "no such table" in low or "no such column" in low:
+    # (not "no such table": a foreign DB is caught at open, by State._migrate; later it is our bug)
+    if code in (_CORRUPT, _NOTADB) or "not a database" in low or "malformed" in low:
         return StateDBCorrupt("%s is damaged or not a libpod.engine state DB: %s" % (where, text), hint=RESET_HINT)
     if code in (_BUSY, _LOCKED) or "database is locked" in low:
         return StateDBError("%s: %s: another engine process held it for longer than the busy timeout" % (where, text),
