@@ -199,7 +199,8 @@ class Runtime:
     def _open_state(self, resetting: bool) -> None:
         """The state DB, never a fresh one beside existing objects (store/dbopen.py)."""
         opened = open_state(self.db_path, namespace=self.cfg.get("engine", "namespace"), graph_root=self.graph_root,
-                            volume_path=self.volume_path, read_only=self.read_only, resetting=resetting)
+                            volume_path=self.volume_path, tmp_dir=self.tmp_dir, read_only=self.read_only,
+                            resetting=resetting)
         self.state = opened.state
         self.warnings += opened.warnings
         self.db_damaged = opened.damaged

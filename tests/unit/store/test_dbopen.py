@@ -52,6 +52,19 @@ def test_missing_or_empty_db_beside_objects_is_refused(tmp_path, empty, where):
     assert opened.damaged and opened.state.path == dbopen.MEMORY and opened.warnings
 
 
+def test_runtime_containers_count_as_objects(tmp_path):
+    db, graph, vols = _roots(tmp_path)
+    tmp = str(tmp_path / "run")
+    os.makedirs(os.path.join(tmp, "runtime", "runc"))
+    assert _open(db, graph, vols, tmp_dir=tmp).state.count("container") == 0  # empty runtime root: fresh
+    os.unlink(db)
+    os.unlink(reserve.reserve_path(db))
+    os.makedirs(os.path.join(tmp, "runtime", "crun", "b" * 64))
+    with pytest.raises(StateDBMissing) as err:
+        _open(db, graph, vols, tmp_dir=tmp)
+    assert "1 crun container in %s" % os.path.join(tmp, "runtime", "crun") in str(err.value)
+
+
 def test_damaged_db_only_lets_a_reset_through(tmp_path):
     db, graph, vols = _roots(tmp_path)
     os.makedirs(os.path.dirname(db))

@@ -38,14 +38,19 @@ def _size(path: str) -> int:
         return 0
 
 
-def orphan_data(graph_root: str, volume_path: str) -> List[str]:
+def orphan_data(graph_root: str, volume_path: str, tmp_dir: str = "") -> List[str]:
     """What the engine's directories hold that only a state DB can own: containers' storage, unpacked
-    layers, image blobs, volume directories. Empty on a fresh host (the dirs may exist, empty)."""
+    layers, image blobs, volume directories, OCI runtime containers (under the tmp dir). Empty on a
+    fresh host (the dirs may exist, empty)."""
     found = []
-    for path, what in ((os.path.join(graph_root, "containers"), "container"),
-                       (os.path.join(graph_root, "layers"), "layer"),
-                       (os.path.join(graph_root, "blobs", "sha256"), "image blob"),
-                       (volume_path, "volume")):
+    places = [(os.path.join(graph_root, "containers"), "container"),
+              (os.path.join(graph_root, "layers"), "layer"),
+              (os.path.join(graph_root, "blobs", "sha256"), "image blob"),
+              (volume_path, "volume")]
+    runtimes = os.path.join(tmp_dir, "runtime") if tmp_dir else ""
+    if runtimes and os.path.isdir(runtimes):
+        places += [(os.path.join(runtimes, name), "%s container" % name) for name in sorted(os.listdir(runtimes))]
+    for path, what in places:
         try:
             names = [n for n in os.listdir(path) if not n.startswith(".")]
         except OSError:
@@ -56,13 +61,13 @@ def orphan_data(graph_root: str, volume_path: str) -> List[str]:
 
 
 def open_state(db_path: str, *, namespace: str, graph_root: str, volume_path: str, read_only: bool,
-               resetting: bool) -> Opened:
+               resetting: bool, tmp_dir: str = "") -> Opened:
     """The state DB at ``db_path`` (its directory is created unless ``read_only``)."""
     out = Opened(state=None)  # type: ignore[arg-type]
     try:
         target = db_path
         if _size(db_path) == 0:  # SQLite reads a 0-byte file as a new DB
-            data = orphan_data(graph_root, volume_path)
+            data = orphan_data(graph_root, volume_path, tmp_dir)
             if data:
                 raise StateDBMissing(
                     "state DB %s is %s, but the engine's directories hold objects it no longer knows: %s; refusing "
