@@ -18,8 +18,14 @@ description:
   - Mounts below those directories are unmounted first (the shared bind mount of C(<tmp_dir>/netns)
     too), and the exit handlers of the removed containers are given time to finish. A directory that
     still has a mount below it is not deleted, and the task fails naming it.
-  - Paths equal to C(/), to C($XDG_RUNTIME_DIR) or to a system directory such as C(/var/lib) are refused
-    before anything is removed.
+  - Paths equal to C(/), to C($XDG_RUNTIME_DIR), to a system directory such as C(/var/lib) or C(/usr/bin), or to
+    an ancestor of one (C(/usr)) are refused before anything is removed. Paths are compared after resolving
+    symbolic links on both sides, so C(/bin) is refused on a merged-C(/usr) host (it is C(/usr/bin)).
+  - Works when the state database is damaged, is another program's database, or is empty or missing while
+    the engine's directories still hold containers, layers or volumes (every other module refuses to run then,
+    naming the file and this module). As podman 4 does, the reset then removes the engine's directories
+    without the database's list of objects; runtime containers it finds under the tmp dir are killed and
+    deleted first and listed as C(not in the state DB) in RV(removed.containers). A warning says why.
   - Works when the engine's configuration no longer matches the paths recorded in its database (the DB
     config record). The configured paths are removed and a warning names the recorded ones, as podman does.
   - The containers.conf files are not touched (use M(libpod.engine.runtime_config)), and nor is the boot

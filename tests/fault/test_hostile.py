@@ -518,3 +518,25 @@ def test_fuzz_each_option():
 
     for option in PARAMS:
         _fuzz(option.name, case(option))
+
+
+# -- engine roots another user could replace (issue 22.1) -------------------------------------------
+def test_replaceable_engine_roots(engine_env, image, tmp_path):
+    """A static dir, tmp dir, graph root or volume path below a directory another user owns or can
+    write: refused before anything is created (conmon would run that user's exit command as root)."""
+    module_steps(engine_env, [("container", {"name": "ok", "image": image, "command": LOOP, "state": "present"})])
+    home = tmp_path / "home-svc"
+    team = tmp_path / "team"
+    home.mkdir()
+    team.mkdir()
+    os.chown(str(home), 65534, 65534)
+    os.chmod(str(team), 0o775)
+    cases = []
+    for section, key in (("engine", "static_dir"), ("engine", "tmp_dir"), ("storage", "graph_root"),
+                         ("engine", "volume_path")):
+        for parent in (home, team):
+            cases.append(("%s below %s" % (key, parent.name), "container",
+                          {"name": "c", "image": image, "command": LOOP,
+                           "engine_options": {section: {key: str(parent / key)}}}))
+    run_cases(engine_env, "hostile: engine roots another user could replace", cases)
+    assert os.listdir(str(home)) == [] and os.listdir(str(team)) == []

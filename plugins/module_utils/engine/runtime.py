@@ -36,8 +36,9 @@ from .base.errors import (
 from .base.version import ENGINE_VERSION
 from .config.loader import ENV_VAR as ENV_CONF
 from .config.loader import SOURCE_DATABASE, LoadedConfig, load_config
-from .host import cgroups
+from .host import cgroups, ownership
 from .host.files import write_atomic
+from .store.dbopen import open_state
 from .store.events import Event, Eventer
 from .store.locks import LockManager
 from .store.state import DBConfig, State
@@ -119,6 +120,8 @@ class Runtime:
         self.db_config: Optional[DBConfig] = None
         # what reset / renumber / migrate asked of open() did (admin.py results)
         self.admin_result: Optional[Dict[str, Any]] = None
+        # why the state DB could not be used (set only when a reset opened without it)
+        self.db_damaged = ""
         self._lazy: Dict[str, Any] = {}
 
     # -- paths ------------------------------------------------------------------------------
@@ -168,16 +171,11 @@ class Runtime:
 
     def _open(self, opts: OpenOptions) -> None:
         self.read_only = opts.read_only
+        self._check_roots()
         if not self.read_only:
             os.makedirs(self.tmp_dir, mode=0o751, exist_ok=True)
         self._find_conmon()
-        db_path = self.db_path
-        if self.read_only and not os.path.exists(db_path):
-            db_path = ":memory:"  # nothing exists yet: an empty state, and nothing written
-        else:
-            os.makedirs(self.static_dir, mode=0o700, exist_ok=True)
-        self.state = State(db_path, namespace=self.cfg.get("engine", "namespace"))
-        self.state.tune()
+        self._open_state(opts.reset)
         self._merge_db_config(opts.reset)
         self.events = Eventer(self.cfg.get("engine", "events_logger"),
                               self.cfg.get("engine", "events_logfile_path")
@@ -187,6 +185,26 @@ class Runtime:
                                  self.cfg.get("engine", "num_locks"), create=not self.read_only)
         self.valid = True
 
+
+    def _check_roots(self) -> None:
+        """Refuse engine directories another user could replace (host/ownership.py has the rule), before
+        creating anything. One below a shared sticky directory (/tmp) is created now, 0700, and checked
+        again: a name another user took first is refused, never adopted."""
+        for key, path in (("[engine] static_dir", self.static_dir), ("[engine] tmp_dir", self.tmp_dir),
+                          ("[storage] graph_root", self.graph_root), ("[storage] run_root", self.run_root),
+                          ("[engine] volume_path", self.volume_path)):
+            res = ownership.check_path(path, key)
+            if res.shared and not res.complete and not self.read_only:
+                ownership.ensure_safe_dir(path, key)
+
+    def _open_state(self, resetting: bool) -> None:
+        """The state DB, never a fresh one beside existing objects (store/dbopen.py)."""
+        opened = open_state(self.db_path, namespace=self.cfg.get("engine", "namespace"), graph_root=self.graph_root,
+                            volume_path=self.volume_path, tmp_dir=self.tmp_dir, read_only=self.read_only,
+                            resetting=resetting)
+        self.state = opened.state
+        self.warnings += opened.warnings
+        self.db_damaged = opened.damaged
 
     def _probe_cache(self) -> Dict[str, Any]:
         if "probe" not in self._lazy:
@@ -435,6 +453,11 @@ class Runtime:
                 os.rename(tmp, dest_root)
             except OSError:
                 shutil.rmtree(tmp, ignore_errors=True)  # another process won the race
+        # conmon runs this copy as root long after the task: nobody else may have been able to replace it
+        ownership.check_tree(dest_root, "the exit command's engine copy")
+        ownership.check_path(sys.executable, "the exit command's Python interpreter",
+                             hint="run the module with a Python that only root can replace "
+                                  "(ansible_python_interpreter: /usr/bin/python3, or a venv owned by root)")
         self._lazy["engine_copy"] = dest
         return dest
 

@@ -82,6 +82,34 @@ def test_reset_refuses_dangerous_paths(engine):
         rt.shutdown()
 
 
+@pytest.mark.parametrize("path", ["/bin", "/usr/bin", "/sbin", "/lib", "/usr", "/var", "/usr/lib/..", "/etc/../usr"])
+def test_reset_refuses_system_dirs_resolved_and_their_ancestors(engine, path):
+    """issue 22.5: on merged-/usr hosts /bin resolves to /usr/bin, which was not in the list."""
+    rt = engine.open()
+    try:
+        rt.cfg.values["engine"]["static_dir"] = path
+        with pytest.raises(InvalidArg) as exc:
+            admin.check_reset_paths(rt, env={})
+        assert "static_dir" in str(exc.value) and "system directory" in str(exc.value)
+    finally:
+        rt.shutdown()
+
+
+def test_reset_refuses_a_symlink_to_a_system_dir(engine, tmp_path):
+    link = tmp_path / "innocent"
+    link.symlink_to("/usr/bin")
+    rt = engine.open()
+    try:
+        rt.cfg.values["engine"]["volume_path"] = str(link)
+        with pytest.raises(InvalidArg) as exc:
+            admin.check_reset_paths(rt, env={})
+        assert "/usr/bin" in str(exc.value)
+        assert admin.refused_system_path(str(tmp_path / "engine")) is None
+        assert admin.refused_system_path("/var/lib/libpod-engine") is None
+    finally:
+        rt.shutdown()
+
+
 def test_reset_and_renumber_together_are_refused(engine):
     with pytest.raises(InvalidArg) as exc:
         engine.open(reset=True, renumber=True)

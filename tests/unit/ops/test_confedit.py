@@ -17,6 +17,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors i
     InvalidArg,
     LockExhausted,
     OCIRuntimeNotFound,
+    StateDBCorrupt,
 )
 from ansible_collections.libpod.engine.plugins.module_utils.engine.config.loader import ENV_VAR, parse_toml
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops import confedit
@@ -334,3 +335,17 @@ def test_effective_is_plain_data(tmp_path):
     values, sources = confedit.effective(_conf(tmp_path, "[engine]\nnum_locks = 9\n"))
     json.dumps(values)
     assert values["engine"]["num_locks"] == 9 and sources["engine"]["num_locks"].endswith("c.conf")
+
+
+def test_damaged_state_db_is_never_read_as_empty(tmp_path):
+    """issue 14.3: runtime_config's DB reads fail naming the file instead of counting 0 objects."""
+    db = str(tmp_path / "state.db")
+    assert confedit.count_objects(db)["container"] == 0  # no DB yet
+    open(db, "w").close()
+    assert confedit.read_db_record(db) is None           # a 0-byte DB is none yet, too
+    with open(db, "wb") as f:
+        f.write(b"garbage!" * 1024)
+    for call in (confedit.count_objects, confedit.lock_usage, confedit.read_db_record, confedit.clear_db_record):
+        with pytest.raises(StateDBCorrupt) as err:
+            call(db)
+        assert db in str(err.value) and "system_reset" in str(err.value)

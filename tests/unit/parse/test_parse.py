@@ -106,6 +106,13 @@ def test_signal_never_crashes(value):
         pass
 
 
+@pytest.mark.parametrize("value", ["\u00b2", "\u0663", "1\u00b2"])
+def test_signal_unicode_digits_are_refused(value):
+    """Found by hypothesis: "²".isdigit() is true but int("²") raises ValueError."""
+    with pytest.raises(InvalidArg):
+        parse.parse_signal(value)
+
+
 # --------------------------------------------------------------------------- capabilities
 
 def test_capabilities_normalised():

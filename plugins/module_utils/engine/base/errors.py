@@ -157,3 +157,33 @@ class PluginNoSuchVolume(VolumePluginError):
     """The plugin answered that it has no volume by that name (remove can proceed)."""
 
     kind = "volume_plugin_no_such_volume"
+
+
+class StateDBError(EngineError):
+    """The state DB (SQLite) failed; the message names the file, the hint the fix."""
+
+    kind = "state_db"
+
+
+class StateDBFull(StateDBError):
+    """No space (or an I/O error) on the filesystem of the state DB."""
+
+    kind = "state_db_full"
+
+
+class StateDBCorrupt(StateDBError):
+    """The state DB is damaged, not an SQLite file, or another program's DB."""
+
+    kind = "state_db_corrupt"
+
+
+class StateDBMissing(StateDBError):
+    """The state DB is missing or empty although the engine's roots hold objects (never start over)."""
+
+    kind = "state_db_missing"
+
+
+class UnsafePath(EngineError):
+    """An engine directory (or the exit command's copy) that another user could replace."""
+
+    kind = "unsafe_path"

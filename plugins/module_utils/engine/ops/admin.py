@@ -35,10 +35,14 @@ from ..store.locks import Lock
 ACTIVE = ("running", "paused", "created", "stopping")
 #: how long reset waits for conmon / exit commands of removed containers to finish
 PROCESS_GRACE = 15.0
-#: never rm -rf these, whatever the configuration says
-PROTECTED = ("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib64", "/opt", "/proc", "/root", "/run",
-             "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/lib", "/var/cache", "/var/log", "/var/tmp",
-             "/var/run", "/usr/lib", "/usr/local", "/usr/share", "/run/user", "/mnt", "/media")
+#: never rm -rf these, whatever the configuration says; compared after resolving symlinks on both
+#: sides (on merged-/usr hosts /bin is /usr/bin), and their ancestors are refused too (/usr, /var)
+PROTECTED = ("/", "/bin", "/boot", "/dev", "/etc", "/home", "/lib", "/lib32", "/lib64", "/libx32", "/opt", "/proc",
+             "/root", "/run", "/sbin", "/srv", "/sys", "/tmp", "/usr", "/var", "/var/lib", "/var/cache", "/var/log",
+             "/var/tmp", "/var/run", "/var/spool", "/var/mail", "/var/opt", "/var/local", "/var/backups",
+             "/usr/bin", "/usr/sbin", "/usr/lib", "/usr/lib32", "/usr/lib64", "/usr/libx32", "/usr/libexec",
+             "/usr/include", "/usr/local", "/usr/local/bin", "/usr/local/sbin", "/usr/local/lib", "/usr/share",
+             "/usr/src", "/run/user", "/mnt", "/media", "/snap", "/nix", "/lost+found", "/efi")
 
 
 # -- paths --------------------------------------------------------------------------------------
@@ -48,13 +52,34 @@ def engine_roots(rt) -> Dict[str, str]:
             "volume_path": rt.volume_path, "tmp_dir": rt.tmp_dir}
 
 
+def protected_paths() -> List[str]:
+    """PROTECTED and the home directory, each as given and resolved (symlinks followed)."""
+    out = []
+    for p in PROTECTED + (os.path.expanduser("~"),):
+        for q in (os.path.normpath(p), os.path.realpath(p)):
+            if q not in out:
+                out.append(q)
+    return out
+
+
+def refused_system_path(path: str) -> Optional[str]:
+    """The system directory that ``path`` is (or is an ancestor of), comparing resolved with
+    resolved as well as the names as given; None when ``path`` may be removed."""
+    given = os.path.normpath(os.path.abspath(path))
+    real = os.path.realpath(path)
+    for sys_path in protected_paths():
+        for cand in (given, real):
+            if cand == sys_path or sys_path.startswith(cand.rstrip("/") + "/"):
+                return sys_path
+    return None
+
+
 def check_reset_paths(rt, env: Optional[Dict[str, str]] = None) -> None:
     """podman refuses to remove a graph root, run root or tmp dir equal to XDG_RUNTIME_DIR; we also
-    refuse / and well-known system directories, for every path."""
+    refuse /, well-known system directories and their ancestors, for every path."""
     env = os.environ if env is None else env
     xdg = env.get("XDG_RUNTIME_DIR") or ""
     xdg_real = os.path.realpath(xdg) if xdg else ""
-    home = os.path.realpath(os.path.expanduser("~"))
     for key, path in engine_roots(rt).items():
         real = os.path.realpath(path) if path else ""
         if not real or real == "/":
@@ -64,9 +89,12 @@ def check_reset_paths(rt, env: Optional[Dict[str, str]] = None) -> None:
             raise InvalidArg("failed to remove runtime %s %s, since it is the same as XDG_RUNTIME_DIR"
                              % (key.replace("_", " "), path),
                              hint="point %s at a directory of its own (below XDG_RUNTIME_DIR is fine)" % key)
-        if real in PROTECTED or real == home:
-            raise InvalidArg("refusing to reset: %s is %s, a system directory that is not the engine's own"
-                             % (key, path), hint="set %s to a directory used by the engine only" % key)
+        sys_path = refused_system_path(path)
+        if sys_path:
+            what = "" if real == sys_path or os.path.normpath(path) == sys_path else " (or contains)"
+            raise InvalidArg("refusing to reset: %s is %s (resolved: %s), which is%s the system directory %s, not "
+                             "the engine's own" % (key, path, real, what, sys_path),
+                             hint="set %s to a directory used by the engine only" % key)
 
 
 def _under(path: str, roots: List[str]) -> bool:
@@ -143,6 +171,22 @@ def _existing_paths(rt) -> List[str]:
 
 
 # -- reset --------------------------------------------------------------------------------------
+def unknown_runtime_containers(rt, known_ids: List[str]) -> List[Tuple[str, str]]:
+    """(runtime name, container id) of OCI runtime containers under our runtime roots that the state DB
+    does not know: what is left to kill when the DB is damaged or missing (podman 4 would leak them)."""
+    out = []
+    for name in sorted(rt.runtimes):
+        root = os.path.join(rt.tmp_dir, "runtime", os.path.basename(name))
+        try:
+            entries = sorted(os.listdir(root))
+        except OSError:
+            continue
+        for cid in entries:
+            if cid not in known_ids and os.path.isdir(os.path.join(root, cid)) and re.fullmatch(r"[0-9a-f]{64}", cid):
+                out.append((name, cid))
+    return out
+
+
 def _image_label(img) -> str:
     return "%s (%s)" % (img.id[:12], ", ".join(img.names) or "<none>")
 
@@ -192,8 +236,10 @@ def reset_plan(rt) -> Dict[str, Any]:
             if m not in mounts:
                 mounts.append(m)
     chains = _our_chains(rt, [c.id for c in ctrs], bridges) if (nets or netns or ctrs) else []
+    unknown = ["%s (not in the state DB, %s)" % (cid[:12], name)
+               for name, cid in unknown_runtime_containers(rt, [c.id for c in ctrs])]
     plan = {
-        "containers": [c.name for c in ctrs],
+        "containers": [c.name for c in ctrs] + unknown,
         "running": [c.name for c in ctrs if (c.state or {}).get("status") in ACTIVE],
         "pods": [p.name for p in pods],
         "volumes": [v.name for v in vols],
@@ -281,6 +327,13 @@ def reset(rt, timeout: Optional[int] = None) -> Dict[str, Any]:
                 except EngineError as exc2:
                     problems.append("container %s storage: %s" % (ctr.name, exc2))
             done["containers"].append(ctr.name)
+        # 2b. runtime containers the DB does not know (a damaged or missing DB): kill and delete them
+        for name, cid in unknown_runtime_containers(rt, all_ids):
+            try:
+                rt.oci(name).delete(cid, force=True)
+                done["containers"].append("%s (not in the state DB, %s)" % (cid[:12], name))
+            except EngineError as exc:
+                problems.append("runtime container %s (%s): %s" % (cid[:12], name, exc))
         # 3. volumes (4.9: before images); anonymous ones went with their containers
         left = {v.name for v in rt.state.list("volume")}
         done["volumes"] += [v for v in vols_before if v not in left]

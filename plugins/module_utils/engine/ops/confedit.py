@@ -31,11 +31,13 @@ import shutil
 import sqlite3
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Tuple
+from urllib.parse import quote
 
 from ..base.errors import ConfigError, DBConfigMismatch, EngineError, InvalidArg, LockExhausted, OCIRuntimeNotFound
 from ..config import loader as conf
 from ..config.schema import DB_CONFIG_KEYS, DEFAULTS, SCHEMA
 from ..host.files import write_atomic as host_write_atomic
+from ..store import dbconn
 
 MISSING = object()
 
@@ -327,12 +329,15 @@ def db_path_of(cfg: conf.LoadedConfig) -> str:
 
 
 def _ro_connect(db_path: str) -> Optional[sqlite3.Connection]:
-    if not os.path.isfile(db_path):
-        return None
+    """A read-only connection to the state DB, or None when there is none yet (missing or 0 bytes).
+    Its failures are StateDBErrors naming the file (store/dbconn.py): a damaged DB is never read as empty."""
     try:
-        return sqlite3.connect("file:%s?mode=ro" % db_path, uri=True, timeout=30)
-    except sqlite3.Error:
+        if os.path.getsize(db_path) == 0:
+            return None
+    except OSError:
         return None
+    return dbconn.connect("file:%s?mode=ro" % quote(os.path.abspath(db_path)), uri=True, timeout=30,
+                          label=db_path)
 
 
 def read_db_record(db_path: str) -> Optional[Dict[str, str]]:
@@ -344,8 +349,6 @@ def read_db_record(db_path: str) -> Optional[Dict[str, str]]:
         cols = ["os"] + list(DB_CONFIG_KEYS)
         row = conn.execute("SELECT %s FROM db_config WHERE id=1" % ",".join(cols)).fetchone()
         return dict(zip(cols, row)) if row else None
-    except sqlite3.Error:
-        return None
     finally:
         conn.close()
 
@@ -358,10 +361,7 @@ def count_objects(db_path: str) -> Dict[str, int]:
         return out
     try:
         for kind, table in OBJECT_TABLES:
-            try:
-                out[kind] = conn.execute("SELECT COUNT(*) FROM %s" % table).fetchone()[0]
-            except sqlite3.Error:
-                pass
+            out[kind] = conn.execute("SELECT COUNT(*) FROM %s" % table).fetchone()[0]
     finally:
         conn.close()
     return out
@@ -375,14 +375,8 @@ def lock_usage(db_path: str) -> Tuple[int, int]:
     try:
         n = 0
         for table in ("containers", "pods", "volumes"):
-            try:
-                n += conn.execute("SELECT COUNT(*) FROM %s" % table).fetchone()[0]
-            except sqlite3.Error:
-                pass
-        try:
-            top = conn.execute("SELECT MAX(lock_id) FROM locks").fetchone()[0]
-        except sqlite3.Error:
-            top = None
+            n += conn.execute("SELECT COUNT(*) FROM %s" % table).fetchone()[0]
+        top = conn.execute("SELECT MAX(lock_id) FROM locks").fetchone()[0]
         return n, (top + 1 if top is not None else 0)
     finally:
         conn.close()
@@ -573,7 +567,7 @@ def clear_db_record(db_path: str) -> bool:
     """Delete the DB config record of an object-less DB, so the next open records the new paths."""
     if not os.path.isfile(db_path):
         return False
-    conn = sqlite3.connect(db_path, timeout=30, isolation_level=None)
+    conn = dbconn.connect(db_path, timeout=30)
     try:
         conn.execute("BEGIN IMMEDIATE")
         cur = conn.execute("DELETE FROM db_config")

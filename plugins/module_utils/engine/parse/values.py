@@ -117,7 +117,7 @@ def parse_signal(value: Any, param: str = "signal") -> int:
         num = value
     elif isinstance(value, str):
         text = value.strip().upper()
-        if text.isdigit():
+        if text.isascii() and text.isdigit():  # "²".isdigit() is true, int("²") fails
             num = int(text)
         else:
             if text.startswith("SIG"):

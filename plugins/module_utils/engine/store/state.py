@@ -16,8 +16,10 @@ import time
 from contextlib import contextmanager
 from dataclasses import asdict, dataclass, fields
 from typing import Any, Dict, Iterator, List, Optional, Tuple
+from urllib.parse import quote
 
-from ..base.errors import EngineError, NameInUse, NoSuchContainer, NoSuchPod, NoSuchVolume
+from ..base.errors import EngineError, NameInUse, NoSuchContainer, NoSuchPod, NoSuchVolume, StateDBCorrupt
+from .dbconn import RESET_HINT, connect
 
 SCHEMA_VERSION = 1
 
@@ -134,13 +136,19 @@ class Record:
 class State:
     """Connection to the state DB plus the typed queries the engine needs."""
 
-    def __init__(self, path: str, *, busy_timeout: float = 60.0, namespace: str = ""):
+    def __init__(self, path: str, *, busy_timeout: float = 60.0, namespace: str = "", immutable: bool = False):
+        """``immutable``: read the file without -wal/-shm (on a full disk, for a read-only runtime; only
+        when no WAL has content, which SQLite would ignore)."""
         self.path = path
         self.namespace = namespace
         new = not os.path.exists(path)
-        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves (see tx()).
-        self.conn = sqlite3.connect(path, timeout=busy_timeout, isolation_level=None,
-                                    check_same_thread=False)
+        # isolation_level=None: we issue BEGIN IMMEDIATE ourselves (see tx()); every sqlite3 error
+        # of this connection is a StateDBError naming the file (dbconn.py)
+        if immutable:
+            self.conn = connect("file:%s?immutable=1" % quote(os.path.abspath(path)), timeout=busy_timeout, uri=True,
+                                label=path)
+        else:
+            self.conn = connect(path, timeout=busy_timeout)
         if new:
             try:
                 os.chmod(path, 0o600)
@@ -155,6 +163,13 @@ class State:
         version = self.conn.execute("PRAGMA user_version").fetchone()[0]
         if version == SCHEMA_VERSION:
             return
+        if version == 0:
+            # never add our tables to another program's DB (podman's db.sql, a file named by mistake)
+            other = [r[0] for r in self.conn.execute(
+                "SELECT name FROM sqlite_master WHERE name NOT LIKE 'sqlite_%' ORDER BY name LIMIT 5")]
+            if other:
+                raise StateDBCorrupt("state DB %s is not a libpod.engine state DB (it has tables %s and no "
+                                     "engine schema version)" % (self.path, ", ".join(other)), hint=RESET_HINT)
         if version > SCHEMA_VERSION:
             raise EngineError(
                 "state DB %s has schema version %d, newer than this engine's %d"
@@ -183,12 +198,22 @@ class State:
         self._depth = 1
         try:
             yield self.conn
+            self._depth = 0
+            self.conn.execute("COMMIT")  # may fail (full disk): then roll back as for any failure
         except BaseException:
             self._depth = 0
-            self.conn.execute("ROLLBACK")
+            self._rollback()
             raise
-        self._depth = 0
-        self.conn.execute("COMMIT")
+
+    def _rollback(self) -> None:
+        """ROLLBACK if a transaction is still open (SQLite may have rolled back already, e.g. on
+        SQLITE_FULL); never hides the error that got us here."""
+        if not self.conn.in_transaction:
+            return
+        try:
+            self.conn.execute("ROLLBACK")
+        except EngineError:
+            pass
 
     def close(self) -> None:
         self.conn.close()
