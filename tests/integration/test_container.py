@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import time
 
@@ -253,6 +254,76 @@ def test_restart_policy_on_failure_after_the_task(playbook, busybox_archive):
     assert st["State"]["Status"] == "exited" and st["State"]["ExitCode"] == 3, st["State"]
     assert st["RestartCount"] == 2
     assert [ln["line"] for ln in st["logs"]] == ["attempt"] * 3
+
+
+def _events_of(env, name: str) -> list:
+    with open(os.path.join(env.paths["tmp_dir"], "events", "events.log"), encoding="utf-8") as f:
+        return [e for e in (json.loads(ln) for ln in f if ln.strip()) if e.get("Name") == name]
+
+
+def _exit_commands_of(cid: str) -> list:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"cleanup" in argv and cid.encode() in argv:
+            found.append(int(pid))
+    return found
+
+
+def test_restart_always_backs_off_and_a_stop_cancels_it(playbook, engine_env, busybox_archive):
+    # issue 14 item 9: a crash loop waits 100 ms, 200 ms, 400 ms ... between restarts (no lock held)
+    res = playbook("""
+- libpod.engine.container:
+    name: crashy
+    image: "oci-archive:%s"
+    command: [sh, -c, "exit 1"]
+    network: none
+    restart_policy: always
+""" % busybox_archive)
+    assert res.ok, res.log
+    info_task = "- libpod.engine.container_info: {name: [crashy]}\n"
+    deadline = time.time() + 90
+    while True:
+        st = playbook(info_task).tasks[0]["containers"][0]
+        if (st["RestartCount"] >= 5 and st["State"]["Restarting"]) or time.time() > deadline:
+            break
+        time.sleep(0.3)
+    assert st["RestartCount"] >= 5 and st["State"]["Restarting"], st["State"]
+    assert not st["State"]["Running"]
+    restarts = [e for e in _events_of(engine_env, "crashy") if e["Status"] == "restart"]
+    delays = [e["Attributes"].get("delay") for e in restarts]
+    assert delays[:5] == ["100ms", "200ms", "400ms", "800ms", "1600ms"], delays
+    # a stop during the wait cancels the restart: it stays down
+    res = playbook("- libpod.engine.container: {name: crashy, state: stopped}\n")
+    assert res.ok and res.tasks[0].changed, res.log
+    count = res.tasks[0]["container"]["RestartCount"]
+    assert not res.tasks[0]["container"]["State"]["Restarting"]
+    cid = res.tasks[0]["container"]["Id"]
+    deadline = time.time() + 90  # the pending exit command wakes up, sees the stop and ends
+    while _exit_commands_of(cid) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _exit_commands_of(cid)
+    st = playbook(info_task).tasks[0]["containers"][0]
+    assert st["State"]["Status"] == "exited" and st["RestartCount"] == count, st["State"]
+
+
+def test_a_stop_that_had_to_kill_says_so(playbook, busybox_archive):
+    # issue 14 item 13: sleep as PID 1 ignores SIGTERM; the stop kills it after the timeout
+    res = playbook("""
+- libpod.engine.container: {name: stubborn, image: "oci-archive:%s", command: [sleep, "1000"], network: none}
+- libpod.engine.container: {name: stubborn, state: stopped, timeout: 1}
+- libpod.engine.container: {name: stubborn, state: started}
+- libpod.engine.container: {name: stubborn, state: restarted, timeout: 1}
+- libpod.engine.container: {name: stubborn, state: absent, timeout: 0}
+""" % busybox_archive)
+    assert res.ok, res.log
+    assert res.tasks[1]["actions"] == ["stopped stubborn (stop signal 15 ignored for 1 s, killed with SIGKILL)"]
+    assert "SIGKILL" not in res.tasks[2]["actions"][0]
+    assert res.tasks[3]["actions"] == ["restarted stubborn (stop signal 15 ignored for 1 s, killed with SIGKILL)"]
 
 
 def test_moved_image_recreates_and_says_why(playbook, busybox_archive, tmp_path):

@@ -12,16 +12,18 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import uuid
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..base import faults
-from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, wrap
+from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, NoSuchContainer, wrap
 from ..base.names import generate_name, new_id, validate_name
 from ..oci import etcfiles
 from ..oci.driver import pid_alive
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .locked import LockedObject
+from .restart import next_delay_ms
 
 # libpod ContainerStatus values, by the names inspect prints
 CONFIGURED = "configured"   # prints as "created": in the DB, unknown to the OCI runtime
@@ -152,12 +154,14 @@ class Container(LockedObject):
             faults.point("container.start.after_conmon_create")
             undo.append(("runtime container", lambda: oci.delete(self.id, force=True)))
             st.update(status=CREATED, pid=res.pid, conmon_pid=res.conmon_pid, exit_code=0, oom_killed=False,
-                      stopped_by_user=False, finished_at="", netns=netns or "", network_status=net_status)
+                      stopped_by_user=False, finished_at="", netns=netns or "", network_status=net_status,
+                      stop_killed="")
             self.save()
             self._event("init")
             oci.start(self.id)
             faults.point("container.start.after_runtime_start")
-            st.update(status=RUNNING, started_at=rfc3339_nano(), restart_policy_match=False)
+            st.update(status=RUNNING, started_at=rfc3339_nano(), started_ts=time.time(), restart_policy_match=False,
+                      restarting=False, restart_token="")
             self.save()
             self._announce_to_peers(True)
             self._event("start")
@@ -364,9 +368,15 @@ class Container(LockedObject):
     def _stop_locked(self, timeout: Optional[int] = None) -> bool:
         st = self.state
         if st["status"] not in (RUNNING, CREATED, STOPPING, PAUSED):
+            # exited with a restart to come (backoff wait, or exit command not run yet): cancel it
+            cancelled = bool(st.get("restarting") or (st["status"] == STOPPED and st.get("restart_policy_match")))
+            if cancelled:
+                st.update(restarting=False, restart_token="", restart_policy_match=False, stopped_by_user=True)
+                self.save()
+                self._event("stop")
             if st["status"] == STOPPED:
                 self._cleanup_locked()
-            return False
+            return cancelled
         if timeout is None:
             timeout = self.config.get("stop_timeout")
         if timeout is None:
@@ -380,8 +390,12 @@ class Container(LockedObject):
             oci.resume(self.id)
         # conmon outlives the exit file by its exit command, which waits for this lock: never
         # wait for conmon here (libpod releases the lock while it waits)
+        killed: List[bool] = []
         code = oci.stop(self.id, st.get("pid") or 0, signal=self.config.get("stop_signal") or 15,
-                        timeout=timeout)
+                        timeout=timeout, on_kill=lambda: killed.append(True))
+        # what the task reports: "killed after the stop timeout" (libpod logs it only)
+        st["stop_killed"] = "stop signal %s ignored for %s s, killed with SIGKILL" % (
+            self.config.get("stop_signal") or 15, timeout) if killed else ""
         faults.point("container.stop.after_kill")
         got = oci.read_exit(self.id)
         finished = got[1] if got else time.time()
@@ -442,27 +456,47 @@ class Container(LockedObject):
         if errors:
             raise EngineError("; ".join(errors))
 
-    def cleanup_after_exit(self) -> str:
-        """What conmon's exit command runs: sync, restart policy, or clean up. Returns what it did."""
+    def cleanup_after_exit(self, sleep: Callable[[float], None] = time.sleep) -> str:
+        """What conmon's exit command runs: sync, restart policy (after a backoff), or clean up.
+
+        The backoff wait happens without the container's lock (``state: stopped`` or
+        ``absent`` during the wait cancel the restart); returns what it did."""
         with self.locked():
             self.sync()
             st = self.state
             if st["status"] in (RUNNING, PAUSED, CREATED):
                 return "running"
-            if st.get("restart_policy_match") and self._restart_allowed():
-                st["restart_count"] = int(st.get("restart_count") or 0) + 1
+            if not (st.get("restart_policy_match") and self._restart_allowed()):
                 st["restart_policy_match"] = False
-                self.save()
-                self._event("restart")
-                self._cleanup_locked()
-                self._init_and_start()
-                return "restarted"
-            st["restart_policy_match"] = False
+                if st["status"] == STOPPED:
+                    self._cleanup_locked()
+                else:
+                    self.save()
+                return "cleaned"
+            ran_for = time.time() - float(st.get("started_ts") or 0)
+            delay_ms = next_delay_ms(int(st.get("restart_delay_ms") or 0), ran_for)
+            token = uuid.uuid4().hex
+            st.update(restart_count=int(st.get("restart_count") or 0) + 1, restart_policy_match=False,
+                      restarting=True, restart_token=token, restart_delay_ms=delay_ms)
             if st["status"] == STOPPED:
-                self._cleanup_locked()
+                self._cleanup_locked()  # saves; network and mounts are free during the wait
             else:
                 self.save()
-            return "cleaned"
+            self._event("restart", attributes={"delay": "%dms" % delay_ms,
+                                               "restartCount": str(st["restart_count"])})
+        sleep(delay_ms / 1000.0)
+        try:
+            with self.locked():
+                self.sync()
+                st = self.state
+                if not st.get("restarting") or st.get("restart_token") != token or \
+                        st["status"] in (RUNNING, PAUSED, CREATED, STOPPING, REMOVING):
+                    return "restart cancelled"
+                st.update(restarting=False, restart_token="")
+                self._start_locked()
+                return "restarted"
+        except NoSuchContainer:
+            return "removed meanwhile"
 
     def _restart_allowed(self) -> bool:
         policy = self.config.get("restart_policy") or {"name": "no"}
@@ -477,13 +511,17 @@ class Container(LockedObject):
         return False
 
     # -- restart / update / remove ----------------------------------------------------------------
-    def restart(self, timeout: Optional[int] = None) -> None:
+    def restart(self, timeout: Optional[int] = None) -> str:
+        """Stop (if running) and start; returns how the stop ended when it had to kill, else ""."""
+        killed = ""
         with self.locked():
             self.sync()
             if self.status in (RUNNING, PAUSED, CREATED):
                 self._stop_locked(timeout)
+                killed = self.state.get("stop_killed") or ""
             self.state["restart_count"] = 0
             self._start_locked()
+        return killed
 
     def update(self, changes: Dict[str, Any]) -> None:
         """Apply resource/policy changes to the stored config and, if running, to the live cgroup."""
