@@ -93,6 +93,7 @@ def main():
     if module.params["log_lines"] < 0:
         module.fail_json(msg="log_lines: must be 0 or more, got %d" % module.params["log_lines"])
     rt = open_runtime(module, read_only=module.check_mode)
+    seen = len(rt.warnings)  # open_runtime already showed these
     out, missing = [], []
     try:
         ctrs, missing = select(module.params["name"], lambda ref: find_container(rt, ref),
@@ -109,6 +110,8 @@ def main():
         fail(module, err)
     finally:
         rt.shutdown()
+    for warning in rt.warnings[seen:]:  # found while syncing (e.g. an exit command that could not run)
+        module.warn(warning)
     module.exit_json(changed=False, containers=out, missing=missing)
 
 

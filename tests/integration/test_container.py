@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import json
 import os
+import shutil
 import time
 
 import pytest
@@ -324,6 +325,44 @@ def test_a_stop_that_had_to_kill_says_so(playbook, busybox_archive):
     assert res.tasks[1]["actions"] == ["stopped stubborn (stop signal 15 ignored for 1 s, killed with SIGKILL)"]
     assert "SIGKILL" not in res.tasks[2]["actions"][0]
     assert res.tasks[3]["actions"] == ["restarted stubborn (stop signal 15 ignored for 1 s, killed with SIGKILL)"]
+
+
+def test_a_removed_venv_is_named_when_the_exit_command_could_not_run(playbook, busybox_archive, tmp_path):
+    # issue 14 item 10: the task's venv goes away; the next task says why the container stayed down
+    import site
+    import subprocess
+    import sys
+
+    venv = tmp_path / "gone-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    purelib = subprocess.run([str(venv / "bin" / "python"), "-c",
+                              "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    with open(os.path.join(purelib, "libs.pth"), "w", encoding="utf-8") as f:
+        f.write("\n".join(site.getsitepackages()) + "\n")
+    res = playbook("""
+- libpod.engine.container:
+    name: orphan
+    image: "oci-archive:%s"
+    command: [sleep, "1000"]
+    network: none
+    restart_policy: always
+""" % busybox_archive, play_vars={"ansible_python_interpreter": str(venv / "bin" / "python")})
+    assert res.ok, res.log
+    state = res.tasks[0]["container"]["State"]
+    shutil.rmtree(str(venv))
+    os.kill(state["Pid"], 9)
+    deadline = time.time() + 30
+    while os.path.exists("/proc/%d" % state["ConmonPid"]) and time.time() < deadline:
+        with open("/proc/%d/stat" % state["ConmonPid"]) as f:
+            if f.read().split(") ")[1].startswith("Z"):
+                break  # a zombie (PID 1 here does not reap)
+        time.sleep(0.1)
+    res = playbook("- libpod.engine.container_info: {name: [orphan]}\n")
+    assert res.ok, res.log
+    warnings = " ".join(res.tasks[0].result.get("warnings") or [])
+    assert "exit command could not run" in warnings and str(venv / "bin" / "python") in warnings, res.log
+    assert res.tasks[0]["containers"][0]["State"]["Status"] in ("stopped", "exited")
 
 
 def test_moved_image_recreates_and_says_why(playbook, busybox_archive, tmp_path):

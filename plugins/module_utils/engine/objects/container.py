@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Optional, Tuple
 from ..base import faults
 from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, NoSuchContainer, wrap
 from ..base.names import generate_name, new_id, validate_name
+from ..host.interpreter import missing_interpreter
 from ..oci import etcfiles
 from ..oci.driver import pid_alive
 from ..store.events import rfc3339_nano
@@ -98,6 +99,7 @@ class Container(LockedObject):
         else:
             code, finished = got
         was_running = st["status"] in (RUNNING, PAUSED, STOPPING)
+        self._check_exit_python()
         st.update(status=STOPPED, pid=0, conmon_pid=0, exit_code=code, finished_at=rfc3339_nano(finished),
                   oom_killed=os.path.exists(os.path.join(self.bundle, "oom")))
         policy = self.config.get("restart_policy") or {"name": "no"}
@@ -106,6 +108,18 @@ class Container(LockedObject):
         self.rt.state.record_exit_code(self.id, code)
         self.save()
         self._event("died", exit_code=code)
+
+    def _check_exit_python(self) -> None:
+        """The exit command never ran when its interpreter is gone (a removed venv): say why the
+        container stayed down without cleanup or restart policy."""
+        python = self.state.get("exit_python") or ""
+        if not missing_interpreter(python):
+            return
+        msg = ("container %s exited but its exit command could not run: its Python %s is gone (removed venv?), "
+               "so no cleanup or restart policy ran; starting it again binds the exit command to %s"
+               % (self.name, python, self.rt.exit_python()))
+        self.rt.warnings.append(msg)
+        self._event("cleanup-failed", attributes={"error": msg})
 
     # -- start ----------------------------------------------------------------------------------
     def start(self) -> bool:
@@ -147,9 +161,11 @@ class Container(LockedObject):
             write_config_json(self.bundle, spec)
             oci = self.oci()
             oci.remove_conmon_files(self.id, self.bundle, self.run_dir)
+            exit_argv = self._exit_command()
+            st["exit_python"] = exit_argv[0]
             res = oci.create(self.id, name=self.name, bundle=self.bundle, run_dir=self.run_dir,
-                             log_path=self.log_path, exit_command=self._exit_command()[0],
-                             exit_command_args=self._exit_command()[1], tty=bool(self.config.get("tty")),
+                             log_path=self.log_path, exit_command=exit_argv[0],
+                             exit_command_args=exit_argv[1], tty=bool(self.config.get("tty")),
                              log_size_max=(self.config.get("log") or {}).get("max_size"))
             faults.point("container.start.after_conmon_create")
             undo.append(("runtime container", lambda: oci.delete(self.id, force=True)))
