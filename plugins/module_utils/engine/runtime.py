@@ -37,6 +37,7 @@ from .base.version import ENGINE_VERSION
 from .config.loader import ENV_VAR as ENV_CONF
 from .config.loader import SOURCE_DATABASE, LoadedConfig, load_config
 from .host import cgroups, interpreter
+from .parse.values import parse_size
 from .store.events import Event, Eventer
 from .store.locks import LockManager
 from .store.state import DBConfig, State
@@ -180,7 +181,9 @@ class Runtime:
         self._merge_db_config(opts.reset)
         self.events = Eventer(self.cfg.get("engine", "events_logger"),
                               self.cfg.get("engine", "events_logfile_path")
-                              or os.path.join(self.tmp_dir, "events", "events.log"))
+                              or os.path.join(self.tmp_dir, "events", "events.log"),
+                              parse_size(self.cfg.get("engine", "events_logfile_max_size"),
+                                         "[engine] events_logfile_max_size"))
         self._init_runtimes()
         self.locks = LockManager(self.state, os.path.join(self.tmp_dir, "locks"),
                                  self.cfg.get("engine", "num_locks"), create=not self.read_only)
