@@ -88,7 +88,8 @@ options:
     type: raw
   env:
     description:
-      - Environment variables, added to the image's. Values must be strings or numbers (quote V("yes")).
+      - Environment variables, added to the image's. Values must be strings or numbers; a YAML boolean
+        (unquoted V(yes), V(true), V(on)) is refused, quote it.
     type: dict
   env_file:
     description: A file of C(KEY=value) lines; O(env) wins over it. Its content is compared, not its path.

@@ -209,6 +209,25 @@ def test_parameter_matrix(playbook, busybox_archive):
     print("parameter matrix: %d tasks in %.1f s" % (len(tasks), elapsed))
 
 
+def test_a_recreate_names_the_in_place_changes_too(playbook, busybox_archive):
+    # issue 14 item 13: memory and pids_limit changed with env; the reason listed only env
+    task = """
+- libpod.engine.container:
+    name: mix
+    image: "oci-archive:%s"
+    command: [sleep, "1000"]
+    network: none
+    timeout: 0
+    env: {MODE: "%s"}
+    memory: %s
+    pids_limit: %d
+"""
+    res = playbook(task % (busybox_archive, "a", "64m", 100) + task % (busybox_archive, "b", "96m", 200))
+    assert res.ok, res.log
+    assert res.tasks[1]["actions"][0] == "recreated mix: env changed; memory, pids_limit changed too", \
+        res.tasks[1]["actions"]
+
+
 def test_in_place_memory_update_reaches_the_cgroup(playbook, busybox_archive):
     res = playbook("""
 - libpod.engine.container:

@@ -192,6 +192,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             recreate_reasons.append("pod %s was recreated" % declared["pod"])
         if params.get("recreate"):
             recreate_reasons.append("recreate requested")
+        if recreate_reasons and in_place:  # applied by the recreate: still part of the reason
+            recreate_reasons.append("%s changed too" % ", ".join(in_place))
         before = {n: old.get(n, OPTIONS.by_name[n].default) if n in OPTIONS.by_name else ctr.config.get(n)
                   for n in names}
         after = {n: declared.get(n) if n in OPTIONS.by_name else (image.id if image else None) for n in names}

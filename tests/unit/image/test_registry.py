@@ -414,3 +414,16 @@ def test_index_entry_size_is_checked(registry, images, store):
     push_manifest(registry.url, "test/badindex", "latest", blob)
     with pytest.raises(DigestMismatch, match="the list says"):
         store.pull("docker://%s/test/badindex:latest" % registry.host, insecure=True)
+
+
+def test_connection_hints_name_the_real_option():
+    # issue 14 item 13: the hint named options that do not exist (insecure, tls_verify)
+    import ssl
+    import urllib.error
+
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.image.registry import RegistryClient
+
+    client = RegistryClient("registry.example:5000")
+    for err in (ssl.SSLError("certificate verify failed"), urllib.error.URLError("connection refused")):
+        hint = client._fail("pull", err).hint  # noqa: SLF001
+        assert "insecure_registry: true" in hint and "tls_verify" not in hint, hint
