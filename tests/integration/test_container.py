@@ -384,6 +384,30 @@ def test_a_removed_venv_is_named_when_the_exit_command_could_not_run(playbook, b
     assert res.tasks[0]["containers"][0]["State"]["Status"] in ("stopped", "exited")
 
 
+def test_containers_conf_log_size_and_dns_defaults_apply(playbook, busybox_archive):
+    # issue 14 item 11: [containers] log_size_max and dns_* were accepted and ignored
+    opts = {"containers": {"log_size_max": 65536, "dns_servers": ["192.0.2.53"],
+                           "dns_searches": ["corp.example"], "dns_options": ["ndots:2"]}}
+    res = playbook([
+        {"name": "defaults", "libpod.engine.container": {
+            "name": "confdns", "image": "oci-archive:" + busybox_archive, "command": ["sleep", "1000"],
+            "network": "none", "engine_options": opts}},
+        {"name": "own", "libpod.engine.container": {
+            "name": "owndns", "image": "oci-archive:" + busybox_archive, "command": ["sleep", "1000"],
+            "network": "none", "dns": ["192.0.2.54"], "log_opt": {"max_size": "1m"}, "engine_options": opts}},
+    ])
+    assert res.ok, res.log
+    for task, server, size in (("defaults", "192.0.2.53", "65536"), ("own", "192.0.2.54", "1048576")):
+        state = res.task(task)["container"]["State"]
+        with open("/proc/%d/root/etc/resolv.conf" % state["Pid"], encoding="utf-8") as f:
+            resolv = f.read()
+        assert "nameserver %s" % server in resolv and "search corp.example" in resolv, resolv
+        assert "options ndots:2" in resolv, resolv
+        with open("/proc/%d/cmdline" % state["ConmonPid"], "rb") as f:
+            argv = f.read().split(b"\0")
+        assert argv[argv.index(b"--log-size-max") + 1] == size.encode(), argv
+
+
 def test_moved_image_recreates_and_says_why(playbook, busybox_archive, tmp_path):
     """Containers follow their image by ID: an unchanged source is a no-op even with pull=always;
     a changed archive, or a local tag moved by another import, recreates with the reason."""

@@ -166,7 +166,7 @@ class Container(LockedObject):
             res = oci.create(self.id, name=self.name, bundle=self.bundle, run_dir=self.run_dir,
                              log_path=self.log_path, exit_command=exit_argv[0],
                              exit_command_args=exit_argv[1], tty=bool(self.config.get("tty")),
-                             log_size_max=(self.config.get("log") or {}).get("max_size"))
+                             log_size_max=self._log_size_max())
             faults.point("container.start.after_conmon_create")
             undo.append(("runtime container", lambda: oci.delete(self.id, force=True)))
             st.update(status=CREATED, pid=res.pid, conmon_pid=res.conmon_pid, exit_code=0, oom_killed=False,
@@ -305,6 +305,19 @@ class Container(LockedObject):
             hosts = os.path.join(self.rt.run_root, "containers", peer_id, "hosts")
             etcfiles.hosts_set_peer(hosts, self.id, ip if up else None, [self.name])
 
+    def _log_size_max(self) -> Optional[int]:
+        """The container's log max_size, else [containers] log_size_max (-1: no limit), as podman."""
+        own = (self.config.get("log") or {}).get("max_size")
+        return own if own is not None else self.rt.cfg.get("containers", "log_size_max")
+
+    def _dns_defaults(self, cfg: Dict[str, Any]) -> Dict[str, List[str]]:
+        """dns, dns_search, dns_option of the container, else [containers] dns_servers, dns_searches,
+        dns_options (podman's defaults for containers that set none)."""
+        conf = self.rt.cfg
+        return {key: list(cfg.get(key) or conf.get("containers", conf_key) or [])
+                for key, conf_key in (("dns", "dns_servers"), ("dns_search", "dns_searches"),
+                                      ("dns_option", "dns_options"))}
+
     def _hostname(self) -> str:
         return self.config.get("hostname") or self.id[:12]
 
@@ -317,8 +330,9 @@ class Container(LockedObject):
         peers = ["%s:%s" % (n, ip) for _pid, ip, names in self._network_peers() for n in names]
         etcfiles.write_run_file(self.run_dir, "hosts", etcfiles.hosts_content(
             hostname=hostname, name=self.name, ips=ips, add_hosts=list(cfg.get("add_host", [])) + peers))
+        dns = self._dns_defaults(cfg)
         etcfiles.write_run_file(self.run_dir, "resolv.conf", etcfiles.resolv_conf_content(
-            dns=cfg.get("dns", []), dns_search=cfg.get("dns_search", []), dns_option=cfg.get("dns_option", []),
+            dns=dns["dns"], dns_search=dns["dns_search"], dns_option=dns["dns_option"],
             keep_local=net_mode == "host"))
         etcfiles.write_run_file(self.run_dir, ".containerenv", etcfiles.containerenv_content(
             privileged=bool(cfg.get("privileged")), name=self.name, ctr_id=self.id, image=cfg.get("image", ""),
