@@ -408,6 +408,28 @@ def test_containers_conf_log_size_and_dns_defaults_apply(playbook, busybox_archi
         assert argv[argv.index(b"--log-size-max") + 1] == size.encode(), argv
 
 
+def test_oci_hooks_from_hooks_dir_run(playbook, busybox_archive, tmp_path):
+    # issue 14 item 11: [engine] hooks_dir was accepted and ignored
+    hooks_dir = tmp_path / "hooks.d"
+    hooks_dir.mkdir()
+    out = tmp_path / "hook-out"
+    for name, when in (("10-trace.json", {"annotations": {"^com\\.example\\.trace$": "^on$"}}),
+                       ("20-never.json", {"commands": ["^/nothing-matches$"]})):
+        target = out if name.startswith("10") else tmp_path / "never-out"
+        (hooks_dir / name).write_text(json.dumps({
+            "version": "1.0.0", "when": when, "stages": ["prestart"],
+            "hook": {"path": "/bin/sh", "args": ["sh", "-c", "cat > %s" % target]}}))
+    res = playbook([{"libpod.engine.container": {
+        "name": "hooked", "image": "oci-archive:" + busybox_archive, "command": ["sleep", "1000"],
+        "network": "none", "annotation": {"com.example.trace": "on"},
+        "engine_options": {"engine": {"hooks_dir": [str(hooks_dir)]}}}}])
+    assert res.ok, res.log
+    with open(out, encoding="utf-8") as f:
+        state = json.load(f)  # the OCI state the runtime hands to the hook on stdin
+    assert state["id"] == res.tasks[0]["container"]["Id"]
+    assert not (tmp_path / "never-out").exists()
+
+
 def test_moved_image_recreates_and_says_why(playbook, busybox_archive, tmp_path):
     """Containers follow their image by ID: an unchanged source is a no-op even with pull=always;
     a changed archive, or a local tag moved by another import, recreates with the reason."""

@@ -156,7 +156,11 @@ class Container(LockedObject):
             faults.point("container.start.after_network")
             self._write_etc_files(hosts_ips)
             spec = self._generate_spec(rootfs, mounts, netns)
+            from ..oci.hooks import add_hooks  # noqa: PLC0415 - only at start
             from ..oci.spec import write_config_json  # noqa: PLC0415
+
+            add_hooks(spec, self.rt.cfg.get("engine", "hooks_dir"),
+                      has_bind_mounts=any(m.get("type") in ("bind", "volume") for m in self.config.get("mounts") or []))
 
             write_config_json(self.bundle, spec)
             oci = self.oci()
