@@ -88,7 +88,8 @@ options:
     type: raw
   env:
     description:
-      - Environment variables, added to the image's. Values must be strings or numbers (quote V("yes")).
+      - Environment variables, added to the image's. Values must be strings or numbers; a YAML boolean
+        (unquoted V(yes), V(true), V(on)) is refused, quote it.
     type: dict
   env_file:
     description: A file of C(KEY=value) lines; O(env) wins over it. Its content is compared, not its path.
@@ -239,6 +240,10 @@ options:
       - V(no), V(always), V(unless-stopped), V(on-failure) or V(on-failure:N). Applied by the engine's
         exit handler after the task has ended (no daemon needed); V(always) containers also come back on the
         next run of this module after a reboot, or at boot with C(runtime_config restart_on_boot).
+      - A container that keeps exiting is restarted after a growing wait, as docker does (100 ms, doubling up
+        to one minute, back to 100 ms after a run of 10 s or more); during the wait C(State.Restarting) of the result
+        is true, and each restart is a C(restart) event with the wait. O(state=stopped) during the wait cancels
+        the restart.
     type: str
     aliases: [restart_policy_name]
   recreate:

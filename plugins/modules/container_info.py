@@ -89,6 +89,7 @@ def main():
 
 
 def collect(rt, params):
+    seen = len(rt.warnings)  # shown by the open already
     ctrs, missing = select(params["name"], lambda ref: find_container(rt, ref), lambda: list_containers(rt))
     out = []
     for ctr in ctrs:
@@ -99,7 +100,8 @@ def collect(rt, params):
         if params["log_lines"]:
             data["logs"] = ctr.logs(params["log_lines"])
         out.append(data)
-    return {"containers": out, "missing": missing}
+    # found while syncing (e.g. an exit command that could not run)
+    return {"containers": out, "missing": missing, "warnings": rt.warnings[seen:]}
 
 
 if __name__ == "__main__":

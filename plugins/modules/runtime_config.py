@@ -242,6 +242,22 @@ def _check_runtime(module, after, overrides):
         os.unlink(tmp)
 
 
+def _preflight(module, after, overrides) -> None:
+    """Run the requested renumber/migrate in check mode against the new configuration, so that
+    a refusal (running containers, too few locks, unknown runtime) comes before the file is written."""
+    p = module.params
+    if not (p["renumber"] or p["migrate_runtime"]):
+        return
+    rt = _check_runtime(module, after, overrides)
+    try:
+        if p["renumber"]:
+            admin.renumber(rt, force=p["force"], check=True)
+        if p["migrate_runtime"]:
+            admin.migrate(rt, p["migrate_runtime"], timeout=p["timeout"], check=True)
+    finally:
+        rt.shutdown()
+
+
 def run(module, out):
     p = module.params
     check = module.check_mode
@@ -276,6 +292,8 @@ def run(module, out):
         if p["renumber"] or after.get("engine", "num_locks") != before.get("engine", "num_locks"):
             db = confedit.db_path_of(after) if not path_plan.needs_reset else ""
             warnings += confedit.check_num_locks(after, db, p["renumber"]) if db else []
+        if file_changed and not check and not path_plan.needs_reset:
+            _preflight(module, after, overrides)
     except EngineError as err:
         if "not changed" not in str(err):
             err.msg = "settings: %s; %s was not changed" % (err.msg, path)

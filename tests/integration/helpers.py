@@ -334,6 +334,7 @@ def run_playbook(
     diff: bool = False,
     extra_vars: Optional[dict] = None,
     play_vars: Optional[dict] = None,
+    module_defaults: Optional[dict] = None,
     timeout: Optional[int] = None,
 ) -> PlaybookResult:
     """Run ``tasks`` (YAML text of a task list, or a list of dicts) in one play on localhost."""
@@ -349,6 +350,8 @@ def run_playbook(
     }
     if play_vars:
         play["vars"] = play_vars
+    if module_defaults:
+        play["module_defaults"] = module_defaults
     play["tasks"] = tasks
     env.runs += 1
     workdir = os.path.join(env.root, "runs")

@@ -3,7 +3,9 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
+import shutil
 import time
 
 import pytest
@@ -207,6 +209,25 @@ def test_parameter_matrix(playbook, busybox_archive):
     print("parameter matrix: %d tasks in %.1f s" % (len(tasks), elapsed))
 
 
+def test_a_recreate_names_the_in_place_changes_too(playbook, busybox_archive):
+    # issue 14 item 13: memory and pids_limit changed with env; the reason listed only env
+    task = """
+- libpod.engine.container:
+    name: mix
+    image: "oci-archive:%s"
+    command: [sleep, "1000"]
+    network: none
+    timeout: 0
+    env: {MODE: "%s"}
+    memory: %s
+    pids_limit: %d
+"""
+    res = playbook(task % (busybox_archive, "a", "64m", 100) + task % (busybox_archive, "b", "96m", 200))
+    assert res.ok, res.log
+    assert res.tasks[1]["actions"][0] == "recreated mix: env changed; memory, pids_limit changed too", \
+        res.tasks[1]["actions"]
+
+
 def test_in_place_memory_update_reaches_the_cgroup(playbook, busybox_archive):
     res = playbook("""
 - libpod.engine.container:
@@ -253,6 +274,160 @@ def test_restart_policy_on_failure_after_the_task(playbook, busybox_archive):
     assert st["State"]["Status"] == "exited" and st["State"]["ExitCode"] == 3, st["State"]
     assert st["RestartCount"] == 2
     assert [ln["line"] for ln in st["logs"]] == ["attempt"] * 3
+
+
+def _events_of(env, name: str) -> list:
+    with open(os.path.join(env.paths["tmp_dir"], "events", "events.log"), encoding="utf-8") as f:
+        return [e for e in (json.loads(ln) for ln in f if ln.strip()) if e.get("Name") == name]
+
+
+def _exit_commands_of(cid: str) -> list:
+    found = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"cleanup" in argv and cid.encode() in argv:
+            found.append(int(pid))
+    return found
+
+
+def test_restart_always_backs_off_and_a_stop_cancels_it(playbook, engine_env, busybox_archive):
+    # issue 14 item 9: a crash loop waits 100 ms, 200 ms, 400 ms ... between restarts (no lock held)
+    res = playbook("""
+- libpod.engine.container:
+    name: crashy
+    image: "oci-archive:%s"
+    command: [sh, -c, "exit 1"]
+    network: none
+    restart_policy: always
+""" % busybox_archive)
+    assert res.ok, res.log
+    info_task = "- libpod.engine.container_info: {name: [crashy]}\n"
+    deadline = time.time() + 90
+    while True:
+        st = playbook(info_task).tasks[0]["containers"][0]
+        if (st["RestartCount"] >= 5 and st["State"]["Restarting"]) or time.time() > deadline:
+            break
+        time.sleep(0.3)
+    assert st["RestartCount"] >= 5 and st["State"]["Restarting"], st["State"]
+    assert not st["State"]["Running"]
+    restarts = [e for e in _events_of(engine_env, "crashy") if e["Status"] == "restart"]
+    delays = [e["Attributes"].get("delay") for e in restarts]
+    assert delays[:5] == ["100ms", "200ms", "400ms", "800ms", "1600ms"], delays
+    # a stop during the wait cancels the restart: it stays down
+    res = playbook("- libpod.engine.container: {name: crashy, state: stopped}\n")
+    assert res.ok and res.tasks[0].changed, res.log
+    count = res.tasks[0]["container"]["RestartCount"]
+    assert not res.tasks[0]["container"]["State"]["Restarting"]
+    cid = res.tasks[0]["container"]["Id"]
+    deadline = time.time() + 90  # the pending exit command wakes up, sees the stop and ends
+    while _exit_commands_of(cid) and time.time() < deadline:
+        time.sleep(0.2)
+    assert not _exit_commands_of(cid)
+    st = playbook(info_task).tasks[0]["containers"][0]
+    assert st["State"]["Status"] == "exited" and st["RestartCount"] == count, st["State"]
+
+
+def test_a_stop_that_had_to_kill_says_so(playbook, busybox_archive):
+    # issue 14 item 13: sleep as PID 1 ignores SIGTERM; the stop kills it after the timeout
+    res = playbook("""
+- libpod.engine.container: {name: stubborn, image: "oci-archive:%s", command: [sleep, "1000"], network: none}
+- libpod.engine.container: {name: stubborn, state: stopped, timeout: 1}
+- libpod.engine.container: {name: stubborn, state: started}
+- libpod.engine.container: {name: stubborn, state: restarted, timeout: 1}
+- libpod.engine.container: {name: stubborn, state: absent, timeout: 0}
+""" % busybox_archive)
+    assert res.ok, res.log
+    assert res.tasks[1]["actions"] == ["stopped stubborn (stop signal 15 ignored for 1 s, killed with SIGKILL)"]
+    assert "SIGKILL" not in res.tasks[2]["actions"][0]
+    assert res.tasks[3]["actions"] == ["restarted stubborn (stop signal 15 ignored for 1 s, killed with SIGKILL)"]
+
+
+def test_a_removed_venv_is_named_when_the_exit_command_could_not_run(playbook, busybox_archive, tmp_path):
+    # issue 14 item 10: the task's venv goes away; the next task says why the container stayed down
+    import site
+    import subprocess
+    import sys
+
+    venv = tmp_path / "gone-venv"
+    subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
+    purelib = subprocess.run([str(venv / "bin" / "python"), "-c",
+                              "import sysconfig; print(sysconfig.get_paths()['purelib'])"],
+                             capture_output=True, text=True, check=True).stdout.strip()
+    with open(os.path.join(purelib, "libs.pth"), "w", encoding="utf-8") as f:
+        f.write("\n".join(site.getsitepackages()) + "\n")
+    res = playbook("""
+- libpod.engine.container:
+    name: orphan
+    image: "oci-archive:%s"
+    command: [sleep, "1000"]
+    network: none
+    restart_policy: always
+""" % busybox_archive, play_vars={"ansible_python_interpreter": str(venv / "bin" / "python")})
+    assert res.ok, res.log
+    state = res.tasks[0]["container"]["State"]
+    shutil.rmtree(str(venv))
+    os.kill(state["Pid"], 9)
+    deadline = time.time() + 30
+    while os.path.exists("/proc/%d" % state["ConmonPid"]) and time.time() < deadline:
+        with open("/proc/%d/stat" % state["ConmonPid"]) as f:
+            if f.read().split(") ")[1].startswith("Z"):
+                break  # a zombie (PID 1 here does not reap)
+        time.sleep(0.1)
+    res = playbook("- libpod.engine.container_info: {name: [orphan]}\n")
+    assert res.ok, res.log
+    warnings = " ".join(res.tasks[0].result.get("warnings") or [])
+    assert "exit command could not run" in warnings and str(venv / "bin" / "python") in warnings, res.log
+    assert res.tasks[0]["containers"][0]["State"]["Status"] in ("stopped", "exited")
+
+
+def test_containers_conf_log_size_and_dns_defaults_apply(playbook, busybox_archive):
+    # issue 14 item 11: [containers] log_size_max and dns_* were accepted and ignored
+    opts = {"containers": {"log_size_max": 65536, "dns_servers": ["192.0.2.53"],
+                           "dns_searches": ["corp.example"], "dns_options": ["ndots:2"]}}
+    res = playbook([
+        {"name": "defaults", "libpod.engine.container": {
+            "name": "confdns", "image": "oci-archive:" + busybox_archive, "command": ["sleep", "1000"],
+            "network": "none", "engine_options": opts}},
+        {"name": "own", "libpod.engine.container": {
+            "name": "owndns", "image": "oci-archive:" + busybox_archive, "command": ["sleep", "1000"],
+            "network": "none", "dns": ["192.0.2.54"], "log_opt": {"max_size": "1m"}, "engine_options": opts}},
+    ])
+    assert res.ok, res.log
+    for task, server, size in (("defaults", "192.0.2.53", "65536"), ("own", "192.0.2.54", "1048576")):
+        state = res.task(task)["container"]["State"]
+        with open("/proc/%d/root/etc/resolv.conf" % state["Pid"], encoding="utf-8") as f:
+            resolv = f.read()
+        assert "nameserver %s" % server in resolv and "search corp.example" in resolv, resolv
+        assert "options ndots:2" in resolv, resolv
+        with open("/proc/%d/cmdline" % state["ConmonPid"], "rb") as f:
+            argv = f.read().split(b"\0")
+        assert argv[argv.index(b"--log-size-max") + 1] == size.encode(), argv
+
+
+def test_oci_hooks_from_hooks_dir_run(playbook, busybox_archive, tmp_path):
+    # issue 14 item 11: [engine] hooks_dir was accepted and ignored
+    hooks_dir = tmp_path / "hooks.d"
+    hooks_dir.mkdir()
+    out = tmp_path / "hook-out"
+    for name, when in (("10-trace.json", {"annotations": {"^com\\.example\\.trace$": "^on$"}}),
+                       ("20-never.json", {"commands": ["^/nothing-matches$"]})):
+        target = out if name.startswith("10") else tmp_path / "never-out"
+        (hooks_dir / name).write_text(json.dumps({
+            "version": "1.0.0", "when": when, "stages": ["prestart"],
+            "hook": {"path": "/bin/sh", "args": ["sh", "-c", "cat > %s" % target]}}))
+    res = playbook([{"libpod.engine.container": {
+        "name": "hooked", "image": "oci-archive:" + busybox_archive, "command": ["sleep", "1000"],
+        "network": "none", "annotation": {"com.example.trace": "on"},
+        "engine_options": {"engine": {"hooks_dir": [str(hooks_dir)]}}}}])
+    assert res.ok, res.log
+    with open(out, encoding="utf-8") as f:
+        state = json.load(f)  # the OCI state the runtime hands to the hook on stdin
+    assert state["id"] == res.tasks[0]["container"]["Id"]
+    assert not (tmp_path / "never-out").exists()
 
 
 def test_moved_image_recreates_and_says_why(playbook, busybox_archive, tmp_path):

@@ -346,3 +346,31 @@ def test_kube_manifest_runs_and_round_trips(playbook, engine_env, busybox_archiv
     assert not res.task("replay original").changed, res.task("replay original")["actions"]
     assert res.task("remove").changed
     assert not res.task("volumes left")["stat"]["exists"]  # the emptyDir went with the pod
+
+
+def test_containers_conf_infra_image_and_command_apply_to_pods(playbook, busybox_archive):
+    # issue 14 item 11: [engine] infra_image / infra_command were accepted and ignored
+    img = "oci-archive:" + busybox_archive
+    opts = {"engine": {"infra_image": img, "infra_command": "sleep 1001"}}
+    res = playbook([
+        {"name": "pod", "libpod.engine.pod": {"name": "confinfra", "state": "started", "network": "none",
+                                              "engine_options": opts}},
+        {"name": "again", "libpod.engine.pod": {"name": "confinfra", "state": "started", "network": "none",
+                                                "engine_options": opts}},
+        {"name": "own", "libpod.engine.pod": {"name": "owninfra", "state": "started", "network": "none",
+                                              "infra_command": ["sleep", "1002"], "engine_options": opts}},
+    ])
+    assert res.ok, res.log
+    infra = res.task("pod")["pod"]["InfraConfig"]
+    assert infra["InfraImage"] == img and infra["InfraCommand"] == ["sleep", "1001"], infra
+    assert not res.task("again").changed, res.task("again")["actions"]
+    assert res.task("own")["pod"]["InfraConfig"]["InfraCommand"] == ["sleep", "1002"]
+    with open("/proc/%d/cmdline" % _infra_pid(playbook, "confinfra"), "rb") as f:
+        assert f.read().split(b"\0")[:2] == [b"sleep", b"1001"]
+
+
+def _infra_pid(playbook, pod: str) -> int:
+    res = playbook("- libpod.engine.pod_info: {name: [%s]}\n" % pod)
+    infra_id = res.tasks[0]["pods"][0]["InfraContainerId"]
+    res = playbook("- libpod.engine.container_info: {name: [%s]}\n" % infra_id)
+    return res.tasks[0]["containers"][0]["State"]["Pid"]

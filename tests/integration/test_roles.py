@@ -7,8 +7,11 @@ system packages are those scripts/setup.sh installed, so nothing new is installe
 """
 from __future__ import annotations
 
+import os
 import subprocess
 import sys
+
+from .helpers import cleanup_engine_env, make_engine_env
 
 HOST_ROLE = "libpod.engine.host"
 STACK_ROLE = "libpod.engine.stack"
@@ -118,3 +121,29 @@ def test_stack_role_requires_a_name(engine_env, playbook):
     res = playbook([dict(_role(STACK_ROLE, stack_volumes=[{"name": "x"}]), ignore_errors=True)])
     failed = [t for t in res.tasks if t.failed]
     assert failed and "stack_name" in (failed[0].msg or ""), res.log
+
+
+def test_roles_let_module_defaults_through(engine_env, playbook, tmp_path):
+    # module_defaults point the engine modules at a second throw-away root (and runtime_config at
+    # another file): the roles must not override them with explicit values (issue 14 item 7)
+    (tmp_path / "other").mkdir()
+    other = make_engine_env(tmp_path / "other")
+    paths = other.paths
+    other_options = {"engine": {"static_dir": paths["static_dir"], "tmp_dir": paths["tmp_dir"],
+                                "volume_path": paths["volume_path"]},
+                     "storage": {"graph_root": paths["graph_root"]}}
+    defaults = {"group/libpod.engine.all": {"engine_options": other_options},
+                "libpod.engine.runtime_config": {"path": other.conf}}
+    try:
+        res = playbook([_role(STACK_ROLE, stack_name="mdstack", stack_volumes=[{"name": "md-data"}]),
+                        _role(HOST_ROLE, **_host_vars(host_runtime_config={"engine": {"stop_timeout": 9}}))],
+                       module_defaults=defaults)
+        assert res.ok, res.log
+        assert os.path.isdir(os.path.join(paths["volume_path"], "md-data")), res.log
+        assert not os.path.exists(os.path.join(engine_env.paths["volume_path"], "md-data"))
+        with open(other.conf, encoding="utf-8") as f:
+            assert "stop_timeout = 9" in f.read()
+        with open(engine_env.conf, encoding="utf-8") as f:
+            assert "stop_timeout" not in f.read()
+    finally:
+        cleanup_engine_env(other)

@@ -175,8 +175,9 @@ def test_renumber_and_migrate_real_containers(playbook, own_network, busybox_arc
     assert "num_locks = 2" in too_few.msg and "3 containers, pods and volumes" in too_few.msg
     running = res.task("running")
     assert running.failed and "web" in running.msg and "force" in running.msg
-    # refused after the file was written (the value itself is fine): the write is reported
-    assert running["actions"] == ["wrote %s" % engine_env.conf]
+    # refused before anything is written (issue 14 item 8): nothing changed, the file keeps its value
+    assert not running.changed and running["actions"] == [], running.result
+    assert "was not changed" in running.msg
     renumber = res.task("renumber")
     assert renumber["renumber"]["objects"] == 3 and renumber["renumber"]["num_locks"] == 64
     objs, table = _locks(engine_env)

@@ -36,8 +36,9 @@ from .base.errors import (
 from .base.version import ENGINE_VERSION
 from .config.loader import ENV_VAR as ENV_CONF
 from .config.loader import SOURCE_DATABASE, LoadedConfig, load_config
-from .host import cgroups, ownership
+from .host import cgroups, interpreter, ownership
 from .host.files import write_atomic
+from .parse.values import parse_size
 from .store.dbopen import open_state
 from .store.events import Event, Eventer
 from .store.locks import LockManager
@@ -179,7 +180,9 @@ class Runtime:
         self._merge_db_config(opts.reset)
         self.events = Eventer(self.cfg.get("engine", "events_logger"),
                               self.cfg.get("engine", "events_logfile_path")
-                              or os.path.join(self.tmp_dir, "events", "events.log"))
+                              or os.path.join(self.tmp_dir, "events", "events.log"),
+                              parse_size(self.cfg.get("engine", "events_logfile_max_size"),
+                                         "[engine] events_logfile_max_size"))
         self._init_runtimes()
         self.locks = LockManager(self.state, os.path.join(self.tmp_dir, "locks"),
                                  self.cfg.get("engine", "num_locks"), create=not self.read_only)
@@ -461,11 +464,22 @@ class Runtime:
         self._lazy["engine_copy"] = dest
         return dest
 
+    def exit_python(self) -> str:
+        """The interpreter of the exit command: one that outlives venv changes when there is one.
+
+        Not its realpath: a venv's bin/python must stay the venv's (its site-packages)."""
+        if "exit_python" not in self._lazy:
+            cache = self._probe_cache().setdefault("exit_python", {})
+            before = json.dumps(cache, sort_keys=True)
+            self._lazy["exit_python"] = interpreter.exit_interpreter(cache, _stat_key)
+            if json.dumps(cache, sort_keys=True) != before:
+                self._save_probe_cache()
+        return self._lazy["exit_python"]
+
     def cli_command(self) -> List[str]:
         """argv prefix that runs the engine CLI with this runtime's paths."""
         run_py = os.path.join(os.path.dirname(self.engine_copy()), "run.py")
-        # sys.executable, not its realpath: a venv's bin/python must stay the venv's (its site-packages)
-        argv = [sys.executable, "-I", run_py]
+        argv = [self.exit_python(), "-I", run_py]
         # conmon's environment is ours to set and does not carry LIBPOD_ENGINE_CONF: name the
         # file, so that the exit command sees the same configuration (volume plugins, ...)
         conf = (self._env or os.environ).get(ENV_CONF)

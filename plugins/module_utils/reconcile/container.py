@@ -183,6 +183,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             recreate_reasons.append("pod %s was recreated" % declared["pod"])
         if params.get("recreate"):
             recreate_reasons.append("recreate requested")
+        if recreate_reasons and in_place:  # applied by the recreate: still part of the reason
+            recreate_reasons.append("%s changed too" % ", ".join(in_place))
         before = {n: old.get(n, OPTIONS.by_name[n].default) if n in OPTIONS.by_name else ctr.config.get(n)
                   for n in names}
         after = {n: declared.get(n) if n in OPTIONS.by_name else (image.id if image else None) for n in names}
@@ -273,6 +275,11 @@ def _created_meanwhile(rt, params: Mapping[str, Any], config: Dict[str, Any], re
     return again
 
 
+def _killed_note(killed: str) -> str:
+    """The actions' note for a stop that hit its timeout and had to kill."""
+    return " (%s)" % killed if killed else ""
+
+
 def _apply_run_state(ctr: Container, state: str, params: Mapping[str, Any], check_mode: bool, res: Result) -> None:
     running = ctr.status == RUNNING
     timeout = params.get("timeout")
@@ -286,18 +293,22 @@ def _apply_run_state(ctr: Container, state: str, params: Mapping[str, Any], chec
                 res.before.setdefault("running", False)
                 res.after["running"] = True
         elif params.get("force_restart"):
-            if not check_mode:
-                ctr.restart(timeout)
-            res.act("%s %s (force_restart)" % ("restarted" if not check_mode else "restart", ctr.name))
+            killed = ctr.restart(timeout) if not check_mode else ""
+            res.act("%s %s (force_restart)%s" % ("restarted" if not check_mode else "restart", ctr.name,
+                                                 _killed_note(killed)))
     elif state == "restarted":
-        if not check_mode:
-            ctr.restart(timeout)
-        res.act("%s %s" % ("restarted" if not check_mode else "restart", ctr.name))
+        killed = ctr.restart(timeout) if not check_mode else ""
+        res.act("%s %s%s" % ("restarted" if not check_mode else "restart", ctr.name, _killed_note(killed)))
     elif state == "stopped":
-        if (running or ctr.status in ("created", "paused")) and (check_mode or ctr.stop(timeout)):
-            res.act("%s %s" % ("stopped" if not check_mode else "stop", ctr.name))  # (not if stopped meanwhile)
+        # exited, a restart to come (backoff wait, or the exit command has not run yet)
+        pending = not running and bool(ctr.state.get("restarting") or ctr.state.get("restart_policy_match"))
+        if (running or pending or ctr.status in ("created", "paused")) and (check_mode or ctr.stop(timeout)):
+            why = " (cancelled its pending restart)" if pending else ""
+            if not check_mode:
+                why += _killed_note(ctr.state.get("stop_killed") if not pending else "")
+            res.act("%s %s%s" % ("stopped" if not check_mode else "stop", ctr.name, why))  # (not if stopped meanwhile)
             res.before["running"], res.after["running"] = True, False
     elif state in ("present", "created") and params.get("force_restart") and running:
-        if not check_mode:
-            ctr.restart(timeout)
-        res.act("%s %s (force_restart)" % ("restarted" if not check_mode else "restart", ctr.name))
+        killed = ctr.restart(timeout) if not check_mode else ""
+        res.act("%s %s (force_restart)%s" % ("restarted" if not check_mode else "restart", ctr.name,
+                                             _killed_note(killed)))

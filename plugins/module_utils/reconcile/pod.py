@@ -46,6 +46,18 @@ def declared_spec(params: Mapping[str, Any]) -> Dict[str, Any]:
     return declared
 
 
+def conf_infra_defaults(rt, declared: Dict[str, Any]) -> Dict[str, Any]:
+    """[engine] infra_image / infra_command of containers.conf for pods that set none (as podman)."""
+    if not declared["infra"]:
+        return declared
+    out = dict(declared)
+    if out.get("infra_image") is None and rt.cfg.get("engine", "infra_image"):
+        out["infra_image"] = rt.cfg.get("engine", "infra_image")
+    if out.get("infra_command") is None and rt.cfg.get("engine", "infra_command"):
+        out["infra_command"] = OPTIONS.by_name["infra_command"].normalise(rt.cfg.get("engine", "infra_command"), None)
+    return out
+
+
 def _infra_image(rt, declared: Mapping[str, Any], check_mode: bool, res: Result):
     """The infra container's image: built from catatonit once, or the declared one (pulled if missing)."""
     if not declared["infra"]:
@@ -217,7 +229,7 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
         # only name, state and action flags: act on the pod as it was declared (start/stop by name)
         declared = dict(OPTIONS.declared({}), **(pod.config.get("declared") or {}))
     else:
-        declared = declared_spec(params)
+        declared = conf_infra_defaults(rt, declared_spec(params))
     config = pod_config(declared)
     validate_pod_config(dict(config, name=name))
     image = _infra_image(rt, declared, check_mode, res)

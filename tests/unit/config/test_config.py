@@ -66,7 +66,7 @@ def test_arrays_replace_not_append(conf, tmp_path):
     ('[engine]\nno_pivot_root = 1\n', "[engine] no_pivot_root = 1: expected boolean, got integer"),
     ('[engine]\nconmon_path = "/usr/bin/conmon"\n', 'conmon_path = "/usr/bin/conmon": expected array of strings'),
     ('[engine]\nevents_logger = "syslog"\n', "expected one of 'file', 'none', 'journald'"),
-    ('[bogus]\nx = 1\n', "unknown section [bogus]"),
+    ('[engine]\ncgroup_manager = "systemd"\n', 'cgroup_manager = "systemd"'),
     ('[engine\n', "invalid TOML"),
 ])
 def test_bad_files_name_file_key_and_type(conf, tmp_path, text, expect):
@@ -84,6 +84,32 @@ def test_unknown_key_warns(conf, tmp_path):
     # warnings survive the validation cache
     cfg2 = load(path, tmp_path)
     assert cfg2.warnings == cfg.warnings
+
+
+def test_a_podman_containers_conf_loads_with_warnings(conf, tmp_path):
+    # issue 14 item 11: sections and keys the engine does not use are named, not a hard error
+    path = conf('[engine]\nlock_type = "shm"\nruntime_supports_nocgroups = ["crun"]\n'
+                '[secrets]\ndriver = "file"\n[machine]\ncpus = 2\nmemory = 2048\n'
+                '[network]\nnetwork_backend = "netavark"\n')
+    cfg = load(path, tmp_path)
+    text = "\n".join(cfg.warnings)
+    assert "section [secrets] is not used by libpod.engine; ignored: driver" in text
+    assert "section [machine] is not used by libpod.engine; ignored: cpus, memory" in text
+    assert "unknown key network_backend in [network] ignored" in text
+    assert 'lock_type = "shm"' in text and "file locks are used" in text
+    assert "runtime_supports_nocgroups ignored" in text
+    assert all(path in w for w in cfg.warnings)
+
+
+def test_unknown_sections_in_engine_options_are_errors(conf, tmp_path):
+    with pytest.raises(ConfigError, match=r"unknown section \[bogus\]"):
+        load(conf(""), tmp_path, {"bogus": {"x": 1}})
+
+
+def test_systemd_cgroup_manager_is_refused_with_the_fix(conf, tmp_path):
+    with pytest.raises(ConfigError) as exc:
+        load(conf('[engine]\ncgroup_manager = "systemd"\n'), tmp_path)
+    assert 'cgroup_manager = "cgroupfs"' in str(exc.value)
 
 
 def test_validation_cache_notices_edits(conf, tmp_path):

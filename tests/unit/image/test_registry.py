@@ -452,3 +452,16 @@ def test_redirects_to_loopback_or_link_local(registry_host, target, allowed):
     else:
         with pytest.raises(RegistryError, match="redirected .* refused"):
             handler.redirect_request(req, None, 307, "Temporary Redirect", {}, target)
+
+
+def test_connection_hints_name_the_real_option():
+    # issue 14 item 13: the hint named options that do not exist (insecure, tls_verify)
+    import ssl
+    import urllib.error
+
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.image.registry import RegistryClient
+
+    client = RegistryClient("registry.example:5000")
+    for err in (ssl.SSLError("certificate verify failed"), urllib.error.URLError("connection refused")):
+        hint = client._fail("pull", err).hint  # noqa: SLF001
+        assert "insecure_registry: true" in hint and "tls_verify" not in hint, hint

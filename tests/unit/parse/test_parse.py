@@ -267,7 +267,11 @@ def test_restart_never_crashes(value):
 
 def test_env_and_labels():
     assert parse.parse_env(["A=1", "B=x=y", "C="]) == {"A": "1", "B": "x=y", "C": ""}
-    assert parse.parse_env({"A": 1, "B": True, "C": None, "D": 1.5}) == {"A": "1", "B": "true", "C": "", "D": "1.5"}
+    assert parse.parse_env({"A": 1, "C": None, "D": 1.5}) == {"A": "1", "C": "", "D": "1.5"}
+    # a YAML boolean is refused with a hint to quote it (issue 14 item 13; docs: strings or numbers)
+    msg = _err(parse.parse_env, {"B": True})
+    assert "invalid env B" in msg and "YAML boolean" in msg and 'B: "true"' in msg
+    assert parse.parse_labels({"flag": True}) == {"flag": "true"}
     assert parse.parse_labels(["a=b", "flag"]) == {"a": "b", "flag": ""}
     assert parse.parse_env(None) == {}
     msg = _err(parse.parse_env, ["NOVALUE"])

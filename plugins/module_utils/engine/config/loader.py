@@ -121,12 +121,21 @@ def validate(data: Dict[str, Any], path: str) -> List[str]:
     """
     if not isinstance(data, dict):
         raise ConfigError("%s: expected a TOML document" % path)
+    warnings = []
+    ours = {}
     for section, body in data.items():
         if section not in SCHEMA["properties"]:
-            raise ConfigError("%s: unknown section [%s]" % (path, section),
-                              hint="known sections: %s" % ", ".join("[%s]" % s for s in SCHEMA["properties"]))
+            if path == "options":  # engine_options of a task: a typo, not someone else's file
+                raise ConfigError("%s: unknown section [%s]" % (path, section),
+                                  hint="known sections: %s" % ", ".join("[%s]" % s for s in SCHEMA["properties"]))
+            # a podman containers.conf has sections the engine does not use ([secrets], [machine], ...)
+            keys = ", ".join(sorted(body)) if isinstance(body, dict) else "(not a table)"
+            warnings.append("%s: section [%s] is not used by libpod.engine; ignored: %s" % (path, section, keys))
+            continue
         if not isinstance(body, dict):
             raise ConfigError("%s: %s must be a table [%s], not %s" % (path, section, section, _type_name(body)))
+        ours[section] = body
+    data = ours
     import jsonschema  # noqa: PLC0415 - ~100 ms, only when a file changed
 
     validator = jsonschema.Draft7Validator(SCHEMA)
@@ -141,12 +150,32 @@ def validate(data: Dict[str, Any], path: str) -> List[str]:
             "%s: [%s] %s = %s: expected %s, got %s"
             % (path, section, key, json.dumps(err.instance), _describe(sub), _type_name(err.instance)),
             hint="fix the value in %s" % path)
-    warnings = []
     for section, body in data.items():
         known = SCHEMA["properties"][section]["properties"]
         for key in body:
             if key not in known:
                 warnings.append("%s: unknown key %s in [%s] ignored" % (path, key, section))
+    return warnings + check_support(data, path)
+
+
+def check_support(data: Dict[str, Any], path: str) -> List[str]:
+    """Values podman accepts that this engine cannot honour: refused, or a warning that says
+    what happens instead (never silently ignored)."""
+    engine = data.get("engine") or {}
+    warnings = []
+    if engine.get("cgroup_manager") == "systemd":
+        booted = os.path.isdir("/run/systemd/system")
+        raise ConfigError(
+            '%s: [engine] cgroup_manager = "systemd": %s' % (
+                path, "libpod.engine manages cgroups itself (cgroupfs) and does not create systemd scopes"
+                if booted else "this host does not run systemd as its init system (no /run/systemd/system)"),
+            hint='set cgroup_manager = "cgroupfs" or remove the key')
+    if engine.get("lock_type") == "shm":
+        warnings.append('%s: [engine] lock_type = "shm": libpod.engine has file locks only (one lock file in '
+                        'the tmp dir, same semantics); file locks are used' % path)
+    if "runtime_supports_nocgroups" in engine:
+        warnings.append("%s: [engine] runtime_supports_nocgroups ignored: libpod.engine has no containers "
+                        "without cgroups (cgroups=disabled)" % path)
     return warnings
 
 

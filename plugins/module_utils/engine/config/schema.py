@@ -36,6 +36,7 @@ SCHEMA: Dict[str, Any] = {
                 "num_locks": {"type": "integer", "minimum": 1, "maximum": 1048576},
                 "events_logger": {"type": "string", "enum": ["file", "none", "journald"]},
                 "events_logfile_path": STR,
+                "events_logfile_max_size": {"type": ["string", "integer"]},
                 "namespace": STR,
                 "infra_image": STR,
                 "infra_command": STR,
@@ -123,6 +124,7 @@ DEFAULTS: Dict[str, Dict[str, Any]] = {
         "num_locks": 2048,
         "events_logger": "file",
         "events_logfile_path": "",
+        "events_logfile_max_size": "1m",  # podman's default; 0 = no limit
         "namespace": "",
         "infra_image": "",
         "infra_command": "",

@@ -515,11 +515,11 @@ class RegistryClient:
         if isinstance(reason, ssl.SSLError) or isinstance(err, ssl.SSLError):
             return RegistryError("%s: TLS error talking to registry %s: %s" % (what, self.registry, reason),
                                  hint="if the registry has no valid certificate or speaks plain http, set "
-                                      "insecure (tls_verify: false) for it")
+                                      "insecure_registry: true on the task")
         return RegistryError("%s: cannot reach registry %s: %s" % (what, self.registry, reason),
                              hint="check that the registry is running and reachable from this host"
-                                  + ("" if self.insecure else "; for a plain-http registry set insecure "
-                                     "(tls_verify: false)"))
+                                  + ("" if self.insecure else "; for a plain-http registry set "
+                                     "insecure_registry: true on the task"))
 
     @staticmethod
     def _error_detail(err: urllib.error.HTTPError) -> str:

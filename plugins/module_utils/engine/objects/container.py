@@ -12,10 +12,11 @@ from __future__ import annotations
 import os
 import shutil
 import time
+import uuid
 from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..base import faults
-from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, wrap
+from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, NoSuchContainer, wrap
 from ..base.names import generate_name, new_id, validate_name
 from ..base.status import (  # noqa: F401 - re-exported: callers know them as container states
     CONFIGURED,
@@ -29,12 +30,14 @@ from ..base.status import (  # noqa: F401 - re-exported: callers know them as co
     STOPPING,
     display_status,
 )
+from ..host.interpreter import missing_interpreter
 from ..host.proc import pid_alive
 from ..oci import etcfiles
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .locked import LockedObject
 from .podjoin import check_infra_removal, member_join
+from .restart import next_delay_ms
 
 
 def initial_state() -> Dict[str, Any]:
@@ -93,6 +96,7 @@ class Container(LockedObject):
         else:
             code, finished = got
         was_running = st["status"] in (RUNNING, PAUSED, STOPPING)
+        self._check_exit_python()
         st.update(status=STOPPED, pid=0, conmon_pid=0, exit_code=code, finished_at=rfc3339_nano(finished),
                   oom_killed=os.path.exists(os.path.join(self.bundle, "oom")))
         policy = self.config.get("restart_policy") or {"name": "no"}
@@ -101,6 +105,18 @@ class Container(LockedObject):
         self.rt.state.record_exit_code(self.id, code)
         self.save()
         self._event("died", exit_code=code)
+
+    def _check_exit_python(self) -> None:
+        """The exit command never ran when its interpreter is gone (a removed venv): say why the
+        container stayed down without cleanup or restart policy."""
+        python = self.state.get("exit_python") or ""
+        if not missing_interpreter(python):
+            return
+        msg = ("container %s exited but its exit command could not run: its Python %s is gone (removed venv?), "
+               "so no cleanup or restart policy ran; starting it again binds the exit command to %s"
+               % (self.name, python, self.rt.exit_python()))
+        self.rt.warnings.append(msg)
+        self._event("cleanup-failed", attributes={"error": msg})
 
     # -- start ----------------------------------------------------------------------------------
     def start(self) -> bool:
@@ -135,25 +151,33 @@ class Container(LockedObject):
             faults.point("container.start.after_network")
             self._write_etc_files(hosts_ips)
             spec = self._generate_spec(rootfs, mounts, netns)
+            from ..oci.hooks import add_hooks  # noqa: PLC0415 - only at start
             from ..oci.spec import write_config_json  # noqa: PLC0415
+
+            add_hooks(spec, self.rt.cfg.get("engine", "hooks_dir"),
+                      has_bind_mounts=any(m.get("type") in ("bind", "volume") for m in self.config.get("mounts") or []))
 
             write_config_json(self.bundle, spec)
             oci = self.oci()
             oci.remove_conmon_files(self.id, self.bundle, self.run_dir)
             undo.append(("cgroup", lambda: oci.remove_cgroup(self.bundle)))  # after the runtime's delete
+            exit_argv = self._exit_command()
+            st["exit_python"] = exit_argv[0]
             res = oci.create(self.id, name=self.name, bundle=self.bundle, run_dir=self.run_dir,
-                             log_path=self.log_path, exit_command=self._exit_command()[0],
-                             exit_command_args=self._exit_command()[1], tty=bool(self.config.get("tty")),
-                             log_size_max=(self.config.get("log") or {}).get("max_size"))
+                             log_path=self.log_path, exit_command=exit_argv[0],
+                             exit_command_args=exit_argv[1], tty=bool(self.config.get("tty")),
+                             log_size_max=self._log_size_max())
             faults.point("container.start.after_conmon_create")
             undo.append(("runtime container", lambda: oci.delete(self.id, force=True)))
             st.update(status=CREATED, pid=res.pid, conmon_pid=res.conmon_pid, exit_code=0, oom_killed=False,
-                      stopped_by_user=False, finished_at="", netns=netns or "", network_status=net_status)
+                      stopped_by_user=False, finished_at="", netns=netns or "", network_status=net_status,
+                      stop_killed="")
             self.save()
             self._event("init")
             oci.start(self.id)
             faults.point("container.start.after_runtime_start")
-            st.update(status=RUNNING, started_at=rfc3339_nano(), restart_policy_match=False)
+            st.update(status=RUNNING, started_at=rfc3339_nano(), started_ts=time.time(), restart_policy_match=False,
+                      restarting=False, restart_token="")
             self.save()
             self._announce_to_peers(True)
             self._event("start")
@@ -283,6 +307,19 @@ class Container(LockedObject):
                                     warn=lambda m, who=peer.name: self.rt.warnings.append(
                                         "/etc/hosts of container %s: %s" % (who, m)))
 
+    def _log_size_max(self) -> Optional[int]:
+        """The container's log max_size, else [containers] log_size_max (-1: no limit), as podman."""
+        own = (self.config.get("log") or {}).get("max_size")
+        return own if own is not None else self.rt.cfg.get("containers", "log_size_max")
+
+    def _dns_defaults(self, cfg: Dict[str, Any]) -> Dict[str, List[str]]:
+        """dns, dns_search, dns_option of the container, else [containers] dns_servers, dns_searches,
+        dns_options (podman's defaults for containers that set none)."""
+        conf = self.rt.cfg
+        return {key: list(cfg.get(key) or conf.get("containers", conf_key) or [])
+                for key, conf_key in (("dns", "dns_servers"), ("dns_search", "dns_searches"),
+                                      ("dns_option", "dns_options"))}
+
     def _hostname(self) -> str:
         return self.config.get("hostname") or self.id[:12]
 
@@ -295,8 +332,9 @@ class Container(LockedObject):
         peers = ["%s:%s" % (n, ip) for _pid, ip, names in self._network_peers() for n in names]
         etcfiles.write_run_file(self.run_dir, "hosts", etcfiles.hosts_content(
             hostname=hostname, name=self.name, ips=ips, add_hosts=list(cfg.get("add_host", [])) + peers))
+        dns = self._dns_defaults(cfg)
         etcfiles.write_run_file(self.run_dir, "resolv.conf", etcfiles.resolv_conf_content(
-            dns=cfg.get("dns", []), dns_search=cfg.get("dns_search", []), dns_option=cfg.get("dns_option", []),
+            dns=dns["dns"], dns_search=dns["dns_search"], dns_option=dns["dns_option"],
             keep_local=net_mode == "host"))
         etcfiles.write_run_file(self.run_dir, ".containerenv", etcfiles.containerenv_content(
             privileged=bool(cfg.get("privileged")), name=self.name, ctr_id=self.id, image=cfg.get("image", ""),
@@ -362,9 +400,15 @@ class Container(LockedObject):
     def _stop_locked(self, timeout: Optional[int] = None) -> bool:
         st = self.state
         if st["status"] not in (RUNNING, CREATED, STOPPING, PAUSED):
+            # exited with a restart to come (backoff wait, or exit command not run yet): cancel it
+            cancelled = bool(st.get("restarting") or (st["status"] == STOPPED and st.get("restart_policy_match")))
+            if cancelled:
+                st.update(restarting=False, restart_token="", restart_policy_match=False, stopped_by_user=True)
+                self.save()
+                self._event("stop")
             if st["status"] == STOPPED:
                 self._cleanup_locked()
-            return False
+            return cancelled
         if timeout is None:
             timeout = self.config.get("stop_timeout")
         if timeout is None:
@@ -378,8 +422,12 @@ class Container(LockedObject):
             oci.resume(self.id)
         # conmon outlives the exit file by its exit command, which waits for this lock: never
         # wait for conmon here (libpod releases the lock while it waits)
+        killed: List[bool] = []
         code = oci.stop(self.id, st.get("pid") or 0, signal=self.config.get("stop_signal") or 15,
-                        timeout=timeout)
+                        timeout=timeout, on_kill=lambda: killed.append(True))
+        # what the task reports: "killed after the stop timeout" (libpod logs it only)
+        st["stop_killed"] = "stop signal %s ignored for %s s, killed with SIGKILL" % (
+            self.config.get("stop_signal") or 15, timeout) if killed else ""
         faults.point("container.stop.after_kill")
         got = oci.read_exit(self.id)
         finished = got[1] if got else time.time()
@@ -440,27 +488,47 @@ class Container(LockedObject):
         if errors:
             raise EngineError("; ".join(errors))
 
-    def cleanup_after_exit(self) -> str:
-        """What conmon's exit command runs: sync, restart policy, or clean up. Returns what it did."""
+    def cleanup_after_exit(self, sleep: Callable[[float], None] = time.sleep) -> str:
+        """What conmon's exit command runs: sync, restart policy (after a backoff), or clean up.
+
+        The backoff wait happens without the container's lock (``state: stopped`` or
+        ``absent`` during the wait cancel the restart); returns what it did."""
         with self.locked():
             self.sync()
             st = self.state
             if st["status"] in (RUNNING, PAUSED, CREATED):
                 return "running"
-            if st.get("restart_policy_match") and self._restart_allowed():
-                st["restart_count"] = int(st.get("restart_count") or 0) + 1
+            if not (st.get("restart_policy_match") and self._restart_allowed()):
                 st["restart_policy_match"] = False
-                self.save()
-                self._event("restart")
-                self._cleanup_locked()
-                self._init_and_start()
-                return "restarted"
-            st["restart_policy_match"] = False
+                if st["status"] == STOPPED:
+                    self._cleanup_locked()
+                else:
+                    self.save()
+                return "cleaned"
+            ran_for = time.time() - float(st.get("started_ts") or 0)
+            delay_ms = next_delay_ms(int(st.get("restart_delay_ms") or 0), ran_for)
+            token = uuid.uuid4().hex
+            st.update(restart_count=int(st.get("restart_count") or 0) + 1, restart_policy_match=False,
+                      restarting=True, restart_token=token, restart_delay_ms=delay_ms)
             if st["status"] == STOPPED:
-                self._cleanup_locked()
+                self._cleanup_locked()  # saves; network and mounts are free during the wait
             else:
                 self.save()
-            return "cleaned"
+            self._event("restart", attributes={"delay": "%dms" % delay_ms,
+                                               "restartCount": str(st["restart_count"])})
+        sleep(delay_ms / 1000.0)
+        try:
+            with self.locked():
+                self.sync()
+                st = self.state
+                if not st.get("restarting") or st.get("restart_token") != token or \
+                        st["status"] in (RUNNING, PAUSED, CREATED, STOPPING, REMOVING):
+                    return "restart cancelled"
+                st.update(restarting=False, restart_token="")
+                self._start_locked()
+                return "restarted"
+        except NoSuchContainer:
+            return "removed meanwhile"
 
     def _restart_allowed(self) -> bool:
         policy = self.config.get("restart_policy") or {"name": "no"}
@@ -475,13 +543,17 @@ class Container(LockedObject):
         return False
 
     # -- restart / update / remove ----------------------------------------------------------------
-    def restart(self, timeout: Optional[int] = None) -> None:
+    def restart(self, timeout: Optional[int] = None) -> str:
+        """Stop (if running) and start; returns how the stop ended when it had to kill, else ""."""
+        killed = ""
         with self.locked():
             self.sync()
             if self.status in (RUNNING, PAUSED, CREATED):
                 self._stop_locked(timeout)
+                killed = self.state.get("stop_killed") or ""
             self.state["restart_count"] = 0
             self._start_locked()
+        return killed
 
     def update(self, changes: Dict[str, Any]) -> None:
         """Apply resource/policy changes to the stored config and, if running, to the live cgroup."""

@@ -37,6 +37,7 @@ def inspect_container(ctr) -> Dict[str, Any]:
             "Status": display_status(st.get("status", "")),
             "Running": st.get("status") == RUNNING,
             "Paused": st.get("status") == "paused",
+            "Restarting": bool(st.get("restarting")),
             "Pid": st.get("pid", 0),
             "ConmonPid": st.get("conmon_pid", 0),
             "ExitCode": st.get("exit_code", 0),

@@ -641,10 +641,11 @@ class OCIRuntime:
 
     # -- stop ---------------------------------------------------------------------------
     def stop(self, ctr_id: str, pid: int, *, signal: int = 15, timeout: float = 10,
-             all_procs: bool = False) -> Optional[int]:
+             all_procs: bool = False, on_kill: Optional[Callable[[], None]] = None) -> Optional[int]:
         """podman's StopContainer: ``signal``, wait ``timeout`` s, then SIGKILL (+5 s).
 
         Returns the exit code from the exit file (None if conmon wrote none within 5 s).
+        ``on_kill`` is called when the process outlived ``timeout`` and gets SIGKILL.
         Raises OCIRuntimeError if the process survives SIGKILL.
         """
         if not pid:
@@ -661,6 +662,8 @@ class OCIRuntime:
                 if not gone:
                     log.warning("StopSignal %d failed to stop container %s in %s seconds, resorting to SIGKILL",
                                 signal, ctr_id, timeout)
+                    if on_kill is not None:
+                        on_kill()
             if not gone:
                 try:
                     self.kill(ctr_id, _signal.SIGKILL, all_procs)

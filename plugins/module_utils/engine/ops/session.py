@@ -22,6 +22,8 @@ def open_runtime(options: Optional[OpenOptions] = None) -> Runtime:
     """Runtime.open, then refresh after a reboot, journal repair and the asked-for admin operation."""
     opts = options or OpenOptions()
     rt = Runtime.open(opts)
+    if not (opts.reset or opts.renumber):
+        check_num_locks(rt)
     if rt.read_only:
         if opts.renumber or opts.migrate:
             _admin(rt, opts)
@@ -31,6 +33,20 @@ def open_runtime(options: Optional[OpenOptions] = None) -> Runtime:
         rt.repaired = repair_interrupted(rt)  # a killed process left a mutation half-done
     _admin(rt, opts)
     return rt
+
+
+def check_num_locks(rt: Runtime) -> None:
+    """libpod refuses a lock manager whose size changed without ``system renumber``; file locks
+    keep working, so the same finding is a warning that says what happened and what to run."""
+    n = rt.locks.num_locks
+    top = rt.locks.highest()
+    if top < n:
+        return
+    rt.warnings.append(
+        "[engine] num_locks = %d (from %s), but objects hold lock numbers up to %d: num_locks was changed "
+        "without renumbering the locks (new objects get numbers below %d, and creating one fails once those "
+        "run out); run libpod.engine.runtime_config with renumber: true (force: true while containers run), "
+        "or set num_locks back to at least %d" % (n, rt.cfg.source("engine", "num_locks"), top, n, top + 1))
 
 
 def _admin(rt: Runtime, opts: OpenOptions) -> None:

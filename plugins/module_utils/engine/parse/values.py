@@ -406,10 +406,11 @@ _ENV_KEY_BAD = re.compile(r"[=\x00]")
 
 
 def _parse_kv(value: Any, param: str, *, bare: str, key_re: Optional[re.Pattern] = None,
-              form: str) -> Dict[str, str]:
+              form: str, booleans: bool = True) -> Dict[str, str]:
     """Shared body of env/labels/sysctl: a dict or a list of "k=v" strings → ordered dict.
 
     bare: what a list item without '=' means: "empty" (value ""), or "error".
+    booleans: whether a YAML boolean value is taken (as "true"/"false") or refused.
     """
     if value is None:
         return {}
@@ -435,6 +436,9 @@ def _parse_kv(value: Any, param: str, *, bare: str, key_re: Optional[re.Pattern]
             raise _bad(param, k, "invalid key", form)
         if key_re is not None and not key_re.match(k):
             raise _bad(param, k, "invalid key", form)
+        if isinstance(v, bool) and not booleans:
+            raise InvalidArg("invalid %s %s: the value is a YAML boolean (yes/no/true/false/on/off), not a string"
+                             % (param, k), hint='quote it to pass it as text: %s: "%s"' % (k, "true" if v else "false"))
         s = "" if v is None else _scalar_str(v)
         if s is None or "\x00" in s:
             raise _bad(param, "%s=%r" % (k, v), "value must be a string or number", form)
@@ -448,7 +452,7 @@ def parse_env(value: Any, param: str = "env") -> Dict[str, str]:
     podman would import a bare "K" from its own environment; a playbook's declared spec
     must not depend on the module process's environment, so we refuse it.
     """
-    return _parse_kv(value, param, bare="error",
+    return _parse_kv(value, param, bare="error", booleans=False,
                      form='a dict {KEY: value} or a list of "KEY=value" strings ("KEY=" for empty)')
 
 

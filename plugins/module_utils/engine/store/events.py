@@ -4,9 +4,15 @@
 Fields as podman's events.Event JSON (ID, Image, Name, Status, Time, Type,
 Attributes, ContainerExitCode). Each event is one O_APPEND write, so concurrent
 writers never interleave within a line. The ``none`` logger drops events.
+
+The log lives in the tmp dir (RAM): past ``events_logfile_max_size`` it is rotated as
+podman does, keeping its newest half and noting the rotation as a ``log-rotation`` event.
+Writers hold a shared flock on the log's directory, the rotation an exclusive one, so no
+event goes to a file that is being replaced.
 """
 from __future__ import annotations
 
+import fcntl
 import json
 import os
 import time
@@ -14,6 +20,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional
 
 from ..base.errors import InvalidArg
+from ..host.files import write_atomic
 
 
 def rfc3339_nano(ts: Optional[float] = None) -> str:
@@ -53,7 +60,7 @@ class Event:
 class Eventer:
     """Writes and reads the events log (logger ``file``) or drops events (``none``)."""
 
-    def __init__(self, logger: str, path: str):
+    def __init__(self, logger: str, path: str, max_size: int = 0):
         if logger not in ("file", "none", "journald"):
             raise InvalidArg("[engine] events_logger = %r: expected file, journald or none" % logger)
         # journald needs the systemd journal socket; without it we keep the file log.
@@ -61,6 +68,7 @@ class Eventer:
             logger = "file"
         self.logger = logger
         self.path = path
+        self.max_size = max_size  # bytes; 0 = no limit
 
     def write(self, event: Event) -> None:
         if self.logger == "none":
@@ -69,15 +77,53 @@ class Eventer:
         if self.logger == "journald":  # pragma: no cover - no journald on the test hosts
             self._journal(event, line)
             return
+        os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
+        size = self._append(line)
+        if self.max_size and size > self.max_size:
+            self._rotate()
+
+    def _dir_lock(self, kind: int) -> int:
+        fd = os.open(os.path.dirname(self.path) or ".", os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
         try:
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        except FileNotFoundError:
-            os.makedirs(os.path.dirname(self.path), mode=0o700, exist_ok=True)
-            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
-        try:
-            os.write(fd, line)
-        finally:
+            fcntl.flock(fd, kind)
+        except OSError:
             os.close(fd)
+            raise
+        return fd
+
+    def _append(self, line: bytes) -> int:
+        """Append one line (shared lock: never into a file being rotated); returns the new size."""
+        lock = self._dir_lock(fcntl.LOCK_SH)
+        try:
+            fd = os.open(self.path, os.O_WRONLY | os.O_APPEND | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                os.write(fd, line)
+                return os.fstat(fd).st_size
+            finally:
+                os.close(fd)
+        finally:
+            os.close(lock)
+
+    def _rotate(self) -> None:
+        """Keep the newest half of the log (from a line start), then a log-rotation event."""
+        lock = self._dir_lock(fcntl.LOCK_EX)
+        try:
+            try:
+                with open(self.path, "rb") as f:
+                    size = os.fstat(f.fileno()).st_size
+                    if size <= self.max_size:
+                        return  # another writer rotated it meanwhile
+                    f.seek(size - self.max_size // 2)
+                    f.readline()  # drop the partial first line
+                    tail = f.read()
+            except FileNotFoundError:
+                return
+            note = Event(type="system", status="log-rotation",
+                         attributes={"io.podman.event.rotate": "end", "dropped_bytes": str(size - len(tail))})
+            write_atomic(self.path, tail + (json.dumps(note.to_json(), separators=(",", ":")) + "\n").encode(),
+                         mode=0o600)
+        finally:
+            os.close(lock)
 
     def _journal(self, event: Event, line: bytes) -> None:  # pragma: no cover
         import socket  # noqa: PLC0415

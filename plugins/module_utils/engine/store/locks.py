@@ -110,6 +110,11 @@ class LockManager:
             fd = os.open(path, os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
             os.close(fd)
 
+    def highest(self) -> int:
+        """The highest lock number an object holds (-1: none)."""
+        row = self.state.query("SELECT MAX(lock_id) FROM locks")
+        return -1 if not row or row[0][0] is None else int(row[0][0])
+
     def lock(self, lock_id: int) -> Lock:
         return Lock(self.path, lock_id)
 

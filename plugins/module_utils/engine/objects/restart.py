@@ -1,0 +1,19 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Restart-policy backoff, after docker's restart manager.
+
+A container that keeps crashing is restarted after 100 ms, then 200 ms, 400 ms ... up to
+one minute; a run of at least 10 s resets the delay. Without it a crash loop restarts the
+container as fast as conmon can (about 100 times in 40 s) and floods the events log.
+"""
+from __future__ import annotations
+
+FIRST_DELAY_MS = 100
+MAX_DELAY_MS = 60_000
+RESET_AFTER_S = 10.0
+
+
+def next_delay_ms(previous_ms: int, ran_for_s: float) -> int:
+    """The wait before the next restart, given the previous wait and how long the last run lasted."""
+    if previous_ms <= 0 or ran_for_s >= RESET_AFTER_S:
+        return FIRST_DELAY_MS
+    return min(previous_ms * 2, MAX_DELAY_MS)
