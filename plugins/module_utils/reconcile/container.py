@@ -18,6 +18,7 @@ from ..engine.base.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
 from ..engine.objects.container import RUNNING, Container, create_container, find_container
 from .container_options import OPTIONS
+from .container_secrets import secret_changes, secret_digests
 from .options import IN_PLACE, reasons
 from .result import Result, short
 
@@ -114,6 +115,8 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> 
         "stop_timeout": declared["stop_timeout"], "tty": declared["tty"], "sysctl": declared["sysctl"],
         "shm_size": declared["shm_size"], "log": {"driver": "k8s-file", "max_size": declared["log_opt"]["max_size"]},
         "declared": declared,
+        "secrets": declared.get("secrets") or [],
+        "secret_digests": secret_digests(rt, declared.get("secrets") or []),
     }
 
 
@@ -192,6 +195,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             recreate_reasons.append("pod %s was recreated" % declared["pod"])
         if params.get("recreate"):
             recreate_reasons.append("recreate requested")
+        recreate_reasons += secret_changes(rt, ctr.config)
         before = {n: old.get(n, OPTIONS.by_name[n].default) if n in OPTIONS.by_name else ctr.config.get(n)
                   for n in names}
         after = {n: declared.get(n) if n in OPTIONS.by_name else (image.id if image else None) for n in names}
