@@ -147,7 +147,7 @@ options:
       - Secrets of the engine (created with M(libpod.engine.secret)) given to the container, as podman's
         C(--secret). Each entry is a secret name, a podman-style string V(name,type=env,target=VAR), or a dict.
       - A V(mount) secret is a read-only file at its C(target), written into a tmpfs of its own at each
-        start and bind-mounted from there: never into the container's root filesystem or layers.
+        start and bind-mounted from there, never into the container's root filesystem or layers.
       - An V(env) secret is the environment variable named by its C(target) of the container's process.
       - When a secret's data changes (M(libpod.engine.secret) with a new value), the next run of this module
         recreates the container with the reason C(secret NAME changed), so it sees the new value.
