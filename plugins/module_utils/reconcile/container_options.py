@@ -177,7 +177,7 @@ OPTIONS = OptionTable([
     Option("mount", type="list", elements="raw", aliases=("mounts",), default=[], normalise=_mounts),
     Option("tmpfs", type="raw", default=[], normalise=_tmpfs),
     Option("read_only", type="bool", default=False),
-    Option("secrets", type="list", elements="raw", default=[], normalise=normalise_secrets),
+    Option("secrets", type="list", elements="raw", default=[], no_log=False, normalise=normalise_secrets),
     Option("shm_size", type="raw", normalise=lambda v, c: parse.parse_size(v, "shm_size")),
     # network
     Option("network", type="raw", aliases=("net", "network_mode"), default={"mode": "bridge", "networks": []},

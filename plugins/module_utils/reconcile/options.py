@@ -40,7 +40,7 @@ class Option:
     arg_default: Any = None         # default in the argument spec (action flags only)
     normalise: Callable[[Any, Any], Any] = identity
     update: str = RECREATE
-    no_log: bool = False
+    no_log: Optional[bool] = None  # False: says so in the argspec (names that look secret but are not)
     required: bool = False
 
     def argspec(self) -> Dict[str, Any]:
@@ -53,8 +53,8 @@ class Option:
             spec["choices"] = list(self.choices)
         if self.arg_default is not None:
             spec["default"] = self.arg_default
-        if self.no_log:
-            spec["no_log"] = True
+        if self.no_log is not None:
+            spec["no_log"] = self.no_log
         if self.required:
             spec["required"] = True
         return spec
