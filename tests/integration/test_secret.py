@@ -201,3 +201,22 @@ def test_shell_driver_round_trip_and_reset(engine_env, busybox_archive, tmp_path
     reset = res.task("reset")
     assert reset["removed"]["secrets"] == ["s"], reset.result
     assert not (store / sid).exists() and list(store.iterdir()) == []  # delete ran for the reset
+
+
+def test_missing_secret_fails_before_the_old_container_goes(engine_env, busybox_archive):
+    ctr = {"name": "x", "image": IMAGE, "network": "none", "state": "created", "secrets": ["s"]}
+    tasks = [
+        {"name": "check create", "libpod.engine.container": ctr, "check_mode": True},
+        {"name": "secret", "libpod.engine.secret": {"name": "s", "data": "v"}},
+        {"name": "create", "libpod.engine.container": ctr},
+        {"name": "forced absent", "libpod.engine.secret": {"name": "s", "state": "absent", "force": True}},
+        {"name": "recreate", "libpod.engine.container": dict(ctr, command=["true"]), "ignore_errors": True},
+        {"name": "still there", "libpod.engine.container_info": {"name": ["x"]}},
+    ]
+    res = run_playbook(engine_env, tasks, extra_vars={"busybox": busybox_archive})
+    assert res.rc == 0, res.log
+    assert "secret s does not exist (yet)" in res.task("check create").get("warnings", []), res.task("check create")
+    assert res.task("forced absent")["actions"] == ["removed secret s (still named by container(s) x)"]
+    failed = res.task("recreate")
+    assert failed.failed and failed["error_kind"] == "no_such_secret" and "secret named s" in failed.msg
+    assert res.task("still there")["missing"] == []  # the old container was not removed first

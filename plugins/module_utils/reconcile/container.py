@@ -18,7 +18,7 @@ from ..engine.base.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
 from ..engine.objects.container import RUNNING, Container, create_container, find_container
 from .container_options import OPTIONS
-from .container_secrets import secret_changes, secret_digests
+from .container_secrets import check_secrets, secret_changes, secret_digests
 from .options import IN_PLACE, reasons
 from .result import Result, short
 
@@ -173,6 +173,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         declared = dict(ctr.config["declared"])
     else:
         declared = OPTIONS.declared(params)
+    if params.get("image") is not None:
+        res.warnings += check_secrets(rt, declared, check_mode)
     image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
     pod_id = _pod_id(rt, declared, name, check_mode, res)
     mounts_for_volumes = declared["volume"] + declared["mount"]

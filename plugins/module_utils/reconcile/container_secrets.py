@@ -130,3 +130,17 @@ def secret_changes(rt, config: Mapping[str, Any]) -> List[str]:
     now = secret_digests(rt, refs, missing_ok=True)
     return ["secret %s changed" % name for name in sorted(now)
             if now[name] is not None and now[name] != recorded.get(name)]
+
+
+def check_secrets(rt, declared: Mapping[str, Any], check_mode: bool) -> List[str]:
+    """Before anything changes: every secret the task names exists (else NoSuchSecret, so a recreate
+    never removes the old container first); in check mode, warnings instead (an earlier task of the
+    same checked play may create them)."""
+    refs = declared.get("secrets") or []
+    missing = sorted(n for n, d in secret_digests(rt, refs, missing_ok=True).items() if d is None)
+    if not missing:
+        return []
+    if check_mode:
+        return ["secret %s does not exist (yet)" % n for n in missing]
+    raise NoSuchSecret("secrets: no secret named %s" % ", ".join(missing),
+                       hint="create it with libpod.engine.secret before the container")
