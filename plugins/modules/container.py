@@ -143,6 +143,22 @@ options:
   read_only:
     description: Mount the root filesystem read-only. Omitted means V(false).
     type: bool
+  secrets:
+    description:
+      - Secrets of the engine (created with M(libpod.engine.secret)) given to the container, as podman's
+        C(--secret). Each entry is a secret name, a podman-style string V(name,type=env,target=VAR), or a dict.
+      - A V(mount) secret is a read-only file at its C(target), written into a tmpfs of its own at each
+        start and bind-mounted from there, never into the container's root filesystem or layers.
+      - An V(env) secret is the environment variable named by its C(target) of the container's process.
+      - When a secret's data changes (M(libpod.engine.secret) with a new value), the next run of this module
+        recreates the container with the reason C(secret NAME changed), so it sees the new value.
+      - RV(container) shows the names and targets only (under C(Declared)), never the data.
+      - "Keys of a dict entry: C(name) (required), C(type) (V(mount), the default, or V(env)), C(target)
+        (for V(mount) the file's path, default C(/run/secrets/NAME), a relative path is under C(/run/secrets);
+        for V(env) the variable's name, default the secret's name), and for V(mount) only C(uid) and C(gid)
+        (numeric, default 0) and C(mode) (default V(0444))."
+    type: list
+    elements: raw
   shm_size:
     description: Size of C(/dev/shm), for example V(64m); omitted means the engine's default (C(shm_size)).
     type: raw

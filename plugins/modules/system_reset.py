@@ -12,9 +12,10 @@ version_added: 0.1.0
 description:
   - Resets the engine to its state before first use, as C(podman system reset) does. In podman's order it
     removes all pods, all containers (running ones are stopped first, with their stop timeout or
-    O(timeout)), all volumes, all images and all networks with their bridges, nftables chains and network
-    namespaces. Then it removes the state database, the static dir, the graph root, the run root, the volume
-    path and the tmp dir with the lock file.
+    O(timeout)), all volumes, all secrets (a V(shell) driver's C(delete) command runs for each), all
+    images and all networks with their bridges, nftables chains and network namespaces. Then it removes
+    the state database, the static dir, the graph root, the run root, the volume path and the tmp dir
+    with the lock file.
   - Mounts below those directories are unmounted first (the shared bind mount of C(<tmp_dir>/netns)
     too), and the exit handlers of the removed containers are given time to finish. A directory that
     still has a mount below it is not deleted, and the task fails naming it.
@@ -93,6 +94,10 @@ removed:
       elements: str
     volumes:
       description: Volume names.
+      type: list
+      elements: str
+    secrets:
+      description: Secret names.
       type: list
       elements: str
     images:

@@ -336,6 +336,7 @@ def run_playbook(
     play_vars: Optional[dict] = None,
     module_defaults: Optional[dict] = None,
     timeout: Optional[int] = None,
+    extra_args: Optional[list] = None,
 ) -> PlaybookResult:
     """Run ``tasks`` (YAML text of a task list, or a list of dicts) in one play on localhost."""
     if isinstance(tasks, str):
@@ -366,6 +367,7 @@ def run_playbook(
         cmd.append("--check")
     if diff:
         cmd.append("--diff")
+    cmd += list(extra_args or [])  # e.g. ["-vvv"]
     if extra_vars:
         vars_file = stem + ".vars.json"
         with open(vars_file, "w", encoding="utf-8") as f:

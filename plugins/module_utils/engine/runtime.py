@@ -407,6 +407,14 @@ class Runtime:
                 plugin_timeout=float(self.cfg.get("engine", "volume_plugin_timeout")))
         return self._lazy["volumes"]
 
+    @property
+    def secrets(self):
+        if "secrets" not in self._lazy:
+            from .secret.manager import SecretManager  # noqa: PLC0415
+
+            self._lazy["secrets"] = SecretManager(self.state, self.static_dir)
+        return self._lazy["secrets"]
+
     def init_path(self) -> str:
         """catatonit for init: true (containers.conf init_path, else the usual places)."""
         for key in (("containers", "init_path"), ("engine", "init_path")):

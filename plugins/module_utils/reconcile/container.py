@@ -19,6 +19,7 @@ from ..engine.base.names import validate_name
 from ..engine.base.records import ContainerConfig
 from ..engine.objects.container import RUNNING, Container, create_container, find_container
 from .container_options import OPTIONS
+from .container_secrets import check_secrets, secret_changes, secret_digests
 from .options import IN_PLACE, reasons
 from .result import Result, short
 
@@ -103,6 +104,7 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> 
         image_id=image.id, pod=pod_id, mounts=mounts, network=network,
         env=dict(declared["env_file"], **declared["env"]),
         log={"driver": "k8s-file", "max_size": declared["log_opt"]["max_size"]},
+        secret_digests=secret_digests(rt, declared.get("secrets") or []),
         declared=declared,
     )
     return ContainerConfig(**values).to_dict()
@@ -161,6 +163,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         declared = dict(ctr.config["declared"])
     else:
         declared = OPTIONS.declared(params)
+    if params.get("image") is not None:
+        res.warnings += check_secrets(rt, declared, check_mode)
     image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
     pod_id = _pod_id(rt, declared, name, check_mode, res)
     mounts_for_volumes = declared["volume"] + declared["mount"]
@@ -183,6 +187,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             recreate_reasons.append("pod %s was recreated" % declared["pod"])
         if params.get("recreate"):
             recreate_reasons.append("recreate requested")
+        recreate_reasons += secret_changes(rt, ctr.config)
         if recreate_reasons and in_place:  # applied by the recreate: still part of the reason
             recreate_reasons.append("%s changed too" % ", ".join(in_place))
         before = {n: old.get(n, OPTIONS.by_name[n].default) if n in OPTIONS.by_name else ctr.config.get(n)

@@ -15,6 +15,7 @@ from typing import Any, Dict, List
 from ..engine.base.errors import InvalidArg
 from ..engine.base.names import validate_name
 from ..engine.parse import values as parse
+from .container_secrets import normalise_secrets
 from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
 
 STATES = ("present", "created", "started", "stopped", "restarted", "absent")
@@ -178,6 +179,7 @@ OPTIONS = OptionTable([
     Option("mount", type="list", elements="raw", aliases=("mounts",), default=[], config=None, normalise=_mounts),
     Option("tmpfs", type="raw", default=[], config=None, normalise=_tmpfs),
     Option("read_only", type="bool", default=False),
+    Option("secrets", type="list", elements="raw", default=[], no_log=False, normalise=normalise_secrets),
     Option("shm_size", type="raw", normalise=lambda v, c: parse.parse_size(v, "shm_size")),
     # network
     Option("network", type="raw", aliases=("net", "network_mode"), default={"mode": "bridge", "networks": []},

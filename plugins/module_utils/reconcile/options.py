@@ -41,7 +41,7 @@ class Option:
     arg_default: Any = None         # default in the argument spec (action flags only)
     normalise: Callable[[Any, Any], Any] = identity
     update: str = RECREATE
-    no_log: bool = False
+    no_log: Optional[bool] = None  # False: says so in the argspec (names that look secret but are not)
     required: bool = False
     #: the config record field this option fills: SAME_NAME (the option's name), another field's
     #: name, or None (not copied as is: computed from several options, or not stored)
@@ -63,8 +63,8 @@ class Option:
             spec["choices"] = list(self.choices)
         if self.arg_default is not None:
             spec["default"] = self.arg_default
-        if self.no_log:
-            spec["no_log"] = True
+        if self.no_log is not None:
+            spec["no_log"] = self.no_log
         if self.required:
             spec["required"] = True
         return spec

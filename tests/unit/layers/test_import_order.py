@@ -18,7 +18,7 @@ MODULE_UTILS = os.path.join(REPO, "plugins", "module_utils")
 PREFIX = "ansible_collections.libpod.engine.plugins.module_utils."
 
 # Lowest first. "runtime" is engine/runtime.py, the composition root.
-LAYERS = ["base", "parse", "host", "config", "store", "storage", "image", "network", "volume", "oci",
+LAYERS = ["base", "parse", "host", "config", "store", "storage", "image", "network", "volume", "secret", "oci",
           "runtime", "objects", "ops"]
 ABOVE_ENGINE = ["reconcile", "ansible_engine"]
 

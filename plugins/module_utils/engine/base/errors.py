@@ -77,6 +77,10 @@ class NoSuchNetwork(NoSuchObject):
     kind = "no_such_network"
 
 
+class NoSuchSecret(NoSuchObject):
+    kind = "no_such_secret"
+
+
 class NameInUse(EngineError):
     kind = "name_in_use"
 
@@ -117,6 +121,18 @@ class CtrInUse(EngineError):
 
 class VolumeInUse(CtrInUse):
     kind = "volume_in_use"
+
+
+class SecretInUse(CtrInUse):
+    """A secret that containers use cannot be removed (without force)."""
+
+    kind = "secret_in_use"
+
+
+class SecretDriverError(EngineError):
+    """The secret driver (file store or shell commands) failed."""
+
+    kind = "secret_driver"
 
 
 class ImageError(EngineError):

@@ -61,6 +61,9 @@ class ContainerConfig:
     sysctl: Dict[str, str] = field(default_factory=dict)
     shm_size: Optional[int] = None                   # bytes
     log: Dict[str, Any] = field(default_factory=lambda: {"driver": "k8s-file", "max_size": None})
+    #: [{name, type: mount|env, target, uid, gid, mode}] and each secret's keyed hash at create time
+    secrets: List[Dict[str, Any]] = field(default_factory=list)
+    secret_digests: Dict[str, str] = field(default_factory=dict)
     #: the declared spec it was built from (what a re-run compares with)
     declared: Dict[str, Any] = field(default_factory=dict)
 

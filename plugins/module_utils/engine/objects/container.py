@@ -33,6 +33,7 @@ from ..base.status import (  # noqa: F401 - re-exported: callers know them as co
 from ..host.interpreter import missing_interpreter
 from ..host.proc import pid_alive
 from ..oci import etcfiles
+from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .locked import LockedObject
@@ -150,7 +151,8 @@ class Container(LockedObject):
             netns, net_status, hosts_ips = self._setup_network(undo)
             faults.point("container.start.after_network")
             self._write_etc_files(hosts_ips)
-            spec = self._generate_spec(rootfs, mounts, netns)
+            secret_mounts, secret_env = self._prepare_secrets(undo)
+            spec = self._generate_spec(rootfs, mounts + secret_mounts, netns, secret_env)
             from ..oci.hooks import add_hooks  # noqa: PLC0415 - only at start
             from ..oci.spec import write_config_json  # noqa: PLC0415
 
@@ -340,13 +342,24 @@ class Container(LockedObject):
             privileged=bool(cfg.get("privileged")), name=self.name, ctr_id=self.id, image=cfg.get("image", ""),
             image_id=cfg.get("image_id", "")))
 
-    def _generate_spec(self, rootfs: str, mounts: List[Dict[str, Any]], netns: Optional[str]) -> Dict[str, Any]:
+    def _prepare_secrets(self, undo: List) -> Tuple[List[Dict[str, Any]], Dict[str, str]]:
+        """The container's secrets: bind mounts from a fresh tmpfs, and env values (engine/secret/usage.py)."""
+        refs = self.config.get("secrets") or []
+        if not refs:
+            return [], {}
+        undo.append(("secrets", lambda: secret_usage.release(self.rt.tmp_dir, self.id)))
+        return secret_usage.prepare(self.rt.secrets, self.rt.tmp_dir, self.id, refs)
+
+    def _generate_spec(self, rootfs: str, mounts: List[Dict[str, Any]], netns: Optional[str],
+                       extra_env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
         from ..oci.spec import SpecContext, generate_spec  # noqa: PLC0415
         from ..parse.values import parse_size, parse_ulimits  # noqa: PLC0415
 
         rtc = self.rt.cfg
         cfg = dict(self.config)
         cfg["mounts"] = mounts
+        if extra_env:  # env-type secrets: in the process's environment, never in the stored config
+            cfg["env"] = dict(cfg.get("env") or {}, **extra_env)
         join: Dict[str, str] = {}
         net = cfg.get("network") or {}
         if net.get("mode") == "container":
@@ -453,6 +466,7 @@ class Container(LockedObject):
             ("volumes", self._unmount_volumes),
             ("rootfs", lambda: self.rt.storage.unmount(self.id)),
             ("conmon files", lambda: oci.remove_conmon_files(self.id, self.bundle, self.run_dir)),
+            ("secrets", lambda: secret_usage.release(self.rt.tmp_dir, self.id)),
         ]
         self._announce_to_peers(False)
         for what, fn in steps:
@@ -611,6 +625,7 @@ class Container(LockedObject):
             self.save()
             self.rt.storage.remove(self.id)
             shutil.rmtree(self.run_dir, ignore_errors=True)
+            secret_usage.release(self.rt.tmp_dir, self.id)
             faults.point("container.remove.after_storage")
             with self.rt.state.tx():  # record and lock number in one transaction: a crash leaks neither
                 self.rt.state.remove("container", self.rec)

@@ -243,6 +243,7 @@ def reset_plan(rt) -> Dict[str, Any]:
         "running": [c.name for c in ctrs if (c.state or {}).get("status") in ACTIVE],
         "pods": [p.name for p in pods],
         "volumes": [v.name for v in vols],
+        "secrets": [sec.name for sec in rt.secrets.list()],
         "images": [_image_label(i) for i in images],
         "networks": nets,
         "netns": netns,
@@ -283,8 +284,8 @@ def reset(rt, timeout: Optional[int] = None) -> Dict[str, Any]:
     plan = reset_plan(rt)
     problems: List[str] = []
     warnings: List[str] = []
-    kinds = ("containers", "pods", "volumes", "images", "networks", "netns", "nft_chains", "mounts", "processes",
-             "paths")
+    kinds = ("containers", "pods", "volumes", "secrets", "images", "networks", "netns", "nft_chains", "mounts",
+             "processes", "paths")
     done: Dict[str, List[str]] = {k: [] for k in kinds}
     roots = _root_list(rt)
     alive_lock = Lock(os.path.join(rt.tmp_dir, "alive.lck"), 0) if os.path.isdir(rt.tmp_dir) else None
@@ -344,6 +345,14 @@ def reset(rt, timeout: Optional[int] = None) -> Dict[str, Any]:
                     done["volumes"].append(vol.name)
                 except EngineError as exc:
                     problems.append("volume %s: %s" % (vol.name, exc))
+        # 3b. secrets (podman: after the containers that use them; the shell driver's delete runs)
+        for sec in rt.secrets.list():
+            try:
+                rt.secrets.remove(sec)
+                rt.event("secret", "remove", id=sec.id, name=sec.name)
+                done["secrets"].append(sec.name)
+            except EngineError as exc:
+                problems.append("secret %s: %s" % (sec.name, exc))
         # 4. images
         if rt.state.query("SELECT 1 FROM images LIMIT 1"):
             for img in rt.images.list():

@@ -21,7 +21,7 @@ from urllib.parse import quote
 from ..base.errors import EngineError, NameInUse, NoSuchContainer, NoSuchPod, NoSuchVolume, StateDBCorrupt
 from .dbconn import RESET_HINT, connect
 
-SCHEMA_VERSION = 1
+SCHEMA_VERSION = 2
 
 # One list of statements per schema version; the DB records the last one applied.
 MIGRATIONS: Dict[int, List[str]] = {
@@ -76,6 +76,12 @@ MIGRATIONS: Dict[int, List[str]] = {
             lock_id INTEGER PRIMARY KEY, owner_kind TEXT NOT NULL, owner_id TEXT NOT NULL)""",
         """CREATE TABLE exit_codes (
             container_id TEXT PRIMARY KEY, code INTEGER NOT NULL, ts REAL NOT NULL)""",
+    ],
+    2: [
+        # Secrets: metadata and a keyed hash (HMAC-SHA256) of the data, never the data itself.
+        """CREATE TABLE secrets (
+            id TEXT PRIMARY KEY, name TEXT NOT NULL UNIQUE, driver TEXT NOT NULL,
+            config TEXT NOT NULL, digest TEXT NOT NULL, created REAL NOT NULL, updated REAL NOT NULL)""",
     ],
 }
 
