@@ -157,7 +157,7 @@ def test_archive_not_a_regular_file(engine_env, tmp_path):
     fifo = str(tmp_path / "pipe.tar")
     os.mkfifo(fifo)
     cases = [("%s:%s" % (t, p), "container", {"name": "h-special-%d" % i, "image": "%s:%s" % (t, p),
-                                               "command": LOOP})
+                                              "command": LOOP})
              for i, (t, p) in enumerate([("oci-archive", "/dev/zero"), ("docker-archive", "/dev/zero"),
                                          ("oci-archive", fifo), ("docker-archive", fifo)])]
     run_cases(engine_env, "hostile: archive that is a device or FIFO", cases)
@@ -216,7 +216,7 @@ def test_trojan_infra_image(engine_env, tmp_path):
     infra_id = ((res.result.get("pod") or {}).get("InfraConfig") or {}).get("InfraImageId")
     (used,) = query(engine_env, "SELECT image_id FROM image_names WHERE name=?", (infra_image_name(),))[0]
     problems = [] if used != tid and infra_id == used else ["the pod's infra uses %s, the trojan is %s"
-                                                             % (str(infra_id)[:12], tid[:12])]
+                                                            % (str(infra_id)[:12], tid[:12])]
     leaks = find_leaks(engine_env)
     REPORT.record("hostile: trojan infra image", converged=not problems, leaked=len(leaks),
                   note="; ".join(problems + leaks))

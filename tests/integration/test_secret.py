@@ -72,12 +72,12 @@ def test_secrets_in_a_container_rotation_and_no_leak(engine_env, busybox_archive
     xv = {"busybox": busybox_archive, "db1": db1, "db2": db2, "tok": tok}
     first = [
         {"name": "create db", "libpod.engine.secret": {"name": "db-pass", "data": "{{ db1 }}",
-                                                      "labels": {"app": "shop"}}, "register": "c"},
+                                                       "labels": {"app": "shop"}}, "register": "c"},
         {"name": "create tok", "libpod.engine.secret": {"name": "api-token", "data": "{{ tok }}"}},
         {"name": "same db", "libpod.engine.secret": {"name": "db-pass", "data": "{{ db1 }}",
-                                                    "labels": {"app": "shop"}}},
+                                                     "labels": {"app": "shop"}}},
         {"name": "same db checked", "libpod.engine.secret": {"name": "db-pass", "data": "{{ db1 }}",
-                                                            "labels": {"app": "shop"}}, "check_mode": True},
+                                                             "labels": {"app": "shop"}}, "check_mode": True},
         {"name": "run", "libpod.engine.container": container()},
         wait_logs("l1"),
         {"name": "rerun", "libpod.engine.container": container()},
@@ -121,7 +121,7 @@ def test_secrets_in_a_container_rotation_and_no_leak(engine_env, busybox_archive
 
     second = [
         {"name": "rotate", "libpod.engine.secret": {"name": "db-pass", "data": "{{ db2 }}",
-                                                   "labels": {"app": "shop"}}},
+                                                    "labels": {"app": "shop"}}},
         {"name": "run again", "libpod.engine.container": container()},
         wait_logs("l2"),
         {"name": "run third", "libpod.engine.container": container()},
@@ -176,16 +176,16 @@ def test_shell_driver_round_trip_and_reset(engine_env, busybox_archive, tmp_path
     script = "md5sum /run/secrets/s"
     tasks = [
         {"name": "create", "libpod.engine.secret": {"name": "s", "data": value, "driver": "shell",
-                                                   "driver_opts": opts}, "register": "created"},
+                                                    "driver_opts": opts}, "register": "created"},
         {"name": "same", "libpod.engine.secret": {"name": "s", "data": value, "driver": "shell", "driver_opts": opts}},
         {"name": "bad opts", "libpod.engine.secret": {"name": "t", "data": "x", "driver": "shell",
-                                                     "driver_opts": {"store": "true"}}, "ignore_errors": True},
+                                                      "driver_opts": {"store": "true"}}, "ignore_errors": True},
         {"name": "run", "libpod.engine.container": {"name": "r", "image": IMAGE, "network": "none",
                                                     "command": ["sh", "-c", script], "secrets": ["s"]}},
         {"name": "wait", "libpod.engine.container_info": {"name": ["r"], "log_lines": 5}, "register": "w",
          "until": "w.containers[0].State.Status == 'exited'", "retries": 100, "delay": 0.2},
         {"name": "update", "libpod.engine.secret": {"name": "s", "data": value2, "driver": "shell",
-                                                   "driver_opts": opts}},
+                                                    "driver_opts": opts}},
         {"name": "remove ctr", "libpod.engine.container": {"name": "r", "state": "absent"}},
         {"name": "reset", "libpod.engine.system_reset": {"confirm": True}},
     ]

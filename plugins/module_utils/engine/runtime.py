@@ -188,7 +188,6 @@ class Runtime:
                                  self.cfg.get("engine", "num_locks"), create=not self.read_only)
         self.valid = True
 
-
     def _check_roots(self) -> None:
         """Refuse engine directories another user could replace (host/ownership.py has the rule), before
         creating anything. One below a shared sticky directory (/tmp) is created now, 0700, and checked

@@ -245,10 +245,6 @@ def connect_attach(bundle: str) -> socket.socket:
         os.close(dfd)
 
 
-
-
-
-
 # --- inotify (ctypes) ------------------------------------------------------------------------
 
 IN_CLOSE_WRITE = 0x00000008
@@ -256,6 +252,7 @@ IN_MOVED_TO = 0x00000080
 IN_CREATE = 0x00000100
 IN_NONBLOCK = os.O_NONBLOCK
 IN_CLOEXEC = os.O_CLOEXEC
+
 
 def _inotify_dir(path: str) -> int:
     """An inotify fd watching ``path`` for finished files, or -1 if inotify is unavailable."""
@@ -716,8 +713,6 @@ def _unlink(path: str) -> None:
         shutil.rmtree(path, ignore_errors=True)
 
 
-
-
 def _read_all(f: BinaryIO) -> str:
     f.seek(0)
     text = f.read().decode("utf-8", "replace")
@@ -770,4 +765,3 @@ def _oci_log_msg(path: str) -> str:
         if isinstance(rec, dict) and rec.get("msg") and rec.get("level") in ("error", "fatal", "panic", None):
             best = str(rec["msg"]).strip()
     return best
-
