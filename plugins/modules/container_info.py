@@ -92,7 +92,7 @@ def main():
     )
     if module.params["log_lines"] < 0:
         module.fail_json(msg="log_lines: must be 0 or more, got %d" % module.params["log_lines"])
-    rt = open_runtime(module, read_only=module.check_mode)
+    rt = open_runtime(module, read_only=module.check_mode, create=False)
     out, missing = [], []
     try:
         ctrs, missing = select(module.params["name"], lambda ref: find_container(rt, ref),

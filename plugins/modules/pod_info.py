@@ -100,7 +100,7 @@ def main():
         }),
         supports_check_mode=True,
     )
-    rt = open_runtime(module, read_only=module.check_mode)
+    rt = open_runtime(module, read_only=module.check_mode, create=False)
     pods_out, docs, warnings = [], [], []
     try:
         pods, missing = select(module.params["name"], lambda ref: find_pod(rt, ref), lambda: list_pods(rt))

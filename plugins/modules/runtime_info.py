@@ -102,7 +102,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors i
 
 def main():
     module = AnsibleModule(argument_spec=engine_argspec({}), supports_check_mode=True)
-    rt = open_runtime(module)
+    rt = open_runtime(module, create=False)
     try:
         info = rt.info()
     except EngineError as err:

@@ -78,7 +78,7 @@ def main():
         argument_spec=engine_argspec({"name": {"type": "list", "elements": "str"}}),
         supports_check_mode=True,
     )
-    rt = open_runtime(module, read_only=module.check_mode)
+    rt = open_runtime(module, read_only=module.check_mode, create=False)
     out, missing = [], []
     try:
         vols = rt.volumes

@@ -35,8 +35,8 @@ from .base.errors import (
 )
 from .base.version import ENGINE_VERSION
 from .config.loader import ENV_VAR as ENV_CONF
-from .config.loader import SOURCE_DATABASE, LoadedConfig, load_config
-from .host import cgroups
+from .config.loader import SOURCE_DATABASE, SOURCE_DEFAULT, LoadedConfig, load_config
+from .host import cgroups, roots
 from .store.events import Event, Eventer
 from .store.locks import LockManager
 from .store.state import DBConfig, State
@@ -71,6 +71,8 @@ class OpenOptions:
     # With reset: open as a reset does (a DB config mismatch is only a warning) but reset nothing,
     # so that the caller can plan it (admin.reset_plan).
     read_only: bool = False
+    # False (info modules): a root whose DB does not exist yet is opened read-only, creating nothing
+    create: bool = True
     # reset: stop timeout for running containers (None: each container's own)
     stop_timeout: Optional[int] = None
 
@@ -166,8 +168,10 @@ class Runtime:
         return rt
 
     def _open(self, opts: OpenOptions) -> None:
-        self.read_only = opts.read_only
+        # a root that does not exist yet is not created by a reader (info modules)
+        self.read_only = opts.read_only or (not opts.create and not os.path.exists(self.db_path))
         if not self.read_only:
+            roots.check_paths(self.root_id, self.owned_paths())  # before anything is created
             os.makedirs(self.tmp_dir, mode=0o751, exist_ok=True)
         self._find_conmon()
         db_path = self.db_path
@@ -184,7 +188,22 @@ class Runtime:
         self._init_runtimes()
         self.locks = LockManager(self.state, os.path.join(self.tmp_dir, "locks"),
                                  self.cfg.get("engine", "num_locks"), create=not self.read_only)
+        if not self.read_only:
+            # the DB may have changed the paths: check again, then mark them as ours
+            for path in (self.graph_root, self.volume_path):
+                os.makedirs(path, mode=0o700, exist_ok=True)
+            roots.claim_paths(self.root_id, self.owned_paths())
         self.valid = True
+
+    @property
+    def root_id(self) -> roots.RootId:
+        """This root's identity for the host-wide ownership checks (its static dir)."""
+        return roots.RootId.of(self.static_dir)
+
+    def owned_paths(self) -> Dict[str, str]:
+        """The directories this root owns alone, by containers.conf key."""
+        return {"static_dir": self.static_dir, "tmp_dir": self.tmp_dir, "graph_root": self.graph_root,
+                "run_root": self.run_root, "volume_path": self.volume_path}
 
 
     def _probe_cache(self) -> Dict[str, Any]:
@@ -369,7 +388,11 @@ class Runtime:
                 self.state, tmp_dir=self.tmp_dir,
                 default_network=self.cfg.get("network", "default_network"),
                 default_subnet=self.cfg.get("network", "default_subnet"),
-                bridge_prefix=self.cfg.get("network", "bridge_prefix"))
+                bridge_prefix=self.cfg.get("network", "bridge_prefix"),
+                root=self.root_id, warn=self.warnings.append,
+                # left at their defaults, the default network moves off another root's bridge/subnet
+                auto_bridge=self.cfg.source("network", "bridge_prefix") == SOURCE_DEFAULT,
+                auto_subnet=self.cfg.source("network", "default_subnet") == SOURCE_DEFAULT)
         return self._lazy["network"]
 
     def has_networking(self) -> bool:

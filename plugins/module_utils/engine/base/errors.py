@@ -157,3 +157,9 @@ class PluginNoSuchVolume(VolumePluginError):
     """The plugin answered that it has no volume by that name (remove can proceed)."""
 
     kind = "volume_plugin_no_such_volume"
+
+
+class RootConflict(EngineError):
+    """A host-wide resource (path, bridge, subnet, port) belongs to another engine root."""
+
+    kind = "root_conflict"
