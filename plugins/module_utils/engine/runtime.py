@@ -190,9 +190,7 @@ class Runtime:
                                  self.cfg.get("engine", "num_locks"), create=not self.read_only)
         if not self.read_only:
             # the DB may have changed the paths: check again, then mark them as ours
-            for path in (self.graph_root, self.volume_path):
-                os.makedirs(path, mode=0o700, exist_ok=True)
-            roots.claim_paths(self.root_id, self.owned_paths())
+            roots.claim_paths(self.root_id, self.owned_paths(), create=("graph_root", "volume_path"))
         self.valid = True
 
     @property

@@ -18,7 +18,7 @@ import json
 import os
 from contextlib import contextmanager
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional
+from typing import Dict, Iterable, Iterator, List, Optional
 
 from ..base.errors import RootConflict
 
@@ -158,8 +158,10 @@ def check_paths(me: RootId, paths: Dict[str, str], registry: str = REGISTRY_DIR,
         raise first
 
 
-def claim_paths(me: RootId, paths: Dict[str, str], registry: str = REGISTRY_DIR) -> None:
-    """Check, then mark every existing path of ours and record them in the host registry."""
+def claim_paths(me: RootId, paths: Dict[str, str], registry: str = REGISTRY_DIR,
+                create: Iterable[str] = ()) -> None:
+    """Check, create the ``create`` keys' directories (0700), mark every existing path of ours and
+    record them in the host registry."""
     with registry_lock("roots", registry) as folder:
         stale: List[str] = []
         check_paths(me, paths, registry, stale)
@@ -168,6 +170,9 @@ def claim_paths(me: RootId, paths: Dict[str, str], registry: str = REGISTRY_DIR)
                 os.unlink(path)
             except OSError:
                 pass
+        for key in create:
+            if paths.get(key):
+                os.makedirs(paths[key], mode=0o700, exist_ok=True)
         for path in dict.fromkeys(os.path.realpath(p) for p in paths.values() if p):
             if os.path.isdir(path):
                 write_json(os.path.join(path, MARKER), {"static_dir": me.static_dir, "db": me.db_path})
