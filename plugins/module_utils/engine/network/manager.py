@@ -421,8 +421,9 @@ class NetworkManager:
         overlapping subnet is refused, or, for the default network when the user set neither
         bridge_prefix nor default_subnet, replaced by a free one (with a warning)."""
         default = name == self.default_network
-        auto_br = default and self.auto_bridge and not explicit_bridge
-        auto_sub = default and self.auto_subnet and not explicit_subnet
+        # names and subnets the engine picked itself may move; the user's are refused
+        auto_br = not explicit_bridge and (self.auto_bridge or not default)
+        auto_sub = not explicit_subnet and (self.auto_subnet or not default)
         moved = []
         owner = claims.bridge_owner(bridge) or self._foreign_interface(claims, bridge)
         if owner is not None:
@@ -436,7 +437,7 @@ class NetworkManager:
                 raise self._subnet_conflict(name, subnet, sub_owner, default)
             subnet = self._free_subnet(claims, others)
             moved.append("subnet %s" % subnet)
-        if moved:
+        if moved and default:
             clash = owner if owner is not None else sub_owner
             self._warn("engine root %s: the default network's bridge or subnet would clash with %s; this "
                        "root uses %s instead (set [network] bridge_prefix and default_subnet to choose)"
