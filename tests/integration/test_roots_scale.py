@@ -3,9 +3,9 @@
 only its paths changed (bridge_prefix and default_subnet left at their defaults), forks=5.
 
 Converge, re-run (changed=0 everywhere), then system_reset on every root: no bridge, nft chain,
-mount, netns or process of theirs is left. Takes minutes on a 2-core VM, so it only runs when
-asked: ``LPE_IT_SCALE=1 python -m pytest tests/integration/test_roots_scale.py -s`` (the timings
-are printed).
+mount, netns or process of theirs is left. Measured on the 2-core VM: converge 17 s, re-run 13 s,
+reset 38 s (72 s in all), so it runs by default; ``LPE_IT_SKIP_SCALE=1`` leaves it out, and
+``python -m pytest tests/integration/test_roots_scale.py -s`` prints the timings.
 """
 from __future__ import annotations
 
@@ -31,8 +31,8 @@ from .helpers import (
 )
 
 ROOTS = int(os.environ.get("LPE_IT_SCALE_ROOTS", "10"))
-pytestmark = pytest.mark.skipif(not os.environ.get("LPE_IT_SCALE"),
-                                reason="slow (minutes): set LPE_IT_SCALE=1 to run the 10-root test")
+pytestmark = pytest.mark.skipif(bool(os.environ.get("LPE_IT_SKIP_SCALE")),
+                                reason="LPE_IT_SKIP_SCALE is set (the 10-root test takes ~70 s)")
 
 WEB = "echo {{ inventory_hostname }} > /srv/index.html && exec httpd -f -p 80 -h /srv"
 
