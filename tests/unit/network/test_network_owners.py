@@ -80,3 +80,33 @@ def test_default_settings_move_to_a_free_bridge_and_subnet_with_a_warning(tmp_pa
     b.remove_network("engine")
     assert registry.claim_of(net_b["network_interface"]) is None
     assert registry.claim_of(net_a["network_interface"]).static_dir == a.root.static_dir
+
+
+def test_unclaimed_bridge_is_adopted_only_when_it_is_this_roots_own(tmp_path, prefix, net24):
+    """An upgrade: a bridge made before bridges had owners carries our gateway and no foreign veth
+    (adopted); a bridge of that name without our gateway is someone else's (refused)."""
+    import subprocess  # noqa: PLC0415
+
+    warnings = []
+    plain = _manager(tmp_path, "old", prefix, net24(0), warnings)
+    plain.root = None  # the record as an engine without the registry wrote it
+    rec = plain.ensure_network()
+    plain.root = RootId.of(str(tmp_path / "old"))
+    bridge, gateway = rec["network_interface"], rec["subnets"][0]["gateway"]
+    subprocess.run(["ip", "link", "add", bridge, "type", "bridge"], check=True)
+    try:
+        subprocess.run(["ip", "addr", "add", gateway + "/24", "dev", bridge], check=True)
+        net = plain._network("engine")  # noqa: SLF001
+        plain._ensure_bridge(net)  # noqa: SLF001 - adopted and claimed
+        assert registry.claim_of(bridge).static_dir == plain.root.static_dir
+        # the same bridge name, recorded by another root with another gateway: not adopted
+        other = _manager(tmp_path, "other", prefix, net24(1), warnings)
+        other.root = None
+        rec2 = other.ensure_network()
+        other.root = RootId.of(str(tmp_path / "other"))
+        assert rec2["network_interface"] == bridge
+        with pytest.raises(RootConflict) as err:
+            other._ensure_bridge(other._network("engine"))  # noqa: SLF001
+        assert plain.root.static_dir in str(err.value)
+    finally:
+        subprocess.run(["ip", "link", "del", bridge], check=False)

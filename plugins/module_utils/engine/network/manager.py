@@ -676,6 +676,8 @@ class NetworkManager:
                 return
             default = net.name == self.default_network
             owner = claims.bridge_owner(net.bridge) or self._foreign_interface(claims, net.bridge)
+            if isinstance(owner, str) and self._legacy_bridge_is_ours(net):
+                owner = None  # made by this root before bridges had owners (an upgrade)
             if owner is not None:
                 raise self._bridge_conflict(net.name, net.bridge, owner, default)
             others = [o for o in self._all() if o.name != net.name]
@@ -683,6 +685,22 @@ class NetworkManager:
             if sub_owner is not None:
                 raise self._subnet_conflict(net.name, net.subnet, sub_owner, default)
             claims.write(net.name, net.bridge, net.subnet)
+
+    def _legacy_bridge_is_ours(self, net: Network) -> bool:
+        """An unclaimed bridge is this root's own if it carries the network's gateway and every
+        port on it is a veth of one of this root's containers (none for an idle bridge)."""
+        sysdir = "/sys/class/net/%s" % net.bridge
+        try:
+            ports = os.listdir(sysdir + "/brif")
+            index = socket.if_nametoindex(net.bridge)
+        except OSError:
+            return False
+        ids = [r[0] for r in self.state.conn.execute("SELECT id FROM containers")]
+        expected = {self.veth_name(c, net.name) for c in ids}
+        if any(p not in expected for p in ports):
+            return False
+        addrs = {a.get_attr("IFA_ADDRESS") for a in self._host().get_addr(index=index)}
+        return net.gateway in addrs
 
     def _host_sysctls(self, nets: Sequence[Network], ports: Sequence[PortMapping]) -> None:
         """Forwarding: per bridge always (hairpin DNAT is routed back into the bridge), globally
