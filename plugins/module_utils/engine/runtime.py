@@ -170,8 +170,9 @@ class Runtime:
     def _open(self, opts: OpenOptions) -> None:
         # a root that does not exist yet is not created by a reader (info modules)
         self.read_only = opts.read_only or (not opts.create and not os.path.exists(self.db_path))
-        if not self.read_only and not os.path.exists(self.db_path):
-            roots.check_paths(self.root_id, self.owned_paths())  # a new root: before anything is created
+        if not self.read_only:
+            if not os.path.exists(self.db_path):  # a new root: checked before anything is created
+                roots.check_paths(self.root_id, self.owned_paths())
             os.makedirs(self.tmp_dir, mode=0o751, exist_ok=True)
         self._find_conmon()
         db_path = self.db_path
