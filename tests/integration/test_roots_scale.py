@@ -3,8 +3,8 @@
 only its paths changed (bridge_prefix and default_subnet left at their defaults), forks=5.
 
 Converge, re-run (changed=0 everywhere), then system_reset on every root: no bridge, nft chain,
-mount, netns or process of theirs is left. Measured on the 2-core VM: converge 17 s, re-run 13 s,
-reset 38 s (72 s in all), so it runs by default; ``LPE_IT_SKIP_SCALE=1`` leaves it out, and
+mount, netns or process of theirs is left. Measured on the shared 2-core VM: converge 8-17 s,
+re-run 5-13 s, reset 30-38 s (47-72 s in all), so it runs by default; ``LPE_IT_SKIP_SCALE=1`` leaves it out, and
 ``python -m pytest tests/integration/test_roots_scale.py -s`` prints the timings.
 """
 from __future__ import annotations
