@@ -64,7 +64,8 @@ def run_info(module, collect, read_only=None) -> None:
     """The whole body of an *_info module: open the runtime (read-only in check mode unless
     ``read_only`` says otherwise), ``collect(rt, params)`` -> the result keys (a ``warnings`` key
     becomes module warnings), then exit_json with changed=False, or fail_json on an engine error."""
-    rt = open_runtime(module, read_only=module.check_mode if read_only is None else read_only)
+    # create=False: a reader never creates a root that does not exist yet (no DB, no directories)
+    rt = open_runtime(module, read_only=module.check_mode if read_only is None else read_only, create=False)
     try:
         out = collect(rt, module.params)
     except EngineError as err:

@@ -15,6 +15,8 @@ description:
     C(podman info).
   - On the first call after a reboot the engine refreshes its state (containers are marked as not
     running, per-boot files are recreated); the return value C(info.refreshed) tells.
+  - Like every C(*_info) module it creates nothing for an engine root that does not exist yet (no
+    state database, no directories) and reports the paths and defaults such a root would get.
 author:
   - libpod.engine contributors (@libpod-engine)
 extends_documentation_fragment:

@@ -10,7 +10,8 @@ says it is running (or created/paused/stopping); anything else that exists is a 
   libpod_engine that belong to this root's containers or bridges;
 * IPAM leases and port claims of containers that are missing or not running;
 * lock rows of missing objects, records without their lock row, lock numbers used twice;
-* conmon processes and OCI runtime containers naming the root, not those of running containers;
+* conmon processes, port holders and OCI runtime containers naming the root, not those of running
+  containers;
 * container storage / run dirs and volume dirs without a record, volume trash;
 * partial imports (``.tmp-*``/``.trash-*`` under the graph root's layers, blobs and tmp), and
   cgroups ``libpod-<id>`` of this root's containers that are not running;
@@ -318,6 +319,11 @@ def find_leaks(env, *, wait: float = 20.0) -> List[str]:
         if argv and os.path.basename(argv[0]) == "conmon" and pid not in conmons and \
                 any(r in a for a in argv for r in _roots(env)):
             problems.append("conmon %d (%s)" % (pid, " ".join(argv)[:120]))
+    # port holders (network/portholder.py): argv[0] = <tmp_dir>/ports/<container id>
+    holders_dir = os.path.join(env.paths["tmp_dir"], "ports") + "/"
+    for pid, argv in proc_cmdlines():
+        if argv and argv[0].startswith(holders_dir) and argv[0][len(holders_dir):] not in holding:
+            problems.append("port holder %d of container %s" % (pid, argv[0][len(holders_dir):][:12]))
     for rname, cids in runtime_containers(env).items():
         for cid in cids:
             if cid not in holding:
@@ -334,7 +340,7 @@ def find_leaks(env, *, wait: float = 20.0) -> List[str]:
     vols = {v["name"]: v for v in db["volumes"]}
     if os.path.isdir(paths["volume_path"]):
         for n in os.listdir(paths["volume_path"]):
-            if n not in vols:
+            if n not in vols and n != ".libpod-engine-root":  # the root's ownership marker (host/roots.py)
                 problems.append("volume dir %s without a record" % n)
 
     # partial imports (a killed import's temp layer or blob), container cgroups of containers not running

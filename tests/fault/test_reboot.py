@@ -17,13 +17,16 @@ import sys
 import threading
 import time
 
-from .leaks import mounts_under, nft_chains, pid_alive, read_db
+from .leaks import mounts_under, nft_chains, pid_alive, proc_cmdlines, read_db
 from .scenario import LOOP, containers, converge, finish, free_port, module_steps, run_module, write_witness
 
 
 def simulate_reboot(env) -> None:
     db = read_db(env)
     pids = [c["state"].get(k) for c in db["containers"] for k in ("conmon_pid", "pid")]
+    # the port holders (argv[0] <tmp_dir>/ports/<id>) die with every other process
+    holders = os.path.join(env.paths["tmp_dir"], "ports") + "/"
+    pids += [pid for pid, argv in proc_cmdlines() if argv and argv[0].startswith(holders)]
     for pid in [p for p in pids if p]:  # conmon first: no exit command may run
         try:
             os.kill(pid, signal.SIGKILL)

@@ -91,8 +91,9 @@ def engine_conf_text(paths: dict) -> str:
             "",
             "[network]",
             "# a bridge and subnet of this test's own: engine roots of parallel runs never share one",
-            "bridge_prefix = %s" % _toml_str(paths["bridge_prefix"]),
-            "default_subnet = %s" % _toml_str(paths["default_subnet"]),
+        ]
+        + ["%s = %s" % (k, _toml_str(paths[k])) for k in ("bridge_prefix", "default_subnet") if paths.get(k)]
+        + [
             "",
             "[storage]",
             "graph_root = %s" % _toml_str(paths["graph_root"]),
@@ -101,10 +102,15 @@ def engine_conf_text(paths: dict) -> str:
     )
 
 
-def make_engine_env(root) -> EngineEnv:
-    """Write the test's containers.conf and return the environment for ansible-playbook."""
+def make_engine_env(root, paths: Optional[dict] = None) -> EngineEnv:
+    """Write the test's containers.conf and return the environment for ansible-playbook.
+
+    ``paths``: the engine paths to use instead of fresh ones (tests of several roots on one host;
+    a ``bridge_prefix`` / ``default_subnet`` of None leaves that key out of containers.conf).
+    """
     root = str(root)
-    paths = engine_paths(root)
+    os.makedirs(root, exist_ok=True)
+    paths = paths or engine_paths(root)
     conf = os.path.join(root, "containers.conf")
     with open(conf, "w", encoding="utf-8") as f:
         f.write(engine_conf_text(paths))

@@ -16,7 +16,7 @@ import time
 
 import pytest
 
-from .helpers import REPO, _mounts_under
+from .helpers import REPO, _mounts_under, _proc_cmdlines
 
 LOOP = ["sh", "-c", "trap 'exit 0' TERM; while :; do sleep 1; done"]
 HAVE_POD_MODULE = os.path.exists(os.path.join(REPO, "plugins", "modules", "pod.py"))
@@ -53,6 +53,9 @@ def simulate_reboot(env):
         db.close()
     pids = [s.get("conmon_pid") for s in states] + [s.get("pid") for s in states]
     pids = [p for p in pids if p]
+    # the port holders (argv[0] <tmp_dir>/ports/<id>) die with every other process
+    holders = os.path.join(env.paths["tmp_dir"], "ports") + "/"
+    pids += [pid for pid, cmd in _proc_cmdlines() if cmd.startswith(holders)]
     for pid in pids:  # conmon first: no exit command may run
         try:
             os.kill(pid, signal.SIGKILL)

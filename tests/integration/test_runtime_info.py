@@ -30,6 +30,12 @@ def adhoc_json(proc):
     return line.split(" | ")[1].split(" => ")[0], json.loads(line.split(" => ", 1)[1])
 
 
+def create_root(env):
+    """Make the engine root exist: runtime_info, like every *_info module, creates nothing."""
+    res = run_playbook(env, [{"libpod.engine.volume": {"name": "none", "state": "absent"}}])
+    assert res.ok and os.path.exists(os.path.join(env.paths["static_dir"], "state.db")), res.log
+
+
 def test_ansible_doc_renders(engine_env):
     out = subprocess.run([os.path.join(ANSIBLE_BIN, "ansible-doc"), "-t", "module", "libpod.engine.runtime_info"],
                          env=engine_env, capture_output=True, text=True, timeout=60, check=False)
@@ -60,8 +66,11 @@ def test_adhoc_reports_discovery_and_db_config(engine_env):
     assert db["graph_driver"] in ("overlay", "vfs")
     assert info["store"]["db_path"] == os.path.join(engine_env.paths["static_dir"], "state.db")
     assert info["config_files"] == [engine_env.conf]
-    assert info["refreshed"] is True  # first use of a new tmp dir = a "boot"
-    # a second call: no refresh, same record
+    # the root does not exist yet: reported, but nothing created (no DB, no dirs, no refresh)
+    assert info["refreshed"] is False
+    assert not os.path.exists(engine_env.paths["static_dir"]) and not os.path.exists(engine_env.paths["tmp_dir"])
+    create_root(engine_env)
+    # on an existing root: no refresh (already done by its first use), the record as reported
     status, res2 = adhoc_json(adhoc(engine_env, "libpod.engine.runtime_info"))
     assert status == "SUCCESS" and res2["info"]["refreshed"] is False
     assert res2["info"]["db_config"] == db
@@ -74,7 +83,7 @@ def _events(env):
 
 
 def test_simulated_reboot_refreshes_exactly_once_even_concurrently(engine_env):
-    assert adhoc_json(adhoc(engine_env, "libpod.engine.runtime_info"))[0] == "SUCCESS"
+    create_root(engine_env)
     shutil.rmtree(engine_env.paths["tmp_dir"])  # what a reboot does to a tmpfs
     procs = [subprocess.Popen(
         [os.path.join(ANSIBLE_BIN, "ansible"), "localhost", "-i", "localhost,", "-c", "local",
@@ -92,7 +101,7 @@ def test_simulated_reboot_refreshes_exactly_once_even_concurrently(engine_env):
 
 
 def test_db_record_wins_over_moved_config_with_a_warning(engine_env):
-    assert run_playbook(engine_env, "- libpod.engine.runtime_info:\n").ok
+    create_root(engine_env)
     moved = os.path.join(engine_env.root, "moved-volumes")
     with open(engine_env.conf) as f:
         text = f.read().replace(
@@ -108,7 +117,7 @@ def test_db_record_wins_over_moved_config_with_a_warning(engine_env):
 
 
 def test_explicit_option_conflicting_with_db_record_fails_naming_both(engine_env):
-    assert run_playbook(engine_env, "- libpod.engine.runtime_info:\n").ok
+    create_root(engine_env)
     other = os.path.join(engine_env.root, "elsewhere")
     res = run_playbook(engine_env, [{"libpod.engine.runtime_info": {
         "engine_options": {"engine": {"volume_path": other}}}, "ignore_errors": True}])

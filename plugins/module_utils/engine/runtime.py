@@ -35,8 +35,8 @@ from .base.errors import (
 )
 from .base.version import ENGINE_VERSION
 from .config.loader import ENV_VAR as ENV_CONF
-from .config.loader import SOURCE_DATABASE, LoadedConfig, load_config
-from .host import cgroups, interpreter, ownership
+from .config.loader import SOURCE_DATABASE, SOURCE_DEFAULT, LoadedConfig, load_config
+from .host import cgroups, interpreter, ownership, roots
 from .host.files import write_atomic
 from .parse.values import parse_size
 from .store.dbopen import open_state
@@ -74,6 +74,8 @@ class OpenOptions:
     # With reset: open as a reset does (a DB config mismatch is only a warning) but reset nothing,
     # so that the caller can plan it (admin.reset_plan).
     read_only: bool = False
+    # False (info modules): a root whose DB does not exist yet is opened read-only, creating nothing
+    create: bool = True
     # reset: stop timeout for running containers (None: each container's own)
     stop_timeout: Optional[int] = None
 
@@ -171,9 +173,12 @@ class Runtime:
         return rt
 
     def _open(self, opts: OpenOptions) -> None:
-        self.read_only = opts.read_only
-        self._check_roots()
+        # a root that does not exist yet is not created by a reader (info modules)
+        self.read_only = opts.read_only or (not opts.create and not os.path.exists(self.db_path))
+        self._check_path_owners()  # other users (host/ownership.py); other roots: below
         if not self.read_only:
+            if not os.path.exists(self.db_path):  # a new root: checked before anything is created
+                roots.check_paths(self.root_id, self.owned_paths())
             os.makedirs(self.tmp_dir, mode=0o751, exist_ok=True)
         self._find_conmon()
         self._open_state(opts.reset)
@@ -186,15 +191,17 @@ class Runtime:
         self._init_runtimes()
         self.locks = LockManager(self.state, os.path.join(self.tmp_dir, "locks"),
                                  self.cfg.get("engine", "num_locks"), create=not self.read_only)
+        if not self.read_only:
+            # the DB may have changed the paths: check again, then mark them as ours
+            roots.claim_paths(self.root_id, self.owned_paths(), create=("graph_root", "volume_path"))
         self.valid = True
 
-    def _check_roots(self) -> None:
+    def _check_path_owners(self) -> None:
         """Refuse engine directories another user could replace (host/ownership.py has the rule), before
         creating anything. One below a shared sticky directory (/tmp) is created now, 0700, and checked
         again: a name another user took first is refused, never adopted."""
-        for key, path in (("[engine] static_dir", self.static_dir), ("[engine] tmp_dir", self.tmp_dir),
-                          ("[storage] graph_root", self.graph_root), ("[storage] run_root", self.run_root),
-                          ("[engine] volume_path", self.volume_path)):
+        for name, path in self.owned_paths().items():
+            key = "[%s] %s" % ("storage" if name in ("graph_root", "run_root") else "engine", name)
             res = ownership.check_path(path, key)
             if res.shared and not res.complete and not self.read_only:
                 ownership.ensure_safe_dir(path, key)
@@ -207,6 +214,17 @@ class Runtime:
         self.state = opened.state
         self.warnings += opened.warnings
         self.db_damaged = opened.damaged
+
+    @property
+    def root_id(self) -> roots.RootId:
+        """This root's identity for the host-wide ownership checks (its static dir)."""
+        return roots.RootId.of(self.static_dir)
+
+    def owned_paths(self) -> Dict[str, str]:
+        """The directories this root owns alone, by containers.conf key."""
+        return {"static_dir": self.static_dir, "tmp_dir": self.tmp_dir, "graph_root": self.graph_root,
+                "run_root": self.run_root, "volume_path": self.volume_path}
+
 
     def _probe_cache(self) -> Dict[str, Any]:
         if "probe" not in self._lazy:
@@ -388,7 +406,11 @@ class Runtime:
                 self.state, tmp_dir=self.tmp_dir,
                 default_network=self.cfg.get("network", "default_network"),
                 default_subnet=self.cfg.get("network", "default_subnet"),
-                bridge_prefix=self.cfg.get("network", "bridge_prefix"))
+                bridge_prefix=self.cfg.get("network", "bridge_prefix"),
+                root=self.root_id, warn=self.warnings.append,
+                # left at their defaults, the default network moves off another root's bridge/subnet
+                auto_bridge=self.cfg.source("network", "bridge_prefix") == SOURCE_DEFAULT,
+                auto_subnet=self.cfg.source("network", "default_subnet") == SOURCE_DEFAULT)
         return self._lazy["network"]
 
     def has_networking(self) -> bool:

@@ -203,3 +203,9 @@ class UnsafePath(EngineError):
     """An engine directory (or the exit command's copy) that another user could replace."""
 
     kind = "unsafe_path"
+
+
+class RootConflict(EngineError):
+    """A host-wide resource (path, bridge, subnet, port) belongs to another engine root."""
+
+    kind = "root_conflict"

@@ -31,13 +31,14 @@ import socket
 import threading
 import time
 from dataclasses import dataclass, field
-from typing import Any, Dict, Iterable, List, Optional, Sequence, Set
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set
 
-from ..base.errors import EngineError, InvalidArg, NetworkError, NoSuchNetwork
+from ..base.errors import EngineError, InvalidArg, NetworkError, NoSuchNetwork, RootConflict
 from ..host.libc import errno_error, libc
 from ..host.mounts import CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, is_mount_point
+from ..host.roots import RootId
 from ..store.state import dumps, loads
-from . import portmap
+from . import portholder, portmap, registry
 from .ipam import IPAM, check_gateway, parse_subnet
 from .portmap import Nft, PortMapping
 
@@ -235,7 +236,9 @@ class NetworkManager:
 
     def __init__(self, state, *, tmp_dir: str, default_network: str = "engine",
                  default_subnet: str = "10.90.0.0/24", bridge_prefix: str = "lpe",
-                 nft_table: str = "libpod_engine", nft_backend: str = "auto", manage_ip_forward: bool = True):
+                 nft_table: str = "libpod_engine", nft_backend: str = "auto", manage_ip_forward: bool = True,
+                 root: Optional[RootId] = None, auto_bridge: bool = False, auto_subnet: bool = False,
+                 warn: Optional[Callable[[str], None]] = None):
         if not _IFNAME_RE.match(bridge_prefix) or len(bridge_prefix) > 8:
             raise InvalidArg("bridge prefix %r: use up to 8 letters/digits starting with a letter" % bridge_prefix)
         portmap.check_name("nft table", nft_table)
@@ -248,6 +251,11 @@ class NetworkManager:
         self.veth_prefix = bridge_prefix + "v"
         self.nft_table = nft_table
         self.manage_ip_forward = manage_ip_forward
+        # host-wide ownership (registry.py); None: no registry (unit tests of one manager)
+        self.root = root
+        self.auto_bridge = auto_bridge  # bridge_prefix / default_subnet not set by the user:
+        self.auto_subnet = auto_subnet  # the default network may move off another root's
+        self._warn = warn or (lambda _msg: None)
         self.ipam = IPAM(state)
         self.nft = Nft(nft_backend)
         self._ipr = None
@@ -355,6 +363,14 @@ class NetworkManager:
             gw = check_gateway(net_subnet, gateway) if gateway else str(
                 ipaddress.IPv4Network(net_subnet).network_address + 1)
             br = self._pick_bridge(name, bridge, others)
+            if self.root is not None:
+                with registry.locked(self.root) as claims:
+                    net_subnet, br = self._claim(claims, name, net_subnet, br, others,
+                                                 explicit_subnet=bool(subnet), explicit_bridge=bool(bridge))
+                    if gateway:
+                        check_gateway(net_subnet, gateway)
+                    gw = check_gateway(net_subnet, gateway) if gateway else str(
+                        ipaddress.IPv4Network(net_subnet).network_address + 1)
             self._check_overlap(name, net_subnet, br, others)
             if name == self.default_network:
                 nid = hashlib.sha256(("libpod.engine/network/%s" % name).encode()).hexdigest()
@@ -365,6 +381,91 @@ class NetworkManager:
             self.state.conn.execute("INSERT INTO networks(name, id, config, created) VALUES(?,?,?,?)",
                                     (name, nid, dumps(net.to_dict()), time.time()))
         return net.to_dict()
+
+    def _claim(self, claims, name: str, subnet: str, bridge: str, others: List[Network], *,
+               explicit_subnet: bool, explicit_bridge: bool):
+        """Record (bridge, subnet) as this root's in the host registry; another root's bridge or an
+        overlapping subnet is refused, or, for the default network when the user set neither
+        bridge_prefix nor default_subnet, replaced by a free one (with a warning)."""
+        default = name == self.default_network
+        # names and subnets the engine picked itself may move; the user's are refused
+        auto_br = not explicit_bridge and (self.auto_bridge or not default)
+        auto_sub = not explicit_subnet and (self.auto_subnet or not default)
+        moved = []
+        owner = claims.bridge_owner(bridge) or self._foreign_interface(claims, bridge)
+        if owner is not None:
+            if not auto_br:
+                raise self._bridge_conflict(name, bridge, owner, default)
+            bridge = self._free_bridge(claims, others)
+            moved.append("bridge %s" % bridge)
+        sub_owner = claims.subnet_owner(subnet) or self._route_owner(claims, subnet, others)
+        if sub_owner is not None:
+            if not auto_sub:
+                raise self._subnet_conflict(name, subnet, sub_owner, default)
+            subnet = self._free_subnet(claims, others)
+            moved.append("subnet %s" % subnet)
+        if moved and default:
+            clash = owner if owner is not None else sub_owner
+            self._warn("engine root %s: the default network's bridge or subnet would clash with %s; this "
+                       "root uses %s instead (set [network] bridge_prefix and default_subnet to choose)"
+                       % (self.root.static_dir, clash if isinstance(clash, str) else clash.describe(),
+                          " and ".join(moved)))
+        claims.write(name, bridge, subnet)
+        return subnet, bridge
+
+    @staticmethod
+    def _foreign_interface(claims, bridge: str) -> Optional[str]:
+        """An existing interface of that name that no root of ours claims: someone else's."""
+        if os.path.exists("/sys/class/net/" + bridge) and bridge not in claims.by_bridge:
+            return "an interface %s that this engine root did not create" % bridge
+        return None
+
+    def _route_owner(self, claims, subnet: str, others: List[Network]) -> Optional[str]:
+        net = ipaddress.IPv4Network(subnet)
+        ours = {o.bridge for o in others} | {b for b in claims.by_bridge if claims.mine(b)}
+        for dev, route in _host_routes():
+            if dev not in ours and net.overlaps(route):
+                claim = claims.bridge_owner(dev)
+                return claim.describe() if claim else "the host route %s on %s" % (route, dev)
+        return None
+
+    def _bridge_conflict(self, name: str, bridge: str, owner, default: bool) -> RootConflict:
+        who = owner if isinstance(owner, str) else owner.describe()
+        fix = ("set another [network] bridge_prefix for engine root %s (containers.conf or engine_options)"
+               % self.root.static_dir if default else "give network %s another bridge name" % name)
+        return RootConflict("engine root %s: network %s cannot use bridge %s: it is already used by %s"
+                            % (self.root.static_dir, name, bridge, who), hint=fix)
+
+    def _subnet_conflict(self, name: str, subnet: str, owner, default: bool) -> RootConflict:
+        who = owner if isinstance(owner, str) else owner.describe()
+        fix = ("set another [network] default_subnet for engine root %s (containers.conf or engine_options)"
+               % self.root.static_dir if default else "give network %s another subnet" % name)
+        return RootConflict("engine root %s: network %s: subnet %s overlaps %s"
+                            % (self.root.static_dir, name, subnet, who), hint=fix)
+
+    def _free_bridge(self, claims, others: List[Network]) -> str:
+        taken = {n.bridge for n in others}
+        n = 0
+        while True:
+            cand = "%s%d" % (self.bridge_prefix, n)
+            if (cand not in taken and claims.bridge_owner(cand) is None
+                    and self._foreign_interface(claims, cand) is None):
+                return cand
+            n += 1
+
+    def _free_subnet(self, claims, others: List[Network]) -> str:
+        """The first /24 from the default subnet on that no network, root or host route uses."""
+        base = ipaddress.IPv4Network(self.default_subnet)
+        used = ([ipaddress.IPv4Network(n.subnet) for n in others]
+                + [ipaddress.IPv4Network(c.subnet) for c in claims.others()]
+                + [r for d, r in _host_routes() if not claims.mine(d)])
+        start = int(base.network_address)
+        for i in range(4096):
+            cand = ipaddress.IPv4Network(((start + i * 256) & 0xFFFFFFFF, 24))
+            if not any(cand.overlaps(u) for u in used):
+                return str(cand)
+        raise NetworkError("no free /24 subnet after %s for the default network" % base,
+                           hint="set [network] default_subnet")
 
     def _check_same(self, cur: Network, subnet, gateway, bridge, internal) -> None:
         diffs = []
@@ -408,11 +509,19 @@ class NetworkManager:
                                  hint="choose another bridge name")
             return bridge
         n = 0 if name == self.default_network else 1
+        if n == 0 and self.root is not None and "%s0" % self.bridge_prefix not in taken:
+            return "%s0" % self.bridge_prefix  # its owner is checked by _claim (refuse or move)
         while True:
             cand = "%s%d" % (self.bridge_prefix, n)
+            if cand in taken:
+                pass
+            elif self.root is not None:
+                claim = registry.claim_of(cand)
+                if (claim is None and not os.path.exists("/sys/class/net/" + cand)) or (
+                        claim is not None and claim.static_dir == self.root.static_dir):
+                    return cand  # free, or ours (a record lost in a reset that left the bridge)
             # a leftover interface of that name is fine only if it is one of our bridges
-            if cand not in taken and (not os.path.exists("/sys/class/net/" + cand)
-                                      or os.path.isdir("/sys/class/net/%s/bridge" % cand)):
+            elif not os.path.exists("/sys/class/net/" + cand) or os.path.isdir("/sys/class/net/%s/bridge" % cand):
                 return cand
             n += 1
 
@@ -442,6 +551,9 @@ class NetworkManager:
         if self.nft.available():
             self.nft.run("\n".join(portmap.net_delete(self.nft_table, net.bridge)) + "\n",
                          what="delete the rules of network %s" % net.name)
+        if self.root is not None:
+            with registry.locked(self.root) as claims:
+                claims.remove(net.bridge)
         self.ipam.release_network(net.name)
         with self.state.tx():
             self.state.conn.execute("DELETE FROM networks WHERE name=?", (net.name,))
@@ -461,8 +573,16 @@ class NetworkManager:
                          what="delete the rules of network %s" % net.name)
         return True
 
+    def owns_bridge(self, bridge: str) -> bool:
+        """Whether the host registry names this root as the bridge's owner (always without one)."""
+        if self.root is None:
+            return True
+        claim = registry.claim_of(bridge)
+        return claim is not None and claim.static_dir == self.root.static_dir
+
     def _delete_bridge(self, bridge: str) -> None:
-        if not os.path.isdir("/sys/class/net/%s/bridge" % bridge):
+        """Delete the bridge if it is ours: never one another root or tool created."""
+        if not os.path.isdir("/sys/class/net/%s/bridge" % bridge) or not self.owns_bridge(bridge):
             return
         from pyroute2.netlink.exceptions import NetlinkError
         ipr = self._host()
@@ -481,6 +601,8 @@ class NetworkManager:
         """
         from pyroute2.netlink.exceptions import NetlinkError
         ipr = self._host()
+        if self.root is not None and not self.owns_bridge(net.bridge):
+            self._reclaim(net)  # after a reboot (the registry is on a tmpfs) or a lost claim
         try:
             index = socket.if_nametoindex(net.bridge)
         except OSError:
@@ -513,6 +635,39 @@ class NetworkManager:
         if not up:
             ipr.link("set", index=index, state="up")
         return index
+
+    def _reclaim(self, net: Network) -> None:
+        """Claim a stored network's bridge and subnet again, or refuse naming their owner."""
+        with registry.locked(self.root) as claims:
+            if claims.mine(net.bridge):
+                return
+            default = net.name == self.default_network
+            owner = claims.bridge_owner(net.bridge) or self._foreign_interface(claims, net.bridge)
+            if isinstance(owner, str) and self._legacy_bridge_is_ours(net):
+                owner = None  # made by this root before bridges had owners (an upgrade)
+            if owner is not None:
+                raise self._bridge_conflict(net.name, net.bridge, owner, default)
+            others = [o for o in self._all() if o.name != net.name]
+            sub_owner = claims.subnet_owner(net.subnet) or self._route_owner(claims, net.subnet, others)
+            if sub_owner is not None:
+                raise self._subnet_conflict(net.name, net.subnet, sub_owner, default)
+            claims.write(net.name, net.bridge, net.subnet)
+
+    def _legacy_bridge_is_ours(self, net: Network) -> bool:
+        """An unclaimed bridge is this root's own if it carries the network's gateway and every
+        port on it is a veth of one of this root's containers (none for an idle bridge)."""
+        sysdir = "/sys/class/net/%s" % net.bridge
+        try:
+            ports = os.listdir(sysdir + "/brif")
+            index = socket.if_nametoindex(net.bridge)
+        except OSError:
+            return False
+        ids = [r[0] for r in self.state.conn.execute("SELECT id FROM containers")]
+        expected = {self.veth_name(c, net.name) for c in ids}
+        if any(p not in expected for p in ports):
+            return False
+        addrs = {a.get_attr("IFA_ADDRESS") for a in self._host().get_addr(index=index)}
+        return net.gateway in addrs
 
     def _host_sysctls(self, nets: Sequence[Network], ports: Sequence[PortMapping]) -> None:
         """Forwarding: per bridge always (hairpin DNAT is routed back into the bridge), globally
@@ -568,6 +723,7 @@ class NetworkManager:
             if status is not None:
                 try:
                     ports = portmap.claim_ports(self.state, ctr_id, mappings)
+                    self._hold_ports(ctr_id, ports)
                     if nets:
                         self._apply_nft(ctr_id, nets, ports, status)
                         self._host_sysctls(nets, ports)
@@ -600,6 +756,7 @@ class NetworkManager:
         ips = {n.name: self.ipam.allocate(n.name, n.subnet, ctr_id, gateway=n.gateway,
                                           requested=static_ips.get(n.name)) for n in nets}
         ports = portmap.claim_ports(self.state, ctr_id, mappings) if mappings else []
+        self._hold_ports(ctr_id, ports)
         # 2. kernel objects
         bridges = [self._ensure_bridge(n) for n in nets]
         self._ensure_netns_dir()
@@ -696,6 +853,26 @@ class NetworkManager:
                 "host_interface": self.veth_name(ctr_id, n.name)}
         return status
 
+    def _hold_ports(self, ctr_id: str, ports: List[PortMapping]) -> None:
+        """Bind every published host port and hand the sockets to the container's holder process
+        (portholder.py): reserved host-wide until the teardown. Kept when unchanged."""
+        keys = portholder.port_keys(ports)
+        if portholder.holding(self.tmp_dir, ctr_id, keys):
+            return
+        portholder.release(self.tmp_dir, ctr_id)
+        if not keys:
+            return
+        socks = []
+        try:
+            for m in ports:
+                socks.append(portmap.bind_port(ctr_id, m))
+            row = self.state.conn.execute("SELECT name FROM containers WHERE id=?", (ctr_id,)).fetchone()
+            portholder.spawn(self.tmp_dir, ctr_id, socks, keys, {
+                "root": self.root.static_dir if self.root else "", "name": row[0] if row else ""})
+        finally:
+            for sock in socks:
+                sock.close()
+
     # -- teardown -------------------------------------------------------------------------
     def teardown(self, ctr_id: str, status: Optional[Dict[str, Any]] = None) -> None:
         """Remove the container's nft chains, its netns (the veths go with it) and its leases.
@@ -717,6 +894,7 @@ class NetworkManager:
             remove_netns(self.netns_path(ctr_id))
         except OSError as err:
             problems.append("cannot remove %s: %s" % (self.netns_path(ctr_id), err.strerror or err))
+        portholder.release(self.tmp_dir, ctr_id)  # frees the published host ports
         with self.state.tx():
             self.state.conn.execute("DELETE FROM ip_leases WHERE container_id=?", (ctr_id,))
         if problems:
@@ -733,6 +911,13 @@ class NetworkManager:
         """
         live = set(live_ctr_ids)
         removed: List[str] = []
+        # containers that were ours (the nft table is shared with other roots: never their chains)
+        known = {r[0] for r in self.state.conn.execute("SELECT DISTINCT container_id FROM ip_leases")}
+        known |= set(os.listdir(self.netns_dir)) if os.path.isdir(self.netns_dir) else set()
+        known |= set(portholder.held(self.tmp_dir))
+        for ctr_id in sorted(set(portholder.held(self.tmp_dir)) - live):
+            portholder.release(self.tmp_dir, ctr_id)
+            removed.append("port holder of %s" % ctr_id[:12])
         # netns files
         if os.path.isdir(self.netns_dir):
             for name in sorted(os.listdir(self.netns_dir)):
@@ -753,9 +938,9 @@ class NetworkManager:
             if owner is None or owner in done:
                 continue
             kind, key = owner
-            if kind == "container" and key not in live:
+            if kind == "container" and key not in live and (self.root is None or key in known):
                 lines += portmap.ctr_delete(self.nft_table, key)
-            elif kind == "network" and key not in bridges:
+            elif kind == "network" and key not in bridges and self._orphan_chain_is_ours(key):
                 lines += portmap.net_delete(self.nft_table, key)
             else:
                 continue
@@ -770,6 +955,16 @@ class NetworkManager:
         if bridges and any(os.path.isdir("/sys/class/net/%s/bridge" % b) for b in bridges):
             removed += self._orphan_veths(live, bridges)
         return removed
+
+    def _orphan_chain_is_ours(self, bridge: str) -> bool:
+        """The nft table is shared by every root: a network chain is ours only if our registry
+        claim names its bridge, or (no claim at all) the bridge carries our prefix."""
+        if self.root is None:
+            return True
+        claim = registry.claim_of(bridge)
+        if claim is not None:
+            return claim.static_dir == self.root.static_dir
+        return bridge.startswith(self.bridge_prefix)
 
     def _orphan_veths(self, live: Set[str], bridges: Set[str]) -> List[str]:
         from pyroute2.netlink.exceptions import NetlinkError

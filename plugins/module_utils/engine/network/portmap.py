@@ -42,6 +42,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from ..base.errors import InvalidArg, NetworkError, PortInUse
+from . import portholder
 from .ipam import PORT_CLAIMS
 
 PROTOCOLS = ("tcp", "udp")
@@ -270,6 +271,9 @@ def port_owner(proto: str, port: int) -> Optional[str]:
         for fd in fds:
             try:
                 if os.readlink(os.path.join(fd_dir, fd)) in wanted:
+                    held = portholder.describe(int(pid))  # a container of an engine root
+                    if held:
+                        return held
                     with open("/proc/%s/comm" % pid) as fh:
                         return "process %s (pid %s)" % (fh.read().strip(), pid)
             except OSError:
@@ -294,18 +298,37 @@ def _bind_test(host_ip: str, port: int, proto: str) -> Optional[OSError]:
 def check_host_port(ctr_id: str, m: PortMapping) -> None:
     """Raise PortInUse if a host socket holds the port, NetworkError if the IP is not local."""
     err = _bind_test(m.host_ip, m.host_port, m.protocol)
-    if err is None:
-        return
+    if err is not None:
+        raise _port_error(ctr_id, m, err)
+
+
+def bind_port(ctr_id: str, m: PortMapping) -> socket.socket:
+    """The bound (TCP: listening) socket that reserves the host port (see portholder.py)."""
+    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if m.protocol == "tcp" else socket.SOCK_DGRAM)
+    try:
+        if m.protocol == "tcp":
+            s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT leftovers only
+        s.bind((m.host_ip, m.host_port))
+        if m.protocol == "tcp":
+            s.listen(1)  # a listener also keeps out binders that set SO_REUSEADDR
+    except OSError as err:
+        s.close()
+        raise _port_error(ctr_id, m, err)
+    return s
+
+
+def _port_error(ctr_id: str, m: PortMapping, err: OSError) -> NetworkError:
+    """The error for a failed bind of a published host port (PortInUse names the owner)."""
     if err.errno == errno.EADDRNOTAVAIL:
-        raise NetworkError("container %s: publish %s: host IP %s is not an address of this host"
+        return NetworkError("container %s: publish %s: host IP %s is not an address of this host"
                            % (ctr_id[:12], m.spec(), m.host_ip),
                            hint="use 0.0.0.0, 127.0.0.1 or an address configured on the host")
     if err.errno in (errno.EADDRINUSE, errno.EACCES):
         owner = port_owner(m.protocol, m.host_port) or "another socket on the host"
-        raise PortInUse("container %s: publish %s: host port %d/%s is already in use by %s"
+        return PortInUse("container %s: publish %s: host port %d/%s is already in use by %s"
                         % (ctr_id[:12], m.spec(), m.host_port, m.protocol, owner),
                         hint="choose another host port")
-    raise NetworkError("container %s: publish %s: cannot check host port %d: %s"
+    return NetworkError("container %s: publish %s: cannot check host port %d: %s"
                        % (ctr_id[:12], m.spec(), m.host_port, err.strerror or err))
 
 

@@ -28,6 +28,7 @@ import time
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..base.errors import CtrStateInvalid, EngineError, InvalidArg, LockExhausted
+from ..host import roots as owners
 from ..host.mounts import mounts_under, umount_detach
 from ..store.locks import Lock
 
@@ -95,6 +96,8 @@ def check_reset_paths(rt, env: Optional[Dict[str, str]] = None) -> None:
             raise InvalidArg("refusing to reset: %s is %s (resolved: %s), which is%s the system directory %s, not "
                              "the engine's own" % (key, path, real, what, sys_path),
                              hint="set %s to a directory used by the engine only" % key)
+    # nothing is removed when another root owns (or records) one of the paths
+    owners.check_paths(rt.root_id, engine_roots(rt))
 
 
 def _under(path: str, roots: List[str]) -> bool:
@@ -132,8 +135,10 @@ def engine_processes(roots: List[str]) -> List[Tuple[int, str, str]]:
 
 
 def _is_helper(comm: str, cmd: str, static_dir: str) -> bool:
-    """conmon, or the engine CLI run from the engine copy (exit command, boot command)."""
-    return comm == "conmon" or (os.path.join(static_dir, "lib") + "/") in cmd
+    """conmon, the engine CLI run from the engine copy (exit command, boot command), or a port
+    holder (network/portholder.py: argv[0] is <tmp_dir>/ports/<ctr id>)."""
+    return (comm == "conmon" or (os.path.join(static_dir, "lib") + "/") in cmd
+            or (comm == "sleep" and "/ports/" in cmd.split(" ", 1)[0]))
 
 
 def _wait_processes(roots: List[str], static_dir: str, grace: float) -> Tuple[List[str], List[str]]:
@@ -394,6 +399,7 @@ def reset(rt, timeout: Optional[int] = None) -> Dict[str, Any]:
             done["paths"].append(path)
         except OSError as exc:
             problems.append("%s %s: %s" % (key, path, exc.strerror or exc))
+    owners.forget_root(rt.root_id)
     result = {"removed": done, "plan": plan, "problems": problems, "warnings": warnings}
     result["counts"] = {k: len(v) for k, v in done.items()}
     return result

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Path ownership between engine roots: markers and the host registry (in a private registry dir)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import RootConflict
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import roots
+
+
+def _root(tmp_path, name):
+    """A live root (its DB exists) and its paths."""
+    static = tmp_path / name / "static"
+    static.mkdir(parents=True)
+    (static / "state.db").write_bytes(b"")
+    paths = {"static_dir": str(static), "tmp_dir": str(tmp_path / name / "tmp"),
+             "graph_root": str(static / "storage"), "volume_path": str(static / "volumes")}
+    for p in paths.values():
+        os.makedirs(p, exist_ok=True)
+    return roots.RootId.of(str(static)), paths
+
+
+def test_claim_marks_paths_and_another_root_is_refused_naming_both(tmp_path):
+    reg = str(tmp_path / "registry")
+    a, pa = _root(tmp_path, "a")
+    roots.claim_paths(a, pa, reg)
+    assert os.path.isfile(os.path.join(pa["graph_root"], roots.MARKER))
+    roots.claim_paths(a, pa, reg)  # idempotent for the owner
+    b, pb = _root(tmp_path, "b")
+    shared = dict(pb, graph_root=pa["graph_root"])
+    with pytest.raises(RootConflict) as err:
+        roots.claim_paths(b, shared, reg)
+    assert a.static_dir in str(err.value) and b.static_dir in str(err.value) and "graph_root" in str(err.value)
+    assert not os.path.exists(os.path.join(pb["static_dir"], roots.MARKER))  # nothing written
+
+
+def test_nested_and_parent_paths_are_refused_through_the_registry(tmp_path):
+    reg = str(tmp_path / "registry")
+    a, pa = _root(tmp_path, "a")
+    roots.claim_paths(a, pa, reg)
+    b, pb = _root(tmp_path, "b")
+    # a volume path above the other root's directories (a reset would remove them)
+    parent = dict(pb, volume_path=str(tmp_path / "a"))
+    found = roots.find_conflicts(b, parent, reg)
+    assert found and "volume_path" in found[0].msg and a.static_dir in found[0].msg
+
+
+def test_marker_of_a_removed_root_is_stale(tmp_path):
+    reg = str(tmp_path / "registry")
+    a, pa = _root(tmp_path, "a")
+    roots.claim_paths(a, pa, reg)
+    os.unlink(a.db_path)  # root a is gone (rm of its static dir's DB)
+    b, pb = _root(tmp_path, "b")
+    roots.claim_paths(b, dict(pb, graph_root=pa["graph_root"]), reg)
+    assert roots.marker_owner(pa["graph_root"]) == b
+    assert len(os.listdir(os.path.join(reg, "roots"))) == 1  # a's registry entry was dropped
