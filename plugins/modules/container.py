@@ -88,7 +88,9 @@ options:
     type: raw
   env:
     description:
-      - Environment variables, added to the image's. Values must be strings or numbers (quote V("yes")).
+      - Environment variables, added to the image's. Values must be strings or numbers. An unquoted YAML
+        boolean (V(true), V(false), V(yes), V(no), V(on), V(off)) is refused, because it is ambiguous
+        (containers.podman passes V(False), a shell expects V(false)); quote it, e.g. C("false").
     type: dict
   env_file:
     description: A file of C(KEY=value) lines; O(env) wins over it. Its content is compared, not its path.
@@ -319,24 +321,36 @@ container:
       description: Container name.
       type: str
     State:
-      description: Status (created, initialized, running, stopped, exited, ...), Running, Pid, ExitCode,
-        StartedAt, FinishedAt, RestartCount.
+      description: Status (created, initialized, running, stopped, exited, ...), Running, Paused, Restarting,
+        Pid, ExitCode, Error, OOMKilled, StartedAt, FinishedAt, RestartCount.
       type: dict
     Config:
-      description: Image, Cmd, Entrypoint, Env, Labels, WorkingDir, User, Hostname, StopSignal.
+      description: Image (the image name, not a transport reference), Cmd, Entrypoint, Env, Labels,
+        WorkingDir, User, Hostname, StopSignal. Effective values as podman inspect shows them, merged from
+        the image and the container (Env also holds the engine's defaults, Labels the image's labels).
       type: dict
     HostConfig:
       description: Binds, PortBindings, NetworkMode, Privileged, ReadonlyRootfs, CapAdd, CapDrop, Memory,
-        NanoCpus, PidsLimit, RestartPolicy, Ulimits.
+        NanoCpus, PidsLimit, RestartPolicy, Ulimits, LogConfig, ShmSize, SecurityOpt.
       type: dict
     Mounts:
-      description: The container's mounts.
+      description: The container's mounts (Type, Name, Source, Destination, Driver, Mode, Options, RW,
+        Propagation); a named volume's Source is its host path, its name is in Name.
       type: list
     NetworkSettings:
-      description: IP addresses, gateway and published ports.
+      description: IP addresses (IPAddress, IPPrefixLen, Gateway, MacAddress, Bridge), published ports.
       type: dict
     Image:
       description: The image ID the container was created from.
+      type: str
+    ImageName:
+      description: The image's name (as Config.Image).
+      type: str
+    ImageDigest:
+      description: The image's manifest digest.
+      type: str
+    ResolvConfPath:
+      description: The container's resolv.conf on the host (HostsPath, HostnamePath likewise).
       type: str
     Declared:
       description: The normalised spec the container was created (or last updated) with.

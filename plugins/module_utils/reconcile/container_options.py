@@ -44,6 +44,26 @@ def _entrypoint(value: Any, ctx: Any) -> List[str]:
     return _argv(value, "entrypoint")
 
 
+def refuse_yaml_bools(value: Any, param: str) -> Any:
+    """Refuse booleans among the values of a dict option (env, ...): one rule, one place.
+
+    YAML turns an unquoted ``true``/``yes``/``on``/``false``/``no``/``off`` into a boolean, so
+    ``FLAG: false`` could mean the string ``false``, ``False`` (what Python's str() gives, as
+    containers.podman passes it) or ``0``. The value is ambiguous: the task must quote it.
+    """
+    if isinstance(value, dict):
+        for key, val in value.items():
+            if isinstance(val, bool):
+                raise InvalidArg("%s: %s is the YAML boolean %s, not a string" % (param, key, val),
+                                 hint='quote the value to say which string you mean, e.g. %s: "%s"'
+                                 % (key, "true" if val else "false"))
+    return value
+
+
+def _env(value: Any, ctx: Any) -> Dict[str, str]:
+    return parse.parse_env(refuse_yaml_bools(value, "env"), "env")
+
+
 def _unique_destinations(mounts: List[Dict[str, Any]], param: str) -> List[Dict[str, Any]]:
     seen = set()
     for m in mounts:
@@ -161,7 +181,7 @@ OPTIONS = OptionTable([
     Option("image"),
     Option("command", type="raw", normalise=_command),
     Option("entrypoint", type="raw", normalise=_entrypoint),
-    Option("env", type="dict", default={}, normalise=lambda v, c: parse.parse_env(v, "env")),
+    Option("env", type="dict", default={}, normalise=_env),
     Option("env_file", type="path", default={}, normalise=lambda v, c: parse.parse_env_file(v, "env_file")),
     Option("label", type="dict", aliases=("labels",), default={},
            normalise=lambda v, c: parse.parse_labels(v, "label")),

@@ -1,0 +1,153 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""containers.podman parity: what podman users expect of stop, inspect and comparisons (issues 23, 14)."""
+from __future__ import annotations
+
+import os
+
+import pytest
+
+from ansible_collections.libpod.engine.tests.helpers.images import busybox_image, write_oci_archive
+
+IMAGE_NAME = "docker.io/library/alpine:latest"
+
+
+@pytest.fixture(scope="module")
+def alpine_like(tmp_path_factory):
+    """A busybox image stored as docker.io/library/alpine:latest, with a config that sets what podman
+    merges into inspect (Env, Labels, WorkingDir, User) and STOPSIGNAL SIGUSR1."""
+    work = str(tmp_path_factory.mktemp("alpine-like"))
+    img = busybox_image(work, config={
+        "Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin", "IMG=1"], "WorkingDir": "/tmp",
+        "User": "0:0", "Labels": {"org.example.from": "image"}, "StopSignal": "SIGUSR1"})
+    return write_oci_archive(work + "/alpine.tar", [(img, IMAGE_NAME)])
+
+
+def _load(archive: str) -> str:
+    """A task that imports the archive (through a container that is removed again)."""
+    return """
+- libpod.engine.container:
+    name: loader
+    image: "oci-archive:%s"
+    network: none
+    state: created
+- libpod.engine.container: {name: loader, state: absent}
+""" % archive
+
+
+def test_stop_uses_the_images_stopsignal(playbook, alpine_like):
+    """Issue 23.1: a stop sends the image's STOPSIGNAL (here SIGUSR1, trapped: exit 3), not SIGTERM
+    (ignored by a shell as PID 1, so the stop would end in SIGKILL: 137)."""
+    res = playbook(_load(alpine_like) + """
+- libpod.engine.container:
+    name: sig
+    image: %s
+    pull: never
+    network: none
+    stop_timeout: 3
+    command: [sh, -c, "trap 'exit 3' USR1; while :; do sleep 1; done"]
+- libpod.engine.container: {name: sig, state: stopped}
+- libpod.engine.container_info: {name: [sig]}
+  register: info
+- libpod.engine.container: {name: sig, state: absent}
+""" % IMAGE_NAME)
+    assert res.ok, res.log
+    ctr = res.tasks[4]["containers"][0]
+    assert ctr["State"]["ExitCode"] == 3, ctr["State"]
+    assert ctr["Config"]["StopSignal"] == 10  # SIGUSR1, the image's
+
+
+def test_inspect_shows_effective_values_and_podman_keys(playbook, alpine_like, engine_env):
+    """Issue 23.2 and 14.14: Env, Labels, WorkingDir, User merged from the image as podman inspect
+    shows them; Config.Image is the image name; a named volume's Source is its host path."""
+    res = playbook(_load(alpine_like) + """
+- libpod.engine.container:
+    name: eff
+    image: "oci-archive:%s"
+    network: none
+    env: {OWN: x}
+    label: {own: y}
+    volume: ["data:/data"]
+    command: [sleep, "1000"]
+- libpod.engine.container_info: {name: [eff]}
+  register: info
+- ansible.builtin.stat: {path: "{{ info.containers[0].ResolvConfPath }}"}
+- ansible.builtin.stat: {path: "{{ info.containers[0].HostsPath }}"}
+- libpod.engine.container: {name: eff, state: absent}
+""" % alpine_like)
+    assert res.ok, res.log
+    ctr = res.tasks[3]["containers"][0]
+    cfg, host = ctr["Config"], ctr["HostConfig"]
+    assert "IMG=1" in cfg["Env"] and "OWN=x" in cfg["Env"], cfg["Env"]
+    assert "PATH=/usr/sbin:/usr/bin:/sbin:/bin" in cfg["Env"], cfg["Env"]
+    assert cfg["Labels"] == {"org.example.from": "image", "own": "y"}
+    assert cfg["WorkingDir"] == "/tmp" and cfg["User"] == "0:0"
+    assert cfg["Image"] == IMAGE_NAME and ctr["ImageName"] == IMAGE_NAME
+    assert ctr["ImageDigest"].startswith("sha256:")
+    (mount,) = ctr["Mounts"]
+    assert mount["Name"] == "data" and mount["Type"] == "volume"
+    assert mount["Source"] == os.path.join(engine_env.paths["volume_path"], "data", "_data"), mount
+    assert mount["Mode"] == "" and mount["Propagation"] == "rprivate" and mount["RW"] is True
+    state = ctr["State"]
+    assert state["Error"] == "" and state["Restarting"] is False and state["Running"] is True
+    assert host["LogConfig"]["Type"] == "k8s-file" and host["LogConfig"]["Path"] == ctr["LogPath"]
+    assert isinstance(host["ShmSize"], int) and host["ShmSize"] > 0
+    assert host["SecurityOpt"] == []
+    assert ctr["ResolvConfPath"].endswith("/resolv.conf") and ctr["HostsPath"].endswith("/hosts")
+    assert res.tasks[4]["stat"]["isreg"] and res.tasks[5]["stat"]["isreg"]
+    net = ctr["NetworkSettings"]
+    assert net["IPPrefixLen"] == 0 and net["Bridge"] == ""
+
+
+def test_image_references_are_compared_normalised(playbook, alpine_like):
+    """Issue 23.3: docker.io/alpine, alpine:latest and docker.io/library/alpine name one image."""
+    task = """
+- libpod.engine.container:
+    name: ref
+    image: %s
+    pull: never
+    network: none
+    state: created
+"""
+    res = playbook(_load(alpine_like) + task % "docker.io/alpine" + task % "alpine:latest"
+                   + task % "docker.io/library/alpine" + task % "alpine")
+    assert res.ok, res.log
+    assert res.tasks[2].changed
+    assert [t.changed for t in res.tasks[3:]] == [False, False, False], [t["actions"] for t in res.tasks[3:]]
+
+
+def test_labels_equal_to_the_images_are_no_change(playbook, alpine_like):
+    """Issue 23.4: the effective labels are image ∪ declared; declaring the image's own label, or
+    dropping it again, changes nothing; another value recreates."""
+    task = """
+- libpod.engine.container:
+    name: lab
+    image: %s
+    pull: never
+    network: none
+    state: created
+    label: %s
+"""
+    res = playbook(_load(alpine_like) + task % (IMAGE_NAME, "{}")
+                   + task % (IMAGE_NAME, "{org.example.from: image}")
+                   + task % (IMAGE_NAME, "{}")
+                   + task % (IMAGE_NAME, "{org.example.from: task}"))
+    assert res.ok, res.log
+    assert res.tasks[2].changed
+    assert not res.tasks[3].changed, res.tasks[3]["actions"]
+    assert not res.tasks[4].changed, res.tasks[4]["actions"]
+    assert res.tasks[5].changed and res.tasks[5]["container"]["Config"]["Labels"] == {"org.example.from": "task"}
+
+
+def test_yaml_boolean_env_values_are_refused(playbook, alpine_like):
+    """Issue 23.8: env: {FLAG: false} is ambiguous (false / False / 0): refused with a hint to quote."""
+    res = playbook("""
+- libpod.engine.container:
+    name: flag
+    image: "oci-archive:%s"
+    network: none
+    state: created
+    env: {FLAG: false}
+  ignore_errors: true
+""" % alpine_like)
+    t = res.tasks[0]
+    assert t.failed and "env: FLAG is the YAML boolean False" in t.msg and "quote" in t.msg, t.msg

@@ -1,0 +1,29 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Option normalisation that containers.podman users trip over (issue 23)."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import (
+    OPTIONS,
+    refuse_yaml_bools,
+)
+
+
+@pytest.mark.parametrize("value", [True, False])
+def test_env_yaml_booleans_are_refused_with_a_hint_to_quote(value):
+    with pytest.raises(InvalidArg) as exc:
+        OPTIONS.declared({"name": "c", "image": "x", "env": {"FLAG": value}})
+    assert "env: FLAG is the YAML boolean %s" % value in exc.value.msg
+    assert 'FLAG: "%s"' % str(value).lower() in exc.value.hint
+
+
+def test_quoted_and_numeric_env_values_stay_strings():
+    declared = OPTIONS.declared({"name": "c", "image": "x", "env": {"A": "false", "B": 0, "C": 1.5}})
+    assert declared["env"] == {"A": "false", "B": "0", "C": "1.5"}
+
+
+def test_refuse_yaml_bools_passes_other_shapes_through():
+    assert refuse_yaml_bools(["A=true"], "env") == ["A=true"]
+    assert refuse_yaml_bools({"A": "yes"}, "env") == {"A": "yes"}
