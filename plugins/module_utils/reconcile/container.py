@@ -17,6 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from ..engine.base.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
 from ..engine.objects.container import RUNNING, Container, create_container, find_container
+from .container_compare import drop_equivalent
 from .container_options import OPTIONS
 from .options import IN_PLACE, reasons
 from .result import Result, short
@@ -179,7 +180,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     in_place: List[str] = []
     if ctr is not None:
         old = ctr.config.get("declared") or {}
-        names = OPTIONS.differences(old, declared)
+        names = drop_equivalent(rt, OPTIONS.differences(old, declared), old, declared,
+                                old_image_config=ctr.image_config(), new_image=image)
         recreate_names = OPTIONS.needs_recreate(names)
         in_place = [n for n in names if n not in recreate_names]
         if recreate_names:

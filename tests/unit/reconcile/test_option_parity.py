@@ -27,3 +27,19 @@ def test_quoted_and_numeric_env_values_stay_strings():
 def test_refuse_yaml_bools_passes_other_shapes_through():
     assert refuse_yaml_bools(["A=true"], "env") == ["A=true"]
     assert refuse_yaml_bools({"A": "yes"}, "env") == {"A": "yes"}
+
+
+@pytest.mark.parametrize("ref", ["alpine", "alpine:latest", "docker.io/alpine", "docker.io/library/alpine:latest",
+                                 "docker://alpine", "index.docker.io/library/alpine"])
+def test_image_references_normalise_to_one_spelling(ref):
+    from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_compare import normalise_image_ref
+
+    assert normalise_image_ref(ref) == "docker.io/library/alpine:latest"
+
+
+def test_file_transports_and_other_registries_stay_apart():
+    from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_compare import normalise_image_ref
+
+    assert normalise_image_ref("localhost/alpine") == "localhost/alpine:latest"
+    assert normalise_image_ref("oci-archive:/x/a.tar") == "oci-archive:/x/a.tar"
+    assert normalise_image_ref("quay.io/a/b:1") == "quay.io/a/b:1"
