@@ -158,6 +158,9 @@ options:
     description:
       - Published ports, C([HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]), ranges as C(8000-8001:80-81), or
         C(CONTAINER_PORT) alone for a random host port. A host port that is taken fails before anything starts.
+      - An IPv6 host address is written in brackets, C([::1]:8080:80), and is accepted by the syntax, but the
+        port forwarding is IPv4 only for now, so starting the container fails with "IPv6 host addresses are
+        not supported yet" (the new container is not kept).
       - Compared as a set.
     type: list
     elements: raw

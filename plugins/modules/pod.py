@@ -94,7 +94,9 @@ options:
   publish:
     description:
       - Ports published on the pod (held by the infra container, reached by every container sharing the
-        network), C([HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]). Compared as a set.
+        network), C([HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]). Compared as a set. An IPv6 host address
+        (C([::1]:8080:80)) is accepted by the syntax but not supported yet by the port forwarding; starting the
+        pod fails saying so.
     type: list
     elements: raw
     aliases: [ports, published_ports]
