@@ -185,7 +185,9 @@ options:
     type: raw
     aliases: [etc_hosts]
   pod:
-    description: Name of the pod the container joins.
+    description:
+      - Name of the pod the container joins. V(new:NAME) (as C(podman run --pod new:NAME)) creates the pod,
+        with the pod module's defaults, when it is missing; it declares the same pod as V(NAME).
     type: str
   privileged:
     description: Give the container all capabilities and devices, and no masked paths. Omitted means V(false).

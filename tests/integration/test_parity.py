@@ -169,3 +169,62 @@ def test_ipv6_publish_is_accepted_syntax_and_refused_as_not_supported_yet(playbo
     assert t.failed and "publish [::1]:18080:80/tcp: IPv6 host addresses are not supported yet" in t.msg, t.msg
     assert "was not kept" in t.msg
     assert res.tasks[1]["containers"] == [] or res.tasks[1].get("missing") == ["six"], res.tasks[1].result
+
+
+def test_pod_new_name_creates_the_pod_with_the_container(playbook, alpine_like):
+    """Issue 23.6: pod: new:NAME (a common containers.podman idiom) creates the pod when missing,
+    is the same declaration as pod: NAME afterwards, and check mode predicts both creations."""
+    task = """
+- libpod.engine.container:
+    name: member
+    image: "oci-archive:%s"
+    command: [sleep, "1000"]
+    pod: %s
+"""
+    res = playbook(task % (alpine_like, "new:np"), check=True)
+    assert res.ok, res.log
+    acts = res.tasks[0]["actions"]
+    assert acts.index("create pod np") < acts.index("create member"), acts
+    res = playbook(task % (alpine_like, "new:np") + task % (alpine_like, "new:np") + task % (alpine_like, "np")
+                   + """
+- libpod.engine.pod_info: {name: [np]}
+- libpod.engine.pod: {name: np, state: absent, force: true}
+""")
+    assert res.ok, res.log
+    first = res.tasks[0]
+    assert first.changed and "created pod np" in first["actions"], first["actions"]
+    assert first["container"]["State"]["Running"] and first["container"]["Pod"]
+    assert [t.changed for t in res.tasks[1:3]] == [False, False], [t["actions"] for t in res.tasks[1:3]]
+    pod = res.tasks[3]["pods"][0]
+    assert pod["Id"] == first["container"]["Pod"] and pod["State"] == "Running"
+    assert "member" in [c["Name"] for c in pod["Containers"]]
+
+
+def test_one_omission_rule_for_containers_and_pods(playbook, alpine_like):
+    """Issue 23.5: a task that declares nothing (name, state, action flags) acts by name; one that
+    declares anything declares the whole object, omitted = default, for pods as for containers. A
+    container declared without its image is refused instead of silently keeping its old options."""
+    res = playbook("""
+- libpod.engine.container:
+    name: keep
+    image: "oci-archive:%s"
+    command: [sleep, "1000"]
+    network: none
+    env: {A: "1"}
+- libpod.engine.container: {name: keep, state: started}
+- libpod.engine.container: {name: keep, state: started, env: {B: "2"}}
+  ignore_errors: true
+- libpod.engine.pod: {name: ppod, publish: ["127.0.0.1::80"], label: {a: "1"}}
+- libpod.engine.pod: {name: ppod, state: created}
+- libpod.engine.pod: {name: ppod, label: {a: "1"}}
+- libpod.engine.pod: {name: ppod, state: absent}
+- libpod.engine.container: {name: keep, state: absent}
+""" % alpine_like)
+    assert not res.tasks[1].changed, res.tasks[1]["actions"]
+    bad = res.tasks[2]
+    assert bad.failed and "declared without an image but with env" in bad.msg and "add image:" in bad.msg, bad.msg
+    assert res.tasks[3].changed
+    assert not res.tasks[4].changed, res.tasks[4]["actions"]  # by name: as declared
+    dropped = res.tasks[5]
+    assert dropped.changed and "publish changed" in dropped["actions"][0], dropped["actions"]
+    assert dropped["pod"]["Declared"]["publish"] == []
