@@ -228,3 +228,22 @@ def test_one_omission_rule_for_containers_and_pods(playbook, alpine_like):
     dropped = res.tasks[5]
     assert dropped.changed and "publish changed" in dropped["actions"][0], dropped["actions"]
     assert dropped["pod"]["Declared"]["publish"] == []
+
+
+def test_stopped_creates_a_missing_pod_and_info_modules_report_missing_alike(playbook):
+    """Issue 23.6: state: stopped on a missing pod creates it and leaves it stopped (documented, as
+    for containers); the three info modules report an unknown name in `missing`, without failing."""
+    res = playbook("""
+- libpod.engine.pod: {name: sp, state: stopped}
+- libpod.engine.pod: {name: sp, state: stopped}
+- libpod.engine.container_info: {name: [nope]}
+- libpod.engine.pod_info: {name: [nope]}
+- libpod.engine.volume_info: {name: [nope]}
+- libpod.engine.pod: {name: sp, state: absent}
+""")
+    assert res.ok, res.log
+    made = res.tasks[0]
+    assert made.changed and made["actions"][-1] == "created pod sp" and made["pod"]["State"] != "Running"
+    assert not res.tasks[1].changed
+    for t, key in zip(res.tasks[2:5], ("containers", "pods", "volumes")):
+        assert not t.failed and not t.changed and t[key] == [] and t["missing"] == ["nope"], t.result
