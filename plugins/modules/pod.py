@@ -49,7 +49,8 @@ options:
       - V(created) creates the pod if needed (or recreates it when its spec changed) without starting it.
       - V(started) also starts the infra container and every container of the pod that does not run.
       - V(stopped) makes sure nothing of the pod runs (containers first, the infra last). A missing pod is
-        created and left stopped, as O(state=stopped) creates a missing container (and as containers.podman).
+        created and left stopped, as O(state=stopped) creates a missing container (containers.podman's
+        podman_pod fails instead).
       - V(restarted) stops what runs and starts everything; it reports a change only when it stopped or
         started a container.
       - V(absent) removes the pod. A pod with containers is removed only with O(force).
