@@ -88,8 +88,9 @@ options:
     type: raw
   env:
     description:
-      - Environment variables, added to the image's. Values must be strings or numbers; a YAML boolean
-        (unquoted V(yes), V(true), V(on)) is refused, quote it.
+      - Environment variables, added to the image's. Values must be strings or numbers. An unquoted YAML
+        boolean (V(true), V(false), V(yes), V(no), V(on), V(off)) is refused, because it is ambiguous
+        (containers.podman passes V(False), a shell expects V(false)); quote it, e.g. C("false").
     type: dict
   env_file:
     description: A file of C(KEY=value) lines; O(env) wins over it. Its content is compared, not its path.
@@ -173,6 +174,9 @@ options:
     description:
       - Published ports, C([HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]), ranges as C(8000-8001:80-81), or
         C(CONTAINER_PORT) alone for a random host port. A host port that is taken fails before anything starts.
+      - An IPv6 host address is written in brackets, C([::1]:8080:80), and is accepted by the syntax, but the
+        port forwarding is IPv4 only for now, so starting the container fails with "IPv6 host addresses are
+        not supported yet" (the new container is not kept).
       - Compared as a set.
     type: list
     elements: raw
@@ -197,7 +201,9 @@ options:
     type: raw
     aliases: [etc_hosts]
   pod:
-    description: Name of the pod the container joins.
+    description:
+      - Name of the pod the container joins. V(new:NAME) (as C(podman run --pod new:NAME)) creates the pod,
+        with the pod module's defaults, when it is missing; it declares the same pod as V(NAME).
     type: str
   privileged:
     description: Give the container all capabilities and devices, and no masked paths. Omitted means V(false).
@@ -340,24 +346,36 @@ container:
       description: Container name.
       type: str
     State:
-      description: Status (created, initialized, running, stopped, exited, ...), Running, Pid, ExitCode,
-        StartedAt, FinishedAt, RestartCount.
+      description: Status (created, initialized, running, stopped, exited, ...), Running, Paused, Restarting,
+        Pid, ExitCode, Error, OOMKilled, StartedAt, FinishedAt, RestartCount.
       type: dict
     Config:
-      description: Image, Cmd, Entrypoint, Env, Labels, WorkingDir, User, Hostname, StopSignal.
+      description: Image (the image name, not a transport reference), Cmd, Entrypoint, Env, Labels,
+        WorkingDir, User, Hostname, StopSignal. Effective values as podman inspect shows them, merged from
+        the image and the container (Env also holds the engine's defaults, Labels the image's labels).
       type: dict
     HostConfig:
       description: Binds, PortBindings, NetworkMode, Privileged, ReadonlyRootfs, CapAdd, CapDrop, Memory,
-        NanoCpus, PidsLimit, RestartPolicy, Ulimits.
+        NanoCpus, PidsLimit, RestartPolicy, Ulimits, LogConfig, ShmSize, SecurityOpt.
       type: dict
     Mounts:
-      description: The container's mounts.
+      description: The container's mounts (Type, Name, Source, Destination, Driver, Mode, Options, RW,
+        Propagation); a named volume's Source is its host path, its name is in Name.
       type: list
     NetworkSettings:
-      description: IP addresses, gateway and published ports.
+      description: IP addresses (IPAddress, IPPrefixLen, Gateway, MacAddress, Bridge), published ports.
       type: dict
     Image:
       description: The image ID the container was created from.
+      type: str
+    ImageName:
+      description: The image's name (as Config.Image).
+      type: str
+    ImageDigest:
+      description: The image's manifest digest.
+      type: str
+    ResolvConfPath:
+      description: The container's resolv.conf on the host (HostsPath, HostnamePath likewise).
       type: str
     Declared:
       description: The normalised spec the container was created (or last updated) with.

@@ -48,7 +48,9 @@ options:
     description:
       - V(created) creates the pod if needed (or recreates it when its spec changed) without starting it.
       - V(started) also starts the infra container and every container of the pod that does not run.
-      - V(stopped) makes sure nothing of the pod runs (containers first, the infra last).
+      - V(stopped) makes sure nothing of the pod runs (containers first, the infra last). A missing pod is
+        created and left stopped, as O(state=stopped) creates a missing container (containers.podman's
+        podman_pod fails instead).
       - V(restarted) stops what runs and starts everything; it reports a change only when it stopped or
         started a container.
       - V(absent) removes the pod. A pod with containers is removed only with O(force).
@@ -94,7 +96,9 @@ options:
   publish:
     description:
       - Ports published on the pod (held by the infra container, reached by every container sharing the
-        network), C([HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]). Compared as a set.
+        network), C([HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]). Compared as a set. An IPv6 host address
+        (C([::1]:8080:80)) is accepted by the syntax but not supported yet by the port forwarding; starting the
+        pod fails saying so.
     type: list
     elements: raw
     aliases: [ports, published_ports]

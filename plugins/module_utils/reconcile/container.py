@@ -18,7 +18,8 @@ from ..engine.base.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
 from ..engine.base.records import ContainerConfig
 from ..engine.objects.container import RUNNING, Container, create_container, find_container
-from .container_options import OPTIONS
+from .container_compare import drop_equivalent
+from .container_options import NEW_POD, OPTIONS
 from .container_secrets import check_secrets, secret_changes, secret_digests
 from .options import IN_PLACE, reasons
 from .result import Result, short
@@ -110,12 +111,26 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> 
     return ContainerConfig(**values).to_dict()
 
 
+def _new_pod(rt, params: Mapping[str, Any], declared: Dict[str, Any], check_mode: bool, res: Result) -> bool:
+    """``pod: new:NAME``: create the pod (the pod module's defaults) when it is missing, as podman
+    run --pod new:NAME; an existing pod of that name is used as it is. True if it is (or would be) made."""
+    raw = params.get("pod")
+    if not (isinstance(raw, str) and raw.startswith(NEW_POD)) or rt.state.find("pod", declared["pod"]) is not None:
+        return False
+    from .pod_spec import create_default_pod  # noqa: PLC0415 - only for new:NAME
+
+    create_default_pod(rt, declared["pod"], check_mode, res)
+    return True
+
+
 def _pod_id(rt, declared: Dict[str, Any], name: str = "", check_mode: bool = False,
-            res: Optional[Result] = None) -> Optional[str]:
+            res: Optional[Result] = None, *, new_pod: bool = False) -> Optional[str]:
     if not declared.get("pod"):
         return None
     pod = rt.state.find("pod", declared["pod"])
     if pod is None:
+        if check_mode and new_pod:
+            return None  # created by this task (new:NAME), which check mode only predicts
         if check_mode and res is not None:  # created by an earlier task of the same (checked) play
             res.warnings.append("pod %s does not exist (yet)" % declared["pod"])
             return None
@@ -157,6 +172,13 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
                          hint="add image: to the task")
     effective = dict(params)
     if params.get("image") is None:
+        # one rule for every module (docs/index.md, Idempotency rules): a task that declares
+        # nothing acts on the object as declared; one that declares something declares it whole
+        given = [o.name for o in OPTIONS.compared() if params.get(o.name) is not None]
+        if given:
+            raise InvalidArg("image: container %s is declared without an image but with %s" % (name, ", ".join(given)),
+                             hint="add image: to declare the whole container (omitted options mean their "
+                                  "defaults), or drop %s to act on it by name as it was declared" % ", ".join(given))
         # act on the existing container as declared before (start/stop by name)
         effective = dict(ctr.config.get("declared") or {}, **{k: v for k, v in params.items()
                                                               if k in ("name", "state", "timeout")})
@@ -166,7 +188,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     if params.get("image") is not None:
         res.warnings += check_secrets(rt, declared, check_mode)
     image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
-    pod_id = _pod_id(rt, declared, name, check_mode, res)
+    new_pod = _new_pod(rt, params, declared, check_mode, res)
+    pod_id = _pod_id(rt, declared, name, check_mode, res, new_pod=new_pod)
     mounts_for_volumes = declared["volume"] + declared["mount"]
     made_volumes = _ensure_volumes(rt, mounts_for_volumes, check_mode, res)
 
@@ -174,7 +197,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     in_place: List[str] = []
     if ctr is not None:
         old = ctr.config.get("declared") or {}
-        names = OPTIONS.differences(old, declared)
+        names = drop_equivalent(rt, OPTIONS.differences(old, declared), old, declared,
+                                old_image_config=ctr.image_config(), new_image=image)
         recreate_names = OPTIONS.needs_recreate(names)
         in_place = [n for n in names if n not in recreate_names]
         if recreate_names:

@@ -104,6 +104,20 @@ def _network(value: Any, ctx: Any) -> Dict[str, Any]:
     return {"mode": "bridge", "networks": names}
 
 
+NEW_POD = "new:"
+
+
+def _pod(value: Any, ctx: Any) -> str:
+    """``new:NAME`` (podman run --pod new:NAME) declares the same pod as ``NAME``; reconcile creates
+    it when it is missing."""
+    name = str(value)
+    if name.startswith(NEW_POD):
+        name = name[len(NEW_POD):]
+        if not name:
+            raise InvalidArg("pod: new: needs a pod name", hint="for example pod: new:web")
+    return validate_name(name, "pod", "pod")
+
+
 def _add_host(value: Any, ctx: Any) -> List[str]:
     if isinstance(value, dict):
         value = ["%s:%s" % (k, v) for k, v in value.items()]
@@ -191,7 +205,7 @@ OPTIONS = OptionTable([
            normalise=_str_list),
     Option("dns_option", type="list", elements="str", aliases=("dns_opts",), default=[], normalise=_str_list),
     Option("add_host", type="raw", aliases=("etc_hosts",), default=[], normalise=_add_host),
-    Option("pod", config=None),
+    Option("pod", config=None, normalise=_pod),
     # security
     Option("privileged", type="bool", default=False),
     Option("cap_add", type="list", elements="str", aliases=("capabilities",), default=[],

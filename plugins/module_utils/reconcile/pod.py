@@ -18,8 +18,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import CtrInUse, InvalidArg, NameInUse
 from ..engine.base.names import validate_name
-from ..engine.base.records import PodConfig
-from ..engine.image.infra import ensure_infra_image, infra_image_name, trusted_infra_image
+from ..engine.image.infra import infra_image_name
 from ..engine.objects.container import RUNNING
 from ..engine.objects.pod import (
     KUBE_EMPTYDIR_LABEL,
@@ -31,58 +30,8 @@ from ..engine.objects.pod import (
 )
 from .options import IN_PLACE, reasons
 from .pod_options import OPTIONS, SPEC_OPTIONS
+from .pod_spec import conf_infra_defaults, declared_spec, infra_image_for, pod_config  # noqa: F401 - re-exported
 from .result import Result, short
-
-
-def pod_config(declared: Mapping[str, Any]) -> Dict[str, Any]:
-    """The pod config record (base/records.PodConfig) from a declared spec."""
-    return PodConfig(**OPTIONS.config_values(declared), declared=dict(declared)).to_dict()
-
-
-def declared_spec(params: Mapping[str, Any]) -> Dict[str, Any]:
-    declared = OPTIONS.declared(params)
-    if not declared["infra"] and params.get("share") is None:
-        declared["share"] = []  # no infra: nothing can be shared (podman's --infra=false)
-    return declared
-
-
-def conf_infra_defaults(rt, declared: Dict[str, Any]) -> Dict[str, Any]:
-    """[engine] infra_image / infra_command of containers.conf for pods that set none (as podman)."""
-    if not declared["infra"]:
-        return declared
-    out = dict(declared)
-    if out.get("infra_image") is None and rt.cfg.get("engine", "infra_image"):
-        out["infra_image"] = rt.cfg.get("engine", "infra_image")
-    if out.get("infra_command") is None and rt.cfg.get("engine", "infra_command"):
-        out["infra_command"] = OPTIONS.by_name["infra_command"].normalise(rt.cfg.get("engine", "infra_command"), None)
-    return out
-
-
-def _infra_image(rt, declared: Mapping[str, Any], check_mode: bool, res: Result):
-    """The infra container's image: built from catatonit once, or the declared one (pulled if missing)."""
-    if not declared["infra"]:
-        return None
-    ref = declared.get("infra_image")
-    if ref is None:
-        name = infra_image_name()
-        had = trusted_infra_image(rt)  # the name alone is not enough: the image the engine built
-        if had is not None:
-            return had
-        if check_mode:
-            res.act("build infra image %s from catatonit" % name)
-            return None
-        img = ensure_infra_image(rt)
-        res.act("built infra image %s (%s) from catatonit" % (name, short(img.id)))
-        return img
-    img = rt.images.resolve(ref)
-    if img is not None:
-        return img
-    if check_mode:
-        res.act("pull image %s" % ref)
-        return None
-    img = rt.images.pull(ref)
-    res.act("pulled image %s (%s)" % (ref, short(img.id)))
-    return img
 
 
 def _statuses(pod: Pod, sync: bool) -> List[Any]:
@@ -232,7 +181,7 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
         declared = conf_infra_defaults(rt, declared_spec(params))
     config = pod_config(declared)
     validate_pod_config(dict(config, name=name))
-    image = _infra_image(rt, declared, check_mode, res)
+    image = infra_image_for(rt, declared, check_mode, res)
 
     recreate_reasons: List[str] = []
     in_place: List[str] = []

@@ -175,7 +175,10 @@ def collect(params: Mapping[str, Any], validate: Optional[Validator] = None) -> 
                 raise InvalidArg("%s: %s %s is declared twice (also in %s)" % (where, kind, name, seen[name]),
                                  hint="give each %s once" % kind)
             seen[name] = where
-            item = with_stack_label(item, stack, where)
+            if not (kind == "container" and item.get("image") is None):
+                # a container entry without image acts on the container by name (the module's rule):
+                # it declares nothing, the stack label included
+                item = with_stack_label(item, stack, where)
             where = "%s (%s)" % (where, name)
             entries.append(Entry(kind, name, item, where, absent=item.get("state") == "absent"))
     return entries

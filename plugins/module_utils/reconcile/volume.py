@@ -201,6 +201,12 @@ def declared_spec(params: Mapping[str, Any]) -> Dict[str, Any]:
     return _fold_owner(OPTIONS.declared(dict(params, driver=driver), ctx={"driver": driver}))
 
 
+def _declares_nothing(params: Mapping[str, Any]) -> bool:
+    """Only name, state and action flags (``driver`` has an argument default: local = omitted)."""
+    return all(params.get(o.name) is None for o in OPTIONS.compared() if o.name != "driver") \
+        and (params.get("driver") or LOCAL_DRIVER) == LOCAL_DRIVER
+
+
 def declared_from_config(config: Any) -> Dict[str, Any]:
     """The spec a stored volume config implies, for volumes created without a declared spec."""
     stored = getattr(config, "declared", None)
@@ -336,7 +342,11 @@ def _reconcile(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> 
         res.before, res.after = {"exists": True}, {"exists": False}
         return
 
-    declared = declared_spec(params)
+    if vol is not None and _declares_nothing(params):
+        # the one omission rule (docs/index.md): name and state only act on the volume as declared
+        declared = declared_from_config(vol.config)
+    else:
+        declared = declared_spec(params)
     if vol is None:
         opts = validate_spec(name, declared, vols.plugins)
         res.before, res.after = {"exists": False}, {"exists": True}

@@ -42,6 +42,9 @@ def m(host_ip="0.0.0.0", host_port=0, container_port=80, protocol="tcp"):
     ({"host_ip": "127.0.0.1", "host_port": "8080", "container_port": 80, "protocol": "udp"},
      [m("127.0.0.1", 8080, 80, "udp")]),
     ({"host_ip": None, "host_port": None, "container_port": "80-81"}, [m(), m(container_port=81)]),
+    ("[::1]:8080:80", [m("::1", 8080, 80)]),
+    ("[::]::80/udp", [m("::", 0, 80, "udp")]),
+    ({"host_ip": "[0:0::1]", "host_port": 1, "container_port": 2}, [m("::1", 1, 2)]),
 ])
 def test_parse_publish(spec, expected):
     assert parse_publish(spec) == expected
@@ -55,8 +58,10 @@ def test_parse_publish(spec, expected):
     ("8080:0", "out of range"),
     ("80/sctp", "protocol"),
     ("80/", "protocol"),
-    ("[::1]:8080:80", "IPv6"),
-    ("::1:8080:80", "IPv6"),
+    ("::1:8080:80", "[::1]:8080:80"),
+    ("[::1]8080:80", "[ADDR]:hostPort"),
+    ("[::1]:80", "[ADDR]:hostPort"),
+    ("[zz::1]:8080:80", "not an IPv6"),
     ("300.1.1.1:8080:80", "not an IPv4"),
     ("localhost:8080:80", "not an IPv4"),
     ("8080-8082:80-81", "differ in length"),
@@ -249,3 +254,18 @@ def test_nft_backends(backend):
     assert nft.list_table("ip", table) is None
     out = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, check=False).stdout
     assert table not in out
+
+
+def test_ipv6_host_addresses_are_refused_where_ports_are_set_up(tmp_path):
+    """Issue 23.7: accepted by the parser, refused by the data path with "not supported yet"."""
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import NetworkError
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.network.portmap import (
+        PortMapping,
+        refuse_ipv6,
+    )
+
+    refuse_ipv6([PortMapping("127.0.0.1", 8080, 80)])
+    with pytest.raises(NetworkError) as exc:
+        refuse_ipv6([PortMapping("::1", 8080, 80)])
+    assert "publish [::1]:8080:80/tcp: IPv6 host addresses are not supported yet" in exc.value.msg
+    assert "127.0.0.1:8080:80" in exc.value.hint

@@ -285,3 +285,17 @@ def test_argument_spec():
     assert spec["options"] == {"type": "raw"} and spec["driver"] == {"type": "str", "default": "local"}
     assert spec["force"]["default"] is False and spec["recreate"]["default"] is False
     assert spec["name"]["required"] is True
+
+
+def test_name_and_state_only_act_on_the_volume_as_declared(rt, tmp_path):
+    """Issue 23.5, the one omission rule: a task that declares nothing keeps the volume (and its
+    data); one that declares something declares it whole (omitted label = no labels)."""
+    res = rv.reconcile_volume(rt, {"name": "v", "label": {"a": "1"}, "uid": 1234})
+    marker = os.path.join(res.obj["Mountpoint"], "data")
+    with open(marker, "w") as f:
+        f.write("x")
+    for params in ({"name": "v"}, {"name": "v", "state": "present", "driver": "local", "force": False}):
+        res = rv.reconcile_volume(rt, params)
+        assert not res.changed and res.actions == [] and os.path.exists(marker), res.actions
+    res = rv.reconcile_volume(rt, {"name": "v", "uid": 1234})
+    assert res.actions == ["recreated volume v: label changed"] and res.obj["Labels"] == {}

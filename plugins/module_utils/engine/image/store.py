@@ -946,6 +946,19 @@ class ImageStore:
             return self._lookup(str(parsed))[0]
         return self._lookup(ref)[0]
 
+    def matched_name(self, ref: str) -> Optional[str]:
+        """The stored name a plain or ``docker://`` reference resolves to now (``alpine`` ->
+        ``docker.io/library/alpine:latest``); None for IDs, digests, file transports and misses."""
+        try:
+            sref = parse_image_ref(ref)
+            if sref.transport in FILE_TRANSPORTS:
+                return None
+            if sref.transport == "docker":
+                return self._lookup(str(parse_reference(sref.ref)))[1]
+            return self._lookup(ref)[1]
+        except ImageError:
+            return None
+
     def get(self, ref: str) -> Image:
         """Like resolve(), but NoSuchImage (naming the reference) when absent."""
         img = self.resolve(ref)

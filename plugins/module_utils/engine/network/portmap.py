@@ -66,7 +66,8 @@ class PortMapping:
     def spec(self) -> str:
         """The mapping as a ``publish`` string, for messages."""
         host = self.host_port if self.host_port else ""
-        return "%s:%s:%d/%s" % (self.host_ip, host, self.container_port, self.protocol)
+        ip = "[%s]" % self.host_ip if ":" in self.host_ip else self.host_ip
+        return "%s:%s:%d/%s" % (ip, host, self.container_port, self.protocol)
 
     def overlaps(self, other: PortMapping) -> bool:
         """Same host port and protocol on the same address (0.0.0.0 overlaps every address)."""
@@ -106,8 +107,14 @@ def _host_ip(spec: Any, text: str) -> str:
     text = text.strip()
     if not text:
         return ANY_IP
-    if text.startswith("[") or ":" in text:
-        raise _bad(spec, "IPv6 host addresses are not supported")
+    if text.startswith("[") and text.endswith("]"):
+        text = text[1:-1]
+    if ":" in text:
+        # accepted here, refused where ports are set up (refuse_ipv6): the data path is IPv4 only
+        try:
+            return str(ipaddress.IPv6Address(text))
+        except ValueError:
+            raise _bad(spec, "host IP %r is not an IPv6 address" % text)
     try:
         return str(ipaddress.IPv4Address(text))
     except ValueError:
@@ -148,15 +155,26 @@ def _parse_str(spec: str) -> List[Dict[str, Any]]:
     text = spec.strip()
     if not text:
         raise _bad(spec, "empty")
-    if "[" in text or text.count(":") > 2:
-        raise _bad(spec, "too many ':' (IPv6 host addresses are not supported)")
+    bracket_ip = None
+    if text.startswith("["):
+        # [IPv6]:hostPort:containerPort (podman's form)
+        ip_txt, sep, rest = text[1:].partition("]")
+        if not sep or not rest.startswith(":"):
+            raise _bad(spec, "an IPv6 host address is written [ADDR]:hostPort:containerPort")
+        bracket_ip, text = _host_ip(spec, "[%s]" % ip_txt), rest[1:]
+    elif "[" in text or text.count(":") > 2:
+        raise _bad(spec, "too many ':' (write an IPv6 host address in brackets: [::1]:8080:80)")
     proto_txt = "tcp"
     if "/" in text:
         text, proto_txt = text.rsplit("/", 1)
     protos = _protocols(spec, proto_txt)
     parts = text.split(":")
     host_ip, host_txt = ANY_IP, ""
-    if len(parts) == 3:
+    if bracket_ip is not None:
+        if len(parts) != 2:
+            raise _bad(spec, "an IPv6 host address is written [ADDR]:hostPort:containerPort")
+        host_ip, host_txt, ctr_txt = bracket_ip, parts[0], parts[1]
+    elif len(parts) == 3:
         host_ip, host_txt, ctr_txt = _host_ip(spec, parts[0]), parts[1], parts[2]
     elif len(parts) == 2:
         host_txt, ctr_txt = parts
@@ -382,8 +400,21 @@ def _host_part(m: PortMapping) -> Tuple[str, int, str]:
     return m.protocol, m.host_port, m.host_ip
 
 
+def refuse_ipv6(mappings: Iterable[PortMapping]) -> None:
+    """IPv6 host addresses parse, but the port forwarding (nftables ``ip`` rules, IPv4 bridges)
+    cannot serve them yet: refuse before anything is set up, naming the mapping."""
+    for m in mappings:
+        if ":" in m.host_ip:
+            raise NetworkError("publish %s: IPv6 host addresses are not supported yet (port forwarding is IPv4 only)"
+                               % m.spec(), hint="publish on an IPv4 address (127.0.0.1:%s:%d) or on all IPv4 "
+                               "addresses (%s:%d)" % (m.host_port or "", m.container_port, m.host_port or "",
+                                                      m.container_port))
+
+
 def check_ports(state, ctr_id: str, mappings: Iterable[PortMapping], *, check_host: bool = True) -> None:
     """Conflicts with other containers of ours (DB claims) and with host sockets; claims nothing."""
+    mappings = list(mappings)
+    refuse_ipv6(mappings)
     own = {_host_part(m) for m in _own_claims(state.conn, ctr_id)}
     for m in mappings:
         if m.host_port == 0:
@@ -403,6 +434,8 @@ def claim_ports(state, ctr_id: str, mappings: Iterable[PortMapping], *,
     Random ports (host_port 0) are picked here; a container that already holds a random
     port for the same container port keeps it (idempotent re-setup).
     """
+    mappings = list(mappings)
+    refuse_ipv6(mappings)
     conn = state.conn
     out: List[PortMapping] = []
     with state.tx():

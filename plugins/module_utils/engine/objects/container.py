@@ -372,10 +372,7 @@ class Container(LockedObject):
                 join["network"] = "/proc/%d/ns/net" % other.state["pid"]
         elif net.get("mode") == "host":
             join["network"] = "host"
-        env = {}
-        for item in rtc.get("containers", "env"):
-            k, _unused, v = item.partition("=")
-            env[k] = v
+        env = self.default_env()
         sysctls = {}
         for item in rtc.get("containers", "default_sysctls"):
             k, _unused, v = item.partition("=")
@@ -398,6 +395,32 @@ class Container(LockedObject):
         spec = generate_spec(ctx)
         self.rt.warnings.extend(w for w in ctx.warnings if w not in self.rt.warnings)
         return spec
+
+    def stop_signal(self) -> int:
+        """The declared stop signal, else the image's STOPSIGNAL, else SIGTERM (as podman)."""
+        from ..oci.spec import effective_stop_signal  # noqa: PLC0415 - the spec module is only needed here
+
+        return effective_stop_signal(self.config, self.image_config())
+
+    def image(self):
+        """The container's image record (by ID), or None when it is no longer stored."""
+        try:
+            return self.rt.images.resolve(self.config.get("image_id") or "")
+        except EngineError:
+            return None
+
+    def image_config(self) -> Dict[str, Any]:
+        """The image's config section (Env, Labels, StopSignal, ...); {} without an image."""
+        img = self.image()
+        return self.rt.images.image_config(img) if img is not None else {}
+
+    def default_env(self) -> Dict[str, str]:
+        """containers.conf [containers] env as a dict."""
+        env = {}
+        for item in self.rt.cfg.get("containers", "env"):
+            k, _unused, v = item.partition("=")
+            env[k] = v
+        return env
 
     def _exit_command(self) -> Tuple[str, List[str]]:
         argv = self.rt.cli_command() + ["cleanup", self.id]
@@ -435,12 +458,11 @@ class Container(LockedObject):
             oci.resume(self.id)
         # conmon outlives the exit file by its exit command, which waits for this lock: never
         # wait for conmon here (libpod releases the lock while it waits)
+        sig = self.stop_signal()
         killed: List[bool] = []
-        code = oci.stop(self.id, st.get("pid") or 0, signal=self.config.get("stop_signal") or 15,
-                        timeout=timeout, on_kill=lambda: killed.append(True))
+        code = oci.stop(self.id, st.get("pid") or 0, signal=sig, timeout=timeout, on_kill=lambda: killed.append(True))
         # what the task reports: "killed after the stop timeout" (libpod logs it only)
-        st["stop_killed"] = "stop signal %s ignored for %s s, killed with SIGKILL" % (
-            self.config.get("stop_signal") or 15, timeout) if killed else ""
+        st["stop_killed"] = "stop signal %s ignored for %s s, killed with SIGKILL" % (sig, timeout) if killed else ""
         faults.point("container.stop.after_kill")
         got = oci.read_exit(self.id)
         finished = got[1] if got else time.time()

@@ -2,17 +2,66 @@
 """Inspect-like views (podman inspect's shape, the keys users know) of engine objects."""
 from __future__ import annotations
 
+import os
 from typing import Any, Dict, List
 
+from ..base.errors import EngineError
 from ..base.status import RUNNING, display_status
+from ..oci.spec import effective_env, effective_stop_signal
+from ..parse.values import format_size, parse_size
+
+_PROPAGATIONS = ("rprivate", "private", "rshared", "shared", "rslave", "slave")
 
 
 def _env_list(env: Dict[str, str]) -> List[str]:
     return ["%s=%s" % kv for kv in env.items()]
 
 
+def _image_name(ctr, img) -> str:
+    """The image's name as podman shows it (``docker.io/library/alpine:latest`` for ``alpine``),
+    not a transport reference (``oci-archive:/path``); the reference when nothing better is known."""
+    ref = ctr.config.get("image", "")
+    if img is None:
+        return ref
+    name = ctr.rt.images.matched_name(ref) if ref else None
+    if name and name in img.names:
+        return name
+    return img.names[0] if img.names else ref
+
+
+def _mount(ctr, m: Dict[str, Any]) -> Dict[str, Any]:
+    """One Mounts[] entry as podman: a named volume's Source is its host path, its name in Name."""
+    opts = list(m.get("options", []))
+    source, name, driver = m["source"], "", ""
+    if m["type"] == "volume":
+        name, driver = m["source"], "local"
+        try:
+            vol = ctr.rt.volumes.inspect(m["source"])
+            source, driver = vol.get("Mountpoint") or source, vol.get("Driver") or driver
+        except EngineError:
+            pass  # removed behind our back: keep the name
+    propagation = next((o for o in opts if o in _PROPAGATIONS), "" if m["type"] == "tmpfs" else "rprivate")
+    mode = ",".join(o for o in opts if o in ("z", "Z", "U"))
+    return {"Type": m["type"], "Name": name, "Source": source, "Destination": m["destination"],
+            "Driver": driver, "Mode": mode, "Options": opts, "RW": "ro" not in opts, "Propagation": propagation}
+
+
 def inspect_container(ctr) -> Dict[str, Any]:
     cfg, st = ctr.config, ctr.state
+    img = ctr.image()
+    img_cfg = ctr.rt.images.image_config(img) if img is not None else {}
+    hostname = cfg.get("hostname") or ctr.id[:12]
+    env = effective_env(ctr.default_env(), img_cfg, cfg.get("env") or {})
+    env.setdefault("HOSTNAME", hostname)
+    labels = dict(img_cfg.get("Labels") or {}, **(cfg.get("labels") or {}))
+    entrypoint = cfg.get("entrypoint")
+    command = cfg.get("command")
+    if command is None and entrypoint is None:
+        command = img_cfg.get("Cmd")
+    if entrypoint is None:
+        entrypoint = img_cfg.get("Entrypoint")
+    log = cfg.get("log") or {}
+    image_name = _image_name(ctr, img)
     net = cfg.get("network") or {}
     ns = st.get("network_status") or {}
     networks = ns.get("networks") or {}
@@ -28,10 +77,14 @@ def inspect_container(ctr) -> Dict[str, Any]:
         "Name": ctr.name,
         "Created": cfg.get("created_at", ""),
         "Image": cfg.get("image_id", ""),
-        "ImageName": cfg.get("image", ""),
+        "ImageName": image_name,
+        "ImageDigest": img.digest if img is not None else "",
         "Pod": cfg.get("pod") or "",
         "OCIRuntime": cfg.get("oci_runtime", ""),
         "LogPath": ctr.log_path,
+        "ResolvConfPath": os.path.join(ctr.run_dir, "resolv.conf"),
+        "HostsPath": os.path.join(ctr.run_dir, "hosts"),
+        "HostnamePath": os.path.join(ctr.run_dir, "hostname"),
         "RestartCount": st.get("restart_count", 0),
         "State": {
             "Status": display_status(st.get("status", "")),
@@ -42,21 +95,22 @@ def inspect_container(ctr) -> Dict[str, Any]:
             "ConmonPid": st.get("conmon_pid", 0),
             "ExitCode": st.get("exit_code", 0),
             "OOMKilled": bool(st.get("oom_killed")),
+            "Error": st.get("error") or "",
             "StartedAt": st.get("started_at", ""),
             "FinishedAt": st.get("finished_at", ""),
             "RestartCount": st.get("restart_count", 0),
         },
         "Config": {
-            "Image": cfg.get("image", ""),
-            "Cmd": cfg.get("command"),
-            "Entrypoint": cfg.get("entrypoint"),
-            "Env": _env_list(cfg.get("env") or {}),
-            "Labels": cfg.get("labels") or {},
+            "Image": image_name,
+            "Cmd": command,
+            "Entrypoint": entrypoint,
+            "Env": _env_list(env),
+            "Labels": labels,
             "Annotations": cfg.get("annotations") or {},
-            "WorkingDir": cfg.get("workdir") or "",
-            "User": cfg.get("user") or "",
-            "Hostname": cfg.get("hostname") or ctr.id[:12],
-            "StopSignal": cfg.get("stop_signal"),
+            "WorkingDir": cfg.get("workdir") or img_cfg.get("WorkingDir") or "/",
+            "User": cfg.get("user") or img_cfg.get("User") or "",
+            "Hostname": hostname,
+            "StopSignal": effective_stop_signal(cfg, img_cfg),
             "StopTimeout": cfg.get("stop_timeout"),
             "Tty": bool(cfg.get("tty")),
         },
@@ -82,14 +136,18 @@ def inspect_container(ctr) -> Dict[str, Any]:
             "Dns": cfg.get("dns") or [],
             "DnsSearch": cfg.get("dns_search") or [],
             "ExtraHosts": cfg.get("add_host") or [],
+            "LogConfig": {"Type": log.get("driver", "k8s-file"), "Config": None, "Path": ctr.log_path, "Tag": "",
+                          "Size": format_size(log["max_size"]).upper() + "B" if log.get("max_size") else "0B"},
+            "ShmSize": cfg.get("shm_size") or parse_size(ctr.rt.cfg.get("containers", "shm_size"), "shm_size"),
+            "SecurityOpt": list(cfg.get("security_opt") or []),
         },
-        "Mounts": [{"Type": m["type"], "Source": m["source"], "Destination": m["destination"],
-                    "Options": m.get("options", []), "RW": "ro" not in m.get("options", [])}
-                   for m in cfg.get("mounts", [])],
+        "Mounts": [_mount(ctr, m) for m in cfg.get("mounts", [])],
         "NetworkSettings": {
             "SandboxKey": st.get("netns", ""),
             "IPAddress": first.get("ip", ""),
             "Gateway": first.get("gateway", ""),
+            "IPPrefixLen": first.get("prefix_len", 0),
+            "Bridge": "",
             "MacAddress": first.get("mac", ""),
             "Ports": ports,
             "Networks": {name: {"IPAddress": n.get("ip", ""), "Gateway": n.get("gateway", ""),

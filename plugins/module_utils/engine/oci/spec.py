@@ -385,14 +385,30 @@ def _command(config: Mapping[str, Any], image: Mapping[str, Any]) -> List[str]:
     return entrypoint + cmd
 
 
-def _env(ctx: SpecContext, hostname: str, user: ExecUser) -> List[str]:
-    env: Dict[str, str] = {"PATH": DEFAULT_PATH, "TERM": "xterm", "container": "podman"}
-    env.update(parse_env(ctx.default_env, "default_env"))
-    for item in _image_list(ctx.image_config.get("Env")):
+def effective_stop_signal(config: Dict[str, Any], image_config: Dict[str, Any]) -> int:
+    """The signal a stop sends: the declared one, else the image's STOPSIGNAL, else SIGTERM."""
+    if config.get("stop_signal"):
+        return parse_signal(config["stop_signal"], "stop_signal")
+    if image_config.get("StopSignal"):
+        return parse_signal(image_config["StopSignal"], "image StopSignal")
+    return 15
+
+
+def effective_env(default_env: Union[Dict[str, str], List[str]], image_config: Dict[str, Any],
+                  env: Dict[str, str]) -> Dict[str, str]:
+    """The process environment as podman builds it: base, containers.conf env, image Env, declared env."""
+    out: Dict[str, str] = {"PATH": DEFAULT_PATH, "TERM": "xterm", "container": "podman"}
+    out.update(parse_env(default_env, "default_env"))
+    for item in _image_list(image_config.get("Env")):
         k, sep, v = item.partition("=")
         if sep and k:
-            env[k] = v
-    env.update(parse_env(ctx.config.get("env") or {}, "env"))
+            out[k] = v
+    out.update(parse_env(env or {}, "env"))
+    return out
+
+
+def _env(ctx: SpecContext, hostname: str, user: ExecUser) -> List[str]:
+    env = effective_env(ctx.default_env, ctx.image_config, ctx.config.get("env") or {})
     env.setdefault("HOSTNAME", hostname)
     env.setdefault("HOME", user.home or "/")
     return ["%s=%s" % kv for kv in env.items()]
@@ -761,13 +777,7 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
     if pids and pids > 0:
         resources["pids"] = {"limit": int(pids)}
 
-    # stop signal: declared, else the image's, else SIGTERM
-    if cfg.get("stop_signal"):
-        stop_signal = parse_signal(cfg["stop_signal"], "stop_signal")
-    elif img.get("StopSignal"):
-        stop_signal = parse_signal(img["StopSignal"], "image StopSignal")
-    else:
-        stop_signal = 15
+    stop_signal = effective_stop_signal(cfg, img)
 
     annotations = {
         "io.container.manager": "libpod",
