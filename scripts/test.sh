@@ -100,8 +100,8 @@ for s in $STEPS; do
   case $s in
     lint) step lint lint ;;
     unit) step unit pytest_dir unit tests/unit 300 600 ;;
-    integration) step integration pytest_dir integration tests/integration 600 1800 ;;
-    fault) step fault pytest_dir fault tests/fault 600 1200 ;;
+    integration) step integration pytest_dir integration tests/integration 600 2700 ;;
+    fault) step fault pytest_dir fault tests/fault 600 1800 ;;
     sanity) step sanity sanity ;;
     build) step build build ;;
     *) echo "test: unknown step $s" >&2; exit 2 ;;
