@@ -5,6 +5,7 @@ from __future__ import annotations
 import glob
 import os
 import time
+from typing import Dict
 
 import pytest
 
@@ -323,3 +324,61 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(playbook, busybox_archiv
     task = res.tasks[0]
     assert task.failed and needle in task.msg, task.result
     assert "Traceback" not in task.msg
+
+
+def _memory_cgroup_files(pid: int) -> Dict[str, int]:
+    """memory limit (and memory+swap where accounted) of a process's cgroup, v1 or v2."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        lines = [ln.rstrip("\n").split(":", 2) for ln in f]
+    v1 = [p for _n, ctl, p in lines if "memory" in ctl.split(",")]
+    if v1:
+        base = "/sys/fs/cgroup/memory" + v1[0]
+        names = {"limit": "memory.limit_in_bytes", "swap": "memory.memsw.limit_in_bytes"}
+    else:
+        base = "/sys/fs/cgroup" + [p for _n, ctl, p in lines if ctl == ""][0]
+        names = {"limit": "memory.max", "swap": "memory.swap.max"}
+    out = {}
+    for key, name in names.items():
+        try:
+            with open(os.path.join(base, name)) as f:
+                out[key] = int(f.read())
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+@pytest.mark.parametrize("oci_runtime", ["crun", "runc"])
+def test_in_place_memory_raise_and_lower(playbook, busybox_archive, oci_runtime):
+    # issue 14 item 4: raising above the create-time memory+swap failed on cgroup v1
+    task = """
+- libpod.engine.container:
+    name: mem
+    image: "oci-archive:%(a)s"
+    command: [sleep, "1000"]
+    network: none
+    oci_runtime: %(rt)s
+    memory: %(m)s
+  register: r
+"""
+    def run(*sizes):
+        res = playbook("".join(task % {"a": busybox_archive, "rt": oci_runtime, "m": m} for m in sizes))
+        assert res.ok, res.log
+        return res
+
+    up = run("64m", "256m", "256m")
+    pid = up.tasks[0]["container"]["State"]["Pid"]
+    assert [t["container"]["State"]["Pid"] for t in up.tasks] == [pid] * 3
+    assert [t.changed for t in up.tasks] == [True, True, False]
+    assert up.tasks[1]["actions"] == ["updated mem in place: memory"], up.tasks[1]["actions"]
+    limits = _memory_cgroup_files(pid)
+    assert limits["limit"] == 256 * 1024 * 1024
+    swap_v1 = "swap" in limits and os.path.isdir("/sys/fs/cgroup/memory")
+    if swap_v1:
+        assert limits["swap"] == 512 * 1024 * 1024  # podman's LimitToSwap: twice the memory
+    down = run("64m")
+    assert down.tasks[0].changed
+    assert down.tasks[0]["container"]["State"]["Pid"] == pid
+    limits = _memory_cgroup_files(pid)
+    assert limits["limit"] == 64 * 1024 * 1024
+    if swap_v1:
+        assert limits["swap"] == 128 * 1024 * 1024

@@ -109,6 +109,13 @@ def v1_controllers(root: str = DEFAULT_ROOT, *, mountinfo: str = MOUNTINFO) -> L
     return [os.path.basename(m) for m, t in _mounts(mountinfo) if t == "cgroup" and os.path.dirname(m) == root]
 
 
+def swap_accounting(root: str = DEFAULT_ROOT) -> bool:
+    """True when the memory controller limits memory+swap (always on v2; v1 needs memsw files)."""
+    if os.path.exists(os.path.join(root, "cgroup.controllers")):
+        return True
+    return os.path.exists(os.path.join(root, "memory", "memory.memsw.limit_in_bytes"))
+
+
 # --- the private mount namespace ------------------------------------------------------
 
 _libc = None

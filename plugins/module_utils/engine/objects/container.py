@@ -12,13 +12,15 @@ from __future__ import annotations
 import os
 import shutil
 import time
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..base import faults
 from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, wrap
 from ..base.names import generate_name, new_id, validate_name
+from ..host import cgroups
 from ..oci import etcfiles
 from ..oci.driver import pid_alive
+from ..oci.resources import update_steps
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .locked import LockedObject
@@ -493,9 +495,12 @@ class Container(LockedObject):
             cfg.update({k: v for k, v in changes.items() if k != "declared"})
             if "declared" in changes:
                 cfg["declared"] = changes["declared"]
-            live = {k: changes[k] for k in ("memory", "cpus", "pids_limit") if k in changes}
-            if live and self.status in (RUNNING, PAUSED):
-                self._runtime_update(live)
+            if any(k in changes for k in ("memory", "cpus", "pids_limit")):
+                # validated (memory floor) before anything is written, running or not
+                update_steps(self.config, cfg, default_pids_limit=self.rt.cfg.get("containers", "pids_limit"),
+                             swap_accounting=True)
+                if self.status in (RUNNING, PAUSED):
+                    self._runtime_update(self.config, cfg)
             if "publish" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status"):
                 # new DNAT rules on the live network namespace: no restart needed
                 net = cfg.get("network") or {}
@@ -508,19 +513,12 @@ class Container(LockedObject):
             self.rec.config = cfg
             self._event("update")
 
-    def _runtime_update(self, live: Dict[str, Any]) -> None:
-        from ..parse.values import cpus_to_quota  # noqa: PLC0415
-
-        resources: Dict[str, Any] = {}
-        if "memory" in live:
-            # -1 = unlimited for the v1 memory controller
-            resources["memory"] = {"limit": live["memory"] or -1}
-        if "cpus" in live:
-            quota, period = cpus_to_quota(live["cpus"]) if live["cpus"] else (-1, 100000)
-            resources["cpu"] = {"quota": quota, "period": period}
-        if "pids_limit" in live:
-            resources["pids"] = {"limit": live["pids_limit"] or -1}
-        self.oci().update(self.id, resources)
+    def _runtime_update(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        """Move the live cgroup from ``old`` to ``new`` limits: the create-time translation, in a safe order."""
+        steps = update_steps(old, new, default_pids_limit=self.rt.cfg.get("containers", "pids_limit"),
+                             swap_accounting=cgroups.swap_accounting())
+        for resources in steps:
+            self.oci().update(self.id, resources)
 
     def remove(self, force: bool = False, timeout: Optional[int] = None, volumes: bool = True) -> None:
         """removeContainer: stop (force), clean up, delete storage, DB record, lock; anonymous volumes."""

@@ -25,18 +25,18 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..base.errors import EngineError, InvalidArg, StorageError
+from ..host.cgroups import swap_accounting
 from ..parse.values import (
     RLIM_INFINITY,
-    cpus_to_quota,
     known_capabilities,
     normalize_capabilities,
-    parse_cpus,
     parse_env,
     parse_signal,
     parse_sysctls,
     parse_ulimits,
 )
 from .etcfiles import ExecUser, container_hostname, resolve_user
+from .resources import linux_resources
 
 __all__ = [
     "OCI_VERSION", "DEFAULT_CAPABILITIES", "DEFAULT_MASKED_PATHS", "DEFAULT_READONLY_PATHS",
@@ -68,7 +68,6 @@ INIT_CANDIDATES = ("/usr/libexec/podman/catatonit", "/usr/bin/catatonit", "/usr/
 DEFAULT_SHM_SIZE = 64 * 1024 * 1024
 #: podman's addRlimits default for NOFILE and NPROC when not given.
 _PODMAN_DEFAULT_RLIMIT = 1048576
-_MIN_MEMORY = 6 * 1024 * 1024  # podman refuses less ("minimum memory limit allowed is 6MB")
 _NS_ORDER = ("pid", "network", "ipc", "uts", "mount", "cgroup")
 _NS_ALIASES = {"net": "network", "mnt": "mount", "pid": "pid", "ipc": "ipc", "uts": "uts",
                "cgroup": "cgroup", "network": "network", "mount": "mount", "user": "user"}
@@ -128,9 +127,7 @@ def _cgroup_v2() -> bool:
 
 
 def _swap_accounting(v2: bool) -> bool:
-    if v2:
-        return True
-    return os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
+    return True if v2 else swap_accounting()
 
 
 def _now_rfc3339() -> str:
@@ -751,21 +748,9 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
 
     # resources
     resources: Dict[str, Any] = {"devices": [{"allow": privileged, "access": "rwm"}]}
-    memory = cfg.get("memory")
-    if memory:
-        if memory < _MIN_MEMORY:
-            raise InvalidArg("invalid memory %d: the minimum is 6m" % memory, hint="give at least 6m")
-        resources["memory"] = {"limit": memory}
-        if ctx.swap_accounting if ctx.swap_accounting is not None else _swap_accounting(v2):
-            resources["memory"]["swap"] = 2 * memory  # podman: memory+swap defaults to twice memory
-    if cfg.get("cpus"):
-        quota, period = cpus_to_quota(parse_cpus(cfg["cpus"]))
-        resources["cpu"] = {"quota": quota, "period": period}
-    pids = cfg.get("pids_limit")
-    if pids is None:
-        pids = ctx.default_pids_limit
-    if pids and pids > 0:
-        resources["pids"] = {"limit": int(pids)}
+    resources.update(linux_resources(
+        cfg, default_pids_limit=ctx.default_pids_limit,
+        swap_accounting=ctx.swap_accounting if ctx.swap_accounting is not None else _swap_accounting(v2)))
 
     # stop signal: declared, else the image's, else SIGTERM
     if cfg.get("stop_signal"):
