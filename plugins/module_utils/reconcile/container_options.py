@@ -128,10 +128,6 @@ def _log_opt(value: Any, ctx: Any) -> Dict[str, Any]:
     return {"max_size": None if size in (None, "", -1) else parse.parse_size(size, "log_opt.max_size")}
 
 
-def _str_list(value: Any, ctx: Any) -> List[str]:
-    return [str(v) for v in value]
-
-
 def _nonneg_int(param: str):
     def norm(value: Any, ctx: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
@@ -169,7 +165,7 @@ OPTIONS = OptionTable([
            normalise=lambda v, c: parse.parse_labels(v, "annotation")),
     Option("workdir", aliases=("working_dir",)),
     Option("user"),
-    Option("hostname"),
+    Option("hostname", normalise=lambda v, c: parse.parse_hostname(v, "hostname")),
     Option("oci_runtime", aliases=("runtime",)),
     # storage
     Option("volume", type="list", elements="str", aliases=("volumes",), default=[], normalise=_volumes),
@@ -182,10 +178,12 @@ OPTIONS = OptionTable([
            normalise=_network),
     Option("publish", type="list", elements="raw", aliases=("ports", "published_ports"), default=[],
            update=IN_PLACE, normalise=_publish),
-    Option("dns", type="list", elements="str", aliases=("dns_servers",), default=[], normalise=_str_list),
+    Option("dns", type="list", elements="str", aliases=("dns_servers",), default=[],
+           normalise=lambda v, c: parse.parse_dns_servers(v, "dns")),
     Option("dns_search", type="list", elements="str", aliases=("dns_search_domains",), default=[],
-           normalise=_str_list),
-    Option("dns_option", type="list", elements="str", aliases=("dns_opts",), default=[], normalise=_str_list),
+           normalise=lambda v, c: parse.parse_dns_search(v, "dns_search")),
+    Option("dns_option", type="list", elements="str", aliases=("dns_opts",), default=[],
+           normalise=lambda v, c: parse.parse_dns_options(v, "dns_option")),
     Option("add_host", type="raw", aliases=("etc_hosts",), default=[], normalise=_add_host),
     Option("pod"),
     # security

@@ -89,7 +89,7 @@ def _port_range(spec: Any, text: str, what: str, *, allow_zero: bool) -> Tuple[i
     values = []
     for raw in parts:
         p = raw.strip()
-        if not _PORT_RE.match(p):
+        if not _PORT_RE.fullmatch(p):
             raise _bad(spec, "%s %r is not a port number" % (what, text))
         v = int(p)
         if v > 65535 or (v == 0 and not (allow_zero and len(parts) == 1)):
@@ -536,7 +536,7 @@ class Nft:
 
 def check_name(kind: str, name: str) -> str:
     """Names used inside nft identifiers: [A-Za-z0-9][A-Za-z0-9_.-]*."""
-    if not isinstance(name, str) or not _NAME_RE.match(name) or len(name) > 128:
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or len(name) > 128:
         raise InvalidArg("%s %r: only letters, digits, '_', '.' and '-' are allowed" % (kind, name))
     return name
 

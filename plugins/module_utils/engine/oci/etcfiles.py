@@ -18,7 +18,13 @@ from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..base.errors import InvalidArg, StorageError
-from ..parse.values import parse_add_host
+from ..parse.values import (
+    parse_add_host,
+    parse_dns_options,
+    parse_dns_search,
+    parse_dns_servers,
+    reject_control,
+)
 
 __all__ = [
     "ExecUser", "secure_join", "read_rootfs_file", "parse_passwd", "parse_group", "resolve_user",
@@ -272,7 +278,7 @@ def container_hostname(config: Dict, shared_hostname: Optional[str] = None) -> s
 
 def hostname_content(hostname: str) -> str:
     """/etc/hostname: the name without a trailing newline (as podman writes it)."""
-    return hostname
+    return reject_control(hostname, "hostname")
 
 
 # --------------------------------------------------------------------------- /etc/hosts
@@ -313,6 +319,8 @@ def hosts_content(*, hostname: str, name: str = "", ips: Sequence[str] = (),
     file (or ``base_hosts`` text); without any localhost entry the usual ones are added. A
     container without an IP (network none) maps its names to 127.0.0.1 and ::1.
     """
+    for value, param in ((hostname, "hostname"), (name, "name")):
+        reject_control(value, param)  # each is written into a line of the file
     entries: List[Tuple[str, List[str]]] = []
     for item in add_hosts:
         hname, ip = parse_add_host(item)
@@ -375,11 +383,10 @@ def resolv_conf_content(*, dns: Sequence[str] = (), dns_search: Sequence[str] = 
             host_search = fields[1:2]
         elif fields[0] == "options":
             host_opts.extend(fields[1:])
-    for ip in dns:
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            raise InvalidArg("invalid dns server %r" % ip, hint="expected an IP address")
+    # each value becomes part of a line: validated here too, whatever path it came by
+    dns = parse_dns_servers(list(dns), "dns server")
+    dns_search = parse_dns_search(list(dns_search), "dns_search")
+    dns_option = parse_dns_options(list(dns_option), "dns_option")
     servers = list(dns) if dns else [s for s in host_ns if keep_local or not _is_local_resolver(s)]
     if not servers and not network_dns:
         servers = list(DEFAULT_DNS_SERVERS)
