@@ -89,9 +89,15 @@ options:
   env:
     description:
       - Environment variables, added to the image's. Values must be strings or numbers (quote V("yes")).
+      - Values of O(env) are shown in results, diffs and C(container_info) like any option. Passwords and
+        keys belong in the Secrets feature (podman secrets), not in O(env) or O(env_file).
     type: dict
   env_file:
-    description: A file of C(KEY=value) lines; O(env) wins over it. Its content is compared, not its path.
+    description:
+      - A file of C(KEY=value) lines; O(env) wins over it. Its variables are compared, not its path.
+      - Task results and diffs show the file's path, its variable names and a sha256 of the values, never the
+        values (C(Config.Env) shows C(<from env_file>) for them); the container itself gets the values, and
+        C(container_info) shows them as C(podman inspect) does.
     type: path
   label:
     description: Labels of the container.
@@ -339,7 +345,9 @@ container:
       description: The image ID the container was created from.
       type: str
     Declared:
-      description: The normalised spec the container was created (or last updated) with.
+      description:
+        - The normalised spec the container was created (or last updated) with.
+        - C(env_file) is shown as C(path), C(keys) and C(sha256), never with its values.
       type: dict
   sample: {"Id": "5f2c...", "Name": "web", "State": {"Status": "running", "Running": true}}
 diff:

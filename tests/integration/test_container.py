@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import glob
+import json
 import os
 import time
 from typing import Dict
@@ -382,3 +383,36 @@ def test_in_place_memory_raise_and_lower(playbook, busybox_archive, oci_runtime)
     assert limits["limit"] == 64 * 1024 * 1024
     if swap_v1:
         assert limits["swap"] == 128 * 1024 * 1024
+
+
+def test_env_file_content_stays_out_of_result_and_diff(playbook, busybox_archive, tmp_path):
+    # issue 22 item 11: the file's values were shown in Declared, Config.Env and --diff
+    env_file = tmp_path / "app.env"
+    env_file.write_text("DB_PASSWORD=s3cr3t-one\nMODE=x\n")
+    task = """
+- libpod.engine.container:
+    name: envf
+    image: "oci-archive:%s"
+    command: [sleep, "1000"]
+    network: none
+    env_file: %s
+    env: {MODE: y}
+""" % (busybox_archive, env_file)
+    first = playbook(task, diff=True)
+    assert first.ok, first.log
+    env_file.write_text("DB_PASSWORD=s3cr3t-two\nMODE=x\n")
+    second = playbook(task, diff=True)
+    assert second.ok, second.log
+    again = playbook(task)
+    assert again.ok and not again.tasks[0].changed, again.log
+    for res in (first, second):
+        shown = json.dumps(res.tasks[0].result)
+        assert "s3cr3t" not in shown and "s3cr3t" not in res.stdout, shown
+    assert second.tasks[0].changed
+    declared = second.tasks[0]["container"]["Declared"]["env_file"]
+    assert declared["path"] == str(env_file) and len(declared["sha256"]) == 64
+    assert "MODE=y" in second.tasks[0]["container"]["Config"]["Env"]
+    # the container itself still gets the file's values
+    pid = second.tasks[0]["container"]["State"]["Pid"]
+    with open("/proc/%d/environ" % pid, "rb") as f:
+        assert b"DB_PASSWORD=s3cr3t-two" in f.read().split(b"\0")

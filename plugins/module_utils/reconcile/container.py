@@ -17,7 +17,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from ..engine.base.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
 from ..engine.objects.container import RUNNING, Container, create_container, find_container
-from .container_options import OPTIONS
+from .container_options import OPTIONS, env_file_values
 from .options import IN_PLACE, reasons
 from .result import Result, short
 
@@ -101,7 +101,7 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> 
         "image": declared["image"], "image_id": image.id,
         "oci_runtime": declared["oci_runtime"],
         "command": declared["command"], "entrypoint": declared["entrypoint"],
-        "env": dict(declared["env_file"], **declared["env"]),
+        "env": dict(env_file_values(declared), **declared["env"]),
         "labels": declared["label"], "annotations": declared["annotation"],
         "workdir": declared["workdir"], "user": declared["user"], "hostname": declared["hostname"],
         "mounts": mounts, "publish": declared["publish"], "network": network,
@@ -192,9 +192,10 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             recreate_reasons.append("pod %s was recreated" % declared["pod"])
         if params.get("recreate"):
             recreate_reasons.append("recreate requested")
-        before = {n: old.get(n, OPTIONS.by_name[n].default) if n in OPTIONS.by_name else ctr.config.get(n)
-                  for n in names}
-        after = {n: declared.get(n) if n in OPTIONS.by_name else (image.id if image else None) for n in names}
+        before = {n: OPTIONS.by_name[n].shown(old.get(n, OPTIONS.by_name[n].default)) if n in OPTIONS.by_name
+                  else ctr.config.get(n) for n in names}
+        after = {n: OPTIONS.by_name[n].shown(declared.get(n)) if n in OPTIONS.by_name
+                 else (image.id if image else None) for n in names}
         res.before.update(before)
         res.after.update(after)
 
@@ -238,7 +239,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         if started:
             res.act("started %s" % name if not check_mode else "start %s" % name)
         if ctr is not None:
-            res.obj = ctr.inspect()  # check mode: the container as it is now, untouched
+            res.obj = shown_inspect(ctr)  # check mode: the container as it is now, untouched
         return res
 
     if in_place:
@@ -251,8 +252,28 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
                                         ", ".join(live + [n for n in in_place if n not in live])))
 
     _apply_run_state(ctr, state, params, check_mode, res)
-    res.obj = ctr.inspect()
+    res.obj = shown_inspect(ctr)
     return res
+
+
+#: what a task result shows instead of a value read from env_file
+HIDDEN_ENV_VALUE = "<from env_file>"
+
+
+def shown_inspect(ctr: Container) -> Dict[str, Any]:
+    """The container as a task result shows it: env_file values (often secrets, and results and
+    diffs get logged) replaced by a marker; the declared env_file is its path, names and hash."""
+    obj = ctr.inspect()
+    declared = ctr.config.get("declared") or {}
+    if isinstance(obj.get("Declared"), dict):
+        obj["Declared"] = OPTIONS.shown(obj["Declared"])
+    rec = declared.get("env_file") or {}
+    hidden = set(rec.get("keys", ()) if "sha256" in rec else rec) - set(declared.get("env") or {})
+    config = obj.get("Config") or {}
+    if hidden and isinstance(config.get("Env"), list):
+        config["Env"] = [e if e.partition("=")[0] not in hidden else "%s=%s" % (e.partition("=")[0], HIDDEN_ENV_VALUE)
+                         for e in config["Env"]]
+    return obj
 
 
 def _undo_create(rt, ctr: Container, volumes: List[str], exc: EngineError) -> None:

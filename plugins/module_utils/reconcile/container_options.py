@@ -136,6 +136,43 @@ def _nonneg_int(param: str):
     return norm
 
 
+def _env_file(value: Any, ctx: Any) -> Dict[str, Any]:
+    # declared (stored, compared, shown) as path + variable names + hash; the values are read
+    # again when the container is built (env_file_values) and never reach a result or a diff
+    return parse.env_file_record(parse.parse_env_file(value, "env_file"), value)
+
+
+def _env_file_key(value: Any) -> str:
+    """Compared: the variables' hash (a container declared before records were kept has the variables)."""
+    return value["sha256"] if isinstance(value, dict) and "sha256" in value else parse.env_digest(value or {})
+
+
+def _env_file_shown(value: Any) -> Any:
+    if not value or "sha256" in value:
+        return value
+    return {"keys": sorted(value), "sha256": parse.env_digest(value)}
+
+
+def env_file_values(declared: Dict[str, Any]) -> Dict[str, str]:
+    """The variables of the declared env file, read now; refused if it changed since it was declared."""
+    rec = declared.get("env_file") or {}
+    if "sha256" not in rec:
+        return dict(rec)
+    env = parse.parse_env_file(rec["path"], "env_file")
+    if parse.env_digest(env) != rec["sha256"]:
+        raise InvalidArg("env_file %s changed while the task ran" % rec["path"], hint="run the task again")
+    return env
+
+
+def created_env_file_values(config: Dict[str, Any]) -> Dict[str, str]:
+    """The env file's variables as the container was created with them (for generate kube)."""
+    rec = (config.get("declared") or {}).get("env_file") or {}
+    if "sha256" not in rec:
+        return dict(rec)
+    env = config.get("env") or {}
+    return {k: env[k] for k in rec["keys"] if k in env}
+
+
 def _pids_limit(value: Any, ctx: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < -1:
         raise InvalidArg("invalid pids_limit %r: expected a positive integer, or 0 / -1 for no limit" % value)
@@ -158,7 +195,8 @@ OPTIONS = OptionTable([
     Option("command", type="raw", normalise=_command),
     Option("entrypoint", type="raw", normalise=_entrypoint),
     Option("env", type="dict", default={}, normalise=lambda v, c: parse.parse_env(v, "env")),
-    Option("env_file", type="path", default={}, normalise=lambda v, c: parse.parse_env_file(v, "env_file")),
+    Option("env_file", type="path", default={}, normalise=_env_file, compare_key=_env_file_key,
+           shown=_env_file_shown),
     Option("label", type="dict", aliases=("labels",), default={},
            normalise=lambda v, c: parse.parse_labels(v, "label")),
     Option("annotation", type="dict", aliases=("annotations",), default={},

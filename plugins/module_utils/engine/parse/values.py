@@ -22,7 +22,7 @@ __all__ = [
     "known_capabilities", "normalize_capability", "normalize_capabilities",
     "parse_ulimit", "parse_ulimits", "format_ulimit", "parse_cpus", "cpus_to_quota",
     "parse_restart_policy", "format_restart_policy", "parse_env", "parse_labels",
-    "parse_sysctls", "parse_env_text", "parse_env_file", "parse_add_host",
+    "parse_sysctls", "parse_env_text", "parse_env_file", "parse_add_host", "env_digest", "env_file_record",
     "parse_tmpfs", "parse_tmpfs_list", "format_tmpfs", "parse_volume", "format_volume",
     "parse_mount", "format_mount", "parse_octal_mode", "reject_control", "parse_hostname",
     "parse_dns_search", "parse_dns_options", "parse_dns_servers",
@@ -505,6 +505,20 @@ def parse_env_file(path: Any, param: str = "env_file") -> Dict[str, str]:
     except (OSError, UnicodeDecodeError) as e:
         raise _bad(param, path, "cannot read: %s" % e, "the path of a readable UTF-8 KEY=VALUE file")
     return parse_env_text(text, param, path)
+
+
+def env_digest(env: Mapping[str, str]) -> str:
+    """sha256 of a set of variables, independent of order, comments and quoting in the file."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(dict(env), sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def env_file_record(env: Mapping[str, str], path: str) -> Dict[str, Any]:
+    """What is declared and shown for an env file: its path, the variable names and a hash of
+    the values, never the values (they are often secrets: results and diffs get logged)."""
+    return {"path": path, "keys": sorted(env), "sha256": env_digest(env)}
 
 
 # --------------------------------------------------------------------------- /etc file values
