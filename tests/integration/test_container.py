@@ -416,3 +416,19 @@ def test_env_file_content_stays_out_of_result_and_diff(playbook, busybox_archive
     pid = second.tasks[0]["container"]["State"]["Pid"]
     with open("/proc/%d/environ" % pid, "rb") as f:
         assert b"DB_PASSWORD=s3cr3t-two" in f.read().split(b"\0")
+
+
+def test_container_named_like_a_pod_is_refused_clearly(playbook, busybox_archive):
+    # issue 14 item 5: maximum recursion depth (container and stack modules); check mode said "create"
+    ctr = {"name": "shared", "image": "oci-archive:" + busybox_archive, "command": ["sleep", "1000"],
+           "network": "none"}
+    res = playbook([{"libpod.engine.pod": {"name": "shared"}}])
+    assert res.ok, res.log
+    for check in (True, False):
+        for task in ({"libpod.engine.container": ctr, "ignore_errors": True},
+                     {"libpod.engine.stack": {"name": "s", "containers": [ctr]}, "ignore_errors": True}):
+            res = playbook([task], check=check)
+            t = res.tasks[0]
+            assert t.failed, (check, t.result)
+            assert 'name "shared" is in use by pod' in t.msg, (check, t.msg)
+            assert "recursion" not in t.msg

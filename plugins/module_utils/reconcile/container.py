@@ -85,6 +85,14 @@ def _anonymous_volumes(rt, mounts: List[Dict[str, Any]]) -> List[Dict[str, Any]]
     return out
 
 
+def _check_name_free(rt, name: str) -> None:
+    """Containers and pods share one name space: a pod's name is refused for a new container."""
+    taken = rt.state.lookup_name(name)
+    if taken is not None and taken[0] != "container":
+        raise NameInUse('name "%s" is in use by %s %s (pods and containers share one name space)'
+                        % (name, taken[0], short(taken[1])), hint="choose another name for the container")
+
+
 def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> Dict[str, Any]:
     """The container config (docs/architecture.md) from a declared spec and its image."""
     mounts = sorted(declared["volume"] + declared["mount"] + declared["tmpfs"], key=lambda m: m["destination"])
@@ -159,6 +167,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             res.before, res.after = {"exists": True}, {"exists": False}
         return res
 
+    if ctr is None:
+        _check_name_free(rt, name)  # also in check mode: a pod of that name makes the create fail
     if params.get("image") is None and ctr is None:
         raise InvalidArg("image: container %s does not exist, so an image is needed to create it" % name,
                          hint="add image: to the task")
@@ -225,8 +235,9 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             try:
                 ctr = create_container(rt, config, name=name)
             except NameInUse:
-                if ctr is not None or rt.state.lookup_name(name) is None:
-                    raise
+                taken = rt.state.lookup_name(name)
+                if ctr is not None or taken is None or taken[0] != "container":
+                    raise  # only a container made by a concurrent task is reconciled against
                 return _created_meanwhile(rt, params, config, res)
             res.act(action)
         start = state in RUNNING_STATES or (was_running and state in ("present", "created"))
