@@ -432,3 +432,23 @@ def test_container_named_like_a_pod_is_refused_clearly(playbook, busybox_archive
             assert t.failed, (check, t.result)
             assert 'name "shared" is in use by pod' in t.msg, (check, t.msg)
             assert "recursion" not in t.msg
+
+
+def test_network_of_itself_is_refused_not_a_deadlock(playbook, busybox_archive):
+    # issue 22 item 2: network: container:<itself> held its own lock and waited for it forever
+    img = "oci-archive:" + busybox_archive
+    for check in (True, False):
+        res = playbook([{"libpod.engine.container": {
+            "name": "loop", "image": img, "command": ["sleep", "1000"], "network": "container:loop"},
+            "ignore_errors": True}], check=check, timeout=120)
+        t = res.tasks[0]
+        assert t.failed and "refers to the container loop itself" in t.msg, (check, t.result)
+    # nothing is left locked: the same name works with a real network mode, and again by its ID
+    res = playbook([{"libpod.engine.container": {
+        "name": "loop", "image": img, "command": ["sleep", "1000"], "network": "none"}}], timeout=120)
+    assert res.ok, res.log
+    ctr_id = res.tasks[0]["container"]["Id"]
+    res = playbook([{"libpod.engine.container": {
+        "name": "loop", "image": img, "command": ["sleep", "1000"], "network": "container:" + ctr_id[:12]},
+        "ignore_errors": True}], timeout=120)
+    assert res.tasks[0].failed and "itself" in res.tasks[0].msg, res.tasks[0].result

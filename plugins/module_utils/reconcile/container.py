@@ -93,6 +93,14 @@ def _check_name_free(rt, name: str) -> None:
                         % (name, taken[0], short(taken[1])), hint="choose another name for the container")
 
 
+def _check_self_reference(declared: Dict[str, Any], name: str, ctr: Optional[Container]) -> None:
+    """network: container:<itself> would join a namespace that does not exist yet."""
+    target = (declared.get("network") or {}).get("container")
+    if target and (target == name or (ctr is not None and len(target) >= 3 and ctr.id.startswith(target))):
+        raise InvalidArg("network: container:%s refers to the container %s itself" % (target, name),
+                         hint="name another container whose network namespace to join")
+
+
 def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> Dict[str, Any]:
     """The container config (docs/architecture.md) from a declared spec and its image."""
     mounts = sorted(declared["volume"] + declared["mount"] + declared["tmpfs"], key=lambda m: m["destination"])
@@ -180,6 +188,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         declared = dict(ctr.config["declared"])
     else:
         declared = OPTIONS.declared(params)
+    _check_self_reference(declared, name, ctr)
     image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
     pod_id = _pod_id(rt, declared, name, check_mode, res)
     mounts_for_volumes = declared["volume"] + declared["mount"]

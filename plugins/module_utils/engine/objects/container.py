@@ -15,7 +15,7 @@ import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..base import faults
-from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, wrap
+from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, InvalidArg, wrap
 from ..base.names import generate_name, new_id, validate_name
 from ..host import cgroups
 from ..oci import etcfiles
@@ -317,6 +317,9 @@ class Container(LockedObject):
         net = cfg.get("network") or {}
         if net.get("mode") == "container":
             other = get_container(self.rt, net["container"])
+            if other.id == self.id:
+                raise InvalidArg("network: container:%s is this container itself" % net["container"],
+                                 hint="name another, running container whose network namespace to join")
             with other.locked():
                 other.sync()
                 if other.status != RUNNING or not other.state.get("pid"):
