@@ -130,6 +130,9 @@ options:
       - OPTIONS are comma separated from V(ro), V(rw), V(z), V(Z) (ignored without SELinux), V(U), V(copy),
         V(nocopy), V([r]shared), V([r]slave), V([r]private), V(exec), V(noexec), V(suid), V(nosuid),
         V(dev), V(nodev).
+      - A named volume that is empty on first use gets a copy of the image's content at DEST (including
+        setuid files; V(nocopy) prevents it) and the owner and mode of that image directory; see
+        M(libpod.engine.volume).
       - Compared as a set keyed by the container path.
     type: list
     elements: str
