@@ -452,3 +452,36 @@ def test_network_of_itself_is_refused_not_a_deadlock(playbook, busybox_archive):
         "name": "loop", "image": img, "command": ["sleep", "1000"], "network": "container:" + ctr_id[:12]},
         "ignore_errors": True}], timeout=120)
     assert res.tasks[0].failed and "itself" in res.tasks[0].msg, res.tasks[0].result
+
+
+@pytest.mark.parametrize("extra,message", [
+    ({"volume": ["/nonexistent-lpe-src:/data"]}, "bind source /nonexistent-lpe-src does not exist"),
+    ({"mount": ["type=bind,source=/nonexistent-lpe-src,target=/data"]}, "bind source /nonexistent-lpe-src"),
+    ({"publish": ["192.0.2.77:18080:80"]}, "host IP 192.0.2.77 is not an address of this host"),
+    ({"user": "nosuchuser"}, "user 'nosuchuser' not found in the image's /etc/passwd"),
+    ({"command": ["nosuchcmd", "x"]}, 'command "nosuchcmd" not found in the image'),
+    ({"command": ["/usr/bin/nosuchcmd"]}, 'command "/usr/bin/nosuchcmd" not found in the image'),
+], ids=["volume", "mount", "host-ip", "user", "command", "command-path"])
+def test_check_mode_predicts_the_failure(playbook, busybox_archive, extra, message):
+    # issue 14 item 6: check mode said "create" for tasks the real run refuses
+    pull = playbook([{"libpod.engine.container": {"name": "img", "image": "oci-archive:" + busybox_archive,
+                                                  "state": "created", "command": ["true"], "network": "none"}}])
+    assert pull.ok, pull.log
+    ctr = dict({"name": "pre", "image": "oci-archive:" + busybox_archive, "command": ["sleep", "1000"],
+                "network": "none" if "publish" not in extra else "bridge"}, **extra)
+    for check in (True, False):
+        res = playbook([{"libpod.engine.container": ctr, "ignore_errors": True}], check=check)
+        t = res.tasks[0]
+        assert t.failed, (check, t.result.get("actions"))
+        assert message in t.msg, (check, t.msg)
+        assert not t.changed
+    info = playbook([{"libpod.engine.container_info": {"name": ["pre"]}}])
+    assert info.ok and info.tasks[0]["containers"] == [], info.log  # the real run created nothing
+
+
+def test_check_mode_still_predicts_success(playbook, busybox_archive, tmp_path):
+    ctr = {"name": "fine", "image": "oci-archive:" + busybox_archive, "command": ["sleep", "1000"],
+           "network": "none", "user": "nobody", "volume": ["%s:/data" % tmp_path], "init": True}
+    res = playbook([{"libpod.engine.container": ctr}, {"libpod.engine.container": ctr}], check=True)
+    assert res.ok, res.log
+    assert res.tasks[0].changed

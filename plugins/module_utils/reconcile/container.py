@@ -19,6 +19,7 @@ from ..engine.base.names import validate_name
 from ..engine.objects.container import RUNNING, Container, create_container, find_container
 from .container_options import OPTIONS, env_file_values
 from .options import IN_PLACE, reasons
+from .preflight import preflight, preflight_publish
 from .result import Result, short
 
 RUNNING_STATES = ("started", "restarted")
@@ -191,8 +192,6 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     _check_self_reference(declared, name, ctr)
     image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
     pod_id = _pod_id(rt, declared, name, check_mode, res)
-    mounts_for_volumes = declared["volume"] + declared["mount"]
-    made_volumes = _ensure_volumes(rt, mounts_for_volumes, check_mode, res)
 
     recreate_reasons: List[str] = []
     in_place: List[str] = []
@@ -217,6 +216,13 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
                  else (image.id if image else None) for n in names}
         res.before.update(before)
         res.after.update(after)
+
+    # what create + start would refuse, found before anything changes (and in check mode)
+    if ctr is None or recreate_reasons:
+        preflight(rt, declared, image)
+    elif "publish" in in_place:
+        preflight_publish(declared)
+    made_volumes = _ensure_volumes(rt, declared["volume"] + declared["mount"], check_mode, res)
 
     was_running = ctr is not None and ctr.status == RUNNING
     if ctr is None or recreate_reasons:

@@ -291,6 +291,16 @@ def _bind_test(host_ip: str, port: int, proto: str) -> Optional[OSError]:
     return None
 
 
+def check_host_ip(spec: str, host_ip: str) -> None:
+    """Refuse a publish host IP that is not an address of this host (binds port 0: no side effect)."""
+    if host_ip in (ANY_IP, ""):
+        return
+    err = _bind_test(host_ip, 0, "tcp")
+    if err is not None and err.errno == errno.EADDRNOTAVAIL:
+        raise NetworkError("publish %s: host IP %s is not an address of this host" % (spec, host_ip),
+                           hint="use 0.0.0.0, 127.0.0.1 or an address configured on the host")
+
+
 def check_host_port(ctr_id: str, m: PortMapping) -> None:
     """Raise PortInUse if a host socket holds the port, NetworkError if the IP is not local."""
     err = _bind_test(m.host_ip, m.host_port, m.protocol)

@@ -15,7 +15,7 @@ import ipaddress
 import os
 import stat
 from dataclasses import dataclass, field
-from typing import Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..base.errors import InvalidArg, StorageError
 from ..parse.values import (
@@ -189,13 +189,20 @@ def parse_group(text: str) -> List[GroupEntry]:
     return out
 
 
-def resolve_user(rootfs: str, user: Optional[str]) -> ExecUser:
+def resolve_user(rootfs: Optional[str], user: Optional[str],
+                 read_file: Optional[Callable[[str], Optional[str]]] = None) -> ExecUser:
     """uid/gid/groups/HOME for "", "1000", "app", "app:staff", "1000:1000" from the rootfs's files.
 
     As runc's GetExecUser (which podman uses): a numeric uid not in /etc/passwd is allowed
     (gid 0, HOME "/"), an unknown *name* is an error; supplementary groups are added only
     when no group was given explicitly; the primary gid is in additional_gids too.
+    ``read_file`` reads a file of the container's root instead of ``rootfs`` (check mode reads
+    the image's layers without mounting them).
     """
+    if read_file is None:
+        def read_file(path: str) -> Optional[str]:
+            return read_rootfs_file(rootfs, path)
+
     spec = (user or "").strip()
     if not spec:
         spec = "0"
@@ -204,13 +211,13 @@ def resolve_user(rootfs: str, user: Optional[str]) -> ExecUser:
         uspec = "0"
     if sep and not gspec:
         raise InvalidArg("invalid user %r: empty group after ':'" % user, hint="expected USER[:GROUP]")
-    passwd = parse_passwd(read_rootfs_file(rootfs, "/etc/passwd") or "")
+    passwd = parse_passwd(read_file("/etc/passwd") or "")
     groups: Optional[List[GroupEntry]] = None
 
     def load_groups() -> List[GroupEntry]:
         nonlocal groups
         if groups is None:
-            groups = parse_group(read_rootfs_file(rootfs, "/etc/group") or "")
+            groups = parse_group(read_file("/etc/group") or "")
         return groups
 
     uid = _id(uspec)

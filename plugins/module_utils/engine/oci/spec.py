@@ -41,7 +41,7 @@ from .resources import linux_resources
 __all__ = [
     "OCI_VERSION", "DEFAULT_CAPABILITIES", "DEFAULT_MASKED_PATHS", "DEFAULT_READONLY_PATHS",
     "DEFAULT_PATH", "INIT_MOUNT_PATH", "INIT_CANDIDATES", "SpecContext", "generate_spec", "merge_capabilities",
-    "default_seccomp", "compile_seccomp_profile", "write_config_json", "host_rlimits",
+    "default_seccomp", "compile_seccomp_profile", "write_config_json", "host_rlimits", "command_args",
 ]
 
 OCI_VERSION = "1.0.2-dev"
@@ -370,7 +370,7 @@ def _image_list(value: Any) -> List[str]:
     return [str(v) for v in value]
 
 
-def _command(config: Mapping[str, Any], image: Mapping[str, Any]) -> List[str]:
+def command_args(config: Mapping[str, Any], image: Mapping[str, Any]) -> List[str]:
     """podman's merge: user entrypoint replaces the image's and drops its Cmd; user command
     replaces the image Cmd; args = entrypoint + cmd."""
     user_ep = config.get("entrypoint")
@@ -691,7 +691,7 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
     else:
         hostname = container_hostname(cfg)
 
-    args = _command(cfg, img)
+    args = command_args(cfg, img)
     if not args:
         raise InvalidArg("container %s has no command: the image defines neither Entrypoint nor Cmd"
                          % (cfg.get("name") or cid), hint="set command (or entrypoint)")
