@@ -32,10 +32,10 @@ attributes:
     support: full
     details:
       - Nothing is pulled, written or started; RV(actions) lists what would be done.
-      - What the real run would refuse and can be seen without side effects fails in check mode too (and
-        before any change in a real run): a missing bind-mount source, a publish host IP that is not on the
-        host, a user the image's C(/etc/passwd) lacks, a command that is not in the image (the image checks
-        need the image present locally).
+      - What the real run would refuse and can be seen without side effects fails in check mode too, and
+        before any change in a real run. That is a missing bind-mount source, a publish host IP that is not
+        on the host, a user the image's C(/etc/passwd) lacks, a command that is not in the image (the image
+        checks need the image present locally).
   diff_mode:
     support: full
     details: C(before) and C(after) hold exactly the options that differ, as structured values.
