@@ -14,6 +14,7 @@ from typing import Any, Dict, List
 
 from ..engine.base.errors import InvalidArg
 from ..engine.base.names import validate_name
+from ..engine.oci.resources import check_memory
 from ..engine.parse import values as parse
 from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
 
@@ -173,6 +174,13 @@ def created_env_file_values(config: Dict[str, Any]) -> Dict[str, str]:
     return {k: env[k] for k in rec["keys"] if k in env}
 
 
+def _memory(value: Any, ctx: Any) -> Any:
+    # the floor the spec applies at create (oci.resources), refused before anything is done
+    memory = parse.parse_size(value, "memory") or None
+    check_memory(memory)
+    return memory
+
+
 def _pids_limit(value: Any, ctx: Any) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < -1:
         raise InvalidArg("invalid pids_limit %r: expected a positive integer, or 0 / -1 for no limit" % value)
@@ -239,7 +247,7 @@ OPTIONS = OptionTable([
     Option("stop_timeout", type="int", update=CONFIG, normalise=_nonneg_int("stop_timeout")),
     Option("log_opt", type="dict", aliases=("log_options",), default={"max_size": None}, normalise=_log_opt),
     # resources and policy: changed in place
-    Option("memory", type="raw", update=IN_PLACE, normalise=lambda v, c: parse.parse_size(v, "memory") or None),
+    Option("memory", type="raw", update=IN_PLACE, normalise=_memory),
     Option("cpus", type="raw", update=IN_PLACE, normalise=lambda v, c: parse.parse_cpus(v, "cpus") or None),
     Option("pids_limit", type="int", update=IN_PLACE, normalise=_pids_limit),
     Option("restart_policy", aliases=("restart_policy_name",), default={"name": "no", "max_retries": 0},
