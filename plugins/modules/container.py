@@ -30,7 +30,12 @@ extends_documentation_fragment:
 attributes:
   check_mode:
     support: full
-    details: Nothing is pulled, written or started; RV(actions) lists what would be done.
+    details:
+      - Nothing is pulled, written or started; RV(actions) lists what would be done.
+      - What the real run would refuse and can be seen without side effects fails in check mode too, and
+        before any change in a real run. That is a missing bind-mount source, a publish host IP that is not
+        on the host, a user the image's C(/etc/passwd) lacks, a command that is not in the image (the image
+        checks need the image present locally).
   diff_mode:
     support: full
     details: C(before) and C(after) hold exactly the options that differ, as structured values.
@@ -91,9 +96,15 @@ options:
       - Environment variables, added to the image's. Values must be strings or numbers. An unquoted YAML
         boolean (V(true), V(false), V(yes), V(no), V(on), V(off)) is refused, because it is ambiguous
         (containers.podman passes V(False), a shell expects V(false)); quote it, e.g. C("false").
+      - Values of O(env) are shown in results, diffs and C(container_info) like any option. Passwords and
+        keys belong in the Secrets feature (M(libpod.engine.secret) and O(secrets)), not in O(env) or O(env_file).
     type: dict
   env_file:
-    description: A file of C(KEY=value) lines; O(env) wins over it. Its content is compared, not its path.
+    description:
+      - A file of C(KEY=value) lines; O(env) wins over it. Its variables are compared, not its path.
+      - Task results and diffs show the file's path, its variable names and a sha256 of the values, never the
+        values (C(Config.Env) shows C(<from env_file>) for them); the container itself gets the values, and
+        C(container_info) shows them as C(podman inspect) does.
     type: path
   label:
     description: Labels of the container.
@@ -126,6 +137,9 @@ options:
       - OPTIONS are comma separated from V(ro), V(rw), V(z), V(Z) (ignored without SELinux), V(U), V(copy),
         V(nocopy), V([r]shared), V([r]slave), V([r]private), V(exec), V(noexec), V(suid), V(nosuid),
         V(dev), V(nodev).
+      - A named volume that is empty on first use gets a copy of the image's content at DEST (including
+        setuid files; V(nocopy) prevents it) and the owner and mode of that image directory; see
+        M(libpod.engine.volume).
       - Compared as a set keyed by the container path.
     type: list
     elements: str
@@ -378,7 +392,9 @@ container:
       description: The container's resolv.conf on the host (HostsPath, HostnamePath likewise).
       type: str
     Declared:
-      description: The normalised spec the container was created (or last updated) with.
+      description:
+        - The normalised spec the container was created (or last updated) with.
+        - C(env_file) is shown as C(path), C(keys) and C(sha256), never with its values.
       type: dict
   sample: {"Id": "5f2c...", "Name": "web", "State": {"Status": "running", "Running": true}}
 diff:

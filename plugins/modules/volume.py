@@ -70,6 +70,11 @@ options:
         V(device=/srv/data), V(o=bind) for a host directory. C(o) holds comma-separated mount options,
         C(uid) and C(gid) the owner of the volume root, C(nocopy) skips copying the image's content
         into the empty volume.
+      - On the first use of an empty volume (as podman), the image's content at the mount path is copied
+        into it and the volume root takes the owner and mode of the image's directory. B(The copy includes
+        setuid/setgid files and file capabilities from the image); use C(nocopy) for volumes shared with
+        other containers or the host. A volume that already has content keeps its owner and mode, and a
+        bind volume's host directory (V(o=bind)) never takes the image's owner or mode.
       - For a plugin driver the options are sent to the plugin, except C(copy)/C(nocopy) and
         C(o=timeout=SECONDS) (the time the engine waits for each plugin call).
       - Compared as a set of keys; the value of C(o) is compared as written (order kept), with

@@ -355,7 +355,7 @@ def test_contained_layers(engine_env, tmp_path):
 
 
 # -- parameters ------------------------------------------------------------------------------------
-BAD_NAMES = ["a/b", "..", ".", "x\x00y", "a" * 300, "-lead", "", "a b", "ünï"]
+BAD_NAMES = ["a/b", "..", ".", "x\x00y", "a" * 300, "-lead", "", "a b", "ünï", "web\n"]
 
 
 def _param_cases(image):
@@ -381,7 +381,11 @@ def _param_cases(image):
               ("network", "container:"), ("volume", ["/etc:relative"]), ("volume", ["/x:/y:bogus"]),
               # shapes the argument spec lets through for raw options
               ("network", True), ("add_host", True), ("tmpfs", 5), ("env_file", "/tmp/a\x00b"),
-              ("command", {"a": 1}), ("memory", [1]), ("stop_signal", [])]
+              ("command", {"a": 1}), ("memory", [1]), ("stop_signal", []),
+              # line injection into /etc/hosts, /etc/hostname, resolv.conf (issue 22 item 9)
+              ("hostname", "a\nnameserver 6.6.6.6"), ("dns_search", ["x\nnameserver 6.6.6.6"]),
+              ("dns_option", ["ndots:1\nnameserver 6.6.6.6"]), ("dns", ["fe80::1%eth0\nnameserver 6.6.6.6"]),
+              ("add_host", ["db\n:10.0.0.5"]), ("memory", "5m")]
     for i, (opt, val) in enumerate(limits):
         cases.append(("%s=%r" % (opt, val), "container", dict(base, name="bad-limit-%d" % i, **{opt: val})))
     return cases

@@ -7,6 +7,7 @@ import json
 import os
 import shutil
 import time
+from typing import Dict
 
 import pytest
 
@@ -498,3 +499,163 @@ def test_bad_input_is_a_clear_error_and_changes_nothing(playbook, busybox_archiv
     task = res.tasks[0]
     assert task.failed and needle in task.msg, task.result
     assert "Traceback" not in task.msg
+
+
+def _memory_cgroup_files(pid: int) -> Dict[str, int]:
+    """memory limit (and memory+swap where accounted) of a process's cgroup, v1 or v2."""
+    with open("/proc/%d/cgroup" % pid) as f:
+        lines = [ln.rstrip("\n").split(":", 2) for ln in f]
+    v1 = [p for _n, ctl, p in lines if "memory" in ctl.split(",")]
+    if v1:
+        base = "/sys/fs/cgroup/memory" + v1[0]
+        names = {"limit": "memory.limit_in_bytes", "swap": "memory.memsw.limit_in_bytes"}
+    else:
+        base = "/sys/fs/cgroup" + [p for _n, ctl, p in lines if ctl == ""][0]
+        names = {"limit": "memory.max", "swap": "memory.swap.max"}
+    out = {}
+    for key, name in names.items():
+        try:
+            with open(os.path.join(base, name)) as f:
+                out[key] = int(f.read())
+        except (OSError, ValueError):
+            pass
+    return out
+
+
+@pytest.mark.parametrize("oci_runtime", ["crun", "runc"])
+def test_in_place_memory_raise_and_lower(playbook, busybox_archive, oci_runtime):
+    # issue 14 item 4: raising above the create-time memory+swap failed on cgroup v1
+    task = """
+- libpod.engine.container:
+    name: mem
+    image: "oci-archive:%(a)s"
+    command: [sleep, "1000"]
+    network: none
+    oci_runtime: %(rt)s
+    memory: %(m)s
+  register: r
+"""
+    def run(*sizes):
+        res = playbook("".join(task % {"a": busybox_archive, "rt": oci_runtime, "m": m} for m in sizes))
+        assert res.ok, res.log
+        return res
+
+    up = run("64m", "256m", "256m")
+    pid = up.tasks[0]["container"]["State"]["Pid"]
+    assert [t["container"]["State"]["Pid"] for t in up.tasks] == [pid] * 3
+    assert [t.changed for t in up.tasks] == [True, True, False]
+    assert up.tasks[1]["actions"] == ["updated mem in place: memory"], up.tasks[1]["actions"]
+    limits = _memory_cgroup_files(pid)
+    assert limits["limit"] == 256 * 1024 * 1024
+    swap_v1 = "swap" in limits and os.path.isdir("/sys/fs/cgroup/memory")
+    if swap_v1:
+        assert limits["swap"] == 512 * 1024 * 1024  # podman's LimitToSwap: twice the memory
+    down = run("64m")
+    assert down.tasks[0].changed
+    assert down.tasks[0]["container"]["State"]["Pid"] == pid
+    limits = _memory_cgroup_files(pid)
+    assert limits["limit"] == 64 * 1024 * 1024
+    if swap_v1:
+        assert limits["swap"] == 128 * 1024 * 1024
+
+
+def test_env_file_content_stays_out_of_result_and_diff(playbook, busybox_archive, tmp_path):
+    # issue 22 item 11: the file's values were shown in Declared, Config.Env and --diff
+    env_file = tmp_path / "app.env"
+    env_file.write_text("DB_PASSWORD=s3cr3t-one\nMODE=x\n")
+    task = """
+- libpod.engine.container:
+    name: envf
+    image: "oci-archive:%s"
+    command: [sleep, "1000"]
+    network: none
+    env_file: %s
+    env: {MODE: y}
+""" % (busybox_archive, env_file)
+    first = playbook(task, diff=True)
+    assert first.ok, first.log
+    env_file.write_text("DB_PASSWORD=s3cr3t-two\nMODE=x\n")
+    second = playbook(task, diff=True)
+    assert second.ok, second.log
+    again = playbook(task)
+    assert again.ok and not again.tasks[0].changed, again.log
+    for res in (first, second):
+        shown = json.dumps(res.tasks[0].result)
+        assert "s3cr3t" not in shown and "s3cr3t" not in res.stdout, shown
+    assert second.tasks[0].changed
+    declared = second.tasks[0]["container"]["Declared"]["env_file"]
+    assert declared["path"] == str(env_file) and len(declared["sha256"]) == 64
+    assert "MODE=y" in second.tasks[0]["container"]["Config"]["Env"]
+    # the container itself still gets the file's values
+    pid = second.tasks[0]["container"]["State"]["Pid"]
+    with open("/proc/%d/environ" % pid, "rb") as f:
+        assert b"DB_PASSWORD=s3cr3t-two" in f.read().split(b"\0")
+
+
+def test_container_named_like_a_pod_is_refused_clearly(playbook, busybox_archive):
+    # issue 14 item 5: maximum recursion depth (container and stack modules); check mode said "create"
+    ctr = {"name": "shared", "image": "oci-archive:" + busybox_archive, "command": ["sleep", "1000"],
+           "network": "none"}
+    res = playbook([{"libpod.engine.pod": {"name": "shared"}}])
+    assert res.ok, res.log
+    for check in (True, False):
+        for task in ({"libpod.engine.container": ctr, "ignore_errors": True},
+                     {"libpod.engine.stack": {"name": "s", "containers": [ctr]}, "ignore_errors": True}):
+            res = playbook([task], check=check)
+            t = res.tasks[0]
+            assert t.failed, (check, t.result)
+            assert 'name "shared" is in use by pod' in t.msg, (check, t.msg)
+            assert "recursion" not in t.msg
+
+
+def test_network_of_itself_is_refused_not_a_deadlock(playbook, busybox_archive):
+    # issue 22 item 2: network: container:<itself> held its own lock and waited for it forever
+    img = "oci-archive:" + busybox_archive
+    for check in (True, False):
+        res = playbook([{"libpod.engine.container": {
+            "name": "loop", "image": img, "command": ["sleep", "1000"], "network": "container:loop"},
+            "ignore_errors": True}], check=check, timeout=120)
+        t = res.tasks[0]
+        assert t.failed and "refers to the container loop itself" in t.msg, (check, t.result)
+    # nothing is left locked: the same name works with a real network mode, and again by its ID
+    res = playbook([{"libpod.engine.container": {
+        "name": "loop", "image": img, "command": ["sleep", "1000"], "network": "none"}}], timeout=120)
+    assert res.ok, res.log
+    ctr_id = res.tasks[0]["container"]["Id"]
+    res = playbook([{"libpod.engine.container": {
+        "name": "loop", "image": img, "command": ["sleep", "1000"], "network": "container:" + ctr_id[:12]},
+        "ignore_errors": True}], timeout=120)
+    assert res.tasks[0].failed and "itself" in res.tasks[0].msg, res.tasks[0].result
+
+
+@pytest.mark.parametrize("extra,message", [
+    ({"volume": ["/nonexistent-lpe-src:/data"]}, "bind source /nonexistent-lpe-src does not exist"),
+    ({"mount": ["type=bind,source=/nonexistent-lpe-src,target=/data"]}, "bind source /nonexistent-lpe-src"),
+    ({"publish": ["192.0.2.77:18080:80"]}, "host IP 192.0.2.77 is not an address of this host"),
+    ({"user": "nosuchuser"}, "user 'nosuchuser' not found in the image's /etc/passwd"),
+    ({"command": ["nosuchcmd", "x"]}, 'command "nosuchcmd" not found in the image'),
+    ({"command": ["/usr/bin/nosuchcmd"]}, 'command "/usr/bin/nosuchcmd" not found in the image'),
+], ids=["volume", "mount", "host-ip", "user", "command", "command-path"])
+def test_check_mode_predicts_the_failure(playbook, busybox_archive, extra, message):
+    # issue 14 item 6: check mode said "create" for tasks the real run refuses
+    pull = playbook([{"libpod.engine.container": {"name": "img", "image": "oci-archive:" + busybox_archive,
+                                                  "state": "created", "command": ["true"], "network": "none"}}])
+    assert pull.ok, pull.log
+    ctr = dict({"name": "pre", "image": "oci-archive:" + busybox_archive, "command": ["sleep", "1000"],
+                "network": "none" if "publish" not in extra else "bridge"}, **extra)
+    for check in (True, False):
+        res = playbook([{"libpod.engine.container": ctr, "ignore_errors": True}], check=check)
+        t = res.tasks[0]
+        assert t.failed, (check, t.result.get("actions"))
+        assert message in t.msg, (check, t.msg)
+        assert not t.changed
+    info = playbook([{"libpod.engine.container_info": {"name": ["pre"]}}])
+    assert info.ok and info.tasks[0]["containers"] == [], info.log  # the real run created nothing
+
+
+def test_check_mode_still_predicts_success(playbook, busybox_archive, tmp_path):
+    ctr = {"name": "fine", "image": "oci-archive:" + busybox_archive, "command": ["sleep", "1000"],
+           "network": "none", "user": "nobody", "volume": ["%s:/data" % tmp_path], "init": True}
+    res = playbook([{"libpod.engine.container": ctr}, {"libpod.engine.container": ctr}], check=True)
+    assert res.ok, res.log
+    assert res.tasks[0].changed

@@ -342,3 +342,37 @@ def test_ansible_doc_renders(engine_env):
                   "Returns inspect-like data", "volume_info", "RETURN VALUES"):
         assert words.lower() in text.lower(), words
     assert "[WARNING]" not in out.stderr, out.stderr
+
+
+@pytest.mark.parametrize("empty", [True, False], ids=["empty", "non-empty"])
+def test_volume_roots_keep_their_owner_and_mode(engine_env, busybox_archive, tmp_path, empty):
+    # issue 14 item 1: mounted at busybox's /tmp (1777), a bind volume's host directory became 1777,
+    # and so did a named volume that already had content
+    host = tmp_path / "site"
+    host.mkdir()
+    os.chmod(host, 0o750)
+    if not empty:
+        (host / "index.html").write_text("kept\n")
+    tasks = [
+        {"name": "bind", "libpod.engine.volume": {"name": "sitevol",
+                                                  "options": ["type=none", "device=%s" % host, "o=bind"]}},
+        {"name": "named", "libpod.engine.volume": {"name": "named"}, "register": "named"},
+    ]
+    res = run_playbook(engine_env, tasks)
+    assert res.rc == 0, res.log
+    named = res.task("named")["volume"]["Mountpoint"]
+    os.chmod(named, 0o750)
+    if not empty:
+        with open(os.path.join(named, "data.txt"), "w") as f:
+            f.write("kept\n")
+    res = run_playbook(engine_env, run_and_wait("t", ["sitevol:/tmp", "named:/root"], "ls /tmp"),
+                       extra_vars={"busybox": busybox_archive})
+    assert res.rc == 0, res.log
+    st = os.stat(host)
+    assert (oct(st.st_mode & 0o7777), st.st_uid, st.st_gid) == (oct(0o750), 0, 0)  # never the image's
+    st = os.stat(named)
+    if empty:
+        # first copy-up into an empty volume: podman gives the root the image directory's owner and mode
+        assert oct(st.st_mode & 0o7777) == oct(0o700)  # busybox /root
+    else:
+        assert (oct(st.st_mode & 0o7777), st.st_uid, st.st_gid) == (oct(0o750), 0, 0)

@@ -19,9 +19,10 @@ from ..engine.base.names import validate_name
 from ..engine.base.records import ContainerConfig
 from ..engine.objects.container import RUNNING, Container, create_container, find_container
 from .container_compare import drop_equivalent
-from .container_options import NEW_POD, OPTIONS
+from .container_options import NEW_POD, OPTIONS, env_file_values
 from .container_secrets import check_secrets, secret_changes, secret_digests
 from .options import IN_PLACE, reasons
+from .preflight import preflight, preflight_publish
 from .result import Result, short
 
 RUNNING_STATES = ("started", "restarted")
@@ -88,6 +89,22 @@ def _anonymous_volumes(rt, mounts: List[Dict[str, Any]]) -> List[Dict[str, Any]]
     return out
 
 
+def _check_name_free(rt, name: str) -> None:
+    """Containers and pods share one name space: a pod's name is refused for a new container."""
+    taken = rt.state.lookup_name(name)
+    if taken is not None and taken[0] != "container":
+        raise NameInUse('name "%s" is in use by %s %s (pods and containers share one name space)'
+                        % (name, taken[0], short(taken[1])), hint="choose another name for the container")
+
+
+def _check_self_reference(declared: Dict[str, Any], name: str, ctr: Optional[Container]) -> None:
+    """network: container:<itself> would join a namespace that does not exist yet."""
+    target = (declared.get("network") or {}).get("container")
+    if target and (target == name or (ctr is not None and len(target) >= 3 and ctr.id.startswith(target))):
+        raise InvalidArg("network: container:%s refers to the container %s itself" % (target, name),
+                         hint="name another container whose network namespace to join")
+
+
 def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> Dict[str, Any]:
     """The container config record (base/records.ContainerConfig) from a declared spec and its image."""
     mounts = sorted(declared["volume"] + declared["mount"] + declared["tmpfs"], key=lambda m: m["destination"])
@@ -103,7 +120,7 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> 
     values = OPTIONS.config_values(declared)  # the rows that fill a field as they are
     values.update(
         image_id=image.id, pod=pod_id, mounts=mounts, network=network,
-        env=dict(declared["env_file"], **declared["env"]),
+        env=dict(env_file_values(declared), **declared["env"]),
         log={"driver": "k8s-file", "max_size": declared["log_opt"]["max_size"]},
         secret_digests=secret_digests(rt, declared.get("secrets") or []),
         declared=declared,
@@ -167,6 +184,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             res.before, res.after = {"exists": True}, {"exists": False}
         return res
 
+    if ctr is None:
+        _check_name_free(rt, name)  # also in check mode: a pod of that name makes the create fail
     if params.get("image") is None and ctr is None:
         raise InvalidArg("image: container %s does not exist, so an image is needed to create it" % name,
                          hint="add image: to the task")
@@ -185,13 +204,12 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         declared = dict(ctr.config["declared"])
     else:
         declared = OPTIONS.declared(params)
+    _check_self_reference(declared, name, ctr)
     if params.get("image") is not None:
         res.warnings += check_secrets(rt, declared, check_mode)
     image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
     new_pod = _new_pod(rt, params, declared, check_mode, res)
     pod_id = _pod_id(rt, declared, name, check_mode, res, new_pod=new_pod)
-    mounts_for_volumes = declared["volume"] + declared["mount"]
-    made_volumes = _ensure_volumes(rt, mounts_for_volumes, check_mode, res)
 
     recreate_reasons: List[str] = []
     in_place: List[str] = []
@@ -214,11 +232,19 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         recreate_reasons += secret_changes(rt, ctr.config)
         if recreate_reasons and in_place:  # applied by the recreate: still part of the reason
             recreate_reasons.append("%s changed too" % ", ".join(in_place))
-        before = {n: old.get(n, OPTIONS.by_name[n].default) if n in OPTIONS.by_name else ctr.config.get(n)
-                  for n in names}
-        after = {n: declared.get(n) if n in OPTIONS.by_name else (image.id if image else None) for n in names}
+        before = {n: OPTIONS.by_name[n].shown(old.get(n, OPTIONS.by_name[n].default)) if n in OPTIONS.by_name
+                  else ctr.config.get(n) for n in names}
+        after = {n: OPTIONS.by_name[n].shown(declared.get(n)) if n in OPTIONS.by_name
+                 else (image.id if image else None) for n in names}
         res.before.update(before)
         res.after.update(after)
+
+    # what create + start would refuse, found before anything changes (and in check mode)
+    if ctr is None or recreate_reasons:
+        preflight(rt, declared, image)
+    elif "publish" in in_place:
+        preflight_publish(declared)
+    made_volumes = _ensure_volumes(rt, declared["volume"] + declared["mount"], check_mode, res)
 
     was_running = ctr is not None and ctr.status == RUNNING
     if ctr is None or recreate_reasons:
@@ -246,8 +272,9 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             try:
                 ctr = create_container(rt, config, name=name)
             except NameInUse:
-                if ctr is not None or rt.state.lookup_name(name) is None:
-                    raise
+                taken = rt.state.lookup_name(name)
+                if ctr is not None or taken is None or taken[0] != "container":
+                    raise  # only a container made by a concurrent task is reconciled against
                 return _created_meanwhile(rt, params, config, res)
             res.act(action)
         start = state in RUNNING_STATES or (was_running and state in ("present", "created"))
@@ -260,7 +287,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         if started:
             res.act("started %s" % name if not check_mode else "start %s" % name)
         if ctr is not None:
-            res.obj = ctr.inspect()  # check mode: the container as it is now, untouched
+            res.obj = shown_inspect(ctr)  # check mode: the container as it is now, untouched
         return res
 
     if in_place:
@@ -273,8 +300,28 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
                                         ", ".join(live + [n for n in in_place if n not in live])))
 
     _apply_run_state(ctr, state, params, check_mode, res)
-    res.obj = ctr.inspect()
+    res.obj = shown_inspect(ctr)
     return res
+
+
+#: what a task result shows instead of a value read from env_file
+HIDDEN_ENV_VALUE = "<from env_file>"
+
+
+def shown_inspect(ctr: Container) -> Dict[str, Any]:
+    """The container as a task result shows it: env_file values (often secrets, and results and
+    diffs get logged) replaced by a marker; the declared env_file is its path, names and hash."""
+    obj = ctr.inspect()
+    declared = ctr.config.get("declared") or {}
+    if isinstance(obj.get("Declared"), dict):
+        obj["Declared"] = OPTIONS.shown(obj["Declared"])
+    rec = declared.get("env_file") or {}
+    hidden = set(rec.get("keys", ()) if "sha256" in rec else rec) - set(declared.get("env") or {})
+    config = obj.get("Config") or {}
+    if hidden and isinstance(config.get("Env"), list):
+        config["Env"] = [e if e.partition("=")[0] not in hidden else "%s=%s" % (e.partition("=")[0], HIDDEN_ENV_VALUE)
+                         for e in config["Env"]]
+    return obj
 
 
 def _undo_create(rt, ctr: Container, volumes: List[str], exc: EngineError) -> None:

@@ -14,6 +14,7 @@ from typing import Any, Dict, List
 
 from ..engine.base.errors import InvalidArg
 from ..engine.base.names import validate_name
+from ..engine.oci.resources import check_memory
 from ..engine.parse import values as parse
 from .container_secrets import normalise_secrets
 from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
@@ -143,16 +144,56 @@ def _log_opt(value: Any, ctx: Any) -> Dict[str, Any]:
     return {"max_size": None if size in (None, "", -1) else parse.parse_size(size, "log_opt.max_size")}
 
 
-def _str_list(value: Any, ctx: Any) -> List[str]:
-    return [str(v) for v in value]
-
-
 def _nonneg_int(param: str):
     def norm(value: Any, ctx: Any) -> int:
         if isinstance(value, bool) or not isinstance(value, int) or value < 0:
             raise InvalidArg("invalid %s %r: expected an integer >= 0" % (param, value))
         return value
     return norm
+
+
+def _env_file(value: Any, ctx: Any) -> Dict[str, Any]:
+    # declared (stored, compared, shown) as path + variable names + hash; the values are read
+    # again when the container is built (env_file_values) and never reach a result or a diff
+    return parse.env_file_record(parse.parse_env_file(value, "env_file"), value)
+
+
+def _env_file_key(value: Any) -> str:
+    """Compared: the variables' hash (a container declared before records were kept has the variables)."""
+    return value["sha256"] if isinstance(value, dict) and "sha256" in value else parse.env_digest(value or {})
+
+
+def _env_file_shown(value: Any) -> Any:
+    if not value or "sha256" in value:
+        return value
+    return {"keys": sorted(value), "sha256": parse.env_digest(value)}
+
+
+def env_file_values(declared: Dict[str, Any]) -> Dict[str, str]:
+    """The variables of the declared env file, read now; refused if it changed since it was declared."""
+    rec = declared.get("env_file") or {}
+    if "sha256" not in rec:
+        return dict(rec)
+    env = parse.parse_env_file(rec["path"], "env_file")
+    if parse.env_digest(env) != rec["sha256"]:
+        raise InvalidArg("env_file %s changed while the task ran" % rec["path"], hint="run the task again")
+    return env
+
+
+def created_env_file_values(config: Dict[str, Any]) -> Dict[str, str]:
+    """The env file's variables as the container was created with them (for generate kube)."""
+    rec = (config.get("declared") or {}).get("env_file") or {}
+    if "sha256" not in rec:
+        return dict(rec)
+    env = config.get("env") or {}
+    return {k: env[k] for k in rec["keys"] if k in env}
+
+
+def _memory(value: Any, ctx: Any) -> Any:
+    # the floor the spec applies at create (oci.resources), refused before anything is done
+    memory = parse.parse_size(value, "memory") or None
+    check_memory(memory)
+    return memory
 
 
 def _pids_limit(value: Any, ctx: Any) -> int:
@@ -177,15 +218,15 @@ OPTIONS = OptionTable([
     Option("command", type="raw", normalise=_command),
     Option("entrypoint", type="raw", normalise=_entrypoint),
     Option("env", type="dict", default={}, config=None, normalise=lambda v, c: parse.parse_env(v, "env")),
-    Option("env_file", type="path", default={}, config=None,
-           normalise=lambda v, c: parse.parse_env_file(v, "env_file")),
+    Option("env_file", type="path", default={}, config=None, normalise=_env_file, compare_key=_env_file_key,
+           shown=_env_file_shown),
     Option("label", type="dict", aliases=("labels",), default={}, config="labels",
            normalise=lambda v, c: parse.parse_labels(v, "label")),
     Option("annotation", type="dict", aliases=("annotations",), default={}, config="annotations",
            normalise=lambda v, c: parse.parse_labels(v, "annotation")),
     Option("workdir", aliases=("working_dir",)),
     Option("user"),
-    Option("hostname"),
+    Option("hostname", normalise=lambda v, c: parse.parse_hostname(v, "hostname")),
     Option("oci_runtime", aliases=("runtime",)),
     # storage
     Option("volume", type="list", elements="str", aliases=("volumes",), default=[], config=None,
@@ -200,10 +241,12 @@ OPTIONS = OptionTable([
            config=None, normalise=_network),
     Option("publish", type="list", elements="raw", aliases=("ports", "published_ports"), default=[],
            update=IN_PLACE, normalise=_publish),
-    Option("dns", type="list", elements="str", aliases=("dns_servers",), default=[], normalise=_str_list),
+    Option("dns", type="list", elements="str", aliases=("dns_servers",), default=[],
+           normalise=lambda v, c: parse.parse_dns_servers(v, "dns")),
     Option("dns_search", type="list", elements="str", aliases=("dns_search_domains",), default=[],
-           normalise=_str_list),
-    Option("dns_option", type="list", elements="str", aliases=("dns_opts",), default=[], normalise=_str_list),
+           normalise=lambda v, c: parse.parse_dns_search(v, "dns_search")),
+    Option("dns_option", type="list", elements="str", aliases=("dns_opts",), default=[],
+           normalise=lambda v, c: parse.parse_dns_options(v, "dns_option")),
     Option("add_host", type="raw", aliases=("etc_hosts",), default=[], normalise=_add_host),
     Option("pod", config=None, normalise=_pod),
     # security
@@ -223,7 +266,7 @@ OPTIONS = OptionTable([
     Option("log_opt", type="dict", aliases=("log_options",), default={"max_size": None}, config=None,
            normalise=_log_opt),
     # resources and policy: changed in place
-    Option("memory", type="raw", update=IN_PLACE, normalise=lambda v, c: parse.parse_size(v, "memory") or None),
+    Option("memory", type="raw", update=IN_PLACE, normalise=_memory),
     Option("cpus", type="raw", update=IN_PLACE, normalise=lambda v, c: parse.parse_cpus(v, "cpus") or None),
     Option("pids_limit", type="int", update=IN_PLACE, normalise=_pids_limit),
     Option("restart_policy", aliases=("restart_policy_name",), default={"name": "no", "max_retries": 0},

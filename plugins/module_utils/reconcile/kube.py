@@ -253,7 +253,7 @@ def manifest_to_specs(doc: Mapping[str, Any], emptydir_label: str) -> KubePod:
         where = "spec.containers[%d]" % i
         c = _as_dict(c, where)
         cname = c.get("name")
-        if not isinstance(cname, str) or not _DNS_LABEL.match(cname):
+        if not isinstance(cname, str) or not _DNS_LABEL.fullmatch(cname):
             raise KubeError("definition: %s.name %r is not a valid container name" % (where, cname),
                             hint="lower-case letters, digits and '-'")
         if cname in seen:
@@ -480,7 +480,7 @@ def generate(pod_name: str, pod_declared: Mapping[str, Any], members: Sequence[T
     for idx, (cname, d) in enumerate(members):
         cd = dict(container_defaults, **dict(d))
         kname = cname[len(pod_name) + 1:] if cname.startswith(pod_name + "-") else cname
-        if not _DNS_LABEL.match(kname):
+        if not _DNS_LABEL.fullmatch(kname):
             kname = _kube_name(kname)
         n = 1
         base = kname

@@ -40,6 +40,10 @@ class Option:
     default: Any = None             # declared value when the task omits the option
     arg_default: Any = None         # default in the argument spec (action flags only)
     normalise: Callable[[Any, Any], Any] = identity
+    #: what is compared of a declared value (default: all of it)
+    compare_key: Callable[[Any], Any] = identity
+    #: what a result or a diff shows of a declared value (default: all of it)
+    shown: Callable[[Any], Any] = identity
     update: str = RECREATE
     no_log: Optional[bool] = None  # False: says so in the argspec (names that look secret but are not)
     required: bool = False
@@ -111,7 +115,7 @@ class OptionTable:
         for opt in self.compared():
             if only is not None and opt.name not in only:
                 continue
-            if before.get(opt.name, opt.default) != after.get(opt.name, opt.default):
+            if opt.compare_key(before.get(opt.name, opt.default)) != opt.compare_key(after.get(opt.name, opt.default)):
                 names.append(opt.name)
         return names
 
@@ -122,8 +126,12 @@ class OptionTable:
              names: Iterable[str]) -> Dict[str, Dict[str, Any]]:
         """Ansible diff of exactly the changed options, as structured dicts."""
         names = list(names)
-        return {"before": {n: before.get(n, self.by_name[n].default) for n in names},
-                "after": {n: after.get(n) for n in names}}
+        return {"before": {n: self.by_name[n].shown(before.get(n, self.by_name[n].default)) for n in names},
+                "after": {n: self.by_name[n].shown(after.get(n)) for n in names}}
+
+    def shown(self, declared: Mapping[str, Any]) -> Dict[str, Any]:
+        """A declared spec as results show it (nothing an option keeps out of logs)."""
+        return {k: self.by_name[k].shown(v) if k in self.by_name else v for k, v in declared.items()}
 
 
 def reasons(names: Sequence[str]) -> str:

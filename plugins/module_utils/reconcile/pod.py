@@ -249,6 +249,7 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
 def generate_kube(rt, pod: Pod):
     """(manifest, warnings) for an existing pod, as ``podman generate kube``."""
     from .container_options import OPTIONS as CTR_OPTIONS  # noqa: PLC0415
+    from .container_options import created_env_file_values  # noqa: PLC0415
     from .kube import generate  # noqa: PLC0415
 
     warnings: List[str] = []
@@ -258,7 +259,7 @@ def generate_kube(rt, pod: Pod):
         if not declared:
             warnings.append("container %s has no declared spec and was left out" % ctr.name)
             continue
-        members.append((ctr.name, declared))
+        members.append((ctr.name, dict(declared, env_file=created_env_file_values(ctr.config))))
     emptydirs = {}
     if rt.state.count("volume"):
         for vol in rt.volumes.list(labels={KUBE_EMPTYDIR_LABEL: pod.name}):

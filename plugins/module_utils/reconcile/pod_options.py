@@ -12,7 +12,7 @@ from typing import Any, List, Optional
 
 from ..engine.objects.pod import DEFAULT_SHARE, parse_share
 from ..engine.parse import values as parse
-from .container_options import _add_host, _argv, _network, _publish, _str_list
+from .container_options import _add_host, _argv, _network, _publish
 from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
 
 STATES = ("created", "started", "stopped", "restarted", "absent")
@@ -41,11 +41,14 @@ OPTIONS = OptionTable([
     Option("publish", type="list", elements="raw", aliases=("ports", "published_ports"), default=[],
            normalise=_publish),
     Option("network", type="raw", aliases=("net",), default=dict(DEFAULT_NETWORK), normalise=_network),
-    Option("hostname"),
+    Option("hostname", normalise=lambda v, c: parse.parse_hostname(v, "hostname")),
     Option("add_host", type="raw", aliases=("etc_hosts",), default=[], normalise=_add_host),
-    Option("dns", type="list", elements="str", aliases=("dns_servers",), default=[], normalise=_str_list),
-    Option("dns_search", type="list", elements="str", default=[], normalise=_str_list),
-    Option("dns_option", type="list", elements="str", aliases=("dns_opt",), default=[], normalise=_str_list),
+    Option("dns", type="list", elements="str", aliases=("dns_servers",), default=[],
+           normalise=lambda v, c: parse.parse_dns_servers(v, "dns")),
+    Option("dns_search", type="list", elements="str", default=[],
+           normalise=lambda v, c: parse.parse_dns_search(v, "dns_search")),
+    Option("dns_option", type="list", elements="str", aliases=("dns_opt",), default=[],
+           normalise=lambda v, c: parse.parse_dns_options(v, "dns_option")),
     # stored only / applied in place
     Option("label", type="dict", aliases=("labels",), default={}, update=CONFIG, config="labels",
            normalise=lambda v, c: parse.parse_labels(v, "label")),

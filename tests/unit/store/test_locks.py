@@ -99,3 +99,44 @@ def test_concurrent_allocation_never_duplicates(tmp_path):
     assert len(got) == 200 and len(set(got)) == 200
     assert sorted(got) == list(range(200))
     assert time.time() - t0 < 60
+
+
+def test_second_handle_in_one_process_is_refused_not_a_deadlock(tmp_path):
+    # issue 22 item 2: locking an object this process already holds through another handle hung forever
+    import threading
+
+    path = str(tmp_path / "locks")
+    a, b = Lock(path, 5), Lock(path, 5)
+    a.acquire()
+    got = []
+
+    def second():
+        try:
+            b.acquire()  # no timeout: before the fix this waited on ourselves forever
+        except LockError as exc:
+            got.append(exc)
+
+    t = threading.Thread(target=second, daemon=True)
+    t.start()
+    t.join(30)  # a bound so a regression fails instead of hanging the suite
+    a.release()
+    assert got and "already held by this process" in str(got[0]), got
+    b.acquire(timeout=1)  # nothing was left registered
+    b.release()
+
+
+def test_lock_timeout_names_the_holder(tmp_path):
+    path = str(tmp_path / "locks")
+    ctx = multiprocessing.get_context("fork")
+    ready, release = ctx.Event(), ctx.Event()
+    p = ctx.Process(target=_hold, args=(path, 3, ready, release))
+    p.start()
+    try:
+        assert ready.wait(10)
+        with pytest.raises(LockError) as exc:
+            Lock(path, 3, owner="container web").acquire(timeout=0.05)
+        assert "container web" in str(exc.value)
+        assert "pid %d" % p.pid in str(exc.value)
+    finally:
+        release.set()
+        p.join(10)

@@ -49,7 +49,7 @@ def validate_name(name: str, param: str = "name", kind: str = "container") -> st
     if len(name) > MAX_NAME_LEN:
         raise InvalidArg("%s: %s name is %d characters long, the limit is %d"
                          % (param, kind, len(name), MAX_NAME_LEN))
-    if not NAME_RE.match(name):
+    if not NAME_RE.fullmatch(name):
         raise InvalidArg("%s: invalid %s name %r" % (param, kind, name),
                          hint="names must match [a-zA-Z0-9][a-zA-Z0-9_.-]* (no '/', '..' or spaces)")
     return name

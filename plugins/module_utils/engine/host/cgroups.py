@@ -117,6 +117,13 @@ def remove_cgroup(cgroup: str, *, mountinfo: str = MOUNTINFO) -> List[str]:
     return left
 
 
+def swap_accounting(root: str = DEFAULT_ROOT) -> bool:
+    """True when the memory controller limits memory+swap (always on v2; v1 needs memsw files)."""
+    if os.path.exists(os.path.join(root, "cgroup.controllers")):
+        return True
+    return os.path.exists(os.path.join(root, "memory", "memory.memsw.limit_in_bytes"))
+
+
 # --- the private mount namespace ------------------------------------------------------
 
 def private_cgroup_mount_ns(root: str = DEFAULT_ROOT) -> Callable[[], None]:

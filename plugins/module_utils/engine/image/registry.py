@@ -99,7 +99,7 @@ def parse_reference(ref: str, default_registry: str = DOCKER_IO) -> Reference:
     digest = ""
     if "@" in s:
         s, digest = s.split("@", 1)
-        if not _DIGEST_RE.match(digest):
+        if not _DIGEST_RE.fullmatch(digest):
             raise ImageError("invalid digest %r in image reference %r" % (digest, ref),
                              hint="use name@sha256:<64 lowercase hex>")
     tag = ""
@@ -107,13 +107,13 @@ def parse_reference(ref: str, default_registry: str = DOCKER_IO) -> Reference:
     colon = s.rfind(":")
     if colon > slash:
         s, tag = s[:colon], s[colon + 1:]
-        if not _TAG_RE.match(tag):
+        if not _TAG_RE.fullmatch(tag):
             raise ImageError("invalid tag %r in image reference %r" % (tag, ref),
                              hint="tags are up to 128 of [A-Za-z0-9_.-], not starting with . or -")
     first, sep, rest = s.partition("/")
     if sep and _looks_like_host(first):
         registry, repo = first, rest
-        if not _HOST_RE.match(registry):
+        if not _HOST_RE.fullmatch(registry):
             raise ImageError("invalid registry %r in image reference %r" % (registry, ref))
     else:
         registry, repo = default_registry, s
@@ -121,7 +121,7 @@ def parse_reference(ref: str, default_registry: str = DOCKER_IO) -> Reference:
         registry = DOCKER_IO
     if registry == DOCKER_IO and "/" not in repo:
         repo = "library/" + repo
-    if not repo or not _REPO_RE.match(repo):
+    if not repo or not _REPO_RE.fullmatch(repo):
         raise ImageError("invalid image name %r in reference %r" % (repo, ref),
                          hint="names are lowercase letters, digits and separators (. _ - /)")
     if not tag and not digest:
@@ -714,7 +714,7 @@ class RegistryClient:
                             what="manifest %s/%s:%s" % (self.registry, repository, ref), headers={"Accept": ACCEPT})
         with resp:
             digest = resp.headers.get("Docker-Content-Digest", "")
-        if _DIGEST_RE.match(digest):
+        if _DIGEST_RE.fullmatch(digest):
             return digest
         return self.get_manifest(repository, ref).digest
 

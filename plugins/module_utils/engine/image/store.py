@@ -761,7 +761,7 @@ class ImageStore:
         """
         sref = parse_image_ref(ref)
         if sref.transport == "" and (is_short_name(ref) or ref.split("/", 1)[0] == LOCAL_REGISTRY
-                                     or _PREFIX_RE.match(ref) or _ID_RE.match(ref)):
+                                     or _PREFIX_RE.fullmatch(ref) or _ID_RE.fullmatch(ref)):
             local = self._lookup(ref)[0]
             if local is not None:
                 return local
@@ -873,7 +873,7 @@ class ImageStore:
         ref = ref.strip()
         if ref.startswith("docker://"):
             ref = ref[len("docker://"):]
-        m = _ID_RE.match(ref)
+        m = _ID_RE.fullmatch(ref)
         if m:
             row = self.state.conn.execute("SELECT %s FROM images WHERE id=?" % _COLS, (m.group(1),)).fetchone()
             if row:
@@ -911,7 +911,7 @@ class ImageStore:
                 if len(ids) > 1:
                     raise ImageError("short name %s matches several images: %s" % (ref, ", ".join(
                         sorted(r[0] for r in rows))), hint="use the full name")
-        m = _PREFIX_RE.match(ref)
+        m = _PREFIX_RE.fullmatch(ref)
         if m:
             rows = self.state.conn.execute("SELECT %s FROM images WHERE id LIKE ? LIMIT 2" % _COLS,
                                            (m.group(1) + "%",)).fetchall()
@@ -1133,7 +1133,7 @@ class ImageStore:
             rows = {r[0]: r[1] for r in conn.execute("SELECT id, created FROM layers").fetchall()}
             doomed = []
             for name in entries:
-                if not re.match(r"^[0-9a-f]{64}\Z", name) or name in used:
+                if not re.fullmatch(r"[0-9a-f]{64}", name) or name in used:
                     continue
                 created = rows.get(name)
                 if created is None:
@@ -1158,6 +1158,12 @@ class ImageStore:
         return removed
 
     # -- views -------------------------------------------------------------------------------
+    def view(self, image: Image):
+        """The image's merged file tree, read from its layers without mounting (storage/layerview)."""
+        from ..storage.layerview import LayerView  # noqa: PLC0415 - only for check-mode predictions
+
+        return LayerView(self.layer_dirs(image))
+
     def layer_dirs(self, image: Image) -> List[str]:
         """The image's unpacked layer dirs, base first (the overlay lowers)."""
         out = []

@@ -239,7 +239,7 @@ class NetworkManager:
                  nft_table: str = "libpod_engine", nft_backend: str = "auto", manage_ip_forward: bool = True,
                  root: Optional[RootId] = None, auto_bridge: bool = False, auto_subnet: bool = False,
                  warn: Optional[Callable[[str], None]] = None):
-        if not _IFNAME_RE.match(bridge_prefix) or len(bridge_prefix) > 8:
+        if not _IFNAME_RE.fullmatch(bridge_prefix) or len(bridge_prefix) > 8:
             raise InvalidArg("bridge prefix %r: use up to 8 letters/digits starting with a letter" % bridge_prefix)
         portmap.check_name("nft table", nft_table)
         self.state = state
@@ -500,7 +500,7 @@ class NetworkManager:
     def _pick_bridge(self, name: str, bridge: Optional[str], others: List[Network]) -> str:
         taken = {n.bridge: n.name for n in others}
         if bridge:
-            if not _IFNAME_RE.match(bridge) or not bridge.startswith(self.bridge_prefix):
+            if not _IFNAME_RE.fullmatch(bridge) or not bridge.startswith(self.bridge_prefix):
                 raise InvalidArg("network %s: bridge name %r must start with %r and have at most 15 letters, "
                                  "digits, '_' or '-'" % (name, bridge, self.bridge_prefix),
                                  hint="the engine only manages bridges it names itself")
@@ -977,7 +977,7 @@ class NetworkManager:
         for link in links:
             name = link.get("ifname") or ""
             master = by_index.get(link.get("master"))
-            if master in bridges and self._veth_re.match(name) and name not in expected:
+            if master in bridges and self._veth_re.fullmatch(name) and name not in expected:
                 try:
                     ipr.link("del", index=link["index"])
                     out.append("veth %s" % name)

@@ -77,6 +77,11 @@ def spawn(tmp_dir: str, ctr_id: str, socks: List[socket.socket], keys: List[str]
     proc = subprocess.Popen([_argv0(tmp_dir, ctr_id), "infinity"], executable=sleep,
                             pass_fds=[s.fileno() for s in socks], stdin=subprocess.DEVNULL,
                             stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True)
+    # Popen returns once the child called exec (vfork), before the kernel shows the new argv:
+    # wait for it, or a check right after this (holding) would not recognise our own holder
+    deadline = time.monotonic() + 2.0
+    while not _argv(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+        time.sleep(0.001)
     write_json(_info_path(tmp_dir, ctr_id), dict(info, ports=keys, pid=proc.pid), mode=0o600)
     return proc.pid
 

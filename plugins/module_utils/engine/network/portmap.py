@@ -91,7 +91,7 @@ def _port_range(spec: Any, text: str, what: str, *, allow_zero: bool) -> Tuple[i
     values = []
     for raw in parts:
         p = raw.strip()
-        if not _PORT_RE.match(p):
+        if not _PORT_RE.fullmatch(p):
             raise _bad(spec, "%s %r is not a port number" % (what, text))
         v = int(p)
         if v > 65535 or (v == 0 and not (allow_zero and len(parts) == 1)):
@@ -311,6 +311,16 @@ def _bind_test(host_ip: str, port: int, proto: str) -> Optional[OSError]:
         except OSError as err:
             return err
     return None
+
+
+def check_host_ip(spec: str, host_ip: str) -> None:
+    """Refuse a publish host IP that is not an address of this host (binds port 0: no side effect)."""
+    if host_ip in (ANY_IP, ""):
+        return
+    err = _bind_test(host_ip, 0, "tcp")
+    if err is not None and err.errno == errno.EADDRNOTAVAIL:
+        raise NetworkError("publish %s: host IP %s is not an address of this host" % (spec, host_ip),
+                           hint="use 0.0.0.0, 127.0.0.1 or an address configured on the host")
 
 
 def check_host_port(ctr_id: str, m: PortMapping) -> None:
@@ -592,7 +602,7 @@ class Nft:
 
 def check_name(kind: str, name: str) -> str:
     """Names used inside nft identifiers: [A-Za-z0-9][A-Za-z0-9_.-]*."""
-    if not isinstance(name, str) or not _NAME_RE.match(name) or len(name) > 128:
+    if not isinstance(name, str) or not _NAME_RE.fullmatch(name) or len(name) > 128:
         raise InvalidArg("%s %r: only letters, digits, '_', '.' and '-' are allowed" % (kind, name))
     return name
 

@@ -13,10 +13,10 @@ import os
 import shutil
 import time
 import uuid
-from typing import Any, Callable, Dict, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..base import faults
-from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, NoSuchContainer, wrap
+from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, InvalidArg, NoSuchContainer, wrap
 from ..base.names import generate_name, new_id, validate_name
 from ..base.status import (  # noqa: F401 - re-exported: callers know them as container states
     CONFIGURED,
@@ -30,9 +30,11 @@ from ..base.status import (  # noqa: F401 - re-exported: callers know them as co
     STOPPING,
     display_status,
 )
+from ..host import cgroups
 from ..host.interpreter import missing_interpreter
 from ..host.proc import pid_alive
 from ..oci import etcfiles
+from ..oci.resources import update_steps
 from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
 from ..store.state import Record
@@ -364,6 +366,9 @@ class Container(LockedObject):
         net = cfg.get("network") or {}
         if net.get("mode") == "container":
             other = get_container(self.rt, net["container"])
+            if other.id == self.id:
+                raise InvalidArg("network: container:%s is this container itself" % net["container"],
+                                 hint="name another, running container whose network namespace to join")
             with other.locked():
                 other.sync()
                 if other.status != RUNNING or not other.state.get("pid"):
@@ -599,9 +604,12 @@ class Container(LockedObject):
             cfg.update({k: v for k, v in changes.items() if k != "declared"})
             if "declared" in changes:
                 cfg["declared"] = changes["declared"]
-            live = {k: changes[k] for k in ("memory", "cpus", "pids_limit") if k in changes}
-            if live and self.status in (RUNNING, PAUSED):
-                self._runtime_update(live)
+            if any(k in changes for k in ("memory", "cpus", "pids_limit")):
+                # validated (memory floor) before anything is written, running or not
+                update_steps(self.config, cfg, default_pids_limit=self.rt.cfg.get("containers", "pids_limit"),
+                             swap_accounting=True)
+                if self.status in (RUNNING, PAUSED):
+                    self._runtime_update(self.config, cfg)
             if "publish" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status"):
                 # new DNAT rules on the live network namespace: no restart needed
                 net = cfg.get("network") or {}
@@ -614,19 +622,12 @@ class Container(LockedObject):
             self.rec.config = cfg
             self._event("update")
 
-    def _runtime_update(self, live: Dict[str, Any]) -> None:
-        from ..parse.values import cpus_to_quota  # noqa: PLC0415
-
-        resources: Dict[str, Any] = {}
-        if "memory" in live:
-            # -1 = unlimited for the v1 memory controller
-            resources["memory"] = {"limit": live["memory"] or -1}
-        if "cpus" in live:
-            quota, period = cpus_to_quota(live["cpus"]) if live["cpus"] else (-1, 100000)
-            resources["cpu"] = {"quota": quota, "period": period}
-        if "pids_limit" in live:
-            resources["pids"] = {"limit": live["pids_limit"] or -1}
-        self.oci().update(self.id, resources)
+    def _runtime_update(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        """Move the live cgroup from ``old`` to ``new`` limits: the create-time translation, in a safe order."""
+        steps = update_steps(old, new, default_pids_limit=self.rt.cfg.get("containers", "pids_limit"),
+                             swap_accounting=cgroups.swap_accounting())
+        for resources in steps:
+            self.oci().update(self.id, resources)
 
     def remove(self, force: bool = False, timeout: Optional[int] = None, volumes: bool = True) -> None:
         """removeContainer: stop (force), clean up, delete storage, DB record, lock; anonymous volumes."""

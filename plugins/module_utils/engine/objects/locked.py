@@ -7,6 +7,10 @@ from typing import Any, Dict, Iterator
 
 from ..store.state import Record
 
+#: seconds to wait for a second object's lock while holding one: a lock-order cycle between two
+#: processes ends in an error naming the holder instead of two tasks hanging forever
+SECOND_LOCK_TIMEOUT = 60.0
+
 
 class LockedObject:
     """An engine object backed by a ``state.Record`` of kind ``KIND`` (libpod's *Container, *Pod)."""
@@ -37,8 +41,9 @@ class LockedObject:
     def locked(self) -> Iterator[LockedObject]:
         """Hold the object's lock, with the record freshly read from the DB (another process
         may have changed or removed it while we waited)."""
-        lock = self.rt.locks.lock(self.rec.lock_id)
-        lock.acquire()
+        lock = self.rt.locks.lock(self.rec.lock_id, "%s %s" % (self.KIND, self.name))
+        # the first lock of a task may wait as long as its holder works; a second one is bounded
+        lock.acquire(timeout=SECOND_LOCK_TIMEOUT if self.rt.locks.holding() else None)
         try:
             fresh = self.rt.state.find(self.KIND, self.id)
             if fresh is None:

@@ -20,7 +20,13 @@ from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 from ..base.errors import InvalidArg, StorageError
 from ..host.files import write_atomic
 from ..host.paths import secure_join
-from ..parse.values import parse_add_host
+from ..parse.values import (
+    parse_add_host,
+    parse_dns_options,
+    parse_dns_search,
+    parse_dns_servers,
+    reject_control,
+)
 
 __all__ = [
     "ExecUser", "secure_join", "read_rootfs_file", "parse_passwd", "parse_group", "resolve_user",
@@ -139,13 +145,20 @@ def parse_group(text: str) -> List[GroupEntry]:
     return out
 
 
-def resolve_user(rootfs: str, user: Optional[str]) -> ExecUser:
+def resolve_user(rootfs: Optional[str], user: Optional[str],
+                 read_file: Optional[Callable[[str], Optional[str]]] = None) -> ExecUser:
     """uid/gid/groups/HOME for "", "1000", "app", "app:staff", "1000:1000" from the rootfs's files.
 
     As runc's GetExecUser (which podman uses): a numeric uid not in /etc/passwd is allowed
     (gid 0, HOME "/"), an unknown *name* is an error; supplementary groups are added only
     when no group was given explicitly; the primary gid is in additional_gids too.
+    ``read_file`` reads a file of the container's root instead of ``rootfs`` (check mode reads
+    the image's layers without mounting them).
     """
+    if read_file is None:
+        def read_file(path: str) -> Optional[str]:
+            return read_rootfs_file(rootfs, path)
+
     spec = (user or "").strip()
     if not spec:
         spec = "0"
@@ -154,13 +167,13 @@ def resolve_user(rootfs: str, user: Optional[str]) -> ExecUser:
         uspec = "0"
     if sep and not gspec:
         raise InvalidArg("invalid user %r: empty group after ':'" % user, hint="expected USER[:GROUP]")
-    passwd = parse_passwd(read_rootfs_file(rootfs, "/etc/passwd") or "")
+    passwd = parse_passwd(read_file("/etc/passwd") or "")
     groups: Optional[List[GroupEntry]] = None
 
     def load_groups() -> List[GroupEntry]:
         nonlocal groups
         if groups is None:
-            groups = parse_group(read_rootfs_file(rootfs, "/etc/group") or "")
+            groups = parse_group(read_file("/etc/group") or "")
         return groups
 
     uid = _id(uspec)
@@ -228,7 +241,7 @@ def container_hostname(config: Dict, shared_hostname: Optional[str] = None) -> s
 
 def hostname_content(hostname: str) -> str:
     """/etc/hostname: the name without a trailing newline (as podman writes it)."""
-    return hostname
+    return reject_control(hostname, "hostname")
 
 
 # --------------------------------------------------------------------------- /etc/hosts
@@ -269,6 +282,8 @@ def hosts_content(*, hostname: str, name: str = "", ips: Sequence[str] = (),
     file (or ``base_hosts`` text); without any localhost entry the usual ones are added. A
     container without an IP (network none) maps its names to 127.0.0.1 and ::1.
     """
+    for value, param in ((hostname, "hostname"), (name, "name")):
+        reject_control(value, param)  # each is written into a line of the file
     entries: List[Tuple[str, List[str]]] = []
     for item in add_hosts:
         hname, ip = parse_add_host(item)
@@ -331,11 +346,10 @@ def resolv_conf_content(*, dns: Sequence[str] = (), dns_search: Sequence[str] = 
             host_search = fields[1:2]
         elif fields[0] == "options":
             host_opts.extend(fields[1:])
-    for ip in dns:
-        try:
-            ipaddress.ip_address(ip)
-        except ValueError:
-            raise InvalidArg("invalid dns server %r" % ip, hint="expected an IP address")
+    # each value becomes part of a line: validated here too, whatever path it came by
+    dns = parse_dns_servers(list(dns), "dns server")
+    dns_search = parse_dns_search(list(dns_search), "dns_search")
+    dns_option = parse_dns_options(list(dns_option), "dns_option")
     servers = list(dns) if dns else [s for s in host_ns if keep_local or not _is_local_resolver(s)]
     if not servers and not network_dns:
         servers = list(DEFAULT_DNS_SERVERS)

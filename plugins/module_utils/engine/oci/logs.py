@@ -25,7 +25,7 @@ def parse_time(ts: str) -> float:
 
     datetime.fromisoformat cannot read 9 fraction digits before Python 3.11.
     """
-    m = _TIME_RE.match(ts)
+    m = _TIME_RE.fullmatch(ts)
     if not m:
         raise ValueError("not an RFC3339 timestamp: %r" % ts)
     year, mon, day, hh, mm, ss, frac, tz = m.groups()

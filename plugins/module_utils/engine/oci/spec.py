@@ -25,25 +25,25 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..base.errors import EngineError, InvalidArg, StorageError
+from ..host.cgroups import swap_accounting
 from ..host.files import write_atomic
 from ..host.proc import read_int
 from ..parse.values import (
     RLIM_INFINITY,
-    cpus_to_quota,
     known_capabilities,
     normalize_capabilities,
-    parse_cpus,
     parse_env,
     parse_signal,
     parse_sysctls,
     parse_ulimits,
 )
 from .etcfiles import ExecUser, container_hostname, resolve_user
+from .resources import linux_resources
 
 __all__ = [
     "OCI_VERSION", "DEFAULT_CAPABILITIES", "DEFAULT_MASKED_PATHS", "DEFAULT_READONLY_PATHS",
     "DEFAULT_PATH", "INIT_MOUNT_PATH", "INIT_CANDIDATES", "SpecContext", "generate_spec", "merge_capabilities",
-    "default_seccomp", "compile_seccomp_profile", "write_config_json", "host_rlimits",
+    "default_seccomp", "compile_seccomp_profile", "write_config_json", "host_rlimits", "command_args",
 ]
 
 OCI_VERSION = "1.0.2-dev"
@@ -70,7 +70,6 @@ INIT_CANDIDATES = ("/usr/libexec/podman/catatonit", "/usr/bin/catatonit", "/usr/
 DEFAULT_SHM_SIZE = 64 * 1024 * 1024
 #: podman's addRlimits default for NOFILE and NPROC when not given.
 _PODMAN_DEFAULT_RLIMIT = 1048576
-_MIN_MEMORY = 6 * 1024 * 1024  # podman refuses less ("minimum memory limit allowed is 6MB")
 _NS_ORDER = ("pid", "network", "ipc", "uts", "mount", "cgroup")
 _NS_ALIASES = {"net": "network", "mnt": "mount", "pid": "pid", "ipc": "ipc", "uts": "uts",
                "cgroup": "cgroup", "network": "network", "mount": "mount", "user": "user"}
@@ -122,9 +121,7 @@ def _cgroup_v2() -> bool:
 
 
 def _swap_accounting(v2: bool) -> bool:
-    if v2:
-        return True
-    return os.path.exists("/sys/fs/cgroup/memory/memory.memsw.limit_in_bytes")
+    return True if v2 else swap_accounting()
 
 
 def _now_rfc3339() -> str:
@@ -367,7 +364,7 @@ def _image_list(value: Any) -> List[str]:
     return [str(v) for v in value]
 
 
-def _command(config: Mapping[str, Any], image: Mapping[str, Any]) -> List[str]:
+def command_args(config: Mapping[str, Any], image: Mapping[str, Any]) -> List[str]:
     """podman's merge: user entrypoint replaces the image's and drops its Cmd; user command
     replaces the image Cmd; args = entrypoint + cmd."""
     user_ep = config.get("entrypoint")
@@ -704,7 +701,7 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
     else:
         hostname = container_hostname(cfg)
 
-    args = _command(cfg, img)
+    args = command_args(cfg, img)
     if not args:
         raise InvalidArg("container %s has no command: the image defines neither Entrypoint nor Cmd"
                          % (cfg.get("name") or cid), hint="set command (or entrypoint)")
@@ -761,21 +758,9 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
 
     # resources
     resources: Dict[str, Any] = {"devices": [{"allow": privileged, "access": "rwm"}]}
-    memory = cfg.get("memory")
-    if memory:
-        if memory < _MIN_MEMORY:
-            raise InvalidArg("invalid memory %d: the minimum is 6m" % memory, hint="give at least 6m")
-        resources["memory"] = {"limit": memory}
-        if ctx.swap_accounting if ctx.swap_accounting is not None else _swap_accounting(v2):
-            resources["memory"]["swap"] = 2 * memory  # podman: memory+swap defaults to twice memory
-    if cfg.get("cpus"):
-        quota, period = cpus_to_quota(parse_cpus(cfg["cpus"]))
-        resources["cpu"] = {"quota": quota, "period": period}
-    pids = cfg.get("pids_limit")
-    if pids is None:
-        pids = ctx.default_pids_limit
-    if pids and pids > 0:
-        resources["pids"] = {"limit": int(pids)}
+    resources.update(linux_resources(
+        cfg, default_pids_limit=ctx.default_pids_limit,
+        swap_accounting=ctx.swap_accounting if ctx.swap_accounting is not None else _swap_accounting(v2)))
 
     stop_signal = effective_stop_signal(cfg, img)
 

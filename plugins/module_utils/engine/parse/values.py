@@ -22,9 +22,10 @@ __all__ = [
     "known_capabilities", "normalize_capability", "normalize_capabilities",
     "parse_ulimit", "parse_ulimits", "format_ulimit", "parse_cpus", "cpus_to_quota",
     "parse_restart_policy", "format_restart_policy", "parse_env", "parse_labels",
-    "parse_sysctls", "parse_env_text", "parse_env_file", "parse_add_host",
+    "parse_sysctls", "parse_env_text", "parse_env_file", "parse_add_host", "env_digest", "env_file_record",
     "parse_tmpfs", "parse_tmpfs_list", "format_tmpfs", "parse_volume", "format_volume",
-    "parse_mount", "format_mount", "parse_octal_mode",
+    "parse_mount", "format_mount", "parse_octal_mode", "reject_control", "parse_hostname",
+    "parse_dns_search", "parse_dns_options", "parse_dns_servers",
 ]
 
 #: OCI rlimits are uint64; "unlimited" is all bits set (RLIM_INFINITY on Linux).
@@ -65,7 +66,7 @@ def parse_size(value: Any, param: str = "size") -> int:
         return int(value)
     if not isinstance(value, str):
         raise _bad(param, value, "not a size", _SIZE_FORM)
-    m = _SIZE_RE.match(value)
+    m = _SIZE_RE.fullmatch(value)
     # "ki"/"kib" are fine, a lone "i"/"ib" without a unit letter is not
     if not m or (m.group(3).lower().startswith("i") and not m.group(2)):
         raise _bad(param, value, "not a size", _SIZE_FORM)
@@ -122,7 +123,7 @@ def parse_signal(value: Any, param: str = "signal") -> int:
         else:
             if text.startswith("SIG"):
                 text = text[3:]
-            m = re.match(r"^RT(MIN|MAX)([+-]\d{1,2})?$", text)
+            m = re.fullmatch(r"RT(MIN|MAX)([+-]\d{1,2})?", text)
             if m:
                 base = _SIGRTMIN if m.group(1) == "MIN" else _SIGRTMAX
                 num = base + int(m.group(2) or 0)
@@ -434,7 +435,7 @@ def _parse_kv(value: Any, param: str, *, bare: str, key_re: Optional[re.Pattern]
     for k, v in items:
         if not isinstance(k, str) or not k or _ENV_KEY_BAD.search(k) or k != k.strip():
             raise _bad(param, k, "invalid key", form)
-        if key_re is not None and not key_re.match(k):
+        if key_re is not None and not key_re.fullmatch(k):
             raise _bad(param, k, "invalid key", form)
         if isinstance(v, bool) and not booleans:
             raise InvalidArg("invalid %s %s: the value is a YAML boolean (yes/no/true/false/on/off), not a string"
@@ -487,7 +488,7 @@ def parse_env_text(text: str, param: str = "env_file", origin: str = "<text>") -
         if not stripped or stripped.startswith("#"):
             continue
         key, sep, val = stripped.partition("=")
-        if not _ENV_FILE_KEY.match(key) or "\x00" in val:
+        if not _ENV_FILE_KEY.fullmatch(key) or "\x00" in val:
             raise _bad(param, "%s:%d: %s" % (origin, lineno, line), "invalid variable name",
                        "KEY=VALUE lines (no spaces in KEY), '#' comments")
         if not sep:
@@ -510,6 +511,99 @@ def parse_env_file(path: Any, param: str = "env_file") -> Dict[str, str]:
     return parse_env_text(text, param, path)
 
 
+def env_digest(env: Mapping[str, str]) -> str:
+    """sha256 of a set of variables, independent of order, comments and quoting in the file."""
+    import hashlib
+    import json
+
+    return hashlib.sha256(json.dumps(dict(env), sort_keys=True).encode("utf-8")).hexdigest()
+
+
+def env_file_record(env: Mapping[str, str], path: str) -> Dict[str, Any]:
+    """What is declared and shown for an env file: its path, the variable names and a hash of
+    the values, never the values (they are often secrets: results and diffs get logged)."""
+    return {"path": path, "keys": sorted(env), "sha256": env_digest(env)}
+
+
+# --------------------------------------------------------------------------- /etc file values
+# hostname, dns, dns_search and dns_option are written as lines of /etc/hostname, /etc/hosts
+# and resolv.conf: a control character in one of them would add lines (issue: line injection).
+
+_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
+_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_SEARCH_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+_DNS_OPTION = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(:[0-9]{1,5})?")
+_SCOPE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
+#: Linux's HOST_NAME_MAX (sethostname refuses more)
+HOSTNAME_MAX = 64
+
+
+def reject_control(value: Any, param: str) -> str:
+    """A string without control characters (newline, tab, NUL, DEL...), else a clear error."""
+    if not isinstance(value, str):
+        raise _bad(param, value, "not a string")
+    if _CONTROL.search(value):
+        raise _bad(param, value, "contains a control character (newline, tab, NUL...)",
+                   "printable text on one line")
+    return value
+
+
+def parse_hostname(value: Any, param: str = "hostname") -> str:
+    """An RFC 1123 host name (dot-separated labels of letters, digits and inner '-'), at most 64 characters."""
+    name = reject_control(value, param)
+    form = "an RFC 1123 host name such as web-1 or web-1.example.com (at most %d characters)" % HOSTNAME_MAX
+    if not name or len(name) > HOSTNAME_MAX:
+        raise _bad(param, value, "empty or longer than %d characters" % HOSTNAME_MAX, form)
+    if not all(_LABEL.fullmatch(label) for label in name.split(".")):
+        raise _bad(param, value, "not a valid host name", form)
+    return name
+
+
+def parse_dns_search(value: Any, param: str = "dns_search") -> List[str]:
+    """Search domains for resolv.conf; ``["."]`` (no search list) passes as is."""
+    out = []
+    form = "domain names such as example.com, or [\".\"] for no search list"
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        domain = reject_control(item, param)
+        if domain == "." and len(value) == 1:
+            out.append(domain)
+            continue
+        labels = domain[:-1].split(".") if domain.endswith(".") else domain.split(".")
+        if len(domain) > 253 or not all(_SEARCH_LABEL.fullmatch(label) for label in labels):
+            raise _bad(param, item, "not a domain name", form)
+        out.append(domain)
+    return out
+
+
+def parse_dns_options(value: Any, param: str = "dns_option") -> List[str]:
+    """resolv.conf options: ``name`` or ``name:number`` (ndots:2, edns0, timeout:1...)."""
+    out = []
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        opt = reject_control(item, param)
+        if not _DNS_OPTION.fullmatch(opt):
+            raise _bad(param, item, "not a resolver option", "NAME or NAME:NUMBER, one per item (ndots:2, edns0)")
+        out.append(opt)
+    return out
+
+
+def parse_dns_servers(value: Any, param: str = "dns") -> List[str]:
+    """Name server IP addresses; an IPv6 scope id must be an interface name."""
+    import ipaddress
+
+    out = []
+    for item in value if isinstance(value, (list, tuple)) else [value]:
+        ip = reject_control(item, param)
+        addr, pct, scope = ip.partition("%")
+        try:
+            ipaddress.ip_address(addr)
+        except ValueError:
+            raise _bad(param, item, "not an IP address", "IPv4 or IPv6 addresses (fe80::1%eth0 for a scope)")
+        if pct and (":" not in addr or not _SCOPE_ID.fullmatch(scope)):
+            raise _bad(param, item, "invalid scope id", "an IPv6 address with an interface name: fe80::1%eth0")
+        out.append(ip)
+    return out
+
+
 _HOSTNAME_RE = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.\-]*[A-Za-z0-9_])?$")
 _ADD_HOST_FORM = 'name:ip (e.g. db.local:10.0.0.5, v6:fd00::1, gw:host-gateway)'
 
@@ -520,9 +614,10 @@ def parse_add_host(value: Any, param: str = "add_host") -> Tuple[str, str]:
 
     if not isinstance(value, str):
         raise _bad(param, value, "not a string", _ADD_HOST_FORM)
+    reject_control(value, param)
     name, sep, ip = value.partition(":")
     name, ip = name.strip(), ip.strip()
-    if not sep or not _HOSTNAME_RE.match(name):
+    if not sep or not _HOSTNAME_RE.fullmatch(name):
         raise _bad(param, value, "invalid host name", _ADD_HOST_FORM)
     if ip != "host-gateway":
         try:
@@ -689,7 +784,7 @@ def _bind_options(parts: Sequence[str], param: str, value: Any, form: str) -> Li
 def _source_kind(src: str, param: str, value: Any, form: str) -> Tuple[str, str]:
     if src.startswith("/"):
         return "bind", _host_path(src, param, value, form)
-    if _VOLUME_NAME.match(src):
+    if _VOLUME_NAME.fullmatch(src):
         return "volume", src
     raise _bad(param, value, "source %r is neither an absolute path nor a volume name" % src,
                form + " (relative host paths are not accepted: make them absolute)")
@@ -839,7 +934,7 @@ def parse_mount(value: Any, param: str = "mounts") -> Dict[str, Any]:
         if source.startswith("/"):
             # the container layer may hand us a resolved volume path
             source = _host_path(source, param, value, _MOUNT_FORM)
-        elif source and not _VOLUME_NAME.match(source):
+        elif source and not _VOLUME_NAME.fullmatch(source):
             raise _bad(param, value, "invalid volume name %r" % source, _MOUNT_FORM)
     return {"type": mtype, "source": source, "destination": dest, "options": opts}
 

@@ -300,7 +300,7 @@ class RootfsStore:
 
     # -- paths ----------------------------------------------------------------------------
     def container_dir(self, ctr_id: str) -> str:
-        if not isinstance(ctr_id, str) or not _ID_RE.match(ctr_id):
+        if not isinstance(ctr_id, str) or not _ID_RE.fullmatch(ctr_id):
             raise InvalidArg("invalid container ID %r for storage" % (ctr_id,),
                              hint="container IDs are 64 lowercase hex characters")
         return os.path.join(self.graph_root, "containers", ctr_id)
@@ -408,6 +408,6 @@ class RootfsStore:
         """Container IDs that have a storage directory."""
         base = os.path.join(self.graph_root, "containers")
         try:
-            return sorted(n for n in os.listdir(base) if _ID_RE.match(n))
+            return sorted(n for n in os.listdir(base) if _ID_RE.fullmatch(n))
         except FileNotFoundError:
             return []

@@ -345,6 +345,20 @@ def _is_flag_set(vol: str, key: str, value: str) -> bool:
                      hint='give it as "%s" or "%s=true"' % (key, key))
 
 
+def _may_chown(plan: LocalPlan) -> bool:
+    """Whether first use may give the volume root an owner: not with uid/gid declared, and never
+    for a bind volume (its device is the admin's host directory)."""
+    return plan.uid is None and plan.gid is None and not (plan.mount is not None and plan.mount.bind)
+
+
+def _is_bind(vol: Volume) -> bool:
+    """A local volume whose device is a host directory (type=none / o=bind)."""
+    if vol.uses_plugin:
+        return False
+    plan = plan_local(vol.name, vol.config.options)
+    return plan.mount is not None and plan.mount.bind
+
+
 def plan_local(vol: str, options: Mapping[str, str]) -> LocalPlan:
     """Validate local-driver options and derive owner, copy-up and mount (None = plain dir)."""
     unknown = sorted(k for k in options if k not in LOCAL_OPTIONS)
@@ -834,7 +848,7 @@ class VolumeManager:
                 lock_id = self.locks.allocate("volume", name)
                 vol = Volume(config=VolumeConfig(uid=plan.uid, gid=plan.gid, lock_id=lock_id, **base),
                              state=VolumeState(needs_copy_up=not plan.nocopy,
-                                               needs_chown=plan.uid is None and plan.gid is None),
+                                               needs_chown=_may_chown(plan)),
                              namespace=self.namespace, created=now)
                 self.state.add("volume", vol.to_record())
             except BaseException:
@@ -1013,7 +1027,7 @@ class VolumeManager:
                 if plan.mount is not None and plan.mount.fstype == "tmpfs":
                     # the content is gone with the tmpfs: the next mount is a fresh, empty volume again
                     st.needs_copy_up = not plan.nocopy
-                    st.needs_chown = plan.uid is None and plan.gid is None
+                    st.needs_chown = _may_chown(plan)
                     st.copy_up_in_progress = False
                 st.mount_point = ""
         st.mount_count = count
@@ -1101,11 +1115,14 @@ class VolumeManager:
             target = self._mount_locked(vol)
             copied = 0
             try:
+                if st.copy_up_in_progress:
+                    log.warning("volume %s: an earlier copy-up was interrupted; starting over", name)
+                    _empty_dir(target)
+                # podman: the root takes the image directory's owner and mode only on the first use
+                # of an EMPTY volume, and never a bind volume's host directory (the admin's)
+                first_use = _is_empty_dir(target)
                 if st.needs_copy_up:
-                    if st.copy_up_in_progress:
-                        log.warning("volume %s: an earlier copy-up was interrupted; starting over", name)
-                        _empty_dir(target)
-                    if src_st is not None and _is_empty_dir(target):
+                    if src_st is not None and first_use:
                         st.copy_up_in_progress = True
                         self._save(vol)
                         try:
@@ -1116,9 +1133,10 @@ class VolumeManager:
                                                hint="the volume will be emptied and copied again on its next use")
                     st.needs_copy_up = False
                     st.copy_up_in_progress = False
-                if st.needs_chown and src_st is not None and not vol.uses_plugin:
-                    os.chown(target, src_st.st_uid, src_st.st_gid)
-                    os.chmod(target, stat.S_IMODE(src_st.st_mode))
+                if st.needs_chown:
+                    if first_use and src_st is not None and not vol.uses_plugin and not _is_bind(vol):
+                        os.chown(target, src_st.st_uid, src_st.st_gid)
+                        os.chmod(target, stat.S_IMODE(src_st.st_mode))
                     st.needs_chown = False
                 self._save(vol)
             finally:
@@ -1128,11 +1146,12 @@ class VolumeManager:
     def fix_ownership(self, name: str, uid: int, gid: int) -> bool:
         """Give the volume root to the container's user while needs_chown is set (first use)."""
         with self._locked(name) as vol:
-            if not vol.state.needs_chown or vol.uses_plugin:
+            if not vol.state.needs_chown or vol.uses_plugin or _is_bind(vol):
                 return False
             target = self._mount_locked(vol)
             try:
-                os.chown(target, uid, gid)
+                if _is_empty_dir(target):  # podman: a volume with content keeps its owner
+                    os.chown(target, uid, gid)
                 vol.state.needs_chown = False
                 self._save(vol)
             finally:
@@ -1272,7 +1291,7 @@ class VolumeManager:
                         plan = None
                     if plan is not None and plan.mount is not None and plan.mount.fstype == "tmpfs":
                         st.needs_copy_up = not plan.nocopy  # the reboot emptied it
-                        st.needs_chown = plan.uid is None and plan.gid is None
+                        st.needs_chown = _may_chown(plan)
                         st.copy_up_in_progress = False
                 if st.to_dict() != before:
                     self._save(vol)
