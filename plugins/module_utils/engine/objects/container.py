@@ -552,6 +552,37 @@ class Container(LockedObject):
                         pass  # still used by another container: kept, as podman does
         faults.end(self.rt.state, "container", self.id)
 
+    # -- exec -------------------------------------------------------------------------------------
+    def exec(self, command: List[str], *, env: Optional[Dict[str, str]] = None, user: Optional[str] = None,
+             workdir: Optional[str] = None, privileged: bool = False, detach: bool = False,
+             timeout: Optional[float] = None):
+        """podman exec: run ``command`` in the running container with its process spec.
+
+        The lock is held only to check the state and build the process (as libpod, which
+        releases it while the session runs): a long exec never blocks stop or the exit command.
+        """
+        from ..oci.etcfiles import resolve_user  # noqa: PLC0415 - only exec needs them
+        from ..oci.execproc import exec_process, read_bundle_process  # noqa: PLC0415
+        from ..oci.spec import host_bounding_caps  # noqa: PLC0415
+
+        with self.locked():
+            self.sync()
+            if self.status != RUNNING:
+                raise CtrStateInvalid("cannot exec in container %s: it is %s, not running"
+                                      % (self.name, display_status(self.status)),
+                                      hint="start it first (state: started)")
+            base = read_bundle_process(self.bundle)
+            ruser = resolve_user(self.state.get("mountpoint") or "", user) if user not in (None, "") else None
+            process = exec_process(base, command, env=env, user=ruser, cwd=workdir, privileged=privileged,
+                                   all_caps=host_bounding_caps(), cap_add=self.config.get("cap_add") or [])
+            oci = self.oci()
+        attrs = {"execID": "", "command": " ".join(command)}
+        res = oci.exec(self.id, process, run_dir=self.run_dir, timeout=timeout, detach=detach)
+        self._event("exec", attributes=dict(attrs, pid=str(res.pid)))
+        if not detach:
+            self._event("exec_died", exit_code=res.rc, attributes=dict(attrs, pid=str(res.pid)))
+        return res
+
     # -- inspect ----------------------------------------------------------------------------------
     def logs(self, tail: int) -> List[Dict[str, str]]:
         """The last ``tail`` lines of the container's k8s-file log."""
