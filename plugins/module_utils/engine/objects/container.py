@@ -583,6 +583,19 @@ class Container(LockedObject):
             self._event("exec_died", exit_code=res.rc, attributes=dict(attrs, pid=str(res.pid)))
         return res
 
+    # -- copy (podman cp) ---------------------------------------------------------------------------
+    def copy_into(self, src: str, dest: str, **kw: Any) -> List[str]:
+        """Host ``src`` -> ``dest`` in the container (running or not); see objects/copy.py."""
+        from .copy import copy_into  # noqa: PLC0415 - only copies need it
+
+        return copy_into(self, src, dest, **kw)
+
+    def copy_out(self, src: str, dest: str, **kw: Any) -> List[str]:
+        """``src`` in the container -> host ``dest``; see objects/copy.py."""
+        from .copy import copy_out  # noqa: PLC0415 - only copies need it
+
+        return copy_out(self, src, dest, **kw)
+
     # -- inspect ----------------------------------------------------------------------------------
     def logs(self, tail: int) -> List[Dict[str, str]]:
         """The last ``tail`` lines of the container's k8s-file log."""
