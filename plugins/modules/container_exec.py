@@ -44,7 +44,7 @@ options:
   command:
     description:
       - The command to run. A list is used as is (no shell); a string is split like a shell would split it
-        (quotes are honoured, but no shell features: run C([sh, -c, "..."]) for pipes or redirections).
+        (quotes are honoured, but there are no shell features - run C([sh, -c, "..."]) for pipes or redirections).
     type: raw
     required: true
   env:
