@@ -42,6 +42,8 @@ options:
   state:
     description:
       - V(started) creates the container if needed and makes sure it runs (an exited container is started).
+        A container that exits right after the task started it is reported in a warning with its exit code
+        and last log lines.
       - V(present) and V(created) create it without starting it; an existing one is updated or recreated
         and keeps its running state.
       - V(stopped) creates it if needed and makes sure it does not run.

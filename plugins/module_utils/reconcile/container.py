@@ -237,6 +237,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             raise
         if started:
             res.act("started %s" % name if not check_mode else "start %s" % name)
+            if not check_mode:
+                check_still_running(ctr, res)
         if ctr is not None:
             res.obj = ctr.inspect()  # check mode: the container as it is now, untouched
         return res
@@ -253,6 +255,22 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     _apply_run_state(ctr, state, params, check_mode, res)
     res.obj = ctr.inspect()
     return res
+
+
+#: log lines shown when a container dies right after its start
+EARLY_EXIT_LOG_LINES = 20
+
+
+def check_still_running(ctr: Container, res: Result) -> None:
+    """A container that exited right after this task started it: a warning with its exit code and
+    last log lines, instead of a silent ``started``. Not a failure: as ``podman run -d``, the start
+    itself succeeded, and one-shot containers (and restart policies) are legitimate."""
+    code = ctr.exited_early()
+    if code is None:
+        return
+    lines = [ln["line"] for ln in ctr.logs(EARLY_EXIT_LOG_LINES)]
+    tail = (": its last log lines:\n" + "\n".join(lines)) if lines else "; it logged nothing"
+    res.warnings.append("container %s exited with code %d right after it started%s" % (ctr.name, code, tail))
 
 
 def _undo_create(rt, ctr: Container, volumes: List[str], exc: EngineError) -> None:
@@ -292,6 +310,8 @@ def _apply_run_state(ctr: Container, state: str, params: Mapping[str, Any], chec
                 why = " (had exited with code %s)" % ctr.state.get("exit_code")
             if check_mode or ctr.start():  # False: a concurrent task started it meanwhile
                 res.act("%s %s%s" % ("started" if not check_mode else "start", ctr.name, why))
+                if not check_mode:
+                    check_still_running(ctr, res)
                 res.before.setdefault("running", False)
                 res.after["running"] = True
         elif params.get("force_restart"):

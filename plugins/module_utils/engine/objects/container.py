@@ -349,6 +349,17 @@ class Container(LockedObject):
         argv = self.rt.cli_command() + ["cleanup", self.id]
         return argv[0], argv[1:]
 
+    def exited_early(self, grace: float = 0.2) -> Optional[int]:
+        """Right after a start: the exit code if the container already exited (within ``grace`` s,
+        waited on conmon's exit file, so a healthy start costs at most ``grace``), else None.
+        A restart policy that brought it back counts as running."""
+        self.oci().wait_exit(self.id, grace)
+        with self.locked():
+            self.sync()
+            if self.status in (STOPPED, EXITED):
+                return int(self.state.get("exit_code") or 0)
+        return None
+
     # -- stop / cleanup -------------------------------------------------------------------------
     def stop(self, timeout: Optional[int] = None) -> bool:
         """Stop with the stop signal, then SIGKILL after ``timeout``; False if it was not running."""
@@ -597,11 +608,15 @@ class Container(LockedObject):
         return copy_out(self, src, dest, **kw)
 
     # -- inspect ----------------------------------------------------------------------------------
-    def logs(self, tail: int) -> List[Dict[str, str]]:
-        """The last ``tail`` lines of the container's k8s-file log."""
-        from ..oci.logs import read_k8s_log  # noqa: PLC0415 - only when logs are asked for
+    def logs(self, tail: int, since: Optional[float] = None) -> List[Dict[str, str]]:
+        """The last ``tail`` lines of the container's k8s-file log (all with ``tail=None``); with
+        ``since`` (epoch seconds) only lines logged at or after it, as podman logs --since."""
+        from ..oci.logs import read_k8s_log, since_filter  # noqa: PLC0415 - only when logs are asked for
 
-        return read_k8s_log(self.log_path, tail=tail)
+        if since is None:
+            return read_k8s_log(self.log_path, tail=tail)
+        lines = since_filter(read_k8s_log(self.log_path), since)
+        return lines if tail is None else lines[-tail:] if tail > 0 else []
 
     def inspect(self) -> Dict[str, Any]:
         from .inspect import inspect_container  # noqa: PLC0415
