@@ -156,6 +156,7 @@ class Container(LockedObject):
             self.save()
             self._announce_to_peers(True)
             self._event("start")
+            self._start_health_monitor()
             faults.end(self.rt.state, "container", self.id)
         except BaseException as exc:
             errors = []
@@ -349,6 +350,30 @@ class Container(LockedObject):
         argv = self.rt.cli_command() + ["cleanup", self.id]
         return argv[0], argv[1:]
 
+    # -- healthcheck ----------------------------------------------------------------------------
+    def health_config(self) -> Optional[Dict[str, Any]]:
+        """The effective healthcheck: the config's (options, normalised) or else the image's."""
+        from ..parse.health import from_image  # noqa: PLC0415 - only containers with a healthcheck
+
+        if "healthcheck" in self.config:
+            return self.config["healthcheck"]  # None: disabled (healthcheck: NONE)
+        return from_image(self.rt.images.image_config(self.rt.images.get(self.config["image_id"])))
+
+    def _start_health_monitor(self) -> None:
+        from . import health, healthmon  # noqa: PLC0415 - only containers with a healthcheck
+
+        if self.health_config() is None:
+            return
+        self.state["health"] = health.initial()
+        self.state[healthmon.PID_KEY] = healthmon.spawn(self)
+        self.save()
+
+    def _stop_health_monitor(self) -> None:
+        from . import healthmon  # noqa: PLC0415
+
+        if self.state.get(healthmon.PID_KEY):
+            healthmon.stop(self)
+
     def exited_early(self, grace: float = 0.2) -> Optional[int]:
         """Right after a start: the exit code if the container already exited (within ``grace`` s,
         waited on conmon's exit file, so a healthy start costs at most ``grace``), else None.
@@ -413,6 +438,7 @@ class Container(LockedObject):
             ("volumes", self._unmount_volumes),
             ("rootfs", lambda: self.rt.storage.unmount(self.id)),
             ("conmon files", lambda: oci.remove_conmon_files(self.id, self.bundle, self.run_dir)),
+            ("health monitor", self._stop_health_monitor),
         ]
         self._announce_to_peers(False)
         for what, fn in steps:
@@ -566,7 +592,7 @@ class Container(LockedObject):
     # -- exec -------------------------------------------------------------------------------------
     def exec(self, command: List[str], *, env: Optional[Dict[str, str]] = None, user: Optional[str] = None,
              workdir: Optional[str] = None, privileged: bool = False, detach: bool = False,
-             timeout: Optional[float] = None):
+             timeout: Optional[float] = None, quiet: bool = False):
         """podman exec: run ``command`` in the running container with its process spec.
 
         The lock is held only to check the state and build the process (as libpod, which
@@ -589,6 +615,8 @@ class Container(LockedObject):
             oci = self.oci()
         attrs = {"execID": "", "command": " ".join(command)}
         res = oci.exec(self.id, process, run_dir=self.run_dir, timeout=timeout, detach=detach)
+        if quiet:  # healthchecks: their own health_status events
+            return res
         self._event("exec", attributes=dict(attrs, pid=str(res.pid)))
         if not detach:
             self._event("exec_died", exit_code=res.rc, attributes=dict(attrs, pid=str(res.pid)))

@@ -1,0 +1,58 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Image HEALTHCHECK: a per-container monitor process turns the container healthy, then unhealthy."""
+from __future__ import annotations
+
+import os
+import time
+
+from ansible_collections.libpod.engine.tests.helpers.images import busybox_image, write_oci_archive
+
+
+def _monitors(ctr_id):
+    out = []
+    for pid in os.listdir("/proc"):
+        if not pid.isdigit():
+            continue
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                argv = f.read().split(b"\0")
+        except OSError:
+            continue
+        if b"healthcheck" in argv and ctr_id.encode() in argv:
+            out.append(int(pid))
+    return out
+
+
+def _wait_health(playbook, name, status, deadline_s=60):
+    deadline = time.time() + deadline_s
+    while True:
+        info = playbook([{"libpod.engine.container_info": {"name": [name]}}])
+        ctr = info.tasks[0]["containers"][0]
+        health = ctr["State"].get("Health") or {}
+        if health.get("Status") == status or time.time() > deadline:
+            return ctr, health
+        time.sleep(0.5)
+
+
+def test_image_healthcheck_monitor_healthy_unhealthy_and_gone_after_remove(playbook, tmp_path):
+    img = busybox_image(str(tmp_path), config={
+        "Cmd": ["sh"], "Env": ["PATH=/usr/sbin:/usr/bin:/sbin:/bin"],
+        "Healthcheck": {"Test": ["CMD-SHELL", "test -e /tmp/ok && echo fine"], "Interval": 1_000_000_000,
+                        "Timeout": 5_000_000_000, "Retries": 1}})
+    arch = write_oci_archive(str(tmp_path / "hc.tar"), [(img, "localhost/hc:latest")])
+    res = playbook([{"libpod.engine.container": {
+        "name": "hc", "image": "oci-archive:" + arch, "network": "none",
+        "command": ["sh", "-c", "touch /tmp/ok; exec sleep 1000"]}}])
+    assert res.ok, res.log
+    ctr, health = _wait_health(playbook, "hc", "healthy")
+    assert health.get("Status") == "healthy", ctr["State"]
+    assert health["Log"][-1]["ExitCode"] == 0 and health["Log"][-1]["Output"] == "fine"
+    assert len(_monitors(ctr["Id"])) == 1
+    res = playbook([{"libpod.engine.container_exec": {"name": "hc", "command": ["busybox", "rm", "/tmp/ok"]}}])
+    assert res.ok, res.log
+    ctr, health = _wait_health(playbook, "hc", "unhealthy")
+    assert health.get("Status") == "unhealthy", ctr["State"]
+    assert health["FailingStreak"] >= 1 and health["Log"][-1]["ExitCode"] == 1
+    res = playbook([{"libpod.engine.container": {"name": "hc", "state": "absent"}}])
+    assert res.ok, res.log
+    assert _monitors(ctr["Id"]) == []
