@@ -56,3 +56,54 @@ def test_image_healthcheck_monitor_healthy_unhealthy_and_gone_after_remove(playb
     res = playbook([{"libpod.engine.container": {"name": "hc", "state": "absent"}}])
     assert res.ok, res.log
     assert _monitors(ctr["Id"]) == []
+
+
+def _ctr(name, img, **extra):
+    args = {"name": name, "image": "oci-archive:" + img, "network": "none", "healthcheck_interval": "1s",
+            "healthcheck_retries": 1}
+    args.update(extra)
+    return args
+
+
+def test_state_healthy_waits_then_succeeds_or_fails_with_the_check_output(playbook, busybox_archive):
+    res = playbook([
+        {"name": "slow", "libpod.engine.container": _ctr(
+            "slow", busybox_archive, state="healthy", healthcheck="test -e /tmp/ok",
+            command=["sh", "-c", "sleep 2; touch /tmp/ok; exec sleep 1000"])},
+        {"name": "never", "ignore_errors": True, "libpod.engine.container": _ctr(
+            "never", busybox_archive, state="healthy", wait_healthy_timeout=4,
+            healthcheck="echo not-ready; exit 1", command=["sleep", "1000"])},
+        {"name": "again", "libpod.engine.container": _ctr(
+            "slow", busybox_archive, state="healthy", healthcheck="test -e /tmp/ok",
+            command=["sh", "-c", "sleep 2; touch /tmp/ok; exec sleep 1000"])},
+    ])
+    slow = res.task("slow")
+    assert not slow.failed, res.log
+    assert slow["container"]["State"]["Health"]["Status"] == "healthy"
+    never = res.task("never")
+    assert never.failed and "not healthy after 4 s" in never.msg and "not-ready" in never.msg, never.result
+    assert not res.task("again").changed
+
+
+def test_on_failure_restart_restarts_the_container(playbook, busybox_archive):
+    res = playbook([{"name": "start", "libpod.engine.container": _ctr(
+        "flaky", busybox_archive, healthcheck="test -e /tmp/never", healthcheck_on_failure="restart",
+        command=["sleep", "1000"])}])
+    assert res.ok, res.log
+    first = res.task("start")["container"]["State"]["StartedAt"]
+    ctr_id = res.task("start")["container"]["Id"]
+    deadline = time.time() + 60
+    while True:
+        info = playbook([{"libpod.engine.container_info": {"name": ["flaky"]}}])
+        st = info.tasks[0]["containers"][0]["State"]
+        if (st["StartedAt"] != first and st["Running"]) or time.time() > deadline:
+            break
+        time.sleep(0.5)
+    assert st["StartedAt"] != first and st["Running"], st
+    deadline = time.time() + 10  # the old monitor ends at its next round, after the new one took over
+    while len(_monitors(ctr_id)) > 1 and time.time() < deadline:
+        time.sleep(0.5)
+    assert len(_monitors(ctr_id)) == 1
+    res = playbook([{"libpod.engine.container": {"name": "flaky", "state": "absent"}}])
+    assert res.ok, res.log
+    assert _monitors(ctr_id) == []

@@ -12,11 +12,13 @@ Check mode computes the same plan and stops before the first mutation.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
 from ..engine.objects.container import RUNNING, Container, create_container, find_container
+from ..engine.parse.health import resolve as resolve_healthcheck
 from .container_options import OPTIONS
 from .options import IN_PLACE, reasons
 from .result import Result, short
@@ -97,7 +99,7 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> 
     network = declared["network"]
     if pod_id and network == OPTIONS.by_name["network"].default:
         network = {"mode": "pod", "networks": []}
-    return {
+    config = {
         "image": declared["image"], "image_id": image.id,
         "oci_runtime": declared["oci_runtime"],
         "command": declared["command"], "entrypoint": declared["entrypoint"],
@@ -115,6 +117,20 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> 
         "shm_size": declared["shm_size"], "log": {"driver": "k8s-file", "max_size": declared["log_opt"]["max_size"]},
         "declared": declared,
     }
+    config.update(_healthcheck_config(rt, declared, image))
+    return config
+
+
+HEALTH_OPTIONS = ("healthcheck", "healthcheck_interval", "healthcheck_timeout", "healthcheck_start_period",
+                  "healthcheck_retries", "healthcheck_on_failure")
+
+
+def _healthcheck_config(rt, declared: Dict[str, Any], image) -> Dict[str, Any]:
+    """``{"healthcheck": ...}`` when the task sets a healthcheck option (else the image's applies)."""
+    opts = {k: declared.get(k) for k in HEALTH_OPTIONS}
+    if all(v is None for v in opts.values()):
+        return {}
+    return {"healthcheck": resolve_healthcheck(opts, rt.images.image_config(image))}
 
 
 def _pod_id(rt, declared: Dict[str, Any], name: str = "", check_mode: bool = False,
@@ -138,6 +154,8 @@ def _pod_id(rt, declared: Dict[str, Any], name: str = "", check_mode: bool = Fal
 
 
 def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False) -> Result:
+    if params.get("state") == "healthy":
+        return _healthy(rt, params, check_mode)
     res = Result(kind="container")
     name = validate_name(params["name"], "name", "container")
     state = params.get("state") or "started"
@@ -271,6 +289,44 @@ def check_still_running(ctr: Container, res: Result) -> None:
     lines = [ln["line"] for ln in ctr.logs(EARLY_EXIT_LOG_LINES)]
     tail = (": its last log lines:\n" + "\n".join(lines)) if lines else "; it logged nothing"
     res.warnings.append("container %s exited with code %d right after it started%s" % (ctr.name, code, tail))
+
+
+def _healthy(rt, params: Mapping[str, Any], check_mode: bool) -> Result:
+    """``state: healthy``: converge as ``started``, then wait until the healthcheck passes."""
+    res = reconcile_container(rt, dict(params, state="started"), check_mode)
+    if check_mode:
+        return res
+    ctr = find_container(rt, params["name"])
+    timeout = params.get("wait_healthy_timeout")
+    deadline = time.monotonic() + (120 if timeout is None else timeout)
+    while True:
+        with ctr.locked():
+            ctr.sync()
+            status, st = ctr.status, ctr.state
+            if ctr.health_config() is None:
+                err = InvalidArg("state: healthy, but container %s has no healthcheck" % ctr.name,
+                                 hint="set healthcheck (or use an image with a HEALTHCHECK), or use state: started")
+                break
+            health = st.get("health") or {}
+            if status != RUNNING:
+                lines = [ln["line"] for ln in ctr.logs(EARLY_EXIT_LOG_LINES)]
+                err = EngineError("container %s exited (code %s) before it became healthy; its last log lines:\n%s"
+                                  % (ctr.name, st.get("exit_code"), "\n".join(lines)))
+                break
+            if health.get("Status") == "healthy":
+                res.obj = ctr.inspect()
+                return res
+        if time.monotonic() >= deadline:
+            last = (health.get("Log") or [{}])[-1]
+            err = EngineError("container %s is not healthy after %s s (health: %s, failing streak %s); last check: "
+                              "exit code %s, output: %s" % (ctr.name, timeout, health.get("Status", "starting"),
+                                                            health.get("FailingStreak", 0), last.get("ExitCode"),
+                                                            last.get("Output", "")),
+                              hint="raise wait_healthy_timeout, or check the healthcheck command")
+            break
+        time.sleep(0.25)
+    err.actions = list(res.actions)
+    raise err
 
 
 def _undo_create(rt, ctr: Container, volumes: List[str], exc: EngineError) -> None:
