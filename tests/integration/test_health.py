@@ -107,3 +107,27 @@ def test_on_failure_restart_restarts_the_container(playbook, busybox_archive):
     res = playbook([{"libpod.engine.container": {"name": "flaky", "state": "absent"}}])
     assert res.ok, res.log
     assert _monitors(ctr_id) == []
+
+
+def test_monitor_after_a_simulated_reboot(playbook, engine_env, busybox_archive):
+    from .test_reboot import simulate_reboot
+
+    task = {"name": "up", "libpod.engine.container": _ctr(
+        "boot", busybox_archive, healthcheck="true", restart_policy="always", command=["sleep", "1000"])}
+    res = playbook([task])
+    assert res.ok, res.log
+    ctr_id = res.task("up")["container"]["Id"]
+    old = _monitors(ctr_id)
+    assert len(old) == 1
+    for pid in old:  # a reboot ends every process, the monitor too
+        os.kill(pid, 9)
+    simulate_reboot(engine_env)
+    res = playbook([task])  # refresh, then the always container is started again, with a new monitor
+    assert res.ok, res.log
+    ctr, health = _wait_health(playbook, "boot", "healthy")
+    assert health.get("Status") == "healthy", ctr["State"]
+    new = _monitors(ctr_id)
+    assert len(new) == 1 and new != old
+    res = playbook([{"libpod.engine.container": {"name": "boot", "state": "absent"}}])
+    assert res.ok, res.log
+    assert _monitors(ctr_id) == []

@@ -19,7 +19,8 @@ def reset_container_state(state: Dict[str, Any]) -> Dict[str, Any]:
     """libpod resetState(): everything per-boot is forgotten; Exited stays Exited."""
     st = dict(state)
     st.update(pid=0, conmon_pid=0, mountpoint="", mounted=False, stopped_by_user=False,
-              restart_policy_match=False, restart_count=0, netns="", network_status=None)
+              restart_policy_match=False, restart_count=0, netns="", network_status=None,
+              health_monitor_pid=0)
     if st.get("status") != "exited":
         st["status"] = "configured"
     return st
