@@ -52,10 +52,9 @@ def test_exec_output_rc_env_user_workdir(playbook, engine_env, busybox_archive, 
     with open("/proc/%d/cmdline" % det["pid"], "rb") as f:
         assert f.read().split(b"\0")[0] == b"sleep"
     events = os.path.join(engine_env.paths["tmp_dir"], "events", "events.log")
-    if os.path.exists(events):
-        with open(events) as f:
-            kinds = [json.loads(ln)["Status"] for ln in f if ln.strip()]
-        assert "exec" in kinds and "exec_died" in kinds
+    with open(events) as f:
+        kinds = [json.loads(ln)["Status"] for ln in f if ln.strip()]
+    assert "exec" in kinds and "exec_died" in kinds
 
 
 def test_exec_has_the_containers_capabilities_not_more(playbook, busybox_archive):
