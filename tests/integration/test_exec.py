@@ -82,7 +82,7 @@ def test_exec_check_mode_and_bad_input(playbook, busybox_archive):
     assert t.skipped or t.get("skipped"), t.result
     assert not t.changed and "check mode" in t.msg
     res = playbook([
-        dict(_exec("cm", ["test", "-e", "/tmp/x"]), name="not run"),
+        dict(_exec("cm", ["sh", "-c", "test -e /tmp/x"]), name="not run"),
         dict(_exec("cm", []), name="empty"),
         dict(_exec("cm", ["id"], tty=True), name="tty"),
         dict(_exec("nope", ["id"]), name="unknown"),
