@@ -47,13 +47,18 @@ options:
   state:
     description:
       - V(started) creates the container if needed and makes sure it runs (an exited container is started).
+        A container that exits right after the task started it is reported in a warning with its exit code
+        and last log lines.
       - V(present) and V(created) create it without starting it; an existing one is updated or recreated
         and keeps its running state.
       - V(stopped) creates it if needed and makes sure it does not run.
       - V(restarted) starts it, or restarts it if it runs (always reports a change).
       - V(absent) stops and removes it.
+      - V(healthy) converges like V(started), then waits (up to O(wait_healthy_timeout)) until the container's
+        healthcheck passes; the task fails with the last check's exit code and output when it does not, or with
+        the last log lines when the container exits. This is what makes C(serial) rolling updates safe.
     type: str
-    choices: [present, created, started, stopped, restarted, absent]
+    choices: [present, created, started, stopped, restarted, absent, healthy]
     default: started
   image:
     description:
@@ -262,6 +267,40 @@ options:
     description: Log options; C(max_size) truncates the k8s-file log past that size.
     type: dict
     aliases: [log_options]
+  healthcheck:
+    description:
+      - Healthcheck command - a string runs through C(/bin/sh -c), a list is run as is (C(CMD)/C(CMD-SHELL)
+        prefixes as in a Containerfile are accepted); V(NONE) disables the image's HEALTHCHECK.
+      - Omitted, the image's HEALTHCHECK applies. A per-container monitor process (no daemon, no systemd) runs
+        it through exec with the container's process spec; C(State.Health) in the returned container shows
+        the status, failing streak and the last checks. Changing a healthcheck option recreates the container.
+    type: raw
+    aliases: [health_cmd]
+  healthcheck_interval:
+    description: Time between checks (V(30s), V(1m30s)); default the image's or V(30s).
+    type: str
+    aliases: [health_interval]
+  healthcheck_timeout:
+    description: Time a check may take before it counts as failed; default the image's or V(30s).
+    type: str
+    aliases: [health_timeout]
+  healthcheck_start_period:
+    description: Failures during this time after the start do not count; default the image's or V(0s).
+    type: str
+    aliases: [health_start_period]
+  healthcheck_retries:
+    description: Consecutive failures that make the container unhealthy; default the image's or 3.
+    type: int
+    aliases: [health_retries]
+  healthcheck_on_failure:
+    description: What the monitor does when the container is unhealthy (default V(none)).
+    type: str
+    choices: [none, kill, restart, stop]
+    aliases: [health_on_failure]
+  wait_healthy_timeout:
+    description: Seconds O(state=healthy) waits for the container to become healthy.
+    type: int
+    default: 120
   memory:
     description: Memory limit (V(512m), V(1g) or bytes). Applied in place.
     type: raw
@@ -295,6 +334,17 @@ options:
 """
 
 EXAMPLES = r"""
+- name: Rolling update, one host at a time, each one healthy before the next (in a play with serial - 1)
+  libpod.engine.container:
+    name: api
+    image: registry.example.com/api:2.4.1
+    publish: ["8080:8080"]
+    healthcheck: wget -q -O /dev/null http://127.0.0.1:8080/health
+    healthcheck_interval: 5s
+    healthcheck_retries: 3
+    state: healthy
+    wait_healthy_timeout: 90
+
 - name: Import an image made without a registry and run a web server
   libpod.engine.container:
     name: web

@@ -30,9 +30,17 @@ options:
     type: list
     elements: str
   log_lines:
-    description: Return the last N lines of each container's log (0 for none).
+    description: Return the last N lines of each container's log (0 for none; with O(since), 0 means all
+      lines since then).
     type: int
     default: 0
+  since:
+    description:
+      - Return only log lines written at or after this time, as C(podman logs --since) - an RFC3339 time
+        (C(2024-05-01T10:00:00Z)), a date, epoch seconds, or a duration before now such as C(10m) or C(1h30m).
+      - Setting it returns the logs (the C(logs) key of each container) even when O(log_lines) is 0.
+    type: str
+    version_added: 0.2.0
 """
 
 EXAMPLES = r"""
@@ -45,6 +53,12 @@ EXAMPLES = r"""
     name: web
     log_lines: 20
   register: web
+
+- name: What the container logged in the last ten minutes
+  libpod.engine.container_info:
+    name: web
+    since: 10m
+  register: recent
 
 - name: Print its state
   ansible.builtin.debug:
@@ -66,6 +80,8 @@ missing:
   elements: str
 """
 
+import time
+
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_info, select
@@ -73,6 +89,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.conta
     find_container,
     list_containers,
 )
+from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.logs import parse_since
 
 
 def main():
@@ -80,11 +97,17 @@ def main():
         argument_spec=engine_argspec({
             "name": {"type": "list", "elements": "str"},
             "log_lines": {"type": "int", "default": 0},
+            "since": {"type": "str"},
         }),
         supports_check_mode=True,
     )
     if module.params["log_lines"] < 0:
         module.fail_json(msg="log_lines: must be 0 or more, got %d" % module.params["log_lines"])
+    if module.params["since"] is not None:
+        try:
+            module.params["since"] = parse_since(module.params["since"], time.time())
+        except ValueError as e:
+            module.fail_json(msg="since: %s" % e)
     run_info(module, collect)
 
 
@@ -97,7 +120,9 @@ def collect(rt, params):
             with ctr.locked():
                 ctr.sync()
         data = ctr.inspect()
-        if params["log_lines"]:
+        if params["since"] is not None:
+            data["logs"] = ctr.logs(params["log_lines"] or None, since=params["since"])
+        elif params["log_lines"]:
             data["logs"] = ctr.logs(params["log_lines"])
         out.append(data)
     # found while syncing (e.g. an exit command that could not run)

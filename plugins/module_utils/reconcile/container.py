@@ -12,12 +12,14 @@ Check mode computes the same plan and stops before the first mutation.
 """
 from __future__ import annotations
 
+import time
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
 from ..engine.base.records import ContainerConfig
 from ..engine.objects.container import RUNNING, Container, create_container, find_container
+from ..engine.parse.health import resolve as resolve_healthcheck
 from .container_compare import drop_equivalent
 from .container_options import NEW_POD, OPTIONS, env_file_values
 from .container_secrets import check_secrets, secret_changes, secret_digests
@@ -125,7 +127,21 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> 
         secret_digests=secret_digests(rt, declared.get("secrets") or []),
         declared=declared,
     )
+    health = _healthcheck_config(rt, declared, image)
+    values.update(healthcheck=health.get("healthcheck"), healthcheck_set=bool(health))
     return ContainerConfig(**values).to_dict()
+
+
+HEALTH_OPTIONS = ("healthcheck", "healthcheck_interval", "healthcheck_timeout", "healthcheck_start_period",
+                  "healthcheck_retries", "healthcheck_on_failure")
+
+
+def _healthcheck_config(rt, declared: Dict[str, Any], image) -> Dict[str, Any]:
+    """``{"healthcheck": ...}`` when the task sets a healthcheck option (else the image's applies)."""
+    opts = {k: declared.get(k) for k in HEALTH_OPTIONS}
+    if all(v is None for v in opts.values()):
+        return {}
+    return {"healthcheck": resolve_healthcheck(opts, rt.images.image_config(image))}
 
 
 def _new_pod(rt, params: Mapping[str, Any], declared: Dict[str, Any], check_mode: bool, res: Result) -> bool:
@@ -163,6 +179,8 @@ def _pod_id(rt, declared: Dict[str, Any], name: str = "", check_mode: bool = Fal
 
 
 def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False) -> Result:
+    if params.get("state") == "healthy":
+        return _healthy(rt, params, check_mode)
     res = Result(kind="container")
     name = validate_name(params["name"], "name", "container")
     state = params.get("state") or "started"
@@ -286,6 +304,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             raise
         if started:
             res.act("started %s" % name if not check_mode else "start %s" % name)
+            if not check_mode:
+                check_still_running(ctr, res)
         if ctr is not None:
             res.obj = shown_inspect(ctr)  # check mode: the container as it is now, untouched
         return res
@@ -322,6 +342,60 @@ def shown_inspect(ctr: Container) -> Dict[str, Any]:
         config["Env"] = [e if e.partition("=")[0] not in hidden else "%s=%s" % (e.partition("=")[0], HIDDEN_ENV_VALUE)
                          for e in config["Env"]]
     return obj
+
+
+#: log lines shown when a container dies right after its start
+EARLY_EXIT_LOG_LINES = 20
+
+
+def check_still_running(ctr: Container, res: Result) -> None:
+    """A container that exited right after this task started it: a warning with its exit code and
+    last log lines, instead of a silent ``started``. Not a failure: as ``podman run -d``, the start
+    itself succeeded, and one-shot containers (and restart policies) are legitimate."""
+    code = ctr.exited_early()
+    if code is None:
+        return
+    lines = [ln["line"] for ln in ctr.logs(EARLY_EXIT_LOG_LINES)]
+    tail = (": its last log lines:\n" + "\n".join(lines)) if lines else "; it logged nothing"
+    res.warnings.append("container %s exited with code %d right after it started%s" % (ctr.name, code, tail))
+
+
+def _healthy(rt, params: Mapping[str, Any], check_mode: bool) -> Result:
+    """``state: healthy``: converge as ``started``, then wait until the healthcheck passes."""
+    res = reconcile_container(rt, dict(params, state="started"), check_mode)
+    if check_mode:
+        return res
+    ctr = find_container(rt, params["name"])
+    timeout = params.get("wait_healthy_timeout")
+    deadline = time.monotonic() + (120 if timeout is None else timeout)
+    while True:
+        with ctr.locked():
+            ctr.sync()
+            status, st = ctr.status, ctr.state
+            if ctr.health_config() is None:
+                err = InvalidArg("state: healthy, but container %s has no healthcheck" % ctr.name,
+                                 hint="set healthcheck (or use an image with a HEALTHCHECK), or use state: started")
+                break
+            health = st.get("health") or {}
+            if status != RUNNING:
+                lines = [ln["line"] for ln in ctr.logs(EARLY_EXIT_LOG_LINES)]
+                err = EngineError("container %s exited (code %s) before it became healthy; its last log lines:\n%s"
+                                  % (ctr.name, st.get("exit_code"), "\n".join(lines)))
+                break
+            if health.get("Status") == "healthy":
+                res.obj = shown_inspect(ctr)
+                return res
+        if time.monotonic() >= deadline:
+            last = (health.get("Log") or [{}])[-1]
+            err = EngineError("container %s is not healthy after %s s (health: %s, failing streak %s); last check: "
+                              "exit code %s, output: %s" % (ctr.name, timeout, health.get("Status", "starting"),
+                                                            health.get("FailingStreak", 0), last.get("ExitCode"),
+                                                            last.get("Output", "")),
+                              hint="raise wait_healthy_timeout, or check the healthcheck command")
+            break
+        time.sleep(0.25)
+    err.actions = list(res.actions)
+    raise err
 
 
 def _undo_create(rt, ctr: Container, volumes: List[str], exc: EngineError) -> None:
@@ -366,6 +440,8 @@ def _apply_run_state(ctr: Container, state: str, params: Mapping[str, Any], chec
                 why = " (had exited with code %s)" % ctr.state.get("exit_code")
             if check_mode or ctr.start():  # False: a concurrent task started it meanwhile
                 res.act("%s %s%s" % ("started" if not check_mode else "start", ctr.name, why))
+                if not check_mode:
+                    check_still_running(ctr, res)
                 res.before.setdefault("running", False)
                 res.after["running"] = True
         elif params.get("force_restart"):

@@ -15,11 +15,12 @@ from typing import Any, Dict, List
 from ..engine.base.errors import InvalidArg
 from ..engine.base.names import validate_name
 from ..engine.oci.resources import check_memory
+from ..engine.parse import health as parse_health
 from ..engine.parse import values as parse
 from .container_secrets import normalise_secrets
 from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
 
-STATES = ("present", "created", "started", "stopped", "restarted", "absent")
+STATES = ("present", "created", "started", "stopped", "restarted", "absent", "healthy")
 PULL_POLICIES = ("missing", "always", "newer", "never")
 
 
@@ -213,6 +214,7 @@ OPTIONS = OptionTable([
     Option("registry_username", update=NOT_COMPARED),
     Option("registry_password", no_log=True, update=NOT_COMPARED),
     Option("timeout", type="int", update=NOT_COMPARED),
+    Option("wait_healthy_timeout", type="int", arg_default=120, update=NOT_COMPARED),
     # what the container is
     Option("image"),
     Option("command", type="raw", normalise=_command),
@@ -265,6 +267,17 @@ OPTIONS = OptionTable([
     Option("stop_timeout", type="int", update=CONFIG, normalise=_nonneg_int("stop_timeout")),
     Option("log_opt", type="dict", aliases=("log_options",), default={"max_size": None}, config=None,
            normalise=_log_opt),
+    # healthcheck (recreate on change, as podman); "NONE" disables the image's HEALTHCHECK
+    Option("healthcheck", type="raw", aliases=("health_cmd",), config=None,
+           normalise=lambda v, c: parse_health.healthcheck_argv(v) or "NONE"),
+    Option("healthcheck_interval", type="str", aliases=("health_interval",), config=None,
+           normalise=lambda v, c: parse_health.parse_duration(v, "healthcheck_interval")),
+    Option("healthcheck_timeout", type="str", aliases=("health_timeout",), config=None,
+           normalise=lambda v, c: parse_health.parse_duration(v, "healthcheck_timeout")),
+    Option("healthcheck_start_period", type="str", aliases=("health_start_period",), config=None,
+           normalise=lambda v, c: parse_health.parse_duration(v, "healthcheck_start_period")),
+    Option("healthcheck_retries", type="int", aliases=("health_retries",), config=None),
+    Option("healthcheck_on_failure", choices=parse_health.ON_FAILURE, aliases=("health_on_failure",), config=None),
     # resources and policy: changed in place
     Option("memory", type="raw", update=IN_PLACE, normalise=_memory),
     Option("cpus", type="raw", update=IN_PLACE, normalise=lambda v, c: parse.parse_cpus(v, "cpus") or None),

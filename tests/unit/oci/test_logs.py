@@ -97,3 +97,18 @@ def test_parse_time():
     assert logs.parse_time("2026-11-23T11:34:57Z") == 1795433697
     with pytest.raises(ValueError):
         logs.parse_time("yesterday")
+
+
+def test_parse_since_forms():
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.logs import parse_since
+
+    now = 1_000_000.0
+    assert parse_since("10m", now) == now - 600
+    assert parse_since("1h30m", now) == now - 5400
+    assert parse_since("1500", now) == 1500.0
+    assert parse_since("1970-01-02", now) == 86400.0
+    assert parse_since("1970-01-01T00:01:00Z", now) == 60.0
+    import pytest
+
+    with pytest.raises(ValueError, match="duration"):
+        parse_since("yesterday", now)

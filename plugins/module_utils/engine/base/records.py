@@ -64,6 +64,10 @@ class ContainerConfig:
     #: [{name, type: mount|env, target, uid, gid, mode}] and each secret's keyed hash at create time
     secrets: List[Dict[str, Any]] = field(default_factory=list)
     secret_digests: Dict[str, str] = field(default_factory=dict)
+    #: the effective healthcheck when the task set a healthcheck option (None: disabled with NONE);
+    #: without healthcheck_set the image's HEALTHCHECK applies
+    healthcheck: Optional[Dict[str, Any]] = None
+    healthcheck_set: bool = False
     #: the declared spec it was built from (what a re-run compares with)
     declared: Dict[str, Any] = field(default_factory=dict)
 

@@ -185,6 +185,7 @@ class Container(LockedObject):
             self.save()
             self._announce_to_peers(True)
             self._event("start")
+            self._start_health_monitor()
             faults.end(self.rt.state, "container", self.id)
         except BaseException as exc:
             errors = []
@@ -431,6 +432,41 @@ class Container(LockedObject):
         argv = self.rt.cli_command() + ["cleanup", self.id]
         return argv[0], argv[1:]
 
+    # -- healthcheck ----------------------------------------------------------------------------
+    def health_config(self) -> Optional[Dict[str, Any]]:
+        """The effective healthcheck: the config's (options, normalised) or else the image's."""
+        from ..parse.health import from_image  # noqa: PLC0415 - only containers with a healthcheck
+
+        if self.config.get("healthcheck_set"):
+            return self.config.get("healthcheck")  # None: disabled (healthcheck: NONE)
+        return from_image(self.rt.images.image_config(self.rt.images.get(self.config["image_id"])))
+
+    def _start_health_monitor(self) -> None:
+        from . import health, healthmon  # noqa: PLC0415 - only containers with a healthcheck
+
+        if self.health_config() is None:
+            return
+        self.state["health"] = health.initial()
+        self.state[healthmon.PID_KEY] = healthmon.spawn(self)
+        self.save()
+
+    def _stop_health_monitor(self) -> None:
+        from . import healthmon  # noqa: PLC0415
+
+        if self.state.get(healthmon.PID_KEY):
+            healthmon.stop(self)
+
+    def exited_early(self, grace: float = 0.2) -> Optional[int]:
+        """Right after a start: the exit code if the container already exited (within ``grace`` s,
+        waited on conmon's exit file, so a healthy start costs at most ``grace``), else None.
+        A restart policy that brought it back counts as running."""
+        self.oci().wait_exit(self.id, grace)
+        with self.locked():
+            self.sync()
+            if self.status in (STOPPED, EXITED):
+                return int(self.state.get("exit_code") or 0)
+        return None
+
     # -- stop / cleanup -------------------------------------------------------------------------
     def stop(self, timeout: Optional[int] = None) -> bool:
         """Stop with the stop signal, then SIGKILL after ``timeout``; False if it was not running."""
@@ -494,6 +530,7 @@ class Container(LockedObject):
             ("rootfs", lambda: self.rt.storage.unmount(self.id)),
             ("conmon files", lambda: oci.remove_conmon_files(self.id, self.bundle, self.run_dir)),
             ("secrets", lambda: secret_usage.release(self.rt.tmp_dir, self.id)),
+            ("health monitor", self._stop_health_monitor),
         ]
         self._announce_to_peers(False)
         for what, fn in steps:
@@ -665,12 +702,62 @@ class Container(LockedObject):
                         pass  # still used by another container: kept, as podman does
         faults.end(self.rt.state, "container", self.id)
 
-    # -- inspect ----------------------------------------------------------------------------------
-    def logs(self, tail: int) -> List[Dict[str, str]]:
-        """The last ``tail`` lines of the container's k8s-file log."""
-        from ..oci.logs import read_k8s_log  # noqa: PLC0415 - only when logs are asked for
+    # -- exec -------------------------------------------------------------------------------------
+    def exec(self, command: List[str], *, env: Optional[Dict[str, str]] = None, user: Optional[str] = None,
+             workdir: Optional[str] = None, privileged: bool = False, detach: bool = False,
+             timeout: Optional[float] = None, quiet: bool = False):
+        """podman exec: run ``command`` in the running container with its process spec.
 
-        return read_k8s_log(self.log_path, tail=tail)
+        The lock is held only to check the state and build the process (as libpod, which
+        releases it while the session runs): a long exec never blocks stop or the exit command.
+        """
+        from ..oci.etcfiles import resolve_user  # noqa: PLC0415 - only exec needs them
+        from ..oci.execproc import exec_process, read_bundle_process  # noqa: PLC0415
+        from ..oci.spec import host_bounding_caps  # noqa: PLC0415
+
+        with self.locked():
+            self.sync()
+            if self.status != RUNNING:
+                raise CtrStateInvalid("cannot exec in container %s: it is %s, not running"
+                                      % (self.name, display_status(self.status)),
+                                      hint="start it first (state: started)")
+            base = read_bundle_process(self.bundle)
+            ruser = resolve_user(self.state.get("mountpoint") or "", user) if user not in (None, "") else None
+            process = exec_process(base, command, env=env, user=ruser, cwd=workdir, privileged=privileged,
+                                   all_caps=host_bounding_caps(), cap_add=self.config.get("cap_add") or [])
+            oci = self.oci()
+        attrs = {"execID": "", "command": " ".join(command)}
+        res = oci.exec(self.id, process, run_dir=self.run_dir, timeout=timeout, detach=detach)
+        if quiet:  # healthchecks: their own health_status events
+            return res
+        self._event("exec", attributes=dict(attrs, pid=str(res.pid)))
+        if not detach:
+            self._event("exec_died", exit_code=res.rc, attributes=dict(attrs, pid=str(res.pid)))
+        return res
+
+    # -- copy (podman cp) ---------------------------------------------------------------------------
+    def copy_into(self, src: str, dest: str, **kw: Any) -> List[str]:
+        """Host ``src`` -> ``dest`` in the container (running or not); see objects/copy.py."""
+        from .copy import copy_into  # noqa: PLC0415 - only copies need it
+
+        return copy_into(self, src, dest, **kw)
+
+    def copy_out(self, src: str, dest: str, **kw: Any) -> List[str]:
+        """``src`` in the container -> host ``dest``; see objects/copy.py."""
+        from .copy import copy_out  # noqa: PLC0415 - only copies need it
+
+        return copy_out(self, src, dest, **kw)
+
+    # -- inspect ----------------------------------------------------------------------------------
+    def logs(self, tail: int, since: Optional[float] = None) -> List[Dict[str, str]]:
+        """The last ``tail`` lines of the container's k8s-file log (all with ``tail=None``); with
+        ``since`` (epoch seconds) only lines logged at or after it, as podman logs --since."""
+        from ..oci.logs import read_k8s_log, since_filter  # noqa: PLC0415 - only when logs are asked for
+
+        if since is None:
+            return read_k8s_log(self.log_path, tail=tail)
+        lines = since_filter(read_k8s_log(self.log_path), since)
+        return lines if tail is None else lines[-tail:] if tail > 0 else []
 
     def inspect(self) -> Dict[str, Any]:
         from .inspect import inspect_container  # noqa: PLC0415

@@ -99,6 +99,7 @@ def inspect_container(ctr) -> Dict[str, Any]:
             "StartedAt": st.get("started_at", ""),
             "FinishedAt": st.get("finished_at", ""),
             "RestartCount": st.get("restart_count", 0),
+            **({"Health": st["health"]} if st.get("health") else {}),
         },
         "Config": {
             "Image": image_name,

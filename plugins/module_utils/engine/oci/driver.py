@@ -36,6 +36,7 @@ from ..base.errors import ConmonNotFound, CtrStateInvalid, OCIRuntimeError, OCIR
 from ..host import cgroups
 from ..host.libc import libc as host_libc
 from ..host.proc import is_conmon, kill_wait, pid_alive, read_int, wait_pid_gone
+from .execrun import ExecResult, run_exec
 
 log = logging.getLogger(__name__)
 
@@ -581,6 +582,21 @@ class OCIRuntime:
         res = self._run("resuming", ctr_id, "resume", ctr_id)
         if res.returncode != 0:
             raise self._error("resuming", ctr_id, self._stderr(res))
+
+    # -- exec ---------------------------------------------------------------------------
+    def exec(self, ctr_id: str, process: Mapping[str, Any], *, run_dir: str, timeout: Optional[float] = None,
+             detach: bool = False) -> ExecResult:
+        """``runtime exec --process FILE ID``: run one process in the container (podman exec).
+
+        The runtime joins the container's namespaces, cgroup and seccomp filter; ``process``
+        carries the capabilities (see oci/execproc.py). Output is read through pipes until
+        the runtime exits (a background child holding the pipes does not hang us). With
+        ``detach`` the runtime returns once the process started (stdio on /dev/null).
+        ``timeout`` (s): the process is killed and OCIRuntimeError raised. A command that
+        cannot be run gives rc 126/127 as podman exec does.
+        """
+        os.makedirs(run_dir, mode=0o700, exist_ok=True)
+        return run_exec(self, ctr_id, process, run_dir=run_dir, timeout=timeout, detach=detach)
 
     # -- exit files ---------------------------------------------------------------------
     def exit_file(self, ctr_id: str) -> str:

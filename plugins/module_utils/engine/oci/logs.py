@@ -108,3 +108,38 @@ def _tail(f: BinaryIO, tail: int) -> List[Dict[str, str]]:
         if start == 0 or (firsts and firsts[-1] < len(lines) - tail):
             return lines[-tail:]
         block *= 4
+
+
+def since_filter(lines: List[Dict[str, str]], since: float) -> List[Dict[str, str]]:
+    """The lines logged at or after ``since`` (epoch seconds); unreadable stamps are kept."""
+    out = []
+    for ln in lines:
+        try:
+            if parse_time(ln["time"]) < since:
+                continue
+        except ValueError:
+            pass
+        out.append(ln)
+    return out
+
+
+_DURATION_RE = re.compile(r"^(?:(\d+(?:\.\d+)?)(h|ms|m|s))+$")
+_DURATION_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|m|s)")
+_UNIT = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 0.001}
+
+
+def parse_since(value: str, now: float) -> float:
+    """podman logs --since: an RFC3339 time, a date ``YYYY-MM-DD``, epoch seconds, or a Go duration
+    (``10m``, ``1h30m``) meaning that long before ``now``. Raises ValueError naming the forms."""
+    text = str(value).strip()
+    if _DURATION_RE.match(text):
+        return now - sum(float(n) * _UNIT[u] for n, u in _DURATION_PART.findall(text))
+    if re.match(r"^\d+(\.\d+)?$", text):
+        return float(text)
+    if re.match(r"^\d{4}-\d\d-\d\d$", text):
+        text += "T00:00:00Z"
+    try:
+        return parse_time(text)
+    except ValueError:
+        raise ValueError("%r is not a time: give an RFC3339 time (2024-05-01T10:00:00Z), a date, epoch "
+                         "seconds or a duration such as 10m or 1h30m" % value)

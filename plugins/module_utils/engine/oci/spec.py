@@ -102,6 +102,11 @@ def _caps_from_mask(mask: Optional[int]) -> List[str]:
     return [c for bit, c in enumerate(known) if mask >> bit & 1]
 
 
+def host_bounding_caps() -> List[str]:
+    """The engine's own bounding set: what ``privileged`` gives (containers and exec)."""
+    return _caps_from_mask(_proc_status_caps("CapBnd"))
+
+
 def host_rlimits() -> Dict[str, Tuple[int, int]]:
     """The calling process's (soft, hard) limits keyed by OCI type, infinity as 2**64-1."""
     out = {}

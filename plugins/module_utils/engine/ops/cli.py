@@ -38,6 +38,8 @@ def main(argv: Optional[List[str]] = None) -> int:
     p_clean = sub.add_parser("cleanup", help="after a container exited: restart policy or cleanup")
     p_clean.add_argument("id")
     sub.add_parser("boot", help="after boot: refresh, then start restart_policy=always containers")
+    p_health = sub.add_parser("healthcheck", help="a container's health monitor (started with the container)")
+    p_health.add_argument("id")
     args = parser.parse_args(argv)
 
     from ..base.errors import EngineError  # noqa: PLC0415
@@ -57,6 +59,10 @@ def main(argv: Optional[List[str]] = None) -> int:
         sys.stderr.write("libpod-engine: %s\n" % exc)
         return 125
     try:
+        if args.cmd == "healthcheck":
+            from ..objects.healthmon import run as run_health_monitor  # noqa: PLC0415 - monitors only
+
+            return run_health_monitor(rt, args.id, find_container)
         if args.cmd == "cleanup":
             ctr = find_container(rt, args.id)
             if ctr is None:

@@ -20,7 +20,7 @@ def reset_container_state(state: Dict[str, Any]) -> Dict[str, Any]:
     st = dict(state)
     st.update(pid=0, conmon_pid=0, mountpoint="", mounted=False, stopped_by_user=False,
               restart_policy_match=False, restart_count=0, restarting=False, restart_delay_ms=0, netns="",
-              network_status=None)
+              network_status=None, health_monitor_pid=0)
     if st.get("status") != "exited":
         st["status"] = "configured"
     return st

@@ -1,0 +1,37 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The health monitor is killed only when the pid really is that container's monitor."""
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects import healthmon
+
+CTR_ID = "ab" * 32
+
+
+class FakeCtr:
+    def __init__(self, pid):
+        self.id = CTR_ID
+        self.state = {healthmon.PID_KEY: pid}
+
+
+def _spawn(*argv):
+    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *argv])
+
+
+def test_stop_kills_the_monitor_and_never_a_recycled_pid_or_itself():
+    other = _spawn("unrelated")
+    mon = _spawn("healthcheck", CTR_ID)
+    try:
+        ctr = FakeCtr(other.pid)
+        healthmon.stop(ctr)
+        assert other.poll() is None and ctr.state[healthmon.PID_KEY] == 0
+        healthmon.stop(FakeCtr(os.getpid()))  # a monitor restarting its container: not itself
+        healthmon.stop(FakeCtr(mon.pid))
+        assert mon.wait(timeout=10) == -9
+    finally:
+        for p in (other, mon):
+            p.kill()
+            p.wait()
