@@ -535,6 +535,7 @@ def test_in_place_memory_raise_and_lower(playbook, busybox_archive, oci_runtime)
     memory: %(m)s
   register: r
 """
+
     def run(*sizes):
         res = playbook("".join(task % {"a": busybox_archive, "rt": oci_runtime, "m": m} for m in sizes))
         assert res.ok, res.log

@@ -50,7 +50,7 @@ def test_copy_round_trip_with_modes_and_idempotence(playbook, busybox_archive, t
     _make_src(src)
     copy_in = {"name": "in", "libpod.engine.container_copy": {"name": "cp", "src": src, "dest": "/data"}}
     copy_out = {"name": "out", "libpod.engine.container_copy": {"name": "cp", "src": "/data", "dest": back,
-                                                                 "from_container": True}}
+                                                                "from_container": True}}
     check = {"name": "check", "libpod.engine.container_exec": {
         "name": "cp", "command": ["sh", "-c", "cat /data/a.txt; stat -c '%a %u' /data/run.sh /data/sub"]}}
     res = playbook([_start("cp", busybox_archive), copy_in, copy_out, check])
@@ -69,7 +69,7 @@ def test_copy_round_trip_with_modes_and_idempotence(playbook, busybox_archive, t
     res = playbook([copy_in], check=True)
     assert res.task("in").changed and res.task("in")["changed_paths"] == ["/data/a.txt"]
     res = playbook([dict(copy_in, **{"libpod.engine.container_copy": dict(copy_in["libpod.engine.container_copy"],
-                                                                            mode="0600")}), copy_out])
+                                                                          mode="0600")}), copy_out])
     assert res.task("in")["changed_paths"] == ["/data/a.txt", "/data/run.sh", "/data/sub/deep/empty"]
     with open(os.path.join(back, "a.txt"), "rb") as f:
         assert f.read() == b"beta\n"
@@ -82,11 +82,11 @@ def test_copy_into_a_stopped_container_and_a_volume(playbook, busybox_archive, t
     res = playbook([
         _start("stp", busybox_archive, state="stopped", volumes=["stpvol:/vol"]),
         {"name": "root", "libpod.engine.container_copy": {"name": "stp", "src": str(f), "dest": "/etc/app.conf",
-                                                           "owner": "65534:65534"}},
+                                                          "owner": "65534:65534"}},
         {"name": "vol", "libpod.engine.container_copy": {"name": "stp", "src": str(f), "dest": "/vol/"}},
         {"name": "start", "libpod.engine.container": {"name": "stp", "image": "oci-archive:" + busybox_archive,
-                                                       "network": "none", "volumes": ["stpvol:/vol"],
-                                                       "command": ["sh", "-c", "exec sleep 1000"]}},
+                                                      "network": "none", "volumes": ["stpvol:/vol"],
+                                                      "command": ["sh", "-c", "exec sleep 1000"]}},
         {"name": "check", "libpod.engine.container_exec": {
             "name": "stp", "command": ["sh", "-c", "cat /etc/app.conf /vol/conf; stat -c '%u' /etc/app.conf"]}},
         {"name": "again", "libpod.engine.container_copy": {"name": "stp", "src": str(f), "dest": "/vol/conf"}},
@@ -108,11 +108,11 @@ def test_symlink_to_etc_in_the_container_does_not_escape(playbook, busybox_archi
         {"name": "plant", "libpod.engine.container_exec": {
             "name": "evil", "command": ["sh", "-c", "ln -s /etc /escape && ln -s /etc/hostname /hn"]}},
         {"name": "in", "libpod.engine.container_copy": {"name": "evil", "src": str(payload),
-                                                         "dest": "/escape/passwd"}},
+                                                        "dest": "/escape/passwd"}},
         {"name": "in-link", "libpod.engine.container_copy": {"name": "evil", "src": str(payload),
-                                                              "dest": "/hn"}},
+                                                             "dest": "/hn"}},
         {"name": "out", "libpod.engine.container_copy": {"name": "evil", "src": "/escape/hostname",
-                                                          "dest": str(tmp_path / "got"), "from_container": True}},
+                                                         "dest": str(tmp_path / "got"), "from_container": True}},
         {"name": "check", "libpod.engine.container_exec": {"name": "evil", "command": ["cat", "/etc/passwd"]}},
     ])
     assert res.ok, res.log

@@ -225,7 +225,6 @@ class Runtime:
         return {"static_dir": self.static_dir, "tmp_dir": self.tmp_dir, "graph_root": self.graph_root,
                 "run_root": self.run_root, "volume_path": self.volume_path}
 
-
     def _probe_cache(self) -> Dict[str, Any]:
         if "probe" not in self._lazy:
             try:

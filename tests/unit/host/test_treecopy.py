@@ -2,6 +2,7 @@
 """treecopy: idempotent by content, never writes through a symlink, never leaves the root."""
 from __future__ import annotations
 
+import functools
 import os
 
 import pytest
@@ -26,7 +27,7 @@ def _setup(tmp_path):
 
 def test_links_in_the_destination_resolve_inside_the_root(tmp_path):
     root, outside, src = _setup(tmp_path)
-    resolve = lambda p: secure_join(root, p)  # noqa: E731
+    resolve = functools.partial(secure_join, root)
     # /abs -> <tmp>/outside, looked up inside the root: a directory that does not exist there
     with pytest.raises(StorageError, match="does not exist"):
         copy_tree(src, "/abs/victim", resolve, CopyOptions())
@@ -38,7 +39,7 @@ def test_links_in_the_destination_resolve_inside_the_root(tmp_path):
 
 def test_second_copy_changes_nothing_and_mode_counts(tmp_path):
     root, _outside, src = _setup(tmp_path)
-    resolve = lambda p: secure_join(root, p)  # noqa: E731
+    resolve = functools.partial(secure_join, root)
     assert copy_tree(src, "/etc/f", resolve, CopyOptions(mode=0o600)) == ["/etc/f"]
     assert copy_tree(src, "/etc/f", resolve, CopyOptions(mode=0o600)) == []
     assert copy_tree(src, "/etc/f", resolve, CopyOptions(mode=0o644, check_mode=True)) == ["/etc/f"]

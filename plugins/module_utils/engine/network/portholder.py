@@ -133,4 +133,4 @@ def describe(pid: int) -> Optional[str]:
     if not info:
         return None
     return "container %s (%s) of engine root %s" % (info.get("name") or "?", os.path.basename(argv[0])[:12],
-                                                   info.get("root") or "?")
+                                                    info.get("root") or "?")

@@ -349,15 +349,15 @@ def _port_error(ctr_id: str, m: PortMapping, err: OSError) -> NetworkError:
     """The error for a failed bind of a published host port (PortInUse names the owner)."""
     if err.errno == errno.EADDRNOTAVAIL:
         return NetworkError("container %s: publish %s: host IP %s is not an address of this host"
-                           % (ctr_id[:12], m.spec(), m.host_ip),
-                           hint="use 0.0.0.0, 127.0.0.1 or an address configured on the host")
+                            % (ctr_id[:12], m.spec(), m.host_ip),
+                            hint="use 0.0.0.0, 127.0.0.1 or an address configured on the host")
     if err.errno in (errno.EADDRINUSE, errno.EACCES):
         owner = port_owner(m.protocol, m.host_port) or "another socket on the host"
         return PortInUse("container %s: publish %s: host port %d/%s is already in use by %s"
-                        % (ctr_id[:12], m.spec(), m.host_port, m.protocol, owner),
-                        hint="choose another host port")
+                         % (ctr_id[:12], m.spec(), m.host_port, m.protocol, owner),
+                         hint="choose another host port")
     return NetworkError("container %s: publish %s: cannot check host port %d: %s"
-                       % (ctr_id[:12], m.spec(), m.host_port, err.strerror or err))
+                        % (ctr_id[:12], m.spec(), m.host_port, err.strerror or err))
 
 
 def _free_port(host_ip: str, proto: str) -> int:

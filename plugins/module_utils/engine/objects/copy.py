@@ -66,7 +66,7 @@ def container_fs(ctr) -> Iterator[Callable[[str], str]]:
                         if source is None:
                             raise InvalidArg("%s is on a %s mount of container %s, not reachable from the host"
                                              % (path, "tmpfs", ctr.name), hint="copy to a path on the rootfs or "
-                                                                                "a volume")
+                                             "a volume")
                         return secure_join(source, p[len(dest):] or "/")
                 return secure_join(rootfs, p)
 
@@ -143,4 +143,3 @@ def _dest_name(src: str, dest: str) -> str:
     if dest == "/":
         return "/" + os.path.basename(src.rstrip("/"))
     return dest
-
