@@ -86,7 +86,7 @@ else
     | sed "/^WARNING: Location 'file:.* is ignored/d"
   echo "$stamp_want" > "$stamp_file"
 fi
-say "venv: $("$VENV/bin/ansible" --version | head -n1), $("$VENV/bin/python" -V)"
+say "venv: $("$VENV/bin/ansible" --version | sed -n 1p), $("$VENV/bin/python" -V)"  # sed reads all: no broken pipe
 
 # --- 3. the collection as ansible_collections/libpod/engine -----------------------------
 if [ -e "$LINK" ] && [ ! -L "$LINK" ]; then

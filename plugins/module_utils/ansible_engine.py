@@ -9,7 +9,10 @@ import importlib.util
 from ansible.module_utils.basic import missing_required_lib
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
-from ansible_collections.libpod.engine.plugins.module_utils.engine.ops import cli  # noqa: F401 - ships conmon's exit command with every module (Runtime.engine_copy)
+
+# ships conmon's exit command (engine/ops/cli.py) with every module: see Runtime.engine_copy
+# pylint: disable-next=unused-import
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops import cli  # noqa: F401
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime as open_session
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime
 

@@ -208,12 +208,20 @@ class Runtime:
 
     def _open_state(self, resetting: bool) -> None:
         """The state DB, never a fresh one beside existing objects (store/dbopen.py)."""
-        opened = open_state(self.db_path, namespace=self.cfg.get("engine", "namespace"), graph_root=self.graph_root,
-                            volume_path=self.volume_path, tmp_dir=self.tmp_dir, read_only=self.read_only,
+        # objects below a path another live root owns are that root's, not lost ones of ours: they do
+        # not make a missing DB an error (opening such a path read-write is refused by the roots check)
+        mine = {key: ("" if self._owned_by_another(path) else path)
+                for key, path in (("graph_root", self.graph_root), ("volume_path", self.volume_path))}
+        opened = open_state(self.db_path, namespace=self.cfg.get("engine", "namespace"), graph_root=mine["graph_root"],
+                            volume_path=mine["volume_path"], tmp_dir=self.tmp_dir, read_only=self.read_only,
                             resetting=resetting)
         self.state = opened.state
         self.warnings += opened.warnings
         self.db_damaged = opened.damaged
+
+    def _owned_by_another(self, path: str) -> bool:
+        owner = roots.marker_owner(path)
+        return owner is not None and owner != self.root_id
 
     @property
     def root_id(self) -> roots.RootId:

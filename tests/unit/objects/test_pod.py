@@ -109,7 +109,7 @@ def test_declared_share_without_infra_defaults_to_none():
 
 
 def test_pod_join_applies_namespaces_hostname_and_etc():
-    join = podmod.PodJoin(pod_id="p" * 64, pod_name="web", cgroup_parent="/libpod-engine/" + "p" * 64,
+    join = podjoin.PodJoin(pod_id="p" * 64, pod_name="web", cgroup_parent="/libpod-engine/" + "p" * 64,
                           infra_id="i" * 64, hostname="webhost",
                           namespaces={"network": "/run/x/netns/i", "uts": "/proc/9/ns/uts", "ipc": "/proc/9/ns/ipc"},
                           netns="/run/x/netns/i", ips=["10.90.0.2"],
@@ -129,7 +129,7 @@ def test_pod_join_applies_namespaces_hostname_and_etc():
 
 
 def test_pod_join_without_shared_net_gives_the_member_its_own_network():
-    join = podmod.PodJoin(pod_id="p" * 64, pod_name="web", cgroup_parent="/x", infra_id="i" * 64,
+    join = podjoin.PodJoin(pod_id="p" * 64, pod_name="web", cgroup_parent="/x", infra_id="i" * 64,
                           hostname="web", namespaces={"ipc": "/proc/9/ns/ipc"})
     ctx = SpecContext(config={"id": "c" * 64, "network": {"mode": "pod", "networks": []}}, rootfs="/", run_dir="/")
     join.apply_spec(ctx)

@@ -12,7 +12,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.resta
 
 def test_delay_doubles_from_100ms_and_is_capped():
     delays, prev = [], 0
-    for _ in range(12):
+    for _i in range(12):
         prev = next_delay_ms(prev, 0.01)
         delays.append(prev)
     assert delays[:5] == [100, 200, 400, 800, 1600]

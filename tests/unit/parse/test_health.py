@@ -57,6 +57,6 @@ def test_state_machine():
     assert len(h["Log"][-1]["Output"]) == health.MAX_OUTPUT
     h, act = health.record(h, cfg, rc=1, output="gone", start="t", end="t", in_start_period=False)
     assert h["Status"] == "unhealthy" and act == "restart"
-    for _ in range(5):
+    for _i in range(5):
         h, _act = health.record(h, cfg, rc=0, output="", start="t", end="t", in_start_period=False)
     assert len(h["Log"]) == health.MAX_LOGS and h["FailingStreak"] == 0

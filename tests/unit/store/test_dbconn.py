@@ -58,7 +58,7 @@ def test_statement_errors_are_engine_errors(tmp_path):
     st = State(path)
     with pytest.raises(StateDBError) as err:
         st.query("SELECT * FROM no_such_table")
-    assert path in str(err.value) and type(err.value) is StateDBError  # a bug of ours, not a damaged DB
+    assert path in str(err.value) and err.value.__class__ is StateDBError  # a bug of ours, not a damaged DB
     with pytest.raises(StateDBError):
         list(st.conn.execute("SELECT * FROM no_such_table"))
     with pytest.raises(StateDBError), st.tx() as conn:
@@ -92,7 +92,7 @@ def test_full_and_io_errors_on_a_full_filesystem(tmp_path, monkeypatch):
     assert isinstance(err, StateDBFull) and str(tmp_path) in str(err)
     monkeypatch.setattr(dbconn, "_free_bytes", lambda p: 10 ** 9)
     err = dbconn.translate(_IOErr("disk I/O error"), path)
-    assert type(err) is StateDBError and "dmesg" in str(err)
+    assert err.__class__ is StateDBError and "dmesg" in str(err)
 
 
 def test_locked_and_readonly_hints(tmp_path):

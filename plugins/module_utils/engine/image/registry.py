@@ -539,9 +539,9 @@ class RegistryClient:
         req.add_header("User-Agent", self.user_agent)
         if auth_header:
             req.add_unredirected_header("Authorization", auth_header)
-        return self._urlopen(req, "%s %s" % (method, path))
+        return self._send_request(req, "%s %s" % (method, path))
 
-    def _urlopen(self, req: urllib.request.Request, what: str) -> Any:
+    def _send_request(self, req: urllib.request.Request, what: str) -> Any:
         """The opener, with the deadline checked before and after (HTTP garbage is a clear error)."""
         self.check_deadline(what)
         try:
@@ -559,7 +559,7 @@ class RegistryClient:
         """
         req = urllib.request.Request("http://%s/v2/" % self.host, headers={"User-Agent": self.user_agent})
         try:
-            with self._urlopen(req, "ping %s" % self.registry) as resp:
+            with self._send_request(req, "ping %s" % self.registry) as resp:
                 status = resp.status
         except urllib.error.HTTPError as e:
             status = e.code
@@ -598,7 +598,7 @@ class RegistryClient:
             req.add_unredirected_header("Authorization", "Basic " + base64.b64encode(
                 ("%s:%s" % self.creds).encode()).decode())
         try:
-            with self._urlopen(req, what) as r:
+            with self._send_request(req, what) as r:
                 doc = json.loads(_Body(r, self, what).read(1 << 20))
         except urllib.error.HTTPError as e:
             detail = self._error_detail(e)

@@ -21,7 +21,6 @@ from ..base.names import generate_name, new_id, validate_name
 from ..base.status import (  # noqa: F401 - re-exported: callers know them as container states
     CONFIGURED,
     CREATED,
-    DISPLAY,
     EXITED,
     PAUSED,
     REMOVING,

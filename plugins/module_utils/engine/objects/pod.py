@@ -26,7 +26,7 @@ from ..image.infra import infra_image_name
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .container import RUNNING, Container, create_container, display_status, list_containers
-from .podjoin import PodJoin, PodRecord, cgroup_base  # noqa: F401 - PodJoin, cgroup_base re-exported
+from .podjoin import PodRecord, cgroup_base
 
 # pod states (define/podstate.go), as podman prints them
 POD_CREATED = "Created"

@@ -43,10 +43,13 @@ def orphan_data(graph_root: str, volume_path: str, tmp_dir: str = "") -> List[st
     layers, image blobs, volume directories, OCI runtime containers (under the tmp dir). Empty on a
     fresh host (the dirs may exist, empty)."""
     found = []
-    places = [(os.path.join(graph_root, "containers"), "container"),
-              (os.path.join(graph_root, "layers"), "layer"),
-              (os.path.join(graph_root, "blobs", "sha256"), "image blob"),
-              (volume_path, "volume")]
+    places = []  # an empty path: not this root's to check (another root owns it)
+    if graph_root:
+        places += [(os.path.join(graph_root, "containers"), "container"),
+                   (os.path.join(graph_root, "layers"), "layer"),
+                   (os.path.join(graph_root, "blobs", "sha256"), "image blob")]
+    if volume_path:
+        places.append((volume_path, "volume"))
     runtimes = os.path.join(tmp_dir, "runtime") if tmp_dir else ""
     if runtimes and os.path.isdir(runtimes):
         places += [(os.path.join(runtimes, name), "%s container" % name) for name in sorted(os.listdir(runtimes))]

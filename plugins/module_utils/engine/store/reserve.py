@@ -39,7 +39,7 @@ def ensure(db_path: str) -> bool:
                 os.posix_fallocate(fd, 0, RESERVE_SIZE)
             except OSError:  # a filesystem without fallocate: real blocks, written
                 chunk = b"\0" * (1 << 20)
-                for _ in range(RESERVE_SIZE // len(chunk)):
+                for _i in range(RESERVE_SIZE // len(chunk)):
                     os.write(fd, chunk)
         finally:
             os.close(fd)
