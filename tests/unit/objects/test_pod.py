@@ -110,11 +110,11 @@ def test_declared_share_without_infra_defaults_to_none():
 
 def test_pod_join_applies_namespaces_hostname_and_etc():
     join = podjoin.PodJoin(pod_id="p" * 64, pod_name="web", cgroup_parent="/libpod-engine/" + "p" * 64,
-                          infra_id="i" * 64, hostname="webhost",
-                          namespaces={"network": "/run/x/netns/i", "uts": "/proc/9/ns/uts", "ipc": "/proc/9/ns/ipc"},
-                          netns="/run/x/netns/i", ips=["10.90.0.2"],
-                          etc={"dns": ["1.1.1.1"], "dns_search": [], "dns_option": [], "add_host": ["db:10.0.0.1"],
-                               "network": {"mode": "bridge", "networks": []}})
+                           infra_id="i" * 64, hostname="webhost",
+                           namespaces={"network": "/run/x/netns/i", "uts": "/proc/9/ns/uts", "ipc": "/proc/9/ns/ipc"},
+                           netns="/run/x/netns/i", ips=["10.90.0.2"],
+                           etc={"dns": ["1.1.1.1"], "dns_search": [], "dns_option": [], "add_host": ["db:10.0.0.1"],
+                                "network": {"mode": "bridge", "networks": []}})
     ctx = SpecContext(config={"id": "c" * 64, "network": {"mode": "pod"}}, rootfs="/", run_dir="/")
     join.apply_spec(ctx)
     assert ctx.cgroup_parent == "/libpod-engine/" + "p" * 64
@@ -130,7 +130,7 @@ def test_pod_join_applies_namespaces_hostname_and_etc():
 
 def test_pod_join_without_shared_net_gives_the_member_its_own_network():
     join = podjoin.PodJoin(pod_id="p" * 64, pod_name="web", cgroup_parent="/x", infra_id="i" * 64,
-                          hostname="web", namespaces={"ipc": "/proc/9/ns/ipc"})
+                           hostname="web", namespaces={"ipc": "/proc/9/ns/ipc"})
     ctx = SpecContext(config={"id": "c" * 64, "network": {"mode": "pod", "networks": []}}, rootfs="/", run_dir="/")
     join.apply_spec(ctx)
     assert ctx.config["network"] == {"mode": "bridge", "networks": []}
