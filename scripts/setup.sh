@@ -21,7 +21,11 @@ START=$SECONDS
 APT_PACKAGES=(
   conmon runc crun catatonit     # container monitor, OCI runtimes, init for containers
   nftables iproute2              # networking: port publishing, bridges/veths/netns
+  aardvark-dns                   # container DNS per network (netavark's DNS server)
+  passt slirp4netns uidmap fuse-overlayfs  # rootless: networking, newuidmap/newgidmap, overlay in a userns
+  python3-zstandard              # zstd image layers for Debian's python3 (the venv gets zstandard from pip)
   busybox-static docker-registry # tests: images without a registry, a local registry for pulls
+  podman                         # tests/bench only: interop (podman load/save) and the peer's runtime
   shellcheck python3-venv git    # ansible-test shellcheck, venv module for Debian's python3, git for ansible-test
 )
 
