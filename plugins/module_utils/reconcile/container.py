@@ -22,7 +22,7 @@ from ..engine.objects.container import RUNNING, Container, create_container, fin
 from ..engine.parse.health import resolve as resolve_healthcheck
 from .container_compare import drop_equivalent
 from .container_options import NEW_POD, OPTIONS, env_file_values
-from .container_secrets import check_secrets, secret_changes, secret_digests
+from .container_secrets import check_secrets, refreshable, secret_changes, secret_digests
 from .options import IN_PLACE, reasons
 from .preflight import preflight, preflight_publish
 from .result import Result, short
@@ -231,6 +231,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
 
     recreate_reasons: List[str] = []
     in_place: List[str] = []
+    refresh: List[str] = []
     if ctr is not None:
         old = ctr.config.get("declared") or {}
         names = drop_equivalent(rt, OPTIONS.differences(old, declared), old, declared,
@@ -247,7 +248,11 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             recreate_reasons.append("pod %s was recreated" % declared["pod"])
         if params.get("recreate"):
             recreate_reasons.append("recreate requested")
-        recreate_reasons += secret_changes(rt, ctr.config)
+        rotated = secret_changes(rt, ctr.config)
+        refresh = refreshable(ctr.config, rotated)
+        if recreate_reasons or len(refresh) != len(rotated):
+            refresh = []  # a recreate (or an env/file secret) picks up every new value anyway
+        recreate_reasons += [r for r in rotated if not refresh]
         if recreate_reasons and in_place:  # applied by the recreate: still part of the reason
             recreate_reasons.append("%s changed too" % ", ".join(in_place))
         before = {n: OPTIONS.by_name[n].shown(old.get(n, OPTIONS.by_name[n].default)) if n in OPTIONS.by_name
@@ -318,6 +323,12 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             ctr.update(changes)
         res.act("%s %s in place: %s" % ("updated" if not check_mode else "update", name,
                                         ", ".join(live + [n for n in in_place if n not in live])))
+    if refresh:
+        # directory secrets (Kubernetes secret volumes) swapped atomically in the running container
+        if not check_mode:
+            ctr.refresh_secrets(refresh, secret_digests(rt, ctr.config.get("secrets") or [], missing_ok=True))
+        res.act("%s %s: %s" % ("updated" if not check_mode else "update", name,
+                               "; ".join("secret %s refreshed in place" % n for n in refresh)))
 
     _apply_run_state(ctr, state, params, check_mode, res)
     res.obj = shown_inspect(ctr)

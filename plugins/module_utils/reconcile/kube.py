@@ -6,7 +6,9 @@ containers, named ``<pod>-<container>`` as podman names them. Ports with a ``hos
 are published on the pod (its infra container holds them); volumes become bind mounts
 (``hostPath``), named volumes (``persistentVolumeClaim`` -> the claim's name) or, for an
 ``emptyDir``, a named volume ``<pod>-<volume>`` labelled as the pod's emptyDir (removed
-with the pod).
+with the pod). Secrets (``env[].valueFrom.secretKeyRef``, ``secret`` volumes) become the
+container option ``secrets`` (types env and dir) on the engine secret of the same name; how
+a key is found in it is engine/secret/keys.py's rule.
 
 Out (``podman generate kube``): the pod's declared spec and its members' give a manifest
 that, fed back, declares the same pod. What has no Kubernetes form is left out with a
@@ -270,9 +272,9 @@ def manifest_to_specs(doc: Mapping[str, Any], emptydir_label: str) -> KubePod:
     return kp
 
 
-def _volumes(kp: KubePod, spec: Mapping[str, Any], emptydir_label: str) -> Dict[str, Optional[Tuple[str, str]]]:
-    """volume name -> (kind, source) with kind bind|volume; None for unsupported kinds."""
-    out: Dict[str, Optional[Tuple[str, str]]] = {}
+def _volumes(kp: KubePod, spec: Mapping[str, Any], emptydir_label: str) -> Dict[str, Optional[Tuple[str, Any]]]:
+    """volume name -> (kind, source) with kind bind|volume|secret; None for unsupported kinds."""
+    out: Dict[str, Optional[Tuple[str, Any]]] = {}
     for i, v in enumerate(_as_list(spec.get("volumes"), "spec.volumes")):
         where = "spec.volumes[%d]" % i
         v = _as_dict(v, where)
@@ -300,6 +302,8 @@ def _volumes(kp: KubePod, spec: Mapping[str, Any], emptydir_label: str) -> Dict[
             vol = "%s-%s" % (kp.name, vname)
             kp.emptydirs[vol] = {emptydir_label: kp.name}
             out[vname] = ("volume", vol)
+        elif "secret" in v:
+            out[vname] = ("secret", _secret_volume(kp, _as_dict(v["secret"], where + ".secret"), where + ".secret"))
         elif "persistentVolumeClaim" in v:
             pvc = _as_dict(v["persistentVolumeClaim"], where + ".persistentVolumeClaim")
             claim = pvc.get("claimName")
@@ -314,6 +318,45 @@ def _volumes(kp: KubePod, spec: Mapping[str, Any], emptydir_label: str) -> Dict[
                     "is not supported by this engine; mounts of it were ignored")
             out[vname] = None
     return out
+
+
+def _secret_volume(kp: KubePod, sv: Mapping[str, Any], where: str) -> Dict[str, Any]:
+    """A ``secret`` volume -> a ``secrets`` entry of type dir (target filled per volumeMount)."""
+    _unknown(kp, sv, {"secretName", "items", "defaultMode", "optional"}, where)
+    name = sv.get("secretName")
+    if not isinstance(name, str) or not name:
+        raise KubeError("definition: %s.secretName is required" % where, hint="name the engine secret to mount")
+    entry: Dict[str, Any] = {"name": name, "type": "dir"}
+    if sv.get("items") is not None:
+        items = []
+        for k, item in enumerate(_as_list(sv["items"], where + ".items")):
+            item = _as_dict(item, "%s.items[%d]" % (where, k))
+            _unknown(kp, item, {"key", "path", "mode"}, "%s.items[%d]" % (where, k))
+            items.append({key: item[key] for key in ("key", "path", "mode") if item.get(key) is not None})
+        entry["items"] = items
+    if sv.get("defaultMode") is not None:
+        entry["mode"] = sv["defaultMode"]
+    if sv.get("optional") is not None:
+        entry["optional"] = sv["optional"]
+    return entry
+
+
+def _env_secret(kp: KubePod, e: Mapping[str, Any], at: str) -> Optional[Dict[str, Any]]:
+    """``env[].valueFrom.secretKeyRef`` -> a ``secrets`` entry of type env; None (reported) for other sources."""
+    vf = _as_dict(e.get("valueFrom"), at + ".valueFrom")
+    if "secretKeyRef" not in vf:
+        kp.warn(at + ".valueFrom")
+        return None
+    _unknown(kp, vf, {"secretKeyRef"}, at + ".valueFrom")
+    ref = _as_dict(vf["secretKeyRef"], at + ".valueFrom.secretKeyRef")
+    _unknown(kp, ref, {"name", "key", "optional"}, at + ".valueFrom.secretKeyRef")
+    for key in ("name", "key"):
+        if not isinstance(ref.get(key), str) or not ref[key]:
+            raise KubeError("definition: %s.valueFrom.secretKeyRef.%s is required" % (at, key))
+    entry = {"name": ref["name"], "type": "env", "target": str(e.get("name")), "key": ref["key"]}
+    if ref.get("optional") is not None:
+        entry["optional"] = ref["optional"]
+    return entry
 
 
 def _container(kp: KubePod, c: Mapping[str, Any], where: str, *, volumes: Mapping[str, Any],
@@ -337,10 +380,13 @@ def _container(kp: KubePod, c: Mapping[str, Any], where: str, *, volumes: Mappin
                             hint="Always, IfNotPresent or Never")
         p["pull"] = _PULL[c["imagePullPolicy"]]
     env = {}
+    secrets: List[Dict[str, Any]] = []
     for j, e in enumerate(_as_list(c.get("env"), where + ".env")):
         e = _as_dict(e, "%s.env[%d]" % (where, j))
         if "valueFrom" in e:
-            kp.warn("%s.env[%d].valueFrom" % (where, j))
+            ref = _env_secret(kp, e, "%s.env[%d]" % (where, j))
+            if ref is not None:
+                secrets.append(ref)
             continue
         env[str(e.get("name"))] = "" if e.get("value") is None else str(e["value"])
     if env:
@@ -370,9 +416,14 @@ def _container(kp: KubePod, c: Mapping[str, Any], where: str, *, volumes: Mappin
         dest = vm.get("mountPath")
         if not isinstance(dest, str) or not dest.startswith("/"):
             raise KubeError("definition: %s.mountPath must be an absolute path" % at)
+        if src[0] == "secret":  # a directory of the container's secrets tmpfs, always read-only
+            secrets.append(dict(src[1], target=dest))
+            continue
         mounts.append("%s:%s%s" % (src[1], dest, ":ro" if vm.get("readOnly") else ""))
     if mounts:
         p["volume"] = mounts
+    if secrets:
+        p["secrets"] = secrets
     sec = _as_dict(c.get("securityContext"), where + ".securityContext")
     _unknown(kp, sec, _CTR_SEC, where + ".securityContext")
     if sec.get("privileged"):
@@ -407,7 +458,7 @@ def _container(kp: KubePod, c: Mapping[str, Any], where: str, *, volumes: Mappin
 #: container options with a place in the manifest (the rest is reported when not at its default)
 _CTR_MAPPED = {"image", "command", "entrypoint", "env", "env_file", "workdir", "user", "volume", "privileged",
                "read_only", "cap_add", "cap_drop", "memory", "cpus", "tty", "restart_policy", "stop_timeout",
-               "pod", "network", "publish"}
+               "pod", "network", "publish", "secrets"}
 _POD_MAPPED = {"hostname", "network", "dns", "dns_search", "dns_option", "add_host", "publish", "label", "share"}
 
 
@@ -507,8 +558,40 @@ def generate(pod_name: str, pod_declared: Mapping[str, Any], members: Sequence[T
         env.update(cd.get("env") or {})
         if cd.get("env_file"):
             warn("container %s: env_file was written out as env" % cname)
-        if env:
-            c["env"] = [{"name": k, "value": v} for k, v in env.items()]
+        c_env: List[Dict[str, Any]] = [{"name": k, "value": v} for k, v in env.items()]
+        secret_mounts: List[Dict[str, Any]] = []
+        for ref in cd.get("secrets") or []:
+            if ref["type"] == "env":
+                kref = {"name": ref["name"], "key": ref.get("key") or ref["name"]}
+                if ref.get("optional"):
+                    kref["optional"] = True
+                c_env.append({"name": ref["target"], "valueFrom": {"secretKeyRef": kref}})
+            elif ref["type"] == "dir":
+                sv: Dict[str, Any] = {"secretName": ref["name"]}
+                if ref.get("items") is not None:
+                    sv["items"] = [{k: v for k, v in i.items() if v is not None} for i in ref["items"]]
+                if ref.get("mode") not in (None, 0o644):
+                    sv["defaultMode"] = ref["mode"]
+                if ref.get("optional"):
+                    sv["optional"] = True
+                if ref.get("uid") or ref.get("gid"):
+                    warn("container %s: uid/gid of secret %s have no Kubernetes equivalent and were left out"
+                         % (cname, ref["name"]))
+                vname = next((n for n, d in vol_defs.items() if d.get("secret") == sv), None)
+                if vname is None:
+                    vname = unique = _kube_name(ref["name"]) + "-secret"
+                    n = 1
+                    while unique in vol_defs:
+                        n += 1
+                        unique = "%s-%d" % (vname, n)
+                    vname = unique
+                    vol_defs[vname] = {"name": vname, "secret": sv}
+                secret_mounts.append({"name": vname, "mountPath": ref["target"], "readOnly": True})
+            else:
+                warn("container %s: the file secret %s at %s has no Kubernetes equivalent (a secret volume "
+                     "mounts a directory) and was left out" % (cname, ref["name"], ref["target"]))
+        if c_env:
+            c["env"] = c_env
         if idx == 0 and pd.get("publish"):
             ports = []
             for p in pd["publish"]:
@@ -551,6 +634,7 @@ def generate(pod_name: str, pod_declared: Mapping[str, Any], members: Sequence[T
                 warn("container %s: mount options %s of %s have no Kubernetes equivalent and were left out"
                      % (cname, ",".join(other), m["destination"]))
             mounts.append(vm)
+        mounts += secret_mounts
         if mounts:
             c["volumeMounts"] = mounts
         sec: Dict[str, Any] = {}

@@ -41,6 +41,8 @@ spec:
       env:
         - {name: MODE, value: prod}
         - {name: SECRET, valueFrom: {secretKeyRef: {name: s, key: k}}}
+        - {name: MAYBE, valueFrom: {secretKeyRef: {name: s2, key: k2, optional: true}}}
+        - {name: NODE, valueFrom: {fieldRef: {fieldPath: spec.nodeName}}}
       ports:
         - {containerPort: 8080, hostPort: 18080, hostIP: 127.0.0.1}
         - {containerPort: 9090}
@@ -48,6 +50,7 @@ spec:
         - {name: cache, mountPath: /cache}
         - {name: site, mountPath: /srv, readOnly: true}
         - {name: cfg, mountPath: /etc/cfg}
+        - {name: creds, mountPath: /etc/creds, readOnly: true}
       securityContext:
         runAsUser: 1000
         runAsGroup: 1000
@@ -71,6 +74,11 @@ spec:
     - {name: site, hostPath: {path: /srv/site, type: DirectoryOrCreate}}
     - {name: data, persistentVolumeClaim: {claimName: shop-data}}
     - {name: cfg, configMap: {name: shop-cfg}}
+    - name: creds
+      secret:
+        secretName: shop-creds
+        defaultMode: 0o400
+        items: [{key: user, path: db/user}, {key: pass, path: pass, mode: 288}]
 """
 
 
@@ -97,19 +105,29 @@ def test_manifest_maps_to_pod_and_container_params():
         "env": {"MODE": "prod"}, "volume": ["shop-cache:/cache", "/srv/site:/srv:ro"], "read_only": True,
         "cap_add": ["NET_ADMIN"], "cap_drop": ["MKNOD"], "user": "1000:1000", "memory": 64 * 1024 * 1024,
         "cpus": 0.5,
+        "secrets": [{"name": "s", "type": "env", "target": "SECRET", "key": "k"},
+                    {"name": "s2", "type": "env", "target": "MAYBE", "key": "k2", "optional": True},
+                    {"name": "shop-creds", "type": "dir", "mode": 0o400, "target": "/etc/creds",
+                     "items": [{"key": "user", "path": "db/user"}, {"key": "pass", "path": "pass", "mode": 0o440}]}],
     }
     assert worker["tty"] is True and worker["pull"] == "never"
     assert worker["volume"] == ["shop-cache:/cache", "shop-data:/data"]
     assert kp.emptydirs == {"shop-cache": {KUBE_EMPTYDIR_LABEL: "shop"}}
     assert kp.create_paths == [("/srv/site", "dir")]
     text = "\n".join(kp.warnings)
-    for field in ("spec.containers[0].env[1].valueFrom", "spec.containers[0].livenessProbe",
+    assert "spec.containers[0].env[1].valueFrom" not in text
+    for field in ("spec.containers[0].env[3].valueFrom", "spec.containers[0].livenessProbe",
                   "spec.containers[0].resources.requests", "spec.volumes[3] (configMap)"):
         assert field in text, text
     # every declared value passes the modules' own normalisation
     pod, ctrs = _declared(kp)
     assert pod["publish"][1] == {"container_port": 53, "host_ip": "0.0.0.0", "host_port": 18053, "protocol": "udp"}
     assert ctrs[0][1]["cap_add"] == ["CAP_NET_ADMIN"]
+    assert ctrs[0][1]["secrets"][0] == {
+        "name": "shop-creds", "type": "dir", "target": "/etc/creds", "uid": 0, "gid": 0, "mode": 0o400,
+        "items": [{"key": "user", "path": "db/user", "mode": None}, {"key": "pass", "path": "pass", "mode": 0o440}]}
+    assert ctrs[0][1]["secrets"][1] == {"name": "s2", "type": "env", "target": "MAYBE", "uid": None, "gid": None,
+                                        "mode": None, "key": "k2", "optional": True}
 
 
 def test_generated_manifest_round_trips():

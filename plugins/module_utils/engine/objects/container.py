@@ -350,7 +350,13 @@ class Container(LockedObject):
         if not refs:
             return [], {}
         undo.append(("secrets", lambda: secret_usage.release(self.rt.tmp_dir, self.id)))
-        return secret_usage.prepare(self.rt.secrets, self.rt.tmp_dir, self.id, refs)
+        out = secret_usage.prepare(self.rt.secrets, self.rt.tmp_dir, self.id, refs)
+        for name in sorted({r["name"] for r in refs}):
+            sec = self.rt.secrets.find(name)
+            if sec is not None:  # podman's secret "use" event: who used it, never the data
+                self.rt.event("secret", "use", id=sec.id, name=sec.name,
+                              attributes={"container": self.name, "containerID": self.id})
+        return out
 
     def _generate_spec(self, rootfs: str, mounts: List[Dict[str, Any]], netns: Optional[str],
                        extra_env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
@@ -657,6 +663,27 @@ class Container(LockedObject):
             self.rt.state.rewrite_config("container", self.id, cfg)
             self.rec.config = cfg
             self._event("update")
+
+    def refresh_secrets(self, names: List[str], digests: Mapping[str, Optional[str]]) -> bool:
+        """Swap the current data of the directory secrets ``names`` into the running container's tmpfs
+        (engine/secret/usage.refresh) and record their new keyed hashes; no restart. True when files
+        were rewritten (False: not running, the next start writes the data)."""
+        with self.locked():
+            self.sync()
+            done = False
+            if self.status in (RUNNING, PAUSED):
+                done = secret_usage.refresh(self.rt.secrets, self.rt.tmp_dir, self.id,
+                                            self.config.get("secrets") or [], names)
+            cfg = dict(self.config)
+            cfg["secret_digests"] = dict(cfg.get("secret_digests") or {}, **{n: digests.get(n) for n in names})
+            self.rt.state.rewrite_config("container", self.id, cfg)
+            self.rec.config = cfg
+            for name in names:
+                sec = self.rt.secrets.find(name)
+                if sec is not None and done:
+                    self.rt.event("secret", "use", id=sec.id, name=sec.name,
+                                  attributes={"container": self.name, "containerID": self.id, "refreshed": "true"})
+            return done
 
     def _runtime_update(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """Move the live cgroup from ``old`` to ``new`` limits: the create-time translation, in a safe order."""
