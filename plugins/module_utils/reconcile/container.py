@@ -248,6 +248,9 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             recreate_reasons.append("pod %s was recreated" % declared["pod"])
         if params.get("recreate"):
             recreate_reasons.append("recreate requested")
+        if params.get("_recreated_dependency"):  # set by a stack run (reconcile/stack.py)
+            recreate_reasons.append("container %s, whose network it joins, was recreated"
+                                    % params["_recreated_dependency"])
         rotated = secret_changes(rt, ctr.config)
         refresh = refreshable(ctr.config, rotated)
         if recreate_reasons or len(refresh) != len(rotated):

@@ -13,7 +13,10 @@ Order, so that nothing is removed or created before what it depends on:
 1. every entry is checked first (names, duplicates, option values normalised, references
    between entries), so a bad entry fails the run before anything is touched;
 2. containers to remove (declared ``state: absent``, or pruned);
-3. volumes, then pods, then containers that should exist, in list order;
+3. volumes, then pods, then containers that should exist, in list order, except that a
+   container comes after the stack's container it joins (``network: container:NAME``); when
+   that one is recreated (a new image, a rotated secret...), the joining one is recreated
+   after it, since the namespace it was in has gone;
 4. pods to remove, then volumes to remove (declared absent, or pruned). A pod or volume
    still used by a container that is not removed by this run is refused, naming it.
 
@@ -311,12 +314,17 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
     phases = plan(entries, existing, prune=prune, state=state)
     removed = {k: {e.name for _p, es in phases for e in es if e.kind == k and e.absent} for k in KINDS}
     check(entries, removed)
+    phases = [(phase, dependency_order(todo) if phase == "apply" else todo) for phase, todo in phases]
     removed_containers = removed["container"]
+    recreated: set = set()
     planned_pods = {e.name for e in entries if e.kind == "pod" and not e.absent}
 
     for phase, todo in phases:
         for entry in todo:
             call = dict(entry.params)
+            joined = _joins(entry)
+            if phase == "apply" and joined in recreated:
+                call[RECREATED_DEPENDENCY] = joined  # its namespace is gone: the container module recreates it
             if phase == "remove" and entry.kind in ("pod", "volume") and not call.get("force"):
                 # members/users that this run removes (already gone, or only planned in check
                 # mode) do not block; any other container does, and the refusal names it
@@ -334,5 +342,41 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
                 # the container module's "not there yet" warning: this run creates the pod first
                 sub.warnings = [w for w in sub.warnings
                                 if w != "pod %s does not exist (yet)" % entry.params["pod"]]
+            if entry.kind == "container" and any(a.startswith(("recreated ", "recreate ")) for a in sub.actions):
+                recreated.add(entry.name)
             res.add(entry, sub)
     return res
+
+
+#: reconcile_container parameter set by a stack run: the container this one joins was just recreated
+RECREATED_DEPENDENCY = "_recreated_dependency"
+
+
+def _joins(entry: Entry) -> Optional[str]:
+    """The container whose namespaces a container entry joins (network: container:NAME), if any."""
+    if entry.kind != "container" or not entry.declared:
+        return None
+    net = entry.declared.get("network") or {}
+    return net.get("container") if net.get("mode") == "container" else None
+
+
+def dependency_order(todo: Sequence[Entry]) -> List[Entry]:
+    """List order, except that a container comes after the stack's container it joins
+    (``network: container:NAME``), so that a dependency is created, or recreated (a new image, a
+    rotated secret), before its dependents; a dependent of a recreated container is recreated too."""
+    names = {e.name for e in todo if e.kind == "container"}
+    out: List[Entry] = []
+    placed: set = set()
+    waiting = list(todo)
+    while waiting:
+        for i, e in enumerate(waiting):
+            dep = _joins(e)
+            if dep is None or dep not in names or dep in placed or dep == e.name:
+                out.append(waiting.pop(i))
+                if e.kind == "container":
+                    placed.add(e.name)
+                break
+        else:
+            raise InvalidArg("containers %s join each other's network (network: container:NAME) in a cycle"
+                             % ", ".join(e.name for e in waiting), hint="one of them must own its network")
+    return out

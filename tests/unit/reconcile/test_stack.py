@@ -305,3 +305,33 @@ def test_check_mode_drops_the_warning_about_a_pod_that_the_stack_creates_first()
     res = rs.reconcile_stack(rt, params, True, reconcilers=funcs)
     assert res.warnings == ["container a: something else", "container b: pod other does not exist (yet)",
                             "container b: something else"]
+
+
+def test_a_container_comes_after_the_one_it_joins_and_is_recreated_after_it():
+    """Issue 17: a rotated secret (or any recreate) of a container that others join (network:
+    container:NAME) recreates the joining ones after it, in dependency order."""
+    rt = FakeRuntime()
+    calls: List[tuple] = []
+
+    def container(rt_, params, check_mode=False):
+        calls.append((params["name"], params.get(rs.RECREATED_DEPENDENCY)))
+        res = Result(kind="container")
+        if params["name"] == "db" or params.get(rs.RECREATED_DEPENDENCY):
+            res.act("recreated %s: secret db-pass changed" % params["name"])
+        return res
+
+    params = {"label": "app", "containers": [
+        {"name": "sidecar", "image": IMG, "network": "container:proxy"},
+        {"name": "proxy", "image": IMG, "network": "container:db"},
+        {"name": "db", "image": IMG},
+        {"name": "other", "image": IMG}]}
+    noop = Recorder(rt, changed=False)
+    res = rs.reconcile_stack(rt, params, reconcilers={"volume": noop["volume"], "pod": noop["pod"],
+                                                       "container": container})
+    assert calls == [("db", None), ("proxy", "db"), ("sidecar", "proxy"), ("other", None)]
+    assert res.actions == ["recreated db: secret db-pass changed", "recreated proxy: secret db-pass changed",
+                           "recreated sidecar: secret db-pass changed"]
+    with pytest.raises(InvalidArg, match="in a cycle"):
+        rs.reconcile_stack(rt, {"label": "app", "containers": [
+            {"name": "a", "image": IMG, "network": "container:b"},
+            {"name": "b", "image": IMG, "network": "container:a"}]}, reconcilers={k: noop[k] for k in rs.KINDS})
