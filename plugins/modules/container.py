@@ -170,13 +170,23 @@ options:
       - A V(mount) secret is a read-only file at its C(target), written into a tmpfs of its own at each
         start and bind-mounted from there, never into the container's root filesystem or layers.
       - An V(env) secret is the environment variable named by its C(target) of the container's process.
+      - A V(dir) secret (what a Kubernetes C(secret) volume becomes) is a read-only directory at its C(target)
+        holding one file per key of the secret (or per C(items) entry), laid out as the kubelet does.
       - When a secret's data changes (M(libpod.engine.secret) with a new value), the next run of this module
-        recreates the container with the reason C(secret NAME changed), so it sees the new value.
+        recreates the container with the reason C(secret NAME changed), so it sees the new value. When every
+        changed secret is used only as V(dir) secrets, the files are swapped atomically in the running
+        container instead (action C(secret NAME refreshed in place)), without a restart. A V(mount) file cannot
+        be swapped atomically (the bind mount keeps the old file, as a Kubernetes C(subPath) mount does) and an
+        V(env) value is fixed at start; those recreate.
       - RV(container) shows the names and targets only (under C(Declared)), never the data.
-      - "Keys of a dict entry: C(name) (required), C(type) (V(mount), the default, or V(env)), C(target)
+      - "Keys of a dict entry: C(name) (required), C(type) (V(mount), the default, V(env) or V(dir)), C(target)
         (for V(mount) the file's path, default C(/run/secrets/NAME), a relative path is under C(/run/secrets);
-        for V(env) the variable's name, default the secret's name), and for V(mount) only C(uid) and C(gid)
-        (numeric, default 0) and C(mode) (default V(0444))."
+        for V(env) the variable's name, default the secret's name; for V(dir) the directory, required),
+        for V(mount) and V(dir) C(uid) and C(gid) (numeric, default 0) and C(mode) (default V(0444), for V(dir)
+        V(0644)); C(key) (V(mount), V(env)): the value of that key of a secret holding a Kubernetes Secret
+        object (JSON or YAML with C(data) in base64 and/or C(stringData)), a plain secret answers every key;
+        C(items) (V(dir)): a list of C(key), C(path) (relative), C(mode), default every key; C(optional)
+        (default V(false)): a missing secret or key is left out instead of failing."
     type: list
     elements: raw
   shm_size:

@@ -148,10 +148,19 @@ options:
         C(<pod>-NAME), as M(libpod.engine.pod_info) writes it); C(spec.hostname), C(hostNetwork), C(dnsConfig),
         C(hostAliases), C(restartPolicy), C(shareProcessNamespace), C(terminationGracePeriodSeconds),
         C(volumes) (C(hostPath), C(emptyDir) as a named volume removed with the pod,
-        C(persistentVolumeClaim) as the named volume of the claim's name); per container C(name), C(image),
-        C(command), C(args), C(workingDir), C(env), C(ports) (with a C(hostPort): published on the pod),
+        C(persistentVolumeClaim) as the named volume of the claim's name, C(secret) with C(secretName), C(items),
+        C(defaultMode) and C(optional)); per container C(name), C(image), C(command), C(args), C(workingDir),
+        C(env) (C(value), or C(valueFrom.secretKeyRef) with C(name), C(key), C(optional)), C(ports) (with a
+        C(hostPort): published on the pod),
         C(volumeMounts), C(securityContext) (privileged, readOnlyRootFilesystem, capabilities, runAsUser,
         runAsGroup), C(resources.limits) (cpu, memory), C(tty), C(imagePullPolicy)."
+      - Secrets of the manifest are engine secrets of the same name (M(libpod.engine.secret)); they become the
+        container option O(libpod.engine.container#module:secrets) (C(secretKeyRef) an V(env) entry with a C(key),
+        a C(secret) volume mount a V(dir) entry at the C(mountPath)). A key is looked up in a secret whose data is a
+        Kubernetes Secret object (JSON or YAML with C(data) in base64 and/or C(stringData)); a secret holding a
+        plain value answers every key. A missing secret or key fails the task naming both, unless the reference
+        is C(optional). Modes are numbers as in the Kubernetes API (YAML 1.2 reads C(0400) as decimal 400, so write
+        C(0o400) or C(256)).
       - Anything else is reported as a warning and ignored. Containers of the pod that the manifest does
         not list are removed.
     type: raw

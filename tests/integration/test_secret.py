@@ -7,6 +7,7 @@ events log, in the state DB or anywhere under the static dir (rootfs and layers 
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import json
 import os
@@ -20,6 +21,10 @@ IMAGE = "oci-archive:{{ busybox }}"
 SCRIPT = ("trap 'exit 0' TERM; md5sum /run/secrets/db-pass; printf %s \"$API_TOKEN\" | md5sum; "
           "md5sum /run/secrets/tok.txt; stat -c '%n %a %u %g' /run/secrets/db-pass /run/secrets/tok.txt; "
           "grep -c /run/secrets /proc/mounts; echo END; while true; do sleep 0.2; done")
+
+
+def b64(text: str) -> str:
+    return base64.b64encode(text.encode()).decode()
 
 
 def md5(text: str) -> str:
@@ -153,8 +158,12 @@ def test_secrets_in_a_container_rotation_and_no_leak(engine_env, busybox_archive
     with open(events, encoding="utf-8") as f:
         event_text = f.read()
     seen = [(e["Status"], e["Name"]) for e in map(json.loads, event_text.splitlines()) if e["Type"] == "secret"]
-    assert seen == [("create", "db-pass"), ("create", "api-token"), ("update", "db-pass"), ("remove", "db-pass"),
+    # podman's secret events, "use" each time a container starts with the secret (never the data)
+    assert seen == [("create", "db-pass"), ("create", "api-token"), ("use", "api-token"), ("use", "db-pass"),
+                    ("update", "db-pass"), ("use", "api-token"), ("use", "db-pass"), ("remove", "db-pass"),
                     ("remove", "api-token")], seen
+    uses = [e for e in map(json.loads, event_text.splitlines()) if e["Type"] == "secret" and e["Status"] == "use"]
+    assert {e["Attributes"]["container"] for e in uses} == {"c1"}
     for r in (res, res2):
         blob = r.stdout + r.stderr + json.dumps([t.result for t in r.tasks])
         for value in (db1, db2, tok):
@@ -220,3 +229,103 @@ def test_missing_secret_fails_before_the_old_container_goes(engine_env, busybox_
     failed = res.task("recreate")
     assert failed.failed and failed["error_kind"] == "no_such_secret" and "secret named s" in failed.msg
     assert res.task("still there")["missing"] == []  # the old container was not removed first
+
+
+#: the kube container: checksums of what it sees, END, then waits for the volume file to change
+KUBE_SCRIPT = ("trap 'exit 0' TERM; f=/etc/creds/db/password; md5sum $f; printf %s \"$API_TOKEN\" | md5sum; "
+               "printf %s \"$DB_USER\" | md5sum; echo \"opt=${OPT-unset}\"; stat -c '%a' $f; ls /etc/creds; "
+               "echo END; old=$(md5sum < $f); while [ \"$(md5sum < $f)\" = \"$old\" ]; do sleep 0.2; done; "
+               "echo CHANGED; md5sum $f; while true; do sleep 0.2; done")
+
+
+def kube_manifest(key: str = "user") -> dict:
+    return {
+        "apiVersion": "v1", "kind": "Pod", "metadata": {"name": "kp"},
+        "spec": {
+            "terminationGracePeriodSeconds": 1,
+            "containers": [{
+                "name": "app", "image": "localhost/busybox:latest", "command": ["sh", "-c", KUBE_SCRIPT],
+                "env": [{"name": "API_TOKEN", "valueFrom": {"secretKeyRef": {"name": "shop-token", "key": "token"}}},
+                        {"name": "DB_USER", "valueFrom": {"secretKeyRef": {"name": "shop-user", "key": key}}},
+                        {"name": "OPT", "valueFrom": {"secretKeyRef": {"name": "nope", "key": "x",
+                                                                       "optional": True}}}],
+                "volumeMounts": [{"name": "creds", "mountPath": "/etc/creds", "readOnly": True}]}],
+            "volumes": [{"name": "creds", "secret": {
+                "secretName": "shop-db", "defaultMode": 256,
+                "items": [{"key": "password", "path": "db/password"}]}}],
+        },
+    }
+
+
+def kube_wait(register: str, line: str) -> dict:
+    return {"name": "wait %s" % register, "libpod.engine.container_info": {"name": ["kp-app"], "log_lines": 30},
+            "register": register, "retries": 100, "delay": 0.2,
+            "until": "%s.containers[0].logs | map(attribute='line') | select('equalto', '%s') | list | length > 0"
+                     % (register, line)}
+
+
+def test_kube_secret_env_and_volume_refresh_and_rotation(engine_env, busybox_archive):
+    u = uuid.uuid4().hex
+    pw1, pw2, user, tok1, tok2 = ("pw1-" + u, "pw2-" + u, "user-" + u, "tok1-" + u, "tok2-" + u)
+    obj = {"apiVersion": "v1", "kind": "Secret", "metadata": {"name": "shop-db"},
+           "stringData": {"user": user, "password": pw1}}
+    xv = {"busybox": busybox_archive, "obj1": obj, "obj2": dict(obj, stringData={"user": user, "password": pw2}),
+          "tok1": tok1, "tok2": tok2, "user_obj": {"kind": "Secret", "data": {"user": b64(user)}},
+          "manifest": kube_manifest(), "bad": kube_manifest("no-such-key")}
+    tasks = [
+        {"name": "import", "libpod.engine.container": {"name": "importer", "image": IMAGE, "state": "present"}},
+        {"name": "drop importer", "libpod.engine.container": {"name": "importer", "state": "absent"}},
+        {"name": "db", "libpod.engine.secret": {"name": "shop-db", "data": "{{ obj1 | to_json }}"}},
+        {"name": "token", "libpod.engine.secret": {"name": "shop-token", "data": "{{ tok1 }}"}},
+        {"name": "user", "libpod.engine.secret": {"name": "shop-user", "data": "{{ user_obj | to_yaml }}"}},
+        {"name": "bad key", "libpod.engine.pod": {"state": "started", "definition": "{{ bad }}"},
+         "ignore_errors": True},
+        {"name": "play", "libpod.engine.pod": {"state": "started", "definition": "{{ manifest }}"}},
+        kube_wait("k1", "END"),
+        {"name": "replay", "libpod.engine.pod": {"state": "started", "definition": "{{ manifest }}"}},
+        {"name": "info1", "libpod.engine.container_info": {"name": ["kp-app"]}},
+        # the volume's secret rotates: files swapped in the running container, no restart
+        {"name": "rotate db", "libpod.engine.secret": {"name": "shop-db", "data": "{{ obj2 | to_json }}"}},
+        {"name": "refresh", "libpod.engine.pod": {"state": "started", "definition": "{{ manifest }}"}},
+        kube_wait("k2", "CHANGED"),
+        {"name": "info2", "libpod.engine.container_info": {"name": ["kp-app"]}},
+        {"name": "refresh again", "libpod.engine.pod": {"state": "started", "definition": "{{ manifest }}"}},
+        # an env secret rotates: recreated
+        {"name": "rotate token", "libpod.engine.secret": {"name": "shop-token", "data": "{{ tok2 }}"}},
+        {"name": "recreate", "libpod.engine.pod": {"state": "started", "definition": "{{ manifest }}"}},
+        kube_wait("k3", "END"),
+        {"name": "remove", "libpod.engine.pod": {"name": "kp", "state": "absent", "force": True, "timeout": 1}},
+    ]
+    res = run_playbook(engine_env, tasks, diff=True, extra_args=["-vvv"], extra_vars=xv)
+    assert res.rc == 0, res.log
+    bad = res.task("bad key")
+    assert bad.failed and "secret shop-user has no key no-such-key" in bad.msg, bad.result
+    play = res.task("play")
+    assert play.changed and not any("valueFrom" in w or "volumes[0]" in w for w in play.get("warnings") or []), \
+        play.result
+    out = lines(res.task("wait k1"))
+    assert out[:7] == ["%s  /etc/creds/db/password" % md5(pw1), "%s  -" % md5(tok1), "%s  -" % md5(user),
+                       "opt=unset", "400", "db", "END"], out
+    assert not res.task("replay").changed, res.task("replay")["actions"]
+    refresh = res.task("refresh")
+    assert refresh.changed and refresh["actions"] == ["updated kp-app: secret shop-db refreshed in place"], \
+        refresh.result
+    assert "%s  /etc/creds/db/password" % md5(pw2) in lines(res.task("wait k2"))
+    started = [res.task(t)["containers"][0]["State"]["StartedAt"] for t in ("info1", "info2")]
+    assert started[0] == started[1]  # not restarted
+    assert not res.task("refresh again").changed, res.task("refresh again")["actions"]
+    recreate = res.task("recreate")
+    assert any("secret shop-token changed" in a for a in recreate["actions"]), recreate.result
+    assert "%s  -" % md5(tok2) in lines(res.task("wait k3"))
+
+    events = os.path.join(engine_env.paths["tmp_dir"], "events", "events.log")
+    with open(events, encoding="utf-8") as f:
+        event_text = f.read()
+    uses = [(e["Name"], e["Attributes"].get("refreshed")) for e in map(json.loads, event_text.splitlines())
+            if e["Type"] == "secret" and e["Status"] == "use"]
+    assert uses == [("shop-db", None), ("shop-token", None), ("shop-user", None), ("shop-db", "true"),
+                    ("shop-db", None), ("shop-token", None), ("shop-user", None)], uses
+    blob = res.stdout + res.stderr + json.dumps([t.result for t in res.tasks]) + event_text
+    for value in (pw1, pw2, user, tok1, tok2):
+        assert value not in blob
+    assert secret_mounts(engine_env.paths["tmp_dir"]) == []

@@ -3,7 +3,8 @@
 
 The task's data is hashed with the engine's key (HMAC) and compared with the hash stored
 with the secret: same data, no change; new data is stored under the same ID and the
-containers that use the secret are named (their next container task recreates them).
+containers that use the secret are named (their next container task recreates them, or
+refreshes a secret volume in place).
 Labels change in place; a different driver or driver_opts moves the data to a new secret.
 The data never appears in actions, the diff, the returned secret or the events.
 """
@@ -57,7 +58,8 @@ def _driver_opts(params: Mapping[str, Any]) -> Dict[str, str]:
 def _users_note(users: List[str]) -> str:
     if not users:
         return ""
-    return " (used by container(s) %s: their next container task recreates them)" % ", ".join(users)
+    return (" (used by container(s) %s: their next container task recreates them, or refreshes a secret volume "
+            "in place)" % ", ".join(users))
 
 
 def reconcile_secret(rt, params: Mapping[str, Any], check_mode: bool = False) -> Result:
