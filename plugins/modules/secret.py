@@ -131,7 +131,8 @@ actions:
   returned: always
   type: list
   elements: str
-  sample: ["updated secret db-pass: data changed (used by container(s) shop: their next container task recreates them)"]
+  sample: ["updated secret db-pass: data changed (used by container(s) shop: their next container task recreates
+            them, or refreshes a secret volume in place)"]
 secret:
   description: The secret after the task, as C(podman secret inspect) without the data; empty when absent (or
     in check mode when it would be created).

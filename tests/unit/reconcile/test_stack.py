@@ -326,8 +326,8 @@ def test_a_container_comes_after_the_one_it_joins_and_is_recreated_after_it():
         {"name": "db", "image": IMG},
         {"name": "other", "image": IMG}]}
     noop = Recorder(rt, changed=False)
-    res = rs.reconcile_stack(rt, params, reconcilers={"volume": noop["volume"], "pod": noop["pod"],
-                                                       "container": container})
+    funcs = {"volume": noop["volume"], "pod": noop["pod"], "container": container}
+    res = rs.reconcile_stack(rt, params, reconcilers=funcs)
     assert calls == [("db", None), ("proxy", "db"), ("sidecar", "proxy"), ("other", None)]
     assert res.actions == ["recreated db: secret db-pass changed", "recreated proxy: secret db-pass changed",
                            "recreated sidecar: secret db-pass changed"]

@@ -86,8 +86,8 @@ def test_directory_secret_layout_missing_keys_and_atomic_refresh(mgr, tmp_path):
     mgr.create("db", JSON_OBJ.encode())
     mgr.create("tok", b"raw-token")
     refs = normalise_secrets([
-        {"name": "db", "type": "dir", "target": "/etc/db", "items": [{"key": "user", "path": "conf/user"},
-                                                                      {"key": "pass", "path": "pass", "mode": 0o400}]},
+        {"name": "db", "type": "dir", "target": "/etc/db",
+         "items": [{"key": "user", "path": "conf/user"}, {"key": "pass", "path": "pass", "mode": 0o400}]},
         {"name": "tok", "type": "dir", "target": "/etc/tok"},
         {"name": "gone", "type": "dir", "target": "/etc/gone", "optional": True},
         {"name": "db", "type": "env", "target": "DB_USER", "key": "user"},
