@@ -257,6 +257,14 @@ def kube_manifest(key: str = "user") -> dict:
     }
 
 
+#: a stack whose first container joins the second's network; the second uses a secret that rotates
+DEP_STACK = {"label": "deps", "containers": [
+    {"name": "dep-app", "image": "localhost/busybox:latest", "network": "container:dep-db", "command": ["sleep", "600"],
+     "stop_timeout": 1, "state": "started"},
+    {"name": "dep-db", "image": "localhost/busybox:latest", "command": ["sleep", "600"], "stop_timeout": 1,
+     "state": "started", "secrets": [{"name": "shop-token", "type": "env", "target": "TOKEN"}]}]}
+
+
 def kube_wait(register: str, line: str) -> dict:
     return {"name": "wait %s" % register, "libpod.engine.container_info": {"name": ["kp-app"], "log_lines": 30},
             "register": register, "retries": 100, "delay": 0.2,
@@ -290,11 +298,15 @@ def test_kube_secret_env_and_volume_refresh_and_rotation(engine_env, busybox_arc
         kube_wait("k2", "CHANGED"),
         {"name": "info2", "libpod.engine.container_info": {"name": ["kp-app"]}},
         {"name": "refresh again", "libpod.engine.pod": {"state": "started", "definition": "{{ manifest }}"}},
-        # an env secret rotates: recreated
+        {"name": "stack", "libpod.engine.stack": DEP_STACK},
+        # an env secret rotates: recreated (and, in the stack, the container joining it after it)
         {"name": "rotate token", "libpod.engine.secret": {"name": "shop-token", "data": "{{ tok2 }}"}},
         {"name": "recreate", "libpod.engine.pod": {"state": "started", "definition": "{{ manifest }}"}},
         kube_wait("k3", "END"),
+        {"name": "stack again", "libpod.engine.stack": DEP_STACK},
+        {"name": "stack info", "libpod.engine.container_info": {"name": ["dep-app", "dep-db"]}},
         {"name": "remove", "libpod.engine.pod": {"name": "kp", "state": "absent", "force": True, "timeout": 1}},
+        {"name": "stack absent", "libpod.engine.stack": {"label": "deps", "state": "absent"}},
     ]
     res = run_playbook(engine_env, tasks, diff=True, extra_args=["-vvv"], extra_vars=xv)
     assert res.rc == 0, res.log
@@ -317,6 +329,14 @@ def test_kube_secret_env_and_volume_refresh_and_rotation(engine_env, busybox_arc
     recreate = res.task("recreate")
     assert any("secret shop-token changed" in a for a in recreate["actions"]), recreate.result
     assert "%s  -" % md5(tok2) in lines(res.task("wait k3"))
+    # stack: dep-app (listed first) joins dep-db's network, so it comes after it, and is recreated after it
+    first = res.task("stack")["actions"]
+    assert first.index("created dep-db") < first.index("created dep-app"), first
+    again = res.task("stack again")["actions"]
+    assert [a.split(":")[0] for a in again if a.startswith("recreated")] == ["recreated dep-db", "recreated dep-app"]
+    assert "recreated dep-db: secret shop-token changed" in again, again
+    assert "recreated dep-app: container dep-db, whose network it joins, was recreated" in again, again
+    assert {c["State"]["Status"] for c in res.task("stack info")["containers"]} == {"running"}
 
     events = os.path.join(engine_env.paths["tmp_dir"], "events", "events.log")
     with open(events, encoding="utf-8") as f:
@@ -324,7 +344,8 @@ def test_kube_secret_env_and_volume_refresh_and_rotation(engine_env, busybox_arc
     uses = [(e["Name"], e["Attributes"].get("refreshed")) for e in map(json.loads, event_text.splitlines())
             if e["Type"] == "secret" and e["Status"] == "use"]
     assert uses == [("shop-db", None), ("shop-token", None), ("shop-user", None), ("shop-db", "true"),
-                    ("shop-db", None), ("shop-token", None), ("shop-user", None)], uses
+                    ("shop-token", None), ("shop-db", None), ("shop-token", None), ("shop-user", None),
+                    ("shop-token", None)], uses
     blob = res.stdout + res.stderr + json.dumps([t.result for t in res.tasks]) + event_text
     for value in (pw1, pw2, user, tok1, tok2):
         assert value not in blob

@@ -126,6 +126,12 @@ def test_directory_secret_layout_missing_keys_and_atomic_refresh(mgr, tmp_path):
         assert os.readlink(os.path.join(db, "..data")) != old_gen
         assert not os.path.exists(os.path.join(db, old_gen))
 
+        # a value larger than the tmpfs had room for: it grows (remount), the swap still happens
+        big = "x" * 300000
+        mgr.replace_data(sec, json.dumps({"kind": "Secret", "stringData": {"user": "root", "pass": big}}).encode())
+        assert usage.refresh(mgr, tmp_dir, "c1", refs, ["db"]) is True
+        assert os.path.getsize(os.path.join(db, "pass")) == 300000
+
         # a non-optional key that went away: a clear error naming the secret and the key
         mgr.replace_data(sec, json.dumps({"kind": "Secret", "stringData": {"user": "root"}}).encode())
         with pytest.raises(NoSuchSecret, match="secret db has no key pass"):

@@ -19,7 +19,7 @@ import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..base.errors import StorageError
-from ..host.mounts import MS_NODEV, MS_NOEXEC, MS_NOSUID, is_mount_point, mount, umount_detach
+from ..host.mounts import MS_NODEV, MS_NOEXEC, MS_NOSUID, MS_REMOUNT, is_mount_point, mount, umount_detach
 from . import keys
 from .drivers import private_dir
 
@@ -39,7 +39,9 @@ def _tmpfs_size(sizes: Sequence[int]) -> int:
 def _write(path: str, data: bytes, uid: int, gid: int, mode: int) -> None:
     fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_NOFOLLOW | os.O_CLOEXEC, 0o600)
     try:
-        os.write(fd, data)
+        view = memoryview(data)
+        while view:  # a full tmpfs makes a short write first, then ENOSPC: never a silently cut secret
+            view = view[os.write(fd, view):]
         os.fchown(fd, uid, gid)
         os.fchmod(fd, mode)
     finally:
@@ -173,6 +175,7 @@ def refresh(manager, tmp_dir: str, ctr_id: str, refs: Sequence[Mapping[str, Any]
         return False
     want = [r for r in refs if r["name"] in names and r.get("type") == "dir"]
     _env, _files, dirs = _resolve(manager, want)
+    _make_room(where, [len(v) for _r, fs in dirs for v, _m in fs.values()])
     for ref, dfiles in dirs:
         top = os.path.join(where, _file_name(ref))
         if not os.path.isdir(top):
@@ -184,6 +187,17 @@ def refresh(manager, tmp_dir: str, ctr_id: str, refs: Sequence[Mapping[str, Any]
                                                                                exc.strerror or exc),
                                hint="recreate the container (its secrets tmpfs may be full)")
     return True
+
+
+def _make_room(where: str, sizes: Sequence[int]) -> None:
+    """Grow the tmpfs (a remount keeps its files and the container's bind mounts of it) when the new
+    generation would not fit next to the old one."""
+    need = _tmpfs_size(sizes)
+    st = os.statvfs(where)
+    if st.f_bavail * st.f_frsize >= need:
+        return
+    mount(None, where, None, MS_REMOUNT | MS_NOSUID | MS_NODEV | MS_NOEXEC,
+          "mode=0700,size=%d" % (st.f_blocks * st.f_frsize + need))
 
 
 def release(tmp_dir: str, ctr_id: str) -> None:
