@@ -424,8 +424,10 @@ class RegistryServer:
                     "http: {addr: '%s', secret: test-only-secret}\n"
                     % (os.path.join(self.workdir, "data"), self.host))
         with open(os.path.join(self.workdir, "registry.log"), "wb") as log:
+            # distribution reads REGISTRY_* variables as config overrides (REGISTRY_AUTH_FILE = auth.file)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
             self.proc = subprocess.Popen([REGISTRY_BIN, "serve", cfg], stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
+                                         stdin=subprocess.DEVNULL, env=env)
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
