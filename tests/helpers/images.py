@@ -38,6 +38,7 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
@@ -224,6 +225,9 @@ def build_image(layer_tars: Sequence[bytes], *, compression: str = "gzip", fmt: 
     for t in layer_tars:
         if compression == "gzip":
             layers.append(Blob(gz(t), OCI_LAYER_GZIP if fmt == "oci" else DOCKER_LAYER_GZIP))
+        elif compression == "zstd":
+            import zstandard  # noqa: PLC0415 - only the zstd fixtures need it
+            layers.append(Blob(zstandard.ZstdCompressor(level=3).compress(t), OCI_LAYER_ZSTD))
         else:
             layers.append(Blob(t, OCI_LAYER if fmt == "oci" else DOCKER_LAYER))
     man = {"schemaVersion": 2, "mediaType": OCI_MANIFEST if fmt == "oci" else DOCKER_MANIFEST,
