@@ -95,7 +95,7 @@ def test_login_logout_edits(tmp_path):
     assert auth.remove_credentials(path, "r.example.com:5000") == ["r.example.com:5000"]
     assert auth.remove_credentials(path, "r.example.com:5000") == []
     assert auth.remove_credentials(path, None) == ["q.example.com"]
-    assert json.load(open(path)) == {"auths": {}}
+    assert auth.read_auth_file(path) == {"auths": {}}
     (tmp_path / "bad.json").write_text("[]")
     with pytest.raises(ConfigError, match="bad.json: expected"):
         auth.stored_credentials(str(tmp_path / "bad.json"), "r.example.com")
