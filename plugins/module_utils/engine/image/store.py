@@ -9,9 +9,11 @@ Transports (as containers/image spells them):
 * ``docker-archive:FILE[:REF]`` — the legacy ``docker save`` tar; REF is a RepoTag or
   ``@N`` (the N-th image).
 * ``docker://HOST[:PORT]/NAME[:TAG|@DIGEST]`` — a registry (see registry.py).
-* a plain name is looked up locally only: ``x`` means ``x:latest``; a short name (no
+* a plain name is looked up locally first: ``x`` means ``x:latest``; a short name (no
   registry) matches ``localhost/x`` and ``docker.io/library/x``, then any single stored
-  name ending in ``/x:tag``. A fully qualified plain name is pulled with ``docker://``.
+  name ending in ``/x:tag``. When it is not there, a short name is pulled through
+  registries.conf (aliases, unqualified-search-registries) and a fully qualified one with
+  ``docker://``; access.py decides where from (mirrors, blocked registries, policy).
 
 Storage (``<graph_root>``):
 
