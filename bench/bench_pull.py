@@ -26,7 +26,6 @@ LAYER_BYTES = 25 << 20
 
 def _image():
     """4 layers of 25 MB random bytes (gzip: ~100 MB on the wire), built with the test helpers."""
-    sys.path.insert(0, os.path.join(REPO, "tests"))
     from helpers.images import E, build_image, tar_from_entries  # noqa: PLC0415 - test helpers, bench only
 
     tars = [tar_from_entries([E("data/blob%d" % i, data=os.urandom(LAYER_BYTES))]) for i in range(LAYERS)]
@@ -39,7 +38,8 @@ def run(quick: bool = False) -> Dict[str, Any]:
     if not os.path.exists("/usr/bin/docker-registry"):
         sec.note("docker-registry is not installed: skipped")
         return sec.close()
-    from helpers.images import RegistryServer, push_image  # noqa: PLC0415 - on sys.path after _image
+    sys.path.insert(0, os.path.join(REPO, "tests"))  # the test helpers (images, registry server)
+    from helpers.images import RegistryServer, push_image  # noqa: PLC0415 - test helpers, bench only
 
     work = tempfile.mkdtemp(prefix="lpe-bench-pull-", dir="/tmp")
     server = None
