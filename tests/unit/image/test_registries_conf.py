@@ -81,8 +81,8 @@ def test_v1_format(tmp_path):
     ("unqualified-search-registries = \"docker.io\"", "unqualified-search-registries: must be a list"),
     ("short-name-mode = \"strict\"", "short-name-mode: must be one of enforcing, permissive, disabled"),
     ("unqualified-serach-registries = []", "unqualified-serach-registries: unknown key"),
-    ("[[registry]]\nlocation = \"https://r.example.com\"", "registry[0].location: 'https://r.example.com' must "
-                                                          "not have a scheme"),
+    ("[[registry]]\nlocation = \"https://r.example.com\"",
+     "registry[0].location: 'https://r.example.com' must not have a scheme"),
     ("[[registry]]\nlocation = \"r.example.com\"\nblocked = \"yes\"", "registry[0].blocked: must be true or false"),
     ("[[registry]]\nlocation = \"r.example.com\"\n[[registry.mirror]]\ninsecure = true",
      "registry[0].mirror[0].location: is required"),

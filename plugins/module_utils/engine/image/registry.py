@@ -58,6 +58,7 @@ ACCEPT = ", ".join((OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_LIST, DOCKE
 MAX_MANIFEST = 4 << 20
 MAX_CONFIG = 4 << 20
 
+
 def parse_challenge(header: str) -> Tuple[str, Dict[str, str]]:
     """``Bearer realm="...",service="...",scope="..."`` → ("bearer", {...})."""
     scheme, _unused, rest = header.strip().partition(" ")
