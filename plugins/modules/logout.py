@@ -81,11 +81,11 @@ def main():
             "all": {"type": "bool", "default": False},
             "authfile": {"type": "path", "aliases": ["auth_file"]},
         },
-        required_one_of=[("registry", "all")],
-        mutually_exclusive=[("registry", "all")],
         supports_check_mode=True,
     )
     p = module.params
+    if bool(p["all"]) == bool(p["registry"]):
+        module.fail_json(msg="registry: name one registry, or set all: true (not both)", error_kind="invalid_argument")
     path = p["authfile"] or auth.default_auth_file()
     registry = None if p["all"] else auth.auth_key(p["registry"])
     try:

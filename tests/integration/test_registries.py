@@ -147,11 +147,12 @@ def test_registries_end_to_end(playbook, engine_env, regs):
         {"libpod.engine.logout": {"registry": secure}},
         {"libpod.engine.logout": {"registry": secure}},
         dict(_ctr("nologin", "%s/app:latest" % secure, pull="always"), ignore_errors=True),
+        {"libpod.engine.logout": {}, "ignore_errors": True},
     ]
     res = playbook(tasks, extra_args=["-vvv"])
     t = res.tasks
     assert [x.status for x in t] == ["ignored", "changed", "ok", "changed", "ok", "changed", "changed", "ignored",
-                                     "changed", "changed", "changed", "ok", "ignored"], res.stdout[-3000:]
+                                     "changed", "changed", "changed", "ok", "ignored", "ignored"], res.stdout[-3000:]
     assert "refused the credentials" in t[0].result["msg"]
     assert t[1].result["authfile"] == engine_env["REGISTRY_AUTH_FILE"]
     assert t[2].result["actions"] == ["already logged in to %s as %s" % (secure, USER)]
@@ -166,6 +167,7 @@ def test_registries_end_to_end(playbook, engine_env, regs):
     assert ctr["multi"]["Image"] == imgs["amd64"].image_id  # the host's platform from the two-platform index
     assert t[10].result["removed"] == [secure] and t[11].result["removed"] == []
     assert "requires a username and password" in t[12].result["msg"]
+    assert t[13].result["msg"] == "registry: name one registry, or set all: true (not both)"
     # the password is in no output (-vvv included), no event and no file of the engine
     assert PASSWORD not in res.stdout and PASSWORD not in res.stderr
     for root in (engine_env.paths["static_dir"], engine_env.paths["tmp_dir"]):
