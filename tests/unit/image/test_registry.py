@@ -553,3 +553,32 @@ def test_login_check_with_bearer_token(registry):
         login.check_login(front.host, "u", "pw", False, None)
         with pytest.raises(RegistryError, match="refused the credentials"):
             login.check_login(front.host, "u", "wrong", False, None)
+
+
+def test_schema1_is_refused_with_a_clear_message(store):
+    """A docker schema 1 manifest (signed or not) is refused naming the format and the fix."""
+    doc = canonical({"schemaVersion": 1, "name": "old/app", "tag": "latest", "architecture": "amd64",
+                     "fsLayers": [], "history": []})
+
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            body, ctype = (b"{}", "application/json") if self.path == "/v2/" else (doc, reg.DOCKER_V1_SIGNED)
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        host = "127.0.0.1:%d" % server.server_address[1]
+        with pytest.raises(ImageError, match="docker schema 1 manifest, which is not supported") as ei:
+            store.pull("docker://%s/old/app:latest" % host, insecure=True)
+        assert "push the image again with a current client" in str(ei.value)
+    finally:
+        server.shutdown()
+        server.server_close()

@@ -31,8 +31,9 @@ SYSTEM_CONF = "/etc/containers/registries.conf"
 ENGINE_CONF = "/etc/libpod-engine/registries.conf"
 SHORT_NAME_MODES = ("enforcing", "permissive", "disabled")
 PULL_FROM_MIRROR = ("all", "digest-only", "tag-only")
+#: additional-layer-store-auth-helper is read and ignored (the engine has no additional layer stores)
 _TOP_KEYS = ("unqualified-search-registries", "short-name-mode", "credential-helpers", "aliases", "registry",
-             "registries")
+             "registries", "additional-layer-store-auth-helper")
 _REGISTRY_KEYS = ("prefix", "location", "insecure", "blocked", "mirror", "mirror-by-digest-only")
 _MIRROR_KEYS = ("location", "insecure", "pull-from-mirror")
 _HOST_RE = re.compile(r"^(?:\*\.)?[A-Za-z0-9](?:[A-Za-z0-9.-]*[A-Za-z0-9])?(?::[0-9]+)?(?:/[a-z0-9._/-]+)?\Z"
