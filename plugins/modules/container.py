@@ -89,6 +89,13 @@ options:
   registry_password:
     description: Password for registry authentication.
     type: str
+  cert_dir:
+    description:
+      - A directory with the registry's CA certificates (C(*.crt)) and client certificates (C(*.cert) with C(*.key))
+        for pulls of this task, as podman's C(--cert-dir).
+      - Omitted means C(<dir>/<host:port>/) of C(/etc/libpod-engine/certs.d), C(/etc/containers/certs.d) or
+        C(/etc/docker/certs.d). O(insecure_registry) turns verification off.
+    type: path
   command:
     description:
       - Command (arguments to the entrypoint) as a list, or a string split like a shell would.

@@ -132,6 +132,8 @@ def _ctr(name: str, image: str, **extra) -> dict:
 def test_registries_end_to_end(playbook, engine_env, regs):
     _configure(engine_env, regs)
     plain, secure = regs["plain"].host, regs["secure"].host
+    empty = os.path.join(engine_env.root, "empty-cert-dir")
+    os.makedirs(empty)
     login = {"registry": secure, "username": USER, "password": PASSWORD}
     tasks = [
         {"libpod.engine.login": dict(login, password="wrong"), "ignore_errors": True},
@@ -139,6 +141,8 @@ def test_registries_end_to_end(playbook, engine_env, regs):
         {"libpod.engine.login": login},
         _ctr("short", "app"),  # -> <secure>/app:latest, with the stored login, over TLS with the test CA
         _ctr("short", "app"),
+        # the task's cert_dir replaces certs.d: an empty one has no CA for the registry
+        dict(_ctr("badca", "%s/app:latest" % secure, pull="always", cert_dir=empty), ignore_errors=True),
         _ctr("fallback", "%s/test/busybox" % plain),  # its mirror is down: the location serves it
         _ctr("mirrored", "mirrored.example.com/test/busybox:latest"),  # location down: the mirror serves it
         dict(_ctr("blocked", "blocked.example.com/team/app:1"), ignore_errors=True),
@@ -151,8 +155,9 @@ def test_registries_end_to_end(playbook, engine_env, regs):
     ]
     res = playbook(tasks, extra_args=["-vvv"])
     t = res.tasks
-    assert [x.status for x in t] == ["ignored", "changed", "ok", "changed", "ok", "changed", "changed", "ignored",
-                                     "changed", "changed", "changed", "ok", "ignored", "ignored"], res.stdout[-3000:]
+    assert [x.status for x in t] == ["ignored", "changed", "ok", "changed", "ok", "ignored", "changed", "changed",
+                                     "ignored", "changed", "changed", "changed", "ok", "ignored", "ignored"], \
+        res.stdout[-3000:]
     assert "refused the credentials" in t[0].result["msg"]
     assert t[1].result["authfile"] == engine_env["REGISTRY_AUTH_FILE"]
     assert t[2].result["actions"] == ["already logged in to %s as %s" % (secure, USER)]
@@ -161,6 +166,9 @@ def test_registries_end_to_end(playbook, engine_env, regs):
     assert ctr["short"]["Image"] == imgs["app"].image_id
     assert ctr["short"]["ImageName"] == "%s/app:latest" % secure
     assert ctr["fallback"]["Image"] == ctr["mirrored"]["Image"] == imgs["app"].image_id
+    assert "TLS error talking to registry %s" % secure in t[5].result["msg"]
+    assert "certificate verify failed" in t[5].result["msg"]
+    t = t[:5] + t[6:]
     assert "registry blocked.example.com is blocked in %s" % engine_env["LIBPOD_ENGINE_REGISTRIES_CONF"] \
         in t[7].result["msg"]
     assert ctr["zstd"]["Image"] == imgs["zstd"].image_id

@@ -41,7 +41,9 @@ class RegistryAccess:
     never need them); ``cert_dir`` / ``tls_verify`` are per-call overrides."""
 
     def __init__(self, conf_files: Optional[List[str]] = None, policy_path: Optional[str] = None,
-                 alias_path: Optional[str] = None):
+                 alias_path: Optional[str] = None, cert_dir: Optional[str] = None):
+        #: a task's cert_dir (podman --cert-dir): its *.crt / *.cert+*.key for every registry it pulls from
+        self.cert_dir = cert_dir
         self._conf_files = conf_files
         self._policy_path = policy_path
         self._alias_path = alias_path
@@ -126,7 +128,7 @@ class RegistrySource:
         self.auth = auth
         self.timeout = timeout
         self.deadline = deadline
-        self.cert_dir = cert_dir
+        self.cert_dir = cert_dir if cert_dir is not None else access.cert_dir
         self.client: Optional[RegistryClient] = None
         self.endpoint: Optional[Endpoint] = None
         self._top: Optional[Manifest] = None
