@@ -3,7 +3,7 @@
 
     /root/venv/bin/python bench/run_all.py            # default run (~5 min on 2 cores)
     /root/venv/bin/python bench/run_all.py --quick    # smaller N, sizes 1,20,100 (~2 min)
-    options: --sizes 1,20,100  --only open,containers,noop,net  --with-podman  --out DIR
+    options: --sizes 1,20,100  --only open,containers,noop,net,pull  --with-podman  --out DIR
 
 Figures only: nothing here asserts on time. Run as root (containers, mounts, netns). Each
 section uses its own engine root under /tmp and /run/lpe-bench-<random> and removes it;
@@ -28,10 +28,11 @@ import bench_containers  # noqa: E402
 import bench_net  # noqa: E402
 import bench_noop  # noqa: E402
 import bench_open  # noqa: E402
+import bench_pull  # noqa: E402
 import report  # noqa: E402
 from common import PYTHON, REPO, loadavg  # noqa: E402
 
-SECTIONS = ("open", "containers", "noop", "net")
+SECTIONS = ("open", "containers", "noop", "net", "pull")
 
 
 def _first_line(cmd):
@@ -119,6 +120,7 @@ def main(argv=None) -> int:
         "containers": lambda: bench_containers.run(args.quick, args.with_podman),
         "noop": lambda: bench_noop.run(args.quick, sizes),
         "net": lambda: bench_net.run(args.quick),
+        "pull": lambda: bench_pull.run(args.quick),
     }
     failed = []
     for name in SECTIONS:

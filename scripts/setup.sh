@@ -25,6 +25,7 @@ APT_PACKAGES=(
   passt slirp4netns uidmap fuse-overlayfs  # rootless: networking, newuidmap/newgidmap, overlay in a userns
   python3-zstandard              # zstd image layers for Debian's python3 (the venv gets zstandard from pip)
   busybox-static docker-registry # tests: images without a registry, a local registry for pulls
+  openssl                        # tests: a CA and a server certificate for the TLS registry
   podman                         # tests/bench only: interop (podman load/save) and the peer's runtime
   shellcheck python3-venv git    # ansible-test shellcheck, venv module for Debian's python3, git for ansible-test
 )

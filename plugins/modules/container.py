@@ -66,6 +66,9 @@ options:
         or a transport reference that the engine imports or pulls when needed
         (V(oci:/path/dir[:ref]), V(oci-archive:/path/file.tar[:ref]), V(docker-archive:/path/file.tar[:ref]),
         V(docker://registry:5000/name:tag)).
+      - A short name that is not in the local store (V(nginx)) is pulled through registries.conf (aliases,
+        C(unqualified-search-registries), mirrors, blocked registries; see the user guide's Registries section),
+        with the logins of M(libpod.engine.login) unless O(registry_username) is given.
       - Required to create a container; may be omitted to act on an existing one.
     type: str
   pull:
@@ -86,6 +89,13 @@ options:
   registry_password:
     description: Password for registry authentication.
     type: str
+  cert_dir:
+    description:
+      - A directory with the registry's CA certificates (C(*.crt)) and client certificates (C(*.cert) with C(*.key))
+        for pulls of this task, as podman's C(--cert-dir).
+      - Omitted means C(<dir>/<host:port>/) of C(/etc/libpod-engine/certs.d), C(/etc/containers/certs.d) or
+        C(/etc/docker/certs.d). O(insecure_registry) turns verification off.
+    type: path
   command:
     description:
       - Command (arguments to the entrypoint) as a list, or a string split like a shell would.

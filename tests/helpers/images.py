@@ -20,6 +20,7 @@ import io
 import json
 import os
 import socket
+import ssl
 import stat as st_mod
 import subprocess
 import tarfile
@@ -38,6 +39,7 @@ OCI_INDEX = "application/vnd.oci.image.index.v1+json"
 OCI_CONFIG = "application/vnd.oci.image.config.v1+json"
 OCI_LAYER = "application/vnd.oci.image.layer.v1.tar"
 OCI_LAYER_GZIP = "application/vnd.oci.image.layer.v1.tar+gzip"
+OCI_LAYER_ZSTD = "application/vnd.oci.image.layer.v1.tar+zstd"
 DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
 DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
 DOCKER_CONFIG = "application/vnd.docker.container.image.v1+json"
@@ -224,6 +226,9 @@ def build_image(layer_tars: Sequence[bytes], *, compression: str = "gzip", fmt: 
     for t in layer_tars:
         if compression == "gzip":
             layers.append(Blob(gz(t), OCI_LAYER_GZIP if fmt == "oci" else DOCKER_LAYER_GZIP))
+        elif compression == "zstd":
+            import zstandard  # noqa: PLC0415 - only the zstd fixtures need it
+            layers.append(Blob(zstandard.ZstdCompressor(level=3).compress(t), OCI_LAYER_ZSTD))
         else:
             layers.append(Blob(t, OCI_LAYER if fmt == "oci" else DOCKER_LAYER))
     man = {"schemaVersion": 2, "mediaType": OCI_MANIFEST if fmt == "oci" else DOCKER_MANIFEST,
@@ -405,35 +410,52 @@ def free_port() -> int:
 
 
 class RegistryServer:
-    """``docker-registry serve`` (distribution 2.8) on 127.0.0.1, storage in ``workdir``, no auth."""
+    """``docker-registry serve`` (distribution 2.8) on 127.0.0.1, storage in ``workdir``, no auth.
 
-    def __init__(self, workdir: str):
+    ``tls``: (certificate, key) files to serve https; ``htpasswd``: an htpasswd file (bcrypt lines)
+    for basic auth; ``storage``: another storage directory (two servers may share one: push to
+    a plain one, serve it from a TLS one)."""
+
+    def __init__(self, workdir: str, *, tls: Optional[Tuple[str, str]] = None, htpasswd: Optional[str] = None,
+                 storage: Optional[str] = None):
         self.workdir = workdir
         self.port = free_port()
         self.host = "127.0.0.1:%d" % self.port
-        self.url = "http://" + self.host
+        self.url = ("https://" if tls else "http://") + self.host
+        self.tls = tls
+        self.htpasswd = htpasswd
+        self.storage = storage or os.path.join(workdir, "data")
         self.proc: Optional[subprocess.Popen] = None
 
     def start(self, timeout: float = 15.0) -> RegistryServer:
         os.makedirs(self.workdir, exist_ok=True)
         cfg = os.path.join(self.workdir, "config.yml")
+        tls = ", tls: {certificate: %s, key: %s}" % self.tls if self.tls else ""
+        auth = "auth: {htpasswd: {realm: test, path: %s}}\n" % self.htpasswd if self.htpasswd else ""
         with open(cfg, "w") as f:
             f.write("version: 0.1\n"
                     "log: {level: error, accesslog: {disabled: true}}\n"
                     "storage: {filesystem: {rootdirectory: %s}, delete: {enabled: true}}\n"
-                    "http: {addr: '%s', secret: test-only-secret}\n"
-                    % (os.path.join(self.workdir, "data"), self.host))
+                    "http: {addr: '%s', secret: test-only-secret%s}\n%s"
+                    % (self.storage, self.host, tls, auth))
         with open(os.path.join(self.workdir, "registry.log"), "wb") as log:
+            # distribution reads REGISTRY_* variables as config overrides (REGISTRY_AUTH_FILE = auth.file)
+            env = {k: v for k, v in os.environ.items() if not k.startswith("REGISTRY_")}
             self.proc = subprocess.Popen([REGISTRY_BIN, "serve", cfg], stdout=log, stderr=subprocess.STDOUT,
-                                         stdin=subprocess.DEVNULL)
+                                         stdin=subprocess.DEVNULL, env=env)
+        ctx = ssl._create_unverified_context() if self.tls else None  # noqa: S323 - readiness probe only
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             if self.proc.poll() is not None:
                 break
             try:
-                with urllib.request.urlopen(self.url + "/v2/", timeout=1) as r:
+                with urllib.request.urlopen(self.url + "/v2/", timeout=1, context=ctx) as r:
                     if r.status == 200:
                         return self
+            except urllib.error.HTTPError as e:
+                if e.code == 401:
+                    return self
+                time.sleep(0.05)
             except (OSError, urllib.error.URLError):
                 time.sleep(0.05)
         self.stop()

@@ -102,6 +102,21 @@ def engine_conf_text(paths: dict) -> str:
     )
 
 
+def registry_env(root: str) -> dict:
+    """The test's own registries.conf (empty), policy (accept), certs.d (empty) and auth file
+    (none yet), so that no test depends on the host's /etc/containers files."""
+    regdir = os.path.join(root, "registries")
+    os.makedirs(os.path.join(regdir, "certs.d"), exist_ok=True)
+    files = {"registries.conf": "", "policy.json": '{"default": [{"type": "insecureAcceptAnything"}]}'}
+    for name, text in files.items():
+        with open(os.path.join(regdir, name), "w", encoding="utf-8") as f:
+            f.write(text)
+    return {"LIBPOD_ENGINE_REGISTRIES_CONF": os.path.join(regdir, "registries.conf"),
+            "LIBPOD_ENGINE_POLICY": os.path.join(regdir, "policy.json"),
+            "LIBPOD_ENGINE_CERTS_DIR": os.path.join(regdir, "certs.d"),
+            "REGISTRY_AUTH_FILE": os.path.join(regdir, "auth.json")}
+
+
 def make_engine_env(root, paths: Optional[dict] = None) -> EngineEnv:
     """Write the test's containers.conf and return the environment for ansible-playbook.
 
@@ -117,6 +132,7 @@ def make_engine_env(root, paths: Optional[dict] = None) -> EngineEnv:
     ansible_cfg = os.path.join(root, "ansible.cfg")  # empty: ignore any /etc/ansible/ansible.cfg
     open(ansible_cfg, "w", encoding="utf-8").close()
     base = dict(os.environ)
+    base.update(registry_env(root))
     base.update(
         {
             "LIBPOD_ENGINE_CONF": conf,

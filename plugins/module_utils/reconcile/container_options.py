@@ -213,6 +213,7 @@ OPTIONS = OptionTable([
     Option("insecure_registry", type="bool", arg_default=False, update=NOT_COMPARED),
     Option("registry_username", update=NOT_COMPARED),
     Option("registry_password", no_log=True, update=NOT_COMPARED),
+    Option("cert_dir", type="path", update=NOT_COMPARED),
     Option("timeout", type="int", update=NOT_COMPARED),
     Option("wait_healthy_timeout", type="int", arg_default=120, update=NOT_COMPARED),
     # what the container is

@@ -465,3 +465,120 @@ def test_connection_hints_name_the_real_option():
     for err in (ssl.SSLError("certificate verify failed"), urllib.error.URLError("connection refused")):
         hint = client._fail("pull", err).hint  # noqa: SLF001
         assert "insecure_registry: true" in hint and "tls_verify" not in hint, hint
+
+
+# -- registries.conf, short names, mirrors, policy (access.py) through the store ----------------
+def _access_store(tmp_path, conf_text, policy_doc=None):
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.image.access import RegistryAccess
+
+    conf = tmp_path / "registries.conf"
+    conf.write_text(conf_text)
+    pol = ""
+    if policy_doc is not None:
+        (tmp_path / "policy.json").write_text(json.dumps(policy_doc))
+        pol = str(tmp_path / "policy.json")
+    st = State(str(tmp_path / "state.db"))
+    access = RegistryAccess(conf_files=[str(conf)], policy_path=pol, alias_path="")
+    return st, ImageStore(st, str(tmp_path / "graph"), registry_timeout=10, access=access)
+
+
+def test_short_name_through_search_registries_and_mirrors(registry, images, tmp_path):
+    dead = "127.0.0.1:%d" % free_port()
+    st, store = _access_store(tmp_path, """
+unqualified-search-registries = ["%(dead)s", "%(reg)s"]
+short-name-mode = "permissive"
+[[registry]]
+location = "%(reg)s"
+insecure = true
+[[registry.mirror]]
+location = "%(dead)s"
+insecure = true
+[[registry]]
+prefix = "mirrored.example.com"
+location = "%(dead)s"
+insecure = true
+[[registry.mirror]]
+location = "%(reg)s"
+insecure = true
+[[registry]]
+location = "%(dead)s"
+insecure = true
+""" % {"dead": dead, "reg": registry.host})
+    try:
+        img = store.pull("test/busybox")  # the first search registry is down: the second serves it
+        assert img.id == images["oci"].image_id
+        assert img.names == ["%s/test/busybox:latest" % registry.host]
+        assert store.needs_pull("test/busybox", "missing") is False  # found locally by its short name
+        assert store.needs_pull("test/busybox", "newer") is False  # HEAD through the same candidates
+        img2 = store.pull("mirrored.example.com/test/busybox:v2s2")  # location down: the mirror serves it
+        assert img2.id == images["docker"].image_id and "mirrored.example.com/test/busybox:v2s2" in img2.names
+        with pytest.raises(RegistryError) as ei:
+            store.pull("nothere/x")
+        msg = str(ei.value)
+        assert "could not be pulled from any source (unqualified-search-registries in" in msg
+        assert "%s/nothere/x:latest" % dead in msg and "%s/nothere/x:latest" % registry.host in msg
+    finally:
+        st.close()
+
+
+def test_enforcing_mode_and_policy_refuse_before_any_request(registry, tmp_path):
+    st, store = _access_store(tmp_path, 'unqualified-search-registries = ["a.example.com", "%s"]\n'
+                                        '[[registry]]\nlocation = "%s"\ninsecure = true\n'
+                              % (registry.host, registry.host),
+                              {"default": [{"type": "insecureAcceptAnything"}],
+                               "transports": {"docker": {registry.host + "/test/multi": [{"type": "reject"}],
+                                                         registry.host + "/test/busybox": [
+                                                             {"type": "signedBy", "keyType": "GPGKeys"}]}}})
+    try:
+        with pytest.raises(ImageError, match="short name test/busybox is ambiguous.*a.example.com/test/busybox"):
+            store.pull("test/busybox")
+        with pytest.raises(RegistryError, match="rejected by the signature policy"):
+            store.pull("%s/test/multi:latest" % registry.host)
+        with pytest.raises(RegistryError, match="signedBy signature verification .*not support"):
+            store.pull("%s/test/busybox:latest" % registry.host)
+        assert store.list() == []
+    finally:
+        st.close()
+
+
+def test_login_check_with_bearer_token(registry):
+    from ansible_collections.libpod.engine.plugins.modules import login
+
+    with FakeFront(registry.url, creds=("u", "pw")) as front:
+        login.check_login(front.host, "u", "pw", False, None)
+        assert front.token_requests and front.token_requests[-1].get("account") == "u"
+        with pytest.raises(RegistryError, match="token request .* failed: HTTP 401"):
+            login.check_login(front.host, "u", "wrong", False, None)
+    with FakeFront(registry.url, mode="basic", creds=("u", "pw")) as front:
+        login.check_login(front.host, "u", "pw", False, None)
+        with pytest.raises(RegistryError, match="refused the credentials"):
+            login.check_login(front.host, "u", "wrong", False, None)
+
+
+def test_schema1_is_refused_with_a_clear_message(store):
+    """A docker schema 1 manifest (signed or not) is refused naming the format and the fix."""
+    doc = canonical({"schemaVersion": 1, "name": "old/app", "tag": "latest", "architecture": "amd64",
+                     "fsLayers": [], "history": []})
+
+    class H(BaseHTTPRequestHandler):
+        def log_message(self, *args):
+            pass
+
+        def do_GET(self):
+            body, ctype = (b"{}", "application/json") if self.path == "/v2/" else (doc, reg.DOCKER_V1_SIGNED)
+            self.send_response(200)
+            self.send_header("Content-Type", ctype)
+            self.send_header("Content-Length", str(len(body)))
+            self.end_headers()
+            self.wfile.write(body)
+
+    server = ThreadingHTTPServer(("127.0.0.1", 0), H)
+    threading.Thread(target=server.serve_forever, daemon=True).start()
+    try:
+        host = "127.0.0.1:%d" % server.server_address[1]
+        with pytest.raises(ImageError, match="docker schema 1 manifest, which is not supported") as ei:
+            store.pull("docker://%s/old/app:latest" % host, insecure=True)
+        assert "push the image again with a current client" in str(ei.value)
+    finally:
+        server.shutdown()
+        server.server_close()

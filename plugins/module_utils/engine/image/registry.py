@@ -1,13 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A small registry v2 client (urllib only), after c/image's docker client.
+"""A small registry v2 HTTP client (urllib only), after c/image's docker client.
 
-It does: name normalisation (``docker.io/library``), manifest GET/HEAD with the OCI and
-docker schema2 media types, platform selection from a manifest list / OCI index,
-blobs streamed with digest and size checks, bearer tokens from the
-``WWW-Authenticate`` challenge (realm/service/scope, optional basic credentials),
-basic auth, credentials from auth.json files, and ``insecure`` registries (https
-without verification, then plain http). Every failure is a RegistryError (or
-DigestMismatch) that names the registry, the reference and the fix.
+It does: manifest GET/HEAD with the OCI and docker schema2 media types, blobs streamed
+with digest and size checks, bearer tokens from the ``WWW-Authenticate`` challenge
+(realm/service/scope, optional basic credentials), basic auth, TLS with the CAs and client
+certificates of a certs.d directory (certs.py), and ``insecure`` registries (https without
+verification, then plain http). Every failure is a RegistryError (or DigestMismatch) that
+names the registry, the reference and the fix. References are in reference.py, credentials
+in auth.py, which registry a name is pulled from in endpoints.py.
 """
 from __future__ import annotations
 
@@ -16,8 +16,6 @@ import hashlib
 import http.client
 import ipaddress
 import json
-import os
-import platform as _platform
 import re
 import socket
 import ssl
@@ -26,9 +24,26 @@ import urllib.error
 import urllib.parse
 import urllib.request
 from dataclasses import dataclass
-from typing import IO, Any, Callable, Dict, List, Optional, Tuple, Union
+from typing import IO, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..base.errors import DigestMismatch, ImageError, RegistryError
+from . import certs
+
+# pylint: disable-next=unused-import
+from .auth import AuthArg, auth_files, credentials_from_files, resolve_credentials  # noqa: F401 (re-exports)
+
+# pylint: disable-next=unused-import
+from .reference import (  # noqa: F401 (re-exported: store.py and tests import them from here)
+    DOCKER_IO,
+    DOCKER_IO_ENDPOINT,
+    Reference,
+    host_platform,
+    is_short_name,
+    parse_platform,
+    parse_reference,
+    platform_str,
+    select_platform,
+)
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -42,199 +57,6 @@ ACCEPT = ", ".join((OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_LIST, DOCKE
 #: manifests and configs are small; anything bigger is refused (c/image uses 4 MiB too)
 MAX_MANIFEST = 4 << 20
 MAX_CONFIG = 4 << 20
-
-DOCKER_IO = "docker.io"
-DOCKER_IO_ENDPOINT = "registry-1.docker.io"
-
-_REPO_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*\Z")
-_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
-_DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}\Z")
-_HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-                      r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?\Z")
-
-
-# -- references --------------------------------------------------------------------------------
-@dataclass
-class Reference:
-    """A docker reference split into its parts; tag "latest" when neither tag nor digest."""
-
-    registry: str
-    repository: str
-    tag: str = ""
-    digest: str = ""
-
-    @property
-    def name(self) -> str:
-        return "%s/%s" % (self.registry, self.repository)
-
-    @property
-    def ref(self) -> str:
-        """What goes after /manifests/: the digest if there is one, else the tag."""
-        return self.digest or self.tag or "latest"
-
-    def __str__(self) -> str:
-        s = self.name
-        if self.tag:
-            s += ":" + self.tag
-        if self.digest:
-            s += "@" + self.digest
-        return s
-
-
-def _looks_like_host(component: str) -> bool:
-    return "." in component or ":" in component or component == "localhost"
-
-
-def is_short_name(ref: str) -> bool:
-    """True when ``ref`` names no registry (``busybox``, ``library/x:1``)."""
-    first, sep, _unused = ref.partition("/")
-    return not sep or not _looks_like_host(first)
-
-
-def parse_reference(ref: str, default_registry: str = DOCKER_IO) -> Reference:
-    """Parse ``[host[:port]/]name[:tag][@digest]``; short names get ``default_registry``."""
-    s = ref
-    if s.startswith("docker://"):
-        s = s[len("docker://"):]
-    digest = ""
-    if "@" in s:
-        s, digest = s.split("@", 1)
-        if not _DIGEST_RE.fullmatch(digest):
-            raise ImageError("invalid digest %r in image reference %r" % (digest, ref),
-                             hint="use name@sha256:<64 lowercase hex>")
-    tag = ""
-    slash = s.rfind("/")
-    colon = s.rfind(":")
-    if colon > slash:
-        s, tag = s[:colon], s[colon + 1:]
-        if not _TAG_RE.fullmatch(tag):
-            raise ImageError("invalid tag %r in image reference %r" % (tag, ref),
-                             hint="tags are up to 128 of [A-Za-z0-9_.-], not starting with . or -")
-    first, sep, rest = s.partition("/")
-    if sep and _looks_like_host(first):
-        registry, repo = first, rest
-        if not _HOST_RE.fullmatch(registry):
-            raise ImageError("invalid registry %r in image reference %r" % (registry, ref))
-    else:
-        registry, repo = default_registry, s
-    if registry in ("index.docker.io", "registry-1.docker.io"):
-        registry = DOCKER_IO
-    if registry == DOCKER_IO and "/" not in repo:
-        repo = "library/" + repo
-    if not repo or not _REPO_RE.fullmatch(repo):
-        raise ImageError("invalid image name %r in reference %r" % (repo, ref),
-                         hint="names are lowercase letters, digits and separators (. _ - /)")
-    if not tag and not digest:
-        tag = "latest"
-    return Reference(registry=registry, repository=repo, tag=tag, digest=digest)
-
-
-# -- platforms ---------------------------------------------------------------------------------
-_ARCH = {
-    "x86_64": ("amd64", ""), "amd64": ("amd64", ""), "aarch64": ("arm64", "v8"), "arm64": ("arm64", "v8"),
-    "armv7l": ("arm", "v7"), "armv6l": ("arm", "v6"), "armv5tel": ("arm", "v5"), "i686": ("386", ""),
-    "i386": ("386", ""), "ppc64le": ("ppc64le", ""), "s390x": ("s390x", ""), "riscv64": ("riscv64", ""),
-    "mips64": ("mips64", ""), "loongarch64": ("loong64", ""),
-}
-
-
-def host_platform() -> Dict[str, str]:
-    arch, variant = _ARCH.get(_platform.machine(), (_platform.machine(), ""))
-    out = {"os": "linux", "architecture": arch}
-    if variant:
-        out["variant"] = variant
-    return out
-
-
-def parse_platform(spec: Optional[str]) -> Dict[str, str]:
-    """``os/arch[/variant]`` (or None for the host) as a dict."""
-    if not spec:
-        return host_platform()
-    parts = spec.split("/")
-    if len(parts) not in (2, 3) or not all(parts):
-        raise ImageError("invalid platform %r" % spec, hint="use os/arch[/variant], e.g. linux/arm64")
-    out = {"os": parts[0], "architecture": _ARCH.get(parts[1], (parts[1], ""))[0]}
-    if len(parts) == 3:
-        out["variant"] = parts[2]
-    return out
-
-
-def platform_str(p: Dict[str, Any]) -> str:
-    s = "%s/%s" % (p.get("os", "?"), p.get("architecture", "?"))
-    return s + ("/" + p["variant"] if p.get("variant") else "")
-
-
-def select_platform(manifests: List[Dict[str, Any]], want: Dict[str, str], what: str) -> Dict[str, Any]:
-    """Pick the descriptor for ``want`` from a manifest list / index (exact variant first)."""
-    cands = [m for m in manifests if isinstance(m.get("platform"), dict)
-             and m["platform"].get("os") == want["os"] and m["platform"].get("architecture") == want["architecture"]]
-    variant = want.get("variant", "")
-    exact = [m for m in cands if m["platform"].get("variant", "") == variant]
-    if exact:
-        return exact[0]
-    loose = [m for m in cands if not m["platform"].get("variant") or not variant]
-    if loose:
-        return loose[0]
-    have = ", ".join(platform_str(m.get("platform") or {}) for m in manifests) or "none"
-    raise ImageError("%s has no image for platform %s (it has: %s)" % (what, platform_str(want), have),
-                     hint="choose one of the listed platforms")
-
-
-# -- credentials -------------------------------------------------------------------------------
-AuthArg = Union[None, Tuple[str, str], Dict[str, str]]
-
-
-def auth_files() -> List[str]:
-    """Auth file lookup order of c/image (first existing file wins)."""
-    out = []
-    if os.environ.get("REGISTRY_AUTH_FILE"):
-        return [os.environ["REGISTRY_AUTH_FILE"]]
-    xdg_run = os.environ.get("XDG_RUNTIME_DIR")
-    if xdg_run:
-        out.append(os.path.join(xdg_run, "containers", "auth.json"))
-    elif os.geteuid() == 0:
-        out.append("/run/containers/0/auth.json")
-    home = os.path.expanduser("~")
-    out.append(os.path.join(os.environ.get("XDG_CONFIG_HOME") or os.path.join(home, ".config"),
-                            "containers", "auth.json"))
-    out.append(os.path.join(os.environ.get("DOCKER_CONFIG") or os.path.join(home, ".docker"), "config.json"))
-    out.append(os.path.join(home, ".dockercfg"))
-    return out
-
-
-def credentials_from_files(registry: str, files: Optional[List[str]] = None) -> Optional[Tuple[str, str]]:
-    """(username, password) for ``registry`` from auth.json-style files, if any."""
-    keys = [registry, "https://" + registry, "http://" + registry]
-    if registry == DOCKER_IO:
-        keys += ["https://index.docker.io/v1/", "index.docker.io"]
-    for path in files if files is not None else auth_files():
-        try:
-            with open(path) as f:
-                doc = json.load(f)
-        except (OSError, ValueError):
-            continue
-        auths = doc.get("auths", doc) if isinstance(doc, dict) else {}
-        for key in keys:
-            entry = auths.get(key) if isinstance(auths, dict) else None
-            if isinstance(entry, dict) and entry.get("auth"):
-                try:
-                    user, _unused, pw = base64.b64decode(entry["auth"]).decode().partition(":")
-                except (ValueError, UnicodeDecodeError):
-                    continue
-                return user, pw
-    return None
-
-
-def _creds(auth: AuthArg, registry: str) -> Optional[Tuple[str, str]]:
-    if auth is None:
-        return credentials_from_files(registry)
-    if isinstance(auth, dict):
-        if auth.get("authfile"):
-            return credentials_from_files(registry, [auth["authfile"]])
-        if auth.get("username"):
-            return auth["username"], auth.get("password", "")
-        return None
-    return auth[0], auth[1]
 
 
 def parse_challenge(header: str) -> Tuple[str, Dict[str, str]]:
@@ -473,22 +295,23 @@ class RegistryClient:
     """One registry endpoint; tokens are cached per scope for the client's life."""
 
     def __init__(self, registry: str, *, insecure: bool = False, auth: AuthArg = None, timeout: float = 30.0,
-                 user_agent: str = "libpod-engine", deadline: Optional[float] = None):
+                 user_agent: str = "libpod-engine", deadline: Optional[float] = None, repository: str = "",
+                 cert_dirs: Optional[Sequence[str]] = None, cert_dir: Optional[str] = None):
         """``timeout``: seconds for each connect and read; ``deadline``: seconds for everything the
-        client does (the pull), counted from now (None = no overall limit). close() stops the clock."""
+        client does (the pull), counted from now (None = no overall limit). close() stops the clock.
+        ``repository`` picks the most specific auth.json entry; ``cert_dirs`` are certs.d-style
+        directories searched for ``<host[:port]>/`` CAs and client certificates (None: the defaults),
+        ``cert_dir`` one such ``<host>`` directory itself (a task's cert_dir)."""
         self.registry = registry
         self.host = DOCKER_IO_ENDPOINT if registry == DOCKER_IO else registry
         self.insecure = insecure
-        self.creds = _creds(auth, registry)
+        self.creds = resolve_credentials(auth, registry, repository)
         self.timeout = timeout
         self.user_agent = user_agent
         self._scheme: Optional[str] = None if insecure else "https"
         self._tokens: Dict[str, str] = {}
         self._basic = False
-        ctx = ssl.create_default_context()
-        if insecure:
-            ctx.check_hostname = False
-            ctx.verify_mode = ssl.CERT_NONE
+        ctx = certs.tls_context(registry, insecure=insecure, cert_dirs=cert_dirs, cert_dir=cert_dir)
         self.deadline = PullDeadline(deadline)
         self._opener = urllib.request.build_opener(_HTTPHandler(self.deadline.add),
                                                    _HTTPSHandler(self.deadline.add, ctx), _NoAuthRedirect(self.host))
@@ -514,8 +337,10 @@ class RegistryClient:
         reason = getattr(err, "reason", err)
         if isinstance(reason, ssl.SSLError) or isinstance(err, ssl.SSLError):
             return RegistryError("%s: TLS error talking to registry %s: %s" % (what, self.registry, reason),
-                                 hint="if the registry has no valid certificate or speaks plain http, set "
-                                      "insecure_registry: true on the task")
+                                 hint="put the registry's CA in %s/%s/ca.crt (or the task's cert_dir), or, if "
+                                      "it has no valid certificate or speaks plain http, set insecure_registry: true "
+                                      "on the task or insecure = true in registries.conf"
+                                      % (certs.cert_dirs()[0], self.registry))
         return RegistryError("%s: cannot reach registry %s: %s" % (what, self.registry, reason),
                              hint="check that the registry is running and reachable from this host"
                                   + ("" if self.insecure else "; for a plain-http registry set "
@@ -714,7 +539,7 @@ class RegistryClient:
                             what="manifest %s/%s:%s" % (self.registry, repository, ref), headers={"Accept": ACCEPT})
         with resp:
             digest = resp.headers.get("Docker-Content-Digest", "")
-        if _DIGEST_RE.fullmatch(digest):
+        if re.fullmatch(r"sha256:[0-9a-f]{64}", digest):
             return digest
         return self.get_manifest(repository, ref).digest
 

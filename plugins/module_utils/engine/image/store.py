@@ -9,9 +9,11 @@ Transports (as containers/image spells them):
 * ``docker-archive:FILE[:REF]`` — the legacy ``docker save`` tar; REF is a RepoTag or
   ``@N`` (the N-th image).
 * ``docker://HOST[:PORT]/NAME[:TAG|@DIGEST]`` — a registry (see registry.py).
-* a plain name is looked up locally only: ``x`` means ``x:latest``; a short name (no
+* a plain name is looked up locally first: ``x`` means ``x:latest``; a short name (no
   registry) matches ``localhost/x`` and ``docker.io/library/x``, then any single stored
-  name ending in ``/x:tag``. A fully qualified plain name is pulled with ``docker://``.
+  name ending in ``/x:tag``. When it is not there, a short name is pulled through
+  registries.conf (aliases, unqualified-search-registries) and a fully qualified one with
+  ``docker://``; access.py decides where from (mirrors, blocked registries, policy).
 
 Storage (``<graph_root>``):
 
@@ -46,9 +48,10 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ..base import faults
-from ..base.errors import DigestMismatch, ImageError, NoSuchImage, RegistryError
+from ..base.errors import ImageError, NoSuchImage, RegistryError
 from ..host.files import write_atomic
 from ..storage.layers import detect_compression, hex_of, install_layer, rmtree, stale_temp_names
+from .access import RegistryAccess, RegistrySource
 from .registry import (
     DOCKER_MANIFEST,
     INDEX_TYPES,
@@ -56,8 +59,6 @@ from .registry import (
     MAX_MANIFEST,
     AuthArg,
     Manifest,
-    Reference,
-    RegistryClient,
     is_short_name,
     parse_platform,
     parse_reference,
@@ -549,39 +550,6 @@ class _DockerArchiveSource(_Source):
         self.files.close()
 
 
-class _RegistrySource(_Source):
-    def __init__(self, sref: SourceRef, *, insecure: bool, auth: AuthArg, timeout: float,
-                 deadline: Optional[float] = None):
-        self.ref: Reference = parse_reference(sref.ref)
-        self.what = "docker://%s" % self.ref
-        self.client = RegistryClient(self.ref.registry, insecure=insecure, auth=auth, timeout=timeout,
-                                     deadline=deadline)
-
-    def close(self) -> None:
-        self.client.close()
-
-    def top(self) -> Manifest:
-        return self.client.get_manifest(self.ref.repository, self.ref.ref)
-
-    def manifest(self, desc: Dict[str, Any]) -> Manifest:
-        m = self.client.get_manifest(self.ref.repository, desc["digest"])
-        if len(m.data) != desc["size"]:
-            raise DigestMismatch("%s: manifest %s has %d bytes, the list says %d"
-                                 % (self.what, desc["digest"], len(m.data), desc["size"]))
-        return m
-
-    def config(self, desc: Dict[str, Any]) -> bytes:
-        return self.client.get_blob(self.ref.repository, desc["digest"], desc["size"])
-
-    def open_blob(self, desc: Dict[str, Any]) -> IO[bytes]:
-        return self.client.open_blob(self.ref.repository, desc["digest"])
-
-    def names(self) -> List[str]:
-        if not self.ref.tag:
-            return []  # pulled by digest only: no tag to name it by (as podman)
-        return [str(Reference(self.ref.registry, self.ref.repository, self.ref.tag))]
-
-
 @dataclass
 class _Resolved:
     """An image located in a source: manifest, config, and the list it came through."""
@@ -612,9 +580,11 @@ class ImageStore:
     """Images in the state DB plus their blobs and unpacked layers under ``graph_root``."""
 
     def __init__(self, state: Any, graph_root: str, *, registry_timeout: float = 30.0,
-                 pull_timeout: Optional[float] = DEFAULT_PULL_TIMEOUT):
+                 pull_timeout: Optional[float] = DEFAULT_PULL_TIMEOUT, access: Optional[RegistryAccess] = None):
         """``registry_timeout``: seconds per connect/read; ``pull_timeout``: seconds for a whole pull
-        from a registry (containers.conf ``[engine] image_pull_timeout``), None = unlimited."""
+        from a registry (containers.conf ``[engine] image_pull_timeout``), None = unlimited;
+        ``access``: registries.conf, aliases and policy (access.py; default: the host's files)."""
+        self.access = access if access is not None else RegistryAccess()
         self.state = state
         self.graph_root = os.path.abspath(graph_root)
         self.blobs_dir = os.path.join(self.graph_root, "blobs", "sha256")
@@ -625,10 +595,8 @@ class ImageStore:
     # -- sources -----------------------------------------------------------------------------
     def _plain_to_docker(self, sref: SourceRef) -> SourceRef:
         name = sref.ref
-        if is_short_name(name):
-            raise ImageError("%s is a short name and no registry to pull it from is configured" % name,
-                             hint="use a fully qualified name (docker://registry.example.com/%s) or a file "
-                                  "transport (oci-archive:PATH, oci:DIR, docker-archive:PATH)" % name)
+        if is_short_name(name):  # resolved through registries.conf by access.py
+            return SourceRef("docker", ref=name, original=name)
         if name.split("/", 1)[0] == LOCAL_REGISTRY:
             raise NoSuchImage("%s names a local image (localhost/...) and is not in the store" % name,
                               hint="import it first, e.g. from oci-archive:PATH")
@@ -638,7 +606,7 @@ class ImageStore:
     def _source(self, sref: SourceRef, insecure: bool, auth: AuthArg, platform: Optional[str]) -> Iterator[_Source]:
         if sref.transport == "":
             sref = self._plain_to_docker(sref)
-        src: _Source
+        src: Any
         if sref.transport == "oci":
             src = _OCILayoutSource(sref, archive=False)
         elif sref.transport == "oci-archive":
@@ -646,14 +614,23 @@ class ImageStore:
         elif sref.transport == "docker-archive":
             src = _DockerArchiveSource(sref)
         else:
-            src = _RegistrySource(sref, insecure=insecure, auth=auth, timeout=self.registry_timeout,
-                                  deadline=self.pull_timeout)
+            src = self._registry_source(sref, insecure, auth)
         if isinstance(src, _OCILayoutSource):
             src.want = parse_platform(platform)
         try:
             yield src
         finally:
             src.close()
+
+    def _registry_source(self, sref: SourceRef, insecure: bool, auth: AuthArg) -> RegistrySource:
+        """A plain short name (``original`` without ``docker://``) resolves through registries.conf;
+        ``docker://name`` means docker.io as in podman."""
+        name = sref.ref if sref.original.startswith("docker://") or not is_short_name(sref.ref) \
+            else sref.original
+        if sref.original.startswith("docker://") and is_short_name(name):
+            name = str(parse_reference(name))
+        return RegistrySource(name, self.access, insecure=insecure, auth=auth, timeout=self.registry_timeout,
+                              deadline=self.pull_timeout)
 
     def _locate(self, src: _Source, platform: Optional[str]) -> _Resolved:
         """Follow lists to the platform's manifest, then read and check the config."""
@@ -993,13 +970,11 @@ class ImageStore:
         if sref.transport in FILE_TRANSPORTS:
             with self._source(sref, False, None, None) as src:
                 return src.top().digest
-        parsed = parse_reference(sref.ref)
-        client = RegistryClient(parsed.registry, insecure=insecure, auth=auth, timeout=self.registry_timeout,
-                                deadline=self.pull_timeout)
+        src = self._registry_source(sref, insecure, auth)
         try:
-            return client.head_manifest(parsed.repository, parsed.ref)
+            return src.head_digest()
         finally:
-            client.close()
+            src.close()
 
     def needs_pull(self, ref: str, policy: str = "missing", *, insecure: bool = False, auth: AuthArg = None,
                    platform: Optional[str] = None) -> bool:
