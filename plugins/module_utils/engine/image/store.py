@@ -974,6 +974,19 @@ class ImageStore:
         rows = self.state.conn.execute("SELECT %s FROM images ORDER BY created, id" % _COLS).fetchall()
         return [self._row_to_image(r) for r in rows]
 
+    def set_source(self, image_id: str, ref: str) -> None:
+        """Record where an image came from (an import through a temporary layout names the user's file)."""
+        with self.state.tx() as conn:
+            row = conn.execute("SELECT source FROM images WHERE id=?", (image_id,)).fetchone()
+            if row is not None:
+                conn.execute("UPDATE images SET source=? WHERE id=?",
+                             (_encode_source(ref, _decode_source(row[0])[1]), image_id))
+
+    def peek(self, ref: str, platform: Optional[str] = None) -> Tuple[str, List[str]]:
+        """(image ID, names) of the image a file transport reference holds, read without importing."""
+        iid, _unused, names = self._peek_file(parse_image_ref(ref), platform)
+        return iid, names
+
     # -- pull policy -------------------------------------------------------------------------
     def _peek_file(self, sref: SourceRef, platform: Optional[str]) -> Tuple[str, str, List[str]]:
         with self._source(sref, False, None, platform) as src:
