@@ -102,8 +102,8 @@ options:
   filters:
     description:
       - Narrow O(prune). C(label) (V(key) or V(key=value), a string or a list; all must match), C(label!)
-        (none may match), C(until) (images stored before: a duration such as V(24h) meaning that long ago,
-        a Unix timestamp, or V(2024-01-31T00:00:00Z)).
+        (none may match), C(until) (images stored before a time, given as a duration such as V(24h)
+        meaning that long ago, a Unix timestamp, or V(2024-01-31T00:00:00Z)).
     type: dict
   platform:
     description: V(os/arch[/variant]) to pick from a multi-platform image, and the platform a rootfs tarball
