@@ -167,8 +167,8 @@ def _pull(rt, name: str, params: Mapping[str, Any], check_mode: bool, res: Resul
         _note(res, "image %s is present (%s); pull is never" % (name, short(local.id)))
         return local
     if not store.needs_pull(name, policy, platform=platform):
-        _note(res, "image %s is present (%s); pull %s does not pull it" % (name, short(local.id) if local else "-",
-                                                                          policy))
+        have = short(local.id) if local else "-"
+        _note(res, "image %s is present (%s); pull %s does not pull it" % (name, have, policy))
         return local
     if check_mode:
         res.act("pull image %s (pull: %s)" % (name, policy))
@@ -211,8 +211,8 @@ def _absent(rt, name: str, force: bool, check_mode: bool, res: Result) -> None:
             res.act("untag %s (image %s keeps its other names)" % (matched, short(img.id)))
             return
         image_ops.untag(rt, img, matched)
-        res.act("untagged %s (image %s keeps %s)" % (matched, short(img.id),
-                                                      ", ".join(n for n in img.names if n != matched)))
+        rest = ", ".join(n for n in img.names if n != matched)
+        res.act("untagged %s (image %s keeps %s)" % (matched, short(img.id), rest))
         return
     users = image_ops.users(rt, img.id)
     if not force:

@@ -117,18 +117,20 @@ def test_until_and_label_filters():
     assert pruner.validate_filters({"label": "a=b"})["label"] == ["a=b"]
 
 
+def _du(path: str) -> int:
+    return int(subprocess.run(["du", "-sb", path], capture_output=True, text=True, check=True).stdout.split()[0])
+
+
 def test_prune_frees_what_it_reports(store, gz_archive, tmp_path):
     img = store.pull("oci-archive:" + gz_archive[1])
     other = importer.import_rootfs(store, importer.plan_rootfs(_rootfs_tar(tmp_path), {"labels": {"keep": "1"}}, None),
                                    "localhost/keep:1")
     store.untag(NAME)  # dangling now
-    du = lambda: int(subprocess.run(["du", "-sb", store.graph_root], capture_output=True, text=True,  # noqa: E731
-                                    check=True).stdout.split()[0])
     filters = pruner.validate_filters({"label!": ["keep"], "until": str(time.time() + 60)})
     planned = pruner.prune(store, "all", filters, check_mode=True)
     assert [i.id for i in planned.removed] == [img.id]
-    before = du()
+    before = _du(store.graph_root)
     done = pruner.prune(store, "all", filters)
-    assert done.bytes == planned.bytes == before - du() > 0
+    assert done.bytes == planned.bytes == before - _du(store.graph_root) > 0
     assert [i.id for i in store.list()] == [other.id]
     assert pruner.prune(store, "dangling", pruner.validate_filters(None)).removed == []

@@ -191,4 +191,3 @@ def save(store: ImageStore, image: Image, path: str, fmt: str = "oci-archive",
             os.unlink(tmp)
         raise
     return Saved(path=path, format=fmt, image_id=image.id, names=names, size=os.path.getsize(path))
-

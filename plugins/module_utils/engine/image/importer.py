@@ -210,6 +210,7 @@ def same_content(image: Image, plan: RootfsPlan) -> bool:
     want = {k: plan.core.get(k) for k in keys}
     return have == want and (image.config.get("config") or {}) == plan.core["config"]
 
+
 def _rfc3339(ts: float) -> str:
     return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(ts))
 

@@ -58,8 +58,8 @@ def untag(rt, img: Image, name: str) -> None:
 
 def refuse_in_use(name: str, img: Image, ctrs: List[Tuple[str, str]]) -> None:
     if ctrs:
-        raise ImageInUse("image %s (%s) is in use by container(s) %s" % (name, img.short_id,
-                                                                          ", ".join(n for _i, n in ctrs)),
+        names = ", ".join(n for _i, n in ctrs)
+        raise ImageInUse("image %s (%s) is in use by container(s) %s" % (name, img.short_id, names),
                          hint="remove those containers first, or set force: true, which removes them (in any state)")
 
 
