@@ -46,7 +46,7 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ..base import faults
-from ..base.errors import DigestMismatch, ImageError, NoSuchImage, RegistryError
+from ..base.errors import DigestMismatch, ImageError, ImageInUse, NoSuchImage, RegistryError
 from ..host.files import write_atomic
 from ..storage.layers import detect_compression, hex_of, install_layer, rmtree, stale_temp_names
 from .registry import (
@@ -84,12 +84,6 @@ STALE_TMP_SECONDS = 6 * 3600
 
 _ID_RE = re.compile(r"^(?:sha256:)?([0-9a-f]{64})\Z")
 _PREFIX_RE = re.compile(r"^(?:sha256:)?([0-9a-f]{3,63})\Z")
-
-
-class ImageInUse(ImageError):
-    """Containers use the image (belongs in errors.py; kept here until it moves)."""
-
-    kind = "image_in_use"
 
 
 @dataclass

@@ -9,9 +9,10 @@ from __future__ import annotations
 
 from typing import Any, List, Mapping, Optional, Tuple
 
+from ..base.errors import ImageInUse
 from ..image import archive, importer
 from ..image import prune as pruner
-from ..image.store import Image, ImageInUse
+from ..image.store import Image
 from .container import find_container
 
 
