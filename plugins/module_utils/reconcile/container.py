@@ -40,16 +40,18 @@ def _resolve_image(rt, ref: str, params: Mapping[str, Any], check_mode: bool, re
             raise NoSuchImage("image %s is not in the local store and pull is never" % ref,
                               hint="import it first, or set pull: missing")
         return local
-    if not images.needs_pull(ref, pull):
+    auth = None
+    if params.get("registry_username"):
+        auth = (params["registry_username"], params.get("registry_password") or "")
+    insecure = bool(params.get("insecure_registry"))
+    # pull: newer asks the registry as the pull would (plain HTTP, credentials), else it cannot see a moved tag
+    if not images.needs_pull(ref, pull, insecure=insecure, auth=auth):
         return local
     if check_mode:
         res.act("pull image %s" % ref)
         return local  # the best guess: what we have (may be None)
-    auth = None
-    if params.get("registry_username"):
-        auth = (params["registry_username"], params.get("registry_password") or "")
     before = local.id if local else None
-    img = images.pull(ref, insecure=bool(params.get("insecure_registry")), auth=auth)
+    img = images.pull(ref, insecure=insecure, auth=auth)
     if img.id != before:
         res.act("pulled image %s (%s)" % (ref, short(img.id)))
     return img

@@ -145,6 +145,12 @@ class UnsafeLayer(ImageError):
     kind = "unsafe_layer"
 
 
+class ImageInUse(ImageError):
+    """Containers use the image: removing it needs force (which removes them first)."""
+
+    kind = "image_in_use"
+
+
 class DigestMismatch(ImageError):
     kind = "digest_mismatch"
 

@@ -48,7 +48,7 @@ from dataclasses import asdict, dataclass, field
 from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ..base import faults
-from ..base.errors import ImageError, NoSuchImage, RegistryError
+from ..base.errors import ImageError, ImageInUse, NoSuchImage, RegistryError
 from ..host.files import write_atomic
 from ..storage.layers import detect_compression, hex_of, install_layer, rmtree, stale_temp_names
 from .access import RegistryAccess, RegistrySource
@@ -85,12 +85,6 @@ STALE_TMP_SECONDS = 6 * 3600
 
 _ID_RE = re.compile(r"^(?:sha256:)?([0-9a-f]{64})\Z")
 _PREFIX_RE = re.compile(r"^(?:sha256:)?([0-9a-f]{3,63})\Z")
-
-
-class ImageInUse(ImageError):
-    """Containers use the image (belongs in errors.py; kept here until it moves)."""
-
-    kind = "image_in_use"
 
 
 @dataclass
@@ -950,6 +944,19 @@ class ImageStore:
     def list(self) -> List[Image]:
         rows = self.state.conn.execute("SELECT %s FROM images ORDER BY created, id" % _COLS).fetchall()
         return [self._row_to_image(r) for r in rows]
+
+    def set_source(self, image_id: str, ref: str) -> None:
+        """Record where an image came from (an import through a temporary layout names the user's file)."""
+        with self.state.tx() as conn:
+            row = conn.execute("SELECT source FROM images WHERE id=?", (image_id,)).fetchone()
+            if row is not None:
+                conn.execute("UPDATE images SET source=? WHERE id=?",
+                             (_encode_source(ref, _decode_source(row[0])[1]), image_id))
+
+    def peek(self, ref: str, platform: Optional[str] = None) -> Tuple[str, List[str]]:
+        """(image ID, names) of the image a file transport reference holds, read without importing."""
+        iid, _unused, names = self._peek_file(parse_image_ref(ref), platform)
+        return iid, names
 
     # -- pull policy -------------------------------------------------------------------------
     def _peek_file(self, sref: SourceRef, platform: Optional[str]) -> Tuple[str, str, List[str]]:

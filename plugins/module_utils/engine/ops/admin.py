@@ -30,6 +30,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..base.errors import CtrStateInvalid, EngineError, InvalidArg, LockExhausted
 from ..host import roots as owners
 from ..host.mounts import mounts_under, umount_detach
+from ..objects import image as image_ops
 from ..store.locks import Lock
 
 #: statuses in which a container has a live runtime container (libpod: running, paused, created)
@@ -362,7 +363,7 @@ def reset(rt, timeout: Optional[int] = None) -> Dict[str, Any]:
         if rt.state.query("SELECT 1 FROM images LIMIT 1"):
             for img in rt.images.list():
                 try:
-                    rt.images.remove(img.id, force=True)
+                    image_ops.remove(rt, img, force=True, remove_users=False)  # containers went in step 1
                     done["images"].append(_image_label(img))
                 except EngineError as exc:
                     problems.append("image %s: %s" % (img.id[:12], exc))

@@ -35,6 +35,7 @@ private temporary directory and removes it on any error (``install_layer`` does 
 """
 from __future__ import annotations
 
+import contextlib
 import errno
 import gzip
 import hashlib
@@ -53,6 +54,7 @@ from typing import IO, Any, Dict, List, Optional, Tuple
 from ..base import faults
 from ..base.errors import DigestMismatch, ImageError, UnsafeLayer
 from ..host.libc import libc
+from . import tarsplit
 
 CHUNK = 1 << 16
 #: entries larger than this are checked against the free space before writing
@@ -493,8 +495,11 @@ def zstd_reader(raw: IO[bytes], name: str) -> IO[bytes]:
 
 def unpack_layer(stream: IO[bytes], dest: str, *, name: str = "layer", media_type: str = "",
                  expected_digest: Optional[str] = None, expected_size: Optional[int] = None,
-                 expected_diff_id: Optional[str] = None) -> LayerStats:
+                 expected_diff_id: Optional[str] = None, split_out: Optional[IO[bytes]] = None) -> LayerStats:
     """Unpack a layer stream into the existing, empty directory ``dest``.
+
+    ``split_out``: where the layer's tar-split is written (tarsplit.py), so that the exact tar
+    can be rebuilt from ``dest`` when the image is saved.
 
     ``name`` (usually the layer digest) is used in error messages. Digest, size and
     diff_id are checked after the whole stream was read; on any error ``dest`` may hold
@@ -512,18 +517,25 @@ def unpack_layer(stream: IO[bytes], dest: str, *, name: str = "layer", media_typ
         tar_in = _Reader(zstd_reader(raw, name), what="layer %s" % name)
     ex = _Extractor(dest, name)
     current = "(archive header)"
+    rec = tarsplit.Recorder(tar_in, split_out) if split_out is not None else None
     try:
-        with tarfile.open(fileobj=tar_in, mode="r|", bufsize=CHUNK) as tf:  # type: ignore[call-overload]
+        with tarfile.open(fileobj=rec or tar_in, mode="r|", bufsize=CHUNK) as tf:  # type: ignore[call-overload]
             for member in tf:
                 current = member.name
                 try:
+                    if rec is not None and member.isreg() and member.size:
+                        parts = ex.clean(member.name, member.name)
+                        if parts and not parts[-1].startswith(WHITEOUT_PREFIX):  # whiteout data stays raw
+                            rec.file(member.offset_data, member.size, "/".join(parts))
                     ex.apply(tf, member)
                 except (OverflowError, ValueError) as e:  # absurd uid/mtime/device, NUL in a PAX name
                     raise ImageError("layer %s: entry %r has an invalid header field: %s" % (name, current, e),
                                      hint="the layer is malformed")
             current = "(end of archive)"
             ex.finish()
-        tar_in.drain()
+        (rec or tar_in).drain()
+        if rec is not None:
+            rec.finish()
         if tar_in is not raw:
             raw.drain()
     except (tarfile.TarError, EOFError, zlib.error, gzip.BadGzipFile, ZstdError) as e:
@@ -598,9 +610,20 @@ def install_layer(stream: IO[bytes], layers_root: str, diff_id: str, *, name: st
     try:
         diff = os.path.join(tmp, "diff")
         os.mkdir(diff, 0o755)
-        stats = unpack_layer(stream, diff, name=name or diff_id, media_type=media_type,
-                             expected_digest=expected_digest, expected_size=expected_size,
-                             expected_diff_id="sha256:" + hexid)
+        split = gzip.open(os.path.join(tmp, tarsplit.FILE_NAME), "wb", compresslevel=1)  # noqa: SIM115
+        try:
+            stats = unpack_layer(stream, diff, name=name or diff_id, media_type=media_type,
+                                 expected_digest=expected_digest, expected_size=expected_size,
+                                 expected_diff_id="sha256:" + hexid, split_out=split)
+        except BaseException:
+            with contextlib.suppress(OSError):  # the unpack error is the one to report (e.g. ENOSPC)
+                split.close()
+            raise
+        try:
+            split.close()
+        except OSError as e:
+            raise ImageError("layer %s: cannot write its tar-split into %s: %s" % (name or diff_id, tmp, e.strerror),
+                             hint="check free space and permissions of the graph root")
         faults.point("image.import.after_unpack")
         if sync:
             syncfs(tmp)

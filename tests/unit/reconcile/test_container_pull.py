@@ -1,0 +1,52 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The container module's image decision: ``pull: newer`` follows a tag moved in a (plain HTTP) registry.
+
+The recreate that follows a new image ID is covered end to end by
+tests/integration/test_container.py::test_moved_image_recreates_and_says_why.
+"""
+from __future__ import annotations
+
+import os
+from types import SimpleNamespace
+
+import pytest
+from helpers.images import RegistryServer, build_image, busybox_layer, push_image
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine.image.store import ImageStore
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import _resolve_image
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.result import Result
+
+
+@pytest.fixture
+def registry(tmp_path):
+    if not os.path.exists("/usr/bin/docker-registry"):
+        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
+    server = RegistryServer(str(tmp_path / "registry")).start()
+    yield server
+    server.stop()
+
+
+def test_pull_newer_follows_a_moved_tag_of_an_insecure_registry(registry, tmp_path):
+    layer = busybox_layer(str(tmp_path))
+    v1, v2 = build_image([layer]), build_image([layer], config={"Cmd": ["v2"]})
+    st = State(str(tmp_path / "state.db"))
+    try:
+        rt = SimpleNamespace(images=ImageStore(st, str(tmp_path / "graph"), registry_timeout=10))
+        ref = "docker://%s/team/app:1" % registry.host
+        params = {"pull": "newer", "insecure_registry": True}
+        push_image(registry.url, "team/app", "1", v1)
+        res = Result(kind="container")
+        assert _resolve_image(rt, ref, params, False, res).id == v1.image_id
+        res = Result(kind="container")
+        assert _resolve_image(rt, ref, params, False, res).id == v1.image_id
+        assert not res.changed, res.actions  # the tag did not move: no pull
+        push_image(registry.url, "team/app", "1", v2)
+        res = Result(kind="container")
+        assert _resolve_image(rt, ref, params, True, res).id == v1.image_id  # check mode: would pull
+        assert res.actions == ["pull image %s" % ref]
+        res = Result(kind="container")
+        assert _resolve_image(rt, ref, params, False, res).id == v2.image_id
+        assert res.changed and v2.image_id[:12] in res.actions[0], res.actions
+    finally:
+        st.close()
