@@ -595,9 +595,9 @@ def _mounts(ctx: SpecContext, kinds: Mapping[str, str], *, privileged: bool, rea
         {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
          "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
     ]
-    if kinds.get("ipc") == "host":
+    if kinds.get("ipc") == "host" and os.path.isdir("/dev/mqueue"):
         mounts.append(_bind("/dev/mqueue", "/dev/mqueue", ["bind", "nosuid", "noexec", "nodev"]))
-    else:
+    else:  # (also with ipc: host on a host without /dev/mqueue: a mqueue mount shows the host's queues then)
         mounts.append({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
                        "options": ["nosuid", "noexec", "nodev"]})
     mounts += [
