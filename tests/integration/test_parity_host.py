@@ -160,31 +160,6 @@ def test_host_options_matrix(playbook, busybox_archive):
     assert ns_a["tmp"] == "writable" and ns_b["tmp"] != "writable", (ns_a, ns_b)  # read_only_tmpfs: false
 
 
-def test_seccomp_default_unconfined_and_custom_profiles(playbook, busybox_archive, tmp_path):
-    """The host's containers-common profile (swapon: EPERM for everyone, even with CAP_SYS_ADMIN, where the
-    kernel itself would say EINVAL for /dev/null), seccomp=unconfined lifts it, a custom profile applies."""
-    profile = tmp_path / "no-mkdir.json"
-    profile.write_text(json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
-        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}))
-    probe = "swapon /dev/null 2>&1; mkdir /tmp/d 2>&1 && echo mkdir-ok; grep Seccomp: /proc/self/status"
-    tasks = []
-    for name, opts in (("sc-default", {}), ("sc-unconfined", {"security_opt": ["seccomp=unconfined"]}),
-                       ("sc-custom", {"security_opt": ["seccomp=%s" % profile]})):
-        tasks += [{"libpod.engine.container": dict(opts, name=name, image="{{ img }}", command=["sleep", "1000"],
-                                                   network="none", cap_add=["SYS_ADMIN"], timeout=0)},
-                  {"name": name, "libpod.engine.container_exec": {"name": name, "command": ["sh", "-c", probe]}},
-                  {"libpod.engine.container": {"name": name, "state": "absent", "timeout": 0}}]
-    res = playbook(tasks, extra_vars={"img": "oci-archive:" + busybox_archive}, timeout=300)
-    assert res.ok, res.log
-    out = {t.name: t["stdout"] for t in res.tasks if t.name and t.name.startswith("sc-")}
-    if os.path.exists("/usr/share/containers/seccomp.json") or os.path.exists("/etc/containers/seccomp.json"):
-        assert "Operation not permitted" in out["sc-default"], out  # the profile, not the kernel
-    assert "Seccomp:\t2" in out["sc-default"] and "mkdir-ok" in out["sc-default"], out
-    assert "Invalid argument" in out["sc-unconfined"] and "Seccomp:\t0" in out["sc-unconfined"], out
-    assert "Permission denied" in out["sc-custom"] and "mkdir-ok" not in out["sc-custom"], out
-    assert "Invalid argument" in out["sc-custom"], out
-
-
 REFUSED = [
     ({"blkio_weight": 300}, "blkio_weight: this host's block I/O controller has no weight file"),
     ({"cgroup_conf": {"memory.high": "1g"}}, "cgroup_conf needs cgroup v2"),
@@ -202,15 +177,41 @@ REFUSED = [
 ]
 
 
-def test_unsupported_values_are_refused_before_anything_is_created(playbook, busybox_archive):
-    if os.path.exists("/sys/fs/cgroup/blkio/blkio.weight") or os.path.exists("/sys/fs/cgroup/cgroup.controllers"):
-        pytest.skip("this host supports blkio weights or is cgroup v2: the refusals are for the project VM")
-    tasks = [{"name": "r%d" % i, "libpod.engine.container": dict(opts, name="p1-refused", image="{{ img }}",
-                                                                command=["sleep", "1"], network="none"),
-              "ignore_errors": True} for i, (opts, _msg) in enumerate(REFUSED)]
-    tasks.append({"name": "info", "libpod.engine.container_info": {"name": ["p1-refused"]}})
+def test_seccomp_profiles_and_refusals(playbook, busybox_archive, tmp_path):
+    """The host's containers-common profile (swapon: EPERM for everyone, even with CAP_SYS_ADMIN, where the
+    kernel itself would say EINVAL for /dev/null), seccomp=unconfined lifts it, a custom profile applies.
+    Values this host cannot apply are refused naming the parameter, before anything is created."""
+    profile = tmp_path / "no-mkdir.json"
+    profile.write_text(json.dumps({"defaultAction": "SCMP_ACT_ALLOW", "syscalls": [
+        {"names": ["mkdir", "mkdirat"], "action": "SCMP_ACT_ERRNO", "errnoRet": 13}]}))
+    probe = "swapon /dev/null 2>&1; mkdir /tmp/d 2>&1 && echo mkdir-ok; grep Seccomp: /proc/self/status"
+    tasks = []
+    for name, opts in (("sc-default", {}), ("sc-unconfined", {"security_opt": ["seccomp=unconfined"]}),
+                       ("sc-custom", {"security_opt": ["seccomp=%s" % profile]})):
+        tasks += [{"libpod.engine.container": dict(opts, name=name, image="{{ img }}", command=["sleep", "1000"],
+                                                   network="none", cap_add=["SYS_ADMIN"], timeout=0)},
+                  {"name": name, "libpod.engine.container_exec": {"name": name, "command": ["sh", "-c", probe]}},
+                  {"libpod.engine.container": {"name": name, "state": "absent", "timeout": 0}}]
+    refusals = not (os.path.exists("/sys/fs/cgroup/blkio/blkio.weight")
+                    or os.path.exists("/sys/fs/cgroup/cgroup.controllers"))  # as on the project VM
+    if refusals:
+        tasks += [{"name": "r%d" % i, "libpod.engine.container": dict(opts, name="p1-refused", image="{{ img }}",
+                                                                     command=["sleep", "1"], network="none"),
+                   "ignore_errors": True} for i, (opts, _msg) in enumerate(REFUSED)]
+        tasks.append({"name": "info", "libpod.engine.container_info": {"name": ["p1-refused"]}})
     res = playbook(tasks, extra_vars={"img": "oci-archive:" + busybox_archive}, timeout=300)
     by = {t.name: t for t in res.tasks}
-    for i, (opts, msg) in enumerate(REFUSED):
+    for i, (opts, msg) in enumerate(REFUSED if refusals else []):
         assert by["r%d" % i].failed and msg in by["r%d" % i].msg, (opts, by["r%d" % i].msg)
-    assert by["info"]["missing"] == ["p1-refused"]
+    if refusals:
+        assert by["info"]["missing"] == ["p1-refused"]
+    out = {t.name: t["stdout"] for t in res.tasks if t.name and t.name.startswith("sc-")}
+    assert len(out) == 3, res.log
+    if os.path.exists("/usr/share/containers/seccomp.json") or os.path.exists("/etc/containers/seccomp.json"):
+        assert "Operation not permitted" in out["sc-default"], out  # the profile, not the kernel
+    assert "Seccomp:\t2" in out["sc-default"] and "mkdir-ok" in out["sc-default"], out
+    assert "Invalid argument" in out["sc-unconfined"] and "Seccomp:\t0" in out["sc-unconfined"], out
+    assert "Permission denied" in out["sc-custom"] and "mkdir-ok" not in out["sc-custom"], out
+    assert "Invalid argument" in out["sc-custom"], out
+
+
