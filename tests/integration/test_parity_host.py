@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import os
+import platform
 
 import pytest
 
@@ -38,10 +39,12 @@ def _groups(disk: str) -> dict:
                     "cgroup_parent": "/p1-parent-b", "cgroupns": "host", "shm_size": "8m"}, RECREATE),
         "p1-ns": ({"device": ["/dev/null:/dev/mynull:r"], "device_cgroup_rule": "c 1:5 rwm", "ipc": "host",
                    "uts": "container:p1-peer", "pid": "container:p1-peer", "group_add": ["10"], "umask": "0077",
-                   "security_opt": ["no-new-privileges", "mask=/etc/hostname"]},
+                   "security_opt": ["no-new-privileges", "mask=/etc/hostname"], "personality": "LINUX32",
+                   "oci_runtime": "crun"},
                   {"device": ["/dev/zero:/dev/mynull:rw"], "device_cgroup_rule": "c 1:5 rwm", "ipc": "private",
                    "uts": "private", "pid": "private", "group_add": ["10", "app"], "umask": "0022",
-                   "security_opt": ["unmask=/proc/keys"], "read_only": True, "read_only_tmpfs": False}, RECREATE),
+                   "security_opt": ["unmask=/proc/keys"], "read_only": True, "read_only_tmpfs": False,
+                   "oci_runtime": "crun"}, RECREATE),
     }
 
 
@@ -57,7 +60,7 @@ PROBE = ("echo shares=$(cat /sys/fs/cgroup/cpu/cpu.shares) period=$(cat /sys/fs/
          " cgroup=$(grep :memory: /proc/self/cgroup) shm=$(grep /dev/shm /proc/mounts)"
          " dev=$(ls -l /dev/mynull 2>&1) umask=$(grep Umask /proc/self/status) groups=$(grep Groups /proc/self/status)"
          " nnp=$(grep NoNewPrivs /proc/self/status) hostname=$(cat /etc/hostname 2>&1)"
-         " host=$(hostname) keys=$(ls -l /proc/keys | head -c1)"
+         " host=$(hostname) keys=$(ls -l /proc/keys | head -c1) arch=$(busybox uname -m)"
          " pid1=$(cat /proc/1/cmdline | tr '\\0' ' ') tmp=$(touch /tmp/x 2>&1 && echo writable)")
 
 
@@ -157,6 +160,8 @@ def test_host_options_matrix(playbook, busybox_archive):
     assert ns_a["pid1"].strip() == "sleep 1001", ns_a  # pid: container:p1-peer
     assert ns_b["pid1"].strip() == "sleep 1000", ns_b
     assert ns_b["keys"] == "-" and ns_a["keys"] == "c", (ns_a, ns_b)  # unmask=/proc/keys (masked: /dev/null)
+    if platform.machine() == "x86_64":
+        assert (ns_a["arch"], ns_b["arch"]) == ("i686", "x86_64"), (ns_a, ns_b)  # personality: LINUX32 (crun)
     assert ns_a["tmp"] == "writable" and ns_b["tmp"] != "writable", (ns_a, ns_b)  # read_only_tmpfs: false
 
 
