@@ -200,9 +200,9 @@ def test_seccomp_profiles_and_refusals(playbook, busybox_archive, tmp_path):
     refusals = not (os.path.exists("/sys/fs/cgroup/blkio/blkio.weight")
                     or os.path.exists("/sys/fs/cgroup/cgroup.controllers"))  # as on the project VM
     if refusals:
-        tasks += [{"name": "r%d" % i, "libpod.engine.container": dict(opts, name="p1-refused", image="{{ img }}",
-                                                                     command=["sleep", "1"], network="none"),
-                   "ignore_errors": True} for i, (opts, _msg) in enumerate(REFUSED)]
+        for i, (opts, _msg) in enumerate(REFUSED):
+            args = dict(opts, name="p1-refused", image="{{ img }}", command=["sleep", "1"], network="none")
+            tasks.append({"name": "r%d" % i, "libpod.engine.container": args, "ignore_errors": True})
         tasks.append({"name": "info", "libpod.engine.container_info": {"name": ["p1-refused"]}})
     res = playbook(tasks, extra_vars={"img": "oci-archive:" + busybox_archive}, timeout=300)
     by = {t.name: t for t in res.tasks}
@@ -218,5 +218,3 @@ def test_seccomp_profiles_and_refusals(playbook, busybox_archive, tmp_path):
     assert "Invalid argument" in out["sc-unconfined"] and "Seccomp:\t0" in out["sc-unconfined"], out
     assert "Permission denied" in out["sc-custom"] and "mkdir-ok" not in out["sc-custom"], out
     assert "Invalid argument" in out["sc-custom"], out
-
-

@@ -259,9 +259,9 @@ def _cgroups(value: Any, ctx: Any) -> str:
     if text in _CGROUPS_SUPPORTED:
         return text
     if text in ("disabled", "split"):
-        raise InvalidArg("cgroups: %s is not supported: %s" % (text, "split needs systemd as the cgroup manager"
-                                                              if text == "split" else
-                                                              "every container gets its own cgroup here"),
+        why = "split needs systemd as the cgroup manager" if text == "split" else \
+            "every container gets its own cgroup here"
+        raise InvalidArg("cgroups: %s is not supported: %s" % (text, why),
                          hint="use enabled (the default) or no-conmon")
     raise InvalidArg("invalid cgroups %r" % value, hint="one of enabled, no-conmon (disabled and split: not supported)")
 
@@ -313,8 +313,6 @@ def _chrootdirs(value: Any, ctx: Any) -> List[str]:
             if path.rstrip("/") not in out:
                 out.append(path.rstrip("/") or "/")
     return sorted(out)
-
-
 
 
 OPTIONS = OptionTable([

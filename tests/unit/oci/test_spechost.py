@@ -91,9 +91,9 @@ def test_devices_rules_namespaces_users(rootfs, tmp_path):
 
 
 def test_security_opt(rootfs, tmp_path):
-    s = gen(rootfs, tmp_path, security_opt={"seccomp": "unconfined", "no_new_privileges": True,
-                                             "mask": ["/etc/shadow"], "unmask": ["/proc/keys"],
-                                             "proc_opts": ["hidepid=2"]})
+    sec = {"seccomp": "unconfined", "no_new_privileges": True, "mask": ["/etc/shadow"], "unmask": ["/proc/keys"],
+           "proc_opts": ["hidepid=2"]}
+    s = gen(rootfs, tmp_path, security_opt=sec)
     assert "seccomp" not in s["linux"] and s["process"]["noNewPrivileges"] is True
     assert "/etc/shadow" in s["linux"]["maskedPaths"] and "/proc/keys" not in s["linux"]["maskedPaths"]
     assert "hidepid=2" in [m for m in s["mounts"] if m["destination"] == "/proc"][0]["options"]

@@ -214,4 +214,3 @@ def _host_options(cfg: Dict[str, Any]) -> Dict[str, Any]:
         "GroupAdd": list(cfg.get("group_add") or []),
         "SecurityOpt": _security_opt(cfg.get("security_opt") or {}),
     }
-

@@ -143,8 +143,8 @@ def cdi_devices(gpus: Optional[str]) -> List[Dict[str, str]]:
                                 "permissions": node.get("permissions") or "rwm"})
     missing = [n for n in names if n != "all" and n not in found]
     if missing or not out:
-        raise InvalidArg("gpus: no CDI device %s in the specs of %s" % (", ".join(missing or names),
-                                                                     " or ".join(CDI_DIRS)),
+        wanted = ", ".join(missing or names)
+        raise InvalidArg("gpus: no CDI device %s in the specs of %s" % (wanted, " or ".join(CDI_DIRS)),
                          hint="name a device the CDI specs define, or all")
     return out
 
@@ -188,8 +188,8 @@ def check_host_options(cfg: Mapping[str, Any], runtime_name: str = "") -> None:
     if cfg.get("cgroup_conf") and not v2:
         raise InvalidArg("cgroup_conf needs cgroup v2 (unified): this host's cgroups are %s" % mode,
                          hint="drop cgroup_conf, or use the dedicated options (memory, cpu_shares, ...)")
-    if (cfg.get("blkio_weight") or cfg.get("blkio_weight_device")) and not (_blkio_file("weight")
-                                                                             or _blkio_file("bfq.weight")):
+    weights = _blkio_file("weight") or _blkio_file("bfq.weight")
+    if (cfg.get("blkio_weight") or cfg.get("blkio_weight_device")) and not weights:
         param = "blkio_weight" if cfg.get("blkio_weight") else "blkio_weight_device"
         raise InvalidArg("%s: this host's block I/O controller has no weight file (blkio.weight): its "
                          "I/O schedulers do not support weights" % param,

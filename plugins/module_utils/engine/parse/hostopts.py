@@ -25,8 +25,8 @@ def parse_int_range(value: Any, param: str, low: int, high: Optional[int] = None
     if isinstance(value, str) and re.match(r"^-?\d+$", value.strip()):
         value = int(value)
     if isinstance(value, bool) or not isinstance(value, int) or value < low or (high is not None and value > high):
-        raise _bad(param, value, "an integer %s" % ("from %d to %d" % (low, high) if high is not None
-                                                   else ">= %d" % low))
+        bounds = "from %d to %d" % (low, high) if high is not None else ">= %d" % low
+        raise _bad(param, value, "an integer %s" % bounds)
     return value
 
 
