@@ -423,7 +423,7 @@ OPTIONS = OptionTable([
            normalise=lambda v, c: hostopts.parse_group_add(v, "group_add")),
     Option("umask", normalise=lambda v, c: hostopts.parse_umask(v, "umask")),
     Option("passwd", type="bool", config=None, normalise=_passwd),
-    Option("passwd_entry", config=None, normalise=_refused("passwd_entry", "/etc/passwd is the image's")),
+    Option("passwd_entry", no_log=False, config=None, normalise=_refused("passwd_entry", "/etc/passwd is the image's")),
     Option("group_entry", config=None, normalise=_refused("group_entry", "/etc/group is the image's")),
     Option("hostuser", config=None,
            normalise=_refused("hostuser", "host users are not copied into the image's /etc/passwd")),
