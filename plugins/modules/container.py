@@ -17,8 +17,10 @@ description:
     declared with declared, exactly (case preserved, lists in order where order matters, dicts as dicts).
     An omitted option always means its default, so removing an option from a task is a change back to the
     default."
-  - "A change recreates the container only when it must: O(memory), O(cpus), O(pids_limit) and
-    O(restart_policy) are applied to the running container in place, O(stop_timeout) is only stored.
+  - "A change recreates the container only when it must: O(memory), O(cpus), O(pids_limit), O(cpu_shares),
+    O(cpu_period), O(cpu_quota), O(cpu_rt_period), O(cpu_rt_runtime), O(cpuset_cpus), O(cpuset_mems),
+    O(memory_reservation), O(memory_swap), O(blkio_weight) and O(restart_policy) are applied to the running
+    container in place, O(stop_timeout) is only stored.
     The result's RV(actions) says what was done and why."
   - A tag that now points to another image (after a pull, or a new import under the same name) recreates
     the container, and the action says so. Use O(pull) to choose when the engine looks for a newer image.
@@ -330,6 +332,184 @@ options:
   pids_limit:
     description: Maximum number of processes; V(0) or V(-1) for no limit. Applied in place.
     type: int
+  cpu_shares:
+    description: CPU shares (relative weight, 2 to 262144; V(0) = the default 1024). Applied in place.
+    type: int
+  cpu_period:
+    description: CFS period in microseconds (1000 to 1000000), with O(cpu_quota). Not with O(cpus). Applied in place.
+    type: int
+  cpu_quota:
+    description: CFS quota in microseconds per O(cpu_period) (at least 1000; V(0) or V(-1) = no limit). Not with
+      O(cpus). Applied in place.
+    type: int
+  cpu_rt_period:
+    description: Real-time period in microseconds (cgroup v1 C(cpu.rt_period_us)). Applied in place.
+    type: int
+  cpu_rt_runtime:
+    description: Real-time runtime in microseconds per O(cpu_rt_period); the parent cgroup must have real-time
+      runtime to give, else the runtime refuses it at start. Applied in place.
+    type: int
+  cpuset_cpus:
+    description: CPUs the container may run on, for example V(0-2,4). Applied in place.
+    type: str
+  cpuset_mems:
+    description: Memory nodes the container may use, for example V(0). Applied in place.
+    type: str
+  memory_reservation:
+    description: Soft memory limit (V(256m)); must be below O(memory). Applied in place.
+    type: str
+  memory_swap:
+    description: Limit of memory plus swap (V(1g)), or V(-1) for unlimited swap; needs O(memory), at least its
+      value. Omitted, memory plus swap is twice O(memory) (as podman). Applied in place.
+    type: str
+  memory_swappiness:
+    description: Swappiness of the container's memory cgroup, 0 to 100 (V(-1) = the host's).
+    type: int
+  kernel_memory:
+    description: Kernel memory limit (cgroup v1 only; refused on cgroup v2). Kernels 6.1 and later ignore it.
+    type: str
+  oom_kill_disable:
+    description: Disable the OOM killer for the container's cgroup.
+    type: bool
+  oom_score_adj:
+    description: The container process's OOM score adjustment (-1000 to 1000). A value below the engine's own
+      is refused where the host denies C(CAP_SYS_RESOURCE).
+    type: int
+  blkio_weight:
+    description: Block I/O weight (10 to 1000). Needs a weight-capable I/O scheduler (C(blkio.weight) or
+      C(io.bfq.weight)); refused with a message where the host has none. Applied in place.
+    type: int
+  blkio_weight_device:
+    description: Per-device block I/O weight, a dict of C(/dev/PATH) to a weight (10 to 1000).
+    type: dict
+  device_read_bps:
+    description: Read rate limits, C(/dev/PATH:RATE) with RATE a size per second (V(/dev/vda:10mb)).
+    type: list
+    elements: str
+  device_read_iops:
+    description: Read operations per second limits, C(/dev/PATH:N).
+    type: list
+    elements: str
+  device_write_bps:
+    description: Write rate limits, C(/dev/PATH:RATE) with RATE a size per second.
+    type: list
+    elements: str
+  device_write_iops:
+    description: Write operations per second limits, C(/dev/PATH:N).
+    type: list
+    elements: str
+  cgroup_parent:
+    description: Absolute cgroup path under which the container's cgroup is made (cgroupfs), instead of the
+      engine's (or the pod's). The parent directories are left behind when the container is removed.
+    type: path
+  cgroupns:
+    description: V(host) or V(private) cgroup namespace. Omitted, podman's default for the host's cgroups
+      (V(host) on cgroup v1, V(private) on v2).
+    type: str
+  cgroups:
+    description:
+      - V(enabled) (the default) or V(no-conmon); both mean the same here, as the engine never moves conmon
+        into a cgroup. V(disabled) and V(split) are refused.
+    type: str
+  cgroup_conf:
+    description: Raw cgroup v2 files and values (OCI C(unified)), for example C(memory.high=1g) as a dict; refused on
+      cgroup v1 and hybrid hosts.
+    type: dict
+  device:
+    description: Host devices to add, C(HOST[:CONTAINER][:PERMISSIONS]) with PERMISSIONS of V(r), V(w), V(m)
+      (default V(rwm)), for example V(/dev/fuse) or V(/dev/null:/dev/mynull:r).
+    type: list
+    elements: str
+    aliases: [devices]
+  device_cgroup_rule:
+    description: Device cgroup rules to allow, as C(TYPE MAJOR:MINOR ACCESS) (V(c 1:3 mr), V(b *:* rwm)); a string
+      or a list.
+    type: raw
+  gpus:
+    description: CDI devices to add (V(all), V(0,1), V(device=0) or V(vendor.com/class=NAME)), from the JSON CDI
+      specs in C(/etc/cdi) or C(/var/run/cdi) (their device nodes). Without a spec the task fails and says how to
+      generate one.
+    type: str
+  ipc:
+    description: IPC namespace, V(host), V(private), V(shareable) (= V(private)) or V(container:NAME).
+    type: str
+    aliases: [ipc_mode]
+  pid:
+    description: PID namespace, V(host), V(private) or V(container:NAME) (the other container must be running).
+    type: str
+    aliases: [pid_mode]
+  uts:
+    description: UTS namespace (hostname), V(host), V(private) or V(container:NAME).
+    type: str
+  userns:
+    description: Only V(host) (the default, as podman run by root). V(keep-id) is for rootless podman;
+      V(auto), V(private), V(ns:PATH) and V(container:NAME) are refused (no id-mapped root filesystem yet).
+    type: str
+    aliases: [userns_mode]
+  uidmap:
+    description: Not supported yet (refused with a message); see O(userns).
+    type: list
+    elements: str
+  gidmap:
+    description: Not supported yet (refused with a message); see O(userns).
+    type: list
+    elements: str
+  subuidname:
+    description: Not supported yet (refused with a message); see O(userns).
+    type: str
+  subgidname:
+    description: Not supported yet (refused with a message); see O(userns).
+    type: str
+  group_add:
+    description: Additional groups of the container's process, numeric GIDs or names of the image's C(/etc/group).
+    type: list
+    elements: str
+    aliases: [groups]
+  umask:
+    description: The process's umask, octal (V(0022), V(077)); omitted, the engine's default.
+    type: str
+  passwd:
+    description: Only V(false), what this engine does (no C(/etc/passwd) entry is added for a numeric
+      O(user)); V(true) is refused.
+    type: bool
+  passwd_entry:
+    description: Not supported yet (refused with a message).
+    type: str
+  group_entry:
+    description: Not supported yet (refused with a message).
+    type: str
+  hostuser:
+    description: Not supported yet (refused with a message).
+    type: str
+  personality:
+    description: Execution domain; V(LINUX32) makes C(uname -m) say i686. Needs crun (runc 1.1 ignores it,
+      so it is refused with runc).
+    type: str
+    choices: [LINUX, LINUX32]
+  chrootdirs:
+    description: Directories inside the container treated as chroots; C(/etc/hosts), C(/etc/resolv.conf) and
+      C(/etc/hostname) are mounted into each again. A path, a comma separated string or a list.
+    type: raw
+  security_opt:
+    description:
+      - podman's security options. V(seccomp=PATH) (a JSON profile on the host) or V(seccomp=unconfined);
+        V(no-new-privileges); V(mask=PATH[:PATH]) and V(unmask=PATH[:PATH]) (or V(unmask=ALL)) for the masked
+        C(/proc) and C(/sys) paths; V(proc-opts=OPTS) (mount options of C(/proc)); V(apparmor=PROFILE) (refused
+        where AppArmor is not enabled; V(apparmor=unconfined) is always accepted); V(label=...) is accepted and
+        ignored (no SELinux support, as podman on a host without SELinux).
+      - Without a seccomp option the default profile is the host's containers-common profile
+        (C(/etc/containers/seccomp.json), else C(/usr/share/containers/seccomp.json), as podman), else the
+        engine's built-in one; C(seccomp_profile) of the engine configuration overrides both. Privileged
+        containers have no seccomp filter unless one is given.
+    type: list
+    elements: str
+  seccomp_policy:
+    description: V(image) uses the profile of the image's C(io.containers.seccomp.profile) label when it has one.
+    type: str
+    choices: [default, image]
+  read_only_tmpfs:
+    description: With O(read_only), mount fresh tmpfs at C(/tmp), C(/var/tmp) and C(/run) (default V(true)).
+    type: bool
   restart_policy:
     description:
       - V(no), V(always), V(unless-stopped), V(on-failure) or V(on-failure:N). Applied by the engine's

@@ -16,6 +16,7 @@ from ..engine.base.errors import InvalidArg
 from ..engine.base.names import validate_name
 from ..engine.oci.resources import check_memory
 from ..engine.parse import health as parse_health
+from ..engine.parse import hostopts
 from ..engine.parse import values as parse
 from .container_secrets import normalise_secrets
 from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
@@ -203,6 +204,117 @@ def _pids_limit(value: Any, ctx: Any) -> int:
     return 0 if value == -1 else value
 
 
+# --------------------------------------------------------------------------- host-facing options (issue 23)
+
+def _int_range(param: str, low: int, high: Any = None, unset: Any = ()):
+    """An integer option; values in ``unset`` mean "not set" (declared None, like omitting it)."""
+    def norm(value: Any, ctx: Any) -> Any:
+        n = hostopts.parse_int_range(value, param, min([low] + list(unset)), high)
+        if n in unset:
+            return None
+        if n < low:
+            raise InvalidArg("invalid %s %r" % (param, value), hint="expected an integer >= %d" % low)
+        return n
+    return norm
+
+
+def _size(param: str):
+    def norm(value: Any, ctx: Any) -> Any:
+        return parse.parse_size(value, param) or None
+    return norm
+
+
+def _cpuset(param: str):
+    def norm(value: Any, ctx: Any) -> Any:
+        return hostopts.parse_cpuset(value, param) if str(value).strip() else None
+    return norm
+
+
+def _throttle(param: str, size: bool):
+    def norm(value: Any, ctx: Any) -> List[Dict[str, Any]]:
+        return hostopts.parse_throttles(value, param, size=size)
+    return norm
+
+
+def _cgroup_parent(value: Any, ctx: Any) -> Any:
+    text = str(value).strip()
+    if not text:
+        return None
+    if not text.startswith("/") or ".." in text.split("/"):
+        raise InvalidArg("invalid cgroup_parent %r: the cgroupfs manager takes an absolute path" % value,
+                         hint="for example /mygroup (it is created under each controller's hierarchy)")
+    return text.rstrip("/") or "/"
+
+
+def _cgroup_conf(value: Any, ctx: Any) -> Dict[str, str]:
+    return {str(k): str(v) for k, v in sorted(value.items())}
+
+
+#: cgroups values: conmon is never moved into a cgroup by this engine, so no-conmon = enabled
+_CGROUPS_SUPPORTED = ("enabled", "no-conmon")
+
+
+def _cgroups(value: Any, ctx: Any) -> str:
+    text = str(value).strip()
+    if text in _CGROUPS_SUPPORTED:
+        return text
+    if text in ("disabled", "split"):
+        why = "split needs systemd as the cgroup manager" if text == "split" else \
+            "every container gets its own cgroup here"
+        raise InvalidArg("cgroups: %s is not supported: %s" % (text, why),
+                         hint="use enabled (the default) or no-conmon")
+    raise InvalidArg("invalid cgroups %r" % value, hint="one of enabled, no-conmon (disabled and split: not supported)")
+
+
+def _userns(value: Any, ctx: Any) -> Any:
+    text = str(value).strip()
+    if text in ("", "host"):
+        return None
+    if text.startswith("keep-id"):
+        raise InvalidArg("userns: keep-id is only meaningful for rootless podman (this engine runs as root)",
+                         hint="drop userns (the host's user namespace, as podman run as root)")
+    raise InvalidArg("userns: %s is not supported yet: a user namespace needs an id-mapped root filesystem, "
+                     "which this engine does not set up" % text, hint="drop userns, or use userns: host")
+
+
+def _refused(param: str, why: str):
+    def norm(value: Any, ctx: Any) -> Any:
+        if value in (None, "", [], {}):
+            return None
+        raise InvalidArg("%s is not supported yet: %s" % (param, why), hint="drop %s" % param)
+    return norm
+
+
+_IDMAP_WHY = "user namespaces need an id-mapped root filesystem, which this engine does not set up"
+
+
+def _passwd(value: Any, ctx: Any) -> Any:
+    if value:
+        raise InvalidArg("passwd: true is not supported yet: no /etc/passwd entry is added for a numeric user",
+                         hint="drop passwd, or set passwd: false (what this engine does)")
+    return None
+
+
+def _security_opt(value: Any, ctx: Any) -> Dict[str, Any]:
+    return hostopts.parse_security_opt(value, "security_opt")
+
+
+def _chrootdirs(value: Any, ctx: Any) -> List[str]:
+    items = [value] if isinstance(value, str) else list(value or [])
+    out = []
+    for item in items:
+        for path in str(item).split(","):
+            path = path.strip()
+            if not path:
+                continue
+            if not path.startswith("/") or ".." in path.split("/"):
+                raise InvalidArg("invalid chrootdirs %r: absolute paths in the container" % item,
+                                 hint="for example /var/lib/named")
+            if path.rstrip("/") not in out:
+                out.append(path.rstrip("/") or "/")
+    return sorted(out)
+
+
 OPTIONS = OptionTable([
     # identity and action flags (never compared)
     Option("name", required=True, update=NOT_COMPARED),
@@ -259,6 +371,69 @@ OPTIONS = OptionTable([
     Option("cap_drop", type="list", elements="str", default=[], normalise=_caps("cap_drop")),
     Option("sysctl", type="dict", aliases=("sysctls",), default={},
            normalise=lambda v, c: parse.parse_sysctls(v, "sysctl")),
+    # resources beyond memory/cpus/pids (oci/resources.py): in place where runtime update allows it
+    Option("cpu_shares", type="int", update=IN_PLACE, normalise=_int_range("cpu_shares", 2, 262144, unset=(0,))),
+    Option("cpu_period", type="int", update=IN_PLACE, normalise=_int_range("cpu_period", 1000, 1000000, unset=(0,))),
+    Option("cpu_quota", type="int", update=IN_PLACE, normalise=_int_range("cpu_quota", 1000, None, unset=(0, -1))),
+    Option("cpu_rt_period", type="int", update=IN_PLACE,
+           normalise=_int_range("cpu_rt_period", 1, 1000000, unset=(0,))),
+    Option("cpu_rt_runtime", type="int", update=IN_PLACE,
+           normalise=_int_range("cpu_rt_runtime", 1, 1000000, unset=(0, -1))),
+    Option("cpuset_cpus", update=IN_PLACE, normalise=_cpuset("cpuset_cpus")),
+    Option("cpuset_mems", update=IN_PLACE, normalise=_cpuset("cpuset_mems")),
+    Option("memory_reservation", update=IN_PLACE, normalise=_size("memory_reservation")),
+    Option("memory_swap", update=IN_PLACE,
+           normalise=lambda v, c: hostopts.parse_memory_swap(v, "memory_swap") or None),
+    Option("memory_swappiness", type="int", normalise=_int_range("memory_swappiness", 0, 100, unset=(-1,))),
+    Option("kernel_memory", normalise=_size("kernel_memory")),
+    Option("oom_kill_disable", type="bool", default=False),
+    Option("oom_score_adj", type="int", normalise=_int_range("oom_score_adj", -1000, 1000)),
+    Option("blkio_weight", type="int", update=IN_PLACE, normalise=_int_range("blkio_weight", 10, 1000, unset=(0,))),
+    Option("blkio_weight_device", type="dict", default=[],
+           normalise=lambda v, c: hostopts.parse_weight_devices(v, "blkio_weight_device")),
+    Option("device_read_bps", type="list", elements="str", default=[], normalise=_throttle("device_read_bps", True)),
+    Option("device_read_iops", type="list", elements="str", default=[],
+           normalise=_throttle("device_read_iops", False)),
+    Option("device_write_bps", type="list", elements="str", default=[],
+           normalise=_throttle("device_write_bps", True)),
+    Option("device_write_iops", type="list", elements="str", default=[],
+           normalise=_throttle("device_write_iops", False)),
+    Option("cgroup_parent", type="path", normalise=_cgroup_parent),
+    Option("cgroupns", normalise=lambda v, c: hostopts.parse_namespace_mode(v, "cgroupns") if not
+           str(v).startswith("container:") else _refused("cgroupns", "container:NAME")(v, c)),
+    Option("cgroups", default="enabled", config=None, normalise=_cgroups),
+    Option("cgroup_conf", type="dict", default={}, normalise=_cgroup_conf),
+    # devices
+    Option("device", type="list", elements="str", aliases=("devices",), default=[], config="devices",
+           normalise=lambda v, c: sorted((hostopts.parse_device(d, "device") for d in v),
+                                         key=lambda d: d["container"])),
+    Option("device_cgroup_rule", type="raw", default=[], config="device_cgroup_rules",
+           normalise=lambda v, c: hostopts.parse_device_cgroup_rules(v, "device_cgroup_rule")),
+    Option("gpus", normalise=lambda v, c: str(v).strip() or None),
+    # namespaces and users
+    Option("ipc", aliases=("ipc_mode",),
+           normalise=lambda v, c: hostopts.parse_namespace_mode(v, "ipc", ("shareable",))),
+    Option("pid", aliases=("pid_mode",), normalise=lambda v, c: hostopts.parse_namespace_mode(v, "pid")),
+    Option("uts", normalise=lambda v, c: hostopts.parse_namespace_mode(v, "uts")),
+    Option("userns", aliases=("userns_mode",), config=None, normalise=_userns),
+    Option("uidmap", type="list", elements="str", config=None, normalise=_refused("uidmap", _IDMAP_WHY)),
+    Option("gidmap", type="list", elements="str", config=None, normalise=_refused("gidmap", _IDMAP_WHY)),
+    Option("subuidname", config=None, normalise=_refused("subuidname", _IDMAP_WHY)),
+    Option("subgidname", config=None, normalise=_refused("subgidname", _IDMAP_WHY)),
+    Option("group_add", type="list", elements="str", aliases=("groups",), default=[],
+           normalise=lambda v, c: hostopts.parse_group_add(v, "group_add")),
+    Option("umask", normalise=lambda v, c: hostopts.parse_umask(v, "umask")),
+    Option("passwd", type="bool", config=None, normalise=_passwd),
+    Option("passwd_entry", no_log=False, config=None, normalise=_refused("passwd_entry", "/etc/passwd is the image's")),
+    Option("group_entry", config=None, normalise=_refused("group_entry", "/etc/group is the image's")),
+    Option("hostuser", config=None,
+           normalise=_refused("hostuser", "host users are not copied into the image's /etc/passwd")),
+    Option("personality", choices=("LINUX", "LINUX32")),
+    Option("chrootdirs", type="raw", default=[], normalise=_chrootdirs),
+    # security
+    Option("security_opt", type="list", elements="str", default={}, normalise=_security_opt),
+    Option("seccomp_policy", choices=("default", "image"), default="default"),
+    Option("read_only_tmpfs", type="bool", default=True),
     # process
     Option("init", type="bool", default=False),
     Option("tty", type="bool", default=False),

@@ -21,8 +21,11 @@ from typing import Any, Dict, List, Mapping, Optional
 from ..engine.base.errors import InvalidArg
 from ..engine.network.portmap import check_host_ip
 from ..engine.oci.etcfiles import resolve_user
+from ..engine.oci.resources import check_combinations
 from ..engine.oci.spec import DEFAULT_PATH, command_args
+from ..engine.oci.spechost import check_host_options
 from ..engine.storage.layerview import LayerView
+from .container_options import OPTIONS
 
 
 def _bind_sources(declared: Mapping[str, Any]) -> None:
@@ -86,6 +89,13 @@ def _user(view: LayerView, declared: Mapping[str, Any], image_config: Mapping[st
     resolve_user(None, user, read_file=view.read_text)  # raises "user ... not found in the image's /etc/passwd"
 
 
+def _host_options(rt, declared: Mapping[str, Any]) -> None:
+    """Resource combinations and what this host cannot apply (cgroup v1/v2, devices, AppArmor, ...)."""
+    cfg = OPTIONS.config_values(declared)
+    check_combinations(cfg)
+    check_host_options(cfg, declared.get("oci_runtime") or getattr(rt, "default_runtime", ""))
+
+
 def preflight(rt, declared: Mapping[str, Any], image: Optional[Any]) -> None:
     """Raise the error a create + start of ``declared`` would hit, where that needs no side effect.
 
@@ -93,6 +103,7 @@ def preflight(rt, declared: Mapping[str, Any], image: Optional[Any]) -> None:
     """
     _bind_sources(declared)
     preflight_publish(declared)
+    _host_options(rt, declared)
     if image is None:
         return
     destinations = [os.path.normpath(m["destination"])

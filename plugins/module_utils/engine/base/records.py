@@ -68,6 +68,45 @@ class ContainerConfig:
     #: without healthcheck_set the image's HEALTHCHECK applies
     healthcheck: Optional[Dict[str, Any]] = None
     healthcheck_set: bool = False
+    # resources beyond memory/cpus/pids (reconcile/container_options.py rows, oci/resources.py)
+    cpu_shares: Optional[int] = None
+    cpu_period: Optional[int] = None
+    cpu_quota: Optional[int] = None
+    cpu_rt_period: Optional[int] = None
+    cpu_rt_runtime: Optional[int] = None
+    cpuset_cpus: Optional[str] = None
+    cpuset_mems: Optional[str] = None
+    memory_reservation: Optional[int] = None         # bytes
+    memory_swap: Optional[int] = None                # bytes of memory+swap; -1 unlimited
+    memory_swappiness: Optional[int] = None
+    kernel_memory: Optional[int] = None
+    oom_kill_disable: bool = False
+    oom_score_adj: Optional[int] = None
+    blkio_weight: Optional[int] = None
+    blkio_weight_device: List[Dict[str, Any]] = field(default_factory=list)  # [{path, weight}]
+    device_read_bps: List[Dict[str, Any]] = field(default_factory=list)      # [{path, rate}]
+    device_read_iops: List[Dict[str, Any]] = field(default_factory=list)
+    device_write_bps: List[Dict[str, Any]] = field(default_factory=list)
+    device_write_iops: List[Dict[str, Any]] = field(default_factory=list)
+    cgroup_parent: Optional[str] = None              # None: the engine's (or the pod's) parent
+    cgroupns: Optional[str] = None                   # host / private; None: podman's default
+    cgroup_conf: Dict[str, str] = field(default_factory=dict)
+    #: devices [{host, container, permissions}], device cgroup rules ["c 1:3 mr"], CDI names
+    devices: List[Dict[str, str]] = field(default_factory=list)
+    device_cgroup_rules: List[str] = field(default_factory=list)
+    gpus: Optional[str] = None
+    # namespaces and users: host / private / container:NAME; None: the default
+    ipc: Optional[str] = None
+    pid: Optional[str] = None
+    uts: Optional[str] = None
+    group_add: List[str] = field(default_factory=list)
+    umask: Optional[str] = None                      # "0022"; None: containers.conf umask
+    personality: Optional[str] = None                # LINUX / LINUX32
+    chrootdirs: List[str] = field(default_factory=list)  # where the run files are mounted again
+    #: security_opt as a record (seccomp, apparmor, label, no_new_privileges, mask, unmask, proc_opts)
+    security_opt: Dict[str, Any] = field(default_factory=dict)
+    seccomp_policy: str = "default"
+    read_only_tmpfs: bool = True
     #: the declared spec it was built from (what a re-run compares with)
     declared: Dict[str, Any] = field(default_factory=dict)
 

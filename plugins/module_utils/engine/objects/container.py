@@ -33,7 +33,7 @@ from ..host import cgroups
 from ..host.interpreter import missing_interpreter
 from ..host.proc import pid_alive
 from ..oci import etcfiles
-from ..oci.resources import update_steps
+from ..oci.resources import IN_PLACE_KEYS, update_steps
 from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
 from ..store.state import Record
@@ -361,6 +361,7 @@ class Container(LockedObject):
     def _generate_spec(self, rootfs: str, mounts: List[Dict[str, Any]], netns: Optional[str],
                        extra_env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
         from ..oci.spec import SpecContext, generate_spec  # noqa: PLC0415
+        from ..oci.spechost import default_seccomp_path  # noqa: PLC0415 - with the spec, only at init
         from ..parse.values import parse_size, parse_ulimits  # noqa: PLC0415
 
         rtc = self.rt.cfg
@@ -371,18 +372,13 @@ class Container(LockedObject):
         join: Dict[str, str] = {}
         net = cfg.get("network") or {}
         if net.get("mode") == "container":
-            other = get_container(self.rt, net["container"])
-            if other.id == self.id:
-                raise InvalidArg("network: container:%s is this container itself" % net["container"],
-                                 hint="name another, running container whose network namespace to join")
-            with other.locked():
-                other.sync()
-                if other.status != RUNNING or not other.state.get("pid"):
-                    raise CtrStateInvalid("network: container:%s is not running" % other.name,
-                                          hint="start %s first" % other.name)
-                join["network"] = "/proc/%d/ns/net" % other.state["pid"]
+            join["network"] = self._joined_namespace("network", net["container"], "net")
         elif net.get("mode") == "host":
             join["network"] = "host"
+        for param in ("ipc", "pid", "uts"):  # container:NAME joins another container's namespace
+            mode = cfg.get(param) or ""
+            if mode.startswith("container:"):
+                join[param] = self._joined_namespace(param, mode.split(":", 1)[1], param)
         env = self.default_env()
         sysctls = {}
         for item in rtc.get("containers", "default_sysctls"):
@@ -398,7 +394,7 @@ class Container(LockedObject):
             default_pids_limit=rtc.get("containers", "pids_limit"),
             default_shm_size=parse_size(rtc.get("containers", "shm_size"), "shm_size"),
             init_path=self.rt.init_path(),
-            seccomp_profile=rtc.get("containers", "seccomp_profile") or None,
+            seccomp_profile=rtc.get("containers", "seccomp_profile") or default_seccomp_path(),
             no_new_privileges=bool(rtc.get("containers", "no_new_privileges")),
         )
         if getattr(self, "_pod", None) is not None:
@@ -406,6 +402,19 @@ class Container(LockedObject):
         spec = generate_spec(ctx)
         self.rt.warnings.extend(w for w in ctx.warnings if w not in self.rt.warnings)
         return spec
+
+    def _joined_namespace(self, param: str, target: str, ns: str) -> str:
+        """``/proc/PID/ns/NS`` of another running container (``param: container:TARGET``)."""
+        other = get_container(self.rt, target)
+        if other.id == self.id:
+            raise InvalidArg("%s: container:%s is this container itself" % (param, target),
+                             hint="name another, running container whose %s namespace to join" % param)
+        with other.locked():
+            other.sync()
+            if other.status != RUNNING or not other.state.get("pid"):
+                raise CtrStateInvalid("%s: container:%s is not running" % (param, other.name),
+                                      hint="start %s first" % other.name)
+            return "/proc/%d/ns/%s" % (other.state["pid"], ns)
 
     def stop_signal(self) -> int:
         """The declared stop signal, else the image's STOPSIGNAL, else SIGTERM (as podman)."""
@@ -646,7 +655,7 @@ class Container(LockedObject):
             cfg.update({k: v for k, v in changes.items() if k != "declared"})
             if "declared" in changes:
                 cfg["declared"] = changes["declared"]
-            if any(k in changes for k in ("memory", "cpus", "pids_limit")):
+            if any(k in changes for k in IN_PLACE_KEYS):
                 # validated (memory floor) before anything is written, running or not
                 update_steps(self.config, cfg, default_pids_limit=self.rt.cfg.get("containers", "pids_limit"),
                              swap_accounting=True)

@@ -140,7 +140,7 @@ def inspect_container(ctr) -> Dict[str, Any]:
             "LogConfig": {"Type": log.get("driver", "k8s-file"), "Config": None, "Path": ctr.log_path, "Tag": "",
                           "Size": format_size(log["max_size"]).upper() + "B" if log.get("max_size") else "0B"},
             "ShmSize": cfg.get("shm_size") or parse_size(ctr.rt.cfg.get("containers", "shm_size"), "shm_size"),
-            "SecurityOpt": list(cfg.get("security_opt") or []),
+            **_host_options(cfg),
         },
         "Mounts": [_mount(ctr, m) for m in cfg.get("mounts", [])],
         "NetworkSettings": {
@@ -156,4 +156,61 @@ def inspect_container(ctr) -> Dict[str, Any]:
                          for name, n in networks.items()},
         },
         "Declared": cfg.get("declared") or {},
+    }
+
+
+def _security_opt(sec: Any) -> List[str]:
+    """security_opt as podman inspect lists it (``key=value`` strings)."""
+    if isinstance(sec, list):
+        return list(sec)
+    out = []
+    for key in ("seccomp", "apparmor"):
+        if sec.get(key):
+            out.append("%s=%s" % (key, sec[key]))
+    out += ["label=%s" % v for v in sec.get("label") or []]
+    if sec.get("no_new_privileges"):
+        out.append("no-new-privileges")
+    for key in ("mask", "unmask"):
+        if sec.get(key):
+            out.append("%s=%s" % (key, ":".join(sec[key])))
+    if sec.get("proc_opts"):
+        out.append("proc-opts=%s" % ",".join(sec["proc_opts"]))
+    return out
+
+
+def _host_options(cfg: Dict[str, Any]) -> Dict[str, Any]:
+    """The HostConfig keys of the resource, device, namespace and security options (podman's names)."""
+    def rates(field: str) -> List[Dict[str, Any]]:
+        return [{"Path": d["path"], "Rate": d["rate"]} for d in cfg.get(field) or []]
+
+    return {
+        "CpuShares": cfg.get("cpu_shares") or 0,
+        "CpuPeriod": cfg.get("cpu_period") or 0,
+        "CpuQuota": cfg.get("cpu_quota") or 0,
+        "CpuRealtimePeriod": cfg.get("cpu_rt_period") or 0,
+        "CpuRealtimeRuntime": cfg.get("cpu_rt_runtime") or 0,
+        "CpusetCpus": cfg.get("cpuset_cpus") or "",
+        "CpusetMems": cfg.get("cpuset_mems") or "",
+        "MemoryReservation": cfg.get("memory_reservation") or 0,
+        "MemorySwap": cfg.get("memory_swap") or 0,
+        "MemorySwappiness": -1 if cfg.get("memory_swappiness") is None else cfg["memory_swappiness"],
+        "KernelMemory": cfg.get("kernel_memory") or 0,
+        "OomKillDisable": bool(cfg.get("oom_kill_disable")),
+        "OomScoreAdj": cfg.get("oom_score_adj") or 0,
+        "BlkioWeight": cfg.get("blkio_weight") or 0,
+        "BlkioWeightDevice": [{"Path": d["path"], "Weight": d["weight"]} for d in cfg.get("blkio_weight_device") or []],
+        "BlkioDeviceReadBps": rates("device_read_bps"),
+        "BlkioDeviceWriteBps": rates("device_write_bps"),
+        "BlkioDeviceReadIOps": rates("device_read_iops"),
+        "BlkioDeviceWriteIOps": rates("device_write_iops"),
+        "CgroupParent": cfg.get("cgroup_parent") or "",
+        "CgroupMode": cfg.get("cgroupns") or "",
+        "Devices": [{"PathOnHost": d["host"], "PathInContainer": d["container"], "CgroupPermissions": d["permissions"]}
+                    for d in cfg.get("devices") or []],
+        "DeviceCgroupRules": list(cfg.get("device_cgroup_rules") or []),
+        "IpcMode": cfg.get("ipc") or "",
+        "PidMode": cfg.get("pid") or "",
+        "UTSMode": cfg.get("uts") or "",
+        "GroupAdd": list(cfg.get("group_add") or []),
+        "SecurityOpt": _security_opt(cfg.get("security_opt") or {}),
     }

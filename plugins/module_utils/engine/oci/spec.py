@@ -37,8 +37,9 @@ from ..parse.values import (
     parse_sysctls,
     parse_ulimits,
 )
-from .etcfiles import ExecUser, container_hostname, resolve_user
+from .etcfiles import ExecUser, container_hostname, parse_group, read_rootfs_file, resolve_user
 from .resources import linux_resources
+from .spechost import linux_devices, load_seccomp_json, masked_paths, seccomp_choice
 
 __all__ = [
     "OCI_VERSION", "DEFAULT_CAPABILITIES", "DEFAULT_MASKED_PATHS", "DEFAULT_READONLY_PATHS",
@@ -454,6 +455,24 @@ def _rlimits(ctx: SpecContext) -> List[Dict[str, Any]]:
     return out
 
 
+def _group_add(ctx: SpecContext) -> List[int]:
+    """group_add: numeric GIDs as given, names looked up in the image's /etc/group."""
+    names = [g for g in ctx.config.get("group_add") or [] if not g.isdigit()]
+    groups = {}
+    if names:
+        groups = {e.name: e.gid for e in parse_group(read_rootfs_file(ctx.rootfs, "/etc/group") or "")}
+    out = []
+    for g in ctx.config.get("group_add") or []:
+        if g.isdigit():
+            out.append(int(g))
+        elif g in groups:
+            out.append(groups[g])
+        else:
+            raise InvalidArg("group_add: group %s is not in the image's /etc/group" % g,
+                             hint="give a numeric GID, or a group the image defines")
+    return out
+
+
 def _namespaces(ctx: SpecContext) -> Tuple[List[Dict[str, str]], Dict[str, str]]:
     """OCI namespace list and, per type, "private" / "host" / "joined"."""
     join: Dict[str, str] = {}
@@ -477,6 +496,13 @@ def _namespaces(ctx: SpecContext) -> Tuple[List[Dict[str, str]], Dict[str, str]]
             join["network"] = ctx.netns_path
         elif mode not in ("bridge", "none", "slirp4netns"):
             raise InvalidArg("invalid network mode %r" % mode, hint="bridge, host, none, container or pod")
+    for t in ("ipc", "pid", "uts"):  # the container's own modes win over the pod's sharing
+        mode = ctx.config.get(t)
+        if mode == "host":
+            join[t] = "host"
+        elif mode in ("private", "shareable"):
+            join.pop(t, None)
+    cgroupns = ctx.config.get("cgroupns")
     v2 = ctx.cgroup_v2 if ctx.cgroup_v2 is not None else _cgroup_v2()
     nss: List[Dict[str, str]] = []
     kinds: Dict[str, str] = {}
@@ -485,7 +511,7 @@ def _namespaces(ctx: SpecContext) -> Tuple[List[Dict[str, str]], Dict[str, str]]
         if path == "host":
             kinds[t] = "host"
             continue
-        if t == "cgroup" and not path and not v2:
+        if t == "cgroup" and not path and (cgroupns == "host" or (not v2 and cgroupns != "private")):
             kinds[t] = "host"  # podman: cgroupns=host on cgroup v1
             continue
         if path:
@@ -560,7 +586,8 @@ def _mounts(ctx: SpecContext, kinds: Mapping[str, str], *, privileged: bool, rea
     run = ctx.run_dir
     etc_opts = ["bind", "rprivate"] + (["ro", "nosuid", "noexec", "nodev"] if read_only else [])
     mounts: List[Dict[str, Any]] = [
-        {"destination": "/proc", "type": "proc", "source": "proc", "options": ["nosuid", "noexec", "nodev"]},
+        {"destination": "/proc", "type": "proc", "source": "proc",
+         "options": ["nosuid", "noexec", "nodev"] + list((cfg.get("security_opt") or {}).get("proc_opts") or [])},
         {"destination": "/dev", "type": "tmpfs", "source": "tmpfs",
          "options": ["nosuid", "noexec", "strictatime", "mode=755", "size=65536k"]},
         {"destination": "/sys", "type": "sysfs", "source": "sysfs",
@@ -568,9 +595,9 @@ def _mounts(ctx: SpecContext, kinds: Mapping[str, str], *, privileged: bool, rea
         {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
          "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
     ]
-    if kinds.get("ipc") == "host":
+    if kinds.get("ipc") == "host" and os.path.isdir("/dev/mqueue"):
         mounts.append(_bind("/dev/mqueue", "/dev/mqueue", ["bind", "nosuid", "noexec", "nodev"]))
-    else:
+    else:  # (also with ipc: host on a host without /dev/mqueue: a mqueue mount shows the host's queues then)
         mounts.append({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
                        "options": ["nosuid", "noexec", "nodev"]})
     mounts += [
@@ -588,6 +615,9 @@ def _mounts(ctx: SpecContext, kinds: Mapping[str, str], *, privileged: bool, rea
         mounts.append({"destination": "/dev/shm", "type": "tmpfs", "source": "shm",
                        "options": ["nosuid", "noexec", "nodev", "mode=1777", "size=%d" % size]})
     mounts.append(_bind(os.path.join(run, ".containerenv"), "/run/.containerenv", ["bind", "rprivate"]))
+    for chroot in cfg.get("chrootdirs") or []:  # podman's --chrootdirs: the run files again inside each chroot
+        for name in ("hostname", "resolv.conf", "hosts"):
+            mounts.append(_bind(os.path.join(run, name), os.path.join(chroot, "etc", name), etc_opts))
     cg_ro = "rw" if (v2 and privileged) else "ro"
     mounts.append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
                    "options": ["rprivate", "nosuid", "noexec", "nodev", "relatime", cg_ro]})
@@ -749,20 +779,28 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
     process: Dict[str, Any] = {}
     if cfg.get("tty"):
         process["terminal"] = True
-    process["user"] = {"uid": user.uid, "gid": user.gid, "umask": ctx.umask}
-    if user.additional_gids:
-        process["user"]["additionalGids"] = list(user.additional_gids)
+    umask = int(cfg["umask"], 8) if cfg.get("umask") else ctx.umask
+    process["user"] = {"uid": user.uid, "gid": user.gid, "umask": umask}
+    gids = list(user.additional_gids) + [g for g in _group_add(ctx) if g not in user.additional_gids]
+    if gids:
+        process["user"]["additionalGids"] = gids
     process["args"] = args
     process["env"] = _env(ctx, hostname, user)
     process["cwd"] = os.path.normpath(workdir)
     process["capabilities"] = capabilities
     process["rlimits"] = _rlimits(ctx)
-    nnp = cfg.get("no_new_privileges")
+    sec = cfg.get("security_opt") or {}
+    nnp = sec.get("no_new_privileges", cfg.get("no_new_privileges"))
     if nnp if nnp is not None else ctx.no_new_privileges:
         process["noNewPrivileges"] = True
+    if cfg.get("oom_score_adj") is not None:
+        process["oomScoreAdj"] = cfg["oom_score_adj"]
+    if sec.get("apparmor") and sec["apparmor"] != "unconfined":
+        process["apparmorProfile"] = sec["apparmor"]
 
     # resources
-    resources: Dict[str, Any] = {"devices": [{"allow": privileged, "access": "rwm"}]}
+    devices, device_rules = linux_devices(cfg)
+    resources: Dict[str, Any] = {"devices": [{"allow": privileged, "access": "rwm"}] + device_rules}
     resources.update(linux_resources(
         cfg, default_pids_limit=ctx.default_pids_limit,
         swap_accounting=ctx.swap_accounting if ctx.swap_accounting is not None else _swap_accounting(v2)))
@@ -789,20 +827,26 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
     if sysctl:
         linux["sysctl"] = sysctl
     linux["resources"] = resources
-    linux["cgroupsPath"] = ctx.cgroups_path or "%s/libpod-%s" % (ctx.cgroup_parent.rstrip("/"), cid)
+    parent = cfg.get("cgroup_parent") or ctx.cgroup_parent
+    linux["cgroupsPath"] = ctx.cgroups_path or "%s/libpod-%s" % (parent.rstrip("/"), cid)
     linux["namespaces"] = nss
     if privileged:
         linux["devices"] = _host_devices()
-    profile = cfg.get("seccomp_profile") or ctx.seccomp_profile
-    if profile == "unconfined" or (privileged and not profile):
-        pass
-    elif profile:
-        linux["seccomp"] = _load_seccomp(profile, caps)
-    else:
+    if devices:  # declared devices win over a privileged container's host device of the same path
+        paths = {d["path"] for d in devices}
+        linux["devices"] = [d for d in linux.get("devices") or [] if d["path"] not in paths] + devices
+    kind, source = seccomp_choice(cfg, cfg.get("seccomp_profile") or ctx.seccomp_profile, img)
+    if kind == "file":
+        linux["seccomp"] = _load_seccomp(source, caps)
+    elif kind == "json":
+        linux["seccomp"] = compile_seccomp_profile(load_seccomp_json(source, "of the image label"), caps)
+    elif kind == "builtin":
         linux["seccomp"] = default_seccomp(caps)
     if not privileged:
-        linux["maskedPaths"] = list(DEFAULT_MASKED_PATHS)
-        linux["readonlyPaths"] = list(DEFAULT_READONLY_PATHS)
+        linux["maskedPaths"], linux["readonlyPaths"] = masked_paths(cfg, DEFAULT_MASKED_PATHS,
+                                                                    DEFAULT_READONLY_PATHS)
+    if cfg.get("personality"):
+        linux["personality"] = {"domain": cfg["personality"]}
 
     spec: Dict[str, Any] = {
         "ociVersion": OCI_VERSION,

@@ -1,0 +1,53 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The host-facing container option rows (issue 23): normal forms, in place vs recreate, refusals."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.records import CONTAINER_FIELDS
+from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.resources import IN_PLACE_KEYS
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import OPTIONS
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.options import IN_PLACE
+
+BASE = {"name": "c", "image": "busybox"}
+
+
+def test_omitted_equals_written_default():
+    omitted = OPTIONS.declared(BASE)
+    written = OPTIONS.declared(dict(BASE, cpu_shares=0, cpu_quota=-1, memory_swappiness=-1, oom_kill_disable=False,
+                                    cgroups="enabled", userns="host", security_opt=[], read_only_tmpfs=True,
+                                    seccomp_policy="default", device=[], ipc="", passwd=False))
+    assert OPTIONS.differences(omitted, written) == []
+
+
+def test_in_place_rows_are_the_runtime_update_keys():
+    in_place = {o.name for o in OPTIONS.compared() if o.update == IN_PLACE} - {"publish", "restart_policy"}
+    assert in_place == set(IN_PLACE_KEYS)
+    assert set(OPTIONS.config_values(OPTIONS.declared(BASE))) <= CONTAINER_FIELDS
+
+
+def test_spellings_compare_equal():
+    a = OPTIONS.declared(dict(BASE, memory_reservation="32m", umask="077", cpuset_cpus="0, 1",
+                              security_opt=["no-new-privileges=true"], device_cgroup_rule="c 1:3  mr"))
+    b = OPTIONS.declared(dict(BASE, memory_reservation=32 * 1024 * 1024, umask="0077", cpuset_cpus="0,1",
+                              security_opt=["no-new-privileges"], device_cgroup_rule=["c 1:3 rm"]))
+    assert OPTIONS.differences(a, b) == []
+
+
+@pytest.mark.parametrize("params,msg", [
+    ({"userns": "keep-id"}, "keep-id is only meaningful for rootless podman"),
+    ({"userns": "auto"}, "userns: auto is not supported yet"),
+    ({"uidmap": ["0:1:1"]}, "uidmap is not supported yet"),
+    ({"hostuser": "bob"}, "hostuser is not supported yet"),
+    ({"passwd": True}, "passwd: true is not supported yet"),
+    ({"cgroups": "disabled"}, "cgroups: disabled is not supported"),
+    ({"cgroup_parent": "relative"}, "the cgroupfs manager takes an absolute path"),
+    ({"cgroupns": "container:x"}, "cgroupns is not supported yet"),
+    ({"cpu_shares": 1}, "invalid cpu_shares"),
+    ({"oom_score_adj": 2000}, "invalid oom_score_adj"),
+    ({"chrootdirs": "rel"}, "invalid chrootdirs"),
+])
+def test_refusals_name_the_parameter(params, msg):
+    with pytest.raises(InvalidArg, match=msg):
+        OPTIONS.declared(dict(BASE, **params))
