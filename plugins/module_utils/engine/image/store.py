@@ -40,24 +40,21 @@ import os
 import posixpath
 import re
 import stat
-import tarfile
 import time
 from dataclasses import asdict, dataclass, field
-from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ..base import faults
 from ..base.errors import DigestMismatch, ImageError, NoSuchImage, RegistryError
 from ..host.files import write_atomic
 from ..storage.layers import detect_compression, hex_of, install_layer, rmtree, stale_temp_names
-from .registry import (
+from .reference import (
     DOCKER_MANIFEST,
     INDEX_TYPES,
     MAX_CONFIG,
     MAX_MANIFEST,
-    AuthArg,
     Manifest,
     Reference,
-    RegistryClient,
     is_short_name,
     parse_platform,
     parse_reference,
@@ -65,6 +62,11 @@ from .registry import (
     sha256_digest,
     verify_blob,
 )
+
+if TYPE_CHECKING:  # annotations only: the registry client and tarfile are imported where they are used
+    import tarfile
+
+    from .registry import AuthArg
 
 PULL_POLICIES = ("missing", "always", "newer", "never")
 FILE_TRANSPORTS = ("oci", "oci-archive", "docker-archive")
@@ -236,6 +238,8 @@ class _TarFiles:
     def __init__(self, path: str, what: str):
         self.path = path
         self.what = what
+        import tarfile  # noqa: PLC0415 - only archive transports read tars (a no-op task must not load it)
+
         self.raw = _open_regular(path, what)
         try:
             self.tf = tarfile.open(fileobj=self.raw, mode="r:*")  # noqa: SIM115 (kept open; closed by close())
@@ -308,6 +312,8 @@ class _GuardedReader:
         self.files = files
 
     def read(self, n: int = -1) -> bytes:
+        import tarfile  # noqa: PLC0415 - already loaded by _TarFiles (see there)
+
         try:
             return self.f.read(n)
         except (tarfile.TarError, EOFError) as e:
@@ -554,6 +560,8 @@ class _RegistrySource(_Source):
                  deadline: Optional[float] = None):
         self.ref: Reference = parse_reference(sref.ref)
         self.what = "docker://%s" % self.ref
+        from .registry import RegistryClient  # noqa: PLC0415 - ssl/http/urllib only when a registry is contacted
+
         self.client = RegistryClient(self.ref.registry, insecure=insecure, auth=auth, timeout=timeout,
                                      deadline=deadline)
 
@@ -994,6 +1002,8 @@ class ImageStore:
             with self._source(sref, False, None, None) as src:
                 return src.top().digest
         parsed = parse_reference(sref.ref)
+        from .registry import RegistryClient  # noqa: PLC0415 - ssl/http/urllib only when a registry is contacted
+
         client = RegistryClient(parsed.registry, insecure=insecure, auth=auth, timeout=self.registry_timeout,
                                 deadline=self.pull_timeout)
         try:

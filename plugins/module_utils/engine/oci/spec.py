@@ -22,7 +22,7 @@ import resource
 import socket
 import stat
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..base.errors import EngineError, InvalidArg, StorageError
 from ..host.cgroups import swap_accounting
@@ -37,8 +37,10 @@ from ..parse.values import (
     parse_sysctls,
     parse_ulimits,
 )
-from .etcfiles import ExecUser, container_hostname, resolve_user
 from .resources import linux_resources
+
+if TYPE_CHECKING:  # annotations only: generate_spec imports etcfiles (inspect and stop do not need it)
+    from .etcfiles import ExecUser
 
 __all__ = [
     "OCI_VERSION", "DEFAULT_CAPABILITIES", "DEFAULT_MASKED_PATHS", "DEFAULT_READONLY_PATHS",
@@ -686,6 +688,8 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
     Reads the rootfs's /etc/passwd and /etc/group (user resolution), so the rootfs must be
     mounted; writes nothing.
     """
+    from .etcfiles import container_hostname, resolve_user  # noqa: PLC0415 - the /etc readers only for a new spec
+
     cfg = ctx.config
     img = ctx.image_config or {}
     cid = str(cfg.get("id") or "")

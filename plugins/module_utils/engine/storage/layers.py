@@ -36,7 +36,6 @@ private temporary directory and removes it on any error (``install_layer`` does 
 from __future__ import annotations
 
 import errno
-import gzip
 import hashlib
 import os
 import posixpath
@@ -44,15 +43,16 @@ import re
 import shutil
 import stat
 import sys
-import tarfile
 import tempfile
-import zlib
 from dataclasses import dataclass
-from typing import IO, Dict, List, Optional, Tuple
+from typing import IO, TYPE_CHECKING, Dict, List, Optional, Tuple
 
 from ..base import faults
 from ..base.errors import DigestMismatch, ImageError, UnsafeLayer
 from ..host.libc import libc
+
+if TYPE_CHECKING:  # annotations only: unpack_layer imports tarfile when a layer is unpacked
+    import tarfile
 
 CHUNK = 1 << 16
 #: entries larger than this are checked against the free space before writing
@@ -468,6 +468,11 @@ def unpack_layer(stream: IO[bytes], dest: str, *, name: str = "layer", media_typ
     diff_id are checked after the whole stream was read; on any error ``dest`` may hold
     a partial tree that the caller must remove (``install_layer`` does).
     """
+    # deferred: hex_of/rmtree/stale_temp_names are on every task's path, unpacking is not
+    import gzip  # noqa: PLC0415
+    import tarfile  # noqa: PLC0415
+    import zlib  # noqa: PLC0415
+
     if "zstd" in media_type:
         raise ImageError("layer %s is zstd-compressed (%s), which is not supported" % (name, media_type),
                          hint="push the image with gzip or uncompressed layers")
