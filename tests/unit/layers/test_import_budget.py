@@ -34,7 +34,7 @@ FORBIDDEN = ("pyroute2", "ssl", "_ssl", "http.client", "urllib.request", "tarfil
 #: the collection's modules a no-op may load: the glue, config, state, locks, the option comparison,
 #: the image index (reference parsing, no registry client) and the container object with inspect
 ALLOWED = {
-    "ansible_engine",
+    "ansible_engine", "bytecode",
     "reconcile", "reconcile.container", "reconcile.container_compare", "reconcile.container_options",
     "reconcile.container_secrets", "reconcile.options", "reconcile.preflight", "reconcile.result",
     "engine", "engine.ops", "engine.ops.cli", "engine.ops.session", "engine.runtime",
