@@ -208,6 +208,16 @@ def ratios(res: Dict[str, Any]) -> List[tuple]:
     return out
 
 
+def paired_ratios(res: Dict[str, Any]) -> List[tuple]:
+    s = res["samples"]
+    out = []
+    for a, b in (("ours-noop", "floor"), ("before-noop", "floor"), ("ours-create", "peer-create"),
+                 ("before-create", "peer-create"), ("ours-remove", "peer-remove"), ("before-remove", "peer-remove")):
+        if s.get(a) and s.get(b) and len(s[a]) == len(s[b]):
+            out.append(("%s/%s" % (a, b), [x / y for x, y in zip(s[a], s[b])]))
+    return out
+
+
 def markdown(res: Dict[str, Any], argv: List[str]) -> str:
     lines = ["## Ours against the peer (containers.podman + podman) and the `ping` floor", "",
              "`%s` — N = %d containers, %d rounds, network %s; walls of whole ansible-playbook runs, "
@@ -215,6 +225,10 @@ def markdown(res: Dict[str, Any], argv: List[str]) -> str:
                                                                     res["n"], res["rounds"], res["network"]), "",
              "| ratio | value | medians |", "| --- | --- | --- |"]
     lines += ["| %s | **%.2f** | %s |" % (w, r, s) for w, r, s in ratios(res)]
+    paired = paired_ratios(res)
+    if paired:
+        lines += ["", "Per round (each pair timed minutes apart in the same round): " + "; ".join(
+            "%s %s" % (w, " / ".join("%.2f" % x for x in v)) for w, v in paired)]
     lines += ["", "| playbook | median s | min–max | runs |", "| --- | --- | --- | --- |"]
     for k, v in res["samples"].items():
         lines.append("| %s | %.2f | %.2f–%.2f | %d |" % (k, med(v), min(v), max(v), len(v)))
@@ -243,6 +257,14 @@ def main(argv=None) -> int:
     md = markdown(res, sys.argv[1:] if argv is None else argv)
     with open(os.path.join(args.out, "peer.md"), "w", encoding="utf-8") as f:
         f.write(md)
+    # and the section of report.md (replacing the one of an earlier peer run)
+    report_md = os.path.join(args.out, "report.md")
+    text = ""
+    if os.path.exists(report_md):
+        with open(report_md, encoding="utf-8") as f:
+            text = f.read().split(md.splitlines()[0])[0]
+    with open(report_md, "w", encoding="utf-8") as f:
+        f.write(text.rstrip("\n") + ("\n\n" if text.strip() else "") + md)
     print(md)
     return 0
 
