@@ -330,6 +330,10 @@ def write(res: Dict[str, Any], out_dir: str) -> Dict[str, Optional[str]]:
     md = os.path.join(out_dir, "report.md")
     with open(md, "w", encoding="utf-8") as f:
         f.write(markdown(res, png))
+        if res.get("peer"):  # run_all.py --peer: ours vs containers.podman vs the ping floor
+            from bench_peer import markdown as peer_markdown  # noqa: PLC0415
+
+            f.write("\n" + peer_markdown(res["peer"], res["peer"].get("argv", [])))
     return {"md": md, "png": png, "json": os.path.join(out_dir, "results.json")}
 
 

@@ -4,6 +4,7 @@
     /root/venv/bin/python bench/run_all.py            # default run (~5 min on 2 cores)
     /root/venv/bin/python bench/run_all.py --quick    # smaller N, sizes 1,20,100 (~2 min)
     options: --sizes 1,20,100  --only open,containers,noop,net,pull  --with-podman  --out DIR
+             --peer [--peer-rounds 3] [--before CHECKOUT]   (ours vs containers.podman vs ping floor)
 
 Figures only: nothing here asserts on time. Run as root (containers, mounts, netns). Each
 section uses its own engine root under /tmp and /run/lpe-bench-<random> and removes it;
@@ -28,6 +29,7 @@ import bench_containers  # noqa: E402
 import bench_net  # noqa: E402
 import bench_noop  # noqa: E402
 import bench_open  # noqa: E402
+import bench_peer  # noqa: E402
 import bench_pull  # noqa: E402
 import report  # noqa: E402
 from common import PYTHON, REPO, loadavg  # noqa: E402
@@ -98,6 +100,11 @@ def main(argv=None) -> int:
     ap.add_argument("--only", help="comma-separated sections: %s" % ",".join(SECTIONS))
     ap.add_argument("--with-podman", action="store_true",
                     help="also time podman (only if installed; runs it with --runtime runc, ulimits 1024)")
+    ap.add_argument("--peer", action="store_true",
+                    help="also run bench_peer.py: ours, containers.podman (bench/.peer-venv, podman from apt) "
+                         "and the ping floor in one run, N=20, ratios in report.md")
+    ap.add_argument("--peer-rounds", type=int, default=3)
+    ap.add_argument("--before", help="with --peer: another checkout of ours timed in the same run")
     ap.add_argument("--out", default=os.path.join(BENCH, "out"))
     args = ap.parse_args(argv)
     if os.geteuid() != 0:
@@ -134,6 +141,16 @@ def main(argv=None) -> int:
             tb = traceback.format_exc()
             print(tb, file=sys.stderr)
             res["sections"][name] = {"title": name, "rows": [], "notes": ["section failed: %s" % tb[-1500:]]}
+    if args.peer:
+        print("== peer (load %s)" % (loadavg(),), flush=True)
+        try:
+            res["peer"] = bench_peer.run(20, args.peer_rounds, "none", args.before)
+            res["peer"]["argv"] = ["--rounds", str(args.peer_rounds)]
+            if args.before:
+                res["peer"]["argv"] += ["--before", args.before]
+        except Exception:
+            failed.append("peer")
+            print(traceback.format_exc(), file=sys.stderr)
     res["meta"]["load_end"] = loadavg()
     res["meta"]["finished"] = datetime.datetime.now().astimezone().strftime("%H:%M:%S")
     res["meta"]["seconds"] = round(time.monotonic() - t0, 1)

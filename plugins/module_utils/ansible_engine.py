@@ -8,13 +8,24 @@ import importlib.util
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils import bytecode
+
+# before the first engine import: from here on the engine loads from its verified bytecode copy
+# (when running from an AnsiballZ zip as root; otherwise nothing changes)
+bytecode.install()
+
+# pylint: disable-next=wrong-import-position
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError  # noqa: E402
 
 # ships conmon's exit command (engine/ops/cli.py) with every module: see Runtime.engine_copy
-# pylint: disable-next=unused-import
-from ansible_collections.libpod.engine.plugins.module_utils.engine.ops import cli  # noqa: F401
-from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime as open_session
-from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime
+# pylint: disable-next=unused-import,wrong-import-position
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops import cli  # noqa: F401,E402
+
+# pylint: disable-next=wrong-import-position
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime as open_session  # noqa: E402
+
+# pylint: disable-next=wrong-import-position
+from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime  # noqa: E402
 
 # Only checked for presence (the engine imports it lazily, when a config file changed).
 HAS_JSONSCHEMA = importlib.util.find_spec("jsonschema") is not None

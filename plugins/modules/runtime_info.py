@@ -73,6 +73,12 @@ info:
         on a cgroup v1+v2 hybrid host).
       type: dict
       sample: {"name": "runc", "path": "/usr/sbin/runc", "note": ""}
+    oci_runtime_choice_reason:
+      description: Why the default runtime is the one it is (set in containers.conf, or the first installed
+        in the preference order; on a cgroup v1+v2 hybrid host runc is preferred over crun, which needs a
+        private mount namespace per call there and is slower).
+      type: str
+      sample: "runc: crun needs a private mount namespace per call on this cgroup v1+v2 hybrid host, ..."
     store:
       description: Paths in use (static dir, tmp dir, graph root, run root, volume path, DB), lock and events setup.
       type: dict

@@ -145,7 +145,7 @@ def test_renumber_and_migrate_real_containers(playbook, own_network, busybox_arc
                                                     "oci_runtime": "crun", "volume": ["data:/data"],
                                                     "publish": ["127.0.0.1:18191:80"]}},
         {"name": "idle", "libpod.engine.container": {"name": "idle", "image": img, "command": LOOP,
-                                                     "state": "present"}},
+                                                     "oci_runtime": "crun", "state": "present"}},
         {"name": "too few", "libpod.engine.runtime_config": {"settings": {"engine": {"num_locks": 2}},
                                                              "renumber": True}, "ignore_errors": True},
         {"name": "running", "libpod.engine.runtime_config": {"settings": {"engine": {"num_locks": 64}},

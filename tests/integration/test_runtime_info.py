@@ -55,6 +55,9 @@ def test_adhoc_reports_discovery_and_db_config(engine_env):
     assert "runc" in info["oci_runtimes"] and info["oci_runtimes"]["runc"]["version"].startswith("1.")
     default = info["default_runtime"]
     assert default["name"] in info["oci_runtimes"]
+    assert info["oci_runtime_choice_reason"].startswith(default["name"] + ": ")
+    if info["oci_runtimes"].get("crun", {}).get("private_mount_ns") and "runc" in info["oci_runtimes"]:
+        assert default["name"] == "runc" and "private mount namespace" in info["oci_runtime_choice_reason"]
     if default["name"] == "crun" and info["host"]["cgroup_mode"] == "hybrid":
         # crun refuses hybrid hosts: the engine must have chosen the private-namespace way, and says so
         assert info["oci_runtimes"]["crun"]["private_mount_ns"] is True

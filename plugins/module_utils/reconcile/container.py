@@ -227,7 +227,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     _check_self_reference(declared, name, ctr)
     if params.get("image") is not None:
         res.warnings += check_secrets(rt, declared, check_mode)
-    rt.images.access.cert_dir = params.get("cert_dir")  # TLS files of this task's pulls (access.py)
+    if params.get("cert_dir"):  # TLS files of this task's pulls (access.py; not loaded on a no-op)
+        rt.images.access.cert_dir = params["cert_dir"]
     image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
     new_pod = _new_pod(rt, params, declared, check_mode, res)
     pod_id = _pod_id(rt, declared, name, check_mode, res, new_pod=new_pod)

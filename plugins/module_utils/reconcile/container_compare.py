@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import EngineError
-from ..engine.image.registry import parse_reference
+from ..engine.image.reference import parse_reference
 from ..engine.image.store import FILE_TRANSPORTS, parse_image_ref
 
 

@@ -16,16 +16,16 @@ is not checked (the mount decides what the container will see).
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping, Optional
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import InvalidArg
-from ..engine.network.portmap import check_host_ip
-from ..engine.oci.etcfiles import resolve_user
 from ..engine.oci.resources import check_combinations
 from ..engine.oci.spec import DEFAULT_PATH, command_args
 from ..engine.oci.spechost import check_host_options
-from ..engine.storage.layerview import LayerView
 from .container_options import OPTIONS
+
+if TYPE_CHECKING:  # annotations only: preflight() runs before a create, never on a no-op
+    from ..engine.storage.layerview import LayerView
 
 
 def _bind_sources(declared: Mapping[str, Any]) -> None:
@@ -39,6 +39,10 @@ def _bind_sources(declared: Mapping[str, Any]) -> None:
 
 def preflight_publish(declared: Mapping[str, Any]) -> None:
     """The publish host IPs (an in-place publish change checks only these)."""
+    if not declared.get("publish"):
+        return
+    from ..engine.network.portmap import check_host_ip  # noqa: PLC0415 - networking only when ports are published
+
     for p in declared.get("publish") or []:
         spec = "%s:%s:%s/%s" % (p["host_ip"], p["host_port"] or "", p["container_port"], p["protocol"])
         check_host_ip(spec, p["host_ip"])
@@ -86,6 +90,8 @@ def _user(view: LayerView, declared: Mapping[str, Any], image_config: Mapping[st
     user = declared.get("user") or image_config.get("User") or ""
     if not user or any(_covered(p, destinations) for p in ("/etc/passwd", "/etc/group")):
         return
+    from ..engine.oci.etcfiles import resolve_user  # noqa: PLC0415 - /etc readers only before a create
+
     resolve_user(None, user, read_file=view.read_text)  # raises "user ... not found in the image's /etc/passwd"
 
 

@@ -31,6 +31,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors i
     ImageError,
     RegistryError,
 )
+from ansible_collections.libpod.engine.plugins.module_utils.engine.image import reference as refmod
 from ansible_collections.libpod.engine.plugins.module_utils.engine.image import registry as reg
 from ansible_collections.libpod.engine.plugins.module_utils.engine.image.store import ImageStore
 from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
@@ -52,7 +53,7 @@ pytestmark = pytest.mark.timeout(120)
     ("[::1]:5000/x", ("[::1]:5000", "x", "latest", "")),
 ])
 def test_parse_reference(ref, expect):
-    r = reg.parse_reference(ref)
+    r = refmod.parse_reference(ref)
     assert (r.registry, r.repository, r.tag, r.digest) == expect
 
 
@@ -60,7 +61,7 @@ def test_parse_reference(ref, expect):
                                  "busybox\n", "r.io/x:" + "t" * 129])
 def test_parse_reference_rejects(bad):
     with pytest.raises(ImageError):
-        reg.parse_reference(bad)
+        refmod.parse_reference(bad)
 
 
 def test_parse_challenge():
@@ -77,14 +78,14 @@ def test_select_platform():
           {"digest": "b", "platform": {"os": "linux", "architecture": "arm", "variant": "v7"}},
           {"digest": "c", "platform": {"os": "linux", "architecture": "arm64"}},
           {"digest": "d", "platform": {"os": "linux", "architecture": "amd64"}}]
-    assert reg.select_platform(ms, reg.parse_platform("linux/arm/v7"), "x")["digest"] == "b"
-    assert reg.select_platform(ms, reg.parse_platform("linux/arm64/v8"), "x")["digest"] == "c"
-    assert reg.select_platform(ms, reg.parse_platform("linux/x86_64"), "x")["digest"] == "d"
+    assert refmod.select_platform(ms, refmod.parse_platform("linux/arm/v7"), "x")["digest"] == "b"
+    assert refmod.select_platform(ms, refmod.parse_platform("linux/arm64/v8"), "x")["digest"] == "c"
+    assert refmod.select_platform(ms, refmod.parse_platform("linux/x86_64"), "x")["digest"] == "d"
     with pytest.raises(ImageError, match="no image for platform linux/s390x .*linux/arm/v6"):
-        reg.select_platform(ms, reg.parse_platform("linux/s390x"), "x")
+        refmod.select_platform(ms, refmod.parse_platform("linux/s390x"), "x")
     with pytest.raises(ImageError, match="invalid platform"):
-        reg.parse_platform("linux")
-    assert reg.host_platform()["os"] == "linux"
+        refmod.parse_platform("linux")
+    assert refmod.host_platform()["os"] == "linux"
 
 
 def test_credentials_from_files(tmp_path):
@@ -135,15 +136,15 @@ def store(tmp_path):
 def test_client_manifests_and_blobs(registry, images):
     c = reg.RegistryClient(registry.host, insecure=True, timeout=10)
     m = c.get_manifest("test/busybox", "latest")
-    assert m.media_type == reg.OCI_MANIFEST and m.digest == images["oci"].manifest.digest
+    assert m.media_type == refmod.OCI_MANIFEST and m.digest == images["oci"].manifest.digest
     assert not m.is_index
     m2 = c.get_manifest("test/busybox", "v2s2")
-    assert m2.media_type == reg.DOCKER_MANIFEST and m2.digest == images["docker"].manifest.digest
+    assert m2.media_type == refmod.DOCKER_MANIFEST and m2.digest == images["docker"].manifest.digest
     assert c.get_manifest("test/busybox", m2.digest).data == m2.data
     assert c.head_manifest("test/busybox", "latest") == m.digest
     idx = c.get_manifest("test/multi", "latest")
-    assert idx.is_index and idx.media_type == reg.OCI_INDEX
-    assert c.get_manifest("test/multi", "dockerlist").media_type == reg.DOCKER_LIST
+    assert idx.is_index and idx.media_type == refmod.OCI_INDEX
+    assert c.get_manifest("test/multi", "dockerlist").media_type == refmod.DOCKER_LIST
     cfg = images["oci"].config
     assert c.get_blob("test/busybox", cfg.digest, cfg.size) == cfg.data
     with pytest.raises(DigestMismatch, match="expected %d" % (cfg.size + 1)):
@@ -408,9 +409,9 @@ def test_corrupt_blob_and_bad_digest_header(registry, store):
 def test_index_entry_size_is_checked(registry, images, store):
     """A manifest list whose entry declares the wrong size is refused."""
     img = images["oci"]
-    bad = {"schemaVersion": 2, "mediaType": reg.OCI_INDEX, "manifests": [
+    bad = {"schemaVersion": 2, "mediaType": refmod.OCI_INDEX, "manifests": [
         dict(img.manifest.descriptor(), size=img.manifest.size + 5, platform=img.platform)]}
-    blob = Blob(canonical(bad), reg.OCI_INDEX)
+    blob = Blob(canonical(bad), refmod.OCI_INDEX)
     push_image(registry.url, "test/badindex", img.manifest.digest, img)
     push_manifest(registry.url, "test/badindex", "latest", blob)
     with pytest.raises(DigestMismatch, match="the list says"):

@@ -23,8 +23,8 @@ from ..base.errors import DigestMismatch, ImageError, RegistryError
 from . import policy as policy_mod
 from . import registries_conf, shortnames
 from .auth import AuthArg
-from .reference import Reference, is_short_name, parse_reference
-from .registry import Manifest, RegistryClient
+from .reference import Manifest, Reference, is_short_name, parse_reference
+from .registry import RegistryClient
 
 
 @dataclass

@@ -123,7 +123,7 @@ def image_documents(layer: bytes, name: str, platform: Dict[str, str]) -> Dict[s
 
 def build_infra_image(rt, name: Optional[str] = None):
     """Build and import the infra image (under the name, replacing what the name pointed to)."""
-    from .registry import host_platform  # noqa: PLC0415
+    from .reference import host_platform  # noqa: PLC0415
 
     name = name or infra_image_name()
     catatonit = find_catatonit(rt)

@@ -12,7 +12,6 @@ in auth.py, which registry a name is pulled from in endpoints.py.
 from __future__ import annotations
 
 import base64
-import hashlib
 import http.client
 import ipaddress
 import json
@@ -23,7 +22,6 @@ import threading
 import urllib.error
 import urllib.parse
 import urllib.request
-from dataclasses import dataclass
 from typing import IO, Any, Callable, Dict, List, Optional, Sequence, Tuple
 
 from ..base.errors import DigestMismatch, ImageError, RegistryError
@@ -34,8 +32,20 @@ from .auth import AuthArg, auth_files, credentials_from_files, resolve_credentia
 
 # pylint: disable-next=unused-import
 from .reference import (  # noqa: F401 (re-exported: store.py and tests import them from here)
+    ACCEPT,
     DOCKER_IO,
     DOCKER_IO_ENDPOINT,
+    DOCKER_LIST,
+    DOCKER_MANIFEST,
+    DOCKER_V1,
+    DOCKER_V1_SIGNED,
+    INDEX_TYPES,
+    MANIFEST_TYPES,
+    MAX_CONFIG,
+    MAX_MANIFEST,
+    OCI_INDEX,
+    OCI_MANIFEST,
+    Manifest,
     Reference,
     host_platform,
     is_short_name,
@@ -43,20 +53,9 @@ from .reference import (  # noqa: F401 (re-exported: store.py and tests import t
     parse_reference,
     platform_str,
     select_platform,
+    sha256_digest,
+    verify_blob,
 )
-
-OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
-OCI_INDEX = "application/vnd.oci.image.index.v1+json"
-DOCKER_MANIFEST = "application/vnd.docker.distribution.manifest.v2+json"
-DOCKER_LIST = "application/vnd.docker.distribution.manifest.list.v2+json"
-DOCKER_V1 = "application/vnd.docker.distribution.manifest.v1+json"
-DOCKER_V1_SIGNED = "application/vnd.docker.distribution.manifest.v1+prettyjws"
-MANIFEST_TYPES = (OCI_MANIFEST, DOCKER_MANIFEST)
-INDEX_TYPES = (OCI_INDEX, DOCKER_LIST)
-ACCEPT = ", ".join((OCI_MANIFEST, DOCKER_MANIFEST, OCI_INDEX, DOCKER_LIST, DOCKER_V1_SIGNED, DOCKER_V1))
-#: manifests and configs are small; anything bigger is refused (c/image uses 4 MiB too)
-MAX_MANIFEST = 4 << 20
-MAX_CONFIG = 4 << 20
 
 
 def parse_challenge(header: str) -> Tuple[str, Dict[str, str]]:
@@ -69,38 +68,6 @@ def parse_challenge(header: str) -> Tuple[str, Dict[str, str]]:
 
 
 # -- HTTP --------------------------------------------------------------------------------------
-@dataclass
-class Manifest:
-    data: bytes
-    media_type: str
-    digest: str
-
-    def json(self) -> Dict[str, Any]:
-        try:
-            doc = json.loads(self.data)
-        except ValueError as e:
-            raise ImageError("manifest %s is not valid JSON: %s" % (self.digest, e))
-        if not isinstance(doc, dict):
-            raise ImageError("manifest %s is not a JSON object" % self.digest)
-        return doc
-
-    @property
-    def is_index(self) -> bool:
-        if self.media_type in INDEX_TYPES:
-            return True
-        try:
-            doc = json.loads(self.data)
-        except ValueError:
-            return False
-        if not isinstance(doc, dict):
-            return False
-        return doc.get("mediaType") in INDEX_TYPES or ("manifests" in doc and "layers" not in doc)
-
-
-def sha256_digest(data: bytes) -> str:
-    return "sha256:" + hashlib.sha256(data).hexdigest()
-
-
 def _addresses(host: str) -> List[Any]:
     """The IP addresses ``host`` (a literal or a name, no port) stands for; [] if unknown."""
     host = host.strip("[]")
@@ -561,14 +528,3 @@ class RegistryClient:
 
 def _seconds(value: Optional[float]) -> str:
     return "%g" % value if value is not None else "?"
-
-
-def verify_blob(data: bytes, digest: str, size: Optional[int], what: str) -> None:
-    """DigestMismatch unless ``data`` has ``size`` bytes and hashes to ``digest``."""
-    if size is not None and size >= 0 and len(data) != size:
-        raise DigestMismatch("%s: got %d bytes, expected %d" % (what, len(data), size),
-                             hint="the source is truncated or was changed; fetch it again")
-    actual = sha256_digest(data)
-    if actual != digest:
-        raise DigestMismatch("%s: content hashes to %s, expected %s" % (what, actual, digest),
-                             hint="the source is corrupt or was changed; fetch it again")

@@ -42,22 +42,19 @@ import os
 import posixpath
 import re
 import stat
-import tarfile
 import time
 from dataclasses import asdict, dataclass, field
-from typing import IO, Any, Callable, Dict, Iterator, List, Optional, Tuple
+from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optional, Tuple
 
 from ..base import faults
 from ..base.errors import ImageError, ImageInUse, NoSuchImage, RegistryError
 from ..host.files import write_atomic
 from ..storage.layers import detect_compression, hex_of, install_layer, rmtree, stale_temp_names
-from .access import RegistryAccess, RegistrySource
-from .registry import (
+from .reference import (
     DOCKER_MANIFEST,
     INDEX_TYPES,
     MAX_CONFIG,
     MAX_MANIFEST,
-    AuthArg,
     Manifest,
     is_short_name,
     parse_platform,
@@ -66,6 +63,12 @@ from .registry import (
     sha256_digest,
     verify_blob,
 )
+
+if TYPE_CHECKING:  # annotations only: the registry client and tarfile are imported where they are used
+    import tarfile
+
+    from .access import RegistryAccess, RegistrySource
+    from .auth import AuthArg
 
 PULL_POLICIES = ("missing", "always", "newer", "never")
 FILE_TRANSPORTS = ("oci", "oci-archive", "docker-archive")
@@ -231,6 +234,8 @@ class _TarFiles:
     def __init__(self, path: str, what: str):
         self.path = path
         self.what = what
+        import tarfile  # noqa: PLC0415 - only archive transports read tars (a no-op task must not load it)
+
         self.raw = _open_regular(path, what)
         try:
             self.tf = tarfile.open(fileobj=self.raw, mode="r:*")  # noqa: SIM115 (kept open; closed by close())
@@ -303,6 +308,8 @@ class _GuardedReader:
         self.files = files
 
     def read(self, n: int = -1) -> bytes:
+        import tarfile  # noqa: PLC0415 - already loaded by _TarFiles (see there)
+
         try:
             return self.f.read(n)
         except (tarfile.TarError, EOFError) as e:
@@ -578,7 +585,7 @@ class ImageStore:
         """``registry_timeout``: seconds per connect/read; ``pull_timeout``: seconds for a whole pull
         from a registry (containers.conf ``[engine] image_pull_timeout``), None = unlimited;
         ``access``: registries.conf, aliases and policy (access.py; default: the host's files)."""
-        self.access = access if access is not None else RegistryAccess()
+        self._access = access
         self.state = state
         self.graph_root = os.path.abspath(graph_root)
         self.blobs_dir = os.path.join(self.graph_root, "blobs", "sha256")
@@ -616,6 +623,17 @@ class ImageStore:
         finally:
             src.close()
 
+    @property
+    def access(self) -> RegistryAccess:
+        """registries.conf, aliases and policy, read on the first registry use."""
+        if self._access is None:
+            # deferred: access.py imports the registry client (ssl, http.client, urllib), which a task
+            # that only resolves a local name must not pay for
+            from .access import RegistryAccess  # noqa: PLC0415
+
+            self._access = RegistryAccess()
+        return self._access
+
     def _registry_source(self, sref: SourceRef, insecure: bool, auth: AuthArg) -> RegistrySource:
         """A plain short name (``original`` without ``docker://``) resolves through registries.conf;
         ``docker://name`` means docker.io as in podman."""
@@ -623,6 +641,8 @@ class ImageStore:
             else sref.original
         if sref.original.startswith("docker://") and is_short_name(name):
             name = str(parse_reference(name))
+        from .access import RegistrySource  # noqa: PLC0415 - the registry client only when a registry is contacted
+
         return RegistrySource(name, self.access, insecure=insecure, auth=auth, timeout=self.registry_timeout,
                               deadline=self.pull_timeout)
 

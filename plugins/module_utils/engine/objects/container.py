@@ -32,7 +32,6 @@ from ..base.status import (  # noqa: F401 - re-exported: callers know them as co
 from ..host import cgroups
 from ..host.interpreter import missing_interpreter
 from ..host.proc import pid_alive
-from ..oci import etcfiles
 from ..oci.resources import IN_PLACE_KEYS, update_steps
 from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
@@ -307,6 +306,8 @@ class Container(LockedObject):
             if ip is None:
                 continue
             hosts = os.path.join(self.rt.run_root, "containers", peer_id, "hosts")
+            from ..oci import etcfiles  # noqa: PLC0415 - /etc files only when a container starts or stops
+
             etcfiles.hosts_set_peer(hosts, self.id, ip if up else None, [self.name],
                                     warn=lambda m, who=peer.name: self.rt.warnings.append(
                                         "/etc/hosts of container %s: %s" % (who, m)))
@@ -328,6 +329,8 @@ class Container(LockedObject):
         return self.config.get("hostname") or self.id[:12]
 
     def _write_etc_files(self, ips: List[str]) -> None:
+        from ..oci import etcfiles  # noqa: PLC0415 - /etc files only when a container starts (not on a no-op)
+
         os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
         cfg = self._pod.etc_config(self.config) if getattr(self, "_pod", None) is not None else self.config
         net_mode = (cfg.get("network") or {}).get("mode", "bridge")

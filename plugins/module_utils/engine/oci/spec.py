@@ -22,7 +22,7 @@ import resource
 import socket
 import stat
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
+from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..base.errors import EngineError, InvalidArg, StorageError
 from ..host.cgroups import swap_accounting
@@ -37,9 +37,11 @@ from ..parse.values import (
     parse_sysctls,
     parse_ulimits,
 )
-from .etcfiles import ExecUser, container_hostname, parse_group, read_rootfs_file, resolve_user
 from .resources import linux_resources
 from .spechost import linux_devices, load_seccomp_json, masked_paths, seccomp_choice
+
+if TYPE_CHECKING:  # annotations only: generate_spec imports etcfiles (inspect and stop do not need it)
+    from .etcfiles import ExecUser
 
 __all__ = [
     "OCI_VERSION", "DEFAULT_CAPABILITIES", "DEFAULT_MASKED_PATHS", "DEFAULT_READONLY_PATHS",
@@ -460,6 +462,7 @@ def _group_add(ctx: SpecContext) -> List[int]:
     names = [g for g in ctx.config.get("group_add") or [] if not g.isdigit()]
     groups = {}
     if names:
+        from .etcfiles import parse_group, read_rootfs_file  # noqa: PLC0415 - the /etc readers only for a new spec
         groups = {e.name: e.gid for e in parse_group(read_rootfs_file(ctx.rootfs, "/etc/group") or "")}
     out = []
     for g in ctx.config.get("group_add") or []:
@@ -716,6 +719,8 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
     Reads the rootfs's /etc/passwd and /etc/group (user resolution), so the rootfs must be
     mounted; writes nothing.
     """
+    from .etcfiles import container_hostname, resolve_user  # noqa: PLC0415 - the /etc readers only for a new spec
+
     cfg = ctx.config
     img = ctx.image_config or {}
     cid = str(cfg.get("id") or "")

@@ -50,6 +50,8 @@ def check_num_locks(rt: Runtime) -> None:
 
 
 def _admin(rt: Runtime, opts: OpenOptions) -> None:
+    if not (opts.reset or opts.renumber or opts.migrate):
+        return  # the common case: admin.py (subprocess, signal, mounts) stays unimported
     from .admin import migrate, renumber, reset  # noqa: PLC0415 - rare paths
 
     if opts.reset:

@@ -37,7 +37,6 @@ from __future__ import annotations
 
 import contextlib
 import errno
-import gzip
 import hashlib
 import os
 import posixpath
@@ -45,16 +44,17 @@ import re
 import shutil
 import stat
 import sys
-import tarfile
 import tempfile
-import zlib
 from dataclasses import dataclass
-from typing import IO, Any, Dict, List, Optional, Tuple
+from typing import IO, TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..base import faults
 from ..base.errors import DigestMismatch, ImageError, UnsafeLayer
 from ..host.libc import libc
 from . import tarsplit
+
+if TYPE_CHECKING:  # annotations only: unpack_layer imports tarfile when a layer is unpacked
+    import tarfile
 
 CHUNK = 1 << 16
 #: entries larger than this are checked against the free space before writing
@@ -505,6 +505,11 @@ def unpack_layer(stream: IO[bytes], dest: str, *, name: str = "layer", media_typ
     diff_id are checked after the whole stream was read; on any error ``dest`` may hold
     a partial tree that the caller must remove (``install_layer`` does).
     """
+    # deferred: hex_of/rmtree/stale_temp_names are on every task's path, unpacking is not
+    import gzip  # noqa: PLC0415
+    import tarfile  # noqa: PLC0415
+    import zlib  # noqa: PLC0415
+
     raw = _Reader(stream, limit=expected_size, what="layer %s" % name)
     compression = detect_compression(raw.peek(6))
     if compression not in ("gzip", "zstd", "none"):
@@ -604,6 +609,8 @@ def install_layer(stream: IO[bytes], layers_root: str, diff_id: str, *, name: st
     final = os.path.join(layers_root, hexid)
     if os.path.isdir(os.path.join(final, "diff")):
         return final, None
+    import gzip  # noqa: PLC0415 - deferred: installing a layer is not on every task's path
+
     os.makedirs(layers_root, mode=0o700, exist_ok=True)
     # the owner in the name: the next run's repair removes what a killed import left (stale_temp_names)
     tmp = tempfile.mkdtemp(prefix="%s%s-%s-" % (TMP_PREFIX, hexid[:12], faults.owner_tag()), dir=layers_root)

@@ -14,7 +14,6 @@ File format (``layers/<id>/tar-split.gz``, gzip): records ``R`` + 8-byte big-end
 """
 from __future__ import annotations
 
-import gzip
 import os
 import struct
 from typing import IO, Iterator, Optional
@@ -92,6 +91,8 @@ class Recorder:
 
 def records(path: str) -> Iterator[tuple]:
     """("raw", bytes) and ("file", path, size) records of a tar-split file, in order."""
+    import gzip  # noqa: PLC0415 - deferred: only a save reads tar-split (not on every task's path)
+
     with gzip.open(path, "rb") as f:
         while True:
             tag = f.read(1)

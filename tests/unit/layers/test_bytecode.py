@@ -1,0 +1,167 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""module_utils/bytecode.py: the engine loaded from a verified, root-only, checked-hash bytecode copy.
+
+Each case runs a fresh interpreter on a zip laid out like an AnsiballZ payload (the collection's
+real module_utils sources), as a module process would, and reports where the engine came from.
+"""
+from __future__ import annotations
+
+import importlib.util
+import json
+import os
+import py_compile
+import subprocess
+import sys
+import zipfile
+
+import pytest
+
+from ansible_collections.libpod.engine.plugins.module_utils import bytecode
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
+MODULE_UTILS = os.path.join(REPO, "plugins", "module_utils")
+ZIP_ROOT = "ansible_collections/libpod/engine/plugins/module_utils/"
+
+CHILD = r"""
+import json, sys
+sys.path.insert(0, sys.argv[1])
+from ansible_collections.libpod.engine.plugins.module_utils import bytecode
+state = bytecode.install()
+from ansible_collections.libpod.engine.plugins.module_utils.engine import runtime
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base import version
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile import options
+print(json.dumps({"state": state, "dir": bytecode.STATUS["dir"], "runtime": runtime.__file__,
+                  "options": options.__file__, "tampered": hasattr(runtime, "TAMPERED"),
+                  "marker": getattr(version, "MARKER", None)}))
+"""
+
+
+def make_payload(path: str, extra: str = "") -> str:
+    """A zip with the collection's module_utils under AnsiballZ's layout; ``extra`` is appended
+    to engine/base/version.py (another collection version)."""
+    with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
+        parts = ZIP_ROOT.strip("/").split("/")
+        for i in range(len(parts) - 1):  # module_utils/__init__.py comes from the repo
+            zf.writestr("/".join(parts[:i + 1]) + "/__init__.py", "")
+        for dirpath, dirnames, names in os.walk(MODULE_UTILS):
+            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
+            for n in names:
+                if n.endswith(".py"):
+                    full = os.path.join(dirpath, n)
+                    rel = os.path.relpath(full, MODULE_UTILS).replace(os.sep, "/")
+                    with open(full, "rb") as f:
+                        data = f.read()
+                    if rel == "engine/base/version.py":
+                        data += extra.encode()
+                    zf.writestr(ZIP_ROOT + rel, data)
+    return path
+
+
+def run_task(payload: str, base: str) -> dict:
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), bytecode.ENV_DIR: base}
+    proc = subprocess.run([sys.executable, "-I", "-c", CHILD, payload], env=env, capture_output=True, text=True,
+                          check=False)
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
+
+
+@pytest.fixture(scope="module")
+def payload(tmp_path_factory):
+    return make_payload(str(tmp_path_factory.mktemp("zip") / "payload.zip"))
+
+
+@pytest.fixture
+def base(tmp_path):
+    d = tmp_path / "bytecode"
+    d.mkdir(mode=0o700)
+    return str(d)
+
+
+def _pyc_flags(source: str) -> int:
+    with open(importlib.util.cache_from_source(source), "rb") as f:
+        return int.from_bytes(f.read(8)[4:8], "little")
+
+
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the bytecode copy is used by root only")
+
+
+@needs_root
+def test_the_engine_loads_from_a_checked_hash_copy_and_the_zip_is_the_source_of_truth(payload, base):
+    first = run_task(payload, base)
+    assert first["state"] == "bytecode"
+    assert first["runtime"].startswith(first["dir"] + os.sep) and first["options"].startswith(first["dir"] + os.sep)
+    assert os.path.dirname(first["dir"]) == base
+    assert _pyc_flags(first["runtime"]) == 0b11  # hash-based, checked against the source on import
+    with open(first["runtime"], "rb") as f, open(os.path.join(MODULE_UTILS, "engine", "runtime.py"), "rb") as g:
+        assert f.read() == g.read()
+    assert run_task(payload, base) == first  # the second task reuses the copy
+
+
+@needs_root
+def test_a_tampered_copy_is_ignored_and_rebuilt(payload, base):
+    copy = run_task(payload, base)["dir"]
+    with open(os.path.join(copy, "engine", "runtime.py"), "a") as f:
+        f.write("\nTAMPERED = 1\n")
+    res = run_task(payload, base)
+    assert res["state"] == "zip: copy did not match the shipped sources"
+    assert res["runtime"].startswith(payload) and not res["tampered"]
+    again = run_task(payload, base)
+    assert again["state"] == "bytecode" and again["dir"] == copy and not again["tampered"]
+
+
+@needs_root
+def test_stale_bytecode_never_runs(payload, base, tmp_path):
+    """A pyc compiled from other source (same path) fails its hash check: the verified source is compiled."""
+    copy = run_task(payload, base)["dir"]
+    other = tmp_path / "runtime.py"
+    with open(os.path.join(copy, "engine", "runtime.py")) as f:
+        other.write_text(f.read() + "\nTAMPERED = 1\n")
+    py_compile.compile(str(other), cfile=importlib.util.cache_from_source(os.path.join(copy, "engine", "runtime.py")),
+                       invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
+    res = run_task(payload, base)
+    assert res["state"] == "bytecode" and not res["tampered"]
+
+
+@needs_root
+def test_a_different_collection_version_uses_its_own_copy(payload, base, tmp_path):
+    other = make_payload(str(tmp_path / "other.zip"), extra="\nMARKER = 'other'\n")
+    mine, theirs = run_task(payload, base), run_task(other, base)
+    assert mine["state"] == theirs["state"] == "bytecode"
+    assert mine["dir"] != theirs["dir"] and sorted(os.listdir(base)) == sorted(
+        os.path.basename(d) for d in (mine["dir"], theirs["dir"]))
+    assert (mine["marker"], theirs["marker"]) == (None, "other")
+    assert run_task(payload, base)["marker"] is None
+
+
+@needs_root
+@pytest.mark.parametrize("mode, owner, where", [
+    (0o770, 0, "base"),         # group-writable
+    (0o707, 0, "base"),         # world-writable
+    (0o1777, 0, "base"),        # sticky is accepted for an ancestor only
+    (0o700, 65534, "base"),     # not owned by root
+    (0o777, 0, "parent"),       # an ancestor anyone may rename entries in
+])
+def test_an_unsafe_directory_is_refused(payload, tmp_path, mode, owner, where):
+    parent = tmp_path / "p"
+    parent.mkdir(mode=0o755)
+    base = parent / "bytecode"
+    base.mkdir(mode=0o700)
+    target = base if where == "base" else parent
+    os.chmod(target, mode)
+    os.chown(target, owner, owner)
+    res = run_task(payload, str(base))
+    assert res["state"].startswith("zip: unsafe bytecode directory: %s" % target)
+    assert res["runtime"].startswith(payload) and os.listdir(base) == []
+
+
+@needs_root
+def test_off_and_a_missing_base_directory(payload, tmp_path):
+    assert run_task(payload, "off")["state"] == "off"
+    res = run_task(payload, str(tmp_path / "new" / "bytecode"))
+    assert res["state"] == "bytecode"
+    assert os.stat(tmp_path / "new" / "bytecode").st_mode & 0o777 == 0o700
+
+
+def test_modules_not_run_from_a_zip_are_left_alone():
+    assert bytecode.install() == "not from a zip"
+    assert not any(isinstance(f, bytecode.CopyFinder) for f in sys.meta_path)
