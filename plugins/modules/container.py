@@ -371,6 +371,7 @@ EXAMPLES = r"""
     restart_policy: always
     memory: 64m
 
+# example-test: diff (env)
 - name: Preview a change (the same task with env added; the diff shows only env)
   libpod.engine.container:
     name: web

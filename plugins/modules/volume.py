@@ -139,6 +139,7 @@ EXAMPLES = r"""
     driver: myplugin
     options: [o=timeout=30]
 
+# example-test: diff (label)
 # A volume cannot change in place: applied, this recreates appdata and DELETES ITS DATA
 # (an appdata in use by a container is refused unless force - true removes that container)
 - name: Preview a label change (applied, it recreates the volume and deletes its data)

@@ -7,6 +7,7 @@ An example is a YAML list; each top-level entry (a task, or a play when it has `
     # example-test: skip (why it cannot run in the test: e.g. needs a registry on the internet)
     # example-test: unchanged    (this task must report changed=false: "the same task again")
     # example-test: warns (why the module warns here: e.g. no systemd as PID 1 in the test)
+    # example-test: diff (env)    (a preview whose diff must show exactly these options)
 
 A marker belongs to the item it is written in, or to the next item when it sits on the comment
 lines just above it. A skip without a reason in parentheses is an error: nothing is skipped
@@ -26,7 +27,7 @@ REPO = os.path.dirname(os.path.dirname(HERE))
 GUIDE = os.path.join(REPO, "docs", "index.md")
 
 MARKER = re.compile(r"#\s*example-test:\s*(?P<kind>[a-z-]+)\s*(?:\((?P<why>[^)]*)\))?")
-KINDS = ("skip", "unchanged", "warns")
+KINDS = ("skip", "unchanged", "warns", "diff")
 
 
 @dataclass
@@ -38,6 +39,7 @@ class Item:
     skip: Optional[str] = None
     unchanged: bool = False
     warns: Optional[str] = None  # why a warning of the module is expected here
+    diff: Optional[List[str]] = None  # the options a preview's diff must show, no more
     errors: List[str] = field(default_factory=list)
 
 
@@ -134,6 +136,10 @@ def split_items(text: str) -> List[Item]:
                     item.errors.append("'# example-test: %s' needs its reason: '# example-test: %s (why)'"
                                        % (kind, kind))
                 setattr(item, kind, why or "?")
+            elif kind == "diff":
+                item.diff = sorted(w.strip() for w in why.split(",") if w.strip())
+                if not item.diff:
+                    item.errors.append("'# example-test: diff' needs the options: '# example-test: diff (env)'")
             else:
                 item.unchanged = True
         items.append(item)

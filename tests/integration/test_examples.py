@@ -11,6 +11,7 @@ Each task runs in check mode first, then for real, and the check run must predic
 run's ``changed``. Each play runs in check mode, then for real, then once more and must then
 report changed=false (the guide promises that a second run changes nothing). A task marked
 ``# example-test: unchanged`` must report changed=false on its real run ("the same task again").
+A preview marked ``# example-test: diff (env)`` must show exactly those options in its diff.
 A module warning fails the test too (a container that exits at once after ``state: started``
 warns), unless the item is marked ``# example-test: warns (why)``.
 Tasks that are themselves check-mode previews, ``debug`` and ``*_info`` tasks run once.
@@ -34,6 +35,9 @@ host ports 18080, 18081, 8080  free ports (``127.0.0.1:PORT:`` in publish)
 Inventory: the groups ``web`` and ``container_hosts`` hold localhost (connection local, this
 Python). Play variables: ``vault_db_password``, ``vault_api_token``. PRELUDE lists what an
 example assumes exists before it starts (the image in the store, the container ``web``).
+``LPE_EXAMPLES_ONLY`` (comma-separated parts of example names, e.g. ``module pod,Long operations``)
+runs only those examples, while fixing one.
+
 Any ``/srv/`` left after substitution fails the test: examples never write to the host's /srv.
 
 The engine root's containers.conf sets ``stop_timeout = 1`` (busybox httpd as PID 1 ignores
@@ -75,7 +79,8 @@ _WEB = {
 }
 for _name in ("container_copy", "container_exec", "container_info"):
     PRELUDE["module " + _name] = [{"libpod.engine.container": dict(_WEB)}]
-PRELUDE["module pod_info"] = [{"libpod.engine.pod": {"name": "web"}}]
+PRELUDE["module pod_info"] = [{"libpod.engine.pod": {"name": "web"}},
+                              {"libpod.engine.container": dict(_WEB, name="web-server", pod="web")}]
 PRELUDE["module secret_info"] = [{"libpod.engine.secret": {"name": "db-pass", "data": "example"}},
                                  {"libpod.engine.container": dict(_WEB, secrets=["db-pass"])}]
 PRELUDE["module volume_info"] = [{"libpod.engine.volume": {"name": "appdata"}}]
@@ -122,7 +127,13 @@ def _action(task: dict) -> str:
 
 
 def _marker(tag: str) -> dict:
+    """A task that opens a play's segment (a play's own task names cannot carry the tag)."""
     return {"name": tag, "ansible.builtin.debug": {"msg": "{{ now().timestamp() }}"}}
+
+
+def _tagged(tag: str, tasks: List[dict]) -> List[dict]:
+    """The tasks, named ``<tag> | <name>`` so that judge() knows whose results they are."""
+    return [dict(t, name="%s | %s" % (tag, t.get("name") or _action(t))) for t in tasks]
 
 
 def _once(task: dict) -> bool:
@@ -158,12 +169,11 @@ def build_plan(examples: List[Example], table: List[tuple], play_vars: dict, con
         plan.skipped += ["%s, entry %d: %s" % (ex.name, it.index + 1, it.skip) for it in ex.items if it.skip]
         if not runnable:
             continue
-        reset = [_marker(plan.tag(ex, None, "reset")),
-                 {"name": "reset the engine", "libpod.engine.system_reset": {"confirm": True}},
+        reset = [{"name": "reset the engine", "libpod.engine.system_reset": {"confirm": True}},
                  {"name": "undo the configuration changes of the last example",
                   "ansible.builtin.copy": {"src": conf + ".orig", "dest": conf, "remote_src": True}}]
         prelude = PRELUDE.get(ex.name, []) + (IMPORT if IMAGE_NAME in ex.text else [])
-        reset += yaml.safe_load(substitute(yaml.safe_dump(prelude), table))
+        reset = _tagged(plan.tag(ex, None, "reset"), reset + yaml.safe_load(substitute(yaml.safe_dump(prelude), table)))
         if not ex.is_playbook:
             tasks = list(reset)
             for item in runnable:
@@ -171,9 +181,9 @@ def build_plan(examples: List[Example], table: List[tuple], play_vars: dict, con
                 check_tag = None
                 if not _once(task):
                     check_tag = plan.tag(ex, item, "check")
-                    tasks += [_marker(check_tag), dict(copy.deepcopy(task), check_mode=True)]
+                    tasks += _tagged(check_tag, [dict(copy.deepcopy(task), check_mode=True)])
                 real_tag = plan.tag(ex, item, "real", item.unchanged)
-                tasks += [_marker(real_tag), task]
+                tasks += _tagged(real_tag, [task])
                 if check_tag:
                     plan.segments[check_tag]["real"] = real_tag
             plan.plays.append(_local_play(ex.name, tasks, play_vars))
@@ -200,9 +210,13 @@ def judge(plan: Plan, tasks: List[TaskResult]) -> List[str]:
     current: Optional[str] = None
     by_tag: Dict[str, List[TaskResult]] = {}
     for t in tasks:
-        if t.name in plan.segments:
+        tag, sep, _unused = t.name.partition(" | ")
+        if t.name in plan.segments:  # the marker task that opens a play's segment
             current = t.name
             by_tag[current] = []
+        elif sep and tag in plan.segments:  # a task named by _tagged()
+            current = tag
+            by_tag.setdefault(current, []).append(t)
         elif current is not None:
             by_tag[current].append(t)
     for tag, seg in plan.segments.items():
@@ -216,6 +230,11 @@ def judge(plan: Plan, tasks: List[TaskResult]) -> List[str]:
             elif t.get("warnings") and not (seg["item"] and seg["item"].warns):
                 problems.append("%s: task %r warned (fix the example, or mark it '# example-test: warns (why)'): %s"
                                 % (where, t.name, t.get("warnings")))
+            elif seg["item"] and seg["item"].diff and diff_options(t.get("diff") or {}, seg["item"].diff) \
+                    != seg["item"].diff:
+                problems.append("%s: task %r: its diff should show only %s, it shows %s: %s"
+                                % (where, t.name, seg["item"].diff, diff_options(t.get("diff") or {}, seg["item"].diff),
+                                   t.get("diff")))
             elif seg["unchanged"] and t.changed:
                 problems.append("%s: task %r reported changed=true, the example says it changes nothing: %s"
                                 % (where, t.name, t.get("actions")))
@@ -226,6 +245,20 @@ def judge(plan: Plan, tasks: List[TaskResult]) -> List[str]:
                     problems.append("%s: check mode predicted changed=%s for %r, the real run said %s (actions %s / %s)"
                                     % (where, c.changed, c.name, r.changed, c.get("actions"), r.get("actions")))
     return problems
+
+
+def diff_options(diff, expected: List[str]) -> List[str]:
+    """The options a diff shows: its keys, below the levels that only name a list or an object
+    (a stack's ``{"containers": {"web-httpd": {...}}}``)."""
+    before, after = diff.get("before") or {}, diff.get("after") or {}
+    while True:
+        keys = set(before) | set(after)
+        if len(keys) != 1 or keys & set(expected):
+            return sorted(keys)
+        key = keys.pop()
+        if not isinstance(before.get(key, {}), dict) or not isinstance(after.get(key, {}), dict):
+            return [key]
+        before, after = before.get(key) or {}, after.get(key) or {}
 
 
 def run(env, plan: Plan, inventory: str) -> PlaybookResult:
@@ -284,7 +317,11 @@ def test_every_example_runs(engine_env):
     table = substitutions(root, ports)
     play_vars = {"vault_db_password": "example-db-password", "vault_api_token": "example-api-token",
                  "ansible_python_interpreter": sys.executable}
-    plan = build_plan(all_examples(), table, play_vars, engine_env.conf)
+    examples = all_examples()
+    only = [w for w in os.environ.get("LPE_EXAMPLES_ONLY", "").split(",") if w]
+    if only:  # while fixing one example: LPE_EXAMPLES_ONLY="module pod,First playbook"
+        examples = [ex for ex in examples if any(w in ex.name for w in only)]
+    plan = build_plan(examples, table, play_vars, engine_env.conf)
     print("examples marked to skip:\n  " + "\n  ".join(plan.skipped))
     res = run(engine_env, plan, _inventory(root))
     problems = judge(plan, res.tasks)
