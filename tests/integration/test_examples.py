@@ -5,7 +5,9 @@ The examples are found by examples_extract.py (new modules and new blocks are pi
 changing this file) and run in ONE ansible-playbook run against this test's engine root, in order:
 module examples (by file name), then the guide's blocks (page order). Before each example the
 engine is reset (``system_reset``) so that examples do not see each other's objects; a task list
-runs as one play on localhost, a playbook's plays run as they are.
+runs as one play on localhost, a playbook's plays run as they are. (The reset is left out when
+the example uses no object name or host port that an example since the last reset used: see
+build_plan.)
 
 Each task runs in check mode first, then for real, and the check run must predict the real
 run's ``changed``. Each play runs in check mode, then for real, then once more and must then
@@ -50,9 +52,10 @@ from __future__ import annotations
 import copy
 import json
 import os
+import re
 import subprocess
 import sys
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Set
 
 import yaml
 
@@ -86,6 +89,8 @@ PRELUDE["module secret_info"] = [{"libpod.engine.secret": {"name": "db-pass", "d
 PRELUDE["module volume_info"] = [{"libpod.engine.volume": {"name": "appdata"}}]
 
 #: actions that run once (never in check mode first): they change nothing
+NAME_RE = re.compile(r"^\s*(?:- )?\s*name:\s*['\"]?([A-Za-z0-9_.-]+)['\"]?\s*$", re.M)
+PORT_RE = re.compile(r"127\.0\.0\.1:([0-9]+):")
 RUN_ONCE = ("ansible.builtin.debug", "debug", "ansible.builtin.set_fact", "set_fact", "ansible.builtin.assert")
 
 
@@ -160,8 +165,18 @@ def _local_play(name: str, tasks: list, play_vars: dict) -> dict:
             "vars": dict(play_vars), "tasks": tasks}
 
 
+def claims(text: str) -> Set[str]:
+    """The object names (a ``name:`` with one word) and host ports an example uses."""
+    return {"name " + m for m in NAME_RE.findall(text)} | {"port " + m for m in PORT_RE.findall(text)}
+
+
 def build_plan(examples: List[Example], table: List[tuple], play_vars: dict, conf: str) -> Plan:
+    """The playbook. The engine is reset before an example only when it uses an object name or a
+    host port that an example since the last reset used (or after runtime_config examples):
+    resets, and the image import after them, are most of the test's time."""
     plan = Plan()
+    used: Set[str] = set()
+    imported = dirty = False
     for ex in examples:
         errors = ["%s, entry %d: %s" % (ex.name, it.index + 1, e) for it in ex.items for e in it.errors]
         assert not errors, "\n".join(errors)
@@ -169,11 +184,21 @@ def build_plan(examples: List[Example], table: List[tuple], play_vars: dict, con
         plan.skipped += ["%s, entry %d: %s" % (ex.name, it.index + 1, it.skip) for it in ex.items if it.skip]
         if not runnable:
             continue
-        reset = [{"name": "reset the engine", "libpod.engine.system_reset": {"confirm": True}},
-                 {"name": "undo the configuration changes of the last example",
+        prelude_text = yaml.safe_dump(PRELUDE.get(ex.name, []))
+        need = claims(ex.text + prelude_text)
+        reset = [{"name": "undo the configuration changes of the last example",
                   "ansible.builtin.copy": {"src": conf + ".orig", "dest": conf, "remote_src": True}}]
-        prelude = PRELUDE.get(ex.name, []) + (IMPORT if IMAGE_NAME in ex.text else [])
+        dirty = dirty or "libpod.engine.runtime_config" in ex.text  # renumbering, migrating: on an empty engine
+        if need & used or dirty:  # a name or port an earlier example may still hold: start from empty
+            reset.insert(0, {"name": "reset the engine", "libpod.engine.system_reset": {"confirm": True}})
+            used, imported = set(), False
+        prelude = PRELUDE.get(ex.name, []) + (IMPORT if IMAGE_NAME in ex.text and not imported else [])
         reset = _tagged(plan.tag(ex, None, "reset"), reset + yaml.safe_load(substitute(yaml.safe_dump(prelude), table)))
+        used |= need
+        imported = imported or IMAGE_NAME in ex.text + prelude_text or IMAGE_ARCHIVE in ex.text + prelude_text
+        dirty = "libpod.engine.runtime_config" in ex.text  # locks renumbered, runtimes migrated
+        if "libpod.engine.system_reset" in ex.text:  # the example itself removed everything
+            used, imported = set(), False
         if not ex.is_playbook:
             tasks = list(reset)
             for item in runnable:
