@@ -43,8 +43,8 @@ runs only those examples, while fixing one.
 Any ``/srv/`` left after substitution fails the test: examples never write to the host's /srv.
 
 The engine root's containers.conf sets ``stop_timeout = 1`` (busybox httpd as PID 1 ignores
-SIGTERM, so each stop would wait 10 s) and is restored before each example, undoing what the
-runtime_config examples changed. Facts are not gathered (``ANSIBLE_GATHERING=explicit``: no
+SIGTERM, so each stop would wait 10 s) and is restored after an example that uses runtime_config,
+undoing what it changed. Facts are not gathered (``ANSIBLE_GATHERING=explicit``: no
 example uses them); pipelining is on. Both only save time.
 """
 from __future__ import annotations
@@ -176,7 +176,7 @@ def build_plan(examples: List[Example], table: List[tuple], play_vars: dict, con
     resets, and the image import after them, are most of the test's time."""
     plan = Plan()
     used: Set[str] = set()
-    imported = dirty = False
+    imported = dirty = conf_changed = False
     for ex in examples:
         errors = ["%s, entry %d: %s" % (ex.name, it.index + 1, e) for it in ex.items for e in it.errors]
         assert not errors, "\n".join(errors)
@@ -186,8 +186,9 @@ def build_plan(examples: List[Example], table: List[tuple], play_vars: dict, con
             continue
         prelude_text = yaml.safe_dump(PRELUDE.get(ex.name, []))
         need = claims(ex.text + prelude_text)
-        reset = [{"name": "undo the configuration changes of the last example",
-                  "ansible.builtin.copy": {"src": conf + ".orig", "dest": conf, "remote_src": True}}]
+        restore = {"name": "undo the configuration changes of the last example",
+                   "ansible.builtin.copy": {"src": conf + ".orig", "dest": conf, "remote_src": True}}
+        reset = [restore] if conf_changed else []
         dirty = dirty or "libpod.engine.runtime_config" in ex.text  # renumbering, migrating: on an empty engine
         if need & used or dirty:  # a name or port an earlier example may still hold: start from empty
             reset.insert(0, {"name": "reset the engine", "libpod.engine.system_reset": {"confirm": True}})
@@ -196,7 +197,7 @@ def build_plan(examples: List[Example], table: List[tuple], play_vars: dict, con
         reset = _tagged(plan.tag(ex, None, "reset"), reset + yaml.safe_load(substitute(yaml.safe_dump(prelude), table)))
         used |= need
         imported = imported or IMAGE_NAME in ex.text + prelude_text or IMAGE_ARCHIVE in ex.text + prelude_text
-        dirty = "libpod.engine.runtime_config" in ex.text  # locks renumbered, runtimes migrated
+        dirty = conf_changed = "libpod.engine.runtime_config" in ex.text  # conf edited, locks renumbered
         if "libpod.engine.system_reset" in ex.text:  # the example itself removed everything
             used, imported = set(), False
         if not ex.is_playbook:
@@ -213,7 +214,8 @@ def build_plan(examples: List[Example], table: List[tuple], play_vars: dict, con
                     plan.segments[check_tag]["real"] = real_tag
             plan.plays.append(_local_play(ex.name, tasks, play_vars))
             continue
-        plan.plays.append(_local_play(ex.name + " (reset)", reset, play_vars))
+        if reset:
+            plan.plays.append(_local_play(ex.name + " (reset)", reset, play_vars))
         for item in runnable:
             play = _load(item, table)
             tags = {}
@@ -307,8 +309,10 @@ def prepare(root: str, conf: str) -> None:
     """The files the substitution table points at, and the engine's configuration of the test."""
     with open(conf, encoding="utf-8") as f:
         text = f.read()
-    with open(conf + ".orig", "w", encoding="utf-8") as f:
-        f.write(text.replace("[engine]\n", "[engine]\nstop_timeout = %d\n" % STOP_TIMEOUT, 1))
+    text = text.replace("[engine]\n", "[engine]\nstop_timeout = %d\n" % STOP_TIMEOUT, 1)
+    for path in (conf, conf + ".orig"):  # .orig: restored after the runtime_config examples
+        with open(path, "w", encoding="utf-8") as f:
+            f.write(text)
     for sub in ("images", "site", "vault", "files", "backups"):
         os.makedirs(os.path.join(root, sub), exist_ok=True)
     with open(os.path.join(root, "site", "index.html"), "w", encoding="utf-8") as f:
