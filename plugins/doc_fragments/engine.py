@@ -25,7 +25,9 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
 requirements:
   - conmon >= 2.0.1 and an OCI runtime (runc or crun) on the managed node
-  - Python >= 3.9 on the managed node with jsonschema (and tomlkit before Python 3.11)
+  - Python >= 3.9 on the managed node with jsonschema, ruamel.yaml, pyroute2 and tomlkit (and tomli before
+    Python 3.11), as listed in the collection's requirements.txt
+  - zstandard on the managed node is optional; only zstd-compressed image layers need it
 notes:
   - The engine keeps its state in C(/var/lib/libpod-engine) and C(/run/libpod-engine) by default,
     apart from any podman installation on the same host.

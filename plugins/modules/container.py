@@ -534,6 +534,7 @@ options:
 """
 
 EXAMPLES = r"""
+# example-test: skip (needs the registry registry.example.com)
 - name: Rolling update, one host at a time, each one healthy before the next (in a play with serial - 1)
   libpod.engine.container:
     name: api
@@ -557,6 +558,7 @@ EXAMPLES = r"""
     restart_policy: always
     memory: 64m
 
+# example-test: unchanged
 - name: Same task again changes nothing
   libpod.engine.container:
     name: web
@@ -569,11 +571,18 @@ EXAMPLES = r"""
     restart_policy: always
     memory: 64m
 
-- name: Preview a change
+# example-test: diff (env)
+- name: Preview a change (the same task with env added; the diff shows only env)
   libpod.engine.container:
     name: web
-    image: localhost/busybox:latest
+    image: oci-archive:/srv/images/busybox.tar:localhost/busybox:latest
     command: [httpd, -f, -p, "8080", -h, /srv]
+    volume:
+      - /srv/site:/srv:ro
+    publish:
+      - 127.0.0.1:18080:8080
+    restart_policy: always
+    memory: 64m
     env:
       MODE: production
   check_mode: true

@@ -70,26 +70,26 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Put a config file into the web container (running or not)
+- name: Put a page into the web container (running or not)
   libpod.engine.container_copy:
     name: web
-    src: files/nginx.conf
-    dest: /etc/nginx/nginx.conf
+    src: /srv/site/index.html
+    dest: /var/www/index.html
     mode: "0644"
 
-- name: Copy a directory of static files into an existing directory
+- name: Copy a directory of the host into an existing directory (makes /var/www/site)
   libpod.engine.container_copy:
     name: web
-    src: /srv/site/public
-    dest: /usr/share/nginx/html/
+    src: /srv/site
+    dest: /var/www/
 
-- name: Fetch the database dump out of the container
+- name: Fetch a file out of the container
   libpod.engine.container_copy:
-    name: db
-    src: /var/backups/dump.sql
-    dest: /srv/backups/dump.sql
+    name: web
+    src: /etc/passwd
+    dest: /srv/backups/web-passwd
     from_container: true
-    owner: backup
+    owner: root
 """
 
 RETURN = r"""

@@ -78,27 +78,28 @@ options:
 """
 
 EXAMPLES = r"""
-- name: Run the database migration in the app container
+- name: Make a directory in the web container, a change only when it was missing
   libpod.engine.container_exec:
-    name: app
-    command: [/app/manage, migrate, --noinput]
+    name: web
+    command: [sh, -c, 'if [ -d "$DIR" ]; then echo exists; else mkdir -p "$DIR"; fi']
     env:
-      DJANGO_SETTINGS_MODULE: app.settings.prod
-  register: migrate
-  changed_when: "'No migrations to apply' not in migrate.stdout"
+      DIR: /var/www/uploads
+  register: mkdir
+  # in check mode the command does not run and there is no stdout
+  changed_when: mkdir.stdout is defined and 'exists' not in mkdir.stdout
 
 - name: A read-only query never reports a change
   libpod.engine.container_exec:
-    name: db
-    command: psql -U postgres -tAc "select count(*) from users"
-    user: postgres
-  register: users
+    name: web
+    command: id -un
+    user: www-data
+  register: whoami
   changed_when: false
 
 - name: Start a background job
   libpod.engine.container_exec:
-    name: app
-    command: [sh, -c, "/app/worker > /tmp/worker.log 2>&1"]
+    name: web
+    command: [sh, -c, "sleep 30 > /tmp/job.log 2>&1"]
     detach: true
 """
 

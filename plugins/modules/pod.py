@@ -180,8 +180,9 @@ EXAMPLES = r"""
   libpod.engine.container:
     name: web-server
     image: localhost/busybox:latest
-    command: [httpd, -f, -p, "8080", -h, /srv]
+    command: [httpd, -f, -p, "8080", -h, /var/www]
     pod: web
+    state: started
 
 - name: Change the pod's ports; web-server is recreated into the new pod and runs again
   libpod.engine.pod:
@@ -190,10 +191,26 @@ EXAMPLES = r"""
     publish:
       - 127.0.0.1:18081:8080
 
+# From a file next to the playbook instead: definition: "{{ lookup('ansible.builtin.file', 'app-pod.yml') }}"
 - name: Run a Kubernetes Pod manifest
   libpod.engine.pod:
     state: started
-    definition: "{{ lookup('ansible.builtin.file', 'app-pod.yml') }}"
+    definition:
+      apiVersion: v1
+      kind: Pod
+      metadata:
+        name: app
+      spec:
+        containers:
+          - name: server
+            image: localhost/busybox:latest
+            command: [httpd, -f, -p, "8080", -h, /var/www]
+
+- name: Remove that pod and its containers
+  libpod.engine.pod:
+    name: app
+    state: absent
+    force: true
 
 - name: Remove the pod and its containers
   libpod.engine.pod:

@@ -101,8 +101,8 @@ options:
       - V(true) installs (and enables) a systemd service that, at boot, refreshes the engine's state and starts
         the containers with C(restart_policy=always), as podman-restart.service does. V(false) removes it.
         Omitted leaves it as it is.
-      - Only where systemd is PID 1. Elsewhere nothing is changed and a warning says how to start
-        them instead.
+      - Only where systemd is PID 1. Elsewhere nothing is changed and a warning gives the whole command line
+        to run from the host's own init system at boot instead (also in C(boot_unit.boot_command)).
     type: bool
 notes:
   - The DB config record and the objects are read directly from the state database, so this module
@@ -139,7 +139,8 @@ EXAMPLES = r"""
       engine: [stop_timeout]
     state: absent
 
-- name: Start restart_policy=always containers at boot
+# example-test: warns (the test host has no systemd as PID 1)
+- name: Start restart_policy=always containers at boot (without systemd - a warning with the command to run)
   libpod.engine.runtime_config:
     restart_on_boot: true
 """
@@ -196,7 +197,7 @@ migrate:
   sample: {"runtime": "crun", "migrated": ["web", "db"], "restarted": ["web"], "from": {"web": "runc"}}
 boot_unit:
   description: With O(restart_on_boot), the unit name and path, whether systemd is PID 1, whether the unit is
-    installed, and a message.
+    installed, and a message; without systemd also C(boot_command), the argv the unit would run at boot.
   returned: when O(restart_on_boot) is set
   type: dict
   sample: {"unit": "libpod-engine-restart.service", "installed": false, "systemd": false}

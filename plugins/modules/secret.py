@@ -108,7 +108,8 @@ EXAMPLES = r"""
 - name: A container that reads them
   libpod.engine.container:
     name: shop
-    image: localhost/shop:1
+    image: localhost/busybox:latest
+    command: [httpd, -f, -p, "8080", -h, /var/www]
     secrets:
       - db-pass
       - name: api-token
@@ -119,7 +120,12 @@ EXAMPLES = r"""
         uid: 1000
         mode: "0400"
 
-- name: Remove it
+- name: Remove the container, then the secret it used (a secret in use is refused without force)
+  libpod.engine.container:
+    name: shop
+    state: absent
+
+- name: Remove the secret
   libpod.engine.secret:
     name: db-pass
     state: absent

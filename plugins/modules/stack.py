@@ -118,14 +118,24 @@ EXAMPLES = r"""
           - web-site:/srv:ro
     prune: true
 
-- name: Preview what a changed stack would do
+# example-test: diff (env)
+- name: Preview what a changed stack would do (the same stack with env added; the diff shows only env)
   libpod.engine.stack:
     label: web
+    volumes:
+      - name: web-site
+    pods:
+      - name: web
+        state: started
+        publish:
+          - 127.0.0.1:8080:8080
     containers:
       - name: web-httpd
-        image: localhost/busybox:latest
+        image: oci-archive:/srv/images/busybox.tar:localhost/busybox:latest
         pod: web
         command: [httpd, -f, -p, "8080", -h, /srv]
+        volume:
+          - web-site:/srv:ro
         env:
           MODE: production
   check_mode: true

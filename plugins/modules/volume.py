@@ -132,13 +132,17 @@ EXAMPLES = r"""
     name: site
     options: [type=none, device=/srv/site, o=bind]
 
+# example-test: skip (needs a volume plugin named myplugin configured under [engine.volume_plugins])
 - name: A volume of a plugin configured under [engine.volume_plugins]
   libpod.engine.volume:
     name: shared
     driver: myplugin
     options: [o=timeout=30]
 
-- name: Preview a label change
+# example-test: diff (label)
+# A volume cannot change in place: applied, this recreates appdata and DELETES ITS DATA
+# (an appdata in use by a container is refused unless force - true removes that container)
+- name: Preview a label change (applied, it recreates the volume and deletes its data)
   libpod.engine.volume:
     name: appdata
     label:

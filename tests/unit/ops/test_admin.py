@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import json
 import os
+import shlex
 import subprocess
 import sys
 import time
@@ -229,6 +230,22 @@ def test_boot_unit_without_systemd_changes_nothing(engine, tmp_path):
         assert not os.path.exists(str(tmp_path / "units"))
         booted, why = admin.systemd_booted()
         assert booted or "systemd is not PID 1" in why
+    finally:
+        rt.shutdown()
+
+
+def test_boot_unit_without_systemd_gives_the_full_boot_command(engine, tmp_path):
+    """The user must be able to paste the command into the host's init system: the whole argv."""
+    rt = engine.open()
+    try:
+        for check in (True, False):
+            res = admin.ensure_boot_unit(rt, True, check=check, unit_dir=str(tmp_path / "units"),
+                                         booted=(False, "systemd is not PID 1 on this host (PID 1 is init)"))
+            argv = admin.boot_command(rt, check=check)
+            assert argv[-1] == "boot" and argv[2].endswith("run.py")
+            assert res["boot_command"] == argv
+            assert " ".join(shlex.quote(a) for a in argv) in res["message"]
+            assert "--set engine.static_dir=%s" % rt.static_dir in res["message"]
     finally:
         rt.shutdown()
 

@@ -16,6 +16,17 @@ BOOL = {"type": "boolean"}
 STR_LIST = {"type": "array", "items": {"type": "string"}}
 STR_MAP = {"type": "object", "additionalProperties": {"type": "string"}}
 
+#: A bridge is named <prefix><N> and a veth <prefix>v<8+ hex digits of a hash>, in at most 15
+#: characters (IFNAMSIZ - 1): 6 characters leave 8 hex digits. The network manager applies the same rule.
+BRIDGE_PREFIX_PATTERN = "^[a-z][a-z0-9]{0,5}$"
+BRIDGE_PREFIX_RULE = "1 to 6 lowercase letters or digits, starting with a letter"
+
+
+def bridge_prefix_error(prefix: str) -> str:
+    """The message for a bridge_prefix that breaks BRIDGE_PREFIX_PATTERN."""
+    return "[network] bridge_prefix %r: use %s (e.g. lpe)" % (prefix, BRIDGE_PREFIX_RULE)
+
+
 SCHEMA: Dict[str, Any] = {
     "$schema": "http://json-schema.org/draft-07/schema#",
     "title": "libpod.engine containers.conf",
@@ -77,7 +88,7 @@ SCHEMA: Dict[str, Any] = {
             "properties": {
                 "default_network": {"type": "string", "pattern": "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"},
                 "default_subnet": STR,
-                "bridge_prefix": {"type": "string", "pattern": "^[a-z][a-z0-9]{0,5}$"},
+                "bridge_prefix": {"type": "string", "pattern": BRIDGE_PREFIX_PATTERN},
             },
         },
         # Our own section: podman keeps these in storage.conf.

@@ -34,6 +34,7 @@ from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set
 
 from ..base.errors import EngineError, InvalidArg, NetworkError, NoSuchNetwork, RootConflict
+from ..config.schema import BRIDGE_PREFIX_PATTERN, bridge_prefix_error
 from ..host.libc import errno_error, libc
 from ..host.mounts import CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, is_mount_point
 from ..host.roots import RootId
@@ -239,8 +240,8 @@ class NetworkManager:
                  nft_table: str = "libpod_engine", nft_backend: str = "auto", manage_ip_forward: bool = True,
                  root: Optional[RootId] = None, auto_bridge: bool = False, auto_subnet: bool = False,
                  warn: Optional[Callable[[str], None]] = None):
-        if not _IFNAME_RE.fullmatch(bridge_prefix) or len(bridge_prefix) > 8:
-            raise InvalidArg("bridge prefix %r: use up to 8 letters/digits starting with a letter" % bridge_prefix)
+        if not re.fullmatch(BRIDGE_PREFIX_PATTERN, bridge_prefix):
+            raise InvalidArg(bridge_prefix_error(bridge_prefix))
         portmap.check_name("nft table", nft_table)
         self.state = state
         self.tmp_dir = tmp_dir

@@ -21,6 +21,7 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shlex
 import shutil
 import signal
 import subprocess
@@ -682,9 +683,13 @@ def ensure_boot_unit(rt, present: bool, *, check: bool = False, unit_dir: str = 
     out: Dict[str, Any] = {"unit": name, "path": path, "changed": False, "installed": os.path.exists(path),
                            "systemd": booted[0], "message": ""}
     if not booted[0]:
-        out["message"] = ("restart_on_boot: %s, so no unit was installed or removed. Run the engine's `boot` "
-                          "command (cli.py boot: refresh, then start restart_policy=always containers) from this "
-                          "host's init system at boot instead" % booted[1])
+        argv = boot_command(rt, check=check)
+        out["boot_command"] = argv
+        out["message"] = ("restart_on_boot: %s, so no unit was installed or removed. Run this command from the "
+                          "host's init system at boot instead, after the local filesystems and the network are up "
+                          "(it refreshes the engine's per-boot state, then starts the restart_policy=always "
+                          "containers; the systemd unit would run the same): %s"
+                          % (booted[1], " ".join(shlex.quote(a) for a in argv)))
         return out
     if not present:
         if os.path.exists(path):
