@@ -68,6 +68,33 @@ class ContainerConfig:
     #: without healthcheck_set the image's HEALTHCHECK applies
     healthcheck: Optional[Dict[str, Any]] = None
     healthcheck_set: bool = False
+    # process and init (issue 23)
+    env_host: bool = False                           # host_env was captured at create
+    http_proxy: bool = True
+    #: the creating process's environment (env_host: all of it; http_proxy: the proxy variables),
+    #: below the image's Env, as podman
+    host_env: Dict[str, str] = field(default_factory=dict)
+    unsetenv: List[str] = field(default_factory=list)
+    unsetenv_all: bool = False
+    init_path: Optional[str] = None                  # None: containers.conf init_path / catatonit
+    systemd: str = "true"                            # true (when the command is init) | false | always
+    sdnotify: Optional[str] = None
+    timezone: Optional[str] = None                   # bind-mounted at /etc/localtime (in mounts)
+    interactive: bool = False
+    auto_remove: bool = False
+    requires: List[str] = field(default_factory=list)  # containers started before this one
+    volumes_from: List[str] = field(default_factory=list)
+    image_volume: str = "bind"
+    # networking syntax
+    expose: List[str] = field(default_factory=list)  # "port/proto"
+    publish_all: bool = False
+    no_hosts: bool = False
+    hosts_file: Optional[str] = None                 # path | image | none
+    no_hostname: bool = False
+    # files written for the caller
+    cidfile: Optional[str] = None
+    conmon_pidfile: Optional[str] = None
+    pid_file: Optional[str] = None
     #: the declared spec it was built from (what a re-run compares with)
     declared: Dict[str, Any] = field(default_factory=dict)
 
