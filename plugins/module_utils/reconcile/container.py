@@ -244,6 +244,9 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         return _healthy(rt, params, check_mode)
     res = Result(kind="container")
     res.warnings += ignored_warnings(params)
+    if params.get("rootfs"):
+        raise InvalidArg("rootfs: running a container from an exploded directory is not supported yet",
+                         hint="import the directory as an image (e.g. an oci: layout) and use image:")
     name = validate_name(params["name"], "name", "container")
     state = params.get("state") or "started"
     ctr = find_container(rt, name)
