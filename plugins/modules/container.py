@@ -139,7 +139,9 @@ options:
     type: list
     elements: str
   unsetenv_all:
-    description: Remove every default variable (see O(unsetenv)); only O(env), O(env_file) and O(env_merge) remain. Omitted means V(false).
+    description:
+      - Remove every default variable (see O(unsetenv)); only O(env), O(env_file) and O(env_merge) remain.
+      - Omitted means V(false).
     type: bool
   label_file:
     description:
@@ -281,7 +283,9 @@ options:
         V(image) (the image's C(/etc/hosts)), or V(none). Default the host's C(/etc/hosts).
     type: str
   no_hostname:
-    description: Do not create C(/etc/hostname) in the container; the image's file (if any) stays. Omitted means V(false).
+    description:
+      - Do not create C(/etc/hostname) in the container; the image's file (if any) stays.
+      - Omitted means V(false).
     type: bool
   dns:
     description: DNS servers for C(/etc/resolv.conf) (default the host's, without local resolvers).
@@ -350,7 +354,9 @@ options:
         V(local) (the host's), bind-mounted read-only at C(/etc/localtime).
     type: str
   interactive:
-    description: Keep the container's stdin open (conmon C(-i)); nothing is attached to it by the task. Omitted means V(false).
+    description:
+      - Keep the container's stdin open (conmon C(-i)); nothing is attached to it by the task.
+      - Omitted means V(false).
     type: bool
   rm:
     description:

@@ -140,7 +140,8 @@ def test_parity_options_take_effect(playbook, parity_image, files, tmp_path):
         {"libpod.engine.container": e1, "environment": env},                                       # 0
         {"libpod.engine.container": e2, "environment": env},                                       # 1
         {"libpod.engine.container": e3, "environment": env},                                       # 2
-        _exec("e1", ["env"]), _exec("e1", ["cat", "/proc/mounts"]), _exec("e1", ["/bin/busybox", "md5sum", "/etc/localtime"]),
+        _exec("e1", ["env"]), _exec("e1", ["cat", "/proc/mounts"]),
+        _exec("e1", ["/bin/busybox", "md5sum", "/etc/localtime"]),
         _exec("e2", ["env"]), _exec("e2", ["cat", "/etc/hosts"]), _exec("e3", ["/bin/env"]),       # 6 7 8
         {"libpod.engine.container": p1},                                                           # 9
         {"libpod.engine.container": dict(p1, env={"V": "2"})},                                    # 10
@@ -166,6 +167,12 @@ def test_parity_options_take_effect(playbook, parity_image, files, tmp_path):
         {"libpod.engine.container": dict(base, name="arm", pull="always", os="linux", arch="amd64", creds="u:p",
                                          tls_verify=True, state="created")},                     # 23
         {"libpod.engine.container_info": {"name": ["e1", "e2", "e3"]}},                          # 24
+        # pods: infra_conmon_pidfile, the published alias, CLI-only parameters
+        {"libpod.engine.pod": {"name": "pp", "state": "started", "infra_conmon_pidfile": d + "/infra.conmon",
+                               "published": ["127.0.0.1::80"], "executable": "podman-remote"}},    # 25
+        {"libpod.engine.pod": {"name": "pp", "state": "started", "infra_conmon_pidfile": d + "/infra.conmon",
+                               "published": ["127.0.0.1::80"]}},                                   # 26
+        {"libpod.engine.pod": {"name": "pp", "state": "absent", "force": True}},
     ]
     res = playbook(tasks)
     for i, t in enumerate(res.tasks):
@@ -212,6 +219,13 @@ def test_parity_options_take_effect(playbook, parity_image, files, tmp_path):
     assert res.tasks[18].failed
     assert "removed rm1 (rm)" in res.tasks[20]["actions"], res.tasks[20]["actions"]
     assert not res.tasks[23].failed, res.tasks[23].result
+    pod = res.tasks[25]
+    assert any("executable is a podman CLI parameter" in w for w in pod.get("warnings") or []), pod.result
+    assert not res.tasks[26].changed, res.tasks[26]["actions"]
+    infra = [c for c in pod["pod"]["Containers"] if c["Id"] == pod["pod"]["InfraContainerId"]]
+    assert infra, pod["pod"]
+    with open(d + "/infra.conmon") as f:
+        assert int(f.read()) > 0
     cleanup = [{"libpod.engine.container": {"name": n, "state": "absent", "timeout": 0}}
                for n in ("e1", "e2", "e3", "p1", "vf-dst", "vf-src", "arm")]
     assert playbook(cleanup).ok

@@ -114,6 +114,7 @@ class PodConfig:
     infra_image: Optional[str] = None                # None: the engine's catatonit image
     infra_command: Optional[List[str]] = None
     infra_name: Optional[str] = None
+    infra_conmon_pidfile: Optional[str] = None       # the infra's conmon PID is written there at each start
     share: List[str] = field(default_factory=lambda: ["ipc", "net", "uts"])
     publish: List[Dict[str, Any]] = field(default_factory=list)
     network: Dict[str, Any] = field(default_factory=_bridge)

@@ -187,7 +187,8 @@ class Container(LockedObject):
                              exit_command_args=exit_argv[1], tty=bool(self.config.get("tty")),
                              stdin=bool(self.config.get("interactive")), log_size_max=self._log_size_max(),
                              log_driver=log.get("driver") or "k8s-file",
-                             log_tag=log.get("tag") if log.get("driver") == "journald" else None)  # conmon: journald only
+                             # conmon takes a tag for journald only
+                             log_tag=log.get("tag") if log.get("driver") == "journald" else None)
             self._write_pid_files(res.pid, res.conmon_pid)
             faults.point("container.start.after_conmon_create")
             undo.append(("runtime container", lambda: oci.delete(self.id, force=True)))
