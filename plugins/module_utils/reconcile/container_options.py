@@ -165,6 +165,11 @@ def _log_opt(value: Any, ctx: Any) -> Dict[str, Any]:
 LOG_OPT_DEFAULT = {"max_size": None, "path": None, "tag": None, "max_files": None}
 
 
+def _log_opt_shown(value: Any) -> Dict[str, Any]:
+    """What results and diffs show: the options set (an older engine's record shows as before)."""
+    return {k: v for k, v in (value or {}).items() if v is not None or k == "max_size"}
+
+
 def _log_opt_key(value: Any) -> Dict[str, Any]:
     """Compared with the keys an older engine did not store filled with their defaults."""
     return dict(LOG_OPT_DEFAULT, **(value or {}))
@@ -176,13 +181,6 @@ def _nonneg_int(param: str):
             raise InvalidArg("invalid %s %r: expected an integer >= 0" % (param, value))
         return value
     return norm
-
-
-def _stop_timeout(value: Any, ctx: Any) -> int:
-    """Seconds (the peer's stop_time is a string; -1 waits forever)."""
-    if isinstance(value, bool):
-        raise InvalidArg("invalid stop_timeout %r: expected whole seconds" % value)
-    return cp.seconds("stop_timeout")(value)
 
 
 def _env_file(value: Any, ctx: Any) -> Dict[str, Any]:
@@ -359,10 +357,10 @@ OPTIONS = OptionTable([
     Option("ulimit", type="list", elements="str", aliases=("ulimits",), default=[], config="ulimits",
            normalise=_ulimits),
     Option("stop_signal", type="raw", normalise=lambda v, c: parse.parse_stop_signal(v, "stop_signal")),
-    Option("stop_timeout", type="int", aliases=("stop_time",), update=CONFIG, normalise=_stop_timeout),
+    Option("stop_timeout", type="int", aliases=("stop_time",), update=CONFIG, normalise=_nonneg_int("stop_timeout")),
     Option("log_driver", choices=cp.LOG_DRIVERS, default="k8s-file", config=None, normalise=cp.log_driver),
     Option("log_opt", type="dict", aliases=("log_options",), default=LOG_OPT_DEFAULT, config=None,
-           normalise=_log_opt, compare_key=_log_opt_key),
+           normalise=_log_opt, compare_key=_log_opt_key, shown=_log_opt_shown),
     Option("cidfile", type="path"),
     Option("conmon_pidfile", type="path", update=CONFIG),
     Option("pid_file", type="path", update=CONFIG),

@@ -38,7 +38,7 @@ def test_bad_values_name_the_parameter():
                      ({"expose": ["80/icmp"]}, "expose"), ({"hosts_file": "rel/path"}, "hosts_file"),
                      ({"log_opt": {"path": "rel"}}, "log_opt.path"), ({"log_opt": {"color": 1}}, "log_opt"),
                      ({"unsetenv": ["A B"]}, "unsetenv"), ({"volumes_from": ["c:rx"]}, "volumes_from"),
-                     ({"stop_timeout": -2}, "stop_timeout")):
+                     ({"stop_timeout": -1}, "stop_timeout")):
         with pytest.raises(InvalidArg) as exc:
             _declared(**kw)
         assert word in exc.value.msg, (kw, exc.value.msg)
@@ -50,9 +50,9 @@ def test_expose_ranges_and_protocols():
 
 def test_log_opt_podman_spellings_and_stop_time():
     d = _declared(log_opt={"max-size": "1k", "max-file": "3", "tag": "web", "path": "/var/log/x.log"},
-                  stop_timeout="-1")
+                  stop_timeout=5)
     assert d["log_opt"] == {"max_size": 1024, "max_files": 3, "tag": "web", "path": "/var/log/x.log"}
-    assert d["stop_timeout"] == 2 ** 31
+    assert OPTIONS.by_name["log_opt"].shown(_declared(log_opt={"max_size": "2k"})["log_opt"]) == {"max_size": 2048}
 
 
 def test_env_files_later_file_wins(tmp_path):
