@@ -18,7 +18,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from ..engine.base.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
 from ..engine.base.records import ContainerConfig
-from ..engine.objects.container import RUNNING, Container, create_container, find_container
+from ..engine.objects.container import RUNNING, Container, create_container, dependents, find_container
 from ..engine.parse.health import resolve as resolve_healthcheck
 from . import container_build
 from .container_compare import drop_equivalent
@@ -123,20 +123,22 @@ def _anonymous_volumes(rt, mounts: List[Dict[str, Any]]) -> List[Dict[str, Any]]
     return out
 
 
-def _remove(rt, ctr: Container, params: Mapping[str, Any], check_mode: bool, res: Result) -> None:
+def _remove(rt, ctr: Container, params: Mapping[str, Any], check_mode: bool, res: Result,
+            *, seen: Optional[set] = None) -> None:
     """state: absent with the peer's delete_* flags: delete_depend removes the containers that need
-    this one first (requires, network: container:), delete_time is the stop timeout, delete_volumes:
+    this one first, recursively (requires, network: container:), delete_time is the stop timeout, delete_volumes:
     false keeps its anonymous volumes, force_delete: false refuses to stop a running container."""
-    from ..engine.objects.container import dependents  # noqa: PLC0415 - only for removals
-
     timeout = seconds("delete_time")(params.get("delete_time"))
     timeout = params.get("timeout") if timeout is None else timeout
     force = params.get("force_delete") is not False
     volumes = params.get("delete_volumes") is not False
+    seen = {ctr.id} if seen is None else seen
     if params.get("delete_depend"):
         for dep in dependents(rt, ctr):
-            if not check_mode:
-                dep.remove(force=force, timeout=timeout, volumes=volumes)
+            if dep.id in seen:
+                continue
+            seen.add(dep.id)
+            _remove(rt, dep, params, check_mode, res, seen=seen)  # and what depends on it, first
             res.act("removed %s (delete_depend: it depends on %s)" % (dep.name, ctr.name))
     if not check_mode:
         ctr.remove(force=force, timeout=timeout, volumes=volumes)
