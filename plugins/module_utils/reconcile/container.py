@@ -179,7 +179,7 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
         network = {"mode": "pod", "networks": []}
     values = OPTIONS.config_values(declared)  # the rows that fill a field as they are
     captured = container_build.host_env(declared)
-    default_env = {k: v for k, v in (item.partition("=")[::2] for item in rt.cfg.get("containers", "env"))}
+    default_env = dict(item.partition("=")[::2] for item in rt.cfg.get("containers", "env"))
     merged = container_build.env_merge_values(declared, image_config, default_env, captured)
     values.update(
         image_id=image.id, pod=pod_id, mounts=mounts, network=network, host_env=captured,
