@@ -70,51 +70,54 @@ def _matrix(f):
 ALIAS = {"stop_timeout": "stop_time"}
 
 
-def _task(opt, value, **kw):
-    args = {"name": "m-" + opt.replace("_", "-"), "image": "{{ img }}", ALIAS.get(opt, opt): value,
-            "command": ["/bin/sleep", "1000"], "network": "none", "timeout": 0, "state": "created"}
-    task = {"name": "%s %s" % (opt, kw.pop("step")), "libpod.engine.container": args, "register": "r"}
+def _task(values, step, **kw):
+    args = {"name": "m", "image": "{{ img }}", "command": ["/bin/sleep", "1000"], "network": "none", "timeout": 0,
+            "state": "created"}
+    args.update({ALIAS.get(opt, opt): value for opt, value in values.items()})
+    task = {"name": step, "libpod.engine.container": args, "register": "r"}
     task.update(kw)
     return task
 
 
 def test_parity_parameter_matrix(playbook, parity_image, files):
-    """apply -> re-apply unchanged -> check mode of a change -> change (the minimal action, the diff
-    names exactly the option), for every new compared option (the peer's alias where it has one). The containers are
-    only created (the comparison is the same for a running one; what the options do inside a running
-    container is checked below)."""
+    """One container declared with every new option at value A: apply, re-apply unchanged; then
+    option by option (the earlier ones left at B): check mode of the change, then the change (the
+    minimal action, the diff names exactly that option); finally all at B re-applied unchanged.
+    The peer's alias is used where it has one. The container is only created: the comparison is
+    the same for a running one, and what the options do in a running container is checked below."""
     matrix = _matrix(files)
-    tasks = [{"name": "load", "libpod.engine.container": {"name": "m-load", "image": "{{ img }}",
-                                                          "state": "created", "network": "none"}}]
-    for opt, (a, b, _how, _shown) in matrix.items():
-        tasks.append(_task(opt, a, step="apply"))
-        tasks.append(_task(opt, a, step="reapply"))
-        tasks.append(_task(opt, b, step="check", check_mode=True, diff=True))
-        tasks.append(_task(opt, b, step="change", diff=True))
+    values = {opt: a for opt, (a, _b, _how, _shown) in matrix.items()}
+    tasks = [_task(values, "apply"), _task(values, "reapply")]
+    for opt, (_a, b, _how, _shown) in matrix.items():
+        values[opt] = b
+        tasks.append(_task(values, opt + " check", check_mode=True, diff=True))
+        tasks.append(_task(values, opt + " change", diff=True))
+    tasks.append(_task(values, "all at B"))
     t0 = time.time()
     res = playbook(tasks, extra_vars={"img": "oci-archive:" + parity_image}, timeout=600)
     elapsed = time.time() - t0
     assert res.ok, res.log
     by = {t.name: t for t in res.tasks}
+    assert by["apply"].changed and not by["reapply"].changed, by["reapply"]["actions"]
+    before = by["reapply"]["container"]
     for opt, (_a, b, how, shown) in matrix.items():
-        name = "m-" + opt.replace("_", "-")
-        apply, reapply, check = by[opt + " apply"], by[opt + " reapply"], by[opt + " check"]
-        change = by[opt + " change"]
-        assert apply.changed, (opt, apply.result)
-        assert not reapply.changed, (opt, reapply["actions"])
-        assert check.changed and check["container"]["Id"] == apply["container"]["Id"], (opt, check.result)
+        check, change = by[opt + " check"], by[opt + " change"]
+        assert check.changed and check["container"]["Id"] == before["Id"], (opt, check.result)
         assert set(check["diff"]["after"]) == {opt} and set(change["diff"]["after"]) == {opt}, (opt, change["diff"])
+        assert change["diff"]["before"][opt] == before["Declared"][opt], (opt, change["diff"])
         after = change["diff"]["after"][opt]
         if shown == "keys":
             assert after["keys"] == ["A", "B"] and after["path"] == b, after
         else:
             assert after == (b if shown is None else shown), (opt, after)
         if how == "recreate":
-            assert change["actions"][0] == "recreated %s: %s changed" % (name, opt), (opt, change["actions"])
-            assert change["container"]["Id"] != apply["container"]["Id"]
+            assert change["actions"][0] == "recreated m: %s changed" % opt, (opt, change["actions"])
+            assert change["container"]["Id"] != before["Id"]
         else:
-            assert change["actions"][0] == "updated %s in place: %s" % (name, opt), (opt, change["actions"])
-            assert change["container"]["Id"] == apply["container"]["Id"]
+            assert change["actions"][0] == "updated m in place: %s" % opt, (opt, change["actions"])
+            assert change["container"]["Id"] == before["Id"]
+        before = change["container"]
+    assert not by["all at B"].changed, by["all at B"]["actions"]
     print("parity matrix: %d tasks in %.1f s" % (len(tasks), elapsed))
 
 
