@@ -122,7 +122,44 @@ options:
       - Task results and diffs show the file's path, its variable names and a sha256 of the values, never the
         values (C(Config.Env) shows C(<from env_file>) for them); the container itself gets the values, and
         C(container_info) shows them as C(podman inspect) does.
-    type: path
+      - A list of files is read in order, a later file winning (as the peer's O(env_file) list).
+    type: list
+    elements: path
+    aliases: [env_files]
+  env_host:
+    description:
+      - Pass the environment of the module process (the managed host's, with the task's C(environment:)) to the
+        container, below the image's C(Env) and O(env), as podman C(--env-host). Captured when the container is
+        created; only the option itself is compared.
+      - Omitted means V(false).
+    type: bool
+  http_proxy:
+    description:
+      - Pass the proxy variables of the module process (C(http_proxy), C(https_proxy), C(ftp_proxy),
+        C(no_proxy) and their upper-case forms) to the container, as podman does by default.
+      - Omitted means V(true).
+    type: bool
+  env_merge:
+    description:
+      - Variables whose values may refer to the environment the container would have without them
+        (V(${PATH}) or V($PATH), from the image, containers.conf and the engine), for example C(PATH=/opt/bin:${PATH}).
+    type: dict
+  unsetenv:
+    description:
+      - Variables removed from the default environment (the engine's C(PATH), C(TERM), C(container), C(HOSTNAME),
+        C(HOME), containers.conf C(env), the image's C(Env), O(env_host)); O(env) and O(env_file) still set them.
+    type: list
+    elements: str
+  unsetenv_all:
+    description:
+      - Remove every default variable (see O(unsetenv)); only O(env), O(env_file) and O(env_merge) remain.
+      - Omitted means V(false).
+    type: bool
+  label_file:
+    description:
+      - A file of C(key=value) lines read when the task runs; O(label) wins over it. The labels are compared, not
+        the path.
+    type: str
   label:
     description: Labels of the container.
     type: dict
@@ -142,6 +179,12 @@ options:
   hostname:
     description: Host name of the container; omitted means the first 12 characters of its ID.
     type: str
+  requires:
+    description:
+      - Containers (names or IDs) started before this one whenever it starts (podman C(--requires)); a missing
+        one fails the start. O(delete_depend) removes this container with them.
+    type: list
+    elements: str
   oci_runtime:
     description: OCI runtime (a name of the C([engine.runtimes]) table, or an absolute path); omitted means
       the engine's default runtime.
@@ -172,6 +215,23 @@ options:
       - tmpfs mounts as C(DEST[:OPTIONS]) strings, or a dict of C(DEST) to C(OPTIONS), for example
         C(/run:size=64m,mode=1777).
     type: raw
+  volumes_from:
+    description:
+      - Mount the volumes and bind mounts of other containers (C(NAME[:ro|rw])) at their paths; C(ro) makes
+        them read-only. The source container must exist when this one is created.
+    type: list
+    elements: str
+  image_volume:
+    description:
+      - What the image's C(VOLUME)s become where the task mounts nothing. V(bind) an anonymous volume (copied
+        up from the image, removed with the container), V(tmpfs) a tmpfs, V(ignore) nothing (the image's
+        directory as is), as podman C(--image-volume).
+      - Omitted means V(bind).
+    type: str
+    choices: [bind, tmpfs, ignore]
+  rootfs:
+    description: Not supported (running from an exploded directory); the option exists so the task fails clearly.
+    type: bool
   read_only:
     description: Mount the root filesystem read-only. Omitted means V(false).
     type: bool
@@ -221,7 +281,34 @@ options:
       - Compared as a set.
     type: list
     elements: raw
-    aliases: [ports, published_ports]
+    aliases: [ports, published, published_ports]
+  expose:
+    description:
+      - Ports the container exposes (C(PORT[-PORT][/tcp|udp|sctp])), shown in C(Config.ExposedPorts) with the
+        image's; O(publish_all) publishes them.
+    type: list
+    elements: str
+    aliases: [exposed, exposed_ports]
+  publish_all:
+    description:
+      - Publish every exposed port (O(expose) and the image's C(ExposedPorts)) that O(publish) does not, on a free
+        host port chosen when the container is created. A recreated container keeps the host ports of the one it
+        replaces.
+      - Omitted means V(false).
+    type: bool
+  no_hosts:
+    description: Do not create C(/etc/hosts) in the container; the image's file (if any) stays. Omitted means V(false).
+    type: bool
+  hosts_file:
+    description:
+      - The base of the container's C(/etc/hosts) (its own names and O(add_host) are added to it) - a host file,
+        V(image) (the image's C(/etc/hosts)), or V(none). Default the host's C(/etc/hosts).
+    type: str
+  no_hostname:
+    description:
+      - Do not create C(/etc/hostname) in the container; the image's file (if any) stays.
+      - Omitted means V(false).
+    type: bool
   dns:
     description: DNS servers for C(/etc/resolv.conf) (default the host's, without local resolvers).
     type: list
@@ -240,7 +327,7 @@ options:
   add_host:
     description: Extra C(/etc/hosts) entries as C(name:ip) strings, or a dict of names to IP addresses.
     type: raw
-    aliases: [etc_hosts]
+    aliases: [etc_hosts, add_hosts]
   pod:
     description:
       - Name of the pod the container joins. V(new:NAME) (as C(podman run --pod new:NAME)) creates the pod,
@@ -265,6 +352,41 @@ options:
   init:
     description: Run catatonit as PID 1 to reap zombies and forward signals. Omitted means V(false).
     type: bool
+  init_path:
+    description: The init binary for O(init) (default containers.conf C(init_path), else catatonit).
+    type: path
+  systemd:
+    description:
+      - Systemd mode (podman C(--systemd)). V(true) when the command is C(systemd) or C(/sbin/init) (and the usual
+        init paths), V(always) always, V(false) never. In systemd mode C(/run), C(/run/lock), C(/tmp) and
+        C(/var/log/journal) are tmpfs, C(/sys/fs/cgroup) is writable on cgroup v2, and the stop signal is
+        C(SIGRTMIN+3) unless O(stop_signal) is set.
+      - Accepts V(true)/V(false) as booleans too.
+      - Omitted means V(true).
+    type: raw
+  sdnotify:
+    description:
+      - Stored and shown only. The engine does not run under a C(Type=notify) systemd unit, so there is no
+        C(NOTIFY_SOCKET) to hand to the container (V(container)) or to notify (V(conmon), V(healthy)).
+    type: str
+    choices: [container, conmon, ignore, healthy]
+  timezone:
+    description:
+      - The container's time zone - a zone of the host's C(/usr/share/zoneinfo) (V(Europe/Paris), V(Etc/UTC)) or
+        V(local) (the host's), bind-mounted read-only at C(/etc/localtime).
+    type: str
+  interactive:
+    description:
+      - Keep the container's stdin open (conmon C(-i)); nothing is attached to it by the task.
+      - Omitted means V(false).
+    type: bool
+  rm:
+    description:
+      - Remove the container when it exits (and when the task stops it), with its anonymous volumes, as podman
+        C(--rm). A restart policy that restarts it wins. A later run creates it again.
+      - Omitted means V(false).
+    type: bool
+    aliases: [remove, auto_remove]
   tty:
     description: Allocate a pseudo terminal. Omitted means V(false).
     type: bool
@@ -279,16 +401,125 @@ options:
     description: Signal to stop the container (name or number); omitted means the image's or SIGTERM.
     type: raw
   stop_timeout:
+    aliases: [stop_time]
     description: Seconds to wait after the stop signal before SIGKILL; omitted means the engine's
       C(stop_timeout) (10). Changing it is stored without restarting the container.
     type: int
+  delete_depend:
+    description: With O(state=absent), remove first the containers that need this one (O(requires), C(network)
+      C(container:NAME)).
+    type: bool
+  delete_time:
+    description: With O(state=absent), the seconds to wait for the stop before SIGKILL (V(-1) waits forever);
+      default O(timeout).
+    type: str
+  delete_volumes:
+    description: With O(state=absent), V(false) keeps the container's anonymous volumes (default they are removed).
+    type: bool
+  force_delete:
+    description: With O(state=absent), V(false) refuses to remove a running container instead of stopping it.
+    type: bool
+    default: true
+  restart_time:
+    description: The stop timeout of a restart (O(state=restarted), O(force_restart)); V(-1) waits forever.
+    type: str
+  platform:
+    description: The platform (V(linux/arm64), V(linux/arm/v7)) of the image pulled or imported from a multi-platform
+      source; default the host's.
+    type: str
+  arch:
+    description: The architecture of the image to pull, over the host's (see O(platform)).
+    type: str
+  os:
+    description: The OS of the image to pull, over the host's (see O(platform)).
+    type: str
+  variant:
+    description: The architecture variant of the image to pull (see O(platform)).
+    type: str
+  authfile:
+    description: A C(auth.json) with the registry credentials (when O(registry_username) and O(creds) are not given).
+    type: path
+  tls_verify:
+    description: V(false) allows plain HTTP and unverified TLS, as O(insecure_registry).
+    type: bool
+  creds:
+    description: Registry credentials as C(USERNAME:PASSWORD) (the peer's spelling of O(registry_username) and
+      O(registry_password)).
+    type: str
+  executable:
+    description: The peer's podman binary. Ignored with a warning (no podman command runs).
+    type: str
+  debug:
+    description: Ignored with a warning (the result's RV(actions) say what was done).
+    type: bool
+  cmd_args:
+    description: Arguments for the podman CLI. Ignored with a warning.
+    type: list
+    elements: str
+  detach:
+    description: Containers always run detached; V(false) is ignored with a warning.
+    type: bool
+  sig_proxy:
+    description: Ignored with a warning (no podman process to proxy signals).
+    type: bool
+  image_strict:
+    description: Ignored with a warning; the image is always compared strictly (reference and image ID).
+    type: bool
+  log_level:
+    description: The podman CLI's log level. Ignored with a warning.
+    type: str
+    choices: [debug, info, warn, error, fatal, panic]
+  detach_keys:
+    description: Accepted and ignored (the task attaches to nothing).
+    type: str
+  generate_systemd:
+    description:
+      - Ignored with a warning. No systemd unit is written; containers with a restart policy are started again at
+        boot by C(runtime_config) C(restart_on_boot) (one boot hook of the engine, not a unit per container).
+    type: dict
+  quadlet_dir:
+    description: Ignored with a warning (see O(generate_systemd)).
+    type: path
+  quadlet_filename:
+    description: Ignored with a warning (see O(generate_systemd)).
+    type: str
+  quadlet_file_mode:
+    description: Ignored with a warning (see O(generate_systemd)).
+    type: raw
+  quadlet_options:
+    description: Ignored with a warning (see O(generate_systemd)).
+    type: list
+    elements: str
   timeout:
     description: Seconds to wait for a stop in this task (overrides O(stop_timeout) for this run only).
     type: int
+  log_driver:
+    description:
+      - Where conmon writes the container's output. V(k8s-file) (V(json-file) is the same, as in podman) a file
+        (C(LogPath)), V(journald) the host's journal (refused where the host has none), V(none) nowhere,
+        V(passthrough) conmon's own stdio (nothing, as the engine runs containers detached).
+      - Only k8s-file logs are read by C(container_info) C(log_lines) and the early-exit warning.
+      - Omitted means V(k8s-file).
+    type: str
+    choices: [k8s-file, journald, json-file, passthrough, none]
   log_opt:
-    description: Log options; C(max_size) truncates the k8s-file log past that size.
+    description:
+      - Log options. C(path) the k8s-file log's path (default in the container's directory), C(max_size)
+        truncates the k8s-file log past that size, C(tag) the journald tag (C(LogConfig.Tag); conmon uses it
+        with journald only), C(max_files) stored (conmon truncates, it does not rotate). C(max-size) and
+        C(max-file) spellings are accepted.
     type: dict
     aliases: [log_options]
+  cidfile:
+    description: Write the container's ID to this file when it is created (an existing file is refused); removed
+      with the container.
+    type: path
+  conmon_pidfile:
+    description: Write conmon's PID to this file at each start.
+    type: path
+  pid_file:
+    description: Write the container process's PID to this file at each start.
+    type: path
   healthcheck:
     description:
       - Healthcheck command - a string runs through C(/bin/sh -c), a list is run as is (C(CMD)/C(CMD-SHELL)

@@ -87,6 +87,33 @@ options:
     description: Name of the infra container; omitted means the first 12 characters of the pod ID and
       C(-infra).
     type: str
+  infra_conmon_pidfile:
+    description: Write the infra container's conmon PID to this file at each start of the pod.
+    type: path
+  executable:
+    description: The peer's podman binary. Ignored with a warning (no podman command runs).
+    type: str
+  debug:
+    description: Ignored with a warning (the result's RV(actions) say what was done).
+    type: bool
+  generate_systemd:
+    description:
+      - Ignored with a warning. No systemd unit is written; containers with a restart policy are started again at
+        boot by C(runtime_config) C(restart_on_boot).
+    type: dict
+  quadlet_dir:
+    description: Ignored with a warning (see O(generate_systemd)).
+    type: path
+  quadlet_filename:
+    description: Ignored with a warning (see O(generate_systemd)).
+    type: str
+  quadlet_file_mode:
+    description: Ignored with a warning (see O(generate_systemd)).
+    type: raw
+  quadlet_options:
+    description: Ignored with a warning (see O(generate_systemd)).
+    type: list
+    elements: str
   share:
     description:
       - Namespaces the containers share with the infra container, comma separated or as a list, from
@@ -101,7 +128,7 @@ options:
         pod fails saying so.
     type: list
     elements: raw
-    aliases: [ports, published_ports]
+    aliases: [ports, published, published_ports]
   network:
     description: V(bridge) (the engine's default network), a network name or a list of them, V(host) or
       V(none), for the infra container and so for the pod.

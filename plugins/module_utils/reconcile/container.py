@@ -18,10 +18,12 @@ from typing import Any, Dict, List, Mapping, Optional
 from ..engine.base.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
 from ..engine.base.records import ContainerConfig
-from ..engine.objects.container import RUNNING, Container, create_container, find_container
+from ..engine.objects.container import RUNNING, Container, create_container, dependents, find_container
 from ..engine.parse.health import resolve as resolve_healthcheck
+from . import container_build
 from .container_compare import drop_equivalent
 from .container_options import NEW_POD, OPTIONS, env_file_values
+from .container_params import ignored_warnings, seconds
 from .container_secrets import check_secrets, refreshable, secret_changes, secret_digests
 from .options import IN_PLACE, reasons
 from .preflight import preflight, preflight_publish
@@ -40,21 +42,51 @@ def _resolve_image(rt, ref: str, params: Mapping[str, Any], check_mode: bool, re
             raise NoSuchImage("image %s is not in the local store and pull is never" % ref,
                               hint="import it first, or set pull: missing")
         return local
-    auth = None
-    if params.get("registry_username"):
-        auth = (params["registry_username"], params.get("registry_password") or "")
-    insecure = bool(params.get("insecure_registry"))
+    auth, insecure, platform = _auth(params), _insecure(params), _platform(params)
     # pull: newer asks the registry as the pull would (plain HTTP, credentials), else it cannot see a moved tag
-    if not images.needs_pull(ref, pull, insecure=insecure, auth=auth):
+    if not images.needs_pull(ref, pull, insecure=insecure, auth=auth, platform=platform):
         return local
     if check_mode:
         res.act("pull image %s" % ref)
         return local  # the best guess: what we have (may be None)
     before = local.id if local else None
-    img = images.pull(ref, insecure=insecure, auth=auth)
+    img = images.pull(ref, insecure=insecure, auth=auth, platform=platform)
     if img.id != before:
         res.act("pulled image %s (%s)" % (ref, short(img.id)))
     return img
+
+
+def _auth(params: Mapping[str, Any]):
+    """registry_username/password, else the peer's creds (USER:PASSWORD), else its authfile."""
+    if params.get("registry_username"):
+        return (params["registry_username"], params.get("registry_password") or "")
+    if params.get("creds"):
+        user, sep, password = str(params["creds"]).partition(":")
+        if not sep or not user:
+            raise InvalidArg("invalid creds: expected USERNAME:PASSWORD", hint="or registry_username/registry_password")
+        return (user, password)
+    if params.get("authfile"):
+        return {"authfile": params["authfile"]}
+    return None
+
+
+def _insecure(params: Mapping[str, Any]) -> bool:
+    """insecure_registry, or the peer's tls_verify: false."""
+    return bool(params.get("insecure_registry")) or params.get("tls_verify") is False
+
+
+def _platform(params: Mapping[str, Any]) -> Optional[str]:
+    """platform (os/arch[/variant]), or the peer's os / arch / variant over the host's."""
+    if params.get("platform"):
+        return params["platform"]
+    if not any(params.get(k) for k in ("os", "arch", "variant")):
+        return None
+    from ..engine.image.reference import host_platform  # noqa: PLC0415 - only when a platform is asked for
+
+    host = host_platform()
+    parts = [params.get("os") or host["os"], params.get("arch") or host["architecture"]]
+    variant = params.get("variant") if params.get("arch") or params.get("variant") else host.get("variant")
+    return "/".join(parts + ([variant] if variant else []))
 
 
 def _ensure_volumes(rt, mounts: List[Dict[str, Any]], check_mode: bool, res: Result) -> List[str]:
@@ -93,6 +125,27 @@ def _anonymous_volumes(rt, mounts: List[Dict[str, Any]]) -> List[Dict[str, Any]]
     return out
 
 
+def _remove(rt, ctr: Container, params: Mapping[str, Any], check_mode: bool, res: Result,
+            *, seen: Optional[set] = None) -> None:
+    """state: absent with the peer's delete_* flags: delete_depend removes the containers that need
+    this one first, recursively (requires, network: container:), delete_time is the stop timeout, delete_volumes:
+    false keeps its anonymous volumes, force_delete: false refuses to stop a running container."""
+    timeout = seconds("delete_time")(params.get("delete_time"))
+    timeout = params.get("timeout") if timeout is None else timeout
+    force = params.get("force_delete") is not False
+    volumes = params.get("delete_volumes") is not False
+    seen = {ctr.id} if seen is None else seen
+    if params.get("delete_depend"):
+        for dep in dependents(rt, ctr):
+            if dep.id in seen:
+                continue
+            seen.add(dep.id)
+            _remove(rt, dep, params, check_mode, res, seen=seen)  # and what depends on it, first
+            res.act("removed %s (delete_depend: it depends on %s)" % (dep.name, ctr.name))
+    if not check_mode:
+        ctr.remove(force=force, timeout=timeout, volumes=volumes)
+
+
 def _check_name_free(rt, name: str) -> None:
     """Containers and pods share one name space: a pod's name is refused for a new container."""
     taken = rt.state.lookup_name(name)
@@ -109,9 +162,14 @@ def _check_self_reference(declared: Dict[str, Any], name: str, ctr: Optional[Con
                          hint="name another container whose network namespace to join")
 
 
-def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> Dict[str, Any]:
-    """The container config record (base/records.ContainerConfig) from a declared spec and its image."""
-    mounts = sorted(declared["volume"] + declared["mount"] + declared["tmpfs"], key=lambda m: m["destination"])
+def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
+                 previous: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
+    """The container config record (base/records.ContainerConfig) from a declared spec and its image
+    (``previous``: the config of the container it replaces, whose publish_all ports it keeps)."""
+    image_config = rt.images.image_config(image)
+    own = declared["volume"] + declared["mount"] + declared["tmpfs"]
+    own += container_build.extra_mounts(rt, declared, image_config, [m["destination"] for m in own])
+    mounts = sorted(own, key=lambda m: m["destination"])
     seen = set()
     for m in mounts:
         if m["destination"] in seen:
@@ -122,10 +180,15 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str]) -> 
     if pod_id and network == OPTIONS.by_name["network"].default:
         network = {"mode": "pod", "networks": []}
     values = OPTIONS.config_values(declared)  # the rows that fill a field as they are
+    captured = container_build.host_env(declared)
+    default_env = dict(item.partition("=")[::2] for item in rt.cfg.get("containers", "env"))
+    merged = container_build.env_merge_values(declared, image_config, default_env, captured)
     values.update(
-        image_id=image.id, pod=pod_id, mounts=mounts, network=network,
-        env=dict(env_file_values(declared), **declared["env"]),
-        log={"driver": "k8s-file", "max_size": declared["log_opt"]["max_size"]},
+        image_id=image.id, pod=pod_id, mounts=mounts, network=network, host_env=captured,
+        env=dict(env_file_values(declared), **dict(merged, **declared["env"])),
+        labels=dict(declared.get("label_file") or {}, **declared["label"]),
+        publish=declared["publish"] + container_build.publish_all_ports(declared, image_config, previous),
+        log=container_build.log_config(declared),
         secret_digests=secret_digests(rt, declared.get("secrets") or []),
         declared=declared,
     )
@@ -184,6 +247,10 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     if params.get("state") == "healthy":
         return _healthy(rt, params, check_mode)
     res = Result(kind="container")
+    res.warnings += ignored_warnings(params)
+    if params.get("rootfs"):
+        raise InvalidArg("rootfs: running a container from an exploded directory is not supported yet",
+                         hint="import the directory as an image (e.g. an oci: layout) and use image:")
     name = validate_name(params["name"], "name", "container")
     state = params.get("state") or "started"
     ctr = find_container(rt, name)
@@ -198,8 +265,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
 
     if state == "absent":
         if ctr is not None:
-            if not check_mode:
-                ctr.remove(force=True, timeout=params.get("timeout"))
+            _remove(rt, ctr, params, check_mode, res)
             res.act("removed %s" % name)
             res.before, res.after = {"exists": True}, {"exists": False}
         return res
@@ -286,6 +352,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             if state in RUNNING_STATES or (ctr and was_running and state in ("present", "created")):
                 res.act("start %s" % name)
             return res
+        previous = ctr.config if ctr is not None else None
         if ctr is not None:
             if not check_mode:
                 ctr.remove(force=True, timeout=params.get("timeout"))
@@ -297,7 +364,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         if check_mode:
             res.act(action)
         else:
-            config = build_config(rt, declared, image, pod_id)
+            config = build_config(rt, declared, image, pod_id, previous=previous)
             config["mounts"] = _anonymous_volumes(rt, config["mounts"])
             try:
                 ctr = create_container(rt, config, name=name)
@@ -324,6 +391,9 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
 
     if in_place:
         changes = {OPTIONS.by_name[n].config_field: declared[n] for n in in_place}
+        if "publish" in changes and ctr.config.get("publish_all"):
+            changes["publish"] = changes["publish"] + container_build.publish_all_ports(
+                declared, ctr.image_config(), ctr.config)
         changes["declared"] = declared
         live = [n for n in in_place if OPTIONS.by_name[n].update == IN_PLACE]
         if not check_mode:
@@ -448,9 +518,14 @@ def _killed_note(killed: str) -> str:
     return " (%s)" % killed if killed else ""
 
 
+def _first(*values: Optional[int]) -> Optional[int]:
+    return next((v for v in values if v is not None), None)
+
+
 def _apply_run_state(ctr: Container, state: str, params: Mapping[str, Any], check_mode: bool, res: Result) -> None:
     running = ctr.status == RUNNING
     timeout = params.get("timeout")
+    restart_timeout = seconds("restart_time")(params.get("restart_time"))
     if state == "started":
         if not running:
             why = ""
@@ -463,11 +538,11 @@ def _apply_run_state(ctr: Container, state: str, params: Mapping[str, Any], chec
                 res.before.setdefault("running", False)
                 res.after["running"] = True
         elif params.get("force_restart"):
-            killed = ctr.restart(timeout) if not check_mode else ""
+            killed = ctr.restart(_first(restart_timeout, timeout)) if not check_mode else ""
             res.act("%s %s (force_restart)%s" % ("restarted" if not check_mode else "restart", ctr.name,
                                                  _killed_note(killed)))
     elif state == "restarted":
-        killed = ctr.restart(timeout) if not check_mode else ""
+        killed = ctr.restart(_first(restart_timeout, timeout)) if not check_mode else ""
         res.act("%s %s%s" % ("restarted" if not check_mode else "restart", ctr.name, _killed_note(killed)))
     elif state == "stopped":
         # exited, a restart to come (backoff wait, or the exit command has not run yet)
@@ -478,7 +553,11 @@ def _apply_run_state(ctr: Container, state: str, params: Mapping[str, Any], chec
                 why += _killed_note(ctr.state.get("stop_killed") if not pending else "")
             res.act("%s %s%s" % ("stopped" if not check_mode else "stop", ctr.name, why))  # (not if stopped meanwhile)
             res.before["running"], res.after["running"] = True, False
+            if ctr.config.get("auto_remove"):  # rm: removed once stopped (here, not later by the exit command)
+                if not check_mode:
+                    ctr.remove_after_exit()
+                res.act("%s %s (rm)" % ("removed" if not check_mode else "remove", ctr.name))
     elif state in ("present", "created") and params.get("force_restart") and running:
-        killed = ctr.restart(timeout) if not check_mode else ""
+        killed = ctr.restart(_first(restart_timeout, timeout)) if not check_mode else ""
         res.act("%s %s (force_restart)%s" % ("restarted" if not check_mode else "restart", ctr.name,
                                              _killed_note(killed)))

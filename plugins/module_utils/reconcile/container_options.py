@@ -18,6 +18,7 @@ from ..engine.oci.resources import check_memory
 from ..engine.parse import health as parse_health
 from ..engine.parse import hostopts
 from ..engine.parse import values as parse
+from . import container_params as cp
 from .container_secrets import normalise_secrets
 from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
 
@@ -138,12 +139,41 @@ def _ulimits(value: Any, ctx: Any) -> List[Dict[str, Any]]:
 
 
 def _log_opt(value: Any, ctx: Any) -> Dict[str, Any]:
-    unknown = set(value) - {"max_size", "max-size"}
+    # podman spells them max-size / max-file, the peer max_size / max_files
+    value = {str(k).replace("-", "_"): v for k, v in value.items()}
+    if "max_file" in value:
+        value["max_files"] = value.pop("max_file")
+    unknown = set(value) - set(LOG_OPT_DEFAULT)
     if unknown:
         raise InvalidArg("log_opt: unknown key(s) %s" % ", ".join(sorted(unknown)),
-                         hint="supported: max_size (the k8s-file log is truncated past it)")
-    size = value.get("max_size", value.get("max-size"))
-    return {"max_size": None if size in (None, "", -1) else parse.parse_size(size, "log_opt.max_size")}
+                         hint="supported: path, tag, max_size (the k8s-file log is truncated past it), max_files")
+    size = value.get("max_size")
+    out = dict(LOG_OPT_DEFAULT, max_size=None if size in (None, "", -1) else parse.parse_size(size, "log_opt.max_size"))
+    path = value.get("path")
+    if path not in (None, ""):
+        if not isinstance(path, str) or not path.startswith("/"):
+            raise InvalidArg("invalid log_opt.path %r: expected an absolute path" % (path,),
+                             hint="for example log_opt: {path: /var/log/web.log}")
+        out["path"] = path
+    if value.get("tag") not in (None, ""):
+        out["tag"] = parse.reject_control(str(value["tag"]), "log_opt.tag")
+    if value.get("max_files") not in (None, ""):
+        out["max_files"] = _nonneg_int("log_opt.max_files")(int(value["max_files"]), ctx)
+    return out
+
+
+#: the declared log_opt of a task that omits it (max_size only, as engines before path/tag wrote it)
+LOG_OPT_DEFAULT = {"max_size": None, "path": None, "tag": None, "max_files": None}
+
+
+def _log_opt_shown(value: Any) -> Dict[str, Any]:
+    """What results and diffs show: the options set (an older engine's record shows as before)."""
+    return {k: v for k, v in (value or {}).items() if v is not None or k == "max_size"}
+
+
+def _log_opt_key(value: Any) -> Dict[str, Any]:
+    """Compared with the keys an older engine did not store filled with their defaults."""
+    return dict(LOG_OPT_DEFAULT, **(value or {}))
 
 
 def _nonneg_int(param: str):
@@ -155,9 +185,21 @@ def _nonneg_int(param: str):
 
 
 def _env_file(value: Any, ctx: Any) -> Dict[str, Any]:
-    # declared (stored, compared, shown) as path + variable names + hash; the values are read
-    # again when the container is built (env_file_values) and never reach a result or a diff
-    return parse.env_file_record(parse.parse_env_file(value, "env_file"), value)
+    # declared (stored, compared, shown) as path(s) + variable names + hash; the values are read
+    # again when the container is built (env_file_values) and never reach a result or a diff.
+    # One file keeps the record of a single path (as before the option took a list).
+    paths = [value] if isinstance(value, str) else list(value)
+    if not paths:
+        return {}
+    return parse.env_file_record(_read_env_files(paths), paths[0] if len(paths) == 1 else paths)
+
+
+def _read_env_files(paths: Any) -> Dict[str, str]:
+    """The variables of one or several env files, later files winning (as podman --env-file)."""
+    env: Dict[str, str] = {}
+    for path in [paths] if isinstance(paths, str) else paths:
+        env.update(parse.parse_env_file(path, "env_file"))
+    return env
 
 
 def _env_file_key(value: Any) -> str:
@@ -176,7 +218,7 @@ def env_file_values(declared: Dict[str, Any]) -> Dict[str, str]:
     rec = declared.get("env_file") or {}
     if "sha256" not in rec:
         return dict(rec)
-    env = parse.parse_env_file(rec["path"], "env_file")
+    env = _read_env_files(rec["path"])
     if parse.env_digest(env) != rec["sha256"]:
         raise InvalidArg("env_file %s changed while the task ran" % rec["path"], hint="run the task again")
     return env
@@ -327,14 +369,48 @@ OPTIONS = OptionTable([
     Option("registry_password", no_log=True, update=NOT_COMPARED),
     Option("cert_dir", type="path", update=NOT_COMPARED),
     Option("timeout", type="int", update=NOT_COMPARED),
+    # removal and restart (action flags of the task's own stop/remove; the peer's names)
+    Option("delete_depend", type="bool", update=NOT_COMPARED),
+    Option("delete_time", update=NOT_COMPARED),
+    Option("delete_volumes", type="bool", update=NOT_COMPARED),
+    Option("force_delete", type="bool", arg_default=True, update=NOT_COMPARED),
+    Option("restart_time", update=NOT_COMPARED),
+    # image source (the pull; the image ID is compared, not these)
+    Option("platform", update=NOT_COMPARED),
+    Option("arch", update=NOT_COMPARED),
+    Option("os", update=NOT_COMPARED),
+    Option("variant", update=NOT_COMPARED),
+    Option("authfile", type="path", update=NOT_COMPARED),
+    Option("tls_verify", type="bool", update=NOT_COMPARED),
+    Option("creds", no_log=True, update=NOT_COMPARED),
+    # podman CLI and unit-file parameters: accepted, ignored with a warning (container_params.CLI_ONLY)
+    Option("executable", update=NOT_COMPARED),
+    Option("debug", type="bool", update=NOT_COMPARED),
+    Option("cmd_args", type="list", elements="str", update=NOT_COMPARED),
+    Option("detach", type="bool", update=NOT_COMPARED),
+    Option("sig_proxy", type="bool", update=NOT_COMPARED),
+    Option("image_strict", type="bool", update=NOT_COMPARED),
+    Option("log_level", choices=("debug", "info", "warn", "error", "fatal", "panic"), update=NOT_COMPARED),
+    Option("detach_keys", no_log=False, update=NOT_COMPARED),
+    Option("generate_systemd", type="dict", update=NOT_COMPARED),
+    Option("quadlet_dir", type="path", update=NOT_COMPARED),
+    Option("quadlet_filename", update=NOT_COMPARED),
+    Option("quadlet_file_mode", type="raw", update=NOT_COMPARED),
+    Option("quadlet_options", type="list", elements="str", update=NOT_COMPARED),
     Option("wait_healthy_timeout", type="int", arg_default=120, update=NOT_COMPARED),
     # what the container is
     Option("image"),
     Option("command", type="raw", normalise=_command),
     Option("entrypoint", type="raw", normalise=_entrypoint),
     Option("env", type="dict", default={}, config=None, normalise=lambda v, c: parse.parse_env(v, "env")),
-    Option("env_file", type="path", default={}, config=None, normalise=_env_file, compare_key=_env_file_key,
-           shown=_env_file_shown),
+    Option("env_file", type="list", elements="path", aliases=("env_files",), default={}, config=None,
+           normalise=_env_file, compare_key=_env_file_key, shown=_env_file_shown),
+    Option("env_host", type="bool", default=False),
+    Option("http_proxy", type="bool", default=True),
+    Option("env_merge", type="dict", default={}, config=None, normalise=cp.env_merge),
+    Option("unsetenv", type="list", elements="str", default=[], normalise=cp.env_names),
+    Option("unsetenv_all", type="bool", default=False),
+    Option("label_file", default={}, config=None, normalise=cp.label_file),
     Option("label", type="dict", aliases=("labels",), default={}, config="labels",
            normalise=lambda v, c: parse.parse_labels(v, "label")),
     Option("annotation", type="dict", aliases=("annotations",), default={}, config="annotations",
@@ -343,26 +419,36 @@ OPTIONS = OptionTable([
     Option("user"),
     Option("hostname", normalise=lambda v, c: parse.parse_hostname(v, "hostname")),
     Option("oci_runtime", aliases=("runtime",)),
+    Option("requires", type="list", elements="str", default=[], normalise=cp.requires),
     # storage
     Option("volume", type="list", elements="str", aliases=("volumes",), default=[], config=None,
            normalise=_volumes),
     Option("mount", type="list", elements="raw", aliases=("mounts",), default=[], config=None, normalise=_mounts),
     Option("tmpfs", type="raw", default=[], config=None, normalise=_tmpfs),
     Option("read_only", type="bool", default=False),
+    Option("volumes_from", type="list", elements="str", default=[], normalise=cp.volumes_from),
+    Option("image_volume", choices=cp.IMAGE_VOLUME_MODES, default="bind"),
+    Option("rootfs", type="bool", update=NOT_COMPARED),
     Option("secrets", type="list", elements="raw", default=[], no_log=False, normalise=normalise_secrets),
     Option("shm_size", type="raw", normalise=lambda v, c: parse.parse_size(v, "shm_size")),
     # network
     Option("network", type="raw", aliases=("net", "network_mode"), default={"mode": "bridge", "networks": []},
            config=None, normalise=_network),
-    Option("publish", type="list", elements="raw", aliases=("ports", "published_ports"), default=[],
+    Option("publish", type="list", elements="raw", aliases=("ports", "published", "published_ports"), default=[],
            update=IN_PLACE, normalise=_publish),
+    Option("expose", type="list", elements="str", aliases=("exposed", "exposed_ports"), default=[],
+           normalise=cp.expose),
+    Option("publish_all", type="bool", default=False),
+    Option("no_hosts", type="bool", default=False),
+    Option("hosts_file", normalise=cp.hosts_file),
+    Option("no_hostname", type="bool", default=False),
     Option("dns", type="list", elements="str", aliases=("dns_servers",), default=[],
            normalise=lambda v, c: parse.parse_dns_servers(v, "dns")),
     Option("dns_search", type="list", elements="str", aliases=("dns_search_domains",), default=[],
            normalise=lambda v, c: parse.parse_dns_search(v, "dns_search")),
     Option("dns_option", type="list", elements="str", aliases=("dns_opts",), default=[],
            normalise=lambda v, c: parse.parse_dns_options(v, "dns_option")),
-    Option("add_host", type="raw", aliases=("etc_hosts",), default=[], normalise=_add_host),
+    Option("add_host", type="raw", aliases=("etc_hosts", "add_hosts"), default=[], normalise=_add_host),
     Option("pod", config=None, normalise=_pod),
     # security
     Option("privileged", type="bool", default=False),
@@ -436,13 +522,23 @@ OPTIONS = OptionTable([
     Option("read_only_tmpfs", type="bool", default=True),
     # process
     Option("init", type="bool", default=False),
+    Option("init_path", type="path"),
+    Option("systemd", type="raw", default="true", normalise=cp.systemd_mode),
+    Option("sdnotify", choices=cp.SDNOTIFY_MODES),
+    Option("timezone", normalise=cp.timezone),
     Option("tty", type="bool", default=False),
+    Option("interactive", type="bool", default=False),
+    Option("rm", type="bool", aliases=("remove", "auto_remove"), default=False, config="auto_remove"),
     Option("ulimit", type="list", elements="str", aliases=("ulimits",), default=[], config="ulimits",
            normalise=_ulimits),
     Option("stop_signal", type="raw", normalise=lambda v, c: parse.parse_stop_signal(v, "stop_signal")),
-    Option("stop_timeout", type="int", update=CONFIG, normalise=_nonneg_int("stop_timeout")),
-    Option("log_opt", type="dict", aliases=("log_options",), default={"max_size": None}, config=None,
-           normalise=_log_opt),
+    Option("stop_timeout", type="int", aliases=("stop_time",), update=CONFIG, normalise=_nonneg_int("stop_timeout")),
+    Option("log_driver", choices=cp.LOG_DRIVERS, default="k8s-file", config=None, normalise=cp.log_driver),
+    Option("log_opt", type="dict", aliases=("log_options",), default=LOG_OPT_DEFAULT, config=None,
+           normalise=_log_opt, compare_key=_log_opt_key, shown=_log_opt_shown),
+    Option("cidfile", type="path"),
+    Option("conmon_pidfile", type="path", update=CONFIG),
+    Option("pid_file", type="path", update=CONFIG),
     # healthcheck (recreate on change, as podman); "NONE" disables the image's HEALTHCHECK
     Option("healthcheck", type="raw", aliases=("health_cmd",), config=None,
            normalise=lambda v, c: parse_health.healthcheck_argv(v) or "NONE"),

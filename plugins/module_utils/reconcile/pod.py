@@ -28,6 +28,7 @@ from ..engine.objects.pod import (
     recreate_pod,
     validate_pod_config,
 )
+from .container_params import ignored_warnings
 from .options import IN_PLACE, reasons
 from .pod_options import OPTIONS, SPEC_OPTIONS
 from .pod_spec import conf_infra_defaults, declared_spec, infra_image_for, pod_config  # noqa: F401 - re-exported
@@ -133,6 +134,7 @@ def _refuse_members(pod: Pod) -> None:
 
 def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Result:
     res = Result(kind="pod")
+    res.warnings += ignored_warnings(params)
     params = dict(params)
     kube = None
     if params.get("definition") is not None:

@@ -107,6 +107,33 @@ class ContainerConfig:
     security_opt: Dict[str, Any] = field(default_factory=dict)
     seccomp_policy: str = "default"
     read_only_tmpfs: bool = True
+    # process and init (issue 23)
+    env_host: bool = False                           # host_env was captured at create
+    http_proxy: bool = True
+    #: the creating process's environment (env_host: all of it; http_proxy: the proxy variables),
+    #: below the image's Env, as podman
+    host_env: Dict[str, str] = field(default_factory=dict)
+    unsetenv: List[str] = field(default_factory=list)
+    unsetenv_all: bool = False
+    init_path: Optional[str] = None                  # None: containers.conf init_path / catatonit
+    systemd: str = "true"                            # true (when the command is init) | false | always
+    sdnotify: Optional[str] = None
+    timezone: Optional[str] = None                   # bind-mounted at /etc/localtime (in mounts)
+    interactive: bool = False
+    auto_remove: bool = False
+    requires: List[str] = field(default_factory=list)  # containers started before this one
+    volumes_from: List[str] = field(default_factory=list)
+    image_volume: str = "bind"
+    # networking syntax
+    expose: List[str] = field(default_factory=list)  # "port/proto"
+    publish_all: bool = False
+    no_hosts: bool = False
+    hosts_file: Optional[str] = None                 # path | image | none
+    no_hostname: bool = False
+    # files written for the caller
+    cidfile: Optional[str] = None
+    conmon_pidfile: Optional[str] = None
+    pid_file: Optional[str] = None
     #: the declared spec it was built from (what a re-run compares with)
     declared: Dict[str, Any] = field(default_factory=dict)
 
@@ -126,6 +153,7 @@ class PodConfig:
     infra_image: Optional[str] = None                # None: the engine's catatonit image
     infra_command: Optional[List[str]] = None
     infra_name: Optional[str] = None
+    infra_conmon_pidfile: Optional[str] = None       # the infra's conmon PID is written there at each start
     share: List[str] = field(default_factory=lambda: ["ipc", "net", "uts"])
     publish: List[Dict[str, Any]] = field(default_factory=list)
     network: Dict[str, Any] = field(default_factory=_bridge)

@@ -360,7 +360,8 @@ def _port_error(ctr_id: str, m: PortMapping, err: OSError) -> NetworkError:
                         % (ctr_id[:12], m.spec(), m.host_port, err.strerror or err))
 
 
-def _free_port(host_ip: str, proto: str) -> int:
+def free_host_port(host_ip: str, proto: str) -> int:
+    """A host port free now (the kernel picks it): random ports, and publish_all ports."""
     kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
     with socket.socket(socket.AF_INET, kind) as s:
         try:
@@ -473,7 +474,7 @@ def claim_ports(state, ctr_id: str, mappings: Iterable[PortMapping], *,
 
 def _pick_random(conn, ctr_id: str, m: PortMapping, taken: List[PortMapping]) -> PortMapping:
     for _i in range(64):
-        cand = PortMapping(m.host_ip, _free_port(m.host_ip, m.protocol), m.container_port, m.protocol)
+        cand = PortMapping(m.host_ip, free_host_port(m.host_ip, m.protocol), m.container_port, m.protocol)
         if not _db_conflict(conn, ctr_id, cand) and not any(cand.overlaps(t) for t in taken):
             return cand
     raise PortInUse("container %s: publish %s: found no free random host port" % (ctr_id[:12], m.spec()),

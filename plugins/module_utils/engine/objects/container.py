@@ -30,6 +30,7 @@ from ..base.status import (  # noqa: F401 - re-exported: callers know them as co
     display_status,
 )
 from ..host import cgroups
+from ..host.files import write_atomic
 from ..host.interpreter import missing_interpreter
 from ..host.proc import pid_alive
 from ..oci.resources import IN_PLACE_KEYS, update_steps
@@ -72,7 +73,8 @@ class Container(LockedObject):
 
     @property
     def log_path(self) -> str:
-        return os.path.join(self.bundle, "ctr.log")
+        """log_opt path, else ctr.log in the bundle (podman's userdata/ctr.log)."""
+        return (self.config.get("log") or {}).get("path") or os.path.join(self.bundle, "ctr.log")
 
     def oci(self):
         return self.rt.oci(self.config["oci_runtime"])
@@ -120,11 +122,24 @@ class Container(LockedObject):
         self._event("cleanup-failed", attributes={"error": msg})
 
     # -- start ----------------------------------------------------------------------------------
-    def start(self) -> bool:
-        """Start (init + start); False when it already ran."""
+    def start(self, _starting: Optional[List[str]] = None) -> bool:
+        """Start (init + start); False when it already ran. The containers it ``requires`` are
+        started first (each before its own lock is taken: no lock is held while another is)."""
+        self._start_requirements(_starting or [])
         with self.locked():
             self.sync()
             return self._start_locked()
+
+    def _start_requirements(self, starting: List[str]) -> None:
+        for ref in self.config.get("requires") or []:
+            other = find_container(self.rt, ref)
+            if other is None:
+                raise NoSuchContainer("container %s requires %s, which does not exist" % (self.name, ref),
+                                      hint="create %s first, or drop it from requires" % ref)
+            if other.id in starting + [self.id]:
+                raise InvalidArg("requires: %s and %s require each other" % (self.name, other.name),
+                                 hint="remove the cycle from requires")
+            other.start(starting + [self.id])
 
     def _start_locked(self) -> bool:
         status = self.status
@@ -165,10 +180,15 @@ class Container(LockedObject):
             undo.append(("cgroup", lambda: oci.remove_cgroup(self.bundle)))  # after the runtime's delete
             exit_argv = self._exit_command()
             st["exit_python"] = exit_argv[0]
+            log = self.config.get("log") or {}
             res = oci.create(self.id, name=self.name, bundle=self.bundle, run_dir=self.run_dir,
                              log_path=self.log_path, exit_command=exit_argv[0],
                              exit_command_args=exit_argv[1], tty=bool(self.config.get("tty")),
-                             log_size_max=self._log_size_max())
+                             stdin=bool(self.config.get("interactive")), log_size_max=self._log_size_max(),
+                             log_driver=log.get("driver") or "k8s-file",
+                             # conmon takes a tag for journald only
+                             log_tag=log.get("tag") if log.get("driver") == "journald" else None)
+            self._write_pid_files(res.pid, res.conmon_pid)
             faults.point("container.start.after_conmon_create")
             undo.append(("runtime container", lambda: oci.delete(self.id, force=True)))
             st.update(status=CREATED, pid=res.pid, conmon_pid=res.conmon_pid, exit_code=0, oom_killed=False,
@@ -205,6 +225,16 @@ class Container(LockedObject):
                     exc.msg += " (cleanup after the failure also failed: %s)" % "; ".join(errors)
                 raise wrap(exc, "starting container %s" % self.name)
             raise
+
+    def _write_pid_files(self, pid: int, conmon_pid: int) -> None:
+        """pid_file and conmon_pidfile: the container's and conmon's PIDs where the task asked."""
+        for path, value in ((self.config.get("pid_file"), pid), (self.config.get("conmon_pidfile"), conmon_pid)):
+            if path:
+                try:
+                    write_atomic(path, "%d" % value, mode=0o644)
+                except OSError as exc:
+                    raise EngineError("cannot write %s: %s" % (path, exc.strerror or exc),
+                                      hint="pid_file and conmon_pidfile need a writable directory")
 
     def _mount_rootfs(self, undo: List) -> str:
         image = self.rt.images.get(self.config["image_id"])
@@ -338,7 +368,8 @@ class Container(LockedObject):
         etcfiles.write_run_file(self.run_dir, "hostname", etcfiles.hostname_content(hostname))
         peers = ["%s:%s" % (n, ip) for _pid, ip, names in self._network_peers() for n in names]
         etcfiles.write_run_file(self.run_dir, "hosts", etcfiles.hosts_content(
-            hostname=hostname, name=self.name, ips=ips, add_hosts=list(cfg.get("add_host", [])) + peers))
+            hostname=hostname, name=self.name, ips=ips, add_hosts=list(cfg.get("add_host", [])) + peers,
+            **self._hosts_base(cfg)))
         dns = self._dns_defaults(cfg)
         etcfiles.write_run_file(self.run_dir, "resolv.conf", etcfiles.resolv_conf_content(
             dns=dns["dns"], dns_search=dns["dns_search"], dns_option=dns["dns_option"],
@@ -346,6 +377,21 @@ class Container(LockedObject):
         etcfiles.write_run_file(self.run_dir, ".containerenv", etcfiles.containerenv_content(
             privileged=bool(cfg.get("privileged")), name=self.name, ctr_id=self.id, image=cfg.get("image", ""),
             image_id=cfg.get("image_id", "")))
+
+    def _hosts_base(self, cfg: Mapping[str, Any]) -> Dict[str, Any]:
+        """hosts_file: the base of /etc/hosts (a host file, the image's own, or none), else the host's."""
+        base = cfg.get("hosts_file")
+        if base == "none":
+            return {"base_hosts": ""}
+        if base == "image":
+            from ..oci import etcfiles  # noqa: PLC0415 - /etc files only when a container starts (not on a no-op)
+
+            return {"base_hosts": etcfiles.read_rootfs_file(self.state.get("mountpoint") or "", "/etc/hosts") or ""}
+        if base:
+            if not os.path.isfile(base):
+                raise InvalidArg("hosts_file %s does not exist" % base, hint="an existing file, image, or none")
+            return {"base_hosts_file": base}
+        return {}
 
     def _prepare_secrets(self, undo: List) -> Tuple[List[Dict[str, Any]], Dict[str, str]]:
         """The container's secrets: bind mounts from a fresh tmpfs, and env values (engine/secret/usage.py)."""
@@ -382,7 +428,7 @@ class Container(LockedObject):
             mode = cfg.get(param) or ""
             if mode.startswith("container:"):
                 join[param] = self._joined_namespace(param, mode.split(":", 1)[1], param)
-        env = self.default_env()
+        env = dict(self.default_env(), **(cfg.get("host_env") or {}))  # env_host / http_proxy, below the image's
         sysctls = {}
         for item in rtc.get("containers", "default_sysctls"):
             k, _unused, v = item.partition("=")
@@ -396,7 +442,7 @@ class Container(LockedObject):
             default_env=env, default_sysctls=sysctls,
             default_pids_limit=rtc.get("containers", "pids_limit"),
             default_shm_size=parse_size(rtc.get("containers", "shm_size"), "shm_size"),
-            init_path=self.rt.init_path(),
+            init_path=cfg.get("init_path") or self.rt.init_path(),
             seccomp_profile=rtc.get("containers", "seccomp_profile") or default_seccomp_path(),
             no_new_privileges=bool(rtc.get("containers", "no_new_privileges")),
         )
@@ -584,7 +630,15 @@ class Container(LockedObject):
             raise EngineError("; ".join(errors))
 
     def cleanup_after_exit(self, sleep: Callable[[float], None] = time.sleep) -> str:
-        """What conmon's exit command runs: sync, restart policy (after a backoff), or clean up.
+        """What conmon's exit command runs: sync, restart policy (after a backoff), or clean up,
+        then the removal of an ``auto_remove`` container that is not restarted."""
+        done = self._cleanup_after_exit(sleep)
+        if done == "cleaned" and self.config.get("auto_remove"):
+            return self.remove_after_exit()
+        return done
+
+    def _cleanup_after_exit(self, sleep: Callable[[float], None] = time.sleep) -> str:
+        """Sync, restart policy (after a backoff), or clean up.
 
         The backoff wait happens without the container's lock (``state: stopped`` or
         ``absent`` during the wait cancel the restart); returns what it did."""
@@ -624,6 +678,16 @@ class Container(LockedObject):
                 return "restarted"
         except NoSuchContainer:
             return "removed meanwhile"
+
+    def remove_after_exit(self) -> str:
+        """rm / auto_remove: the container is removed once it exited (its anonymous volumes too)."""
+        try:
+            self.remove(force=False)
+        except NoSuchContainer:
+            return "removed meanwhile"
+        except CtrStateInvalid:
+            return "running again"  # started again before the exit command got the lock
+        return "removed"
 
     def _restart_allowed(self) -> bool:
         policy = self.config.get("restart_policy") or {"name": "no"}
@@ -729,6 +793,11 @@ class Container(LockedObject):
                 self.rt.state.remove("container", self.rec)
                 self.rt.locks.free(self.rec.lock_id)
             faults.point("container.remove.after_db_delete")
+            if self.config.get("cidfile"):
+                try:
+                    os.unlink(self.config["cidfile"])
+                except OSError:
+                    pass  # removed by someone else: nothing to undo
             self._release_idle_networks()
             self._event("remove")
         if volumes:
@@ -854,9 +923,38 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
             raise
     faults.point("container.create.after_commit")
     ctr = Container(rt, rec)
+    if cfg.get("cidfile"):
+        _write_cidfile(ctr, cfg["cidfile"])
     ctr._event("create")
     faults.end(rt.state, "container", ctr_id)
     return ctr
+
+
+def _write_cidfile(ctr: Container, path: str) -> None:
+    """cidfile: the new container's ID; an existing file is refused (as podman), the container removed."""
+    try:
+        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644)
+        with os.fdopen(fd, "w") as f:
+            f.write(ctr.id)
+    except OSError as exc:
+        config = dict(ctr.config, cidfile=None)  # not ours: the removal must not unlink it
+        ctr.rec.config = config
+        ctr.remove(force=True)
+        raise InvalidArg("cidfile %s: %s" % (path, exc.strerror or exc),
+                         hint="remove the file, or choose another cidfile path")
+
+
+def dependents(rt, ctr: Container) -> List[Container]:
+    """The containers that need ``ctr``: it is in their requires, or they join its network."""
+    out = []
+    for other in list_containers(rt):
+        if other.id == ctr.id:
+            continue
+        needs = set(other.config.get("requires") or [])
+        joined = (other.config.get("network") or {}).get("container")
+        if needs & {ctr.id, ctr.name} or joined in (ctr.id, ctr.name):
+            out.append(other)
+    return out
 
 
 def remove_orphan_storage(rt) -> List[str]:

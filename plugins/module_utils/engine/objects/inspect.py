@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 
 from ..base.errors import EngineError
 from ..base.status import RUNNING, display_status
-from ..oci.spec import effective_env, effective_stop_signal
+from ..oci.spec import effective_env, effective_stop_signal, systemd_mode
 from ..parse.values import format_size, parse_size
 
 _PROPAGATIONS = ("rprivate", "private", "rshared", "shared", "rslave", "slave")
@@ -51,8 +51,10 @@ def inspect_container(ctr) -> Dict[str, Any]:
     img = ctr.image()
     img_cfg = ctr.rt.images.image_config(img) if img is not None else {}
     hostname = cfg.get("hostname") or ctr.id[:12]
-    env = effective_env(ctr.default_env(), img_cfg, cfg.get("env") or {})
+    env = effective_env(dict(ctr.default_env(), **(cfg.get("host_env") or {})), img_cfg, {})
     env.setdefault("HOSTNAME", hostname)
+    unset = set(env) if cfg.get("unsetenv_all") else set(cfg.get("unsetenv") or [])
+    env = dict({k: v for k, v in env.items() if k not in unset}, **(cfg.get("env") or {}))
     labels = dict(img_cfg.get("Labels") or {}, **(cfg.get("labels") or {}))
     entrypoint = cfg.get("entrypoint")
     command = cfg.get("command")
@@ -114,7 +116,14 @@ def inspect_container(ctr) -> Dict[str, Any]:
             "StopSignal": effective_stop_signal(cfg, img_cfg),
             "StopTimeout": cfg.get("stop_timeout"),
             "Tty": bool(cfg.get("tty")),
+            "OpenStdin": bool(cfg.get("interactive")),
+            "ExposedPorts": {p: {} for p in sorted(set(cfg.get("expose") or [])
+                                                   | set(img_cfg.get("ExposedPorts") or {}))},
+            "Timezone": cfg.get("timezone") or "",
+            "SystemdMode": systemd_mode(cfg, img_cfg),
         },
+        "ConmonPidFile": cfg.get("conmon_pidfile") or "",
+        "PidFile": cfg.get("pid_file") or "",
         "HostConfig": {
             "Binds": ["%s:%s%s" % (m["source"], m["destination"], (":" + ",".join(m["options"])) if m.get("options")
                                    else "") for m in cfg.get("mounts", []) if m["type"] in ("bind", "volume")],
@@ -133,11 +142,16 @@ def inspect_container(ctr) -> Dict[str, Any]:
             "RestartPolicy": {"Name": policy.get("name", "no"), "MaximumRetryCount": policy.get("max_retries", 0)},
             "Ulimits": [{"Name": u["type"], "Soft": u["soft"], "Hard": u["hard"]} for u in cfg.get("ulimits", [])],
             "Init": bool(cfg.get("init")),
+            "AutoRemove": bool(cfg.get("auto_remove")),
+            "PublishAllPorts": bool(cfg.get("publish_all")),
+            "ContainerIDFile": cfg.get("cidfile") or "",
+            "VolumesFrom": list(cfg.get("volumes_from") or []),
             "Sysctls": cfg.get("sysctl") or {},
             "Dns": cfg.get("dns") or [],
             "DnsSearch": cfg.get("dns_search") or [],
             "ExtraHosts": cfg.get("add_host") or [],
-            "LogConfig": {"Type": log.get("driver", "k8s-file"), "Config": None, "Path": ctr.log_path, "Tag": "",
+            "LogConfig": {"Type": log.get("driver", "k8s-file"), "Config": None, "Path": ctr.log_path,
+                          "Tag": log.get("tag") or "",
                           "Size": format_size(log["max_size"]).upper() + "B" if log.get("max_size") else "0B"},
             "ShmSize": cfg.get("shm_size") or parse_size(ctr.rt.cfg.get("containers", "shm_size"), "shm_size"),
             **_host_options(cfg),

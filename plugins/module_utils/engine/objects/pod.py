@@ -315,6 +315,7 @@ def infra_container_config(pod_cfg: Dict[str, Any], image) -> Dict[str, Any]:
         dns=list(pod_cfg.get("dns") or []), dns_search=list(pod_cfg.get("dns_search") or []),
         dns_option=list(pod_cfg.get("dns_option") or []), add_host=list(pod_cfg.get("add_host") or []),
         pod=pod_cfg["id"], is_infra=True, stop_timeout=INFRA_STOP_TIMEOUT,
+        conmon_pidfile=pod_cfg.get("infra_conmon_pidfile"),
     ).to_dict()
 
 
@@ -333,8 +334,9 @@ def validate_pod_config(cfg: Dict[str, Any]) -> None:
         if net.get("mode") != "bridge" or net.get("networks"):
             raise InvalidArg("network: belongs to the pod's infra container, and infra is false",
                              hint="set infra: true, or set network on the containers")
-        if cfg.get("infra_image") or cfg.get("infra_command") or cfg.get("infra_name"):
-            raise InvalidArg("infra_image/infra_command/infra_name: the pod has no infra container (infra: false)",
+        infra_opts = ("infra_image", "infra_command", "infra_name", "infra_conmon_pidfile")
+        if any(cfg.get(k) for k in infra_opts):
+            raise InvalidArg("%s: the pod has no infra container (infra: false)" % "/".join(infra_opts),
                              hint="drop them, or set infra: true")
         return
     if net.get("mode") == "container":

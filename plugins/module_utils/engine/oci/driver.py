@@ -372,12 +372,14 @@ class OCIRuntime:
     # -- create -------------------------------------------------------------------------
     def conmon_args(self, ctr_id: str, *, name: str, bundle: str, run_dir: str, log_path: str,
                     exit_command: Optional[str] = None, exit_command_args: Sequence[str] = (),
-                    tty: bool = False, stdin: bool = False, log_size_max: Optional[int] = None) -> List[str]:
+                    tty: bool = False, stdin: bool = False, log_size_max: Optional[int] = None,
+                    log_driver: str = "k8s-file", log_tag: Optional[str] = None) -> List[str]:
         """conmon's command line, in podman 4's order (libpod-reference §2.4)."""
+        log = "k8s-file:" + log_path if log_driver == "k8s-file" else log_driver
         args = [self.conmon_path, "--api-version", "1", "-c", ctr_id, "-u", ctr_id, "-r", self.path,
                 "-b", bundle, "-p", os.path.join(run_dir, "pidfile"), "-n", name,
                 "--exit-dir", self.exit_dir, "--full-attach",
-                "-l", "k8s-file:" + log_path, "--log-level", self.log_level,
+                "-l", log, "--log-level", self.log_level,
                 "--conmon-pidfile", os.path.join(run_dir, "conmon.pid"),
                 "--runtime-arg", "--root", "--runtime-arg", self.runtime_root]
         for a in self.runtime_args:
@@ -387,6 +389,8 @@ class OCIRuntime:
                      "--runtime-arg=" + os.path.join(run_dir, "oci-log")]
         if log_size_max and log_size_max > 0:
             args += ["--log-size-max", str(int(log_size_max))]
+        if log_tag:
+            args += ["--log-tag", log_tag]
         if self.no_pivot:
             args.append("--no-pivot")
         if tty:
@@ -402,7 +406,8 @@ class OCIRuntime:
     def create(self, ctr_id: str, *, name: str, bundle: str, run_dir: str, log_path: str,
                exit_command: Optional[str] = None, exit_command_args: Sequence[str] = (), tty: bool = False,
                stdin: bool = False, log_size_max: Optional[int] = None, timeout: float = CREATE_TIMEOUT,
-               conmon_setup: Optional[Callable[[int], None]] = None) -> CreateResult:
+               conmon_setup: Optional[Callable[[int], None]] = None, log_driver: str = "k8s-file",
+               log_tag: Optional[str] = None) -> CreateResult:
         """Spawn conmon, which runs ``runtime create``; return the container and conmon pids.
 
         ``conmon_setup(pid)`` runs while conmon waits on its start pipe (the moment podman
@@ -428,7 +433,7 @@ class OCIRuntime:
 
         argv = self.conmon_args(ctr_id, name=name, bundle=bundle, run_dir=run_dir, log_path=log_path,
                                 exit_command=exit_command, exit_command_args=exit_command_args, tty=tty,
-                                stdin=stdin, log_size_max=log_size_max)
+                                stdin=stdin, log_size_max=log_size_max, log_driver=log_driver, log_tag=log_tag)
         env = dict(self.env)
         if self.private_mount_ns:
             env[HOST_MNTNS_ENV] = cgroups.mount_ns_id()

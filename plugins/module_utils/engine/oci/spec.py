@@ -394,6 +394,8 @@ def effective_stop_signal(config: Dict[str, Any], image_config: Dict[str, Any]) 
     """The signal a stop sends: the declared one, else the image's STOPSIGNAL, else SIGTERM."""
     if config.get("stop_signal"):
         return parse_signal(config["stop_signal"], "stop_signal")
+    if systemd_mode(config, image_config):
+        return SYSTEMD_STOP_SIGNAL
     if image_config.get("StopSignal"):
         return parse_signal(image_config["StopSignal"], "image StopSignal")
     return 15
@@ -413,10 +415,35 @@ def effective_env(default_env: Union[Dict[str, str], List[str]], image_config: D
 
 
 def _env(ctx: SpecContext, hostname: str, user: ExecUser) -> List[str]:
-    env = effective_env(ctx.default_env, ctx.image_config, ctx.config.get("env") or {})
+    cfg = ctx.config
+    declared = cfg.get("env") or {}
+    env = effective_env(ctx.default_env, ctx.image_config, {})
     env.setdefault("HOSTNAME", hostname)
     env.setdefault("HOME", user.home or "/")
+    # unsetenv / unsetenv_all drop the defaults (engine, containers.conf, image), never the declared env
+    unset = set(env) if cfg.get("unsetenv_all") else set(cfg.get("unsetenv") or [])
+    env = {k: v for k, v in env.items() if k not in unset}
+    env.update(parse_env(declared, "env"))
     return ["%s=%s" % kv for kv in env.items()]
+
+
+#: the commands that make ``systemd: true`` run a container in systemd mode (podman's list)
+SYSTEMD_COMMANDS = ("/sbin/init", "/usr/sbin/init", "/usr/local/sbin/init", "/lib/systemd/systemd",
+                    "/usr/lib/systemd/systemd", "systemd")
+#: systemd mode: tmpfs mounts (podman's), and SIGRTMIN+3 to stop
+SYSTEMD_TMPFS = ("/run", "/run/lock", "/tmp", "/var/log/journal")
+SYSTEMD_STOP_SIGNAL = 37
+
+
+def systemd_mode(config: Mapping[str, Any], image: Mapping[str, Any]) -> bool:
+    """``systemd: always``, or ``true`` (the default) with systemd or init as the command."""
+    mode = str(config.get("systemd") or "true")
+    if mode == "always":
+        return True
+    if mode != "true":
+        return False
+    args = command_args(config, image)
+    return bool(args) and (args[0] in SYSTEMD_COMMANDS or os.path.basename(args[0]) == "systemd")
 
 
 def _rlimits(ctx: SpecContext) -> List[Dict[str, Any]]:
@@ -603,11 +630,11 @@ def _mounts(ctx: SpecContext, kinds: Mapping[str, str], *, privileged: bool, rea
     else:  # (also with ipc: host on a host without /dev/mqueue: a mqueue mount shows the host's queues then)
         mounts.append({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
                        "options": ["nosuid", "noexec", "nodev"]})
-    mounts += [
-        _bind(os.path.join(run, "hostname"), "/etc/hostname", etc_opts),
-        _bind(os.path.join(run, "resolv.conf"), "/etc/resolv.conf", etc_opts),
-        _bind(os.path.join(run, "hosts"), "/etc/hosts", etc_opts),
-    ]
+    if not cfg.get("no_hostname"):  # no_hostname / no_hosts: the image's own file stays
+        mounts.append(_bind(os.path.join(run, "hostname"), "/etc/hostname", etc_opts))
+    mounts.append(_bind(os.path.join(run, "resolv.conf"), "/etc/resolv.conf", etc_opts))
+    if not cfg.get("no_hosts"):
+        mounts.append(_bind(os.path.join(run, "hosts"), "/etc/hosts", etc_opts))
     shm_opts = ["bind", "rprivate", "nosuid", "noexec", "nodev"]
     if kinds.get("ipc") == "host":
         mounts.append(_bind("/dev/shm", "/dev/shm", shm_opts))
@@ -621,7 +648,8 @@ def _mounts(ctx: SpecContext, kinds: Mapping[str, str], *, privileged: bool, rea
     for chroot in cfg.get("chrootdirs") or []:  # podman's --chrootdirs: the run files again inside each chroot
         for name in ("hostname", "resolv.conf", "hosts"):
             mounts.append(_bind(os.path.join(run, name), os.path.join(chroot, "etc", name), etc_opts))
-    cg_ro = "rw" if (v2 and privileged) else "ro"
+    systemd = systemd_mode(cfg, ctx.image_config or {})
+    cg_ro = "rw" if (v2 and (privileged or systemd)) else "ro"
     mounts.append({"destination": "/sys/fs/cgroup", "type": "cgroup", "source": "cgroup",
                    "options": ["rprivate", "nosuid", "noexec", "nodev", "relatime", cg_ro]})
 
@@ -639,6 +667,12 @@ def _mounts(ctx: SpecContext, kinds: Mapping[str, str], *, privileged: bool, rea
             raise InvalidArg("invalid mounts: %s is reserved for init: true" % INIT_MOUNT_PATH)
         user.append(_bind(init_path, INIT_MOUNT_PATH, ["bind", "ro", "rprivate"]))
         seen.add(INIT_MOUNT_PATH)
+    if systemd:
+        for dest in SYSTEMD_TMPFS:
+            if dest not in seen:
+                user.append({"destination": dest, "type": "tmpfs", "source": "tmpfs",
+                             "options": ["rw", "rprivate", "nosuid", "nodev", "tmpcopyup"]})
+                seen.add(dest)
     if read_only and cfg.get("read_only_tmpfs", True):
         for dest in ("/tmp", "/var/tmp", "/run"):
             if dest not in seen:
