@@ -36,8 +36,8 @@ FORBIDDEN = ("pyroute2", "ssl", "_ssl", "http.client", "urllib.request", "tarfil
 ALLOWED = {
     "ansible_engine", "bytecode",
     "reconcile", "reconcile.container", "reconcile.container_compare", "reconcile.container_options",
-    "reconcile.container_secrets",
-    "reconcile.container_params", "reconcile.container_build", "reconcile.options", "reconcile.preflight", "reconcile.result",
+    "reconcile.container_secrets", "reconcile.container_params", "reconcile.container_build",
+    "reconcile.options", "reconcile.preflight", "reconcile.result",
     "engine", "engine.ops", "engine.ops.cli", "engine.ops.session", "engine.runtime",
     "engine.base", "engine.base.errors", "engine.base.faults", "engine.base.names", "engine.base.records",
     "engine.base.status", "engine.base.version",
