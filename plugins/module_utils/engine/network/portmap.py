@@ -615,9 +615,13 @@ def net_chain(bridge: str) -> str:
     return "n_%s_post" % bridge
 
 
+def net_fwd_chain(bridge: str) -> str:
+    return "n_%s_fwd" % bridge
+
+
 def chain_owner(chain: str) -> Optional[Tuple[str, str]]:
     """``("container", id)`` / ``("network", bridge)`` for one of our chain names."""
-    for kind, prefix, suffixes in (("container", "c_", ("_pre", "_out")), ("network", "n_", ("_post",))):
+    for kind, prefix, suffixes in (("container", "c_", ("_pre", "_out")), ("network", "n_", ("_post", "_fwd"))):
         if chain.startswith(prefix):
             for suf in suffixes:
                 if chain.endswith(suf) and len(chain) > len(prefix) + len(suf):
@@ -657,10 +661,27 @@ def ctr_delete(table: str, ctr_id: str) -> List[str]:
     return lines
 
 
-def net_rules(table: str, network: str, bridge: str, subnet: str, *, internal: bool = False) -> List[str]:
-    """Masquerade for the network: outbound NAT, and DNATed loopback/hairpin connections."""
+def net_rules(table: str, network: str, bridge: str, subnet: str, *, internal: bool = False,
+              isolate: bool = False) -> List[str]:
+    """Masquerade for the network: outbound NAT, and DNATed loopback/hairpin connections.
+
+    ``isolate``: a filter chain refuses new connections into the bridge from any other interface
+    (other networks, the host's uplinks) except published ports (DNATed); ``internal``: no NAT,
+    and the same chain drops everything forwarded between the bridge and any other interface.
+    """
     chain = net_chain(bridge)
     lines = ["add table ip %s" % table, _chain_decl(table, chain, "post"), "flush chain ip %s %s" % (table, chain)]
+    fwd = net_fwd_chain(bridge)
+    lines += ["add chain ip %s %s { type filter hook forward priority 0; policy accept; }" % (table, fwd),
+              "flush chain ip %s %s" % (table, fwd)]
+    if internal:
+        lines += ['add rule ip %s %s iifname "%s" oifname != "%s" drop comment "network %s internal"'
+                  % (table, fwd, bridge, bridge, network),
+                  'add rule ip %s %s oifname "%s" iifname != "%s" drop comment "network %s internal"'
+                  % (table, fwd, bridge, bridge, network)]
+    elif isolate:
+        lines.append('add rule ip %s %s oifname "%s" iifname != "%s" ct state new ct status != dnat drop '
+                     'comment "network %s isolate"' % (table, fwd, bridge, bridge, network))
     if not internal:
         lines.append('add rule ip %s %s ip saddr %s ip daddr != %s ip daddr != 224.0.0.0/4 oifname != "%s" '
                      'masquerade comment "network %s outbound"' % (table, chain, subnet, subnet, bridge, network))
@@ -670,9 +691,11 @@ def net_rules(table: str, network: str, bridge: str, subnet: str, *, internal: b
 
 
 def net_delete(table: str, bridge: str) -> List[str]:
-    chain = net_chain(bridge)
+    chain, fwd = net_chain(bridge), net_fwd_chain(bridge)
     return ["add table ip %s" % table, _chain_decl(table, chain, "post"), "flush chain ip %s %s" % (table, chain),
-            "delete chain ip %s %s" % (table, chain)]
+            "delete chain ip %s %s" % (table, chain),
+            "add chain ip %s %s { type filter hook forward priority 0; policy accept; }" % (table, fwd),
+            "flush chain ip %s %s" % (table, fwd), "delete chain ip %s %s" % (table, fwd)]
 
 
 def table_delete(table: str) -> List[str]:

@@ -37,6 +37,7 @@ from ..oci.resources import update_steps
 from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
 from ..store.state import Record
+from . import netattach
 from .locked import LockedObject
 from .podjoin import check_infra_removal, member_join
 from .restart import next_delay_ms
@@ -247,7 +248,7 @@ class Container(LockedObject):
         else:
             networks = net.get("networks") or [self.rt.cfg.get("network", "default_network")]
             status = mgr.setup(self.id, networks=networks, publish=self.config.get("publish", []),
-                               hostname=self._hostname(), aliases=[self.name])
+                               hostname=self._hostname(), aliases=[self.name], attach=net.get("attach"))
         undo.append(("network", lambda: mgr.teardown(self.id, status)))
         ips = [n["ip"] for n in (status.get("networks") or {}).values() if n.get("ip")]
         return status.get("netns"), status, ips
@@ -651,12 +652,29 @@ class Container(LockedObject):
                 net = cfg.get("network") or {}
                 status = self.rt.network.setup(
                     self.id, networks=net.get("networks") or [self.rt.cfg.get("network", "default_network")],
-                    publish=changes["publish"], hostname=self._hostname(), aliases=[self.name])
+                    publish=changes["publish"], hostname=self._hostname(), aliases=[self.name],
+                    attach=net.get("attach"))
                 self.state["network_status"] = status
                 self.save()
+            if "network" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status"):
+                self._network_in_place(self.config.get("network") or {}, cfg["network"])
             self.rt.state.rewrite_config("container", self.id, cfg)
             self.rec.config = cfg
             self._event("update")
+
+    def _network_in_place(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        """Connect/disconnect the running container to/from the networks that changed (lock held);
+        a network whose settings (address, aliases, MAC) changed is connected again."""
+        default = self.rt.cfg.get("network", "default_network")
+        before = netattach.bridge_networks({"network": old}, default) or []
+        after = netattach.bridge_networks({"network": new}, default) or []
+        old_attach, new_attach = old.get("attach") or {}, new.get("attach") or {}
+        for name in before:
+            if name not in after or old_attach.get(name) != new_attach.get(name):
+                netattach.disconnect_live(self, name)
+        for name in after:
+            if name not in before or old_attach.get(name) != new_attach.get(name):
+                netattach.connect_live(self, name, settings=new_attach.get(name))
 
     def _runtime_update(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """Move the live cgroup from ``old`` to ``new`` limits: the create-time translation, in a safe order."""
