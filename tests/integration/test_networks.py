@@ -9,6 +9,7 @@ nothing of ours left on the host afterwards (links, nft chains).
 from __future__ import annotations
 
 import ipaddress
+import os
 import subprocess
 
 from .helpers import run_playbook
@@ -23,6 +24,14 @@ def _our_chains(prefix: str) -> list:
     out = subprocess.run(["nft", "list", "table", "ip", "libpod_engine"], capture_output=True, text=True,
                          check=False).stdout
     return [ln.split()[1] for ln in out.splitlines() if ln.strip().startswith("chain n_%s" % prefix)]
+
+
+def _cmdline(pid: str) -> str:
+    try:
+        with open("/proc/%s/cmdline" % pid, "rb") as fh:
+            return fh.read().replace(b"\0", b" ").decode(errors="replace")
+    except OSError:
+        return ""
 
 
 def _nets(task) -> dict:
@@ -42,6 +51,7 @@ def test_networks_end_to_end(engine_env, busybox_archive):
     c1 = {"name": "c1", "image": img, "state": "started", "cap_add": ["NET_RAW"], "network": c1_nets,
           "command": ["sleep", "1000"]}
     c2 = {"name": "c2", "image": img, "state": "started", "network": ["front"], "command": ["sleep", "1000"]}
+    c4 = {"name": "c4", "image": img, "state": "started", "network": ["back"], "command": ["sleep", "1000"]}
     c3 = {"name": "c3", "image": img, "state": "started", "network": ["priv"], "command": ["sleep", "1000"]}
     res = run_playbook(engine_env, [
         {"name": "front", "libpod.engine.network": {"name": "front", "labels": {"app": "x"}}},
@@ -52,6 +62,13 @@ def test_networks_end_to_end(engine_env, busybox_archive):
         {"name": "c1", "libpod.engine.container": c1},
         {"name": "c2", "libpod.engine.container": c2},
         {"name": "c3", "libpod.engine.container": c3},
+        {"name": "c4", "libpod.engine.container": c4},
+        # names and aliases through aardvark-dns, each network answering for its own members only
+        {"name": "dns c1", "libpod.engine.container_exec": {"name": "c1", "command": [
+            "sh", "-c", "ping -c1 -W2 c2 >/dev/null && echo ping-c2-ok; nslookup c4 %s; nslookup c2" % back["gateway"]]}},
+        {"name": "dns c2", "libpod.engine.container_exec": {"name": "c2", "command": [
+            "sh", "-c", "nslookup c1; nslookup db || echo db-not-on-front; cat /etc/resolv.conf"]}},
+        {"name": "dns c4", "libpod.engine.container_exec": {"name": "c4", "command": ["sh", "-c", "nslookup db"]}},
         {"name": "c1 again", "libpod.engine.container": c1},
         {"name": "info", "libpod.engine.network_info": {"name": ["back", "nope"]}},
         {"name": "routes", "libpod.engine.container_exec": {"name": "c3", "command": "cat /proc/net/route"}},
@@ -78,6 +95,19 @@ def test_networks_end_to_end(engine_env, busybox_archive):
     assert routes and not any(ln.split()[1] == "00000000" for ln in routes), routes
     pid = res.task("c1")["container"]["State"]["Pid"]
     c2_front = _nets(res.task("c2"))["front"]["IPAddress"]
+    c4_back = _nets(res.task("c4"))["back"]["IPAddress"]
+    out = res.task("dns c1")["stdout"]
+    assert "ping-c2-ok" in out and c4_back in out and c2_front in out, out
+    out = res.task("dns c2")["stdout"]
+    front_gw = res.task("front")["network"]["subnets"][0]["gateway"]
+    assert nets["front"]["IPAddress"] in out and static not in out and "db-not-on-front" in out, out
+    assert "nameserver %s" % front_gw in out and "search dns.podman" in out, out
+    assert static in res.task("dns c4")["stdout"], res.task("dns c4")
+    aardvark = os.path.join(engine_env.paths["tmp_dir"], "aardvark")
+    with open(os.path.join(aardvark, "back")) as fh:
+        back_lines = fh.read().splitlines()
+    assert back_lines[0] == back["gateway"]
+    assert "%s %s  c1,db" % (res.task("c1")["container"]["Id"], static) in back_lines, back_lines
 
     # in place: leave back, join it again; the network is recreated under running containers
     c1_front_only = dict(c1, network=["front"])
@@ -99,11 +129,11 @@ def test_networks_end_to_end(engine_env, busybox_archive):
     assert _nets(res.task("join"))["back"]["IPAddress"] == static
     assert res.task("join")["container"]["State"]["Pid"] == pid
     assert res.task("relabel")["actions"] == ["recreated network back: labels changed",
-                                              "reconnected container(s) c1 to network back"]
+                                              "reconnected container(s) c1, c4 to network back"]
     after = res.task("c1 after")["containers"][0]
     assert after["State"]["Pid"] == pid and after["NetworkSettings"]["Networks"]["back"]["IPAddress"] == static
     assert res.task("in use").failed and "c1" in res.task("in use").msg
-    assert res.task("forced")["actions"] == ["disconnected container(s) c1 from network back",
+    assert res.task("forced")["actions"] == ["disconnected container(s) c1, c4 from network back",
                                              "removed network back"]
     assert not res.task("forced again").changed
     assert res.ok or res.task("in use").failed, res.log
@@ -113,7 +143,7 @@ def test_networks_end_to_end(engine_env, busybox_archive):
         {"name": "back", "libpod.engine.network": back},
         {"name": "c1 env", "libpod.engine.container": dict(c1, env={"X": "1"})},
         {"name": "rm", "libpod.engine.container": {"name": "{{ item }}", "state": "absent"},
-         "loop": ["c1", "c2", "c3"]},
+         "loop": ["c1", "c2", "c3", "c4"]},
         {"name": "nets gone", "libpod.engine.network": {"name": "{{ item }}", "state": "absent"},
          "loop": ["front", "back", "priv"]},
         {"name": "none", "libpod.engine.network_info": {}},
@@ -124,3 +154,5 @@ def test_networks_end_to_end(engine_env, busybox_archive):
     assert res.task("none")["networks"] == []
     assert _links(prefix) == set()
     assert _our_chains(prefix) == []
+    assert not os.path.isdir(aardvark) or os.listdir(aardvark) == []
+    assert not [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p).find(aardvark) >= 0]

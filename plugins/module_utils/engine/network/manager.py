@@ -33,11 +33,12 @@ import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set
 
 from ..base.errors import EngineError, InvalidArg, NetworkError, NoSuchNetwork, RootConflict
+from ..base.status import PAUSED, RUNNING
 from ..host.libc import errno_error, libc
 from ..host.mounts import CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, is_mount_point
 from ..host.roots import RootId
 from ..store.state import dumps, loads
-from . import portholder, portmap, registry
+from . import dns, portholder, portmap, registry
 from .ipam import IPAM, check_gateway, check_ip_range, parse_subnet
 from .portmap import Nft, PortMapping
 from .record import Network
@@ -206,7 +207,7 @@ class NetworkManager:
                  default_subnet: str = "10.90.0.0/24", bridge_prefix: str = "lpe",
                  nft_table: str = "libpod_engine", nft_backend: str = "auto", manage_ip_forward: bool = True,
                  root: Optional[RootId] = None, auto_bridge: bool = False, auto_subnet: bool = False,
-                 warn: Optional[Callable[[str], None]] = None):
+                 warn: Optional[Callable[[str], None]] = None, aardvark_binary: Optional[str] = ""):
         if not _IFNAME_RE.fullmatch(bridge_prefix) or len(bridge_prefix) > 8:
             raise InvalidArg("bridge prefix %r: use up to 8 letters/digits starting with a letter" % bridge_prefix)
         portmap.check_name("nft table", nft_table)
@@ -228,6 +229,9 @@ class NetworkManager:
         self.nft = Nft(nft_backend)
         self._ipr = None
         self._nsdir_ready = False
+        # aardvark-dns of this root ("" = look for it; None = none: names go through /etc/hosts)
+        self.dns = dns.Aardvark(os.path.join(tmp_dir, "aardvark"),
+                                dns.find_binary() if aardvark_binary == "" else aardvark_binary)
         self._attach: Dict[str, Dict[str, Any]] = {}  # per-network settings of the setup in progress
         self._veth_re = re.compile("^%s[0-9a-f]+$" % re.escape(self.veth_prefix))
 
@@ -542,8 +546,30 @@ class NetworkManager:
             with registry.locked(self.root) as claims:
                 claims.remove(net.bridge)
         self.ipam.release_network(net.name)
+        if self.dns.write(net.name, [], []):
+            self.dns.apply()
         with self.state.tx():
             self.state.conn.execute("DELETE FROM networks WHERE name=?", (net.name,))
+
+    # -- DNS ------------------------------------------------------------------------------
+    def serves_dns(self, name: str) -> bool:
+        """Whether names on the network resolve through aardvark-dns (DNS enabled and installed)."""
+        net = self._load(name)
+        return net is not None and net.dns_enabled and self.dns.available
+
+    def dns_sync(self, names: Iterable[str], records: Iterable[Any]) -> None:
+        """Rebuild the aardvark-dns files of these networks from the container records, then
+        start, reload or stop the server. Networks without DNS (or gone) lose their file."""
+        records = list(records)
+        changed = False
+        for name in dict.fromkeys(names):
+            net = self._load(name)
+            if net is None or not net.dns_enabled or not self.dns.available:
+                changed |= self.dns.write(name, [], [])
+                continue
+            changed |= self.dns.write(name, [net.gateway], dns.network_entries(records, name, (RUNNING, PAUSED)))
+        if changed:
+            self.dns.apply()
 
     def release_idle(self, name: str) -> bool:
         """Delete the bridge and nft chain of a network no container holds a lease on.

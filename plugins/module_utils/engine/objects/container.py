@@ -32,6 +32,7 @@ from ..base.status import (  # noqa: F401 - re-exported: callers know them as co
 from ..host import cgroups
 from ..host.interpreter import missing_interpreter
 from ..host.proc import pid_alive
+from ..network.dns import SEARCH_DOMAIN, dns_servers
 from ..oci import etcfiles
 from ..oci.resources import update_steps
 from ..secret import usage as secret_usage
@@ -152,7 +153,7 @@ class Container(LockedObject):
             faults.point("container.start.after_volumes")
             netns, net_status, hosts_ips = self._setup_network(undo)
             faults.point("container.start.after_network")
-            self._write_etc_files(hosts_ips)
+            self._write_etc_files(hosts_ips, net_status)
             secret_mounts, secret_env = self._prepare_secrets(undo)
             spec = self._generate_spec(rootfs, mounts + secret_mounts, netns, secret_env)
             from ..oci.hooks import add_hooks  # noqa: PLC0415 - only at start
@@ -267,7 +268,10 @@ class Container(LockedObject):
         net = self.config.get("network") or {}
         if net.get("mode", "bridge") != "bridge":
             return []
-        mine = set(net.get("networks") or [self.rt.cfg.get("network", "default_network")])
+        mine = {n for n in net.get("networks") or [self.rt.cfg.get("network", "default_network")]
+                if not self._dns_served(n)}
+        if not mine:
+            return []
         out = []
         for rec in self.rt.state.list("container"):
             if rec.id == self.id or rec.state.get("status") != RUNNING:
@@ -278,6 +282,21 @@ class Container(LockedObject):
                     out.append((rec.id, nets[name]["ip"], [rec.name]))
                     break
         return out
+
+    def _dns_served(self, name: str) -> bool:
+        """Whether names on the network resolve through aardvark-dns (else through /etc/hosts peers,
+        with a warning when the network has DNS enabled but aardvark-dns is not installed)."""
+        if not self.rt.has_networking():
+            return False
+        mgr = self.rt.network
+        if mgr.serves_dns(name):
+            return True
+        net = mgr.find(name)
+        if net is not None and net.dns_enabled:
+            msg = "aardvark-dns is not installed: names on network %s resolve through /etc/hosts only" % name
+            if msg not in self.rt.warnings:
+                self.rt.warnings.append(msg)
+        return False
 
     def _release_idle_networks(self) -> None:
         """After removal: a bridge network no remaining container is configured for loses its
@@ -299,6 +318,7 @@ class Container(LockedObject):
         mine = self._my_networks()
         if not mine:
             return
+        self.rt.network.dns_sync(sorted(mine), self.rt.state.list("container"))
         for peer_id, _peer_ip, _names in self._network_peers():
             peer = self.rt.state.find("container", peer_id)
             if peer is None:
@@ -328,7 +348,7 @@ class Container(LockedObject):
     def _hostname(self) -> str:
         return self.config.get("hostname") or self.id[:12]
 
-    def _write_etc_files(self, ips: List[str]) -> None:
+    def _write_etc_files(self, ips: List[str], net_status: Optional[Dict[str, Any]] = None) -> None:
         os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
         cfg = self._pod.etc_config(self.config) if getattr(self, "_pod", None) is not None else self.config
         net_mode = (cfg.get("network") or {}).get("mode", "bridge")
@@ -338,9 +358,12 @@ class Container(LockedObject):
         etcfiles.write_run_file(self.run_dir, "hosts", etcfiles.hosts_content(
             hostname=hostname, name=self.name, ips=ips, add_hosts=list(cfg.get("add_host", [])) + peers))
         dns = self._dns_defaults(cfg)
+        served = [n for n in ((net_status or {}).get("networks") or {}) if self._dns_served(n)]
+        network_dns = dns_servers(net_status or {}, served)
         etcfiles.write_run_file(self.run_dir, "resolv.conf", etcfiles.resolv_conf_content(
             dns=dns["dns"], dns_search=dns["dns_search"], dns_option=dns["dns_option"],
-            keep_local=net_mode == "host"))
+            keep_local=net_mode == "host", network_dns=network_dns,
+            network_search=[SEARCH_DOMAIN] if network_dns else []))
         etcfiles.write_run_file(self.run_dir, ".containerenv", etcfiles.containerenv_content(
             privileged=bool(cfg.get("privileged")), name=self.name, ctr_id=self.id, image=cfg.get("image", ""),
             image_id=cfg.get("image_id", "")))
