@@ -65,7 +65,8 @@ def test_networks_end_to_end(engine_env, busybox_archive):
         {"name": "c4", "libpod.engine.container": c4},
         # names and aliases through aardvark-dns, each network answering for its own members only
         {"name": "dns c1", "libpod.engine.container_exec": {"name": "c1", "command": [
-            "sh", "-c", "ping -c1 -W2 c2 >/dev/null && echo ping-c2-ok; nslookup c4 %s; nslookup c2" % back["gateway"]]}},
+            "sh", "-c", "ping -c1 -W2 c2 >/dev/null && echo ping-c2-ok; nslookup c4 %s; nslookup c2"
+            % back["gateway"]]}},
         {"name": "dns c2", "libpod.engine.container_exec": {"name": "c2", "command": [
             "sh", "-c", "nslookup c1; nslookup db || echo db-not-on-front; cat /etc/resolv.conf"]}},
         {"name": "dns c4", "libpod.engine.container_exec": {"name": "c4", "command": ["sh", "-c", "nslookup db"]}},
