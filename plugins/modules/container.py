@@ -190,10 +190,10 @@ options:
       - "A list entry may also be a dict (the long form): C(name) plus any of C(aliases) (names resolved
         to this container on that network), C(ip) (a static address), C(mac_address) and C(interface_name)
         (the interface inside the container; C(eth0), C(eth1), ... by position when omitted)."
-      - When only the list of bridge networks (or their settings) changes, a running container is connected
+      - "When only the list of bridge networks (or their settings) changes, a running container is connected
         or disconnected in place (as C(podman network connect)), keeping its process; RV(actions) says
         C(updated NAME in place: network). A change of the first network of a container with published ports
-        recreates it.
+        recreates it."
     type: raw
     aliases: [net, network_mode]
   network_aliases:

@@ -557,17 +557,20 @@ class NetworkManager:
         net = self._load(name)
         return net is not None and net.dns_enabled and self.dns.available
 
-    def dns_sync(self, names: Iterable[str], records: Iterable[Any]) -> None:
-        """Rebuild the aardvark-dns files of these networks from the container records, then
-        start, reload or stop the server. Networks without DNS (or gone) lose their file."""
-        records = list(records)
+    def dns_sync(self, names: Iterable[str], records: Callable[[], Iterable[Any]]) -> None:
+        """Rebuild the aardvark-dns files of these networks from the container records (``records()``
+        is only called when a network serves DNS), then start, reload or stop the server.
+        Networks without DNS (or gone) lose their file."""
+        cache: List[Any] = []
         changed = False
         for name in dict.fromkeys(names):
             net = self._load(name)
             if net is None or not net.dns_enabled or not self.dns.available:
                 changed |= self.dns.write(name, [], [])
                 continue
-            changed |= self.dns.write(name, [net.gateway], dns.network_entries(records, name, (RUNNING, PAUSED)))
+            if not cache:
+                cache.append(list(records()))
+            changed |= self.dns.write(name, [net.gateway], dns.network_entries(cache[0], name, (RUNNING, PAUSED)))
         if changed:
             self.dns.apply()
 

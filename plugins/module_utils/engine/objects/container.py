@@ -318,7 +318,7 @@ class Container(LockedObject):
         mine = self._my_networks()
         if not mine:
             return
-        self.rt.network.dns_sync(sorted(mine), self.rt.state.list("container"))
+        self.rt.network.dns_sync(sorted(mine), lambda: self.rt.state.list("container"))
         for peer_id, _peer_ip, _names in self._network_peers():
             peer = self.rt.state.find("container", peer_id)
             if peer is None:

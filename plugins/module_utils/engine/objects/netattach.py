@@ -62,7 +62,7 @@ def connect_live(ctr, network: str, *, static_ip: Optional[str] = None,
     live[network] = attach.connect(ctr.rt.network, ctr.id, network, static_ip=settings.get("ip") or static_ip,
                                    mac=settings.get("mac_address"), ifname=settings.get("interface_name"))
     ctr.save()
-    ctr.rt.network.dns_sync([network], ctr.rt.state.list("container"))
+    ctr.rt.network.dns_sync([network], lambda: ctr.rt.state.list("container"))
     _event(ctr, "connect", network)
     return True
 
@@ -75,7 +75,7 @@ def disconnect_live(ctr, network: str) -> bool:
     attach.disconnect(ctr.rt.network, ctr.id, network)
     del live[network]
     ctr.save()
-    ctr.rt.network.dns_sync([network], ctr.rt.state.list("container"))
+    ctr.rt.network.dns_sync([network], lambda: ctr.rt.state.list("container"))
     _event(ctr, "disconnect", network)
     return True
 
