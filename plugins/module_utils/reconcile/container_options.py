@@ -172,8 +172,8 @@ def fold_attach(network: Dict[str, Any], default_network: str, **single: Any) ->
     given = {k: v for k, v in single.items() if v}
     if not given or network.get("mode", "bridge") != "bridge":
         if given:
-            raise InvalidArg("%s need a bridge network (network mode is %s)" % (", ".join(sorted(given)),
-                                                                                 network.get("mode")),
+            what = ", ".join(sorted(given))
+            raise InvalidArg("%s need a bridge network (network mode is %s)" % (what, network.get("mode")),
                              hint="remove them, or use a bridge network")
         return network
     names = list(network.get("networks") or [default_network])

@@ -38,8 +38,8 @@ def test_declared_spec_refuses_bad_values(params, match):
 
 def test_implicit_network_compares_equal_to_a_bare_task():
     net = Network(name="engine", id="x", bridge="lpe0", subnet="10.90.0.0/24", gateway="10.90.0.1")
-    assert rn.OPTIONS.differences(rn.declared_from_record(net), rn.declared_spec({"name": "engine",
-                                                                                "disable_dns": True})) == []
+    bare = rn.declared_spec({"name": "engine", "disable_dns": True})
+    assert rn.OPTIONS.differences(rn.declared_from_record(net), bare) == []
 
 
 def test_ip_range_bounds_and_inspect_shape():
