@@ -442,13 +442,16 @@ def claim_ports(state, ctr_id: str, mappings: Iterable[PortMapping], *,
     """Claim every host port for ``ctr_id`` in one transaction.
 
     Random ports (host_port 0) are picked here; a container that already holds a random
-    port for the same container port keeps it (idempotent re-setup).
+    port for the same container port keeps it (idempotent re-setup), and a restart or a
+    recreate of a container of the same name gets the port it had again while it is free.
     """
     mappings = list(mappings)
     refuse_ipv6(mappings)
     conn = state.conn
     out: List[PortMapping] = []
     with state.tx():
+        row = conn.execute("SELECT name FROM containers WHERE id=?", (ctr_id,)).fetchone()
+        name = row[0] if row else None
         old = _own_claims(conn, ctr_id)
         old_hosts = {_host_part(m) for m in old}
         conn.execute("DELETE FROM ip_leases WHERE network=? AND container_id=?", (PORT_CLAIMS, ctr_id))
@@ -458,7 +461,12 @@ def claim_ports(state, ctr_id: str, mappings: Iterable[PortMapping], *,
                 reuse = [o for o in old if (o.host_ip, o.container_port, o.protocol)
                          == (m.host_ip, m.container_port, m.protocol)
                          and not any(o.overlaps(t) for t in out) and not _db_conflict(conn, ctr_id, o)]
-                m = reuse[0] if reuse else _pick_random(conn, ctr_id, m, out)
+                m = reuse[0] if reuse else (_remembered(conn, ctr_id, name, m, out)
+                                            or _pick_random(conn, ctr_id, m, out))
+                if name is not None:
+                    conn.execute("INSERT INTO meta(key, value) VALUES(?,?) "
+                                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                                 (_random_key(name, want), str(m.host_port)))
             else:
                 owner = _db_conflict(conn, ctr_id, m)
                 if owner:
@@ -469,6 +477,26 @@ def claim_ports(state, ctr_id: str, mappings: Iterable[PortMapping], *,
                          (PORT_CLAIMS, _claim_key(m), ctr_id))
             out.append(m)
     return out
+
+
+def _random_key(name: str, m: PortMapping) -> str:
+    return "ports/random/%s/%s/%d/%s" % (name, m.host_ip, m.container_port, m.protocol)
+
+
+def _remembered(conn, ctr_id: str, name: Optional[str], m: PortMapping,
+                taken: List[PortMapping]) -> Optional[PortMapping]:
+    """The random host port a container of this name had for this mapping, if still free."""
+    if name is None:
+        return None
+    row = conn.execute("SELECT value FROM meta WHERE key=?", (_random_key(name, m),)).fetchone()
+    try:
+        cand = PortMapping(m.host_ip, int(row[0]), m.container_port, m.protocol) if row else None
+    except ValueError:
+        return None
+    if cand is None or _db_conflict(conn, ctr_id, cand) or any(cand.overlaps(t) for t in taken) \
+            or _bind_test(m.host_ip, cand.host_port, m.protocol) is not None:
+        return None
+    return cand
 
 
 def _pick_random(conn, ctr_id: str, m: PortMapping, taken: List[PortMapping]) -> PortMapping:
