@@ -9,6 +9,7 @@ nothing of ours left on the host afterwards (links, nft chains).
 from __future__ import annotations
 
 import ipaddress
+import json
 import os
 import subprocess
 
@@ -69,7 +70,8 @@ def test_networks_end_to_end(engine_env, busybox_archive):
             % back["gateway"]]}},
         {"name": "dns c2", "libpod.engine.container_exec": {"name": "c2", "command": [
             "sh", "-c", "nslookup c1; nslookup db || echo db-not-on-front; cat /etc/resolv.conf"]}},
-        {"name": "dns c4", "libpod.engine.container_exec": {"name": "c4", "command": ["sh", "-c", "nslookup db"]}},
+        {"name": "dns c4", "libpod.engine.container_exec": {
+            "name": "c4", "command": ["sh", "-c", "nslookup db; cat /sys/class/net/eth0/mtu"]}},
         {"name": "c1 again", "libpod.engine.container": c1},
         {"name": "info", "libpod.engine.network_info": {"name": ["back", "nope"]}},
         {"name": "routes", "libpod.engine.container_exec": {"name": "c3", "command": "cat /proc/net/route"}},
@@ -103,7 +105,7 @@ def test_networks_end_to_end(engine_env, busybox_archive):
     front_gw = res.task("front")["network"]["subnets"][0]["gateway"]
     assert nets["front"]["IPAddress"] in out and static not in out and "db-not-on-front" in out, out
     assert "nameserver %s" % front_gw in out and "search dns.podman" in out, out
-    assert static in res.task("dns c4")["stdout"], res.task("dns c4")
+    assert static in res.task("dns c4")["stdout"] and "1400" in res.task("dns c4")["stdout_lines"], res.task("dns c4")
     aardvark = os.path.join(engine_env.paths["tmp_dir"], "aardvark")
     with open(os.path.join(aardvark, "back")) as fh:
         back_lines = fh.read().splitlines()
@@ -156,4 +158,8 @@ def test_networks_end_to_end(engine_env, busybox_archive):
     assert _links(prefix) == set()
     assert _our_chains(prefix) == []
     assert not os.path.isdir(aardvark) or os.listdir(aardvark) == []
+    with open(os.path.join(engine_env.paths["tmp_dir"], "events", "events.log")) as fh:
+        events = [json.loads(ln) for ln in fh if '"network"' in ln]
+    seen = {(e["Status"], e["Name"]) for e in events if e["Type"] == "network"}
+    assert {("create", "back"), ("connect", "back"), ("disconnect", "back"), ("remove", "back")} <= seen, seen
     assert not [p for p in os.listdir("/proc") if p.isdigit() and _cmdline(p).find(aardvark) >= 0]
