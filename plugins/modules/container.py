@@ -269,12 +269,35 @@ options:
       - V(bridge) (the engine's default network), a network name or a list of them, V(host), V(none), or
         V(container:NAME) to join another container's network namespace.
       - Containers of a pod use the pod's network.
+      - "A list entry may also be a dict (the long form): C(name) plus any of C(aliases) (names resolved
+        to this container on that network), C(ip) (a static address), C(mac_address) and C(interface_name)
+        (the interface inside the container; C(eth0), C(eth1), ... by position when omitted)."
+      - "When only the list of bridge networks (or their settings) changes, a running container is connected
+        or disconnected in place (as C(podman network connect)), keeping its process; RV(actions) says
+        C(updated NAME in place: network). A change of the first network of a container with published ports
+        recreates it."
     type: raw
     aliases: [net, network_mode]
+  network_aliases:
+    description: Extra names of the container on its first (or only) bridge network (podman's C(--network-alias)).
+    type: list
+    elements: str
+    aliases: [network_alias]
+  ip:
+    description: Static IPv4 address on the first (or only) bridge network; kept across recreates.
+    type: str
+  ip6:
+    description: Static IPv6 address; IPv6 networks are not supported yet, so giving it fails with a clear error.
+    type: str
+  mac_address:
+    description: MAC address of the interface on the first (or only) bridge network (derived from the container
+      ID when omitted).
+    type: str
   publish:
     description:
       - Published ports, C([HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]), ranges as C(8000-8001:80-81), or
-        C(CONTAINER_PORT) alone for a random host port. A host port that is taken fails before anything starts.
+        C(CONTAINER_PORT) alone for a random host port (chosen once, and given again to a restart or a recreate
+        of the container of that name while it is free). A host port that is taken fails before anything starts.
       - An IPv6 host address is written in brackets, C([::1]:8080:80), and is accepted by the syntax, but the
         port forwarding is IPv4 only for now, so starting the container fails with "IPv6 host addresses are
         not supported yet" (the new container is not kept).

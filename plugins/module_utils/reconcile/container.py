@@ -22,7 +22,7 @@ from ..engine.objects.container import RUNNING, Container, create_container, dep
 from ..engine.parse.health import resolve as resolve_healthcheck
 from . import container_build
 from .container_compare import drop_equivalent
-from .container_options import NEW_POD, OPTIONS, env_file_values
+from .container_options import NEW_POD, OPTIONS, env_file_values, fold_attach
 from .container_params import ignored_warnings, seconds
 from .container_secrets import check_secrets, refreshable, secret_changes, secret_digests
 from .options import IN_PLACE, reasons
@@ -162,6 +162,33 @@ def _check_self_reference(declared: Dict[str, Any], name: str, ctr: Optional[Con
                          hint="name another container whose network namespace to join")
 
 
+#: the options that say which networks a container is on, and how
+NETWORK_OPTIONS = {"network", "network_aliases", "ip", "ip6", "mac_address"}
+
+
+def _network_in_place(rt, ctr, old: Mapping[str, Any], declared: Mapping[str, Any]) -> bool:
+    """Only the bridge networks (or their per-network settings) changed: connect/disconnect in place,
+    as ``podman network connect``, unless published ports would have to move to another network."""
+    if ctr.config.get("pod") or declared.get("pod"):
+        return False
+    before, after = ctr.config.get("network") or {}, _network_config(rt, declared)
+    if before.get("mode", "bridge") != "bridge" or after.get("mode", "bridge") != "bridge":
+        return False
+    default = rt.cfg.get("network", "default_network")
+    first_before = (before.get("networks") or [default])[0]
+    first_after = (after.get("networks") or [default])[0]
+    same_first = first_before == first_after and \
+        (before.get("attach") or {}).get(first_before) == (after.get("attach") or {}).get(first_after)
+    return same_first or not (declared.get("publish") or old.get("publish"))
+
+
+def _network_config(rt, declared: Mapping[str, Any]) -> Dict[str, Any]:
+    """The declared network with the top-level ip/mac_address/network_aliases folded in."""
+    return fold_attach(declared["network"], rt.cfg.get("network", "default_network"),
+                       aliases=declared.get("network_aliases"), ip=declared.get("ip"), ip6=declared.get("ip6"),
+                       mac_address=declared.get("mac_address"))
+
+
 def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
                  previous: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The container config record (base/records.ContainerConfig) from a declared spec and its image
@@ -176,7 +203,7 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
             raise InvalidArg("volume/mount/tmpfs: two mounts at %s" % m["destination"],
                              hint="give each container path once across volume, mount and tmpfs")
         seen.add(m["destination"])
-    network = declared["network"]
+    network = _network_config(rt, declared)
     if pod_id and network == OPTIONS.by_name["network"].default:
         network = {"mode": "pod", "networks": []}
     values = OPTIONS.config_values(declared)  # the rows that fill a field as they are
@@ -291,6 +318,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     else:
         declared = OPTIONS.declared(params)
     _check_self_reference(declared, name, ctr)
+    _network_config(rt, declared)  # bad addresses are refused before anything changes
     if params.get("image") is not None:
         res.warnings += check_secrets(rt, declared, check_mode)
     if params.get("cert_dir"):  # TLS files of this task's pulls (access.py; not loaded on a no-op)
@@ -307,6 +335,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         names = drop_equivalent(rt, OPTIONS.differences(old, declared), old, declared,
                                 old_image_config=ctr.image_config(), new_image=image)
         recreate_names = OPTIONS.needs_recreate(names)
+        if NETWORK_OPTIONS & set(recreate_names) and _network_in_place(rt, ctr, old, declared):
+            recreate_names = [n for n in recreate_names if n not in NETWORK_OPTIONS]
         in_place = [n for n in names if n not in recreate_names]
         if recreate_names:
             recreate_reasons.append(reasons(recreate_names))
@@ -390,10 +420,12 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         return res
 
     if in_place:
-        changes = {OPTIONS.by_name[n].config_field: declared[n] for n in in_place}
+        changes = {OPTIONS.by_name[n].config_field: declared[n] for n in in_place if OPTIONS.by_name[n].config_field}
         if "publish" in changes and ctr.config.get("publish_all"):
             changes["publish"] = changes["publish"] + container_build.publish_all_ports(
                 declared, ctr.image_config(), ctr.config)
+        if NETWORK_OPTIONS & set(in_place):
+            changes["network"] = _network_config(rt, declared)
         changes["declared"] = declared
         live = [n for n in in_place if OPTIONS.by_name[n].update == IN_PLACE]
         if not check_mode:

@@ -10,7 +10,7 @@ workdir) the declared value is None and the image decides at start time.
 from __future__ import annotations
 
 import shlex
-from typing import Any, Dict, List
+from typing import Any, Dict, List, Tuple
 
 from ..engine.base.errors import InvalidArg
 from ..engine.base.names import validate_name
@@ -99,13 +99,94 @@ def _network(value: Any, ctx: Any) -> Dict[str, Any]:
                                  hint="for example network: container:web")
             return {"mode": "container", "networks": [], "container": target}
     names = []
+    attach: Dict[str, Dict[str, Any]] = {}
     for raw in items:
-        item = str(raw)
-        if item in ("host", "none", "bridge", "default") or item.startswith("container:"):
-            raise InvalidArg("network: %r cannot be combined with other networks" % item,
+        if isinstance(raw, dict):
+            name, settings = _network_entry(raw)
+        else:
+            name, settings = str(raw), {}
+        if name in ("host", "none", "bridge", "default") or name.startswith("container:"):
+            raise InvalidArg("network: %r cannot be combined with other networks" % name,
                              hint="give one mode, or a list of network names")
-        names.append(validate_name(item, "network", "network"))
-    return {"mode": "bridge", "networks": names}
+        names.append(validate_name(name, "network", "network"))
+        if settings:
+            attach[name] = settings
+    if len(set(names)) != len(names):
+        raise InvalidArg("network: %s names a network twice" % names, hint="give each network once")
+    out: Dict[str, Any] = {"mode": "bridge", "networks": names}
+    if attach:
+        out["attach"] = attach
+    return out
+
+
+#: keys of a network given in the long form, and the parameter names they stand for
+_ENTRY_KEYS = ("name", "aliases", "ip", "ip6", "mac_address", "interface_name")
+
+
+def _network_entry(raw: Dict[str, Any]) -> Tuple[str, Dict[str, Any]]:
+    """``{name: a, aliases: [x], ip: ..., mac_address: ..., interface_name: ...}`` -> (name, settings)."""
+    unknown = sorted(set(raw) - set(_ENTRY_KEYS))
+    if unknown or not raw.get("name"):
+        raise InvalidArg("network: entry %r needs a name and may only have %s" % (raw, ", ".join(_ENTRY_KEYS)),
+                         hint="for example {name: backend, aliases: [db], ip: 10.89.0.5}")
+    settings = attach_settings(aliases=raw.get("aliases"), ip=raw.get("ip"), ip6=raw.get("ip6"),
+                               mac_address=raw.get("mac_address"), interface_name=raw.get("interface_name"),
+                               where="network %s" % raw["name"])
+    return str(raw["name"]), settings
+
+
+def attach_settings(*, aliases: Any = None, ip: Any = None, ip6: Any = None, mac_address: Any = None,
+                    interface_name: Any = None, where: str) -> Dict[str, Any]:
+    """Per-network settings of a container, validated and normalised (only the given ones)."""
+    import ipaddress  # noqa: PLC0415 - only for containers that give addresses
+    import re  # noqa: PLC0415
+
+    out: Dict[str, Any] = {}
+    if aliases:
+        if isinstance(aliases, str):
+            aliases = [aliases]
+        out["aliases"] = [validate_name(str(a), "network_aliases", "alias") for a in aliases]
+    if ip:
+        try:
+            out["ip"] = str(ipaddress.IPv4Address(str(ip).strip()))
+        except ValueError:
+            raise InvalidArg("%s: ip %r is not an IPv4 address" % (where, ip), hint="for example 10.89.0.5")
+    if ip6:
+        raise InvalidArg("%s: ip6 %r: IPv6 networks are not supported yet" % (where, ip6), hint="remove ip6")
+    if mac_address:
+        mac = str(mac_address).strip().lower()
+        if not re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", mac) or int(mac[:2], 16) & 1:
+            raise InvalidArg("%s: mac_address %r is not a unicast MAC address" % (where, mac_address),
+                             hint="for example 92:d0:c6:0a:29:33")
+        out["mac_address"] = mac
+    if interface_name:
+        name = str(interface_name)
+        if not re.fullmatch(r"[A-Za-z][A-Za-z0-9_-]{0,14}", name):
+            raise InvalidArg("%s: interface_name %r is not a valid interface name" % (where, name),
+                             hint="up to 15 letters, digits, '_' or '-', starting with a letter")
+        out["interface_name"] = name
+    return out
+
+
+def fold_attach(network: Dict[str, Any], default_network: str, **single: Any) -> Dict[str, Any]:
+    """The top-level ip/ip6/mac_address/network_aliases (podman's --ip, --mac-address,
+    --network-alias) apply to the container's only (or first) bridge network."""
+    given = {k: v for k, v in single.items() if v}
+    if not given or network.get("mode", "bridge") != "bridge":
+        if given:
+            what = ", ".join(sorted(given))
+            raise InvalidArg("%s need a bridge network (network mode is %s)" % (what, network.get("mode")),
+                             hint="remove them, or use a bridge network")
+        return network
+    names = list(network.get("networks") or [default_network])
+    settings = attach_settings(where="network %s" % names[0], **given)
+    attach = {k: dict(v) for k, v in (network.get("attach") or {}).items()}
+    clash = sorted(set(settings) & set(attach.get(names[0], {})))
+    if clash:
+        raise InvalidArg("%s given both as parameters and in the network entry of %s" % (", ".join(clash), names[0]),
+                         hint="give them once")
+    attach[names[0]] = dict(attach.get(names[0], {}), **settings)
+    return dict(network, attach=attach)
 
 
 NEW_POD = "new:"
@@ -434,6 +515,10 @@ OPTIONS = OptionTable([
     # network
     Option("network", type="raw", aliases=("net", "network_mode"), default={"mode": "bridge", "networks": []},
            config=None, normalise=_network),
+    Option("network_aliases", type="list", elements="str", aliases=("network_alias",), default=[], config=None),
+    Option("ip", config=None),
+    Option("ip6", config=None),
+    Option("mac_address", config=None),
     Option("publish", type="list", elements="raw", aliases=("ports", "published", "published_ports"), default=[],
            update=IN_PLACE, normalise=_publish),
     Option("expose", type="list", elements="str", aliases=("exposed", "exposed_ports"), default=[],

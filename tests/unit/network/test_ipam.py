@@ -128,3 +128,13 @@ def test_concurrent_allocation_never_duplicates(tmp_path):
     s = State(db)
     assert len(IPAM(s).leases("conc")) == 100
     s.close()
+
+
+def test_ip_range_limits_automatic_addresses_not_static_ones(state):
+    ipam = IPAM(state)
+    # the range's own network address is a host of the subnet; the subnet's broadcast is not
+    got = [ipam.allocate("n", "10.9.0.0/24", "c%d" % i, ip_range="10.9.0.252/30") for i in range(3)]
+    assert got == ["10.9.0.252", "10.9.0.253", "10.9.0.254"]
+    with pytest.raises(NetworkError, match="no free IP"):
+        ipam.allocate("n", "10.9.0.0/24", "c9", ip_range="10.9.0.252/30")
+    assert ipam.allocate("n", "10.9.0.0/24", "c8", requested="10.9.0.7", ip_range="10.9.0.252/30") == "10.9.0.7"

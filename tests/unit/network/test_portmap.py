@@ -269,3 +269,30 @@ def test_ipv6_host_addresses_are_refused_where_ports_are_set_up(tmp_path):
         refuse_ipv6([PortMapping("::1", 8080, 80)])
     assert "publish [::1]:8080:80/tcp: IPv6 host addresses are not supported yet" in exc.value.msg
     assert "127.0.0.1:8080:80" in exc.value.hint
+
+
+def test_random_port_kept_across_restart_and_recreate_of_the_same_name(state):
+    """publish: "80" picks a host port once: a restart (claims released) or a recreate (a new
+    container ID with the same name) gets the same port again while it is free."""
+    def add_ctr(cid, name):
+        with state.tx():
+            state.conn.execute("INSERT INTO containers(id, name, config, state, created) VALUES(?,?,?,?,0)",
+                               (cid, name, "{}", "{}"))
+
+    def drop_ctr(cid):
+        with state.tx():
+            state.conn.execute("DELETE FROM containers WHERE id=?", (cid,))
+
+    add_ctr("ctrA", "web")
+    first = portmap.claim_ports(state, "ctrA", pm("127.0.0.1::80"))
+    portmap.release_ports(state, "ctrA")  # stop
+    assert portmap.claim_ports(state, "ctrA", pm("127.0.0.1::80")) == first  # start again
+    portmap.release_ports(state, "ctrA")
+    drop_ctr("ctrA")  # recreate: new ID, same name
+    add_ctr("ctrB", "web")
+    assert portmap.claim_ports(state, "ctrB", pm("127.0.0.1::80")) == first
+    # another container's claim on it wins: then a new random port
+    portmap.release_ports(state, "ctrB")
+    add_ctr("ctrC", "other")
+    portmap.claim_ports(state, "ctrC", pm("127.0.0.1:%d:81" % first[0].host_port))
+    assert portmap.claim_ports(state, "ctrB", pm("127.0.0.1::80")) != first

@@ -73,6 +73,20 @@ def check_gateway(subnet: str, gateway: str) -> str:
     return str(gw)
 
 
+def check_ip_range(subnet: str, ip_range: str) -> str:
+    """``ip_range`` (addresses handed out automatically) must be a CIDR inside the subnet."""
+    net = parse_subnet(subnet)
+    try:
+        rng = ipaddress.ip_network(str(ip_range).strip(), strict=False)
+    except ValueError as err:
+        raise InvalidArg("ip_range %r is not a valid CIDR range: %s" % (ip_range, err),
+                         hint="use a CIDR inside subnet %s, e.g. %s" % (net, net))
+    if not isinstance(rng, ipaddress.IPv4Network) or not rng.subnet_of(net):
+        raise InvalidArg("ip_range %s is not inside subnet %s" % (rng, net),
+                         hint="use a CIDR inside the subnet, e.g. %s" % next(net.subnets(1)))
+    return str(rng)
+
+
 class IPAM:
     """Leases in ``ip_leases``; every method is one short transaction."""
 
@@ -106,7 +120,7 @@ class IPAM:
 
     # -- allocation ----------------------------------------------------------------------
     def allocate(self, network: str, subnet: str, ctr_id: str, *, gateway: Optional[str] = None,
-                 requested: Optional[str] = None) -> str:
+                 requested: Optional[str] = None, ip_range: Optional[str] = None) -> str:
         """Lease an address of ``subnet`` to ``ctr_id`` (the same one again if it has one).
 
         Sequential from after the last address handed out on this network, skipping the
@@ -126,7 +140,7 @@ class IPAM:
             if requested is not None:
                 ip = self._check_requested(network, net, gw, requested, taken)
             else:
-                ip = self._next_free(network, net, gw, taken)
+                ip = self._next_free(network, net, gw, taken, ip_range)
             conn.execute("INSERT INTO ip_leases(network, ip, container_id) VALUES(?,?,?)",
                          (network, str(ip), ctr_id))
             conn.execute("INSERT INTO meta(key, value) VALUES(?,?) "
@@ -152,9 +166,12 @@ class IPAM:
         return ip
 
     def _next_free(self, network: str, net: ipaddress.IPv4Network, gw: ipaddress.IPv4Address,
-                   taken: Set[int]) -> ipaddress.IPv4Address:
+                   taken: Set[int], ip_range: Optional[str] = None) -> ipaddress.IPv4Address:
         first = int(net.network_address) + 1
         last = int(net.broadcast_address) - 1
+        if ip_range:  # the pool handed out automatically (static addresses may be anywhere in the subnet)
+            rng = ipaddress.IPv4Network(ip_range, strict=False)
+            first, last = max(first, int(rng.network_address)), min(last, int(rng.broadcast_address))
         size = last - first + 1
         cursor_txt = self.state.conn.execute("SELECT value FROM meta WHERE key=?",
                                              (_CURSOR_KEY % network,)).fetchone()

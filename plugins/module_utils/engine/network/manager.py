@@ -30,18 +30,19 @@ import re
 import socket
 import threading
 import time
-from dataclasses import dataclass, field
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set
 
 from ..base.errors import EngineError, InvalidArg, NetworkError, NoSuchNetwork, RootConflict
+from ..base.status import PAUSED, RUNNING
 from ..config.schema import BRIDGE_PREFIX_PATTERN, bridge_prefix_error
 from ..host.libc import errno_error, libc
 from ..host.mounts import CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, is_mount_point
 from ..host.roots import RootId
 from ..store.state import dumps, loads
-from . import portholder, portmap, registry
-from .ipam import IPAM, check_gateway, parse_subnet
+from . import dns, portholder, portmap, registry
+from .ipam import IPAM, check_gateway, check_ip_range, parse_subnet
 from .portmap import Nft, PortMapping
+from .record import Network
 
 _RESERVED = {"host", "none", "bridge", "private", "container", "pod", "ns", "default", "slirp4netns", "pasta"}
 _IFNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,14}$")
@@ -49,38 +50,6 @@ _IFNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,14}$")
 
 def _now() -> str:
     return datetime.datetime.now(datetime.timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
-
-
-@dataclass
-class Network:
-    """A bridge network as stored in ``networks.config`` (netavark's JSON shape)."""
-
-    name: str
-    id: str
-    bridge: str
-    subnet: str
-    gateway: str
-    internal: bool = False
-    driver: str = "bridge"
-    created: str = ""
-    options: Dict[str, str] = field(default_factory=dict)
-
-    @property
-    def prefix_len(self) -> int:
-        return ipaddress.IPv4Network(self.subnet).prefixlen
-
-    def to_dict(self) -> Dict[str, Any]:
-        return {"name": self.name, "id": self.id, "driver": self.driver, "network_interface": self.bridge,
-                "created": self.created, "subnets": [{"subnet": self.subnet, "gateway": self.gateway}],
-                "ipv6_enabled": False, "internal": self.internal, "dns_enabled": False,
-                "ipam_options": {"driver": "host-local"}, "options": dict(self.options)}
-
-    @classmethod
-    def from_dict(cls, d: Dict[str, Any]) -> Network:
-        sub = (d.get("subnets") or [{}])[0]
-        return cls(name=d["name"], id=d["id"], bridge=d["network_interface"], subnet=sub["subnet"],
-                   gateway=sub["gateway"], internal=bool(d.get("internal")), driver=d.get("driver", "bridge"),
-                   created=d.get("created", ""), options=dict(d.get("options") or {}))
 
 
 def _host_routes() -> List[tuple]:
@@ -239,7 +208,7 @@ class NetworkManager:
                  default_subnet: str = "10.90.0.0/24", bridge_prefix: str = "lpe",
                  nft_table: str = "libpod_engine", nft_backend: str = "auto", manage_ip_forward: bool = True,
                  root: Optional[RootId] = None, auto_bridge: bool = False, auto_subnet: bool = False,
-                 warn: Optional[Callable[[str], None]] = None):
+                 warn: Optional[Callable[[str], None]] = None, aardvark_binary: Optional[str] = ""):
         if not re.fullmatch(BRIDGE_PREFIX_PATTERN, bridge_prefix):
             raise InvalidArg(bridge_prefix_error(bridge_prefix))
         portmap.check_name("nft table", nft_table)
@@ -261,6 +230,10 @@ class NetworkManager:
         self.nft = Nft(nft_backend)
         self._ipr = None
         self._nsdir_ready = False
+        # aardvark-dns of this root ("" = look for it; None = none: names go through /etc/hosts)
+        self.dns = dns.Aardvark(os.path.join(tmp_dir, "aardvark"),
+                                dns.find_binary() if aardvark_binary == "" else aardvark_binary)
+        self._attach: Dict[str, Dict[str, Any]] = {}  # per-network settings of the setup in progress
         self._veth_re = re.compile("^%s[0-9a-f]+$" % re.escape(self.veth_prefix))
 
     # -- plumbing -------------------------------------------------------------------------
@@ -312,6 +285,13 @@ class NetworkManager:
         b[0] = (b[0] & 0xFC) | 0x02
         return ":".join("%02x" % x for x in b)
 
+    def _ifname(self, i: int, net: Network) -> str:
+        """The container-side interface name: the declared one, else eth<N> by position."""
+        return (self._attach.get(net.name) or {}).get("interface_name") or "eth%d" % i
+
+    def _mac(self, ctr_id: str, net: Network) -> str:
+        return (self._attach.get(net.name) or {}).get("mac_address") or self.mac_address(ctr_id, net.name)
+
     # -- networks in the DB ---------------------------------------------------------------
     def _load(self, name: str) -> Optional[Network]:
         row = self.state.conn.execute("SELECT config FROM networks WHERE name=? OR id=?", (name, name)).fetchone()
@@ -339,12 +319,19 @@ class NetworkManager:
                                 hint="create it with ensure_network() or use %s" % self.default_network)
         return net.to_dict()
 
+    def find(self, name: str) -> Optional[Network]:
+        """The stored network of that name or ID, or None (the default one is not implied)."""
+        return self._load(name)
+
     def list_networks(self) -> List[Dict[str, Any]]:
         return [n.to_dict() for n in self._all()]
 
     def ensure_network(self, name: Optional[str] = None, *, subnet: Optional[str] = None,
                        gateway: Optional[str] = None, bridge: Optional[str] = None,
-                       internal: Optional[bool] = None) -> Dict[str, Any]:
+                       internal: Optional[bool] = None, ip_range: Optional[str] = None,
+                       dns_enabled: bool = False, labels: Optional[Dict[str, str]] = None,
+                       options: Optional[Dict[str, str]] = None,
+                       declared: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
         """Create the network record if absent (the bridge comes at the first setup).
 
         An existing network is returned as is when the given parameters match it; a
@@ -377,8 +364,12 @@ class NetworkManager:
                 nid = hashlib.sha256(("libpod.engine/network/%s" % name).encode()).hexdigest()
             else:
                 nid = os.urandom(32).hex()
+            if ip_range:
+                check_ip_range(net_subnet, ip_range)
             net = Network(name=name, id=nid, bridge=br, subnet=net_subnet, gateway=gw,
-                          internal=bool(internal), created=_now())
+                          internal=bool(internal), created=_now(), ip_range=ip_range or None,
+                          dns_enabled=bool(dns_enabled), labels=dict(labels or {}), options=dict(options or {}),
+                          declared=declared)
             self.state.conn.execute("INSERT INTO networks(name, id, config, created) VALUES(?,?,?,?)",
                                     (name, nid, dumps(net.to_dict()), time.time()))
         return net.to_dict()
@@ -556,8 +547,33 @@ class NetworkManager:
             with registry.locked(self.root) as claims:
                 claims.remove(net.bridge)
         self.ipam.release_network(net.name)
+        if self.dns.write(net.name, [], []):
+            self.dns.apply()
         with self.state.tx():
             self.state.conn.execute("DELETE FROM networks WHERE name=?", (net.name,))
+
+    # -- DNS ------------------------------------------------------------------------------
+    def serves_dns(self, name: str) -> bool:
+        """Whether names on the network resolve through aardvark-dns (DNS enabled and installed)."""
+        net = self._load(name)
+        return net is not None and net.dns_enabled and self.dns.available
+
+    def dns_sync(self, names: Iterable[str], records: Callable[[], Iterable[Any]]) -> None:
+        """Rebuild the aardvark-dns files of these networks from the container records (``records()``
+        is only called when a network serves DNS), then start, reload or stop the server.
+        Networks without DNS (or gone) lose their file."""
+        cache: List[Any] = []
+        changed = False
+        for name in dict.fromkeys(names):
+            net = self._load(name)
+            if net is None or not net.dns_enabled or not self.dns.available:
+                changed |= self.dns.write(name, [], [])
+                continue
+            if not cache:
+                cache.append(list(records()))
+            changed |= self.dns.write(name, [net.gateway], dns.network_entries(cache[0], name, (RUNNING, PAUSED)))
+        if changed:
+            self.dns.apply()
 
     def release_idle(self, name: str) -> bool:
         """Delete the bridge and nft chain of a network no container holds a lease on.
@@ -610,7 +626,7 @@ class NetworkManager:
             others = [o for o in self._all() if o.name != net.name]
             self._check_overlap(net.name, net.subnet, net.bridge, others)
             try:
-                ipr.link("add", ifname=net.bridge, kind="bridge")
+                ipr.link("add", ifname=net.bridge, kind="bridge", **({"mtu": net.mtu} if net.mtu else {}))
             except NetlinkError as err:
                 if err.code != errno.EEXIST:
                     raise NetworkError("network %s: cannot create bridge %s: %s" % (net.name, net.bridge, err))
@@ -701,7 +717,8 @@ class NetworkManager:
         return {"netns": path, "networks": {}, "ports": [], "joined": other_ctr_id}
 
     def setup(self, ctr_id: str, *, networks: Sequence[str], publish: Iterable[Any] = (), hostname: str = "",
-              aliases: Iterable[str] = (), static_ips: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+              aliases: Iterable[str] = (), static_ips: Optional[Dict[str, str]] = None,
+              attach: Optional[Dict[str, Dict[str, Any]]] = None) -> Dict[str, Any]:
         """Network namespace, interfaces, addresses, routes and published ports for a container.
 
         ``networks=[]`` gives a netns with ``lo`` only (mode none). Idempotent: an existing
@@ -718,6 +735,10 @@ class NetworkManager:
                              hint="use a bridge network, or drop publish for network mode none/host")
         nets = [self._network(n) for n in names]
         static_ips = dict(static_ips or {})
+        self._attach = {k: dict(v) for k, v in (attach or {}).items()}
+        for name, settings in self._attach.items():
+            if settings.get("ip"):
+                static_ips.setdefault(name, settings["ip"])
         path = self.netns_path(ctr_id)
         if _is_nsfs(path):
             status = self._healthy_status(ctr_id, nets, path)
@@ -755,7 +776,7 @@ class NetworkManager:
                hostname: str, aliases: List[str], static_ips: Dict[str, str]) -> Dict[str, Any]:
         # 1. DB first: addresses and host ports (each one short BEGIN IMMEDIATE transaction)
         ips = {n.name: self.ipam.allocate(n.name, n.subnet, ctr_id, gateway=n.gateway,
-                                          requested=static_ips.get(n.name)) for n in nets}
+                                          requested=static_ips.get(n.name), ip_range=n.ip_range) for n in nets}
         ports = portmap.claim_ports(self.state, ctr_id, mappings) if mappings else []
         self._hold_ports(ctr_id, ports)
         # 2. kernel objects
@@ -783,12 +804,17 @@ class NetworkManager:
         from pyroute2.netlink.exceptions import NetlinkError
         ipr = self._host()
         nsfd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        # the default route goes through the first network that is not internal (internal: none at all)
+        route_net = next((n.name for n in nets if not n.internal), None)
         try:
             for i, (net, br) in enumerate(zip(nets, bridges)):
-                host_if, ifname, mac = self.veth_name(ctr_id, net.name), "eth%d" % i, self.mac_address(ctr_id, net.name)
+                host_if, ifname, mac = self.veth_name(ctr_id, net.name), self._ifname(i, net), self._mac(ctr_id, net)
                 # the peer's ifindex is chosen (lo is 1 in a new netns), so no lookup is needed
                 spec = dict(ifname=host_if, kind="veth", master=br, state="up",
                             peer={"ifname": ifname, "net_ns_fd": nsfd, "address": mac, "index": 2 + i})
+                if net.mtu:
+                    spec["mtu"] = net.mtu
+                    spec["peer"]["mtu"] = net.mtu
                 try:
                     ipr.link("add", **spec)
                 except NetlinkError as err:
@@ -800,7 +826,7 @@ class NetworkManager:
                 idx = 2 + i
                 nsr.addr("add", index=idx, address=ips[net.name], prefixlen=net.prefix_len)
                 nsr.link("set", index=idx, state="up")
-                if i == 0:
+                if net.name == route_net:
                     nsr.route("add", dst="0.0.0.0/0", gateway=net.gateway)
                 status["networks"][net.name] = {
                     "ip": ips[net.name], "prefix_len": net.prefix_len, "gateway": net.gateway, "mac": mac,
@@ -812,7 +838,8 @@ class NetworkManager:
         """One nft transaction: the networks' masquerade chains and the container's DNAT chains."""
         lines: List[str] = []
         for n in nets:
-            lines += portmap.net_rules(self.nft_table, n.name, n.bridge, n.subnet, internal=n.internal)
+            lines += portmap.net_rules(self.nft_table, n.name, n.bridge, n.subnet, internal=n.internal,
+                                       isolate=n.isolate)
         if ports:
             ip = status["networks"][nets[0].name]["ip"]
             lines += portmap.ctr_rules(self.nft_table, ctr_id, ports, ip)
@@ -827,7 +854,7 @@ class NetworkManager:
             ip = self.ipam.lease_of(ctr_id, n.name)
             if ip is None:
                 return None
-            want["eth%d" % i] = (n, ip)
+            want[self._ifname(i, n)] = (n, ip)
         try:
             sock = _in_thread(_netns_socket, path)
         except OSError:
@@ -849,7 +876,7 @@ class NetworkManager:
             if (ifname, ip) not in have or os.path.basename(master) != n.bridge:
                 return None
             status["networks"][n.name] = {
-                "ip": ip, "prefix_len": n.prefix_len, "gateway": n.gateway, "mac": self.mac_address(ctr_id, n.name),
+                "ip": ip, "prefix_len": n.prefix_len, "gateway": n.gateway, "mac": self._mac(ctr_id, n),
                 "interface": ifname, "bridge": n.bridge, "subnet": n.subnet,
                 "host_interface": self.veth_name(ctr_id, n.name)}
         return status

@@ -443,13 +443,16 @@ def claim_ports(state, ctr_id: str, mappings: Iterable[PortMapping], *,
     """Claim every host port for ``ctr_id`` in one transaction.
 
     Random ports (host_port 0) are picked here; a container that already holds a random
-    port for the same container port keeps it (idempotent re-setup).
+    port for the same container port keeps it (idempotent re-setup), and a restart or a
+    recreate of a container of the same name gets the port it had again while it is free.
     """
     mappings = list(mappings)
     refuse_ipv6(mappings)
     conn = state.conn
     out: List[PortMapping] = []
     with state.tx():
+        row = conn.execute("SELECT name FROM containers WHERE id=?", (ctr_id,)).fetchone()
+        name = row[0] if row else None
         old = _own_claims(conn, ctr_id)
         old_hosts = {_host_part(m) for m in old}
         conn.execute("DELETE FROM ip_leases WHERE network=? AND container_id=?", (PORT_CLAIMS, ctr_id))
@@ -459,7 +462,12 @@ def claim_ports(state, ctr_id: str, mappings: Iterable[PortMapping], *,
                 reuse = [o for o in old if (o.host_ip, o.container_port, o.protocol)
                          == (m.host_ip, m.container_port, m.protocol)
                          and not any(o.overlaps(t) for t in out) and not _db_conflict(conn, ctr_id, o)]
-                m = reuse[0] if reuse else _pick_random(conn, ctr_id, m, out)
+                m = reuse[0] if reuse else (_remembered(conn, ctr_id, name, m, out)
+                                            or _pick_random(conn, ctr_id, m, out))
+                if name is not None:
+                    conn.execute("INSERT INTO meta(key, value) VALUES(?,?) "
+                                 "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
+                                 (_random_key(name, want), str(m.host_port)))
             else:
                 owner = _db_conflict(conn, ctr_id, m)
                 if owner:
@@ -470,6 +478,26 @@ def claim_ports(state, ctr_id: str, mappings: Iterable[PortMapping], *,
                          (PORT_CLAIMS, _claim_key(m), ctr_id))
             out.append(m)
     return out
+
+
+def _random_key(name: str, m: PortMapping) -> str:
+    return "ports/random/%s/%s/%d/%s" % (name, m.host_ip, m.container_port, m.protocol)
+
+
+def _remembered(conn, ctr_id: str, name: Optional[str], m: PortMapping,
+                taken: List[PortMapping]) -> Optional[PortMapping]:
+    """The random host port a container of this name had for this mapping, if still free."""
+    if name is None:
+        return None
+    row = conn.execute("SELECT value FROM meta WHERE key=?", (_random_key(name, m),)).fetchone()
+    try:
+        cand = PortMapping(m.host_ip, int(row[0]), m.container_port, m.protocol) if row else None
+    except ValueError:
+        return None
+    if cand is None or _db_conflict(conn, ctr_id, cand) or any(cand.overlaps(t) for t in taken) \
+            or _bind_test(m.host_ip, cand.host_port, m.protocol) is not None:
+        return None
+    return cand
 
 
 def _pick_random(conn, ctr_id: str, m: PortMapping, taken: List[PortMapping]) -> PortMapping:
@@ -616,9 +644,13 @@ def net_chain(bridge: str) -> str:
     return "n_%s_post" % bridge
 
 
+def net_fwd_chain(bridge: str) -> str:
+    return "n_%s_fwd" % bridge
+
+
 def chain_owner(chain: str) -> Optional[Tuple[str, str]]:
     """``("container", id)`` / ``("network", bridge)`` for one of our chain names."""
-    for kind, prefix, suffixes in (("container", "c_", ("_pre", "_out")), ("network", "n_", ("_post",))):
+    for kind, prefix, suffixes in (("container", "c_", ("_pre", "_out")), ("network", "n_", ("_post", "_fwd"))):
         if chain.startswith(prefix):
             for suf in suffixes:
                 if chain.endswith(suf) and len(chain) > len(prefix) + len(suf):
@@ -658,10 +690,27 @@ def ctr_delete(table: str, ctr_id: str) -> List[str]:
     return lines
 
 
-def net_rules(table: str, network: str, bridge: str, subnet: str, *, internal: bool = False) -> List[str]:
-    """Masquerade for the network: outbound NAT, and DNATed loopback/hairpin connections."""
+def net_rules(table: str, network: str, bridge: str, subnet: str, *, internal: bool = False,
+              isolate: bool = False) -> List[str]:
+    """Masquerade for the network: outbound NAT, and DNATed loopback/hairpin connections.
+
+    ``isolate``: a filter chain refuses new connections into the bridge from any other interface
+    (other networks, the host's uplinks) except published ports (DNATed); ``internal``: no NAT,
+    and the same chain drops everything forwarded between the bridge and any other interface.
+    """
     chain = net_chain(bridge)
     lines = ["add table ip %s" % table, _chain_decl(table, chain, "post"), "flush chain ip %s %s" % (table, chain)]
+    fwd = net_fwd_chain(bridge)
+    lines += ["add chain ip %s %s { type filter hook forward priority 0; policy accept; }" % (table, fwd),
+              "flush chain ip %s %s" % (table, fwd)]
+    if internal:
+        lines += ['add rule ip %s %s iifname "%s" oifname != "%s" drop comment "network %s internal"'
+                  % (table, fwd, bridge, bridge, network),
+                  'add rule ip %s %s oifname "%s" iifname != "%s" drop comment "network %s internal"'
+                  % (table, fwd, bridge, bridge, network)]
+    elif isolate:
+        lines.append('add rule ip %s %s oifname "%s" iifname != "%s" ct state new ct status != dnat drop '
+                     'comment "network %s isolate"' % (table, fwd, bridge, bridge, network))
     if not internal:
         lines.append('add rule ip %s %s ip saddr %s ip daddr != %s ip daddr != 224.0.0.0/4 oifname != "%s" '
                      'masquerade comment "network %s outbound"' % (table, chain, subnet, subnet, bridge, network))
@@ -671,9 +720,11 @@ def net_rules(table: str, network: str, bridge: str, subnet: str, *, internal: b
 
 
 def net_delete(table: str, bridge: str) -> List[str]:
-    chain = net_chain(bridge)
+    chain, fwd = net_chain(bridge), net_fwd_chain(bridge)
     return ["add table ip %s" % table, _chain_decl(table, chain, "post"), "flush chain ip %s %s" % (table, chain),
-            "delete chain ip %s %s" % (table, chain)]
+            "delete chain ip %s %s" % (table, chain),
+            "add chain ip %s %s { type filter hook forward priority 0; policy accept; }" % (table, fwd),
+            "flush chain ip %s %s" % (table, fwd), "delete chain ip %s %s" % (table, fwd)]
 
 
 def table_delete(table: str) -> List[str]:

@@ -165,7 +165,7 @@ class Container(LockedObject):
             faults.point("container.start.after_volumes")
             netns, net_status, hosts_ips = self._setup_network(undo)
             faults.point("container.start.after_network")
-            self._write_etc_files(hosts_ips)
+            self._write_etc_files(hosts_ips, net_status)
             secret_mounts, secret_env = self._prepare_secrets(undo)
             spec = self._generate_spec(rootfs, mounts + secret_mounts, netns, secret_env)
             from ..oci.hooks import add_hooks  # noqa: PLC0415 - only at start
@@ -276,7 +276,7 @@ class Container(LockedObject):
         else:
             networks = net.get("networks") or [self.rt.cfg.get("network", "default_network")]
             status = mgr.setup(self.id, networks=networks, publish=self.config.get("publish", []),
-                               hostname=self._hostname(), aliases=[self.name])
+                               hostname=self._hostname(), aliases=[self.name], attach=net.get("attach"))
         undo.append(("network", lambda: mgr.teardown(self.id, status)))
         ips = [n["ip"] for n in (status.get("networks") or {}).values() if n.get("ip")]
         return status.get("netns"), status, ips
@@ -295,7 +295,10 @@ class Container(LockedObject):
         net = self.config.get("network") or {}
         if net.get("mode", "bridge") != "bridge":
             return []
-        mine = set(net.get("networks") or [self.rt.cfg.get("network", "default_network")])
+        mine = {n for n in net.get("networks") or [self.rt.cfg.get("network", "default_network")]
+                if not self._dns_served(n)}
+        if not mine:
+            return []
         out = []
         for rec in self.rt.state.list("container"):
             if rec.id == self.id or rec.state.get("status") != RUNNING:
@@ -306,6 +309,21 @@ class Container(LockedObject):
                     out.append((rec.id, nets[name]["ip"], [rec.name]))
                     break
         return out
+
+    def _dns_served(self, name: str) -> bool:
+        """Whether names on the network resolve through aardvark-dns (else through /etc/hosts peers,
+        with a warning when the network has DNS enabled but aardvark-dns is not installed)."""
+        if not self.rt.has_networking():
+            return False
+        mgr = self.rt.network
+        if mgr.serves_dns(name):
+            return True
+        net = mgr.find(name)
+        if net is not None and net.dns_enabled:
+            msg = "aardvark-dns is not installed: names on network %s resolve through /etc/hosts only" % name
+            if msg not in self.rt.warnings:
+                self.rt.warnings.append(msg)
+        return False
 
     def _release_idle_networks(self) -> None:
         """After removal: a bridge network no remaining container is configured for loses its
@@ -327,6 +345,7 @@ class Container(LockedObject):
         mine = self._my_networks()
         if not mine:
             return
+        self.rt.network.dns_sync(sorted(mine), lambda: self.rt.state.list("container"))
         for peer_id, _peer_ip, _names in self._network_peers():
             peer = self.rt.state.find("container", peer_id)
             if peer is None:
@@ -358,7 +377,7 @@ class Container(LockedObject):
     def _hostname(self) -> str:
         return self.config.get("hostname") or self.id[:12]
 
-    def _write_etc_files(self, ips: List[str]) -> None:
+    def _write_etc_files(self, ips: List[str], net_status: Optional[Dict[str, Any]] = None) -> None:
         from ..oci import etcfiles  # noqa: PLC0415 - /etc files only when a container starts (not on a no-op)
 
         os.makedirs(self.run_dir, mode=0o700, exist_ok=True)
@@ -371,9 +390,14 @@ class Container(LockedObject):
             hostname=hostname, name=self.name, ips=ips, add_hosts=list(cfg.get("add_host", [])) + peers,
             **self._hosts_base(cfg)))
         dns = self._dns_defaults(cfg)
+        served = [n for n in ((net_status or {}).get("networks") or {}) if self._dns_served(n)]
+        from ..network.dns import SEARCH_DOMAIN, dns_servers  # noqa: PLC0415 - networking only when a container starts
+
+        network_dns = dns_servers(net_status or {}, served)
         etcfiles.write_run_file(self.run_dir, "resolv.conf", etcfiles.resolv_conf_content(
             dns=dns["dns"], dns_search=dns["dns_search"], dns_option=dns["dns_option"],
-            keep_local=net_mode == "host"))
+            keep_local=net_mode == "host", network_dns=network_dns,
+            network_search=[SEARCH_DOMAIN] if network_dns else []))
         etcfiles.write_run_file(self.run_dir, ".containerenv", etcfiles.containerenv_content(
             privileged=bool(cfg.get("privileged")), name=self.name, ctr_id=self.id, image=cfg.get("image", ""),
             image_id=cfg.get("image_id", "")))
@@ -733,9 +757,12 @@ class Container(LockedObject):
                 net = cfg.get("network") or {}
                 status = self.rt.network.setup(
                     self.id, networks=net.get("networks") or [self.rt.cfg.get("network", "default_network")],
-                    publish=changes["publish"], hostname=self._hostname(), aliases=[self.name])
+                    publish=changes["publish"], hostname=self._hostname(), aliases=[self.name],
+                    attach=net.get("attach"))
                 self.state["network_status"] = status
                 self.save()
+            if "network" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status"):
+                self._network_in_place(self.config.get("network") or {}, cfg["network"])
             self.rt.state.rewrite_config("container", self.id, cfg)
             self.rec.config = cfg
             self._event("update")
@@ -760,6 +787,22 @@ class Container(LockedObject):
                     self.rt.event("secret", "use", id=sec.id, name=sec.name,
                                   attributes={"container": self.name, "containerID": self.id, "refreshed": "true"})
             return done
+
+    def _network_in_place(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
+        """Connect/disconnect the running container to/from the networks that changed (lock held);
+        a network whose settings (address, aliases, MAC) changed is connected again."""
+        default = self.rt.cfg.get("network", "default_network")
+        from . import netattach  # noqa: PLC0415 - the network package only when networks change
+
+        before = netattach.bridge_networks({"network": old}, default) or []
+        after = netattach.bridge_networks({"network": new}, default) or []
+        old_attach, new_attach = old.get("attach") or {}, new.get("attach") or {}
+        for name in before:
+            if name not in after or old_attach.get(name) != new_attach.get(name):
+                netattach.disconnect_live(self, name)
+        for name in after:
+            if name not in before or old_attach.get(name) != new_attach.get(name):
+                netattach.connect_live(self, name, settings=new_attach.get(name))
 
     def _runtime_update(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """Move the live cgroup from ``old`` to ``new`` limits: the create-time translation, in a safe order."""

@@ -165,8 +165,7 @@ def inspect_container(ctr) -> Dict[str, Any]:
             "Bridge": "",
             "MacAddress": first.get("mac", ""),
             "Ports": ports,
-            "Networks": {name: {"IPAddress": n.get("ip", ""), "Gateway": n.get("gateway", ""),
-                                "IPPrefixLen": n.get("prefix_len", 0), "MacAddress": n.get("mac", "")}
+            "Networks": {name: _network_entry(ctr, name, n, (net.get("attach") or {}).get(name) or {})
                          for name, n in networks.items()},
         },
         "Declared": cfg.get("declared") or {},
@@ -228,3 +227,12 @@ def _host_options(cfg: Dict[str, Any]) -> Dict[str, Any]:
         "GroupAdd": list(cfg.get("group_add") or []),
         "SecurityOpt": _security_opt(cfg.get("security_opt") or {}),
     }
+
+
+def _network_entry(ctr, name: str, n: Dict[str, Any], settings: Dict[str, Any]) -> Dict[str, Any]:
+    """One ``NetworkSettings.Networks.<name>`` block, with the keys podman 4 shows."""
+    return {"EndpointID": "", "Gateway": n.get("gateway", ""), "IPAddress": n.get("ip", ""),
+            "IPPrefixLen": n.get("prefix_len", 0), "IPv6Gateway": "", "GlobalIPv6Address": "",
+            "GlobalIPv6PrefixLen": 0, "MacAddress": n.get("mac", ""), "NetworkID": name, "DriverOpts": None,
+            "IPAMConfig": None, "Links": None, "InterfaceName": n.get("interface", ""),
+            "Aliases": list(settings.get("aliases") or []) + [ctr.id[:12]]}

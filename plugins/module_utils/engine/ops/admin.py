@@ -442,6 +442,7 @@ def _reset_network(rt, ctr_ids: List[str], problems: List[str]) -> Dict[str, Lis
             for name in sorted(os.listdir(netns_dir)):
                 if remove_netns(os.path.join(netns_dir, name)):
                     out["netns"].append(os.path.join(netns_dir, name))
+        net.dns.remove_all()  # aardvark-dns files of this root and its server
     except (EngineError, OSError) as exc:
         problems.append("network cleanup: %s" % exc)
     finally:

@@ -1,0 +1,96 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Connect a running container's netns to one more network, or disconnect it, in place
+(``podman network connect/disconnect``): the process keeps running, only one veth pair,
+one lease and the network's rules change.
+"""
+from __future__ import annotations
+
+import errno
+import os
+from typing import Any, Dict, Optional
+
+from ..base.errors import NetworkError
+from . import portmap
+from .manager import NetworkManager, _in_thread, _is_nsfs, _netns_socket
+
+
+def _free_ifname(nsr) -> str:
+    names = {link.get_attr("IFLA_IFNAME") for link in nsr.get_links()}
+    n = 0
+    while "eth%d" % n in names:
+        n += 1
+    return "eth%d" % n
+
+
+def connect(mgr: NetworkManager, ctr_id: str, network: str, *, static_ip: Optional[str] = None,
+            mac: Optional[str] = None, ifname: Optional[str] = None) -> Dict[str, Any]:
+    """Add an interface on ``network`` to the container's live netns; its status block.
+
+    The default route is not touched (the first network keeps it), as podman does.
+    """
+    from pyroute2.netlink.exceptions import NetlinkError  # noqa: PLC0415 - ~150 ms, only on network paths
+
+    path = mgr.netns_path(ctr_id)
+    if not _is_nsfs(path):
+        raise NetworkError("container %s has no network namespace to connect" % ctr_id[:12],
+                           hint="start the container; a stopped one joins its networks at the next start")
+    net = mgr._network(network)
+    ip = mgr.ipam.allocate(net.name, net.subnet, ctr_id, gateway=net.gateway, requested=static_ip,
+                           ip_range=net.ip_range)
+    try:
+        br = mgr._ensure_bridge(net)
+        host_if, mac = mgr.veth_name(ctr_id, net.name), mac or mgr.mac_address(ctr_id, net.name)
+        nsr = mgr._ns_ipr(_in_thread(_netns_socket, path))
+        nsfd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
+        try:
+            ifname = ifname or _free_ifname(nsr)
+            spec: Dict[str, Any] = dict(ifname=host_if, kind="veth", master=br, state="up",
+                                        peer={"ifname": ifname, "net_ns_fd": nsfd, "address": mac})
+            if net.mtu:
+                spec["mtu"] = spec["peer"]["mtu"] = net.mtu
+            ipr = mgr._host()
+            try:
+                ipr.link("add", **spec)
+            except NetlinkError as err:
+                if err.code != errno.EEXIST:
+                    raise
+                ipr.link("del", ifname=host_if)
+                ipr.link("add", **spec)
+            idx = nsr.link_lookup(ifname=ifname)[0]
+            nsr.addr("add", index=idx, address=ip, prefixlen=net.prefix_len)
+            nsr.link("set", index=idx, state="up")
+        finally:
+            os.close(nsfd)
+            nsr.close()
+        mgr.nft.run("\n".join(_net_lines(mgr, net)) + "\n", what="rules of network %s" % net.name)
+        mgr._host_sysctls([net], [])
+    except BaseException as err:
+        disconnect(mgr, ctr_id, net.name)
+        if isinstance(err, (OSError, ValueError)) or type(err).__name__ == "NetlinkError":
+            raise NetworkError("container %s: connecting to network %s failed: %s" % (ctr_id[:12], net.name, err))
+        raise
+    return {"ip": ip, "prefix_len": net.prefix_len, "gateway": net.gateway, "mac": mac, "interface": ifname,
+            "bridge": net.bridge, "subnet": net.subnet, "host_interface": host_if}
+
+
+def _net_lines(mgr: NetworkManager, net) -> list:
+    return portmap.net_rules(mgr.nft_table, net.name, net.bridge, net.subnet, internal=net.internal,
+                             isolate=net.isolate)
+
+
+def disconnect(mgr: NetworkManager, ctr_id: str, network: str) -> bool:
+    """Remove the container's interface on ``network`` (its host veth: the peer goes with it) and
+    its lease. True if there was one. Works whether or not the network record still exists."""
+    from pyroute2.netlink.exceptions import NetlinkError  # noqa: PLC0415 - ~150 ms, only on network paths
+
+    host_if = mgr.veth_name(ctr_id, network)
+    found = False
+    if os.path.exists("/sys/class/net/" + host_if):
+        try:
+            mgr._host().link("del", ifname=host_if)
+            found = True
+        except NetlinkError as err:
+            if err.code != errno.ENODEV:
+                raise NetworkError("cannot delete %s (container %s on network %s): %s"
+                                   % (host_if, ctr_id[:12], network, err))
+    return bool(mgr.ipam.release(ctr_id, network)) or found
