@@ -80,12 +80,29 @@ def _plain(obj: Any) -> Any:
     return str(obj)
 
 
+def _file_mode(value: Any, where: str) -> int:
+    """A Kubernetes file mode: a number (0400 is octal, as kubectl reads YAML 1.1), or the YAML 1.2
+    spelling ``0o400`` that a 1.1 reader leaves as text."""
+    if isinstance(value, bool) or not isinstance(value, (int, str)):
+        raise KubeError("%s: expected a file mode such as 0400 or 256, got %r" % (where, value))
+    if isinstance(value, str):
+        text = value.strip().lower()
+        if not re.fullmatch(r"0o?[0-7]{1,4}", text):
+            raise KubeError("%s: expected a file mode such as 0400 or 256, got %r" % (where, value))
+        value = int(text.replace("0o", "0") or "0", 8)
+    if not 0 <= value <= 0o7777:
+        raise KubeError("%s: file mode %r is out of range (0 to 07777)" % (where, value))
+    return value
+
+
 def load_manifest(definition: Any) -> Dict[str, Any]:
     """The one Pod of ``definition`` (a dict, or YAML text with one or more documents)."""
     if isinstance(definition, Mapping):
         docs = [_plain(definition)]
     elif isinstance(definition, str):
         yaml = _yaml()(typ="safe", pure=True)
+        # YAML 1.1 as kubectl (go-yaml) and Ansible read manifests: defaultMode 0400 is octal 256
+        yaml.version = (1, 1)
         try:
             docs = [_plain(d) for d in yaml.load_all(definition) if d is not None]
         except Exception as exc:  # ruamel raises many types; all mean "not YAML"
@@ -333,9 +350,11 @@ def _secret_volume(kp: KubePod, sv: Mapping[str, Any], where: str) -> Dict[str, 
             item = _as_dict(item, "%s.items[%d]" % (where, k))
             _unknown(kp, item, {"key", "path", "mode"}, "%s.items[%d]" % (where, k))
             items.append({key: item[key] for key in ("key", "path", "mode") if item.get(key) is not None})
+            if "mode" in items[-1]:
+                items[-1]["mode"] = _file_mode(items[-1]["mode"], "%s.items[%d].mode" % (where, k))
         entry["items"] = items
     if sv.get("defaultMode") is not None:
-        entry["mode"] = sv["defaultMode"]
+        entry["mode"] = _file_mode(sv["defaultMode"], where + ".defaultMode")
     if sv.get("optional") is not None:
         entry["optional"] = sv["optional"]
     return entry

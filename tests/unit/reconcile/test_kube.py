@@ -240,3 +240,19 @@ def test_missing_ruamel_is_an_error_with_the_fix(monkeypatch):
     assert "pip install ruamel.yaml" in str(exc.value)
     # a dict needs no YAML library
     assert kube.load_manifest({"kind": "Pod", "apiVersion": "v1", "metadata": {"name": "x"}})["kind"] == "Pod"
+
+
+def test_yaml_text_reads_modes_as_kubectl_does():
+    """defaultMode 0400 in manifest text is octal (YAML 1.1, as kubectl and Ansible), not decimal 400."""
+    text = """
+apiVersion: v1
+kind: Pod
+metadata: {name: p}
+spec:
+  containers: [{name: c, image: busybox}]
+  volumes:
+    - name: s
+      secret: {secretName: s, defaultMode: 0400}
+"""
+    pod = kube.load_manifest(text)
+    assert pod["spec"]["volumes"][0]["secret"]["defaultMode"] == 0o400
