@@ -27,7 +27,7 @@ from .container_params import ignored_warnings, seconds
 from .container_secrets import check_secrets, refreshable, secret_changes, secret_digests
 from .options import IN_PLACE, reasons
 from .preflight import preflight, preflight_publish
-from .result import Result, short
+from .result import Result, pull_summary, short
 
 RUNNING_STATES = ("started", "restarted")
 
@@ -50,9 +50,10 @@ def _resolve_image(rt, ref: str, params: Mapping[str, Any], check_mode: bool, re
         res.act("pull image %s" % ref)
         return local  # the best guess: what we have (may be None)
     before = local.id if local else None
+    started = time.monotonic()
     img = images.pull(ref, insecure=insecure, auth=auth, platform=platform)
     if img.id != before:
-        res.act("pulled image %s (%s)" % (ref, short(img.id)))
+        res.act("pulled image %s (%s)" % (ref, pull_summary(img, time.monotonic() - started)))
     return img
 
 

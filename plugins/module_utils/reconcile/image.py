@@ -20,6 +20,7 @@ Check mode computes the same plan and stops before the first mutation.
 from __future__ import annotations
 
 import os
+import time
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import EngineError, InvalidArg, NoSuchImage
@@ -27,17 +28,9 @@ from ..engine.image import archive, importer
 from ..engine.image import prune as pruner
 from ..engine.image.store import PULL_POLICIES, Image, normalize_name
 from ..engine.objects import image as image_ops
-from .result import Result, short
+from .result import Result, human_size, pull_summary, short
 
 STATES = ("present", "absent", "tagged", "saved")
-
-
-def _size(n: int) -> str:
-    for unit in ("B", "kB", "MB", "GB"):
-        if n < 1000 or unit == "GB":
-            return ("%d %s" % (n, unit)) if unit == "B" else ("%.1f %s" % (n, unit))
-        n /= 1000.0  # type: ignore[assignment]
-    return str(n)
 
 
 def inspect_image(rt, img: Image) -> Dict[str, Any]:
@@ -51,7 +44,7 @@ def inspect_image(rt, img: Image) -> Dict[str, Any]:
 
 
 def _describe(img: Image) -> str:
-    return "%s, digest %s, %s" % (short(img.id), img.digest, _size(img.size))
+    return "%s, digest %s, %s" % (short(img.id), img.digest, human_size(img.size))
 
 
 def _names_of(img: Image) -> str:
@@ -130,7 +123,7 @@ def _import(rt, name: str, params: Mapping[str, Any], check_mode: bool, res: Res
                   % (norm, short(cur.id), plan.path, plan.diff_id[7:19]))
             return cur
         res.before, res.after = {"id": cur.id if cur else None}, {"imported": plan.path, "layer": plan.diff_id}
-        what = "rootfs tarball %s (layer %s, %s)" % (plan.path, plan.diff_id[7:19], _size(plan.size))
+        what = "rootfs tarball %s (layer %s, %s)" % (plan.path, plan.diff_id[7:19], human_size(plan.size))
         if check_mode:
             res.act("import %s as %s" % (what, norm))
             return cur
@@ -174,12 +167,13 @@ def _pull(rt, name: str, params: Mapping[str, Any], check_mode: bool, res: Resul
         res.act("pull image %s (pull: %s)" % (name, policy))
         res.before, res.after = {"id": local.id if local else None}, {"pulled": name}
         return local
+    started = time.monotonic()
     img = image_ops.pull(rt, name, platform=platform)
     if local is not None and img.id == local.id:
         _note(res, "image %s is up to date (%s)" % (name, short(img.id)))
         return img
     res.before, res.after = {"id": local.id if local else None}, {"id": img.id}
-    res.act("pulled image %s: %s" % (name, _describe(img)))
+    res.act("pulled image %s: %s" % (name, pull_summary(img, time.monotonic() - started)))
     return img
 
 
@@ -222,12 +216,12 @@ def _absent(rt, name: str, force: bool, check_mode: bool, res: Result) -> None:
     if check_mode:
         if users:
             res.act("remove container(s) %s (using image %s)" % (", ".join(n for _i, n in users), name))
-        res.act("remove image %s (%s), freeing %s" % (short(img.id), _names_of(img), _size(freed)))
+        res.act("remove image %s (%s), freeing %s" % (short(img.id), _names_of(img), human_size(freed)))
         return
     gone = image_ops.remove(rt, img, force=True)
     if gone:
         res.act("removed container(s) %s (using image %s)" % (", ".join(gone), name))
-    res.act("removed image %s (%s), freed %s" % (short(img.id), _names_of(img), _size(freed)))
+    res.act("removed image %s (%s), freed %s" % (short(img.id), _names_of(img), human_size(freed)))
 
 
 # -- saved ------------------------------------------------------------------------------------
@@ -260,7 +254,7 @@ def _saved(rt, name: str, params: Mapping[str, Any], check_mode: bool, res: Resu
         return
     saved = image_ops.save(rt, img, path, fmt, names)
     res.act("saved image %s (%s) to %s as %s (%s)" % (short(img.id), ", ".join(names) or "<none>", path, fmt,
-                                                      _size(saved.size)))
+                                                      human_size(saved.size)))
     res.extra["saved"] = {"path": path, "format": fmt, "size": saved.size}
 
 
@@ -283,5 +277,5 @@ def _prune(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> None
     for img in done.removed:
         res.act("%s image %s (%s)" % (verb, short(img.id), _names_of(img)))
     res.act("%s %d image(s), %s %s" % ("prune" if check_mode else "pruned", len(done.removed),
-                                       "freeing" if check_mode else "freed", _size(done.bytes)))
+                                       "freeing" if check_mode else "freed", human_size(done.bytes)))
     res.before, res.after = {"images": [img.id for img in done.removed]}, {"images": []}

@@ -31,3 +31,19 @@ class Result:
 
 def short(obj_id: Optional[str]) -> str:
     return (obj_id or "")[:12]
+
+
+def human_size(n: float) -> str:
+    """Bytes as podman prints them (decimal units)."""
+    for unit in ("B", "kB", "MB", "GB"):
+        if n < 1000 or unit == "GB":
+            return ("%d %s" % (n, unit)) if unit == "B" else ("%.1f %s" % (n, unit))
+        n /= 1000.0
+    return str(n)
+
+
+def pull_summary(img: Any, seconds: float) -> str:
+    """What a pull brought, for ``actions``: a task shows no progress while it runs (use async/poll),
+    so its result says what it fetched and how long it took."""
+    return "%s, digest %s, %d layer(s), %s, in %.1f s" % (short(img.id), img.digest, len(img.layers),
+                                                         human_size(img.size), seconds)
