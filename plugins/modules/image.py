@@ -132,6 +132,7 @@ EXAMPLES = r"""
     path: /tmp/app-oci.tar
     tags: [localhost/app:stable]
 
+# example-test: skip (needs the registry registry.example.com)
 - name: Pull from a registry when the tag moved
   libpod.engine.image:
     name: docker://registry.example.com/team/app:1

@@ -38,12 +38,12 @@ EXAMPLES = r"""
 
 - name: One image
   libpod.engine.image_info:
-    name: localhost/demo:1
-  register: demo
+    name: localhost/busybox:latest
+  register: busybox
 
 - name: Who uses it
   ansible.builtin.debug:
-    msg: "{{ demo.images[0].Containers }}"
+    msg: "{{ busybox.images[0].Containers }}"
 """
 
 RETURN = r"""

@@ -69,12 +69,14 @@ seealso:
 """
 
 EXAMPLES = r"""
+# example-test: skip (needs the registry registry.example.com:5000)
 - name: Log in to a private registry
   libpod.engine.login:
     registry: registry.example.com:5000
     username: deploy
     password: "{{ vault_registry_password }}"
 
+# example-test: skip (needs the registry registry.example.com:5000)
 - name: Pull from it afterwards (the container module uses the stored login)
   libpod.engine.container:
     name: api

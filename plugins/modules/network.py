@@ -118,7 +118,7 @@ EXAMPLES = r"""
 
 - name: A network without access to the outside
   libpod.engine.network:
-    name: private
+    name: isolated
     internal: true
 
 - name: Remove a network, disconnecting its containers

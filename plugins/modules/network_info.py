@@ -36,14 +36,18 @@ EXAMPLES = r"""
   libpod.engine.network_info:
   register: all_networks
 
+- name: A network to look at
+  libpod.engine.network:
+    name: web-net
+
 - name: The subnet of one network
   libpod.engine.network_info:
-    name: backend
-  register: backend
+    name: web-net
+  register: web_net
 
 - name: Show it
   ansible.builtin.debug:
-    msg: "{{ backend.networks[0].subnets[0].subnet }}"
+    msg: "{{ web_net.networks[0].subnets[0].subnet }}"
 """
 
 RETURN = r"""

@@ -26,6 +26,10 @@ Substitution table (SUBSTITUTIONS, applied to the example text; nothing else is 
 in the example                 in the test
 =============================  =====================================================
 ``/srv/images/busybox.tar``    the demo archive, built by scripts/build_demo_image.py
+``/srv/images``, ``/srv/demo-rootfs``   directories of the test (the guide's tarball and rootfs)
+``/srv/rootfs``                a busybox root filesystem directory (the image module's rootfs import)
+``/tmp/demo-rootfs.tar``, ``/tmp/demo.tar``   files in the test's images directory
+``/tmp/app-oci.tar``           the demo archive (an OCI archive, as podman save writes)
 ``/srv/site``                  a directory with an index.html
 ``/srv/engine``, ``/run/engine-srv``, ``-b`` variants    a second engine root of the test
 ``/srv/vault``, ``/srv/backups``   empty directories (the shell secret driver's store, copies)
@@ -53,6 +57,7 @@ import copy
 import json
 import os
 import re
+import shutil
 import subprocess
 import sys
 from typing import Dict, List, Optional, Set
@@ -89,6 +94,7 @@ PRELUDE["module secret_info"] = [{"libpod.engine.secret": {"name": "db-pass", "d
 PRELUDE["module volume_info"] = [{"libpod.engine.volume": {"name": "appdata"}}]
 
 #: actions that run once (never in check mode first): they change nothing
+BUSYBOX = "/usr/bin/busybox"  # Debian's busybox-static (scripts/setup.sh installs it)
 NAME_RE = re.compile(r"^\s*(?:- )?\s*name:\s*['\"]?([A-Za-z0-9_.-]+)['\"]?\s*$", re.M)
 PORT_RE = re.compile(r"127\.0\.0\.1:([0-9]+):")
 RUN_ONCE = ("ansible.builtin.debug", "debug", "ansible.builtin.set_fact", "set_fact", "ansible.builtin.assert")
@@ -98,6 +104,12 @@ def substitutions(root: str, ports: List[int]) -> List[tuple]:
     """The substitution table (see the module docstring), in the order it is applied."""
     return [
         ("/srv/images/busybox.tar", os.path.join(root, "images", "busybox.tar")),
+        ("/srv/images", os.path.join(root, "images")),
+        ("/srv/rootfs", os.path.join(root, "rootfs")),
+        ("/tmp/demo-rootfs.tar", os.path.join(root, "images", "module-rootfs.tar")),
+        ("/tmp/app-oci.tar", os.path.join(root, "images", "busybox.tar")),
+        ("/tmp/demo.tar", os.path.join(root, "images", "demo-saved.tar")),
+        ("/srv/demo-rootfs", os.path.join(root, "demo-rootfs")),
         ("/srv/site", os.path.join(root, "site")),
         ("/srv/engine-b", os.path.join(root, "engine-b")),
         ("/run/engine-b", os.path.join(root, "engine-b-run")),
@@ -317,6 +329,12 @@ def prepare(root: str, conf: str) -> None:
         os.makedirs(os.path.join(root, sub), exist_ok=True)
     with open(os.path.join(root, "site", "index.html"), "w", encoding="utf-8") as f:
         f.write("hello\n")
+    rootfs_bin = os.path.join(root, "rootfs", "bin")
+    os.makedirs(rootfs_bin, exist_ok=True)
+    shutil.copy2(BUSYBOX, os.path.join(rootfs_bin, "busybox"))
+    for applet in ("sh", "httpd"):
+        if not os.path.lexists(os.path.join(rootfs_bin, applet)):
+            os.symlink("busybox", os.path.join(rootfs_bin, applet))
     with open(os.path.join(root, "files", "tls.key"), "w", encoding="utf-8") as f:
         f.write("not a real key\n")
     subprocess.run([sys.executable, os.path.join(REPO, "scripts", "build_demo_image.py"), "--output",

@@ -594,7 +594,7 @@ OPTIONS = OptionTable([
     Option("group_add", type="list", elements="str", aliases=("groups",), default=[],
            normalise=lambda v, c: hostopts.parse_group_add(v, "group_add")),
     Option("umask", normalise=lambda v, c: hostopts.parse_umask(v, "umask")),
-    Option("passwd", type="bool", config=None, normalise=_passwd),
+    Option("passwd", type="bool", no_log=False, config=None, normalise=_passwd),
     Option("passwd_entry", no_log=False, config=None, normalise=_refused("passwd_entry", "/etc/passwd is the image's")),
     Option("group_entry", config=None, normalise=_refused("group_entry", "/etc/group is the image's")),
     Option("hostuser", config=None,

@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import EngineError, InvalidArg, NetworkError
 from ..engine.network.ipam import check_gateway, check_ip_range, parse_subnet
-from ..engine.network.portmap import check_name
+from ..engine.network.manager import check_network_name
 from ..engine.network.record import KNOWN_OPTIONS
 from ..engine.objects import netattach
 from ..engine.objects.container import Container
@@ -157,7 +157,7 @@ def _reconcile(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> 
     name = params.get("name")
     if not isinstance(name, str) or not name:
         raise InvalidArg("network parameter name is required")
-    check_name("network name", name)
+    check_network_name(name)
     state = params.get("state") or "present"
     force = bool(params.get("force"))
     mgr = rt.network

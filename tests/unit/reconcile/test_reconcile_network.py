@@ -76,3 +76,18 @@ def test_top_level_ip_and_aliases_go_to_the_first_network():
         co.fold_attach({"mode": "host", "networks": []}, "e", ip="10.0.0.3")
     with pytest.raises(InvalidArg, match="IPv6"):
         co.fold_attach({"mode": "bridge", "networks": []}, "e", ip6="fd00::5")
+
+
+def test_a_reserved_network_name_is_refused_before_anything_even_in_check_mode():
+    """The module's check mode predicted 'create network private' that the real run refused."""
+    import pytest
+
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.network.manager import check_network_name
+    from ansible_collections.libpod.engine.plugins.module_utils.reconcile.network import reconcile_network
+
+    with pytest.raises(InvalidArg, match="reserved for a network mode"):
+        check_network_name("private")
+    check_network_name("backend")
+    with pytest.raises(InvalidArg, match="reserved for a network mode"):  # before the runtime is touched
+        reconcile_network(None, {"name": "private", "state": "present"}, check_mode=True)

@@ -45,6 +45,13 @@ from .portmap import Nft, PortMapping
 from .record import Network
 
 _RESERVED = {"host", "none", "bridge", "private", "container", "pod", "ns", "default", "slirp4netns", "pasta"}
+
+
+def check_network_name(name: str) -> None:
+    """InvalidArg unless ``name`` can name a network (the module checks it in check mode too)."""
+    portmap.check_name("network name", name)
+    if name in _RESERVED:
+        raise InvalidArg("network name %r is reserved for a network mode" % name, hint="choose another name")
 _IFNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,14}$")
 
 
@@ -338,9 +345,7 @@ class NetworkManager:
         mismatch is an error (changing a subnet under running containers is not safe).
         """
         name = name or self.default_network
-        portmap.check_name("network name", name)
-        if name in _RESERVED:
-            raise InvalidArg("network name %r is reserved for a network mode" % name, hint="choose another name")
+        check_network_name(name)
         with self.state.tx():
             cur = self._load(name)
             if cur is not None:
