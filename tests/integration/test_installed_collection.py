@@ -39,8 +39,8 @@ def _first_playbook() -> str:
     return blocks[0].text
 
 
-def _run(env: dict, cwd: str, playbook: str, result_file: str) -> PlaybookResult:
-    cmd = [_playbook_path(), "-i", "localhost,", playbook]
+def _run(env: dict, cwd: str, playbook: str, result_file: str, *extra: str) -> PlaybookResult:
+    cmd = [_playbook_path(), "-i", "localhost,", playbook, *extra]
     proc = subprocess.run(cmd, env=dict(env, LPE_IT_RESULT_FILE=result_file), cwd=cwd, check=False,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=600)
     doc = {"tasks": [], "stats": {}}
@@ -81,6 +81,12 @@ def test_first_playbook_from_the_installed_tarball(engine_env, tmp_path):
     playbook = user / "first.yml"
     playbook.write_text(yaml.safe_dump(yaml.safe_load(text), sort_keys=False))
     env = dict(engine_env, ANSIBLE_COLLECTIONS_PATH=str(collections))
+    # --check first, as many users do, on a host where nothing exists yet: it predicts and writes nothing
+    check = _run(env, str(user), str(playbook), str(tmp_path / "check.json"), "--check")
+    assert check.rc == 0, check.log
+    assert {"The image", "The web server"} <= {t.name for t in check.tasks if t.changed}, check.log
+    rootfs_tar = dict(table)["/srv/images"] + "/demo-rootfs.tar"
+    assert not os.path.exists(rootfs_tar), "--check wrote " + rootfs_tar
     first = _run(env, str(user), str(playbook), str(tmp_path / "first.json"))
     assert first.rc == 0, first.log
     assert first.changed > 0, first.log
