@@ -19,6 +19,7 @@ from ..engine.base.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
 from ..engine.base.records import ContainerConfig
 from ..engine.objects.container import RUNNING, Container, create_container, dependents, find_container
+from ..engine.objects.imagepull import pull as pull_image
 from ..engine.parse.health import resolve as resolve_healthcheck
 from . import container_build
 from .container_compare import drop_equivalent
@@ -51,7 +52,7 @@ def _resolve_image(rt, ref: str, params: Mapping[str, Any], check_mode: bool, re
         return local  # the best guess: what we have (may be None)
     before = local.id if local else None
     started = time.monotonic()
-    img = images.pull(ref, insecure=insecure, auth=auth, platform=platform)
+    img = pull_image(rt, ref, insecure=insecure, auth=auth, platform=platform)
     if img.id != before:
         res.act("pulled image %s (%s)" % (ref, pull_summary(img, time.monotonic() - started)))
     return img
