@@ -14,8 +14,7 @@ from ..image import archive, importer
 from ..image import prune as pruner
 from ..image.store import Image
 from .container import find_container
-# pylint: disable-next=unused-import
-from .imagepull import event, pull  # noqa: F401 - the pull and its event live in imagepull.py (shared)
+from .imagepull import event
 
 
 def users(rt, image_id: str) -> List[Tuple[str, str]]:
