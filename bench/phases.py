@@ -18,6 +18,8 @@ from common import PKG
 #: the OCI runtime's own share of a create+start (issue 20: create+start <= 1.3 x these two)
 CONMON_CREATE = "conmon + runtime create"
 RUNTIME_START = "runtime start"
+#: after a start the container module waits up to 0.2 s on conmon's exit file (early-exit warning)
+EARLY_EXIT = "early-exit check (waits up to 0.2 s for an exit)"
 # (module, class or None, attribute, label); the order is the report's order; a module path that
 # does not import any more fails install() loudly (the engine was reorganised into packages once)
 ENGINE_PHASES: List[Tuple[str, Optional[str], str, str]] = [
@@ -30,6 +32,7 @@ ENGINE_PHASES: List[Tuple[str, Optional[str], str, str]] = [
     ("engine.objects.container", "Container", "_exit_command", "exit command (engine copy + argv)"),
     ("engine.oci.driver", "OCIRuntime", "create", CONMON_CREATE),
     ("engine.oci.driver", "OCIRuntime", "start", RUNTIME_START),
+    ("engine.objects.container", "Container", "exited_early", EARLY_EXIT),
     ("engine.oci.driver", "OCIRuntime", "stop", "runtime stop (signal, wait)"),
     ("engine.oci.driver", "OCIRuntime", "delete", "runtime delete"),
     ("engine.oci.driver", None, "wait_pid_gone", "waiting for a pid to exit (container, conmon)"),
