@@ -19,10 +19,22 @@ from __future__ import annotations
 
 import os
 import statistics
+import subprocess
 import sys
+import time
 from typing import Any, Dict, List, Optional
 
-from common import IMAGE, BenchRoot, Section, ansible_available, busybox_archive, import_image, run_playbook, summary
+from common import (
+    IMAGE,
+    PYTHON,
+    BenchRoot,
+    Section,
+    ansible_available,
+    busybox_archive,
+    import_image,
+    run_playbook,
+    summary,
+)
 
 
 def stack_task(n: int, state: str) -> str:
@@ -39,6 +51,26 @@ EMPTY = "- name: empty\n  meta: noop\n"
 def _task_span(res: Dict[str, Any], name: str) -> float:
     tasks = [t for t in res["tasks"] if t["name"] == name and t.get("end")]
     return tasks[0]["end"] - tasks[0]["start"] if tasks else float("nan")
+
+
+def _module_alone(b: BenchRoot, task: str, rounds: int) -> List[float]:
+    """Wall of the no-op module process without Ansible's controller: the playbook once more with
+    ANSIBLE_KEEP_REMOTE_FILES, then its AnsiballZ_stack.py (args inside, zip imports) run by hand."""
+    keep = run_playbook(b, task, env={"ANSIBLE_KEEP_REMOTE_FILES": "1"})
+    if keep["rc"] != 0:
+        return []
+    found = [os.path.join(d, f) for d, _dirs, files in os.walk(os.path.join(b.root, "ansible-remote-tmp"))
+             for f in files if f == "AnsiballZ_stack.py"]
+    if not found:
+        return []
+    out = []
+    for _round in range(rounds):
+        t0 = time.perf_counter()
+        proc = subprocess.run([PYTHON, found[0]], env=b.env(), capture_output=True, text=True, check=False)
+        if proc.returncode != 0 or '"changed": false' not in proc.stdout:
+            return []
+        out.append(time.perf_counter() - t0)
+    return out
 
 
 def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "created",
@@ -99,6 +131,9 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
             sec.row("before (%s): no-op stack playbook, wall" % before, summary(old))
             sec.row("before: wall minus empty playbook (median of walls)",
                     summary([statistics.median(old) - statistics.median(empty)]))
+        module = _module_alone(b, task, rounds)
+        if module:
+            sec.row("module process alone (kept AnsiballZ_stack.py re-run, no controller)", summary(module))
         sec.data.update(n=n, state=state, rounds=rounds)
     finally:
         sec.cleanup(b)
