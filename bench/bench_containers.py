@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import statistics
 import subprocess
 import time
 from typing import Any, Dict, List, Optional
@@ -30,7 +31,7 @@ from common import (
     summary,
     worker,
 )
-from phases import PhaseTimer
+from phases import CONMON_CREATE, EARLY_EXIT, RUNTIME_START, PhaseTimer
 
 NETWORKS = ("none", "bridge")
 #: seconds the API stop loop may take (a stop can take seconds: see docs/benchmarks.md)
@@ -85,6 +86,19 @@ def _api(sec: Section, rt, n: int, timer: PhaseTimer) -> Dict[str, Any]:
         sec.row("API %s: create+start (detached sleep)" % key, summary(samples["create+start"]),
                 first_ms=round(first * 1e3, 1))
         sec.row("API %s: create+start, excluding the first" % key, summary(samples["create+start"][1:]))
+        # issue 20: create+start <= 1.3 x what conmon and the runtime alone take (same operations)
+        ops = timer.ops["create+start/" + key]
+        oci = [o.get(CONMON_CREATE, 0.0) + o.get(RUNTIME_START, 0.0) for o in ops]
+        if all(oci):
+            ratios = [o["total"] / x for o, x in zip(ops, oci)]
+            sec.row("API %s: conmon + runtime alone (create + start phases)" % key, summary(oci))
+            sec.row("API %s: create+start / conmon + runtime (median of per-operation ratios)" % key, None,
+                    ratio=round(statistics.median(ratios), 2), goal="<= 1.3")
+            waits = [o.get(EARLY_EXIT, 0.0) for o in ops]
+            if any(waits):
+                sec.row("API %s: early-exit check after the start (a wait of up to 0.2 s)" % key, summary(waits))
+                sec.row("API %s: create+start without that wait / conmon + runtime" % key, None, ratio=round(
+                    statistics.median((o["total"] - w) / x for o, w, x in zip(ops, waits, oci)), 2))
         sec.row("API %s: no-op reconcile of the running container" % key, summary(samples["no-op"]),
                 changed=noop_changed)
         sec.row("API %s: inspect" % key, summary(samples["inspect"]))

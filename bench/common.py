@@ -385,8 +385,10 @@ def ansible_available() -> bool:
     return os.access(playbook_bin(), os.X_OK) or shutil.which("ansible-playbook") is not None
 
 
-def run_playbook(broot: BenchRoot, tasks_yaml: str, *, timeout: int = 1200) -> Dict[str, Any]:
-    """Run one play on localhost; returns wall seconds, rc, per-item timings from the callback."""
+def run_playbook(broot: BenchRoot, tasks_yaml: str, *, timeout: int = 1200,
+                 env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+    """Run one play on localhost; returns wall seconds, rc, per-item timings from the callback.
+    ``env``: more environment (e.g. another checkout's PYTHONPATH/ANSIBLE_COLLECTIONS_PATH)."""
     broot.runs += 1
     workdir = os.path.join(broot.root, "runs")
     os.makedirs(workdir, exist_ok=True)
@@ -399,7 +401,7 @@ def run_playbook(broot: BenchRoot, tasks_yaml: str, *, timeout: int = 1200) -> D
     cpu0 = children_cpu()
     t0 = time.perf_counter()
     proc = subprocess.run([playbook_bin(), "-i", "localhost,", stem + ".yml"],
-                          env=broot.env(LPE_BENCH_TIMING_FILE=timing_file), cwd=broot.root,
+                          env=broot.env(LPE_BENCH_TIMING_FILE=timing_file, **(env or {})), cwd=broot.root,
                           stdin=subprocess.DEVNULL, capture_output=True, text=True, timeout=timeout, check=False)
     wall = time.perf_counter() - t0
     cpu = children_cpu() - cpu0

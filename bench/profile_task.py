@@ -6,6 +6,7 @@ in an isolated engine root; prints the top functions by cumulative and by own ti
     /root/venv/bin/python bench/profile_task.py noop [--size 20]
     /root/venv/bin/python bench/profile_task.py stop [--network none|bridge]
     /root/venv/bin/python bench/profile_task.py open
+    /root/venv/bin/python bench/profile_task.py stack [--size 500]   # a no-op stack module run
 
 The process profiled is a fresh interpreter, so imports (and pyroute2, jsonschema) show up as
 they do in a module process; bytecode is cached (unlike AnsiballZ, which compiles the
@@ -22,7 +23,7 @@ import subprocess
 import sys
 
 from _params import container_params
-from common import PYTHON, BenchRoot, busybox_archive, import_image, worker
+from common import IMAGE, PYTHON, BenchRoot, busybox_archive, import_image, worker
 
 
 def _strip(text: str) -> str:
@@ -30,9 +31,20 @@ def _strip(text: str) -> str:
         .replace("/root/venv/lib/python3.11/site-packages/", "").replace(".build/collections/ansible_collections/", "")
 
 
+def _stack_args(b: BenchRoot, size: int) -> list:
+    """Module arguments of one stack task declaring ``size`` created containers (network none)."""
+    params = {"label": "prof", "containers": [
+        {"name": "prof-%04d" % i, "image": IMAGE, "command": ["sleep", "1000"], "network": "none", "state": "created"}
+        for i in range(size)]}
+    path = os.path.join(b.root, "stack-args.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(params, f)
+    return ["stack", path]
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    ap.add_argument("what", choices=("create", "noop", "stop", "open"))
+    ap.add_argument("what", choices=("create", "noop", "stop", "open", "stack"))
     ap.add_argument("--network", default="none")
     ap.add_argument("--size", type=int, default=20)
     ap.add_argument("--top", type=int, default=25)
@@ -54,18 +66,26 @@ def main() -> int:
         elif a.what == "create":
             reconcile_container(rt, container_params("prof-warmup", network=a.network, state="created"))
             args = ["create", "prof-create", a.network]
+        elif a.what == "stack":
+            args = _stack_args(b, a.size)
         else:
             args = ["open", "1"]
         rt.shutdown()
         worker(b, "open", "1")  # the second open of a root writes the config validation cache
         prof = os.path.join(b.root, "task.prof")
-        script = os.path.join(os.path.dirname(os.path.abspath(__file__)), "_worker.py")
+        here = os.path.dirname(os.path.abspath(__file__))
+        script = os.path.join(here, "_module_run.py" if a.what == "stack" else "_worker.py")
+        if a.what == "stack":  # the first run creates the containers; the profiled one is the no-op
+            first = subprocess.run([PYTHON, script, *args], env=b.env(), capture_output=True, text=True, check=False)
+            if '"changed": true' not in first.stdout:
+                print("stack create run: %s %s" % (first.stdout[-1500:], first.stderr[-1500:]), file=sys.stderr)
+                return 1
         proc = subprocess.run([PYTHON, "-m", "cProfile", "-o", prof, script, *args], env=b.env(),
                               capture_output=True, text=True, check=False)
         if proc.returncode != 0:
             print(proc.stderr[-3000:], file=sys.stderr)
             return 1
-        print("phases (s):", proc.stdout.strip().splitlines()[-1])
+        print("phases (s):" if a.what != "stack" else "module result:", proc.stdout.strip().splitlines()[-1][:300])
         for key in ("cumulative", "tottime"):
             out = io.StringIO()
             pstats.Stats(prof, stream=out).sort_stats(key).print_stats(a.top)

@@ -127,6 +127,31 @@ def headline(res: Dict[str, Any]) -> List[Tuple[str, str, str, str]]:
                 rows = [r for r in ct["rows"] if r["label"].startswith("playbook %s," % net) and phase in r["label"]]
                 add("playbook %s: %s, per item" % (net, phase), rows[0] if rows else None,
                     "peer (bridge): %.0f ms" % PEER[key], per_task=True)
+    if ct:
+        for key in ("none", "bridge", "none/runc"):
+            r = _find(ct, "API %s: create+start / conmon + runtime" % key)
+            if r and r.get("ratio") is not None:
+                w = _find(ct, "API %s: create+start without that wait" % key)
+                out.append(("API create+start / conmon + runtime alone, network %s" % key,
+                            _cell(_find(ct, "API %s: create+start (detached" % key)), "ratio <= 1.3",
+                            "ratio %.2f (conmon+runtime %s ms)%s" % (r["ratio"], _num(
+                                _ms(_find(ct, "API %s: conmon + runtime alone" % key)) or 0),
+                                "; %.2f without the early-exit wait" % w["ratio"] if w else "")))
+    for name, ours, theirs, what in (("pull", "engine: pull", "podman pull", "pull of a ~100 MB image"),
+                                     ("import", "engine: import", "podman load", "import of a ~100 MB oci-archive")):
+        sec = secs.get(name)
+        r = _find(sec, "ratio engine / podman")
+        if r:
+            out.append((what + " (engine)", _cell(_find(sec, ours)), "podman: %s" % _cell(_find(sec, theirs)),
+                        "engine / podman = %s%s" % (r.get("ratio"), " (per pass %s)" % r["per_pass"]
+                                                    if r.get("per_pass") else "")))
+    st = secs.get("stack")
+    if st:
+        r = _find(st, "no-op stack: wall minus empty")
+        if r:
+            out.append(("no-op stack task over %s containers (state %s): wall minus empty playbook"
+                        % (st.get("n"), st.get("state")), _cell(r), "< 1000 ms (issue 20)",
+                        "per round %s s" % r.get("per_round", "")))
     if no:
         for size in no.get("sizes", []):
             add("no-op pass over %d containers, one process (per container)" % size,

@@ -3,7 +3,7 @@
 
     /root/venv/bin/python bench/run_all.py            # default run (~5 min on 2 cores)
     /root/venv/bin/python bench/run_all.py --quick    # smaller N, sizes 1,20,100 (~2 min)
-    options: --sizes 1,20,100  --only open,containers,noop,net,pull  --with-podman  --out DIR
+    options: --sizes 1,20,100  --only open,containers,noop,net,pull,import,stack  --with-podman  --out DIR
              --peer [--peer-rounds 3] [--before CHECKOUT]   (ours vs containers.podman vs ping floor)
 
 Figures only: nothing here asserts on time. Run as root (containers, mounts, netns). Each
@@ -26,15 +26,17 @@ BENCH = os.path.dirname(os.path.abspath(__file__))
 sys.path.insert(0, BENCH)
 
 import bench_containers  # noqa: E402
+import bench_import  # noqa: E402
 import bench_net  # noqa: E402
 import bench_noop  # noqa: E402
 import bench_open  # noqa: E402
 import bench_peer  # noqa: E402
 import bench_pull  # noqa: E402
+import bench_stack  # noqa: E402
 import report  # noqa: E402
 from common import PYTHON, REPO, loadavg  # noqa: E402
 
-SECTIONS = ("open", "containers", "noop", "net", "pull")
+SECTIONS = ("open", "containers", "noop", "net", "pull", "import", "stack")
 
 
 def _first_line(cmd):
@@ -128,6 +130,8 @@ def main(argv=None) -> int:
         "noop": lambda: bench_noop.run(args.quick, sizes),
         "net": lambda: bench_net.run(args.quick),
         "pull": lambda: bench_pull.run(args.quick),
+        "import": lambda: bench_import.run(args.quick),
+        "stack": lambda: bench_stack.run(args.quick),
     }
     failed = []
     for name in SECTIONS:

@@ -28,6 +28,7 @@ from ..engine.image import archive, importer
 from ..engine.image import prune as pruner
 from ..engine.image.store import PULL_POLICIES, Image, normalize_name
 from ..engine.objects import image as image_ops
+from ..engine.objects.imagepull import pull as pull_image
 from .result import Result, human_size, pull_summary, short
 
 STATES = ("present", "absent", "tagged", "saved")
@@ -176,7 +177,7 @@ def _pull(rt, name: str, params: Mapping[str, Any], check_mode: bool, res: Resul
         res.before, res.after = {"id": local.id if local else None}, {"pulled": name}
         return local
     started = time.monotonic()
-    img = image_ops.pull(rt, name, platform=platform)
+    img = pull_image(rt, name, platform=platform)
     if local is not None and img.id == local.id:
         _note(res, "image %s is up to date (%s)" % (name, short(img.id)))
         return img

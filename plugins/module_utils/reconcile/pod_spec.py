@@ -10,6 +10,7 @@ from typing import Any, Dict, Mapping
 
 from ..engine.base.records import PodConfig
 from ..engine.image.infra import ensure_infra_image, infra_image_name, trusted_infra_image
+from ..engine.objects.imagepull import pull as pull_image
 from ..engine.objects.pod import create_pod, validate_pod_config
 from .pod_options import OPTIONS
 from .result import Result, short
@@ -61,7 +62,7 @@ def infra_image_for(rt, declared: Mapping[str, Any], check_mode: bool, res: Resu
     if check_mode:
         res.act("pull image %s" % ref)
         return None
-    img = rt.images.pull(ref)
+    img = pull_image(rt, ref)
     res.act("pulled image %s (%s)" % (ref, short(img.id)))
     return img
 

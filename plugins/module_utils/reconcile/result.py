@@ -46,4 +46,4 @@ def pull_summary(img: Any, seconds: float) -> str:
     """What a pull brought, for ``actions``: a task shows no progress while it runs (use async/poll),
     so its result says what it fetched and how long it took."""
     return "%s, digest %s, %d layer(s), %s, in %.1f s" % (short(img.id), img.digest, len(img.layers),
-                                                         human_size(img.size), seconds)
+                                                          human_size(img.size), seconds)

@@ -322,6 +322,8 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
     for phase, todo in phases:
         for entry in todo:
             call = dict(entry.params)
+            if entry.kind == "container":
+                call[SUMMARY_ONLY] = True  # the result keeps only its id and status (_summary)
             joined = _joins(entry)
             if phase == "apply" and joined in recreated:
                 call[RECREATED_DEPENDENCY] = joined  # its namespace is gone: the container module recreates it
@@ -350,6 +352,8 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
 
 #: reconcile_container parameter set by a stack run: the container this one joins was just recreated
 RECREATED_DEPENDENCY = "_recreated_dependency"
+#: reconcile_container parameter set by a stack run: show only Id and State.Status (what _summary keeps)
+SUMMARY_ONLY = "_summary_only"
 
 
 def _joins(entry: Entry) -> Optional[str]:

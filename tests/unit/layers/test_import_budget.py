@@ -55,7 +55,8 @@ ALLOWED = {
     "engine.secret.keys",  # Kubernetes secret keys of the secrets option: json/base64 only
     "engine.oci", "engine.oci.resources", "engine.oci.spec",
     "engine.oci.spechost",  # preflight's host checks of the new options: json/os/stat only
-    "engine.objects", "engine.objects.container", "engine.objects.inspect", "engine.objects.locked",
+    "engine.objects", "engine.objects.container", "engine.objects.imagepull", "engine.objects.inspect",
+    "engine.objects.locked",
     "engine.objects.podjoin", "engine.objects.restart",
 }
 

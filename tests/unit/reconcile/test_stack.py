@@ -335,3 +335,20 @@ def test_a_container_comes_after_the_one_it_joins_and_is_recreated_after_it():
         rs.reconcile_stack(rt, {"label": "app", "containers": [
             {"name": "a", "image": IMG, "network": "container:b"},
             {"name": "b", "image": IMG, "network": "container:a"}]}, reconcilers={k: noop[k] for k in rs.KINDS})
+
+
+def test_containers_are_asked_for_their_summary_only_pods_and_volumes_are_not():
+    """The stack keeps only a container's id and status: the container module need not build its inspect."""
+    rt = FakeRuntime()
+    seen = []
+
+    def recorder(kind):
+        def reconcile(_rt, params, check_mode=False):
+            seen.append((kind, params.get(rs.SUMMARY_ONLY)))
+            return Result(kind=kind)
+        return reconcile
+
+    funcs = {k: recorder(k) for k in rs.KINDS}
+    rs.reconcile_stack(rt, {"label": "web", "volumes": [{"name": "v"}], "pods": [{"name": "p"}],
+                            "containers": [{"name": "c", "image": IMG}]}, reconcilers=funcs)
+    assert seen == [("volume", None), ("pod", None), ("container", True)]

@@ -14,21 +14,12 @@ from ..image import archive, importer
 from ..image import prune as pruner
 from ..image.store import Image
 from .container import find_container
+from .imagepull import event
 
 
 def users(rt, image_id: str) -> List[Tuple[str, str]]:
     """(container ID, name) of the containers created from the image."""
     return pruner.image_users(rt.state, image_id)
-
-
-def event(rt, status: str, img: Image, name: str = "") -> None:
-    rt.event("image", status, id=img.id, name=name or (img.names[0] if img.names else img.id))
-
-
-def pull(rt, ref: str, *, platform: Optional[str] = None) -> Image:
-    img = rt.images.pull(ref, platform=platform)
-    event(rt, "pull", img, ref)
-    return img
 
 
 def import_archive(rt, ref: str, name: str, *, platform: Optional[str] = None) -> Image:

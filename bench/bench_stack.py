@@ -1,0 +1,155 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A no-op ``libpod.engine.stack`` task over 500 containers (issue 20: goal < 1 s).
+
+One stack task declares 500 busybox containers (``network: none``, ``state: created`` by default:
+500 started containers would mean 500 conmons on this shared 2-core host, and their stops dominate
+the cleanup; ``--state started`` measures that case). The first run creates them; then the same
+playbook (a no-op, ``changed=false``) and an empty playbook (one ``meta: noop`` task: Ansible's own
+start-up and play) are run N times interleaved. The figure is the no-op's wall minus the empty
+playbook's wall (medians, and per round), plus the task's own span from the timing callback.
+
+    python bench/bench_stack.py [--n 500] [--rounds 3] [--state created|started] [--before CHECKOUT]
+
+``--before DIR`` also times the same no-op with another checkout of ours (its .build/collections,
+made by its scripts/setup.sh) against the same engine root, in the same rounds.
+
+Figures only, nothing asserted.
+"""
+from __future__ import annotations
+
+import os
+import statistics
+import subprocess
+import sys
+import time
+from typing import Any, Dict, List, Optional
+
+from common import (
+    IMAGE,
+    PYTHON,
+    BenchRoot,
+    Section,
+    ansible_available,
+    busybox_archive,
+    import_image,
+    run_playbook,
+    summary,
+)
+
+
+def stack_task(n: int, state: str) -> str:
+    lines = ["- name: stack", "  libpod.engine.stack:", "    label: bench", "    containers:"]
+    for i in range(n):
+        lines.append("      - {name: st-%04d, image: %s, command: [sleep, \"1000\"], network: none, state: %s}"
+                     % (i, IMAGE, state))
+    return "\n".join(lines) + "\n"
+
+
+EMPTY = "- name: empty\n  meta: noop\n"
+
+
+def _task_span(res: Dict[str, Any], name: str) -> float:
+    tasks = [t for t in res["tasks"] if t["name"] == name and t.get("end")]
+    return tasks[0]["end"] - tasks[0]["start"] if tasks else float("nan")
+
+
+def _module_alone(b: BenchRoot, task: str, rounds: int) -> List[float]:
+    """Wall of the no-op module process without Ansible's controller: the playbook once more with
+    ANSIBLE_KEEP_REMOTE_FILES, then its AnsiballZ_stack.py (args inside, zip imports) run by hand."""
+    keep = run_playbook(b, task, env={"ANSIBLE_KEEP_REMOTE_FILES": "1"})
+    if keep["rc"] != 0:
+        return []
+    found = [os.path.join(d, f) for d, _dirs, files in os.walk(os.path.join(b.root, "ansible-remote-tmp"))
+             for f in files if f == "AnsiballZ_stack.py"]
+    if not found:
+        return []
+    out = []
+    for _round in range(rounds):
+        t0 = time.perf_counter()
+        proc = subprocess.run([PYTHON, found[0]], env=b.env(), capture_output=True, text=True, check=False)
+        if proc.returncode != 0 or '"changed": false' not in proc.stdout:
+            return []
+        out.append(time.perf_counter() - t0)
+    return out
+
+
+def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "created",
+        before: Optional[str] = None) -> Dict[str, Any]:
+    if quick:
+        n, rounds = min(n, 100), min(rounds, 2)
+    sec = Section("stack", "No-op stack task over %d containers (issue 20: < 1 s over an empty playbook)" % n)
+    if not ansible_available():
+        sec.note("ansible-playbook not found: skipped")
+        return sec.close()
+    b = BenchRoot("stack")
+    try:
+        rt = b.open()
+        import_image(rt, busybox_archive(b.root))
+        rt.shutdown()
+        task = stack_task(n, state)
+        first = run_playbook(b, task)
+        if first["rc"] != 0:
+            sec.note("create run failed rc=%s: %s" % (first["rc"], first["stdout"][-800:]))
+            return sec.close()
+        sec.row("first run: create %d containers (state %s), whole playbook" % (n, state),
+                summary([first["wall"]]), task_s=round(_task_span(first, "stack"), 2))
+        empty: List[float] = []
+        noop: List[float] = []
+        spans: List[float] = []
+        diffs: List[float] = []
+        changed = []
+        old: List[float] = []
+        old_env = None
+        if before:
+            coll = os.path.join(os.path.abspath(before), ".build", "collections")
+            old_env = {"PYTHONPATH": coll, "ANSIBLE_COLLECTIONS_PATH": coll}
+        for _round in range(rounds):
+            e = run_playbook(b, EMPTY)
+            r = run_playbook(b, task)
+            if old_env:
+                o = run_playbook(b, task, env=old_env)
+                if o["rc"] == 0:
+                    old.append(o["wall"])
+                else:
+                    sec.note("before checkout failed rc=%s: %s" % (o["rc"], o["stdout"][-800:]))
+            if e["rc"] != 0 or r["rc"] != 0:
+                sec.note("round failed: empty rc=%s, stack rc=%s: %s" % (e["rc"], r["rc"], r["stdout"][-800:]))
+                continue
+            empty.append(e["wall"])
+            noop.append(r["wall"])
+            spans.append(_task_span(r, "stack"))
+            diffs.append(r["wall"] - e["wall"])
+            changed.append(any(t.get("changed") for t in r["tasks"]))
+        sec.row("empty playbook (meta: noop), wall", summary(empty))
+        sec.row("no-op stack playbook, %d containers, wall" % n, summary(noop), changed=changed)
+        sec.row("no-op stack task span (callback: task start to result)", summary(spans))
+        if noop:
+            sec.row("no-op stack: wall minus empty playbook (median of walls)", summary(
+                [statistics.median(noop) - statistics.median(empty)]),
+                per_round="/".join("%.2f" % d for d in diffs), goal="< 1 s")
+        if old and empty:
+            sec.row("before (%s): no-op stack playbook, wall" % before, summary(old))
+            sec.row("before: wall minus empty playbook (median of walls)",
+                    summary([statistics.median(old) - statistics.median(empty)]))
+        module = _module_alone(b, task, rounds)
+        if module:
+            sec.row("module process alone (kept AnsiballZ_stack.py re-run, no controller)", summary(module))
+        sec.data.update(n=n, state=state, rounds=rounds)
+    finally:
+        sec.cleanup(b)
+    return sec.close()
+
+
+if __name__ == "__main__":
+    import argparse
+    import json
+
+    ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    ap.add_argument("--quick", action="store_true")
+    ap.add_argument("--n", type=int, default=500)
+    ap.add_argument("--rounds", type=int, default=3)
+    ap.add_argument("--state", default="created", choices=("created", "started"))
+    ap.add_argument("--before", help="another checkout of ours (with .build/collections) timed in the same rounds")
+    a = ap.parse_args()
+    print(json.dumps(run(a.quick, a.n, a.rounds, a.state, a.before), indent=1))
+    sys.exit(0)
