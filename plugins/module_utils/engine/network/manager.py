@@ -52,6 +52,8 @@ def check_network_name(name: str) -> None:
     portmap.check_name("network name", name)
     if name in _RESERVED:
         raise InvalidArg("network name %r is reserved for a network mode" % name, hint="choose another name")
+
+
 _IFNAME_RE = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,14}$")
 
 
