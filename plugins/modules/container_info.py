@@ -90,6 +90,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.conta
     list_containers,
 )
 from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.logs import parse_since
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import shown_inspect
 
 
 def main():
@@ -119,7 +120,7 @@ def collect(rt, params):
         if not rt.read_only:
             with ctr.locked():
                 ctr.sync()
-        data = ctr.inspect()
+        data = shown_inspect(ctr)  # as the container module shows it (env_file values hidden)
         if params["since"] is not None:
             data["logs"] = ctr.logs(params["log_lines"] or None, since=params["since"])
         elif params["log_lines"]:

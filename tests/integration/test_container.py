@@ -580,7 +580,9 @@ def test_env_file_content_stays_out_of_result_and_diff(playbook, busybox_archive
     assert second.ok, second.log
     again = playbook(task)
     assert again.ok and not again.tasks[0].changed, again.log
-    for res in (first, second):
+    info = playbook([{"libpod.engine.container_info": {"name": ["envf"]}}])  # info shows what the module shows
+    assert info.ok and info.tasks[0]["containers"][0]["Declared"] == second.tasks[0]["container"]["Declared"]
+    for res in (first, second, info):
         shown = json.dumps(res.tasks[0].result)
         assert "s3cr3t" not in shown and "s3cr3t" not in res.stdout, shown
     assert second.tasks[0].changed
