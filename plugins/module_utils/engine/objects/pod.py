@@ -21,12 +21,13 @@ from ..base import faults
 from ..base.errors import CtrInUse, EngineError, InvalidArg, wrap
 from ..base.names import generate_name, new_id, validate_name
 from ..base.records import ContainerConfig
-from ..host.cgroups import remove_cgroup, set_cgroup_limits
+from ..host.cgroups import remove_cgroup
 from ..image.infra import infra_image_name
+from ..oci.resources import check_combinations
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .container import RUNNING, Container, create_container, display_status, list_containers
-from .podjoin import PodRecord, cgroup_base
+from .podjoin import POD_RESOURCE_KEYS, PodRecord, apply_pod_limits, cgroup_base
 
 # pod states (define/podstate.go), as podman prints them
 POD_CREATED = "Created"
@@ -181,8 +182,8 @@ class Pod(PodRecord):
         with self.locked():
             cfg = dict(self.config)
             cfg.update(changes)
-            if "cpus" in changes or "memory" in changes:
-                set_cgroup_limits(self.cgroup_parent, cpus=cfg.get("cpus"), memory=cfg.get("memory"))
+            if any(k in changes for k in POD_RESOURCE_KEYS):
+                apply_pod_limits(self.cgroup_parent, cfg)
             self.rt.state.rewrite_config("pod", self.id, cfg)
             self.rec.config = cfg
             self._event("update")
@@ -316,11 +317,15 @@ def infra_container_config(pod_cfg: Dict[str, Any], image) -> Dict[str, Any]:
         dns_option=list(pod_cfg.get("dns_option") or []), add_host=list(pod_cfg.get("add_host") or []),
         pod=pod_cfg["id"], is_infra=True, stop_timeout=INFRA_STOP_TIMEOUT,
         conmon_pidfile=pod_cfg.get("infra_conmon_pidfile"),
+        # what the infra holds for the pod: the shared namespaces' sysctls, the IPC's /dev/shm, its security
+        sysctl=dict(pod_cfg.get("sysctl") or {}), shm_size=pod_cfg.get("shm_size"),
+        security_opt=dict(pod_cfg.get("security_opt") or {}),
     ).to_dict()
 
 
 def validate_pod_config(cfg: Dict[str, Any]) -> None:
     """Combinations podman refuses, with the parameter and the fix in the message."""
+    check_combinations({k: cfg.get(k) for k in POD_RESOURCE_KEYS})
     share = cfg.get("share") or []
     net = cfg.get("network") or {"mode": "bridge", "networks": []}
     if not cfg.get("infra"):
@@ -334,6 +339,10 @@ def validate_pod_config(cfg: Dict[str, Any]) -> None:
         if net.get("mode") != "bridge" or net.get("networks"):
             raise InvalidArg("network: belongs to the pod's infra container, and infra is false",
                              hint="set infra: true, or set network on the containers")
+        for key in ("sysctl", "shm_size", "security_opt"):
+            if cfg.get(key):
+                raise InvalidArg("%s: belongs to the pod's infra container, and infra is false" % key,
+                                 hint="set infra: true, or set %s on the containers" % key)
         infra_opts = ("infra_image", "infra_command", "infra_name", "infra_conmon_pidfile")
         if any(cfg.get(k) for k in infra_opts):
             raise InvalidArg("%s: the pod has no infra container (infra: false)" % "/".join(infra_opts),
@@ -477,7 +486,7 @@ def refresh_pods(rt) -> None:
     for pod in list_pods(rt):
         cfg = pod.config
         try:
-            set_cgroup_limits(pod.cgroup_parent, cpus=cfg.get("cpus"), memory=cfg.get("memory"))
+            apply_pod_limits(pod.cgroup_parent, cfg)
         except (EngineError, OSError) as exc:
             rt.warnings.append("pod %s: cannot restore its cgroup limits after a reboot: %s" % (pod.name, exc))
         state = dict(pod.state)
