@@ -227,8 +227,8 @@ options:
     type: str
   security_opt:
     description:
-      - Security options of the infra container, as the container module's O(libpod.engine.container#module:security_opt).
-        A change recreates the pod.
+      - Security options of the infra container, as the container module's
+        O(libpod.engine.container#module:security_opt). A change recreates the pod.
     type: list
     elements: str
   restart_policy:

@@ -100,10 +100,11 @@ def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
         tasks += [_pod(name, a, "apply"), member] + _observe(name, "apply") + [
             _pod(name, a, "reapply"), _pod(name, b, "check", check_mode=True, diff=True),
             _pod(name, b, "change", diff=True)] + _observe(name, "change") + [_pod(name, b, "rechange")]
+    tasks += _peer_scenarios(tmp)
     for i, (opts, _msg) in enumerate(REFUSED):
         tasks.append({"name": "r%d" % i, "libpod.engine.pod": dict(opts, name="pr-refused"), "ignore_errors": True})
     tasks.append({"name": "refused info", "libpod.engine.pod_info": {"name": ["pr-refused"]}})
-    for name in groups:
+    for name in list(groups) + ["pi2", "pi3", "plim"]:
         tasks.append({"libpod.engine.pod": {"name": name, "state": "absent", "force": True, "timeout": 0}})
     tasks += [{"libpod.engine.container": {"name": "pr-src", "state": "absent"}},
               {"libpod.engine.volume": {"name": "pr-vol", "state": "absent"}}]
@@ -152,6 +153,49 @@ def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
     infra = [by["pr infra %s" % s]["stdout"].split() for s in ("apply", "change")]
     assert infra == [["NoNewPrivs:", "1"], ["NoNewPrivs:", "0"]], infra
 
+    _check_peer_scenarios(by)
     for i, (opts, msg) in enumerate(REFUSED):
         assert by["r%d" % i].failed and msg in by["r%d" % i].msg, (opts, by["r%d" % i].msg)
     assert by["refused info"]["missing"] == ["pr-refused"]
+
+
+def _peer_scenarios(tmp: str) -> list:
+    """The scenarios of the peer's podman_pod targets (idempotency.yml, resource-limit.yml) whose parameters
+    exist here: a host-network pod with security options, volumes written with trailing and doubled slashes,
+    labels and hosts (re-apply, change one DNS server, start, start again); a pod with two members re-applied
+    unchanged; pod limits read back from pod_info. Their ``userns: auto`` is left out (host only here)."""
+    def pi2(step, dns, state="created"):
+        return {"name": "pi2 " + step, "libpod.engine.pod": {
+            "name": "pi2", "state": state, "infra": True, "network": "host", "share": "net",
+            "security_opt": ["seccomp=unconfined", "apparmor=unconfined"], "hostname": "mypod", "dns": [dns],
+            "volumes": [tmp + "/shared:/tmp/:ro", tmp + "/from/://var/run"], "timeout": 0,
+            "label": {"key": "cval", "otherkey": "kddkdk", "somekey": "someval"}, "add_host": ["google:5.5.5.5"]}}
+
+    def pi3(step, state="created"):
+        return {"name": "pi3 " + step, "libpod.engine.pod": {
+            "name": "pi3", "state": state, "infra": True, "network": "host", "share": "net",
+            "security_opt": ["seccomp=unconfined"], "hostname": "mypod3", "dns": ["1.1.1.1"],
+            "volumes": [tmp + "/shared:/tmp/:ro"], "label": {"key": "cval"}, "add_host": ["google:5.5.5.5"]}}
+
+    def member(name, step):
+        return {"name": "%s %s" % (name, step), "libpod.engine.container": {
+            "name": name, "image": "{{ img }}", "state": "present", "command": "sleep 1h", "pod": "pi3"}}
+
+    return [pi2("create", "1.1.1.1"), pi2("same", "1.1.1.1"), pi2("change", "1.1.1.2"),
+            pi2("start", "1.1.1.2", "started"), pi2("start again", "1.1.1.2", "started"),
+            pi3("create"), member("pi3-c1", "create"), member("pi3-c2", "create"), pi3("start", "started"),
+            pi3("again"), member("pi3-c1", "again"), member("pi3-c2", "again"), pi3("start again", "started"),
+            {"name": "plim create", "libpod.engine.pod": {"name": "plim", "state": "created", "cpuset_mems": "0",
+                                                          "cpu_shares": 1024}},
+            {"name": "plim info", "libpod.engine.pod_info": {"name": ["plim"]}}]
+
+
+def _check_peer_scenarios(by: dict) -> None:
+    steps = {"pi2 create": True, "pi2 same": False, "pi2 change": True, "pi2 start": True, "pi2 start again": False,
+             "pi3 create": True, "pi3-c1 create": True, "pi3-c2 create": True, "pi3 start": True, "pi3 again": False,
+             "pi3-c1 again": False, "pi3-c2 again": False, "pi3 start again": False}
+    assert {k: by[k].changed for k in steps} == steps, {k: by[k]["actions"] for k in steps}
+    assert by["pi2 start"]["pod"]["State"] == "Running" and by["pi2 create"]["pod"]["State"] == "Created"
+    assert sorted(m["Destination"] for m in by["pi2 create"]["pod"]["mounts"]) == ["/tmp", "/var/run"]
+    pod = by["plim info"]["pods"][0]
+    assert (pod["cpu_shares"], pod["cpuset_mems"]) == (1024, "0"), pod
