@@ -36,12 +36,11 @@ def _groups(tmp) -> dict:
                 "uidmap": [], "infra_name": "pr-infra"},
                {"device": ["/dev/zero:/dev/podnull:rw"], "volume": [tmp + "/shared:/shared"],
                 "volumes_from": ["pr-src"], "sysctl": {"net.ipv4.ip_unprivileged_port_start": "90"},
-                "shm_size": "16m", "infra_name": "pr-infra"}, RECREATE),
+                "shm_size": "16m", "exit_policy": "stop", "infra_name": "pr-infra"}, RECREATE),
     }
 
 
 REFUSED = [
-    ({"exit_policy": "stop"}, "exit_policy: stop is not supported yet"),
     ({"blkio_weight": "300"}, "blkio_weight is not supported yet"),
     ({"device_read_bps": ["/dev/null:1mb"]}, "device_read_bps is not supported yet"),
     ({"uidmap": ["0:100000:65536"]}, "uidmap is not supported yet"),
@@ -104,7 +103,7 @@ def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
     for i, (opts, _msg) in enumerate(REFUSED):
         tasks.append({"name": "r%d" % i, "libpod.engine.pod": dict(opts, name="pr-refused"), "ignore_errors": True})
     tasks.append({"name": "refused info", "libpod.engine.pod_info": {"name": ["pr-refused"]}})
-    for name in list(groups) + ["pi2", "pi3", "plim"]:
+    for name in list(groups) + ["pi2", "pi3", "plim", "pex"]:
         tasks.append({"libpod.engine.pod": {"name": name, "state": "absent", "force": True, "timeout": 0}})
     tasks += [{"libpod.engine.container": {"name": "pr-src", "state": "absent"}},
               {"libpod.engine.volume": {"name": "pr-vol", "state": "absent"}}]
@@ -114,8 +113,7 @@ def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
     for name, (a, b, how) in groups.items():
         apply, reapply, check = by[name + " apply"], by[name + " reapply"], by[name + " check"]
         change, rechange = by[name + " change"], by[name + " rechange"]
-        changed = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k) and k not in ("exit_policy", "userns",
-                                                                                          "uidmap"))
+        changed = sorted(k for k in set(a) | set(b) if a.get(k) != b.get(k) and k not in ("userns", "uidmap"))
         assert apply.changed and not reapply.changed, (name, reapply["actions"])
         assert check.changed and check["pod"]["Id"] == apply["pod"]["Id"], name
         assert sorted(check["diff"]["after"]) == changed, (name, check["diff"])
@@ -163,7 +161,8 @@ def _peer_scenarios(tmp: str) -> list:
     """The scenarios of the peer's podman_pod targets (idempotency.yml, resource-limit.yml) whose parameters
     exist here: a host-network pod with security options, volumes written with trailing and doubled slashes,
     labels and hosts (re-apply, change one DNS server, start, start again); a pod with two members re-applied
-    unchanged; pod limits read back from pod_info. Their ``userns: auto`` is left out (host only here)."""
+    unchanged; a pod with exit_policy stop stopped when its only member exits; pod limits read back from pod_info.
+    Their ``userns: auto`` is left out (host only here)."""
     def pi2(step, dns, state="created"):
         return {"name": "pi2 " + step, "libpod.engine.pod": {
             "name": "pi2", "state": state, "infra": True, "network": "host", "share": "net",
@@ -185,6 +184,11 @@ def _peer_scenarios(tmp: str) -> list:
             pi2("start", "1.1.1.2", "started"), pi2("start again", "1.1.1.2", "started"),
             pi3("create"), member("pi3-c1", "create"), member("pi3-c2", "create"), pi3("start", "started"),
             pi3("again"), member("pi3-c1", "again"), member("pi3-c2", "again"), pi3("start again", "started"),
+            {"name": "pex create", "libpod.engine.pod": {"name": "pex", "state": "started", "exit_policy": "stop"}},
+            {"name": "pex member", "libpod.engine.container": {"name": "pex-m", "image": "{{ img }}",
+                                                               "command": ["true"], "pod": "pex"}},
+            {"name": "pex stopped", "libpod.engine.pod_info": {"name": ["pex"]}, "register": "q",
+             "until": "q.pods[0].State in ['Exited', 'Stopped']", "retries": 60, "delay": 1},
             {"name": "plim create", "libpod.engine.pod": {"name": "plim", "state": "created", "cpuset_mems": "0",
                                                           "cpu_shares": 1024}},
             {"name": "plim info", "libpod.engine.pod_info": {"name": ["plim"]}}]
@@ -197,5 +201,8 @@ def _check_peer_scenarios(by: dict) -> None:
     assert {k: by[k].changed for k in steps} == steps, {k: by[k]["actions"] for k in steps}
     assert by["pi2 start"]["pod"]["State"] == "Running" and by["pi2 create"]["pod"]["State"] == "Created"
     assert sorted(m["Destination"] for m in by["pi2 create"]["pod"]["mounts"]) == ["/tmp", "/var/run"]
+    # exit_policy stop: the member exited, the exit command stopped the pod's infra
+    assert by["pex create"]["pod"]["State"] == "Running", by["pex create"]["pod"]
+    assert by["pex stopped"]["pods"][0]["State"] in ("Exited", "Stopped"), by["pex stopped"]["pods"][0]
     pod = by["plim info"]["pods"][0]
     assert (pod["cpu_shares"], pod["cpuset_mems"]) == (1024, "0"), pod

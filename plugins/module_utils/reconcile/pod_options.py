@@ -37,14 +37,6 @@ def _volumes(value: Any, ctx: Any) -> List[Dict[str, Any]]:
     return mounts
 
 
-def _exit_policy(value: Any, ctx: Any) -> str:
-    if value == "stop":
-        raise InvalidArg("exit_policy: stop is not supported yet: the engine does not stop a pod when its "
-                         "last container exits", hint="drop exit_policy (continue, the default: the pod "
-                         "keeps running), or stop the pod with state: stopped")
-    return str(value)
-
-
 _BLKIO_WHY = "block IO limits belong to the containers here (the pod cgroup gets cpu, cpuset and memory limits)"
 
 
@@ -116,7 +108,7 @@ OPTIONS = OptionTable([
     # the pod's containers: their default restart policy (stored, read when one exits), the exit policy
     Option("restart_policy", default={"name": "no", "max_retries": 0}, update=CONFIG,
            normalise=_ctr("restart_policy")),
-    Option("exit_policy", choices=("continue", "stop"), default="continue", normalise=_exit_policy),
+    Option("exit_policy", choices=("continue", "stop"), default="continue"),
     # users: the host's user namespace only (as the container module)
     Option("userns", config=None, normalise=_ctr("userns")),
     Option("uidmap", type="list", elements="str", config=None, normalise=_ctr("uidmap")),

@@ -50,7 +50,6 @@ def test_config_merges_label_file_and_volumes(tmp_path):
 
 
 @pytest.mark.parametrize("params, msg", [
-    ({"exit_policy": "stop"}, "exit_policy: stop is not supported yet"),
     ({"blkio_weight": "300"}, "blkio_weight is not supported yet"),
     ({"gidmap": ["0:1:1"]}, "gidmap is not supported yet"),
     ({"volume": ["/data"]}, "anonymous volume cannot be shared"),

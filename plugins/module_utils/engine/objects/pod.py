@@ -21,6 +21,7 @@ from ..base import faults
 from ..base.errors import CtrInUse, EngineError, InvalidArg, wrap
 from ..base.names import generate_name, new_id, validate_name
 from ..base.records import ContainerConfig
+from ..base.status import PAUSED, STOPPING
 from ..host.cgroups import remove_cgroup
 from ..image.infra import infra_image_name
 from ..oci.resources import check_combinations
@@ -471,6 +472,21 @@ def recreate_pod(rt, pod: Pod, config: Dict[str, Any], *, infra_image=None,
         raise
     faults.end(rt.state, "pod", pod.name)
     return new, [(name, running) for name, _cfg, running in saved]
+
+
+def apply_exit_policy(rt, pod_id: str, ctr_id: str) -> List[str]:
+    """exit_policy stop (podman): when the last container of the pod has exited, the pod (its infra) is
+    stopped. Called by the exit command after a member's cleanup; the names stopped."""
+    rec = rt.state.find("pod", pod_id) if pod_id else None
+    if rec is None or rec.id != pod_id:
+        return []
+    pod = Pod(rt, rec)
+    if pod.config.get("exit_policy") != "stop" or ctr_id == pod.infra_id:
+        return []
+    for ctr in pod.synced():
+        if ctr.id != pod.infra_id and (ctr.status in (RUNNING, PAUSED, STOPPING) or ctr.state.get("restarting")):
+            return []  # another member still runs (or restarts): the pod goes on
+    return pod.stop()
 
 
 # -- hooks for container.py ---------------------------------------------------------------------------
