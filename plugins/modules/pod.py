@@ -238,8 +238,8 @@ options:
     type: str
   exit_policy:
     description:
-      - V(continue) (the default) keeps the pod running when its last container exits. V(stop) is refused with a
-        message for now (stop the pod with O(state=stopped)).
+      - V(continue) (the default) keeps the pod running when its last container exits; V(stop) stops the pod
+        (its infra container) then, as podman. A change recreates the pod.
     type: str
     choices: [continue, stop]
   userns:
