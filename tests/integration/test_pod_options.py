@@ -60,8 +60,8 @@ def _pod(name, opts, step, **kw):
 
 
 def _observe(name, step):
-    return [{"name": "%s probe %s" % (name, step), "libpod.engine.container_exec": {
-                "name": name + "-m", "command": ["sh", "-c", PROBE]}},
+    probe = {"name": name + "-m", "command": ["sh", "-c", PROBE]}
+    return [{"name": "%s probe %s" % (name, step), "libpod.engine.container_exec": probe},
             {"name": "%s host %s" % (name, step), "ansible.builtin.shell": HOST, "changed_when": False},
             {"name": "%s info %s" % (name, step), "libpod.engine.container_info": {"name": [name + "-m"]}},
             {"libpod.engine.container_info": {"name": ["{{ p.pod.InfraContainerId }}"]}, "register": "i"},
