@@ -181,18 +181,20 @@ options:
     description: Limit of memory plus swap of the pod cgroup (needs O(memory); V(-1) unlimited). Applied in place.
     type: str
   blkio_weight:
-    description: Refused with a message; block IO limits belong to the containers here (set them on each container).
+    description: Refused with a message; block IO weights belong to the containers here (set them on each container).
     type: str
   blkio_weight_device:
     description: Refused with a message, as O(blkio_weight).
     type: list
     elements: str
   device_read_bps:
-    description: Refused with a message, as O(blkio_weight).
+    description:
+      - Read rate limits (V(/dev/sda:10mb), bytes per second) of the pod cgroup, for all its containers together.
+        The device must exist when the task runs. Applied in place.
     type: list
     elements: str
   device_write_bps:
-    description: Refused with a message, as O(blkio_weight).
+    description: Write rate limits of the pod cgroup, as O(device_read_bps). Applied in place.
     type: list
     elements: str
   device:

@@ -1,12 +1,17 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""containers.podman parity, issue 23: the pod options (resources on the pod cgroup, devices and volumes for
-every container, the infra's sysctls, /dev/shm and security options, the default restart policy).
+"""containers.podman parity, issue 23: the pod options (resources and bps throttles on the pod cgroup, devices
+and volumes for every container, the infra's sysctls, /dev/shm and security options, the default restart policy,
+the exit policy).
 
 One playbook: per pod the parameter matrix (apply / re-apply unchanged / check mode of the change / change =
 in place or recreate / re-apply), effective values read inside a member of the pod and, for the pod cgroup's
 CPU settings a member cannot see, in the pod's cgroup on the host. Refusals name the parameter.
 """
 from __future__ import annotations
+
+import os
+
+import pytest
 
 IN_PLACE, RECREATE = "in place", "recreate"
 M = 1 << 20
@@ -20,16 +25,28 @@ PROBE = ("echo hmem=$(grep -w hierarchical_memory_limit /sys/fs/cgroup/memory/me
 
 HOST = ("echo shares=$(cat /sys/fs/cgroup/cpu{{ p.pod.CgroupParent }}/cpu.shares)"
         " quota=$(cat /sys/fs/cgroup/cpu{{ p.pod.CgroupParent }}/cpu.cfs_quota_us)"
-        " cpuset=$(cat /sys/fs/cgroup/cpuset{{ p.pod.CgroupParent }}/cpuset.cpus)")
+        " cpuset=$(cat /sys/fs/cgroup/cpuset{{ p.pod.CgroupParent }}/cpuset.cpus)"
+        " rbps=$(cat /sys/fs/cgroup/blkio{{ p.pod.CgroupParent }}/blkio.throttle.read_bps_device)"
+        " wbps=$(cat /sys/fs/cgroup/blkio{{ p.pod.CgroupParent }}/blkio.throttle.write_bps_device)")
 
 
-def _groups(tmp) -> dict:
+def _disk() -> str:
+    """A whole block device of this host, for the per-device throttles."""
+    for name in sorted(os.listdir("/sys/block")):
+        if not name.startswith(("loop", "ram", "zram", "dm-", "nbd")) and os.path.exists("/dev/" + name):
+            return "/dev/" + name
+    pytest.skip("no block device to throttle")
+
+
+def _groups(tmp, disk) -> dict:
     """pod -> (options A, options B, how B is applied)."""
     return {
         "pl": ({"cpus": 1, "memory": "64m", "memory_swap": "128m", "cpu_shares": "512", "cpuset_cpus": "0",
-                "restart_policy": "on-failure:2", "label": {"a": "1"}, "label_file": tmp + "/labels-a"},
+                "restart_policy": "on-failure:2", "label": {"a": "1"}, "label_file": tmp + "/labels-a",
+                "device_read_bps": [disk + ":1mb"]},
                {"cpus": 0.5, "memory": "96m", "memory_swap": "192m", "cpu_shares": 256, "cpuset_cpus": "0-1",
-                "restart_policy": "always", "label": {"a": "1"}, "label_file": tmp + "/labels-b"}, IN_PLACE),
+                "restart_policy": "always", "label": {"a": "1"}, "label_file": tmp + "/labels-b",
+                "device_write_bps": [disk + ":2mb"]}, IN_PLACE),
         "pr": ({"device": ["/dev/null:/dev/podnull:r"], "volume": [tmp + "/shared:/shared:ro", "pr-vol:/pv"],
                 "sysctl": {"net.ipv4.ip_unprivileged_port_start": "80"}, "shm_size": "8m",
                 "security_opt": ["no-new-privileges"], "exit_policy": "continue", "userns": "host",
@@ -42,7 +59,8 @@ def _groups(tmp) -> dict:
 
 REFUSED = [
     ({"blkio_weight": "300"}, "blkio_weight is not supported yet"),
-    ({"device_read_bps": ["/dev/null:1mb"]}, "device_read_bps is not supported yet"),
+    ({"blkio_weight_device": ["/dev/null:100"]}, "blkio_weight_device is not supported yet"),
+    ({"device_read_bps": ["/dev/pod-missing:1mb"]}, "device_read_bps: /dev/pod-missing"),
     ({"uidmap": ["0:100000:65536"]}, "uidmap is not supported yet"),
     ({"userns": "keep-id"}, "userns: keep-id is only meaningful for rootless podman"),
     ({"memory_swap": "1g"}, "memory_swap needs memory"),
@@ -89,7 +107,8 @@ def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
         (tmp_path / sub / "marker").write_text(text)
     (tmp_path / "labels-a").write_text("# labels\nteam=a\n")
     (tmp_path / "labels-b").write_text("team=b\nextra=1\n")
-    groups = _groups(tmp)
+    disk = _disk()
+    groups = _groups(tmp, disk)
     tasks = [{"name": "src", "libpod.engine.container": {
         "name": "pr-src", "image": "{{ img }}", "command": ["sleep", "1"], "network": "none", "state": "created",
         "volume": [tmp + "/from:/from"]}}]
@@ -132,6 +151,9 @@ def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
     ha, hb = (_values(by["pl host %s" % s]["stdout"]) for s in ("apply", "change"))
     assert (ha["shares"], ha["quota"], ha["cpuset"]) == ("512", "100000", "0"), ha
     assert (hb["shares"], hb["quota"], hb["cpuset"]) == ("256", "50000", "0-1"), hb
+    numbers = "%d:%d" % (os.major(os.stat(disk).st_rdev), os.minor(os.stat(disk).st_rdev))
+    assert (ha["rbps"], ha["wbps"]) == ("%s %d" % (numbers, M), ""), ha
+    assert (hb["rbps"], hb["wbps"]) == ("", "%s %d" % (numbers, 2 * M)), hb  # the read limit was dropped
     policies = [by["pl info %s" % s]["containers"][0]["HostConfig"]["RestartPolicy"] for s in ("apply", "change")]
     assert [(p["Name"], p["MaximumRetryCount"]) for p in policies] == [("on-failure", 2), ("always", 0)], policies
     assert by["pl apply"]["pod"]["Labels"] == {"a": "1", "team": "a"}

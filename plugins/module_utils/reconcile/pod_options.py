@@ -37,7 +37,7 @@ def _volumes(value: Any, ctx: Any) -> List[Dict[str, Any]]:
     return mounts
 
 
-_BLKIO_WHY = "block IO limits belong to the containers here (the pod cgroup gets cpu, cpuset and memory limits)"
+_BLKIO_WHY = "block IO weights belong to the containers here (the pod cgroup takes cpu, cpuset, memory and bps limits)"
 
 
 def _ctr(name: str):
@@ -93,10 +93,10 @@ OPTIONS = OptionTable([
     Option("blkio_weight", config=None, normalise=_refused("blkio_weight", _BLKIO_WHY)),
     Option("blkio_weight_device", type="list", elements="str", config=None,
            normalise=_refused("blkio_weight_device", _BLKIO_WHY)),
-    Option("device_read_bps", type="list", elements="str", config=None,
-           normalise=_refused("device_read_bps", _BLKIO_WHY)),
-    Option("device_write_bps", type="list", elements="str", config=None,
-           normalise=_refused("device_write_bps", _BLKIO_WHY)),
+    Option("device_read_bps", type="list", elements="str", default=[], update=IN_PLACE,
+           normalise=_ctr("device_read_bps")),
+    Option("device_write_bps", type="list", elements="str", default=[], update=IN_PLACE,
+           normalise=_ctr("device_write_bps")),
     # given to every container of the pod (the infra included), as podman
     Option("device", type="list", elements="str", default=[], config="devices", normalise=_ctr("device")),
     Option("volume", type="list", elements="str", aliases=("volumes",), default=[], config=None, normalise=_volumes),

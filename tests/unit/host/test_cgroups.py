@@ -161,7 +161,7 @@ def test_remove_cgroup_in_every_hierarchy(tmp_path):
 
 def _v1_tree(tmp_path, monkeypatch):
     root = tmp_path / "cgv1"
-    for ctl in ("memory", "cpu,cpuacct", "cpuset"):
+    for ctl in ("memory", "cpu,cpuacct", "cpuset", "blkio"):
         (root / ctl / "libpod_parent").mkdir(parents=True)
     (root / "memory" / "memory.memsw.limit_in_bytes").write_text("-1")
     (root / "cpuset" / "cpuset.cpus").write_text("0-3")
@@ -169,7 +169,7 @@ def _v1_tree(tmp_path, monkeypatch):
     (root / "cpuset" / "libpod_parent" / "cpuset.cpus").write_text("0-3")
     (root / "cpuset" / "libpod_parent" / "cpuset.mems").write_text("0")
     monkeypatch.setattr(cgroups, "cgroup_mode", lambda root=None: "v1")
-    monkeypatch.setattr(cgroups, "v1_controllers", lambda root=None: ["memory", "cpu,cpuacct", "cpuset"])
+    monkeypatch.setattr(cgroups, "v1_controllers", lambda root=None: ["memory", "cpu,cpuacct", "cpuset", "blkio"])
     return root
 
 
@@ -189,7 +189,14 @@ def test_pod_resources_written_and_lifted_v1(tmp_path, monkeypatch):
     assert _files(root / "cpu,cpuacct" / "libpod_parent" / "pod1") == {
         "cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": "50000", "cpu.shares": "512"}
     assert _files(root / "cpuset" / "libpod_parent" / "pod1") == {"cpuset.cpus": "1", "cpuset.mems": "0"}
+    blkio = root / "blkio" / "libpod_parent" / "pod1"
+    assert _files(blkio) == {}
+    cgroups.set_cgroup_resources("/libpod_parent/pod1", {"blockIO": {"throttleReadBpsDevice": [
+        {"major": 8, "minor": 0, "rate": 1 << 20}]}}, root=str(root))
+    assert _files(blkio) == {"blkio.throttle.read_bps_device": "8:0 %d" % (1 << 20)}
+    (blkio / "blkio.throttle.read_bps_device").write_text("8:0 %d\n" % (1 << 20))  # as the kernel lists it
     cgroups.set_cgroup_resources("/libpod_parent/pod1", {}, root=str(root))
+    assert _files(blkio) == {"blkio.throttle.read_bps_device": "8:0 0"}  # rate 0: the rule is dropped
     assert _files(root / "memory" / "libpod_parent" / "pod1")["memory.limit_in_bytes"] == "-1"
     assert _files(root / "cpu,cpuacct" / "libpod_parent" / "pod1")["cpu.shares"] == "1024"
     assert _files(root / "cpuset" / "libpod_parent" / "pod1")["cpuset.cpus"] == "0-3"
@@ -206,3 +213,8 @@ def test_pod_resources_v2(tmp_path, monkeypatch):
     assert cgroups.set_cgroup_resources("/libpod_parent/pod1", res, root=str(root)) == [str(pod)]
     got = _files(pod)
     assert (got["cpu.max"], got["memory.max"], got["cpu.weight"]) == ("50000 100000", str(64 << 20), "39")
+    (pod / "io.max").write_text("8:0 rbps=1048576 wbps=max riops=max wiops=max\n")
+    cgroups.set_cgroup_resources("/libpod_parent/pod1", {"blockIO": {"throttleWriteBpsDevice": [
+        {"major": 8, "minor": 16, "rate": 100}]}}, root=str(root))
+    assert _files(pod)["io.max"] == "8:16 rbps=max wbps=100 riops=max wiops=max"  # the last line written
+

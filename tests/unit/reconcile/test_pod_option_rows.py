@@ -13,7 +13,8 @@ from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod_option
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod_spec import declared_spec, pod_config
 
 SHARED = ("cpu_shares", "cpuset_cpus", "cpuset_mems", "memory", "memory_swap", "device", "volumes_from", "sysctl",
-          "shm_size", "security_opt", "restart_policy", "userns", "uidmap", "gidmap", "label_file")
+          "shm_size", "security_opt", "restart_policy", "userns", "uidmap", "gidmap", "label_file", "device_read_bps",
+          "device_write_bps")
 
 
 @pytest.mark.parametrize("name", SHARED)
@@ -63,5 +64,7 @@ def test_refusals_name_the_parameter(params, msg):
 def test_combinations_and_infra_options_refused():
     with pytest.raises(InvalidArg, match="memory_swap needs memory"):
         validate_pod_config(pod_config(declared_spec({"name": "p", "memory_swap": "1g"})))
+    with pytest.raises(InvalidArg, match="device_read_bps: /dev/pod-missing"):
+        validate_pod_config(pod_config(declared_spec({"name": "p", "device_read_bps": ["/dev/pod-missing:1mb"]})))
     with pytest.raises(InvalidArg, match="shm_size: belongs to the pod's infra container"):
         validate_pod_config(pod_config(declared_spec({"name": "p", "infra": False, "shm_size": "8m"})))

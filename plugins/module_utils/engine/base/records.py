@@ -170,6 +170,8 @@ class PodConfig:
     cpuset_cpus: Optional[str] = None
     cpuset_mems: Optional[str] = None
     memory_swap: Optional[int] = None
+    device_read_bps: List[Dict[str, Any]] = field(default_factory=list)
+    device_write_bps: List[Dict[str, Any]] = field(default_factory=list)
     # given to every container of the pod (infra included): devices, mounts (volume + volumes_from)
     devices: List[Dict[str, str]] = field(default_factory=list)
     mounts: List[Dict[str, Any]] = field(default_factory=list)

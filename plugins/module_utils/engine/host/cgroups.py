@@ -228,6 +228,37 @@ def _makedirs_v1(root: str, path: str) -> None:
             _write(mine, _read(os.path.join(parent, key)))
 
 
+#: OCI blockIO throttle keys -> (v1 file, v2 io.max key)
+_THROTTLES = (("throttleReadBpsDevice", "blkio.throttle.read_bps_device", "rbps"),
+              ("throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "wbps"),
+              ("throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "riops"),
+              ("throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "wiops"))
+
+
+def _throttle_writes_v1(path: str, block: Dict[str, Any]) -> List[Tuple[str, str]]:
+    """The throttle lines to write: the wanted rates, and rate 0 (no limit) for devices no longer listed."""
+    writes = []
+    for key, name, _v2 in _THROTTLES:
+        wanted = {"%d:%d" % (d["major"], d["minor"]): d["rate"] for d in block.get(key) or []}
+        had = [ln.split()[0] for ln in _read(os.path.join(path, name)).splitlines() if ln.strip()]
+        writes += [(name, "%s 0" % dev) for dev in had if dev not in wanted]
+        writes += [(name, "%s %d" % (dev, rate)) for dev, rate in sorted(wanted.items())]
+    return writes
+
+
+def _io_max_v2(path: str, block: Dict[str, Any]) -> List[str]:
+    """io.max lines: every device with a limit now or before (``max`` lifts one)."""
+    devices: Dict[str, Dict[str, str]] = {}
+    for line in _read(os.path.join(path, "io.max")).splitlines():
+        if line.strip():
+            devices[line.split()[0]] = {}
+    for key, _v1, v2 in _THROTTLES:
+        for d in block.get(key) or []:
+            devices.setdefault("%d:%d" % (d["major"], d["minor"]), {})[v2] = str(d["rate"])
+    return ["%s %s" % (dev, " ".join("%s=%s" % (k, limits.get(k, "max")) for _a, _b, k in _THROTTLES))
+            for dev, limits in sorted(devices.items())]
+
+
 def set_cgroup_resources(cgroup: str, resources: Dict[str, Any], root: str = DEFAULT_ROOT) -> List[str]:
     """Create the pod cgroup where limits go and write an OCI ``linux.resources`` payload into it
     (memory limit/swap, cpu quota/period/shares/cpus/mems; cgroupfs, v1 or v2); the dirs used.
@@ -243,7 +274,8 @@ def set_cgroup_resources(cgroup: str, resources: Dict[str, Any], root: str = DEF
     limit, swap = mem.get("limit") or -1, mem.get("swap") or -1
     quota, period = cpu.get("quota") or -1, cpu.get("period") or CPU_PERIOD
     shares = cpu.get("shares") or 1024
-    wanted = bool(mem or cpu)
+    block = resources.get("blockIO") or {}
+    wanted = bool(mem or cpu or block)
     used: List[str] = []
     if cgroup_mode(root) == "v2":
         path = os.path.join(root, rel)
@@ -268,8 +300,10 @@ def set_cgroup_resources(cgroup: str, resources: Dict[str, Any], root: str = DEF
         for key in ("cpus", "mems"):
             if os.path.exists(os.path.join(path, "cpuset." + key)):
                 _write(os.path.join(path, "cpuset." + key), str(cpu.get(key) or ""))
+        for line in _io_max_v2(path, block):
+            _write(os.path.join(path, "io.max"), line)
         return [path]
-    targets: List[Tuple[str, List[Tuple[str, str]]]] = []
+    targets: List[Tuple[str, Optional[List[Tuple[str, str]]]]] = []
     for ctl in v1_controllers(root):
         names = ctl.split(",")
         path = os.path.join(root, ctl, rel)
@@ -282,6 +316,8 @@ def set_cgroup_resources(cgroup: str, resources: Dict[str, Any], root: str = DEF
         if "cpu" in names:
             targets.append((path, [("cpu.cfs_period_us", str(period)), ("cpu.cfs_quota_us", str(quota)),
                                    ("cpu.shares", str(shares))]))
+        if "blkio" in names:
+            targets.append((path, None))  # the throttles: computed against the files once the dir exists
         if "cpuset" in names:
             parent = os.path.dirname(path)
             targets.append((path, [("cpuset." + key, str(cpu.get(key) or _read(os.path.join(parent, "cpuset." + key))
@@ -292,6 +328,8 @@ def set_cgroup_resources(cgroup: str, resources: Dict[str, Any], root: str = DEF
             if not wanted:
                 continue
             _makedirs_v1(root, path)
+        if writes is None:
+            writes = _throttle_writes_v1(path, block)
         for name, value in writes:
             _write(os.path.join(path, name), value)
         if path not in used:

@@ -24,7 +24,7 @@ from ..base.records import ContainerConfig
 from ..base.status import PAUSED, STOPPING
 from ..host.cgroups import remove_cgroup
 from ..image.infra import infra_image_name
-from ..oci.resources import check_combinations
+from ..oci.resources import check_combinations, device_numbers
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .container import RUNNING, Container, create_container, display_status, list_containers
@@ -339,6 +339,9 @@ def infra_container_config(pod_cfg: Dict[str, Any], image) -> Dict[str, Any]:
 def validate_pod_config(cfg: Dict[str, Any]) -> None:
     """Combinations podman refuses, with the parameter and the fix in the message."""
     check_combinations({k: cfg.get(k) for k in POD_RESOURCE_KEYS})
+    for key in ("device_read_bps", "device_write_bps"):
+        for dev in cfg.get(key) or []:
+            device_numbers(dev["path"], key)  # a missing device is named now, not at the first start
     share = cfg.get("share") or []
     net = cfg.get("network") or {"mode": "bridge", "networks": []}
     if not cfg.get("infra"):

@@ -20,7 +20,8 @@ _OCI_NS = {"cgroup": "cgroup", "ipc": "ipc", "net": "network", "pid": "pid", "ut
 
 
 #: pod config fields that are limits of the pod's cgroup (all members and the infra share them)
-POD_RESOURCE_KEYS = ("cpus", "memory", "cpu_shares", "cpuset_cpus", "cpuset_mems", "memory_swap")
+POD_RESOURCE_KEYS = ("cpus", "memory", "cpu_shares", "cpuset_cpus", "cpuset_mems", "memory_swap", "device_read_bps",
+                     "device_write_bps")
 
 
 def apply_pod_limits(cgroup: str, cfg: Dict[str, Any]) -> List[str]:
