@@ -217,4 +217,3 @@ def test_pod_resources_v2(tmp_path, monkeypatch):
     cgroups.set_cgroup_resources("/libpod_parent/pod1", {"blockIO": {"throttleWriteBpsDevice": [
         {"major": 8, "minor": 16, "rate": 100}]}}, root=str(root))
     assert _files(pod)["io.max"] == "8:16 rbps=max wbps=100 riops=max wiops=max"  # the last line written
-
