@@ -163,8 +163,109 @@ options:
     description: CPU limit of the whole pod (its cgroup's CFS quota), for example V(1.5). Applied in place.
     type: raw
   memory:
-    description: Memory limit of the whole pod (its cgroup), for example V(256m). Applied in place.
+    description:
+      - Memory limit of the whole pod (its cgroup), for example V(256m); at least V(6m). Applied in place.
+      - The pod cgroup's limits go through the same translation as a container's (memory plus swap is twice
+        the memory unless O(memory_swap) says otherwise, where the host accounts swap).
     type: raw
+  cpu_shares:
+    description: CPU shares (relative weight, 2 to 262144) of the pod cgroup. Applied in place.
+    type: raw
+  cpuset_cpus:
+    description: CPUs the pod's containers may run on (V(0-2,4)), on the pod cgroup. Applied in place.
+    type: str
+  cpuset_mems:
+    description: Memory nodes the pod's containers may use (V(0,1)), on the pod cgroup. Applied in place.
+    type: str
+  memory_swap:
+    description: Limit of memory plus swap of the pod cgroup (needs O(memory); V(-1) unlimited). Applied in place.
+    type: str
+  blkio_weight:
+    description: Refused with a message; block IO weights belong to the containers here (set them on each container).
+    type: str
+  blkio_weight_device:
+    description: Refused with a message, as O(blkio_weight).
+    type: list
+    elements: str
+  device_read_bps:
+    description:
+      - Read rate limits (V(/dev/sda:10mb), bytes per second) of the pod cgroup, for all its containers together.
+        The device must exist when the task runs. Applied in place.
+    type: list
+    elements: str
+  device_write_bps:
+    description: Write rate limits of the pod cgroup, as O(device_read_bps). Applied in place.
+    type: list
+    elements: str
+  device:
+    description:
+      - Host devices (V(/dev/fuse), V(HOST:CONTAINER:rwm)) added to every container of the pod and to its infra,
+        as podman. A container's own device at the same path wins. A change recreates the pod.
+    type: list
+    elements: str
+  volume:
+    description:
+      - Bind mounts and named volumes (V(/srv:/srv:ro), V(NAME:/data)) mounted into every container of the pod
+        and its infra, as podman. A container's own mount at the same path wins; named volumes are created when
+        missing. Anonymous volumes are refused (give a name). A change recreates the pod.
+    type: list
+    elements: str
+    aliases: [volumes]
+  volumes_from:
+    description:
+      - Containers (V(NAME[:ro|rw])) whose volumes and bind mounts every container of the pod gets, read when
+        the pod is created. A change recreates the pod.
+    type: list
+    elements: str
+  sysctl:
+    description:
+      - Namespaced sysctls (V(net.*), IPC ones) set on the infra container, so they hold in the namespaces the
+        pod shares (net, ipc, uts). Needs O(infra). A change recreates the pod.
+    type: dict
+  shm_size:
+    description:
+      - Size of the infra's /dev/shm (V(64m)), also the /dev/shm size of members that join the shared IPC
+        namespace and set no O(libpod.engine.container#module:shm_size) of their own. A change recreates the pod.
+    type: str
+  security_opt:
+    description:
+      - Security options of the infra container, as the container module's
+        O(libpod.engine.container#module:security_opt). A change recreates the pod.
+    type: list
+    elements: str
+  restart_policy:
+    description:
+      - Default restart policy of the pod's containers (V(no), V(always), V(on-failure[:N]), V(unless-stopped)),
+        as podman 4.4+. A container's own policy other than V(no) wins. Stored, no restart.
+    type: str
+  exit_policy:
+    description:
+      - V(continue) (the default) keeps the pod running when its last container exits; V(stop) stops the pod
+        (its infra container) then, as podman. A change recreates the pod.
+    type: str
+    choices: [continue, stop]
+  userns:
+    description: Only V(host) (the default, as the container module); other modes are refused with a message.
+    type: str
+  uidmap:
+    description: Refused with a message (user namespaces need an id-mapped root filesystem), as the container's.
+    type: list
+    elements: str
+  gidmap:
+    description: Refused with a message, as O(uidmap).
+    type: list
+    elements: str
+  subuidname:
+    description: Refused with a message, as O(uidmap).
+    type: str
+  subgidname:
+    description: Refused with a message, as O(uidmap).
+    type: str
+  label_file:
+    description:
+      - A file of C(key=value) lines read on the managed host; its labels are the pod's, O(label) wins on the
+        same key. Stored without touching the pod.
+    type: str
   definition:
     description:
       - A Kubernetes v1 Pod manifest, as a dict or as YAML text (one C(kind=Pod) document), declaring the

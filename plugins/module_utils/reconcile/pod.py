@@ -4,8 +4,8 @@
 1. absent: remove it; its containers only with ``force`` (else the task fails naming them).
 2. the declared spec vs the one stored with the pod (exact), and the infra image.
 3. recreate only for what needs it; the pod's containers are recreated into the new pod with
-   their own specs and come back in the run state they had. Labels are stored, cpus and
-   memory changed in place on the pod's cgroup.
+   their own specs and come back in the run state they had. Labels and the restart policy
+   are stored, the pod cgroup's limits changed in place.
 4. a manifest's containers are reconciled like container tasks (named ``<pod>-<name>``);
    members the manifest no longer lists are removed.
 5. the run state: started / stopped / restarted, each reported only when something changed.
@@ -181,8 +181,12 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
         declared = dict(OPTIONS.declared({}), **(pod.config.get("declared") or {}))
     else:
         declared = conf_infra_defaults(rt, declared_spec(params))
-    config = pod_config(declared)
+    config = pod_config(declared, rt)
     validate_pod_config(dict(config, name=name))
+    if config["mounts"]:
+        from .container import _ensure_volumes  # noqa: PLC0415 - only for pods with volumes
+
+        _ensure_volumes(rt, config["mounts"], check_mode, res)
     image = infra_image_for(rt, declared, check_mode, res)
 
     recreate_reasons: List[str] = []
@@ -228,7 +232,9 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
                         get_container(rt, ctr_name).start()
         res.act("%s pod %s: %s%s" % (verb("recreated", "recreate"), name, "; ".join(recreate_reasons), with_members))
     elif in_place:
-        changes = {OPTIONS.by_name[n].config_field: declared[n] for n in in_place}
+        changes = {OPTIONS.by_name[n].config_field: declared[n] for n in in_place if OPTIONS.by_name[n].config_field}
+        if "label_file" in in_place:
+            changes["labels"] = config["labels"]
         changes["declared"] = declared
         live = [n for n in in_place if OPTIONS.by_name[n].update == IN_PLACE]
         if not check_mode:

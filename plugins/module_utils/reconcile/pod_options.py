@@ -2,17 +2,21 @@
 """The pod module's options, declared once (names as containers.podman's podman_pod).
 
 As for containers, an omitted option means its default and normalises to the same declared
-value as the default written out. Labels are stored without touching the pod; ``cpus`` and
-``memory`` (the pod cgroup's limits) are changed in place; every other change recreates
-the pod, and its containers are recreated into the new pod with their own specs.
+value as the default written out, and every value goes through the container module's parser
+of the same option. Labels and the default restart policy are stored without touching the pod;
+the pod cgroup's limits (cpus, memory, cpu_shares, cpuset_*, memory_swap) are changed in place;
+every other change recreates the pod, and its containers are recreated into the new pod with
+their own specs.
 """
 from __future__ import annotations
 
-from typing import Any, List, Optional
+from typing import Any, Dict, List, Optional
 
+from ..engine.base.errors import InvalidArg
 from ..engine.objects.pod import DEFAULT_SHARE, parse_share
 from ..engine.parse import values as parse
-from .container_options import _add_host, _argv, _network, _publish
+from .container_options import OPTIONS as CTR
+from .container_options import _add_host, _argv, _network, _publish, _refused
 from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
 
 STATES = ("created", "started", "stopped", "restarted", "absent")
@@ -21,6 +25,24 @@ DEFAULT_NETWORK = {"mode": "bridge", "networks": []}
 
 def _infra_command(value: Any, ctx: Any) -> Optional[List[str]]:
     return _argv(value, "infra_command") or None
+
+
+def _volumes(value: Any, ctx: Any) -> List[Dict[str, Any]]:
+    """The container's volume parser; an anonymous volume has no meaning for a whole pod."""
+    mounts = CTR.by_name["volume"].normalise(value, ctx)
+    for m in mounts:
+        if m.get("type") == "volume" and not m.get("source"):
+            raise InvalidArg("volume: %s: an anonymous volume cannot be shared by a pod's containers"
+                             % m["destination"], hint="give a named volume (NAME:%s) or a host path" % m["destination"])
+    return mounts
+
+
+_BLKIO_WHY = "block IO weights belong to the containers here (the pod cgroup takes cpu, cpuset, memory and bps limits)"
+
+
+def _ctr(name: str):
+    """The container module's parser of an option: one parser for both modules."""
+    return CTR.by_name[name].normalise
 
 
 OPTIONS = OptionTable([
@@ -62,7 +84,38 @@ OPTIONS = OptionTable([
     Option("label", type="dict", aliases=("labels",), default={}, update=CONFIG, config="labels",
            normalise=lambda v, c: parse.parse_labels(v, "label")),
     Option("cpus", type="raw", update=IN_PLACE, normalise=lambda v, c: parse.parse_cpus(v, "cpus") or None),
-    Option("memory", type="raw", update=IN_PLACE, normalise=lambda v, c: parse.parse_size(v, "memory") or None),
+    Option("memory", type="raw", update=IN_PLACE, normalise=_ctr("memory")),
+    # the pod cgroup's other limits (through oci/resources.py, as a container's), in place
+    Option("cpu_shares", type="raw", update=IN_PLACE, normalise=_ctr("cpu_shares")),
+    Option("cpuset_cpus", update=IN_PLACE, normalise=_ctr("cpuset_cpus")),
+    Option("cpuset_mems", update=IN_PLACE, normalise=_ctr("cpuset_mems")),
+    Option("memory_swap", update=IN_PLACE, normalise=_ctr("memory_swap")),
+    Option("blkio_weight", config=None, normalise=_refused("blkio_weight", _BLKIO_WHY)),
+    Option("blkio_weight_device", type="list", elements="str", config=None,
+           normalise=_refused("blkio_weight_device", _BLKIO_WHY)),
+    Option("device_read_bps", type="list", elements="str", default=[], update=IN_PLACE,
+           normalise=_ctr("device_read_bps")),
+    Option("device_write_bps", type="list", elements="str", default=[], update=IN_PLACE,
+           normalise=_ctr("device_write_bps")),
+    # given to every container of the pod (the infra included), as podman
+    Option("device", type="list", elements="str", default=[], config="devices", normalise=_ctr("device")),
+    Option("volume", type="list", elements="str", aliases=("volumes",), default=[], config=None, normalise=_volumes),
+    Option("volumes_from", type="list", elements="str", default=[], normalise=_ctr("volumes_from")),
+    # the infra's: the shared namespaces' sysctls, the shared IPC's /dev/shm, its security options
+    Option("sysctl", type="dict", default={}, normalise=_ctr("sysctl")),
+    Option("shm_size", normalise=_ctr("shm_size")),
+    Option("security_opt", type="list", elements="str", default={}, normalise=_ctr("security_opt")),
+    # the pod's containers: their default restart policy (stored, read when one exits), the exit policy
+    Option("restart_policy", default={"name": "no", "max_retries": 0}, update=CONFIG,
+           normalise=_ctr("restart_policy")),
+    Option("exit_policy", choices=("continue", "stop"), default="continue"),
+    # users: the host's user namespace only (as the container module)
+    Option("userns", config=None, normalise=_ctr("userns")),
+    Option("uidmap", type="list", elements="str", config=None, normalise=_ctr("uidmap")),
+    Option("gidmap", type="list", elements="str", config=None, normalise=_ctr("gidmap")),
+    Option("subuidname", config=None, normalise=_ctr("subuidname")),
+    Option("subgidname", config=None, normalise=_ctr("subgidname")),
+    Option("label_file", default={}, update=CONFIG, config=None, normalise=_ctr("label_file")),
 ])
 
 #: options that describe the pod itself (a ``definition`` replaces all of them)

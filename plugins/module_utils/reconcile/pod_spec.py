@@ -16,9 +16,19 @@ from .pod_options import OPTIONS
 from .result import Result, short
 
 
-def pod_config(declared: Mapping[str, Any]) -> Dict[str, Any]:
-    """The pod config record (base/records.PodConfig) from a declared spec."""
-    return PodConfig(**OPTIONS.config_values(declared), declared=dict(declared)).to_dict()
+def pod_config(declared: Mapping[str, Any], rt=None) -> Dict[str, Any]:
+    """The pod config record (base/records.PodConfig) from a declared spec: labels are label_file's
+    and label's; the mounts every container of the pod gets are volume's and volumes_from's (``rt``
+    resolves the latter, through the container module's volumes_from)."""
+    cfg = PodConfig(**OPTIONS.config_values(declared), declared=dict(declared))
+    cfg.labels = dict(declared.get("label_file") or {}, **cfg.labels)
+    cfg.mounts = [dict(m) for m in declared.get("volume") or []]
+    if declared.get("volumes_from"):
+        from .container_build import extra_mounts  # noqa: PLC0415 - only for pods that copy mounts
+
+        cfg.mounts += extra_mounts(rt, {"volumes_from": declared["volumes_from"], "image_volume": "ignore"}, {},
+                                   [m["destination"] for m in cfg.mounts])
+    return cfg.to_dict()
 
 
 def declared_spec(params: Mapping[str, Any]) -> Dict[str, Any]:

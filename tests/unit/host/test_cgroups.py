@@ -157,3 +157,63 @@ def test_remove_cgroup_in_every_hierarchy(tmp_path):
     for bad in ("", "/", "/libpod-engine/../..", "machine.slice:libpod:x"):
         assert cgroups.remove_cgroup(bad, mountinfo=mi) == []
     assert os.path.isdir(os.path.join(root, "memory", "libpod-engine"))
+
+
+def _v1_tree(tmp_path, monkeypatch):
+    root = tmp_path / "cgv1"
+    for ctl in ("memory", "cpu,cpuacct", "cpuset", "blkio"):
+        (root / ctl / "libpod_parent").mkdir(parents=True)
+    (root / "memory" / "memory.memsw.limit_in_bytes").write_text("-1")
+    (root / "cpuset" / "cpuset.cpus").write_text("0-3")
+    (root / "cpuset" / "cpuset.mems").write_text("0")
+    (root / "cpuset" / "libpod_parent" / "cpuset.cpus").write_text("0-3")
+    (root / "cpuset" / "libpod_parent" / "cpuset.mems").write_text("0")
+    monkeypatch.setattr(cgroups, "cgroup_mode", lambda root=None: "v1")
+    monkeypatch.setattr(cgroups, "v1_controllers", lambda root=None: ["memory", "cpu,cpuacct", "cpuset", "blkio"])
+    return root
+
+
+def _files(d) -> dict:
+    return {p.name: p.read_text() for p in d.iterdir() if p.is_file()}
+
+
+def test_pod_resources_written_and_lifted_v1(tmp_path, monkeypatch):
+    """A pod's OCI resources (oci/resources.linux_resources) in its v1 cgroup; a later payload without
+    them lifts them (-1, 1024, the parent's cpuset), and nothing is created for a pod without limits."""
+    root = _v1_tree(tmp_path, monkeypatch)
+    res = {"memory": {"limit": 64 << 20, "swap": 128 << 20},
+           "cpu": {"quota": 50000, "period": 100000, "shares": 512, "cpus": "1"}}
+    cgroups.set_cgroup_resources("/libpod_parent/pod1", res, root=str(root))
+    assert _files(root / "memory" / "libpod_parent" / "pod1") == {
+        "memory.limit_in_bytes": str(64 << 20), "memory.memsw.limit_in_bytes": str(128 << 20)}
+    assert _files(root / "cpu,cpuacct" / "libpod_parent" / "pod1") == {
+        "cpu.cfs_period_us": "100000", "cpu.cfs_quota_us": "50000", "cpu.shares": "512"}
+    assert _files(root / "cpuset" / "libpod_parent" / "pod1") == {"cpuset.cpus": "1", "cpuset.mems": "0"}
+    blkio = root / "blkio" / "libpod_parent" / "pod1"
+    assert _files(blkio) == {}
+    cgroups.set_cgroup_resources("/libpod_parent/pod1", {"blockIO": {"throttleReadBpsDevice": [
+        {"major": 8, "minor": 0, "rate": 1 << 20}]}}, root=str(root))
+    assert _files(blkio) == {"blkio.throttle.read_bps_device": "8:0 %d" % (1 << 20)}
+    (blkio / "blkio.throttle.read_bps_device").write_text("8:0 %d\n" % (1 << 20))  # as the kernel lists it
+    cgroups.set_cgroup_resources("/libpod_parent/pod1", {}, root=str(root))
+    assert _files(blkio) == {"blkio.throttle.read_bps_device": "8:0 0"}  # rate 0: the rule is dropped
+    assert _files(root / "memory" / "libpod_parent" / "pod1")["memory.limit_in_bytes"] == "-1"
+    assert _files(root / "cpu,cpuacct" / "libpod_parent" / "pod1")["cpu.shares"] == "1024"
+    assert _files(root / "cpuset" / "libpod_parent" / "pod1")["cpuset.cpus"] == "0-3"
+    assert cgroups.set_cgroup_resources("/libpod_parent/pod2", {}, root=str(root)) == []
+    assert not (root / "memory" / "libpod_parent" / "pod2").exists()
+
+
+def test_pod_resources_v2(tmp_path, monkeypatch):
+    root = tmp_path / "cgv2"
+    root.mkdir()
+    monkeypatch.setattr(cgroups, "cgroup_mode", lambda root=None: "v2")
+    pod = root / "libpod_parent" / "pod1"
+    res = {"memory": {"limit": 64 << 20}, "cpu": {"quota": 50000, "period": 100000, "shares": 1024}}
+    assert cgroups.set_cgroup_resources("/libpod_parent/pod1", res, root=str(root)) == [str(pod)]
+    got = _files(pod)
+    assert (got["cpu.max"], got["memory.max"], got["cpu.weight"]) == ("50000 100000", str(64 << 20), "39")
+    (pod / "io.max").write_text("8:0 rbps=1048576 wbps=max riops=max wiops=max\n")
+    cgroups.set_cgroup_resources("/libpod_parent/pod1", {"blockIO": {"throttleWriteBpsDevice": [
+        {"major": 8, "minor": 16, "rate": 100}]}}, root=str(root))
+    assert _files(pod)["io.max"] == "8:16 rbps=max wbps=100 riops=max wiops=max"  # the last line written

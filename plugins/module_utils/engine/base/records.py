@@ -165,6 +165,24 @@ class PodConfig:
     labels: Dict[str, str] = field(default_factory=dict)
     cpus: Optional[float] = None
     memory: Optional[int] = None
+    # the pod cgroup's other limits (objects/podjoin.POD_RESOURCE_KEYS)
+    cpu_shares: Optional[int] = None
+    cpuset_cpus: Optional[str] = None
+    cpuset_mems: Optional[str] = None
+    memory_swap: Optional[int] = None
+    device_read_bps: List[Dict[str, Any]] = field(default_factory=list)
+    device_write_bps: List[Dict[str, Any]] = field(default_factory=list)
+    # given to every container of the pod (infra included): devices, mounts (volume + volumes_from)
+    devices: List[Dict[str, str]] = field(default_factory=list)
+    mounts: List[Dict[str, Any]] = field(default_factory=list)
+    volumes_from: List[str] = field(default_factory=list)
+    # the infra's: sysctls of the shared namespaces, the shared IPC's /dev/shm size, security options
+    sysctl: Dict[str, str] = field(default_factory=dict)
+    shm_size: Optional[int] = None
+    security_opt: Dict[str, Any] = field(default_factory=dict)
+    #: the default of the pod's containers (a container's own policy other than "no" wins)
+    restart_policy: Dict[str, Any] = field(default_factory=lambda: {"name": "no", "max_retries": 0})
+    exit_policy: str = "continue"
     declared: Dict[str, Any] = field(default_factory=dict)
     # set by objects.pod.create_pod
     id: str = ""

@@ -13,10 +13,10 @@ from __future__ import annotations
 import ctypes
 import errno
 import os
-from typing import Callable, List, Optional, Tuple
+from typing import Any, Callable, Dict, List, Optional, Tuple
 
 from ..base.errors import EngineError
-from ..parse.values import CPU_PERIOD, cpus_to_quota
+from ..parse.values import CPU_PERIOD
 from .libc import libc
 from .mounts import CLONE_NEWNS, MNT_DETACH, MOUNTINFO, MS_REC, MS_SLAVE, mount_table
 
@@ -203,47 +203,135 @@ def _write(path: str, value: str) -> None:
                           hint="check the limit against the pod's current use and the host's cgroups")
 
 
-def set_cgroup_limits(cgroup: str, *, cpus: Optional[float], memory: Optional[int],
-                      root: str = "/sys/fs/cgroup") -> List[str]:
-    """Create the pod cgroup where limits go and write them (cgroupfs, v1 or v2); returns the dirs used.
+def _read(path: str) -> str:
+    try:
+        with open(path, encoding="ascii") as f:
+            return f.read().strip()
+    except OSError:
+        return ""
 
-    Without limits nothing is created (runc makes the parents it needs); an existing cgroup
-    whose limits were dropped gets them lifted (-1 / max).
+
+def _v2_weight(shares: int) -> int:
+    """cgroup v1 cpu.shares -> v2 cpu.weight (the conversion runc and crun use)."""
+    return 1 + ((shares - 2) * 9999) // 262142
+
+
+def _makedirs_v1(root: str, path: str) -> None:
+    """mkdir -p of a v1 cgroup; a new cpuset dir starts empty, so it gets its parent's CPUs and nodes."""
+    parent = os.path.dirname(path)
+    if not os.path.isdir(parent) and parent.startswith(root.rstrip("/") + "/"):
+        _makedirs_v1(root, parent)
+    os.makedirs(path, exist_ok=True)
+    for key in ("cpuset.cpus", "cpuset.mems"):
+        mine = os.path.join(path, key)
+        if os.path.exists(mine) and not _read(mine):
+            _write(mine, _read(os.path.join(parent, key)))
+
+
+#: OCI blockIO throttle keys -> (v1 file, v2 io.max key)
+_THROTTLES = (("throttleReadBpsDevice", "blkio.throttle.read_bps_device", "rbps"),
+              ("throttleWriteBpsDevice", "blkio.throttle.write_bps_device", "wbps"),
+              ("throttleReadIOPSDevice", "blkio.throttle.read_iops_device", "riops"),
+              ("throttleWriteIOPSDevice", "blkio.throttle.write_iops_device", "wiops"))
+
+
+def _throttle_writes_v1(path: str, block: Dict[str, Any]) -> List[Tuple[str, str]]:
+    """The throttle lines to write: the wanted rates, and rate 0 (no limit) for devices no longer listed."""
+    writes = []
+    for key, name, _v2 in _THROTTLES:
+        wanted = {"%d:%d" % (d["major"], d["minor"]): d["rate"] for d in block.get(key) or []}
+        had = [ln.split()[0] for ln in _read(os.path.join(path, name)).splitlines() if ln.strip()]
+        writes += [(name, "%s 0" % dev) for dev in had if dev not in wanted]
+        writes += [(name, "%s %d" % (dev, rate)) for dev, rate in sorted(wanted.items())]
+    return writes
+
+
+def _io_max_v2(path: str, block: Dict[str, Any]) -> List[str]:
+    """io.max lines: every device with a limit now or before (``max`` lifts one)."""
+    devices: Dict[str, Dict[str, str]] = {}
+    for line in _read(os.path.join(path, "io.max")).splitlines():
+        if line.strip():
+            devices[line.split()[0]] = {}
+    for key, _v1, v2 in _THROTTLES:
+        for d in block.get(key) or []:
+            devices.setdefault("%d:%d" % (d["major"], d["minor"]), {})[v2] = str(d["rate"])
+    return ["%s %s" % (dev, " ".join("%s=%s" % (k, limits.get(k, "max")) for _a, _b, k in _THROTTLES))
+            for dev, limits in sorted(devices.items())]
+
+
+def set_cgroup_resources(cgroup: str, resources: Dict[str, Any], root: str = DEFAULT_ROOT) -> List[str]:
+    """Create the pod cgroup where limits go and write an OCI ``linux.resources`` payload into it
+    (memory limit/swap, cpu quota/period/shares/cpus/mems; cgroupfs, v1 or v2); the dirs used.
+
+    The payload comes from the one translation of the options (oci/resources.linux_resources), so
+    a pod's limits mean what a container's mean. Without limits nothing is created (runc makes the
+    parents it needs); a key left out of the payload is reset (-1 / max / 1024 / the parent's cpuset),
+    so an existing cgroup whose limits were dropped gets them lifted.
     """
     rel = cgroup.strip("/")
+    mem = resources.get("memory") or {}
+    cpu = resources.get("cpu") or {}
+    limit, swap = mem.get("limit") or -1, mem.get("swap") or -1
+    quota, period = cpu.get("quota") or -1, cpu.get("period") or CPU_PERIOD
+    shares = cpu.get("shares") or 1024
+    block = resources.get("blockIO") or {}
+    wanted = bool(mem or cpu or block)
     used: List[str] = []
-    quota = cpus_to_quota(cpus)[0] if cpus else -1
     if cgroup_mode(root) == "v2":
         path = os.path.join(root, rel)
-        if not (cpus or memory) and not os.path.isdir(path):
+        if not wanted and not os.path.isdir(path):
             return used
         if not os.path.isdir(path):
             parts = rel.split("/")
             for i in range(len(parts)):
                 parent = os.path.join(root, *parts[:i]) if i else root
-                for ctl in ("+cpu", "+memory", "+pids"):
+                for ctl in ("+cpu", "+cpuset", "+memory", "+pids"):
                     try:
                         _write(os.path.join(parent, "cgroup.subtree_control"), ctl)
                     except EngineError:
                         pass
             os.makedirs(path, exist_ok=True)
-        _write(os.path.join(path, "cpu.max"), "%s %d" % (quota if quota > 0 else "max", CPU_PERIOD))
-        _write(os.path.join(path, "memory.max"), str(memory) if memory else "max")
+        _write(os.path.join(path, "cpu.max"), "%s %d" % (quota if quota > 0 else "max", period))
+        _write(os.path.join(path, "cpu.weight"), str(_v2_weight(shares)))
+        _write(os.path.join(path, "memory.max"), str(limit) if limit > 0 else "max")
+        if os.path.exists(os.path.join(path, "memory.swap.max")):
+            over = swap - limit if swap > 0 and limit > 0 else -1
+            _write(os.path.join(path, "memory.swap.max"), str(over) if over >= 0 else "max")
+        for key in ("cpus", "mems"):
+            if os.path.exists(os.path.join(path, "cpuset." + key)):
+                _write(os.path.join(path, "cpuset." + key), str(cpu.get(key) or ""))
+        for line in _io_max_v2(path, block):
+            _write(os.path.join(path, "io.max"), line)
         return [path]
-    targets = []
+    targets: List[Tuple[str, Optional[List[Tuple[str, str]]]]] = []
     for ctl in v1_controllers(root):
         names = ctl.split(",")
+        path = os.path.join(root, ctl, rel)
         if "memory" in names:
-            targets.append((os.path.join(root, ctl, rel), [("memory.limit_in_bytes", str(memory or -1))]))
+            writes = [("memory.limit_in_bytes", str(limit))]
+            if os.path.exists(os.path.join(root, ctl, "memory.memsw.limit_in_bytes")):
+                # memory <= memory+swap at every step: lift memsw, set memory, then memsw
+                writes = [("memory.memsw.limit_in_bytes", "-1")] + writes + [("memory.memsw.limit_in_bytes", str(swap))]
+            targets.append((path, writes))
         if "cpu" in names:
-            targets.append((os.path.join(root, ctl, rel), [("cpu.cfs_period_us", str(CPU_PERIOD)),
-                                                           ("cpu.cfs_quota_us", str(quota))]))
+            targets.append((path, [("cpu.cfs_period_us", str(period)), ("cpu.cfs_quota_us", str(quota)),
+                                   ("cpu.shares", str(shares))]))
+        if "blkio" in names:
+            targets.append((path, None))  # the throttles: computed against the files once the dir exists
+        if "cpuset" in names:
+            parent = os.path.dirname(path)
+            targets.append((path, [("cpuset." + key, str(cpu.get(key) or _read(os.path.join(parent, "cpuset." + key))
+                                                         or _read(os.path.join(root, ctl, "cpuset." + key))))
+                                   for key in ("cpus", "mems")]))
     for path, writes in targets:
         if not os.path.isdir(path):
-            if not (cpus or memory):
+            if not wanted:
                 continue
-            os.makedirs(path, exist_ok=True)
+            _makedirs_v1(root, path)
+        if writes is None:
+            writes = _throttle_writes_v1(path, block)
         for name, value in writes:
             _write(os.path.join(path, name), value)
-        used.append(path)
+        if path not in used:
+            used.append(path)
     return used

@@ -38,7 +38,7 @@ from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .locked import LockedObject
-from .podjoin import check_infra_removal, member_join
+from .podjoin import check_infra_removal, member_join, pod_restart_policy
 from .restart import next_delay_ms
 
 
@@ -102,7 +102,7 @@ class Container(LockedObject):
         self._check_exit_python()
         st.update(status=STOPPED, pid=0, conmon_pid=0, exit_code=code, finished_at=rfc3339_nano(finished),
                   oom_killed=os.path.exists(os.path.join(self.bundle, "oom")))
-        policy = self.config.get("restart_policy") or {"name": "no"}
+        policy = pod_restart_policy(self)
         if was_running and policy.get("name", "no") != "no" and not st.get("stopped_by_user"):
             st["restart_policy_match"] = True
         self.rt.state.record_exit_code(self.id, code)
@@ -248,7 +248,8 @@ class Container(LockedObject):
         """Named volumes -> host paths (mounted, copied up on first use); others as declared."""
         out = []
         mounted: List[str] = []
-        for m in self.config.get("mounts", []):
+        own = self.config.get("mounts", [])
+        for m in self._pod.all_mounts(own) if getattr(self, "_pod", None) is not None else own:
             if m["type"] != "volume":
                 out.append(m)
                 continue
@@ -714,7 +715,7 @@ class Container(LockedObject):
         return "removed"
 
     def _restart_allowed(self) -> bool:
-        policy = self.config.get("restart_policy") or {"name": "no"}
+        policy = pod_restart_policy(self)
         name = policy.get("name", "no")
         if name in ("always", "unless-stopped"):
             return True

@@ -9,6 +9,7 @@ from ..base.errors import EngineError
 from ..base.status import RUNNING, display_status
 from ..oci.spec import effective_env, effective_stop_signal, systemd_mode
 from ..parse.values import format_size, parse_size
+from .podjoin import pod_restart_policy
 
 _PROPAGATIONS = ("rprivate", "private", "rshared", "shared", "rslave", "slave")
 
@@ -73,7 +74,7 @@ def inspect_container(ctr) -> Dict[str, Any]:
         key = "%s/%s" % (p["container_port"], p["protocol"])
         ports.setdefault(key, []).append({"HostIp": p.get("host_ip", ""), "HostPort": str(p.get("host_port", ""))})
     cpus = cfg.get("cpus")
-    policy = cfg.get("restart_policy") or {"name": "no", "max_retries": 0}
+    policy = dict({"name": "no", "max_retries": 0}, **pod_restart_policy(ctr))  # its own, else its pod's
     return {
         "Id": ctr.id,
         "Name": ctr.name,

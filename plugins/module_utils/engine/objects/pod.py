@@ -21,12 +21,14 @@ from ..base import faults
 from ..base.errors import CtrInUse, EngineError, InvalidArg, wrap
 from ..base.names import generate_name, new_id, validate_name
 from ..base.records import ContainerConfig
-from ..host.cgroups import remove_cgroup, set_cgroup_limits
+from ..base.status import PAUSED, STOPPING
+from ..host.cgroups import remove_cgroup
 from ..image.infra import infra_image_name
+from ..oci.resources import check_combinations, device_numbers
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .container import RUNNING, Container, create_container, display_status, list_containers
-from .podjoin import PodRecord, cgroup_base
+from .podjoin import POD_RESOURCE_KEYS, PodRecord, apply_pod_limits, cgroup_base
 
 # pod states (define/podstate.go), as podman prints them
 POD_CREATED = "Created"
@@ -181,8 +183,8 @@ class Pod(PodRecord):
         with self.locked():
             cfg = dict(self.config)
             cfg.update(changes)
-            if "cpus" in changes or "memory" in changes:
-                set_cgroup_limits(self.cgroup_parent, cpus=cfg.get("cpus"), memory=cfg.get("memory"))
+            if any(k in changes for k in POD_RESOURCE_KEYS):
+                apply_pod_limits(self.cgroup_parent, cfg)
             self.rt.state.rewrite_config("pod", self.id, cfg)
             self.rec.config = cfg
             self._event("update")
@@ -254,6 +256,18 @@ class Pod(PodRecord):
             "CgroupPath": self.cgroup_parent,
             "CPUs": cfg.get("cpus"),
             "MemoryLimit": cfg.get("memory"),
+            # podman's pod inspect names (define.InspectPodData), as the peer's pod_info checks read them
+            "cpu_shares": cfg.get("cpu_shares"),
+            "cpuset_cpus": cfg.get("cpuset_cpus") or "",
+            "cpuset_mems": cfg.get("cpuset_mems") or "",
+            "memory_swap": cfg.get("memory_swap"),
+            "devices": [{"PathOnHost": d.get("host"), "PathInContainer": d.get("container"),
+                         "CgroupPermissions": d.get("permissions")} for d in cfg.get("devices") or []],
+            "mounts": [{"Type": m.get("type"), "Source": m.get("source"), "Destination": m.get("destination"),
+                        "Options": list(m.get("options") or [])} for m in cfg.get("mounts") or []],
+            "volumes_from": list(cfg.get("volumes_from") or []),
+            "RestartPolicy": (cfg.get("restart_policy") or {}).get("name", "no"),
+            "ExitPolicy": cfg.get("exit_policy") or "continue",
             "InfraContainerId": self.infra_id or "",
             "SharedNamespaces": self.share,
             "NumContainers": len(ctrs),
@@ -316,11 +330,18 @@ def infra_container_config(pod_cfg: Dict[str, Any], image) -> Dict[str, Any]:
         dns_option=list(pod_cfg.get("dns_option") or []), add_host=list(pod_cfg.get("add_host") or []),
         pod=pod_cfg["id"], is_infra=True, stop_timeout=INFRA_STOP_TIMEOUT,
         conmon_pidfile=pod_cfg.get("infra_conmon_pidfile"),
+        # what the infra holds for the pod: the shared namespaces' sysctls, the IPC's /dev/shm, its security
+        sysctl=dict(pod_cfg.get("sysctl") or {}), shm_size=pod_cfg.get("shm_size"),
+        security_opt=dict(pod_cfg.get("security_opt") or {}),
     ).to_dict()
 
 
 def validate_pod_config(cfg: Dict[str, Any]) -> None:
     """Combinations podman refuses, with the parameter and the fix in the message."""
+    check_combinations({k: cfg.get(k) for k in POD_RESOURCE_KEYS})
+    for key in ("device_read_bps", "device_write_bps"):
+        for dev in cfg.get(key) or []:
+            device_numbers(dev["path"], key)  # a missing device is named now, not at the first start
     share = cfg.get("share") or []
     net = cfg.get("network") or {"mode": "bridge", "networks": []}
     if not cfg.get("infra"):
@@ -334,6 +355,10 @@ def validate_pod_config(cfg: Dict[str, Any]) -> None:
         if net.get("mode") != "bridge" or net.get("networks"):
             raise InvalidArg("network: belongs to the pod's infra container, and infra is false",
                              hint="set infra: true, or set network on the containers")
+        for key in ("sysctl", "shm_size", "security_opt"):
+            if cfg.get(key):
+                raise InvalidArg("%s: belongs to the pod's infra container, and infra is false" % key,
+                                 hint="set infra: true, or set %s on the containers" % key)
         infra_opts = ("infra_image", "infra_command", "infra_name", "infra_conmon_pidfile")
         if any(cfg.get(k) for k in infra_opts):
             raise InvalidArg("%s: the pod has no infra container (infra: false)" % "/".join(infra_opts),
@@ -452,6 +477,21 @@ def recreate_pod(rt, pod: Pod, config: Dict[str, Any], *, infra_image=None,
     return new, [(name, running) for name, _cfg, running in saved]
 
 
+def apply_exit_policy(rt, pod_id: str, ctr_id: str) -> List[str]:
+    """exit_policy stop (podman): when the last container of the pod has exited, the pod (its infra) is
+    stopped. Called by the exit command after a member's cleanup; the names stopped."""
+    rec = rt.state.find("pod", pod_id) if pod_id else None
+    if rec is None or rec.id != pod_id:
+        return []
+    pod = Pod(rt, rec)
+    if pod.config.get("exit_policy") != "stop" or ctr_id == pod.infra_id:
+        return []
+    for ctr in pod.synced():
+        if ctr.id != pod.infra_id and (ctr.status in (RUNNING, PAUSED, STOPPING) or ctr.state.get("restarting")):
+            return []  # another member still runs (or restarts): the pod goes on
+    return pod.stop()
+
+
 # -- hooks for container.py ---------------------------------------------------------------------------
 def check_member_config(rt, pod_ref: str, config: Dict[str, Any], ctr_name: str = "") -> Pod:
     """A container joining a pod: what the infra owns cannot be set on it (parameter + fix named)."""
@@ -477,7 +517,7 @@ def refresh_pods(rt) -> None:
     for pod in list_pods(rt):
         cfg = pod.config
         try:
-            set_cgroup_limits(pod.cgroup_parent, cpus=cfg.get("cpus"), memory=cfg.get("memory"))
+            apply_pod_limits(pod.cgroup_parent, cfg)
         except (EngineError, OSError) as exc:
             rt.warnings.append("pod %s: cannot restore its cgroup limits after a reboot: %s" % (pod.name, exc))
         state = dict(pod.state)

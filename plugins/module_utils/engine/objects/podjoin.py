@@ -12,10 +12,37 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..base.errors import CtrInUse, CtrStateInvalid
 from ..base.status import RUNNING
-from ..host.cgroups import set_cgroup_limits
+from ..host.cgroups import cgroup_mode, set_cgroup_resources, swap_accounting
+from ..oci.resources import linux_resources
 from .locked import LockedObject
 
 _OCI_NS = {"cgroup": "cgroup", "ipc": "ipc", "net": "network", "pid": "pid", "uts": "uts"}
+
+
+#: pod config fields that are limits of the pod's cgroup (all members and the infra share them)
+POD_RESOURCE_KEYS = ("cpus", "memory", "cpu_shares", "cpuset_cpus", "cpuset_mems", "memory_swap", "device_read_bps",
+                     "device_write_bps")
+
+
+def apply_pod_limits(cgroup: str, cfg: Dict[str, Any]) -> List[str]:
+    """Write a pod's limits into its cgroup through the one translation of the resource options
+    (oci/resources.linux_resources, as a container's), so both mean the same."""
+    limits = {k: cfg.get(k) for k in POD_RESOURCE_KEYS}
+    swap = cgroup_mode() == "v2" or swap_accounting()
+    resources = linux_resources(limits, default_pids_limit=0, swap_accounting=swap)
+    return set_cgroup_resources(cgroup, resources)
+
+
+def pod_restart_policy(ctr: LockedObject) -> Dict[str, Any]:
+    """A container's restart policy: its own, else its pod's (podman 4.4+: the pod's is the default)."""
+    own = ctr.config.get("restart_policy") or {"name": "no"}
+    pod_id = ctr.config.get("pod")
+    if own.get("name", "no") != "no" or not pod_id:
+        return own
+    rec = ctr.rt.state.find("pod", pod_id)
+    if rec is None or rec.id != pod_id:
+        return own
+    return (rec.config or {}).get("restart_policy") or own
 
 
 def cgroup_base() -> str:
@@ -63,6 +90,10 @@ class PodJoin:
     ips: List[str] = field(default_factory=list)
     #: the pod's network settings, for a member's /etc/hosts and resolv.conf
     etc: Dict[str, Any] = field(default_factory=dict)
+    #: what the pod gives every container of it: devices, mounts (volume, volumes_from), shm size
+    devices: List[Dict[str, Any]] = field(default_factory=list)
+    mounts: List[Dict[str, Any]] = field(default_factory=list)
+    shm_size: Optional[int] = None
 
     @property
     def shares_net(self) -> bool:
@@ -88,11 +119,23 @@ class PodJoin:
             cfg["network"] = dict(self.etc.get("network") or {})
         return cfg
 
+    def all_mounts(self, own: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
+        """The container's mounts and the pod's (volume, volumes_from) where it mounts nothing itself."""
+        taken = {m["destination"] for m in own}
+        return list(own) + [m for m in self.mounts if m["destination"] not in taken]
+
     def apply_spec(self, ctx) -> None:
-        """Fill a SpecContext: cgroup parent, and for members the infra's namespaces and hostname."""
+        """Fill a SpecContext: cgroup parent, the pod's devices (every container, as podman); for
+        members the infra's namespaces, hostname and the shared IPC's /dev/shm size."""
         ctx.cgroup_parent = self.cgroup_parent
+        if self.devices:
+            own = ctx.config.get("devices") or []
+            taken = {d["container"] for d in own}
+            ctx.config = dict(ctx.config, devices=[d for d in self.devices if d["container"] not in taken] + own)
         if self.is_infra:
             return
+        if "ipc" in self.namespaces and self.shm_size and not ctx.config.get("shm_size"):
+            ctx.config = dict(ctx.config, shm_size=self.shm_size)
         ctx.infra_id = self.infra_id
         ctx.pod_namespaces = dict(self.namespaces)
         if "uts" in self.namespaces:
@@ -116,11 +159,13 @@ def member_join(ctr: LockedObject) -> Optional[PodJoin]:
                               hint="remove the container and create it again in an existing pod")
     pod = PodRecord(rt, rec)
     cfg = pod.config
-    set_cgroup_limits(pod.cgroup_parent, cpus=cfg.get("cpus"), memory=cfg.get("memory"))
+    apply_pod_limits(pod.cgroup_parent, cfg)
     join = PodJoin(pod_id=pod.id, pod_name=pod.name, cgroup_parent=pod.cgroup_parent, hostname=pod.hostname,
                    is_infra=ctr.config.get("is_infra", False) or ctr.id == pod.infra_id,
                    infra_id=pod.infra_id,
-                   etc={k: cfg.get(k) for k in ("dns", "dns_search", "dns_option", "add_host", "network")})
+                   etc={k: cfg.get(k) for k in ("dns", "dns_search", "dns_option", "add_host", "network")},
+                   devices=list(cfg.get("devices") or []), mounts=list(cfg.get("mounts") or []),
+                   shm_size=cfg.get("shm_size"))
     if join.is_infra or not pod.infra_id or not pod.share:
         return join
     infra_rec = rt.state.find("container", pod.infra_id)

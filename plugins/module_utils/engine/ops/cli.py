@@ -68,7 +68,12 @@ def main(argv: Optional[List[str]] = None) -> int:
             if ctr is None:
                 return 0  # removed meanwhile (e.g. by `state: absent`)
             try:
-                sys.stdout.write("%s\n" % (ctr.cleanup_after_exit(),))
+                done = ctr.cleanup_after_exit()
+                sys.stdout.write("%s\n" % (done,))
+                if ctr.config.get("pod") and done in ("cleaned", "removed"):
+                    from ..objects.pod import apply_exit_policy  # noqa: PLC0415 - pod members only
+
+                    apply_exit_policy(rt, ctr.config["pod"], ctr.id)
             except EngineError as exc:
                 # nobody reads conmon's exit-command output: leave the reason in the events log
                 rt.event("container", "cleanup-failed", id=ctr.id, name=ctr.name,

@@ -1,0 +1,70 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""The pod option rows (issue 23): the container module's parsers, in place vs recreate, refusals."""
+from __future__ import annotations
+
+import pytest
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.pod import validate_pod_config
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.podjoin import POD_RESOURCE_KEYS
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import OPTIONS as CTR
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.options import IN_PLACE
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod_options import OPTIONS
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod_spec import declared_spec, pod_config
+
+SHARED = ("cpu_shares", "cpuset_cpus", "cpuset_mems", "memory", "memory_swap", "device", "volumes_from", "sysctl",
+          "shm_size", "security_opt", "restart_policy", "userns", "uidmap", "gidmap", "label_file", "device_read_bps",
+          "device_write_bps")
+
+
+@pytest.mark.parametrize("name", SHARED)
+def test_one_parser_per_option(name):
+    """A pod option that a container also has is parsed by the container module's row (or a wrapper of it)."""
+    assert OPTIONS.by_name[name].normalise is CTR.by_name[name].normalise
+
+
+def test_omitted_equals_written_default():
+    omitted = OPTIONS.declared({"name": "p"})
+    written = OPTIONS.declared({"name": "p", "cpu_shares": 0, "device": [], "volume": [], "sysctl": {},
+                                "security_opt": [], "restart_policy": "no", "exit_policy": "continue",
+                                "userns": "host", "uidmap": []})
+    assert OPTIONS.differences(omitted, written) == []
+
+
+def test_pod_cgroup_limits_in_place_others_recreate():
+    in_place = sorted(o.name for o in OPTIONS.compared() if o.update == IN_PLACE)
+    assert in_place == sorted(POD_RESOURCE_KEYS)
+    assert OPTIONS.needs_recreate(["device", "volume", "sysctl", "shm_size", "security_opt"]) == \
+        ["device", "volume", "sysctl", "shm_size", "security_opt"]
+    assert OPTIONS.needs_recreate(["restart_policy", "label", "label_file"]) == []
+
+
+def test_config_merges_label_file_and_volumes(tmp_path):
+    labels = tmp_path / "labels"
+    labels.write_text("team=a\nx=file\n")
+    declared = declared_spec({"name": "p", "label": {"x": "task"}, "label_file": str(labels),
+                              "volume": ["/srv:/srv:ro"], "device": ["/dev/null:/dev/n:r"], "cpu_shares": "512"})
+    cfg = pod_config(declared)
+    assert cfg["labels"] == {"team": "a", "x": "task"}
+    assert [m["destination"] for m in cfg["mounts"]] == ["/srv"] and cfg["devices"][0]["container"] == "/dev/n"
+    assert cfg["cpu_shares"] == 512
+
+
+@pytest.mark.parametrize("params, msg", [
+    ({"blkio_weight": "300"}, "blkio_weight is not supported yet"),
+    ({"gidmap": ["0:1:1"]}, "gidmap is not supported yet"),
+    ({"volume": ["/data"]}, "anonymous volume cannot be shared"),
+    ({"memory": "1m"}, "the minimum is 6m"),
+])
+def test_refusals_name_the_parameter(params, msg):
+    with pytest.raises(InvalidArg, match=msg):
+        OPTIONS.declared(dict(params, name="p"))
+
+
+def test_combinations_and_infra_options_refused():
+    with pytest.raises(InvalidArg, match="memory_swap needs memory"):
+        validate_pod_config(pod_config(declared_spec({"name": "p", "memory_swap": "1g"})))
+    with pytest.raises(InvalidArg, match="device_read_bps: /dev/pod-missing"):
+        validate_pod_config(pod_config(declared_spec({"name": "p", "device_read_bps": ["/dev/pod-missing:1mb"]})))
+    with pytest.raises(InvalidArg, match="shm_size: belongs to the pod's infra container"):
+        validate_pod_config(pod_config(declared_spec({"name": "p", "infra": False, "shm_size": "8m"})))
