@@ -175,29 +175,28 @@ class RegistrySource:
                 lambda c, ep: c.get_manifest(ep.ref.repository, ep.ref.ref))
         return self._top
 
-    def _repo(self) -> str:
+    def _connected(self) -> Tuple[RegistryClient, str]:
+        """The client of the endpoint that answered ``top()``, and the repository there."""
         self.top()
-        assert self.endpoint is not None
-        return self.endpoint.ref.repository
+        if self.client is None or self.endpoint is None:  # top() sets both or raises
+            raise RegistryError("%s: no registry endpoint answered" % self.what)
+        return self.client, self.endpoint.ref.repository
 
     def manifest(self, desc: Dict[str, Any]) -> Manifest:
-        repo = self._repo()
-        assert self.client is not None
-        m = self.client.get_manifest(repo, desc["digest"])
+        client, repo = self._connected()
+        m = client.get_manifest(repo, desc["digest"])
         if len(m.data) != desc["size"]:
             raise DigestMismatch("%s: manifest %s has %d bytes, the list says %d"
                                  % (self.what, desc["digest"], len(m.data), desc["size"]))
         return m
 
     def config(self, desc: Dict[str, Any]) -> bytes:
-        repo = self._repo()
-        assert self.client is not None
-        return self.client.get_blob(repo, desc["digest"], desc["size"])
+        client, repo = self._connected()
+        return client.get_blob(repo, desc["digest"], desc["size"])
 
     def open_blob(self, desc: Dict[str, Any]) -> IO[bytes]:
-        repo = self._repo()
-        assert self.client is not None
-        return self.client.open_blob(repo, desc["digest"])
+        client, repo = self._connected()
+        return client.open_blob(repo, desc["digest"])
 
     def names(self) -> List[str]:
         if not self.ref.tag:
