@@ -57,8 +57,8 @@ def test_record_round_trip_lists_both_subnets():
     assert d["subnets"] == [{"subnet": "10.1.0.0/24", "gateway": "10.1.0.1"},
                             {"subnet": "fd00:1::/64", "gateway": "fd00:1::1"}] and d["ipv6_enabled"]
     back = Network.from_dict(d)
-    assert (back.subnet, back.subnet6, back.gateway6, back.prefix_len6) == ("10.1.0.0/24", "fd00:1::/64",
-                                                                           "fd00:1::1", 64)
+    want = ("10.1.0.0/24", "fd00:1::/64", "fd00:1::1", 64)
+    assert (back.subnet, back.subnet6, back.gateway6, back.prefix_len6) == want
     v4only = Network.from_dict(dict(d, subnets=d["subnets"][:1]))
     assert v4only.subnet6 is None and not v4only.to_dict()["ipv6_enabled"]
 

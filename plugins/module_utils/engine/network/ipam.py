@@ -250,8 +250,8 @@ class IPAM:
     def release_network(self, network: str) -> int:
         with self.state.tx():
             cur = self.state.conn.execute("DELETE FROM ip_leases WHERE network=?", (network,))
-            self.state.conn.execute("DELETE FROM meta WHERE key IN (?, ?)", (_CURSOR_KEY % network,
-                                                                            (_CURSOR_KEY % network) + "/6"))
+            keys = (_CURSOR_KEY % network, (_CURSOR_KEY % network) + "/6")
+            self.state.conn.execute("DELETE FROM meta WHERE key IN (?, ?)", keys)
             return cur.rowcount
 
     def release_orphans(self, live_ctr_ids: Iterable[str]) -> List[Lease]:
