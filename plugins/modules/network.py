@@ -74,6 +74,23 @@ options:
     description: CIDR inside O(subnet) from which addresses are handed out automatically (static addresses
       may be anywhere in the subnet). Needs O(subnet).
     type: str
+  ipv6:
+    description:
+      - Dual stack. The network also gets an IPv6 subnet (O(ipv6_subnet), else a V(/64) of a unique
+        local prefix V(fd00::/8) derived from the network ID), containers get an address from each
+        subnet and an IPv6 default route, IPv6 traffic leaving the host is masqueraded (an nft C(ip6)
+        table), and aardvark-dns answers C(AAAA) queries with the containers' IPv6 addresses.
+      - Implied by O(ipv6_subnet). Ports published on an IPv6 host address (V([::1]:8080:80)) are not
+        forwarded yet; see the user guide.
+    type: bool
+    default: false
+  ipv6_subnet:
+    description: IPv6 subnet of a dual-stack network in CIDR form (V(fd00:90::/64)); implies O(ipv6).
+    type: str
+  ipv6_gateway:
+    description: IPv6 gateway (the bridge's IPv6 address) inside O(ipv6_subnet); the first host address
+      when omitted. Needs O(ipv6_subnet).
+    type: str
   internal:
     description: No outbound NAT, no default route in the containers, and nothing forwarded between the
       bridge and any other interface.
@@ -104,6 +121,12 @@ EXAMPLES = r"""
 - name: A network with an automatic subnet
   libpod.engine.network:
     name: backend
+
+- name: A dual-stack network (IPv4 and IPv6)
+  libpod.engine.network:
+    name: web6
+    subnet: 10.89.30.0/24
+    ipv6_subnet: fd00:89:30::/64
 
 - name: A network with a fixed subnet and a smaller pool for automatic addresses
   libpod.engine.network:

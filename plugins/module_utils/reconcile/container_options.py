@@ -152,7 +152,10 @@ def attach_settings(*, aliases: Any = None, ip: Any = None, ip6: Any = None, mac
         except ValueError:
             raise InvalidArg("%s: ip %r is not an IPv4 address" % (where, ip), hint="for example 10.89.0.5")
     if ip6:
-        raise InvalidArg("%s: ip6 %r: IPv6 networks are not supported yet" % (where, ip6), hint="remove ip6")
+        try:
+            out["ip6"] = str(ipaddress.IPv6Address(str(ip6).strip()))
+        except ValueError:
+            raise InvalidArg("%s: ip6 %r is not an IPv6 address" % (where, ip6), hint="for example fd00:90::5")
     if mac_address:
         mac = str(mac_address).strip().lower()
         if not re.fullmatch(r"([0-9a-f]{2}:){5}[0-9a-f]{2}", mac) or int(mac[:2], 16) & 1:

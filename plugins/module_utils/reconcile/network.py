@@ -13,7 +13,7 @@ import ipaddress
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import EngineError, InvalidArg, NetworkError
-from ..engine.network.ipam import check_gateway, check_ip_range, parse_subnet
+from ..engine.network.ipam import check_gateway, check_gateway6, check_ip_range, parse_subnet, parse_subnet6
 from ..engine.network.manager import check_network_name
 from ..engine.network.record import KNOWN_OPTIONS
 from ..engine.objects import netattach
@@ -29,6 +29,18 @@ _FALSE = ("false", "no", "0", "off")
 
 def _subnet(value: Any, ctx: Any = None) -> str:
     return str(parse_subnet(value, what="network parameter subnet"))
+
+
+def _subnet6(value: Any, ctx: Any = None) -> str:
+    return str(parse_subnet6(value, what="network parameter ipv6_subnet"))
+
+
+def _address6(value: Any, ctx: Any = None) -> str:
+    try:
+        return str(ipaddress.IPv6Address(str(value).strip()))
+    except ValueError:
+        raise InvalidArg("network parameter ipv6_gateway %r is not an IPv6 address" % (value,),
+                         hint="for example fd00:90::1")
 
 
 def _address(param: str):
@@ -94,6 +106,9 @@ OPTIONS = OptionTable([
     Option("subnet", normalise=_subnet),
     Option("gateway", normalise=_address("gateway")),
     Option("ip_range", normalise=_ip_range),
+    Option("ipv6", type="bool", default=False, arg_default=False),
+    Option("ipv6_subnet", normalise=_subnet6),
+    Option("ipv6_gateway", normalise=_address6),
     Option("internal", type="bool", default=False, arg_default=False),
     Option("disable_dns", type="bool", default=False, arg_default=False),
     Option("interface_name"),
@@ -113,14 +128,23 @@ def declared_spec(params: Mapping[str, Any]) -> Dict[str, Any]:
         check_gateway(spec["subnet"], spec["gateway"])
     if spec["ip_range"] is not None:
         check_ip_range(spec["subnet"], spec["ip_range"])
+    if spec["ipv6_gateway"] is not None:
+        if spec["ipv6_subnet"] is None:
+            raise InvalidArg("network parameter ipv6_gateway needs ipv6_subnet",
+                             hint="give ipv6_subnet too (the automatic one is not known in advance)")
+        check_gateway6(spec["ipv6_subnet"], spec["ipv6_gateway"])
+    if spec["ipv6_subnet"] is not None:
+        spec["ipv6"] = True  # an IPv6 subnet is dual stack (podman: --subnet v6 implies --ipv6)
     return spec
 
 
 def declared_from_record(net) -> Dict[str, Any]:
     """The spec a stored network implies when it was made without one (the default network)."""
     if net.declared is not None:
-        return dict(net.declared)
-    return {"driver": net.driver, "subnet": None, "gateway": None, "ip_range": None, "internal": net.internal,
+        # specs stored before dual stack existed: IPv4 only
+        return {"ipv6": False, "ipv6_subnet": None, "ipv6_gateway": None, **net.declared}
+    return {"driver": net.driver, "ipv6": False, "ipv6_subnet": None, "ipv6_gateway": None, "subnet": None,
+            "gateway": None, "ip_range": None, "internal": net.internal,
             "disable_dns": not net.dns_enabled, "interface_name": None, "labels": dict(net.labels),
             "options": dict(net.options)}
 
@@ -129,7 +153,8 @@ def _create(rt, name: str, spec: Mapping[str, Any]) -> Dict[str, Any]:
     rec = rt.network.ensure_network(
         name, subnet=spec["subnet"], gateway=spec["gateway"], bridge=spec["interface_name"],
         internal=spec["internal"], ip_range=spec["ip_range"], dns_enabled=not spec["disable_dns"],
-        labels=spec["labels"], options=spec["options"], declared=dict(spec))
+        labels=spec["labels"], options=spec["options"], declared=dict(spec), ipv6=bool(spec.get("ipv6")),
+        subnet6=spec.get("ipv6_subnet"), gateway6=spec.get("ipv6_gateway"))
     rt.event("network", "create", id=rec["id"], name=name)
     return rec
 

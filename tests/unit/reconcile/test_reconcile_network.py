@@ -74,8 +74,10 @@ def test_top_level_ip_and_aliases_go_to_the_first_network():
         co.fold_attach({"mode": "bridge", "networks": ["a"], "attach": {"a": {"ip": "10.0.0.2"}}}, "e", ip="10.0.0.3")
     with pytest.raises(InvalidArg, match="need a bridge network"):
         co.fold_attach({"mode": "host", "networks": []}, "e", ip="10.0.0.3")
-    with pytest.raises(InvalidArg, match="IPv6"):
-        co.fold_attach({"mode": "bridge", "networks": []}, "e", ip6="fd00::5")
+    with pytest.raises(InvalidArg, match="ip6 '10.0.0.5' is not an IPv6 address"):
+        co.fold_attach({"mode": "bridge", "networks": []}, "e", ip6="10.0.0.5")
+    net = co.fold_attach({"mode": "bridge", "networks": []}, "engine", ip6="FD00::5")
+    assert net["attach"] == {"engine": {"ip6": "fd00::5"}}
 
 
 def test_a_reserved_network_name_is_refused_before_anything_even_in_check_mode():

@@ -11,7 +11,7 @@ from typing import Any, Dict, Optional
 
 from ..base.errors import NetworkError
 from . import portmap
-from .manager import NetworkManager, _in_thread, _is_nsfs, _netns_socket
+from .manager import _IFA_F_NODAD, NetworkManager, _in_thread, _is_nsfs, _netns_socket, _v6_status
 
 
 def _free_ifname(nsr) -> str:
@@ -37,6 +37,7 @@ def connect(mgr: NetworkManager, ctr_id: str, network: str, *, static_ip: Option
     net = mgr._network(network)
     ip = mgr.ipam.allocate(net.name, net.subnet, ctr_id, gateway=net.gateway, requested=static_ip,
                            ip_range=net.ip_range)
+    ip6 = mgr.ipam.allocate(net.name, net.subnet6, ctr_id, gateway=net.gateway6) if net.subnet6 else None
     try:
         br = mgr._ensure_bridge(net)
         host_if, mac = mgr.veth_name(ctr_id, net.name), mac or mgr.mac_address(ctr_id, net.name)
@@ -58,6 +59,8 @@ def connect(mgr: NetworkManager, ctr_id: str, network: str, *, static_ip: Option
                 ipr.link("add", **spec)
             idx = nsr.link_lookup(ifname=ifname)[0]
             nsr.addr("add", index=idx, address=ip, prefixlen=net.prefix_len)
+            if ip6:
+                nsr.addr("add", index=idx, address=ip6, prefixlen=net.prefix_len6, flags=_IFA_F_NODAD)
             nsr.link("set", index=idx, state="up")
         finally:
             os.close(nsfd)
@@ -69,13 +72,20 @@ def connect(mgr: NetworkManager, ctr_id: str, network: str, *, static_ip: Option
         if isinstance(err, (OSError, ValueError)) or type(err).__name__ == "NetlinkError":
             raise NetworkError("container %s: connecting to network %s failed: %s" % (ctr_id[:12], net.name, err))
         raise
-    return {"ip": ip, "prefix_len": net.prefix_len, "gateway": net.gateway, "mac": mac, "interface": ifname,
-            "bridge": net.bridge, "subnet": net.subnet, "host_interface": host_if}
+    out = {"ip": ip, "prefix_len": net.prefix_len, "gateway": net.gateway, "mac": mac, "interface": ifname,
+           "bridge": net.bridge, "subnet": net.subnet, "host_interface": host_if}
+    if ip6:
+        out.update(_v6_status(net, ip6))
+    return out
 
 
 def _net_lines(mgr: NetworkManager, net) -> list:
-    return portmap.net_rules(mgr.nft_table, net.name, net.bridge, net.subnet, internal=net.internal,
-                             isolate=net.isolate)
+    lines = portmap.net_rules(mgr.nft_table, net.name, net.bridge, net.subnet, internal=net.internal,
+                              isolate=net.isolate)
+    if net.subnet6:
+        lines += portmap.net_rules(mgr.nft_table, net.name, net.bridge, net.subnet6, internal=net.internal,
+                                   isolate=net.isolate, family="ip6")
+    return lines
 
 
 def disconnect(mgr: NetworkManager, ctr_id: str, network: str) -> bool:

@@ -171,7 +171,8 @@ def network_entries(records: Iterable, network: str, running: Sequence[str]) -> 
         if not blk or not blk.get("ip"):
             continue
         attach = ((rec.config.get("network") or {}).get("attach") or {}).get(network) or {}
-        out.append((rec.id, [blk["ip"]], [], entry_names(rec.name, attach.get("aliases") or [])))
+        ip6 = [blk["ip6"]] if blk.get("ip6") else []  # dual stack: AAAA answers
+        out.append((rec.id, [blk["ip"]], ip6, entry_names(rec.name, attach.get("aliases") or [])))
     return out
 
 

@@ -53,6 +53,40 @@ def parse_subnet(subnet: str, *, what: str = "subnet") -> ipaddress.IPv4Network:
     return net
 
 
+def parse_subnet6(subnet: str, *, what: str = "ipv6_subnet") -> ipaddress.IPv6Network:
+    """An IPv6 subnet with room for a gateway and containers (prefix <= 120)."""
+    try:
+        net = ipaddress.ip_network(str(subnet).strip(), strict=False)
+    except ValueError as err:
+        raise InvalidArg("%s %r is not a valid CIDR subnet: %s" % (what, subnet, err),
+                         hint="use the form fd00:90::/64")
+    if not isinstance(net, ipaddress.IPv6Network):
+        raise InvalidArg("%s %s is not an IPv6 subnet" % (what, subnet),
+                         hint="use an IPv6 subnet such as fd00:90::/64")
+    if net.prefixlen > 120:
+        raise InvalidArg("%s %s is too small" % (what, net), hint="use a prefix length of 120 or less, e.g. /64")
+    return net
+
+
+def check_gateway6(subnet6: str, gateway6: str) -> str:
+    """The IPv6 gateway must be a host address inside the IPv6 subnet."""
+    net = parse_subnet6(subnet6)
+    try:
+        gw = ipaddress.IPv6Address(str(gateway6).strip())
+    except ValueError:
+        raise InvalidArg("ipv6_gateway %r is not an IPv6 address" % (gateway6,),
+                         hint="e.g. %s" % (net.network_address + 1))
+    if gw not in net or gw == net.network_address:
+        raise InvalidArg("ipv6_gateway %s is not a host address of %s" % (gw, net),
+                         hint="e.g. %s" % (net.network_address + 1))
+    return str(gw)
+
+
+def _family_net(subnet: str):
+    """The parsed subnet of either family (IPv6 subnets contain ':')."""
+    return parse_subnet6(subnet) if ":" in str(subnet) else parse_subnet(subnet)
+
+
 def default_gateway(subnet: str) -> str:
     """The gateway podman picks: the first host address of the subnet."""
     net = parse_subnet(subnet)
@@ -94,9 +128,13 @@ class IPAM:
         self.state = state
 
     # -- queries -------------------------------------------------------------------------
-    def lease_of(self, ctr_id: str, network: str) -> Optional[str]:
+    def lease_of(self, ctr_id: str, network: str, version: int = 4) -> Optional[str]:
+        """The container's address on the network (``version`` 6: its IPv6 one; both share the
+        network's rows, told apart by the ':' of IPv6 addresses)."""
+        op = "LIKE" if version == 6 else "NOT LIKE"
         row = self.state.conn.execute(
-            "SELECT ip FROM ip_leases WHERE network=? AND container_id=?", (network, ctr_id)).fetchone()
+            "SELECT ip FROM ip_leases WHERE network=? AND container_id=? AND ip %s '%%:%%'" % op,
+            (network, ctr_id)).fetchone()
         return row[0] if row else None
 
     def leases(self, network: Optional[str] = None, ctr_id: Optional[str] = None) -> List[Lease]:
@@ -126,17 +164,19 @@ class IPAM:
         Sequential from after the last address handed out on this network, skipping the
         gateway, the network and broadcast addresses and leased ones; wraps around.
         """
-        net = parse_subnet(subnet)
-        gw = ipaddress.IPv4Address(gateway) if gateway else net.network_address + 1
+        net = _family_net(subnet)
+        v = net.version
+        gw = ipaddress.ip_address(gateway) if gateway else net.network_address + 1
         conn = self.state.conn
         with self.state.tx():
-            mine = self.lease_of(ctr_id, network)
+            mine = self.lease_of(ctr_id, network, v)
             if mine is not None and (requested is None or requested == mine):
                 return mine
             if mine is not None:
-                conn.execute("DELETE FROM ip_leases WHERE network=? AND container_id=?", (network, ctr_id))
-            taken: Set[int] = {int(ipaddress.IPv4Address(r[0])) for r in conn.execute(
-                "SELECT ip FROM ip_leases WHERE network=?", (network,))}
+                conn.execute("DELETE FROM ip_leases WHERE network=? AND container_id=? AND ip=?",
+                             (network, ctr_id, mine))
+            taken: Set[int] = {int(ipaddress.ip_address(r[0])) for r in conn.execute(
+                "SELECT ip FROM ip_leases WHERE network=?", (network,)) if (":" in r[0]) == (v == 6)}
             if requested is not None:
                 ip = self._check_requested(network, net, gw, requested, taken)
             else:
@@ -145,15 +185,17 @@ class IPAM:
                          (network, str(ip), ctr_id))
             conn.execute("INSERT INTO meta(key, value) VALUES(?,?) "
                          "ON CONFLICT(key) DO UPDATE SET value=excluded.value",
-                         (_CURSOR_KEY % network, str(ip)))
+                         ((_CURSOR_KEY % network) + ("/6" if v == 6 else ""), str(ip)))
         return str(ip)
 
     def _check_requested(self, network: str, net: ipaddress.IPv4Network, gw: ipaddress.IPv4Address,
                          requested: str, taken: Set[int]) -> ipaddress.IPv4Address:
         try:
-            ip = ipaddress.IPv4Address(str(requested).strip())
+            ip = ipaddress.ip_address(str(requested).strip())
+            if ip.version != net.version:
+                raise ValueError(requested)
         except ValueError:
-            raise InvalidArg("static IP %r for network %s is not an IPv4 address" % (requested, network))
+            raise InvalidArg("static IP %r for network %s is not an IPv%d address" % (requested, network, net.version))
         if ip not in net or ip in (net.network_address, net.broadcast_address, gw):
             raise InvalidArg("static IP %s is not a free host address of network %s (subnet %s, gateway %s)"
                              % (ip, network, net, gw), hint="choose an address inside %s" % net)
@@ -169,16 +211,16 @@ class IPAM:
                    taken: Set[int], ip_range: Optional[str] = None) -> ipaddress.IPv4Address:
         first = int(net.network_address) + 1
         last = int(net.broadcast_address) - 1
-        if ip_range:  # the pool handed out automatically (static addresses may be anywhere in the subnet)
+        if ip_range and net.version == 4:  # the pool handed out automatically (static ones anywhere in the subnet)
             rng = ipaddress.IPv4Network(ip_range, strict=False)
             first, last = max(first, int(rng.network_address)), min(last, int(rng.broadcast_address))
         size = last - first + 1
-        cursor_txt = self.state.conn.execute("SELECT value FROM meta WHERE key=?",
-                                             (_CURSOR_KEY % network,)).fetchone()
+        cursor_txt = self.state.conn.execute("SELECT value FROM meta WHERE key=?", (
+            (_CURSOR_KEY % network) + ("/6" if net.version == 6 else ""),)).fetchone()
         start = first
         if cursor_txt:
             try:
-                cur = int(ipaddress.IPv4Address(cursor_txt[0]))
+                cur = int(ipaddress.ip_address(cursor_txt[0]))
                 if first <= cur <= last:
                     start = cur + 1 if cur < last else first
             except ValueError:
@@ -187,7 +229,7 @@ class IPAM:
         for step in range(size):
             cand = first + (start - first + step) % size
             if cand != gw_int and cand not in taken:
-                return ipaddress.IPv4Address(cand)
+                return ipaddress.ip_address(cand) if net.version == 4 else ipaddress.IPv6Address(cand)
         raise NetworkError(
             "network %s (subnet %s): no free IP address left, %d of %d addresses are leased"
             % (network, net, len(taken), size - 1),
@@ -208,7 +250,8 @@ class IPAM:
     def release_network(self, network: str) -> int:
         with self.state.tx():
             cur = self.state.conn.execute("DELETE FROM ip_leases WHERE network=?", (network,))
-            self.state.conn.execute("DELETE FROM meta WHERE key=?", (_CURSOR_KEY % network,))
+            keys = (_CURSOR_KEY % network, (_CURSOR_KEY % network) + "/6")
+            self.state.conn.execute("DELETE FROM meta WHERE key IN (?, ?)", keys)
             return cur.rowcount
 
     def release_orphans(self, live_ctr_ids: Iterable[str]) -> List[Lease]:

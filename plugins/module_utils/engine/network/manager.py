@@ -40,7 +40,7 @@ from ..host.mounts import CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, 
 from ..host.roots import RootId
 from ..store.state import dumps, loads
 from . import dns, portholder, portmap, registry
-from .ipam import IPAM, check_gateway, check_ip_range, parse_subnet
+from .ipam import IPAM, check_gateway, check_gateway6, check_ip_range, parse_subnet, parse_subnet6
 from .portmap import Nft, PortMapping
 from .record import Network
 
@@ -135,10 +135,12 @@ def _make_netns(path: str) -> socket.socket:
             err = errno_error("bind mount of the new netns on %s" % path)
             os.unlink(path)
             raise err
-        # no IPv6 DAD/autoconf on the container's interfaces (as netavark); ignore if no IPv6
-        for key, val in (("accept_dad", "0"), ("autoconf", "0")):
+        # IPv6 on (a dual-stack network needs it), no DAD/autoconf on the container's interfaces
+        # (as netavark); ignore if the kernel has no IPv6
+        for key, val in (("all/disable_ipv6", "0"), ("default/disable_ipv6", "0"), ("default/accept_dad", "0"),
+                         ("default/autoconf", "0")):
             try:
-                with open("/proc/sys/net/ipv6/conf/default/" + key, "w") as fh:
+                with open("/proc/sys/net/ipv6/conf/" + key, "w") as fh:
                     fh.write(val)
             except OSError:
                 pass
@@ -204,6 +206,14 @@ def remove_netns(path: str) -> bool:
     except FileNotFoundError:
         pass
     return found
+
+
+_IFA_F_NODAD = 0x02
+
+
+def _v6_status(net: Network, ip6: str) -> Dict[str, Any]:
+    """The IPv6 keys of a network's status block (podman: GlobalIPv6Address, IPv6Gateway...)."""
+    return {"ip6": ip6, "prefix_len6": net.prefix_len6, "gateway6": net.gateway6, "subnet6": net.subnet6}
 
 
 def _nl_error_code(err: BaseException) -> Optional[int]:
@@ -340,7 +350,8 @@ class NetworkManager:
                        internal: Optional[bool] = None, ip_range: Optional[str] = None,
                        dns_enabled: bool = False, labels: Optional[Dict[str, str]] = None,
                        options: Optional[Dict[str, str]] = None,
-                       declared: Optional[Dict[str, Any]] = None) -> Dict[str, Any]:
+                       declared: Optional[Dict[str, Any]] = None, ipv6: bool = False,
+                       subnet6: Optional[str] = None, gateway6: Optional[str] = None) -> Dict[str, Any]:
         """Create the network record if absent (the bridge comes at the first setup).
 
         An existing network is returned as is when the given parameters match it; a
@@ -373,7 +384,12 @@ class NetworkManager:
                 nid = os.urandom(32).hex()
             if ip_range:
                 check_ip_range(net_subnet, ip_range)
-            net = Network(name=name, id=nid, bridge=br, subnet=net_subnet, gateway=gw,
+            net6 = gw6 = None
+            if ipv6 or subnet6:
+                net6 = self._pick_subnet6(name, nid, subnet6, others)
+                gw6 = check_gateway6(net6, gateway6) if gateway6 else str(
+                    ipaddress.IPv6Network(net6).network_address + 1)
+            net = Network(name=name, id=nid, bridge=br, subnet=net_subnet, gateway=gw, subnet6=net6, gateway6=gw6,
                           internal=bool(internal), created=_now(), ip_range=ip_range or None,
                           dns_enabled=bool(dns_enabled), labels=dict(labels or {}), options=dict(options or {}),
                           declared=declared)
@@ -496,6 +512,25 @@ class NetworkManager:
         raise NetworkError("network %s: no free /24 subnet left after %s" % (name, base),
                            hint="give the subnet explicitly")
 
+    @staticmethod
+    def _pick_subnet6(name: str, nid: str, subnet6: Optional[str], others: List[Network]) -> str:
+        """The declared IPv6 subnet, or a /64 of a unique local prefix derived from the network ID
+        (RFC 4193: fd00::/8 with 40 pseudo-random bits), never one another network uses."""
+        used = [ipaddress.IPv6Network(o.subnet6) for o in others if o.subnet6]
+        if subnet6:
+            net = parse_subnet6(subnet6)
+            for o, u in zip([o for o in others if o.subnet6], used):
+                if net.overlaps(u):
+                    raise NetworkError("network %s: ipv6_subnet %s overlaps network %s (%s)" % (name, net, o.name, u),
+                                       hint="choose another ipv6_subnet")
+            return str(net)
+        for i in range(64):
+            h = hashlib.sha256(("libpod.engine/ula/%s/%d" % (nid, i)).encode()).digest()[:5]
+            cand = ipaddress.IPv6Network((b"\xfd" + h + b"\0" * 10, 64))
+            if not any(cand.overlaps(u) for u in used):
+                return str(cand)
+        raise NetworkError("network %s: no free IPv6 subnet" % name, hint="give ipv6_subnet explicitly")
+
     def _pick_bridge(self, name: str, bridge: Optional[str], others: List[Network]) -> str:
         taken = {n.bridge: n.name for n in others}
         if bridge:
@@ -548,8 +583,7 @@ class NetworkManager:
                                hint="remove those containers first, or use force")
         self._delete_bridge(net.bridge)
         if self.nft.available():
-            self.nft.run("\n".join(portmap.net_delete(self.nft_table, net.bridge)) + "\n",
-                         what="delete the rules of network %s" % net.name)
+            self._delete_net_chains(net)
         if self.root is not None:
             with registry.locked(self.root) as claims:
                 claims.remove(net.bridge)
@@ -593,9 +627,14 @@ class NetworkManager:
             return False
         self._delete_bridge(net.bridge)
         if self.nft.available():
-            self.nft.run("\n".join(portmap.net_delete(self.nft_table, net.bridge)) + "\n",
-                         what="delete the rules of network %s" % net.name)
+            self._delete_net_chains(net)
         return True
+
+    def _delete_net_chains(self, net: Network) -> None:
+        lines = portmap.net_delete(self.nft_table, net.bridge)
+        if net.subnet6:
+            lines += portmap.net_delete(self.nft_table, net.bridge, "ip6")
+        self.nft.run("\n".join(lines) + "\n", what="delete the rules of network %s" % net.name)
 
     def owns_bridge(self, bridge: str) -> bool:
         """Whether the host registry names this root as the bridge's owner (always without one)."""
@@ -651,6 +690,16 @@ class NetworkManager:
             if err.code != errno.EEXIST:
                 raise NetworkError("network %s: cannot add %s/%d to bridge %s: %s"
                                    % (net.name, net.gateway, net.prefix_len, net.bridge, err))
+        if net.subnet6:
+            # no duplicate address detection on the gateway (it would stay tentative for a while)
+            for key in ("disable_ipv6", "accept_dad"):
+                _write_sysctl("/proc/sys/net/ipv6/conf/%s/%s" % (net.bridge, key), "0")
+            try:
+                ipr.addr("add", index=index, address=net.gateway6, prefixlen=net.prefix_len6)
+            except NetlinkError as err:
+                if err.code != errno.EEXIST:
+                    raise NetworkError("network %s: cannot add %s/%d to bridge %s: %s"
+                                       % (net.name, net.gateway6, net.prefix_len6, net.bridge, err))
         try:
             with open(sysdir + "/flags") as fh:
                 up = int(fh.read().strip(), 16) & 1
@@ -700,6 +749,8 @@ class NetworkManager:
             _write_sysctl("/proc/sys/net/ipv4/conf/%s/forwarding" % n.bridge, "0" if n.internal else "1")
         if self.manage_ip_forward and any(not n.internal for n in nets):
             _write_sysctl("/proc/sys/net/ipv4/ip_forward", "1")
+        if self.manage_ip_forward and any(n.subnet6 and not n.internal for n in nets):
+            _write_sysctl("/proc/sys/net/ipv6/conf/all/forwarding", "1")
         if ports and portmap.needs_route_localnet(ports):
             # only on our bridge: loopback-sourced DNATed packets may then leave through it
             _write_sysctl("/proc/sys/net/ipv4/conf/%s/route_localnet" % nets[0].bridge, "1")
@@ -743,6 +794,11 @@ class NetworkManager:
         nets = [self._network(n) for n in names]
         static_ips = dict(static_ips or {})
         self._attach = {k: dict(v) for k, v in (attach or {}).items()}
+        for n in nets:
+            if (self._attach.get(n.name) or {}).get("ip6") and not n.subnet6:
+                raise InvalidArg("container %s: ip6 %s on network %s, which has no IPv6 subnet"
+                                 % (ctr_id[:12], self._attach[n.name]["ip6"], n.name),
+                                 hint="create the network with ipv6: true (or ipv6_subnet), or drop ip6")
         for name, settings in self._attach.items():
             if settings.get("ip"):
                 static_ips.setdefault(name, settings["ip"])
@@ -784,6 +840,9 @@ class NetworkManager:
         # 1. DB first: addresses and host ports (each one short BEGIN IMMEDIATE transaction)
         ips = {n.name: self.ipam.allocate(n.name, n.subnet, ctr_id, gateway=n.gateway,
                                           requested=static_ips.get(n.name), ip_range=n.ip_range) for n in nets}
+        ips6 = {n.name: self.ipam.allocate(n.name, n.subnet6, ctr_id, gateway=n.gateway6,
+                                           requested=(self._attach.get(n.name) or {}).get("ip6") or None)
+                for n in nets if n.subnet6}
         ports = portmap.claim_ports(self.state, ctr_id, mappings) if mappings else []
         self._hold_ports(ctr_id, ports)
         # 2. kernel objects
@@ -797,7 +856,7 @@ class NetworkManager:
             return status
         nsr = self._ns_ipr(sock)
         try:
-            self._add_interfaces(ctr_id, nets, bridges, ips=ips, path=path, nsr=nsr, status=status)
+            self._add_interfaces(ctr_id, nets, bridges, ips=ips, path=path, nsr=nsr, status=status, ips6=ips6)
         finally:
             nsr.close()
         # 3. firewall and sysctls
@@ -807,7 +866,7 @@ class NetworkManager:
         return status
 
     def _add_interfaces(self, ctr_id: str, nets: List[Network], bridges: List[int], *, ips: Dict[str, str],
-                        path: str, nsr, status: Dict[str, Any]) -> None:
+                        path: str, nsr, status: Dict[str, Any], ips6: Optional[Dict[str, str]] = None) -> None:
         from pyroute2.netlink.exceptions import NetlinkError
         ipr = self._host()
         nsfd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -838,6 +897,12 @@ class NetworkManager:
                 status["networks"][net.name] = {
                     "ip": ips[net.name], "prefix_len": net.prefix_len, "gateway": net.gateway, "mac": mac,
                     "interface": ifname, "bridge": net.bridge, "subnet": net.subnet, "host_interface": host_if}
+                ip6 = (ips6 or {}).get(net.name)
+                if ip6:
+                    nsr.addr("add", index=idx, address=ip6, prefixlen=net.prefix_len6, flags=_IFA_F_NODAD)
+                    if net.name == route_net:
+                        nsr.route("add", dst="::/0", gateway=net.gateway6, family=socket.AF_INET6)
+                    status["networks"][net.name].update(_v6_status(net, ip6))
         finally:
             os.close(nsfd)
 
@@ -847,6 +912,9 @@ class NetworkManager:
         for n in nets:
             lines += portmap.net_rules(self.nft_table, n.name, n.bridge, n.subnet, internal=n.internal,
                                        isolate=n.isolate)
+            if n.subnet6:
+                lines += portmap.net_rules(self.nft_table, n.name, n.bridge, n.subnet6, internal=n.internal,
+                                           isolate=n.isolate, family="ip6")
         if ports:
             ip = status["networks"][nets[0].name]["ip"]
             lines += portmap.ctr_rules(self.nft_table, ctr_id, ports, ip)
@@ -886,6 +954,11 @@ class NetworkManager:
                 "ip": ip, "prefix_len": n.prefix_len, "gateway": n.gateway, "mac": self._mac(ctr_id, n),
                 "interface": ifname, "bridge": n.bridge, "subnet": n.subnet,
                 "host_interface": self.veth_name(ctr_id, n.name)}
+            ip6 = self.ipam.lease_of(ctr_id, n.name, 6) if n.subnet6 else None
+            if n.subnet6 and ip6 is None:
+                return None
+            if ip6:
+                status["networks"][n.name].update(_v6_status(n, ip6))
         return status
 
     def _hold_ports(self, ctr_id: str, ports: List[PortMapping]) -> None:
@@ -965,22 +1038,23 @@ class NetworkManager:
                         pass
         # nft chains (deleted with the add+flush+delete idiom: a concurrent delete is no error)
         bridges = {n.bridge for n in self._all()}
-        chains = self.nft.chain_names("ip", self.nft_table) if self.nft.available() else []
         lines: List[str] = []
         done: Set[tuple] = set()
-        for chain in chains:
-            owner = portmap.chain_owner(chain)
-            if owner is None or owner in done:
-                continue
-            kind, key = owner
-            if kind == "container" and key not in live and (self.root is None or key in known):
-                lines += portmap.ctr_delete(self.nft_table, key)
-            elif kind == "network" and key not in bridges and self._orphan_chain_is_ours(key):
-                lines += portmap.net_delete(self.nft_table, key)
-            else:
-                continue
-            done.add(owner)
-            removed.append("nft chains of %s %s" % (kind, key))
+        for family in ("ip", "ip6"):  # ip6: the IPv6 chains of dual-stack networks
+            chains = self.nft.chain_names(family, self.nft_table) if self.nft.available() else []
+            for chain in chains:
+                owner = portmap.chain_owner(chain)
+                if owner is None or (family,) + owner in done:
+                    continue
+                kind, key = owner
+                if kind == "container" and family == "ip" and key not in live and (self.root is None or key in known):
+                    lines += portmap.ctr_delete(self.nft_table, key)
+                elif kind == "network" and key not in bridges and self._orphan_chain_is_ours(key):
+                    lines += portmap.net_delete(self.nft_table, key, family)
+                else:
+                    continue
+                done.add((family,) + owner)
+                removed.append("nft chains of %s %s" % (kind, key))
         if lines:
             self.nft.run("\n".join(lines) + "\n", what="delete orphaned chains")
         # leases and port claims

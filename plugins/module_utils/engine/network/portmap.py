@@ -661,9 +661,9 @@ def chain_owner(chain: str) -> Optional[Tuple[str, str]]:
 _NAT_HOOKS = {"pre": ("prerouting", -100), "out": ("output", -100), "post": ("postrouting", 100)}
 
 
-def _chain_decl(table: str, chain: str, hook: str) -> str:
+def _chain_decl(table: str, chain: str, hook: str, family: str = "ip") -> str:
     name, prio = _NAT_HOOKS[hook]
-    return "add chain ip %s %s { type nat hook %s priority %d; policy accept; }" % (table, chain, name, prio)
+    return "add chain %s %s %s { type nat hook %s priority %d; policy accept; }" % (family, table, chain, name, prio)
 
 
 def ctr_rules(table: str, ctr_id: str, mappings: Iterable[PortMapping], ctr_ip: str) -> List[str]:
@@ -691,44 +691,47 @@ def ctr_delete(table: str, ctr_id: str) -> List[str]:
 
 
 def net_rules(table: str, network: str, bridge: str, subnet: str, *, internal: bool = False,
-              isolate: bool = False) -> List[str]:
+              isolate: bool = False, family: str = "ip") -> List[str]:
     """Masquerade for the network: outbound NAT, and DNATed loopback/hairpin connections.
 
     ``isolate``: a filter chain refuses new connections into the bridge from any other interface
     (other networks, the host's uplinks) except published ports (DNATed); ``internal``: no NAT,
     and the same chain drops everything forwarded between the bridge and any other interface.
+    ``family`` ``ip6``: the same chains in our ``ip6`` table for a dual-stack network's IPv6 subnet.
     """
-    chain = net_chain(bridge)
-    lines = ["add table ip %s" % table, _chain_decl(table, chain, "post"), "flush chain ip %s %s" % (table, chain)]
-    fwd = net_fwd_chain(bridge)
-    lines += ["add chain ip %s %s { type filter hook forward priority 0; policy accept; }" % (table, fwd),
-              "flush chain ip %s %s" % (table, fwd)]
+    chain, fwd, t = net_chain(bridge), net_fwd_chain(bridge), "%s %s" % (family, table)
+    lines = ["add table " + t, _chain_decl(table, chain, "post", family), "flush chain %s %s" % (t, chain),
+             "add chain %s %s { type filter hook forward priority 0; policy accept; }" % (t, fwd),
+             "flush chain %s %s" % (t, fwd)]
     if internal:
-        lines += ['add rule ip %s %s iifname "%s" oifname != "%s" drop comment "network %s internal"'
-                  % (table, fwd, bridge, bridge, network),
-                  'add rule ip %s %s oifname "%s" iifname != "%s" drop comment "network %s internal"'
-                  % (table, fwd, bridge, bridge, network)]
+        lines += ['add rule %s %s iifname "%s" oifname != "%s" drop comment "network %s internal"'
+                  % (t, fwd, bridge, bridge, network),
+                  'add rule %s %s oifname "%s" iifname != "%s" drop comment "network %s internal"'
+                  % (t, fwd, bridge, bridge, network)]
     elif isolate:
-        lines.append('add rule ip %s %s oifname "%s" iifname != "%s" ct state new ct status != dnat drop '
-                     'comment "network %s isolate"' % (table, fwd, bridge, bridge, network))
+        lines.append('add rule %s %s oifname "%s" iifname != "%s" ct state new ct status != dnat drop '
+                     'comment "network %s isolate"' % (t, fwd, bridge, bridge, network))
+    ip, multicast, loopback = ("ip6", "ff00::/8", "::1") if family == "ip6" else ("ip", "224.0.0.0/4", "127.0.0.0/8")
     if not internal:
-        lines.append('add rule ip %s %s ip saddr %s ip daddr != %s ip daddr != 224.0.0.0/4 oifname != "%s" '
-                     'masquerade comment "network %s outbound"' % (table, chain, subnet, subnet, bridge, network))
-    lines.append('add rule ip %s %s oifname "%s" ct status dnat ip saddr { 127.0.0.0/8, %s } masquerade '
-                 'comment "network %s loopback and hairpin"' % (table, chain, bridge, subnet, network))
+        lines.append('add rule %s %s %s saddr %s %s daddr != %s %s daddr != %s oifname != "%s" '
+                     'masquerade comment "network %s outbound"'
+                     % (t, chain, ip, subnet, ip, subnet, ip, multicast, bridge, network))
+    lines.append('add rule %s %s oifname "%s" ct status dnat %s saddr { %s, %s } masquerade '
+                 'comment "network %s loopback and hairpin"' % (t, chain, bridge, ip, loopback, subnet, network))
     return lines
 
 
-def net_delete(table: str, bridge: str) -> List[str]:
-    chain, fwd = net_chain(bridge), net_fwd_chain(bridge)
-    return ["add table ip %s" % table, _chain_decl(table, chain, "post"), "flush chain ip %s %s" % (table, chain),
-            "delete chain ip %s %s" % (table, chain),
-            "add chain ip %s %s { type filter hook forward priority 0; policy accept; }" % (table, fwd),
-            "flush chain ip %s %s" % (table, fwd), "delete chain ip %s %s" % (table, fwd)]
+def net_delete(table: str, bridge: str, family: str = "ip") -> List[str]:
+    chain, fwd, t = net_chain(bridge), net_fwd_chain(bridge), "%s %s" % (family, table)
+    return ["add table " + t, _chain_decl(table, chain, "post", family), "flush chain %s %s" % (t, chain),
+            "delete chain %s %s" % (t, chain),
+            "add chain %s %s { type filter hook forward priority 0; policy accept; }" % (t, fwd),
+            "flush chain %s %s" % (t, fwd), "delete chain %s %s" % (t, fwd)]
 
 
 def table_delete(table: str) -> List[str]:
-    return ["add table ip %s" % table, "delete table ip %s" % table]
+    return ["add table ip %s" % table, "delete table ip %s" % table,
+            "add table ip6 %s" % table, "delete table ip6 %s" % table]
 
 
 def needs_route_localnet(mappings: Iterable[PortMapping]) -> bool:

@@ -30,10 +30,17 @@ class Network:
     dns_enabled: bool = False
     labels: Dict[str, str] = field(default_factory=dict)
     declared: Optional[Dict[str, Any]] = None
+    #: dual stack: the IPv6 subnet and its gateway (None: IPv4 only)
+    subnet6: Optional[str] = None
+    gateway6: Optional[str] = None
 
     @property
     def prefix_len(self) -> int:
         return ipaddress.IPv4Network(self.subnet).prefixlen
+
+    @property
+    def prefix_len6(self) -> int:
+        return ipaddress.IPv6Network(self.subnet6).prefixlen if self.subnet6 else 0
 
     @property
     def mtu(self) -> int:
@@ -58,8 +65,11 @@ class Network:
         bounds = self.lease_range()
         if bounds:
             sub["lease_range"] = {"start_ip": bounds[0], "end_ip": bounds[1]}
+        subs = [sub]
+        if self.subnet6:
+            subs.append({"subnet": self.subnet6, "gateway": self.gateway6})
         out = {"name": self.name, "id": self.id, "driver": self.driver, "network_interface": self.bridge,
-               "created": self.created, "subnets": [sub], "ipv6_enabled": False, "internal": self.internal,
+               "created": self.created, "subnets": subs, "ipv6_enabled": bool(self.subnet6), "internal": self.internal,
                "dns_enabled": self.dns_enabled, "labels": dict(self.labels), "options": dict(self.options),
                "ipam_options": {"driver": "host-local"}}
         if self.ip_range:
@@ -77,8 +87,11 @@ class Network:
 
     @classmethod
     def from_dict(cls, d: Dict[str, Any]) -> Network:
-        sub = (d.get("subnets") or [{}])[0]
-        return cls(name=d["name"], id=d["id"], bridge=d["network_interface"], subnet=sub["subnet"],
+        subs = d.get("subnets") or [{}]
+        sub = next((s for s in subs if ":" not in s.get("subnet", "")), subs[0])
+        sub6 = next((s for s in subs if ":" in s.get("subnet", "")), {})
+        return cls(subnet6=sub6.get("subnet"), gateway6=sub6.get("gateway"),
+                   name=d["name"], id=d["id"], bridge=d["network_interface"], subnet=sub["subnet"],
                    gateway=sub["gateway"], internal=bool(d.get("internal")), driver=d.get("driver", "bridge"),
                    created=d.get("created", ""), options=dict(d.get("options") or {}),
                    ip_range=d.get("ip_range"), dns_enabled=bool(d.get("dns_enabled")),

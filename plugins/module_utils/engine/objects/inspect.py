@@ -233,7 +233,8 @@ def _host_options(cfg: Dict[str, Any]) -> Dict[str, Any]:
 def _network_entry(ctr, name: str, n: Dict[str, Any], settings: Dict[str, Any]) -> Dict[str, Any]:
     """One ``NetworkSettings.Networks.<name>`` block, with the keys podman 4 shows."""
     return {"EndpointID": "", "Gateway": n.get("gateway", ""), "IPAddress": n.get("ip", ""),
-            "IPPrefixLen": n.get("prefix_len", 0), "IPv6Gateway": "", "GlobalIPv6Address": "",
-            "GlobalIPv6PrefixLen": 0, "MacAddress": n.get("mac", ""), "NetworkID": name, "DriverOpts": None,
+            "IPPrefixLen": n.get("prefix_len", 0), "IPv6Gateway": n.get("gateway6", ""),
+            "GlobalIPv6Address": n.get("ip6", ""), "GlobalIPv6PrefixLen": n.get("prefix_len6", 0),
+            "MacAddress": n.get("mac", ""), "NetworkID": name, "DriverOpts": None,
             "IPAMConfig": None, "Links": None, "InterfaceName": n.get("interface", ""),
             "Aliases": list(settings.get("aliases") or []) + [ctr.id[:12]]}

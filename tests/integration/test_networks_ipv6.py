@@ -1,0 +1,71 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Dual-stack networks: an IPv4 and an IPv6 subnet, addresses from each, IPv6 routes, ip6 masquerade
+chains and aardvark-dns answering AAAA; one playbook for setup, one for removal."""
+from __future__ import annotations
+
+import hashlib
+import ipaddress
+import socket
+import subprocess
+
+from .helpers import run_playbook
+
+
+def _chains(family: str, prefix: str) -> list:
+    out = subprocess.run(["nft", "list", "table", family, "libpod_engine"], capture_output=True, text=True,
+                         check=False).stdout
+    return [ln.split()[1] for ln in out.splitlines() if ln.strip().startswith("chain n_%s" % prefix)]
+
+
+def test_dual_stack_network(engine_env, busybox_archive):
+    prefix = engine_env.paths["bridge_prefix"]
+    base = ipaddress.IPv4Network(engine_env.paths["default_subnet"])
+    v4 = ipaddress.IPv4Network((int(base.network_address) + 50 * 256, 24))
+    h = hashlib.sha256(prefix.encode()).digest()[:5]  # a ULA /64 of this test's own
+    v6 = ipaddress.IPv6Network((b"\xfd" + h + b"\0" * 10, 64))
+    static6 = str(v6.network_address + 0x77)
+    img = "oci-archive:" + busybox_archive
+    net = {"name": "ds", "subnet": str(v4), "ipv6_subnet": str(v6)}
+    web = {"name": "web6", "image": img, "state": "started", "network": [{"name": "ds", "ip6": static6}],
+           "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"]}
+    cli = {"name": "cli6", "image": img, "state": "started", "network": ["ds"], "cap_add": ["NET_RAW"],
+           "command": ["sleep", "1000"]}
+    res = run_playbook(engine_env, [
+        {"name": "net", "libpod.engine.network": net},
+        {"name": "net again", "libpod.engine.network": net},
+        {"name": "auto", "libpod.engine.network": {"name": "ds2", "ipv6": True}},
+        {"name": "web", "libpod.engine.container": web},
+        {"name": "cli", "libpod.engine.container": cli},
+        {"name": "cli again", "libpod.engine.container": cli},
+        {"name": "probe", "libpod.engine.container_exec": {"name": "cli6", "command": [
+            "sh", "-c", "ip -6 addr show dev eth0; ip -6 route; ping -6 -c1 -W2 %s >/dev/null && echo ping6-ok; "
+            "nslookup -type=AAAA web6 %s" % (static6, v4.network_address + 1)]}},
+    ])
+    try:
+        assert res.ok, res.log
+        assert res.task("net").changed and not res.task("net again").changed and not res.task("cli again").changed
+        subnets = res.task("net")["network"]["subnets"]
+        assert [s["subnet"] for s in subnets] == [str(v4), str(v6)] and res.task("net")["network"]["ipv6_enabled"]
+        auto6 = ipaddress.ip_network(res.task("auto")["network"]["subnets"][1]["subnet"])
+        assert auto6.prefixlen == 64 and auto6.subnet_of(ipaddress.IPv6Network("fd00::/8"))
+        web_net = res.task("web")["container"]["NetworkSettings"]["Networks"]["ds"]
+        assert web_net["GlobalIPv6Address"] == static6 and web_net["IPv6Gateway"] == str(v6.network_address + 1)
+        cli_net = res.task("cli")["container"]["NetworkSettings"]["Networks"]["ds"]
+        assert ipaddress.IPv6Address(cli_net["GlobalIPv6Address"]) in v6 and cli_net["GlobalIPv6PrefixLen"] == 64
+        out = res.task("probe")["stdout"]
+        assert cli_net["GlobalIPv6Address"] + "/64" in out and "default via %s" % (v6.network_address + 1) in out
+        assert "ping6-ok" in out and static6 in out.split("web6", 1)[-1], out
+        # the host reaches the container over IPv6 through the bridge
+        with socket.create_connection((static6, 8080), timeout=5) as s:
+            s.sendall(b"GET /hostname HTTP/1.0\r\n\r\n")
+            assert b"200 OK" in s.recv(4096)
+        assert set(_chains("ip6", prefix)) >= {"n_%s_post" % res.task("net")["network"]["network_interface"]}
+    finally:
+        res = run_playbook(engine_env, [
+            {"name": "rm", "libpod.engine.container": {"name": "{{ item }}", "state": "absent"},
+             "loop": ["web6", "cli6"]},
+            {"name": "nets gone", "libpod.engine.network": {"name": "{{ item }}", "state": "absent"},
+             "loop": ["ds", "ds2"]},
+        ])
+    assert res.ok, res.log
+    assert _chains("ip6", prefix) == [] and _chains("ip", prefix) == []
