@@ -569,6 +569,7 @@ class Runtime:
                 "cgroup_manager": self.cfg.get("engine", "cgroup_manager"),
                 "rlimits": {"nofile": list(nofile), "nproc": list(nproc)},
                 "python": sys.executable,
+                "id_mappings": self._id_mappings(),
             },
             "conmon": {"path": self.conmon_path, "version": self.conmon_version},
             "oci_runtimes": {
@@ -591,6 +592,21 @@ class Runtime:
             "counts": counts,
             "refreshed": self.refreshed,
         }
+
+    @staticmethod
+    def _id_mappings() -> Dict[str, List[str]]:
+        """The subordinate ranges this user owns (podman info's host.idMappings), for user namespaces."""
+        import pwd  # noqa: PLC0415 - info only
+
+        from .host.subids import SUBGID_FILE, SUBUID_FILE, subid_ranges  # noqa: PLC0415 - info only
+        from .parse.idmap import format_idmaps  # noqa: PLC0415 - info only
+        uid = os.getuid()
+        try:
+            name = pwd.getpwuid(uid).pw_name
+        except KeyError:
+            name = str(uid)
+        return {"uidmap": format_idmaps(subid_ranges(name, uid, SUBUID_FILE)),
+                "gidmap": format_idmaps(subid_ranges(name, uid, SUBGID_FILE))}
 
     def shutdown(self) -> None:
         """Shutdown(false): close the DB; never removes anything."""
