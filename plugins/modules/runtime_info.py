@@ -58,7 +58,9 @@ info:
       type: str
       sample: 0.1.0
     host:
-      description: Kernel, architecture, cgroup mode and manager, the caller's rlimits (soft, hard), and C(id_mappings), the subordinate UID and GID ranges /etc/subuid and /etc/subgid grant the caller (usable for user namespaces).
+      description:
+        - Kernel, architecture, cgroup mode and manager, the caller's rlimits (soft, hard).
+        - C(id_mappings) holds the subordinate UID and GID ranges /etc/subuid and /etc/subgid grant the caller.
       type: dict
       sample: {"cgroup_mode": "hybrid", "cgroup_manager": "cgroupfs", "rlimits": {"nofile": [1024, 20000]}}
     conmon:

@@ -10,7 +10,11 @@ import time
 import pytest
 from helpers.images import E, build_image, busybox_layer, tar_from_entries, write_oci_archive
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import ImageError, InvalidArg
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
+    ImageError,
+    InvalidArg,
+    RegistryError,
+)
 from ansible_collections.libpod.engine.plugins.module_utils.engine.image import archive, importer
 from ansible_collections.libpod.engine.plugins.module_utils.engine.image import prune as pruner
 from ansible_collections.libpod.engine.plugins.module_utils.engine.image.store import ImageStore
@@ -134,3 +138,18 @@ def test_prune_frees_what_it_reports(store, gz_archive, tmp_path):
     assert done.bytes == planned.bytes == before - _du(store.graph_root) > 0
     assert [i.id for i in store.list()] == [other.id]
     assert pruner.prune(store, "dangling", pruner.validate_filters(None)).removed == []
+
+
+def test_rootfs_import_obeys_the_tarball_policy(store, tmp_path, monkeypatch):
+    """A rootfs import is the ``tarball`` transport for the policy; the engine's own temp layout is not checked."""
+    path = _rootfs_tar(tmp_path)
+    pol = tmp_path / "policy.json"
+    pol.write_text('{"default": [{"type": "reject"}]}')
+    monkeypatch.setenv("LIBPOD_ENGINE_POLICY", str(pol))
+    plan = importer.plan_rootfs(path, None, None)
+    with pytest.raises(RegistryError, match=r"importing tarball:.* is rejected"):
+        importer.import_rootfs(store, plan, "localhost/hello:1")
+    assert store.list() == []
+    pol.write_text('{"default": [{"type": "reject"}], '
+                   '"transports": {"tarball": {"": [{"type": "insecureAcceptAnything"}]}}}')
+    assert importer.import_rootfs(store, plan, "localhost/hello:1").names == ["localhost/hello:1"]

@@ -31,6 +31,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors i
     DigestMismatch,
     ImageError,
     NoSuchImage,
+    RegistryError,
     UnsafeLayer,
 )
 from ansible_collections.libpod.engine.plugins.module_utils.engine.image import store as images_mod
@@ -478,3 +479,18 @@ def test_import_timing(fx, tmp_path, record_property):
     print("busybox oci-archive import: cold %.1f ms, warm %.1f ms (median of 5)" % (cold[2] * 1000,
                                                                                     warm[2] * 1000))
     assert images_mod.PULL_POLICIES
+
+
+@pytest.mark.parametrize("kind", ["oci_dir", "oci_archive", "docker_archive"])
+def test_file_imports_obey_the_signature_policy(fx, store, tmp_path, monkeypatch, kind):
+    """A default-reject policy refuses loading archives too (as podman load), and nothing is stored."""
+    transport = {"oci_dir": "oci", "oci_archive": "oci-archive"}.get(kind, "docker-archive")
+    pol = tmp_path / "policy.json"
+    pol.write_text('{"default": [{"type": "reject"}]}')
+    monkeypatch.setenv("LIBPOD_ENGINE_POLICY", str(pol))
+    with pytest.raises(RegistryError, match=r"importing %s:.* is rejected by the signature policy" % transport):
+        store.pull("%s:%s" % (transport, fx[kind]))
+    assert store.list() == [] and graph_entries(store, "layers") == []
+    pol.write_text('{"default": [{"type": "reject"}], "transports": {"%s": {"": [{"type": "insecureAcceptAnything"}]}}}'
+                   % transport)
+    assert store.pull("%s:%s" % (transport, fx[kind])).names == [NAME]

@@ -120,3 +120,31 @@ def test_certs_dirs(tmp_path, monkeypatch):
         certs.tls_context("r.example.com:5000")
     with pytest.raises(RegistryError, match="cert_dir .*: no such directory"):
         certs.tls_context("r.example.com:5000", cert_dir=str(tmp_path / "nope"))
+
+
+def test_file_transport_scopes(tmp_path):
+    """oci/oci-archive scopes are the resolved path and its parents; docker-archive and tarball only ""."""
+    (tmp_path / "trusted" / "sub").mkdir(parents=True)
+    (tmp_path / "link").symlink_to(tmp_path / "trusted")
+    trusted = str(tmp_path / "trusted")
+    doc = {"default": [{"type": "reject"}], "transports": {
+        "oci-archive": {trusted: [{"type": "insecureAcceptAnything"}],
+                        trusted + "/sub/bad.tar": [{"type": "reject"}]},
+        "oci": {"": [{"type": "insecureAcceptAnything"}]},
+        "docker-archive": {"": [{"type": "signedBy", "keyType": "GPGKeys", "keyPath": "/k.gpg"}]},
+    }}
+    path = tmp_path / "policy.json"
+    path.write_text(json.dumps(doc))
+    pol = policy.load(str(path))
+    pol.check_file("oci-archive", trusted + "/sub/img.tar")  # parent directory scope accepts
+    pol.check_file("oci-archive", str(tmp_path / "link" / "img.tar"))  # symlinks resolved first
+    with pytest.raises(RegistryError, match=r"importing oci-archive:.*bad.tar is rejected .*bad.tar\"\)"):
+        pol.check_file("oci-archive", trusted + "/sub/bad.tar")  # the file's own scope is most specific
+    with pytest.raises(RegistryError, match="scope default"):
+        pol.check_file("oci-archive", str(tmp_path / "elsewhere.tar"))
+    pol.check_file("oci", "/anywhere/layout")  # transport "" scope
+    with pytest.raises(RegistryError, match="signedBy signature verification"):
+        pol.check_file("docker-archive", trusted + "/x.tar")  # no path scopes for docker-archive
+    with pytest.raises(RegistryError, match="scope default"):
+        pol.check_file("tarball", trusted + "/rootfs.tar")
+    policy.Policy().check_file("docker-archive", "/x.tar")  # no policy file: accept

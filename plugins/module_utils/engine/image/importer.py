@@ -34,7 +34,7 @@ from ..base import faults
 from ..base.errors import ImageError, InvalidArg
 from ..storage.layers import detect_compression
 from .registry import parse_platform
-from .store import FILE_TRANSPORTS, REF_NAME, Image, ImageStore
+from .store import FILE_TRANSPORTS, REF_NAME, Image, ImageStore, check_file_policy
 
 ROOTFS = "rootfs"
 CHANGE_KEYS = ("cmd", "entrypoint", "env", "workdir", "user", "labels")
@@ -217,6 +217,7 @@ def _rfc3339(ts: float) -> str:
 
 def import_rootfs(store: ImageStore, plan: RootfsPlan, name: str) -> Image:
     """Import the tarball as a one-layer image named ``name`` (the name moves to it)."""
+    check_file_policy("tarball", plan.path)
     now = _rfc3339(time.time())
     config = dict(plan.core, created=now, rootfs={"type": "layers", "diff_ids": [plan.diff_id]},
                   history=[{"created": now, "created_by": "libpod-engine import %s" % os.path.basename(plan.path),
@@ -244,7 +245,7 @@ def import_rootfs(store: ImageStore, plan: RootfsPlan, name: str) -> Image:
             with open(os.path.join(blobs, _sha(data).split(":", 1)[1]), "wb") as f:
                 f.write(data)
         os.symlink(plan.path, os.path.join(blobs, plan.digest.split(":", 1)[1]))
-        img = store.pull("oci:%s:%s" % (work, name))
+        img = store.pull("oci:%s:%s" % (work, name), policy_checked=True)
         store.set_source(img.id, plan.path)
         return store.get(img.id)
     finally:

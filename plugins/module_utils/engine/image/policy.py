@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""The signature policy (containers-policy.json(5)) for pulls from registries.
+"""The signature policy (containers-policy.json(5)) for pulls and file imports.
 
 File: ``$LIBPOD_ENGINE_POLICY`` when set (it must exist), else the engine's own
 ``/etc/libpod-engine/policy.json`` if present, else ``/etc/containers/policy.json`` if present,
@@ -11,6 +11,12 @@ error: the engine cannot verify signatures, and accepting an image the policy wa
 would be worse. Scopes of the ``docker`` transport are matched as c/image does: the most
 specific of ``host/repo:tag`` (or ``@digest``), ``host/repo``, each parent namespace, ``host``,
 ``*.domain`` wildcards, then the transport's ``""`` scope, then ``default``.
+
+File transports are checked too, as containers/image does for ``podman load``/``pull oci:``:
+``oci`` and ``oci-archive`` scopes are the resolved (symlink-free, absolute) path of the layout
+or archive and each parent directory, most specific first; ``docker-archive`` and ``tarball``
+(a plain rootfs import) have no scopes of their own, only the transport's ``""`` scope. So a
+policy whose ``default`` is ``reject`` also refuses loading archives unless it names them.
 """
 from __future__ import annotations
 
@@ -29,6 +35,8 @@ ACCEPT = "insecureAcceptAnything"
 REJECT = "reject"
 SIGNATURE_TYPES = ("signedBy", "sigstoreSigned", "signedBaseLayer")
 _TYPES = (ACCEPT, REJECT) + SIGNATURE_TYPES
+#: File transports whose scopes are paths (the image's path and its parent directories).
+PATH_SCOPED = ("oci", "oci-archive", "dir")
 
 
 @dataclass
@@ -36,8 +44,13 @@ class Policy:
     """A parsed policy.json (``path`` "" = none found: accept everything)."""
 
     default: List[Dict[str, Any]] = field(default_factory=lambda: [{"type": ACCEPT}])
-    docker: Dict[str, List[Dict[str, Any]]] = field(default_factory=dict)
+    #: transport name -> scope -> requirements (``docker``, ``oci``, ``oci-archive``, ...)
+    transports: Dict[str, Dict[str, List[Dict[str, Any]]]] = field(default_factory=dict)
     path: str = ""
+
+    @property
+    def docker(self) -> Dict[str, List[Dict[str, Any]]]:
+        return self.transports.get("docker", {})
 
     def requirements(self, ref: Reference) -> tuple:
         """(scope, requirements) that apply to ``ref``."""
@@ -55,20 +68,43 @@ class Policy:
             return 'transports.docker.""', self.docker[""]
         return "default", self.default
 
+    def file_requirements(self, transport: str, path: str) -> tuple:
+        """(scope, requirements) for importing ``path`` through file ``transport``."""
+        scopes = self.transports.get(transport)
+        if scopes is None:
+            return "default", self.default
+        if transport in PATH_SCOPED:
+            here = os.path.realpath(path)
+            while here and here != "/":
+                if here in scopes:
+                    return "transports.%s.%s" % (transport, json.dumps(here)), scopes[here]
+                here = os.path.dirname(here)
+        if "" in scopes:
+            return 'transports.%s.""' % transport, scopes[""]
+        return "default", self.default
+
     def check(self, ref: Reference) -> None:
         """RegistryError unless the policy accepts pulling ``ref`` without verifying signatures."""
         scope, reqs = self.requirements(ref)
+        self._enforce(reqs, "pulling %s" % ref, scope)
+
+    def check_file(self, transport: str, path: str) -> None:
+        """RegistryError unless the policy accepts importing ``path`` through ``transport`` unverified."""
+        scope, reqs = self.file_requirements(transport, path)
+        self._enforce(reqs, "importing %s:%s" % (transport, path), scope)
+
+    def _enforce(self, reqs: List[Dict[str, Any]], what: str, scope: str) -> None:
         where = "signature policy %s (scope %s)" % (self.path, scope)
         for req in reqs:
             kind = req.get("type")
             if kind == REJECT:
-                raise RegistryError("pulling %s is rejected by the %s" % (ref, where),
+                raise RegistryError("%s is rejected by the %s" % (what, where),
                                     hint="change the policy (an insecureAcceptAnything requirement for this scope) "
-                                         "or pull another image")
+                                         "or use another image")
             if kind in SIGNATURE_TYPES:
                 raise RegistryError("%s requires %s signature verification for %s, which libpod.engine does not "
-                                    "support; refused rather than pulled unverified" % (where, kind, ref),
-                                    hint="pull with podman, or give this scope an insecureAcceptAnything "
+                                    "support; refused rather than used unverified" % (where, kind, what),
+                                    hint="use podman, or give this scope an insecureAcceptAnything "
                                          "requirement if unsigned images are acceptable")
 
 
@@ -110,11 +146,12 @@ def parse(path: str, text: str) -> Policy:
     transports = doc.get("transports", {})
     if not isinstance(transports, dict):
         raise ConfigError("policy %s: transports must be an object" % path)
-    docker = transports.get("docker", {})
-    if not isinstance(docker, dict):
-        raise ConfigError("policy %s: transports.docker must be an object of scopes" % path)
-    for scope, reqs in docker.items():
-        pol.docker[scope] = _requirements(path, "transports.docker.%s" % json.dumps(scope), reqs)
+    for transport, scopes in transports.items():
+        if not isinstance(scopes, dict):
+            raise ConfigError("policy %s: transports.%s must be an object of scopes" % (path, transport))
+        pol.transports[transport] = {
+            scope: _requirements(path, "transports.%s.%s" % (transport, json.dumps(scope)), reqs)
+            for scope, reqs in scopes.items()}
     return pol
 
 

@@ -117,6 +117,13 @@ class Image:
         return asdict(self)
 
 
+def check_file_policy(transport: str, path: str) -> None:
+    """RegistryError unless the signature policy accepts importing ``path`` through ``transport``."""
+    from . import policy  # noqa: PLC0415 - file imports only; a no-op task never reads policy.json
+
+    policy.load().check_file(transport, path)
+
+
 @dataclass
 class SourceRef:
     """A reference split into transport and parts (transport "" = local name)."""
@@ -743,14 +750,19 @@ class ImageStore:
 
     # -- import ------------------------------------------------------------------------------
     def pull(self, ref: str, *, insecure: bool = False, auth: AuthArg = None,
-             platform: Optional[str] = None, infra_build: bool = False) -> Image:
+             platform: Optional[str] = None, infra_build: bool = False, policy_checked: bool = False) -> Image:
         """Import/pull ``ref`` (any transport); returns the stored image with its layers unpacked.
 
         A short name, a ``localhost/`` name or an image ID has no registry to pull from:
         it returns the local image, or raises when there is none. Names in the infra image's
-        repository are refused unless ``infra_build`` (infra.py's own build).
+        repository are refused unless ``infra_build`` (infra.py's own build). File transports are
+        checked against the signature policy here (registry pulls in access.py), except the
+        engine's own layouts: the infra build and ``policy_checked`` (a rootfs import, checked
+        as the ``tarball`` transport by importer.py).
         """
         sref = parse_image_ref(ref)
+        if sref.transport in FILE_TRANSPORTS and not (infra_build or policy_checked):
+            check_file_policy(sref.transport, sref.path)
         if sref.transport == "" and (is_short_name(ref) or ref.split("/", 1)[0] == LOCAL_REGISTRY
                                      or _PREFIX_RE.fullmatch(ref) or _ID_RE.fullmatch(ref)):
             local = self._lookup(ref)[0]
