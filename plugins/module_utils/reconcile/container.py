@@ -15,11 +15,18 @@ from __future__ import annotations
 import time
 from typing import Any, Dict, List, Mapping, Optional
 
-from ..engine.base.errors import EngineError, InvalidArg, NameInUse, NoSuchImage
+from ..engine.base.errors import CtrInUse, EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
 from ..engine.base.records import ContainerConfig
 from ..engine.base.status import display_status
-from ..engine.objects.container import RUNNING, Container, create_container, dependents, find_container
+from ..engine.objects.container import (
+    RUNNING,
+    Container,
+    create_container,
+    dependents,
+    find_container,
+    namespace_joiners,
+)
 from ..engine.objects.imagepull import pull as pull_image
 from ..engine.parse.health import resolve as resolve_healthcheck
 from . import container_build
@@ -143,6 +150,15 @@ def _remove(rt, ctr: Container, params: Mapping[str, Any], check_mode: bool, res
     force = params.get("force_delete") is not False
     volumes = params.get("delete_volumes") is not False
     seen = {ctr.id} if seen is None else seen
+    if not params.get("delete_depend"):
+        # podman refuses too: the dependents would keep (or, for pid, lose) namespaces of a removed container
+        # set by a stack run (reconcile/stack.py STACK_MEMBERS): it removes or keeps its own, checked there
+        handled = set(params.get("_stack_members") or ())
+        deps = [d.name for d in dependents(rt, ctr) if d.name not in handled]
+        if deps:
+            raise CtrInUse("container %s has dependent containers which must be removed before it: %s"
+                           % (ctr.name, ", ".join(sorted(deps))),
+                           hint="remove them first, or set delete_depend: true to remove them with it")
     if params.get("delete_depend"):
         for dep in dependents(rt, ctr):
             if dep.id in seen:
@@ -391,6 +407,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
                 res.act("start %s" % name)
             return res
         previous = ctr.config if ctr is not None else None
+        joiners = _running_joiners(rt, ctr, params) if ctr is not None else []
         if ctr is not None:
             if not check_mode:
                 ctr.remove(force=True, timeout=params.get("timeout"))
@@ -423,6 +440,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
             res.act("started %s" % name if not check_mode else "start %s" % name)
             if not check_mode:
                 check_still_running(ctr, res)
+        _restart_joiners(joiners, name, started or (check_mode and start), params, res, check_mode=check_mode)
         if ctr is not None:
             res.obj = _shown(ctr, params)  # check mode: the container as it is now, untouched
         return res
@@ -482,6 +500,35 @@ def shown_inspect(ctr: Container) -> Dict[str, Any]:
 
 #: log lines shown when a container dies right after its start
 EARLY_EXIT_LOG_LINES = 20
+
+
+def _running_joiners(rt, ctr: Container, params: Mapping[str, Any]) -> List[tuple]:
+    """(container, namespaces) of the running containers in namespaces of ``ctr``, before it is recreated."""
+    handled = set(params.get("_stack_members") or ())  # a stack run (reconcile/stack.py STACK_MEMBERS)
+    out = []
+    for dep, kinds in namespace_joiners(rt, ctr):
+        if dep.name in handled and "network" in kinds:
+            continue  # the stack recreates it after ``ctr`` (reconcile/stack.py)
+        with dep.locked():
+            dep.sync()
+        if dep.status == RUNNING:
+            out.append((dep, kinds))
+    return out
+
+
+def _restart_joiners(joiners: List[tuple], name: str, started: bool, params: Mapping[str, Any],
+                     res: Result, *, check_mode: bool) -> None:
+    """Containers in namespaces of a recreated container join the new ones by restarting (the
+    namespaces are looked up at start); otherwise they keep the torn-down network namespace, and
+    a pid namespace's members die with its init."""
+    for dep, kinds in joiners:
+        why = "it joins the namespaces of %s (%s), which is recreated" % (name, ", ".join(kinds))
+        if not started:
+            res.warnings.append("%s: %s and not started; start %s, then restart %s" % (dep.name, why, name, dep.name))
+            continue
+        if not check_mode:
+            dep.restart(params.get("timeout"))
+        res.act("%s %s: %s" % ("restarted" if not check_mode else "restart", dep.name, why))
 
 
 def check_still_running(ctr: Container, res: Result) -> None:

@@ -316,6 +316,7 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
     check(entries, removed)
     phases = [(phase, dependency_order(todo) if phase == "apply" else todo) for phase, todo in phases]
     removed_containers = removed["container"]
+    stack_containers = sorted({e.name for _p, es in phases for e in es if e.kind == "container"})
     recreated: set = set()
     planned_pods = {e.name for e in entries if e.kind == "pod" and not e.absent}
 
@@ -324,6 +325,7 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
             call = dict(entry.params)
             if entry.kind == "container":
                 call[SUMMARY_ONLY] = True  # the result keeps only its id and status (_summary)
+                call[STACK_MEMBERS] = stack_containers
             joined = _joins(entry)
             if phase == "apply" and joined in recreated:
                 call[RECREATED_DEPENDENCY] = joined  # its namespace is gone: the container module recreates it
@@ -354,6 +356,8 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
 RECREATED_DEPENDENCY = "_recreated_dependency"
 #: reconcile_container parameter set by a stack run: show only Id and State.Status (what _summary keeps)
 SUMMARY_ONLY = "_summary_only"
+#: reconcile_container parameter set by a stack run: the stack's container names (reconcile/container.py)
+STACK_MEMBERS = "_stack_members"
 
 
 def _joins(entry: Entry) -> Optional[str]:

@@ -16,7 +16,7 @@ import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..base import faults
-from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, InvalidArg, NoSuchContainer, wrap
+from ..base.errors import CtrStateInvalid, EngineError, InvalidArg, NoSuchContainer, wrap
 from ..base.names import generate_name, new_id, validate_name
 from ..base.status import (  # noqa: F401 - re-exported: callers know them as container states
     CONFIGURED,
@@ -988,15 +988,45 @@ def _write_cidfile(ctr: Container, path: str) -> None:
                          hint="remove the file, or choose another cidfile path")
 
 
+#: the namespaces a container can join from another one (``<option>: container:NAME``)
+JOINABLE_NAMESPACES = ("network", "ipc", "pid", "uts")
+
+
+def joined_namespaces(config: Dict[str, Any]) -> Dict[str, str]:
+    """namespace -> the container (name or ID) whose namespace ``config`` joins."""
+    out = {}
+    net = config.get("network") or {}
+    if net.get("mode") == "container" and net.get("container"):
+        out["network"] = net["container"]
+    for kind in JOINABLE_NAMESPACES[1:]:
+        mode = config.get(kind) or ""
+        if mode.startswith("container:"):
+            out[kind] = mode.split(":", 1)[1]
+    return out
+
+
+def namespace_joiners(rt, ctr: Container) -> List[Tuple[Container, List[str]]]:
+    """(container, namespaces) of the containers that join namespaces of ``ctr``: recreating
+    ``ctr`` leaves them in the old namespaces (or, for pid, kills them) until they restart."""
+    out = []
+    for other in list_containers(rt):
+        if other.id == ctr.id:
+            continue
+        kinds = [k for k, target in joined_namespaces(other.config).items() if target in (ctr.id, ctr.name)]
+        if kinds:
+            out.append((other, kinds))
+    return out
+
+
 def dependents(rt, ctr: Container) -> List[Container]:
-    """The containers that need ``ctr``: it is in their requires, or they join its network."""
+    """The containers that need ``ctr``: it is in their requires, or they join its namespaces."""
     out = []
     for other in list_containers(rt):
         if other.id == ctr.id:
             continue
         needs = set(other.config.get("requires") or [])
-        joined = (other.config.get("network") or {}).get("container")
-        if needs & {ctr.id, ctr.name} or joined in (ctr.id, ctr.name):
+        joined = set(joined_namespaces(other.config).values())
+        if (needs | joined) & {ctr.id, ctr.name}:
             out.append(other)
     return out
 
@@ -1010,12 +1040,3 @@ def remove_orphan_storage(rt) -> List[str]:
             rt.storage.remove(ctr_id)
             removed.append(ctr_id)
     return removed
-
-
-def check_not_in_use(rt, ctr: Container) -> None:
-    """Refuse to remove a container others join (network: container:X)."""
-    users = [c.name for c in list_containers(rt)
-             if (c.config.get("network") or {}).get("container") in (ctr.id, ctr.name) and c.id != ctr.id]
-    if users:
-        raise CtrInUse("container %s is used by %s (network: container:%s)" % (ctr.name, ", ".join(users), ctr.name),
-                       hint="remove those containers first")
