@@ -100,6 +100,11 @@ def _values(text: str) -> dict:
     return out
 
 
+#: a named volume of the pod's ``volume`` is in use while the pod's containers exist, as a container's own
+VOLUME_IN_USE = {"pr": [{"name": "pr vol in use", "libpod.engine.volume": {"name": "pr-vol", "state": "absent"},
+                         "ignore_errors": True}]}
+
+
 def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
     tmp = str(tmp_path)
     for sub, text in (("shared", "from-pod"), ("from", "from-src")):
@@ -115,7 +120,7 @@ def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
     for name, (a, b, _how) in groups.items():
         member = {"name": "%s member" % name, "libpod.engine.container": {
             "name": name + "-m", "image": "{{ img }}", "command": ["sleep", "1000"], "pod": name, "timeout": 0}}
-        tasks += [_pod(name, a, "apply"), member] + _observe(name, "apply") + [
+        tasks += [_pod(name, a, "apply"), member] + _observe(name, "apply") + VOLUME_IN_USE.get(name, []) + [
             _pod(name, a, "reapply"), _pod(name, b, "check", check_mode=True, diff=True),
             _pod(name, b, "change", diff=True)] + _observe(name, "change") + [_pod(name, b, "rechange")]
     tasks += _peer_scenarios(tmp)
@@ -173,6 +178,8 @@ def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
     infra = [by["pr infra %s" % s]["stdout"].split() for s in ("apply", "change")]
     assert infra == [["NoNewPrivs:", "1"], ["NoNewPrivs:", "0"]], infra
 
+    in_use = by["pr vol in use"]
+    assert in_use.failed and "is used by container(s)" in in_use.msg, in_use.result
     _check_peer_scenarios(by)
     for i, (opts, msg) in enumerate(REFUSED):
         assert by["r%d" % i].failed and msg in by["r%d" % i].msg, (opts, by["r%d" % i].msg)

@@ -327,3 +327,16 @@ def test_member_join_outside_pods_and_of_vanished_pod(rt):
 
     with pytest.raises(CtrStateInvalid, match="no longer exists"):
         podjoin.member_join(Fake({"pod": "f" * 64}))
+
+
+@needs_catatonit
+def test_pod_volumes_are_in_use_by_the_pods_containers(rt):
+    """A named volume of the pod's ``volume`` is used by the infra and the members (so it cannot be
+    removed while the pod exists), unless a member mounts something else at that destination."""
+    image = infra_mod.ensure_infra_image(rt)
+    pod = podmod.create_pod(rt, _cfg(volume=["pv:/pv", "other:/other"]), name="vp", infra_image=image)
+    member = _member(rt, pod, "vp-m", image)
+    assert rt.state.volume_users("pv") == sorted([pod.infra().id, member.id])
+    own = create_container(rt, dict(member.config, mounts=[{"type": "bind", "source": "/tmp", "destination": "/pv",
+                                                          "options": []}]), name="vp-own")
+    assert own.id not in rt.state.volume_users("pv") and own.id in rt.state.volume_users("other")
