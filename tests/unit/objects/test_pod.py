@@ -340,3 +340,16 @@ def test_pod_volumes_are_in_use_by_the_pods_containers(rt):
     own = create_container(rt, dict(member.config, mounts=[{"type": "bind", "source": "/tmp", "destination": "/pv",
                                                           "options": []}]), name="vp-own")
     assert own.id not in rt.state.volume_users("pv") and own.id in rt.state.volume_users("other")
+
+
+def test_pod_id_file_written_refused_when_present_and_removed(rt, tmp_path):
+    """pod_id_file (podman pod create --pod-id-file): the ID at create, removed with the pod; an existing
+    file is refused and the half-made pod removed (as a container's cidfile)."""
+    path = str(tmp_path / "pod.id")
+    pod = podmod.create_pod(rt, _cfg(infra=False, pod_id_file=path), name="idf")
+    assert tmp_path.joinpath("pod.id").read_text() == pod.id
+    with pytest.raises(InvalidArg, match="pod_id_file %s: File exists" % path):
+        podmod.create_pod(rt, _cfg(infra=False, pod_id_file=path), name="idf2")
+    assert podmod.find_pod(rt, "idf2") is None and tmp_path.joinpath("pod.id").read_text() == pod.id
+    pod.remove()
+    assert not os.path.exists(path)
