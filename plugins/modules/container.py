@@ -556,8 +556,8 @@ options:
     description:
       - Do not use the image's HEALTHCHECK (podman's C(--no-healthcheck)); the same as O(healthcheck=NONE).
         Refused together with a healthcheck command or O(healthcheck_interval) and its siblings.
+      - Omitted means V(false).
     type: bool
-    default: false
   healthcheck_interval:
     description: Time between checks (V(30s), V(1m30s)); default the image's or V(30s).
     type: str

@@ -337,8 +337,8 @@ def test_pod_volumes_are_in_use_by_the_pods_containers(rt):
     pod = podmod.create_pod(rt, _cfg(volume=["pv:/pv", "other:/other"]), name="vp", infra_image=image)
     member = _member(rt, pod, "vp-m", image)
     assert rt.state.volume_users("pv") == sorted([pod.infra().id, member.id])
-    own = create_container(rt, dict(member.config, mounts=[{"type": "bind", "source": "/tmp", "destination": "/pv",
-                                                          "options": []}]), name="vp-own")
+    bind = {"type": "bind", "source": "/tmp", "destination": "/pv", "options": []}
+    own = create_container(rt, dict(member.config, mounts=[bind]), name="vp-own")
     assert own.id not in rt.state.volume_users("pv") and own.id in rt.state.volume_users("other")
 
 
