@@ -552,6 +552,12 @@ options:
         the status, failing streak and the last checks. Changing a healthcheck option recreates the container.
     type: raw
     aliases: [health_cmd]
+  no_healthcheck:
+    description:
+      - Do not use the image's HEALTHCHECK (podman's C(--no-healthcheck)); the same as O(healthcheck=NONE).
+        Refused together with a healthcheck command or O(healthcheck_interval) and its siblings.
+      - Omitted means V(false).
+    type: bool
   healthcheck_interval:
     description: Time between checks (V(30s), V(1m30s)); default the image's or V(30s).
     type: str

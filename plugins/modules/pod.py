@@ -90,6 +90,12 @@ options:
   infra_conmon_pidfile:
     description: Write the infra container's conmon PID to this file at each start of the pod.
     type: path
+  pod_id_file:
+    description:
+      - Write the pod's ID to this file when the pod is created (podman's C(--pod-id-file)); the file is removed
+        with the pod. An existing file is refused (as podman), so that two pods do not share one.
+      - Changing it recreates the pod.
+    type: path
   executable:
     description: The peer's podman binary. Ignored with a warning (no podman command runs).
     type: str

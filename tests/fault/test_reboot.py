@@ -136,3 +136,22 @@ def test_reboot_after_crash(engine_env, image):
     if st["status"] != "running":
         problems.append("victim is %s" % st["status"])
     finish("reboot: after a start killed half-way", engine_env, problems=problems, data={"keep": "kept"})
+
+
+def test_reboot_pod_members_inherit_restart_always(engine_env, image):
+    """A pod with restart_policy always: its member (no policy of its own, so the pod's applies, as in
+    podman 4.4+) is started by the boot command after a reboot, with its infra."""
+    member = {"name": "member", "image": image, "command": LOOP, "timeout": 2, "pod": "bootpod"}
+    module_steps(engine_env, [("pod", {"name": "bootpod", "restart_policy": "always", "state": "started"}),
+                              ("container", member)])
+    simulate_reboot(engine_env)
+    problems = []
+    boot = _boot(engine_env)
+    if boot.returncode != 0:
+        problems.append("boot command failed: %s" % boot.stderr[-1500:])
+    status = {n: c["state"]["status"] for n, c in containers(engine_env).items()}
+    if status.get("member") != "running":
+        problems.append("after the boot command: %s" % status)
+    res, first, again = converge(engine_env, [{"name": "bootpod", "libpod.engine.pod": {
+        "name": "bootpod", "restart_policy": "always", "state": "started"}}])
+    finish("reboot: pod member with the pod's restart_policy always", engine_env, problems=problems + again)

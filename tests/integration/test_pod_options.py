@@ -50,10 +50,11 @@ def _groups(tmp, disk) -> dict:
         "pr": ({"device": ["/dev/null:/dev/podnull:r"], "volume": [tmp + "/shared:/shared:ro", "pr-vol:/pv"],
                 "sysctl": {"net.ipv4.ip_unprivileged_port_start": "80"}, "shm_size": "8m",
                 "security_opt": ["no-new-privileges"], "exit_policy": "continue", "userns": "host",
-                "uidmap": [], "infra_name": "pr-infra"},
+                "uidmap": [], "infra_name": "pr-infra", "pod_id_file": tmp + "/pod-id-a"},
                {"device": ["/dev/zero:/dev/podnull:rw"], "volume": [tmp + "/shared:/shared"],
                 "volumes_from": ["pr-src"], "sysctl": {"net.ipv4.ip_unprivileged_port_start": "90"},
-                "shm_size": "16m", "exit_policy": "stop", "infra_name": "pr-infra"}, RECREATE),
+                "shm_size": "16m", "exit_policy": "stop", "infra_name": "pr-infra", "pod_id_file": tmp + "/pod-id-b"},
+               RECREATE),
     }
 
 
@@ -100,6 +101,16 @@ def _values(text: str) -> dict:
     return out
 
 
+def _extra(tmp) -> dict:
+    """(pod, step) -> more tasks: a named volume of the pod's ``volume`` is in use while the pod's containers
+    exist (as a container's own); the pod_id_file written at create, removed with the pod."""
+    ids = "for f in %s/pod-id-a %s/pod-id-b; do cat $f 2>&1; echo; done" % (tmp, tmp)
+    return {("pr", "apply"): [{"name": "pr vol in use", "ignore_errors": True,
+                               "libpod.engine.volume": {"name": "pr-vol", "state": "absent"}},
+                              {"name": "pr idfile apply", "ansible.builtin.shell": ids, "changed_when": False}],
+            ("pr", "change"): [{"name": "pr idfile change", "ansible.builtin.shell": ids, "changed_when": False}]}
+
+
 def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
     tmp = str(tmp_path)
     for sub, text in (("shared", "from-pod"), ("from", "from-src")):
@@ -109,15 +120,17 @@ def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
     (tmp_path / "labels-b").write_text("team=b\nextra=1\n")
     disk = _disk()
     groups = _groups(tmp, disk)
+    extra = _extra(tmp)
     tasks = [{"name": "src", "libpod.engine.container": {
         "name": "pr-src", "image": "{{ img }}", "command": ["sleep", "1"], "network": "none", "state": "created",
         "volume": [tmp + "/from:/from"]}}]
     for name, (a, b, _how) in groups.items():
         member = {"name": "%s member" % name, "libpod.engine.container": {
             "name": name + "-m", "image": "{{ img }}", "command": ["sleep", "1000"], "pod": name, "timeout": 0}}
-        tasks += [_pod(name, a, "apply"), member] + _observe(name, "apply") + [
+        tasks += [_pod(name, a, "apply"), member] + _observe(name, "apply") + extra.get((name, "apply"), []) + [
             _pod(name, a, "reapply"), _pod(name, b, "check", check_mode=True, diff=True),
-            _pod(name, b, "change", diff=True)] + _observe(name, "change") + [_pod(name, b, "rechange")]
+            _pod(name, b, "change", diff=True)] + _observe(name, "change") + extra.get((name, "change"), []) + [
+            _pod(name, b, "rechange")]
     tasks += _peer_scenarios(tmp)
     for i, (opts, _msg) in enumerate(REFUSED):
         tasks.append({"name": "r%d" % i, "libpod.engine.pod": dict(opts, name="pr-refused"), "ignore_errors": True})
@@ -173,6 +186,11 @@ def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
     infra = [by["pr infra %s" % s]["stdout"].split() for s in ("apply", "change")]
     assert infra == [["NoNewPrivs:", "1"], ["NoNewPrivs:", "0"]], infra
 
+    ida, idb = ([line for line in by["pr idfile %s" % s]["stdout_lines"] if line] for s in ("apply", "change"))
+    assert ida[0] == by["pr apply"]["pod"]["Id"] and "No such file" in ida[1], ida
+    assert "No such file" in idb[0] and idb[1] == by["pr change"]["pod"]["Id"], idb
+    in_use = by["pr vol in use"]
+    assert in_use.failed and "is used by container(s)" in in_use.msg, in_use.result
     _check_peer_scenarios(by)
     for i, (opts, msg) in enumerate(REFUSED):
         assert by["r%d" % i].failed and msg in by["r%d" % i].msg, (opts, by["r%d" % i].msg)

@@ -28,6 +28,7 @@ from ..engine.objects.container import (
     namespace_joiners,
 )
 from ..engine.objects.imagepull import pull as pull_image
+from ..engine.parse.health import healthcheck_argv
 from ..engine.parse.health import resolve as resolve_healthcheck
 from . import container_build
 from .container_compare import drop_equivalent
@@ -255,6 +256,13 @@ HEALTH_OPTIONS = ("healthcheck", "healthcheck_interval", "healthcheck_timeout", 
 def _healthcheck_config(rt, declared: Dict[str, Any], image) -> Dict[str, Any]:
     """``{"healthcheck": ...}`` when the task sets a healthcheck option (else the image's applies)."""
     opts = {k: declared.get(k) for k in HEALTH_OPTIONS}
+    if declared.get("no_healthcheck"):
+        given = [k for k, v in opts.items()
+                 if v is not None and not (k == "healthcheck" and healthcheck_argv(v) is None)]
+        if given:
+            raise InvalidArg("no_healthcheck: true conflicts with %s" % ", ".join(given),
+                             hint="remove no_healthcheck, or remove %s" % ", ".join(given))
+        return {"healthcheck": None}
     if all(v is None for v in opts.values()):
         return {}
     return {"healthcheck": resolve_healthcheck(opts, rt.images.image_config(image))}

@@ -630,6 +630,8 @@ OPTIONS = OptionTable([
     # healthcheck (recreate on change, as podman); "NONE" disables the image's HEALTHCHECK
     Option("healthcheck", type="raw", aliases=("health_cmd",), config=None,
            normalise=lambda v, c: parse_health.healthcheck_argv(v) or "NONE"),
+    # podman --no-healthcheck: the image's HEALTHCHECK is not used (as healthcheck: NONE)
+    Option("no_healthcheck", type="bool", default=False, config=None),
     Option("healthcheck_interval", type="str", aliases=("health_interval",), config=None,
            normalise=lambda v, c: parse_health.parse_duration(v, "healthcheck_interval")),
     Option("healthcheck_timeout", type="str", aliases=("health_timeout",), config=None,

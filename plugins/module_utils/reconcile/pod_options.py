@@ -67,6 +67,7 @@ OPTIONS = OptionTable([
     Option("infra_command", type="raw", normalise=_infra_command),
     Option("infra_name"),
     Option("infra_conmon_pidfile", type="path"),
+    Option("pod_id_file", type="path"),
     Option("share", type="raw", default=list(DEFAULT_SHARE), normalise=lambda v, c: parse_share(v, "share")),
     # what the infra holds for the whole pod
     Option("publish", type="list", elements="raw", aliases=("ports", "published", "published_ports"), default=[],

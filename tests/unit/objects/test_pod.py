@@ -327,3 +327,29 @@ def test_member_join_outside_pods_and_of_vanished_pod(rt):
 
     with pytest.raises(CtrStateInvalid, match="no longer exists"):
         podjoin.member_join(Fake({"pod": "f" * 64}))
+
+
+@needs_catatonit
+def test_pod_volumes_are_in_use_by_the_pods_containers(rt):
+    """A named volume of the pod's ``volume`` is used by the infra and the members (so it cannot be
+    removed while the pod exists), unless a member mounts something else at that destination."""
+    image = infra_mod.ensure_infra_image(rt)
+    pod = podmod.create_pod(rt, _cfg(volume=["pv:/pv", "other:/other"]), name="vp", infra_image=image)
+    member = _member(rt, pod, "vp-m", image)
+    assert rt.state.volume_users("pv") == sorted([pod.infra().id, member.id])
+    bind = {"type": "bind", "source": "/tmp", "destination": "/pv", "options": []}
+    own = create_container(rt, dict(member.config, mounts=[bind]), name="vp-own")
+    assert own.id not in rt.state.volume_users("pv") and own.id in rt.state.volume_users("other")
+
+
+def test_pod_id_file_written_refused_when_present_and_removed(rt, tmp_path):
+    """pod_id_file (podman pod create --pod-id-file): the ID at create, removed with the pod; an existing
+    file is refused and the half-made pod removed (as a container's cidfile)."""
+    path = str(tmp_path / "pod.id")
+    pod = podmod.create_pod(rt, _cfg(infra=False, pod_id_file=path), name="idf")
+    assert tmp_path.joinpath("pod.id").read_text() == pod.id
+    with pytest.raises(InvalidArg, match="pod_id_file %s: File exists" % path):
+        podmod.create_pod(rt, _cfg(infra=False, pod_id_file=path), name="idf2")
+    assert podmod.find_pod(rt, "idf2") is None and tmp_path.joinpath("pod.id").read_text() == pod.id
+    pod.remove()
+    assert not os.path.exists(path)

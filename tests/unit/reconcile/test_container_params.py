@@ -116,3 +116,25 @@ def test_cli_only_parameters_warn_only_when_set():
     assert cp.ignored_warnings({"executable": "podman", "debug": False, "detach": True}) == []
     warnings = cp.ignored_warnings({"executable": "/usr/bin/podman-remote", "quadlet_dir": "/etc/containers/systemd"})
     assert len(warnings) == 2 and "restart_on_boot" in warnings[1]
+
+
+class _Images:
+    """The image store of a fake runtime: an image with a HEALTHCHECK."""
+
+    def image_config(self, image):
+        return {"Healthcheck": {"Test": ["CMD", "true"], "Interval": 30 * 10**9}}
+
+
+class _Rt:
+    images = _Images()
+
+
+def test_no_healthcheck_disables_the_image_healthcheck():
+    """podman --no-healthcheck (a peer idempotency scenario): the image's HEALTHCHECK is not used."""
+    assert rc._healthcheck_config(_Rt(), {"no_healthcheck": True}, "img") == {"healthcheck": None}
+    none = {"no_healthcheck": True, "healthcheck": "NONE"}
+    assert rc._healthcheck_config(_Rt(), none, "img") == {"healthcheck": None}
+    assert rc._healthcheck_config(_Rt(), {"no_healthcheck": False}, "img") == {}
+    with pytest.raises(InvalidArg, match="no_healthcheck: true conflicts with healthcheck, healthcheck_retries"):
+        rc._healthcheck_config(_Rt(), {"no_healthcheck": True, "healthcheck": "true", "healthcheck_retries": 2}, "img")
+    assert OPTIONS.argument_spec()["no_healthcheck"]["type"] == "bool"

@@ -154,6 +154,7 @@ class PodConfig:
     infra_command: Optional[List[str]] = None
     infra_name: Optional[str] = None
     infra_conmon_pidfile: Optional[str] = None       # the infra's conmon PID is written there at each start
+    pod_id_file: Optional[str] = None                # the pod's ID is written there at create (podman --pod-id-file)
     share: List[str] = field(default_factory=lambda: ["ipc", "net", "uts"])
     publish: List[Dict[str, Any]] = field(default_factory=list)
     network: Dict[str, Any] = field(default_factory=_bridge)

@@ -38,7 +38,7 @@ from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .locked import LockedObject
-from .podjoin import check_infra_removal, member_join, pod_restart_policy
+from .podjoin import check_infra_removal, member_join, pod_restart_policy, pod_volume_names
 from .restart import next_delay_ms
 
 
@@ -954,8 +954,9 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
         rec = Record(id=ctr_id, name=name, namespace=rt.state.namespace, lock_id=lock_id, config=cfg,
                      state=initial_state(), created=created, pod_id=cfg.get("pod"))
         rt.state.add("container", rec)
-        rt.state.set_container_volumes(ctr_id, [m["source"] for m in cfg.get("mounts", [])
-                                                if m["type"] == "volume"])
+        own = cfg.get("mounts", [])
+        rt.state.set_container_volumes(ctr_id, [m["source"] for m in own if m["type"] == "volume"]
+                                       + pod_volume_names(rt, cfg.get("pod"), own))
         faults.point("container.create.after_db_insert")
         # storage last in the transaction: if it fails, the DB rows roll back with it
         try:

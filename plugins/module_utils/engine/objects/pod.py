@@ -14,6 +14,7 @@ Container operations never take the pod lock.
 """
 from __future__ import annotations
 
+import os
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
 
@@ -226,6 +227,11 @@ class Pod(PodRecord):
             with self.rt.state.tx():
                 self.rt.state.remove("pod", self.rec)
                 self.rt.locks.free(self.rec.lock_id)
+            if self.config.get("pod_id_file"):
+                try:
+                    os.unlink(self.config["pod_id_file"])
+                except OSError:
+                    pass  # removed by someone else: nothing to undo
             self._event("remove")
         if volumes and self.rt.state.count("volume"):
             for vol in self.rt.volumes.list(labels={KUBE_EMPTYDIR_LABEL: self.name}):
@@ -399,6 +405,25 @@ def create_pod(rt, config: Dict[str, Any], name: Optional[str] = None, infra_ima
             raise InvalidArg("pod %s: no infra image given" % name, hint="the caller must resolve the infra image")
         cfg["infra_image_id"] = infra_image.id
     created = time.time()
+    id_file = _claim_pod_id_file(cfg.get("pod_id_file"))
+    try:
+        rec = _insert_pod(rt, cfg, name, created, infra_image)
+    except BaseException:
+        if id_file is not None:
+            id_file.close()
+            os.unlink(cfg["pod_id_file"])
+        raise
+    pod = Pod(rt, rec)
+    if id_file is not None:
+        with id_file:
+            id_file.write(pod.id)
+    pod._event("create")
+    return pod
+
+
+def _insert_pod(rt, cfg: Dict[str, Any], name: str, created: float, infra_image) -> Record:
+    """The pod's record and its infra container, in one DB transaction (a failure leaves nothing)."""
+    pod_id = cfg["id"]
     with rt.state.tx():
         lock_id = rt.locks.allocate("pod", pod_id)
         rec = Record(id=pod_id, name=name, namespace=rt.state.namespace, lock_id=lock_id, config=cfg,
@@ -410,9 +435,19 @@ def create_pod(rt, config: Dict[str, Any], name: Optional[str] = None, infra_ima
             cfg["infra_id"] = infra.id
             rt.state.rewrite_config("pod", pod_id, cfg)
             rec.config = cfg
-    pod = Pod(rt, rec)
-    pod._event("create")
-    return pod
+    return rec
+
+
+def _claim_pod_id_file(path: Optional[str]):
+    """pod_id_file: created (empty) before the pod, so that an existing file is refused (as podman's
+    cidfile) with nothing made; the ID is written once the pod exists. None without pod_id_file."""
+    if not path:
+        return None
+    try:
+        return os.fdopen(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o644), "w")
+    except OSError as exc:
+        raise InvalidArg("pod_id_file %s: %s" % (path, exc.strerror or exc),
+                         hint="remove the file, or choose another pod_id_file path") from None
 
 
 def remove_pod(rt, ref: str, force: bool = False, timeout: Optional[int] = None, volumes: bool = True) -> List[str]:

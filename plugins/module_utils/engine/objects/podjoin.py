@@ -45,6 +45,18 @@ def pod_restart_policy(ctr: LockedObject) -> Dict[str, Any]:
     return (rec.config or {}).get("restart_policy") or own
 
 
+def pod_volume_names(rt, pod_id: Optional[str], own: List[Dict[str, Any]]) -> List[str]:
+    """The named volumes a container of the pod mounts through the pod (its ``volume``), where it mounts
+    nothing itself (as PodJoin.all_mounts): recorded as the container's, so that the volumes are in
+    use while the pod's containers (its infra at least) exist, as a container's own volumes are."""
+    rec = rt.state.find("pod", pod_id) if pod_id else None
+    if rec is None or rec.id != pod_id:
+        return []
+    taken = {m["destination"] for m in own}
+    return [m["source"] for m in (rec.config or {}).get("mounts") or []
+            if m.get("type") == "volume" and m["destination"] not in taken]
+
+
 def cgroup_base() -> str:
     """The cgroup parent of containers outside pods (the spec's default)."""
     from ..oci.spec import SpecContext  # noqa: PLC0415

@@ -44,6 +44,7 @@ def main(argv: Optional[List[str]] = None) -> int:
 
     from ..base.errors import EngineError  # noqa: PLC0415
     from ..objects.container import find_container, list_containers  # noqa: PLC0415
+    from ..objects.podjoin import pod_restart_policy  # noqa: PLC0415
     from ..runtime import OpenOptions  # noqa: PLC0415
     from .session import open_runtime  # noqa: PLC0415
 
@@ -82,7 +83,7 @@ def main(argv: Optional[List[str]] = None) -> int:
             return 0
         failed = 0
         for ctr in list_containers(rt):
-            policy = (ctr.config.get("restart_policy") or {}).get("name", "no")
+            policy = pod_restart_policy(ctr).get("name", "no")  # its own, else its pod's
             if policy in ("always", "unless-stopped") and not ctr.state.get("stopped_by_user"):
                 try:
                     ctr.start()
