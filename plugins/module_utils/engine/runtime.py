@@ -440,6 +440,7 @@ class Runtime:
                 default_subnet=self.cfg.get("network", "default_subnet"),
                 bridge_prefix=self.cfg.get("network", "bridge_prefix"),
                 root=self.root_id, warn=self.warnings.append,
+                nft_backend="none" if self.rootless else "auto",
                 # left at their defaults, the default network moves off another root's bridge/subnet
                 auto_bridge=self.cfg.source("network", "bridge_prefix") == SOURCE_DEFAULT,
                 auto_subnet=self.cfg.source("network", "default_subnet") == SOURCE_DEFAULT)

@@ -470,6 +470,9 @@ class Container(LockedObject):
             init_path=cfg.get("init_path") or self.rt.init_path(),
             seccomp_profile=rtc.get("containers", "seccomp_profile") or default_seccomp_path(),
             no_new_privileges=bool(rtc.get("containers", "no_new_privileges")),
+            cgroups=not (self.rt.rootless and cgroups.cgroup_mode() != "v2"),  # rootless v1: no cgroup at all
+            # CAP_SYS_RESOURCE of the user namespace does not lift the host's hard limits
+            can_raise_rlimits=False if self.rt.rootless else None,
         )
         if getattr(self, "_pod", None) is not None:
             self._pod.apply_spec(ctx)

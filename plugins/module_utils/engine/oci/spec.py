@@ -110,6 +110,11 @@ def host_bounding_caps() -> List[str]:
     return _caps_from_mask(_proc_status_caps("CapBnd"))
 
 
+#: podman's warning (pkg/specgen/generate) when a rootless container on cgroup v1 declares limits
+ROOTLESS_V1_LIMITS = ("Resource limits are not supported and ignored on cgroups V1 rootless systems: the container "
+                      "runs without memory, cpu, pids, blkio and device limits")
+
+
 def host_rlimits() -> Dict[str, Tuple[int, int]]:
     """The calling process's (soft, hard) limits keyed by OCI type, infinity as 2**64-1."""
     out = {}
@@ -165,6 +170,8 @@ class SpecContext:
     #: explicit cgroupfs path; default <cgroup_parent>/libpod-<id>
     cgroups_path: Optional[str] = None
     cgroup_parent: str = "/libpod-engine"
+    #: False: rootless on cgroup v1, no cgroup at all (podman: empty cgroupsPath, limits dropped with a warning)
+    cgroups: bool = True
     #: containers.conf defaults
     default_capabilities: Sequence[str] = DEFAULT_CAPABILITIES
     default_ulimits: Sequence[Any] = ()
@@ -865,9 +872,14 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
     sysctl = _sysctls(ctx, kinds)
     if sysctl:
         linux["sysctl"] = sysctl
-    linux["resources"] = resources
-    parent = cfg.get("cgroup_parent") or ctx.cgroup_parent
-    linux["cgroupsPath"] = ctx.cgroups_path or "%s/libpod-%s" % (parent.rstrip("/"), cid)
+    if ctx.cgroups:
+        linux["resources"] = resources
+        parent = cfg.get("cgroup_parent") or ctx.cgroup_parent
+        linux["cgroupsPath"] = ctx.cgroups_path or "%s/libpod-%s" % (parent.rstrip("/"), cid)
+    else:
+        linux["resources"] = {}
+        if device_rules or linux_resources(cfg, default_pids_limit=0, swap_accounting=True):
+            ctx.warnings.append(ROOTLESS_V1_LIMITS)
     linux["namespaces"] = nss
     if privileged:
         linux["devices"] = _host_devices()
