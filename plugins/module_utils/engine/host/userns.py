@@ -252,10 +252,10 @@ def current_map(kind: str) -> List[Tuple[int, int, int]]:
         return []
 
 
-def stop_pause(pid_file: str, host_uid: int) -> bool:
-    """Kill the pause process (system reset, as podman's stopPauseProcess); True when one was killed."""
-    pid = read_pause_pid(pid_file)
-    if pid is None or not pause_alive(pid, host_uid):
+def stop_pause_pid(pid: int, host_uid: int) -> bool:
+    """Kill the pause process (system reset, as podman's stopPauseProcess); True when one was killed.
+    The resetting process itself stays in the namespace until it exits."""
+    if not pause_alive(pid, host_uid):
         return False
     try:
         os.kill(pid, 9)

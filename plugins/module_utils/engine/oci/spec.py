@@ -37,7 +37,7 @@ from ..parse.values import (
     parse_sysctls,
     parse_ulimits,
 )
-from .resources import linux_resources
+from .resources import ROOTLESS_V1_LIMITS, linux_resources
 from .spechost import linux_devices, load_seccomp_json, masked_paths, seccomp_choice
 
 if TYPE_CHECKING:  # annotations only: generate_spec imports etcfiles (inspect and stop do not need it)
@@ -108,11 +108,6 @@ def _caps_from_mask(mask: Optional[int]) -> List[str]:
 def host_bounding_caps() -> List[str]:
     """The engine's own bounding set: what ``privileged`` gives (containers and exec)."""
     return _caps_from_mask(_proc_status_caps("CapBnd"))
-
-
-#: podman's warning (pkg/specgen/generate) when a rootless container on cgroup v1 declares limits
-ROOTLESS_V1_LIMITS = ("Resource limits are not supported and ignored on cgroups V1 rootless systems: the container "
-                      "runs without memory, cpu, pids, blkio and device limits")
 
 
 def host_rlimits() -> Dict[str, Tuple[int, int]]:
