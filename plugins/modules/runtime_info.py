@@ -107,7 +107,8 @@ info:
         fallback), its own containers.conf, the pause process holding its user namespace (pid and pid file),
         and the namespace's C(uidmap)/C(gidmap) as C(INSIDE:OUTSIDE:COUNT).
       type: dict
-      sample: {"uid": 1000, "runtime_dir": "/run/user/1000", "pause_pid": 4242, "uidmap": ["0:1000:1", "1:100000:65536"]}
+      sample: {"uid": 1000, "runtime_dir": "/run/user/1000", "pause_pid": 4242,
+               "uidmap": ["0:1000:1", "1:100000:65536"], "gidmap": ["0:1000:1", "1:100000:65536"]}
 """
 
 from ansible.module_utils.basic import AnsibleModule

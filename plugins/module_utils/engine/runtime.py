@@ -36,7 +36,7 @@ from .base.errors import (
 from .base.version import ENGINE_VERSION
 from .config.loader import ENV_VAR as ENV_CONF
 from .config.loader import SOURCE_DATABASE, SOURCE_DEFAULT, LoadedConfig, load_config
-from .host import cgroups, interpreter, ownership, roots, userns, userpaths
+from .host import cgroups, interpreter, ownership, roots, userpaths
 from .host.files import write_atomic
 from .parse.values import parse_size
 from .store.dbopen import open_state
@@ -129,7 +129,7 @@ class Runtime:
         self._lazy: Dict[str, Any] = {}
         # rootless: the user's paths (host/userpaths.py) and the joined namespace (host/userns.py)
         self.user_dirs: Optional[userpaths.UserDirs] = None
-        self.userns: Optional[userns.Joined] = None
+        self.userns: Any = None  # host.userns.Joined (imported for rootless callers only)
 
     @property
     def rootless(self) -> bool:
@@ -211,6 +211,8 @@ class Runtime:
         self.user_dirs = userpaths.current(self._env)
         if self.user_dirs is None:
             return
+        from .host import userns  # noqa: PLC0415 - rootless only: root's no-op path stays as it was
+
         pid_file = os.path.join(self.tmp_dir, "pause.pid")
         if os.geteuid() == 0:  # already inside (conmon's exit command): nothing to join
             pid = userns.read_pause_pid(pid_file)

@@ -5,8 +5,8 @@ Order: built-in defaults -> /usr/share/libpod-engine/containers.conf ->
 /etc/libpod-engine/containers.conf -> /etc/libpod-engine/containers.conf.d/*.conf
 (sorted) -> rootless only: ~/.config/libpod-engine/containers.conf and its .d/*.conf
 (host/userpaths.py). If LIBPOD_ENGINE_CONF is set, only that file is read (it must exist),
-as CONTAINERS_CONF. Then explicit options. A rootless user's defaults are its own paths. Each file is merged key by key; arrays
-are replaced, not appended. Every value remembers where it came from.
+as CONTAINERS_CONF. Then explicit options. A rootless user's defaults are its own paths.
+Each file is merged key by key; arrays are replaced, not appended. Every value remembers where it came from.
 
 Validation uses jsonschema, whose import costs ~100 ms; a fingerprint of the files
 validated last is kept in the tmp dir so a warm runtime open skips it.

@@ -147,7 +147,7 @@ def _child(ready_w: int, go_r: int, pause: str) -> None:  # pragma: no cover - r
     os._exit(code)
 
 
-def create_pause(pid_file: str, host_uid: int, host_gid: int, uids: Sequence[IDMap], gids: Sequence[IDMap],
+def create_pause(pid_file: str, *, host_uid: int, host_gid: int, uids: Sequence[IDMap], gids: Sequence[IDMap],
                  pause: str) -> int:
     """Fork the pause process in a new user+mount namespace, map it, write its pid; return the pid."""
     ready_r, ready_w = os.pipe()
@@ -234,7 +234,8 @@ def ensure(pid_file: str, host_uid: int, host_gid: int, create: bool = True) -> 
             if not create:
                 return None
             uids, gids = user_subids(host_uid)  # NoSubordinateIDs names /etc/subuid and usermod
-            pid = create_pause(pid_file, host_uid, host_gid, uids, gids, find_pause_binary())
+            pid = create_pause(pid_file, host_uid=host_uid, host_gid=host_gid, uids=uids, gids=gids,
+                               pause=find_pause_binary())
             created = True
         if not in_joined_namespace(pid):
             join(pid)
