@@ -13,82 +13,31 @@ root, the root engine root of the test is untouched, and nothing of the user kee
 from __future__ import annotations
 
 import os
-import pwd
-import random
 import shutil
-import signal
-import subprocess
 
 import pytest
 
+from ansible_collections.libpod.engine.tests.helpers.rootless import (
+    as_user,
+    give,
+    missing_requirements,
+    rootless_env,
+    run_dir,
+    throwaway_user,
+    user_pids,
+)
+
 from .helpers import run_playbook
-
-PYTHON = "/usr/bin/python3"
-NEEDS = ("/usr/bin/newuidmap", "/usr/bin/newgidmap", PYTHON)
-
-
-def _user_pids(uid: int, live_only: bool = True):
-    """Processes of ``uid`` (zombies left out when ``live_only``: PID 1 of this host does not reap)."""
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/status" % pid, encoding="utf-8") as f:
-                status = dict(line.split(":", 1) for line in f if ":" in line)
-        except OSError:
-            continue
-        if int(status.get("Uid", "-1").split()[1]) != uid:
-            continue
-        if live_only and status.get("State", "").strip().startswith("Z"):
-            continue
-        yield int(pid)
 
 
 @pytest.fixture
-def rootless_user(tmp_path):
+def rootless_user():
     """A user with a subordinate range of its own, removed afterwards with everything it ran."""
-    missing = [p for p in NEEDS if not os.access(p, os.X_OK)]
-    if missing:
-        pytest.skip("rootless needs %s" % ", ".join(missing))
-    probe = subprocess.run([PYTHON, "-c", "import jsonschema, ruamel.yaml, pyroute2, tomlkit"],
-                           capture_output=True, text=True, check=False)
-    if probe.returncode != 0:
-        pytest.skip("Debian's python3 lacks the engine's libraries (scripts/setup.sh installs them)")
-    name = "lperl%05d" % random.randrange(100000)
-    start = 3000000 + random.randrange(1000) * 65536
-    subprocess.run(["useradd", "-m", "-s", "/bin/sh", "-K", "SUB_UID_COUNT=0", "-K", "SUB_GID_COUNT=0", name],
-                   check=True)
-    uid = pwd.getpwnam(name).pw_uid
-    try:
-        rng = "%d-%d" % (start, start + 65535)
-        subprocess.run(["usermod", "--add-subuids", rng, "--add-subgids", rng, name], check=True)
-        yield pwd.getpwnam(name), start
-    finally:
-        for pid in _user_pids(uid):  # the pause process, conmon, containers: only this user's
-            try:
-                os.kill(pid, signal.SIGKILL)
-            except ProcessLookupError:
-                pass
-        subprocess.run(["userdel", "-r", "-f", name], check=False, capture_output=True)
-        shutil.rmtree("/tmp/libpod-engine-%d" % uid, ignore_errors=True)
-
-
-def _rootless_env(engine_env, home: str) -> dict:
-    """The playbook's environment without the root engine's containers.conf (su keeps the
-    environment), with registries/policy files the user can read."""
-    env = type(engine_env)(dict(engine_env), root=engine_env.root, conf=engine_env.conf, paths=engine_env.paths)
-    for key in ("LIBPOD_ENGINE_CONF", "XDG_RUNTIME_DIR", "XDG_DATA_HOME", "XDG_CONFIG_HOME"):
-        env.pop(key, None)
-    regdir = os.path.join(home, "registries")
-    os.makedirs(os.path.join(regdir, "certs.d"), exist_ok=True)
-    for fname, text in (("registries.conf", ""), ("policy.json", '{"default": [{"type": "insecureAcceptAnything"}]}')):
-        with open(os.path.join(regdir, fname), "w", encoding="utf-8") as f:
-            f.write(text)
-    env.update(LIBPOD_ENGINE_REGISTRIES_CONF=os.path.join(regdir, "registries.conf"),
-               LIBPOD_ENGINE_POLICY=os.path.join(regdir, "policy.json"),
-               LIBPOD_ENGINE_CERTS_DIR=os.path.join(regdir, "certs.d"),
-               REGISTRY_AUTH_FILE=os.path.join(regdir, "auth.json"))
-    return env
+    why = missing_requirements()
+    if why:
+        pytest.skip(why)
+    with throwaway_user() as user:
+        yield user
 
 
 def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user, busybox_archive):
@@ -96,17 +45,14 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     uid, home = pw.pw_uid, pw.pw_dir
     archive = os.path.join(home, "busybox.tar")  # the fixture's copy is below root's 0700 tmp dir
     shutil.copyfile(busybox_archive, archive)
-    env = _rootless_env(engine_env, home)
-    for dirpath, dirnames, filenames in os.walk(home):
-        for entry in dirnames + filenames:
-            os.chown(os.path.join(dirpath, entry), uid, pw.pw_gid)
+    env = type(engine_env)(rootless_env(engine_env, home), root=engine_env.root, conf=engine_env.conf,
+                           paths=engine_env.paths)
+    give(home, pw)
 
     # the test's root engine root holds a volume: a rootless reset must not touch it
     res = run_playbook(engine_env, "- libpod.engine.volume: {name: rootvol}")
     assert res.ok, res.log
 
-    become = {"become": True, "become_user": pw.pw_name, "become_method": "su",
-              "ansible_python_interpreter": PYTHON}
     ctr = {"name": "rl", "image": "oci-archive:" + archive, "network": "none", "volumes": ["rlvol:/data"],
            "command": ["sleep", "1000"]}
     tasks = [
@@ -118,19 +64,16 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
             "name": "rl", "command": ["sh", "-c", "id -u > /data/uid; touch /data/by-root"]}},
         {"name": "limited", "libpod.engine.container": dict(ctr, name="rl2", memory="64m")},
     ]
-    for t in tasks:
-        t.update({k: v for k, v in become.items() if k != "ansible_python_interpreter"})
-        t["vars"] = {"ansible_python_interpreter": PYTHON}
-    res = run_playbook(env, tasks)
+    res = run_playbook(env, [as_user(t, pw) for t in tasks])
     assert res.ok, res.log
     assert res.task("start").changed
     assert not res.task("again").changed, res.task("again").result
     i1, i2 = res.task("info1").result["info"], res.task("info2").result["info"]
     assert i1["rootless"] is True
     user = i1["rootless_user"]
-    assert user["uid"] == uid and user["runtime_dir"] == "/tmp/libpod-engine-%d" % uid
+    assert user["uid"] == uid and user["runtime_dir"] == run_dir(uid)
     assert i1["store"]["static_dir"] == os.path.join(home, ".local/share/libpod-engine")
-    assert i1["store"]["tmp_dir"] == "/tmp/libpod-engine-%d/libpod-engine" % uid
+    assert i1["store"]["tmp_dir"] == os.path.join(run_dir(uid), "libpod-engine")
     assert user["uidmap"] == ["0:%d:1" % uid, "1:%d:65536" % start]
     assert user["gidmap"] == ["0:%d:1" % pw.pw_gid, "1:%d:65536" % start]
     # every task joined the one namespace the first task made
@@ -147,18 +90,16 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     assert os.stat(os.path.join(data, "by-root")).st_uid == uid
     with open(os.path.join(data, "uid")) as f:
         assert f.read().strip() == "0"
-    assert list(_user_pids(uid)), "the user's pause process and containers run"
+    assert list(user_pids(uid)), "the user's pause process and containers run"
 
-    res = run_playbook(env, [dict({"name": "reset", "libpod.engine.system_reset": {"confirm": True},
-                                   "vars": {"ansible_python_interpreter": PYTHON}},
-                                  **{k: v for k, v in become.items() if k != "ansible_python_interpreter"})])
+    res = run_playbook(env, [as_user({"name": "reset", "libpod.engine.system_reset": {"confirm": True}}, pw)])
     assert res.ok, res.log
     removed = res.task("reset").result["removed"]
     assert sorted(removed["containers"]) == ["rl", "rl2"]
     assert any("pause process %d" % pause in p for p in removed["processes"])
     assert not os.path.exists(os.path.join(home, ".local/share/libpod-engine"))
-    assert not os.path.exists("/tmp/libpod-engine-%d/libpod-engine" % uid)
-    assert not list(_user_pids(uid)), "nothing of the user runs after its reset"
+    assert not os.path.exists(os.path.join(run_dir(uid), "libpod-engine"))
+    assert not list(user_pids(uid)), "nothing of the user runs after its reset"
     # the root engine root is untouched
     assert os.path.exists(os.path.join(engine_env.paths["static_dir"], "state.db"))
     res = run_playbook(engine_env, "- libpod.engine.volume_info: {name: rootvol}\n  register: v")
