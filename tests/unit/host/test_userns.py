@@ -62,3 +62,22 @@ def test_no_catatonit_names_the_package(monkeypatch):
     with pytest.raises(userns.UserNamespaceError) as exc:
         userns.find_pause_binary(("/nonexistent/catatonit",))
     assert "catatonit" in exc.value.hint
+
+
+def test_a_catatonit_that_is_not_a_pause_process_is_not_alive(tmp_path):
+    """A stale pause.pid reused by a container's catatonit init (``catatonit -- cmd``) is not joined."""
+    import shutil
+    import subprocess
+
+    exe = shutil.which("catatonit") or "/usr/libexec/podman/catatonit"
+    if not os.access(exe, os.X_OK):
+        pytest.skip("no catatonit")
+    init = subprocess.Popen([exe, "--", "sleep", "30"], stdin=subprocess.DEVNULL)
+    pause = subprocess.Popen([exe, "-P"], stdin=subprocess.DEVNULL)
+    try:
+        assert not userns.pause_alive(init.pid, os.getuid())
+        assert userns.pause_alive(pause.pid, os.getuid())
+    finally:
+        for p in (init, pause):
+            p.kill()
+            p.wait()

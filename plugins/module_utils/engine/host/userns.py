@@ -104,11 +104,14 @@ def pause_alive(pid: int, host_uid: int) -> bool:
     after a reboot by another program or user)."""
     try:
         st = os.stat("/proc/%d" % pid)
-        with open("/proc/%d/comm" % pid, encoding="utf-8", errors="replace") as f:
-            comm = f.read().strip()
+        with open("/proc/%d/cmdline" % pid, "rb") as f:
+            argv = f.read().split(b"\0")
     except OSError:
         return False
-    if comm != PAUSE_NAME or st.st_uid not in (host_uid, 0):  # 0: seen from inside our own namespace
+    # inside our own namespace the user's processes show as uid 0 (host root's as the overflow uid)
+    owners = {host_uid} | ({0} if os.geteuid() == 0 else set())
+    if st.st_uid not in owners or len(argv) < 2 or os.path.basename(argv[0]) != PAUSE_NAME.encode() \
+            or argv[1] != b"-P":  # not a container's catatonit init (that one runs with "--")
         return False
     return _ns_link(pid, "user") != ""  # a zombie (killed, not reaped) has no namespaces any more
 
