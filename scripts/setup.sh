@@ -24,6 +24,8 @@ APT_PACKAGES=(
   aardvark-dns                   # container DNS per network (netavark's DNS server)
   passt slirp4netns uidmap fuse-overlayfs  # rootless: networking, newuidmap/newgidmap, overlay in a userns
   python3-zstandard              # zstd image layers for Debian's python3 (the venv gets zstandard from pip)
+  python3-pyroute2 python3-ruamel.yaml python3-jsonschema python3-tomlkit  # Debian's python3 runs the modules
+                                 # of unprivileged users (rootless tests): the venv links into /root (0700)
   busybox-static docker-registry # tests: images without a registry, a local registry for pulls
   openssl                        # tests: a CA and a server certificate for the TLS registry
   podman                         # tests/bench only: interop (podman load/save) and the peer's runtime

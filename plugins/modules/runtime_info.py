@@ -98,6 +98,17 @@ info:
     refreshed:
       description: Whether this call detected a reboot (no alive file) and refreshed the state.
       type: bool
+    rootless:
+      description: Whether the engine runs rootless (the module ran as an unprivileged user, for example with
+        C(become_user)); such a user has its own engine root below its home and runtime dir.
+      type: bool
+    rootless_user:
+      description: Rootless only (null as root). The user's uid, home, runtime dir (C(XDG_RUNTIME_DIR) or its
+        fallback), its own containers.conf, the pause process holding its user namespace (pid and pid file),
+        and the namespace's C(uidmap)/C(gidmap) as C(INSIDE:OUTSIDE:COUNT).
+      type: dict
+      sample: {"uid": 1000, "runtime_dir": "/run/user/1000", "pause_pid": 4242,
+               "uidmap": ["0:1000:1", "1:100000:65536"], "gidmap": ["0:1000:1", "1:100000:65536"]}
 """
 
 from ansible.module_utils.basic import AnsibleModule

@@ -36,7 +36,7 @@ from .base.errors import (
 from .base.version import ENGINE_VERSION
 from .config.loader import ENV_VAR as ENV_CONF
 from .config.loader import SOURCE_DATABASE, SOURCE_DEFAULT, LoadedConfig, load_config
-from .host import cgroups, interpreter, ownership, roots
+from .host import cgroups, interpreter, ownership, roots, userpaths
 from .host.files import write_atomic
 from .parse.values import parse_size
 from .store.dbopen import open_state
@@ -127,6 +127,13 @@ class Runtime:
         # why the state DB could not be used (set only when a reset opened without it)
         self.db_damaged = ""
         self._lazy: Dict[str, Any] = {}
+        # rootless: the user's paths (host/userpaths.py) and the joined namespace (host/userns.py)
+        self.user_dirs: Optional[userpaths.UserDirs] = None
+        self.userns: Any = None  # host.userns.Joined (imported for rootless callers only)
+
+    @property
+    def rootless(self) -> bool:
+        return self.user_dirs is not None
 
     # -- paths ------------------------------------------------------------------------------
     @property
@@ -177,6 +184,7 @@ class Runtime:
         # a root that does not exist yet is not created by a reader (info modules)
         self.read_only = opts.read_only or (not opts.create and not os.path.exists(self.db_path))
         self._check_path_owners()  # other users (host/ownership.py); other roots: below
+        self._enter_user_namespace()
         if not self.read_only:
             if not os.path.exists(self.db_path):  # a new root: checked before anything is created
                 roots.check_paths(self.root_id, self.owned_paths())
@@ -196,6 +204,21 @@ class Runtime:
             # the DB may have changed the paths: check again, then mark them as ours
             roots.claim_paths(self.root_id, self.owned_paths(), create=("graph_root", "volume_path"))
         self.valid = True
+
+    def _enter_user_namespace(self) -> None:
+        """Rootless: join the user's pause process (made when missing) before anything is opened, after
+        the exact ownership checks of the engine's paths (inside the namespace root's files are 65534)."""
+        self.user_dirs = userpaths.current(self._env)
+        if self.user_dirs is None:
+            return
+        from .host import userns  # noqa: PLC0415 - rootless only: root's no-op path stays as it was
+
+        pid_file = os.path.join(self.tmp_dir, "pause.pid")
+        if os.geteuid() == 0:  # already inside (conmon's exit command): nothing to join
+            pid = userns.read_pause_pid(pid_file)
+            self.userns = userns.Joined(pid or 0, False, userns.current_map("uid"), userns.current_map("gid"))
+            return
+        self.userns = userns.ensure(pid_file, os.geteuid(), os.getegid(), create=not self.read_only)
 
     def _check_path_owners(self) -> None:
         """Refuse engine directories another user could replace (host/ownership.py has the rule), before
@@ -419,6 +442,7 @@ class Runtime:
                 default_subnet=self.cfg.get("network", "default_subnet"),
                 bridge_prefix=self.cfg.get("network", "bridge_prefix"),
                 root=self.root_id, warn=self.warnings.append,
+                nft_backend="none" if self.rootless else "auto",
                 # left at their defaults, the default network moves off another root's bridge/subnet
                 auto_bridge=self.cfg.source("network", "bridge_prefix") == SOURCE_DEFAULT,
                 auto_subnet=self.cfg.source("network", "default_subnet") == SOURCE_DEFAULT)
@@ -591,16 +615,28 @@ class Runtime:
             "namespace": self.state.namespace,
             "counts": counts,
             "refreshed": self.refreshed,
+            "rootless": self.rootless,
+            "rootless_user": self._rootless_info(),
         }
 
-    @staticmethod
-    def _id_mappings() -> Dict[str, List[str]]:
+    def _rootless_info(self) -> Optional[Dict[str, Any]]:
+        """The user's paths and the namespace it runs in (None as root)."""
+        if self.user_dirs is None:
+            return None
+        d, ns = self.user_dirs, self.userns
+        return {"uid": d.uid, "home": d.home, "runtime_dir": d.runtime_dir, "config_file": d.config_file,
+                "pause_pid": ns.pause_pid if ns else None,
+                "pause_pid_file": os.path.join(self.tmp_dir, "pause.pid"),
+                "uidmap": ["%d:%d:%d" % m for m in ns.uid_map] if ns else [],
+                "gidmap": ["%d:%d:%d" % m for m in ns.gid_map] if ns else []}
+
+    def _id_mappings(self) -> Dict[str, List[str]]:
         """The subordinate ranges this user owns (podman info's host.idMappings), for user namespaces."""
         import pwd  # noqa: PLC0415 - info only
 
         from .host.subids import SUBGID_FILE, SUBUID_FILE, subid_ranges  # noqa: PLC0415 - info only
         from .parse.idmap import format_idmaps  # noqa: PLC0415 - info only
-        uid = os.getuid()
+        uid = self.user_dirs.uid if self.user_dirs is not None else os.getuid()  # not 0 inside the userns
         try:
             name = pwd.getpwuid(uid).pw_name
         except KeyError:

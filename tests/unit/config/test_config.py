@@ -150,3 +150,35 @@ def test_system_files_order(tmp_path, monkeypatch):
     assert cfg.get("engine", "num_locks") == 2
     assert cfg.get("engine", "stop_timeout") == 4
     assert cfg.source("engine", "stop_timeout") == str(dropin / "20-b.conf")
+
+
+def test_rootless_defaults_and_the_users_containers_conf(tmp_path, monkeypatch):
+    """A non-root caller: its own static/tmp/volume dirs, and ~/.config/libpod-engine/containers.conf
+    (then its .d) read on top of the system files, as containers/common does for rootless podman."""
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.host import userpaths
+
+    monkeypatch.setattr(userpaths, "rootless_uid", lambda: 1234)
+    home = tmp_path / "home"
+    (home / ".config" / "libpod-engine" / "containers.conf.d").mkdir(parents=True)
+    user_conf = home / ".config" / "libpod-engine" / "containers.conf"
+    user_conf.write_text("[engine]\nnum_locks = 77\n")
+    dropin = home / ".config" / "libpod-engine" / "containers.conf.d" / "10-x.conf"
+    dropin.write_text("[engine]\nstop_timeout = 3\n")
+    env = {"HOME": str(home), "XDG_RUNTIME_DIR": str(tmp_path / "run")}
+    cfg = cfgmod.load_config({}, env=env)
+    assert cfg.get("engine", "static_dir") == str(home / ".local/share/libpod-engine")
+    assert cfg.get("engine", "tmp_dir") == str(tmp_path / "run" / "libpod-engine")
+    assert cfg.get("engine", "volume_path") == str(home / ".local/share/libpod-engine/volumes")
+    assert cfg.get("storage", "graph_root") == str(home / ".local/share/libpod-engine/storage")
+    assert cfg.get("storage", "run_root") == str(tmp_path / "run" / "libpod-engine" / "storage")
+    assert cfg.files[-2:] == [str(user_conf), str(dropin)]
+    assert cfg.get("engine", "num_locks") == 77 and cfg.source("engine", "num_locks") == str(user_conf)
+    assert cfg.get("engine", "stop_timeout") == 3
+
+
+def test_root_defaults_are_unchanged():
+    cfg = cfgmod.load_config({}, env={})
+    assert cfg.get("engine", "static_dir") == "/var/lib/libpod-engine"
+    assert cfg.get("engine", "tmp_dir") == "/run/libpod-engine"
+    assert cfg.get("engine", "volume_path") == "/var/lib/libpod-engine/volumes"
+    assert not any("libpod-engine/containers.conf" in f and "/.config/" in f for f in cfg.files)

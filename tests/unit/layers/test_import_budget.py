@@ -44,7 +44,7 @@ ALLOWED = {
     "engine.parse", "engine.parse.health", "engine.parse.values",
     "engine.parse.hostopts",  # the option table's parsers (resources, devices, security_opt): pure, re only
     "engine.host", "engine.host.cgroups", "engine.host.files", "engine.host.interpreter", "engine.host.libc",
-    "engine.host.mounts", "engine.host.ownership", "engine.host.proc", "engine.host.roots",
+    "engine.host.mounts", "engine.host.ownership", "engine.host.proc", "engine.host.roots", "engine.host.userpaths",
     "engine.config", "engine.config.loader", "engine.config.schema",
     "engine.store", "engine.store.dbconn", "engine.store.dbopen", "engine.store.events", "engine.store.locks",
     "engine.store.reserve", "engine.store.state",

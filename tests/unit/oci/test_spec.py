@@ -701,3 +701,16 @@ if unshare -U true 2>/dev/null; then echo userns=allowed; else echo userns=denie
     assert kv["pids"] == "100"
     assert _status(out)["Seccomp"] == "0"
     assert kv["userns"] == "allowed"        # so the default profile is what denied it above
+
+
+def test_rootless_on_cgroup_v1_has_no_cgroup_and_warns_only_about_declared_limits(rootfs, tmp_path):
+    """podman on a cgroup v1 rootless system: no cgroupsPath, no resources; a declared limit is warned about."""
+    ctx = make_ctx(rootfs, tmp_path, ctx_kw={"cgroups": False})
+    s = spec.generate_spec(ctx)
+    validate(s)
+    assert "cgroupsPath" not in s["linux"] and s["linux"]["resources"] == {}
+    assert ctx.warnings == []
+    ctx = make_ctx(rootfs, tmp_path, ctx_kw={"cgroups": False}, memory=64 << 20)
+    s = spec.generate_spec(ctx)
+    assert s["linux"]["resources"] == {}
+    assert any("cgroups V1 rootless" in w for w in ctx.warnings)

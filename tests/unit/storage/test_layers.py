@@ -205,6 +205,18 @@ def test_devices_and_fifos(tmp_path):
     assert stats.skipped_devices == 0
 
 
+@needs_root
+def test_rootless_namespace_skips_devices_and_keeps_fifos(tmp_path, monkeypatch):
+    """uid 0 of the rootless user namespace may chown but not mknod: devices are skipped, not fatal."""
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.host import userpaths
+
+    monkeypatch.setattr(userpaths, "rootless_uid", lambda: 1000)
+    stats = unpack(CONTAINED_LAYERS["devices"](), tmp_path / "out")
+    assert not os.path.lexists(tmp_path / "out" / "dev" / "null")
+    assert stat.S_ISFIFO(os.lstat(tmp_path / "out" / "dev" / "pipe").st_mode)
+    assert stats.skipped_devices == 2
+
+
 # -- metadata ----------------------------------------------------------------------------------
 @needs_root
 def test_modes_owners_xattrs(tmp_path):

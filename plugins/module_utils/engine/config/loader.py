@@ -3,9 +3,10 @@
 
 Order: built-in defaults -> /usr/share/libpod-engine/containers.conf ->
 /etc/libpod-engine/containers.conf -> /etc/libpod-engine/containers.conf.d/*.conf
-(sorted). If LIBPOD_ENGINE_CONF is set, only that file is read (it must exist),
-as CONTAINERS_CONF. Then explicit options. Each file is merged key by key; arrays
-are replaced, not appended. Every value remembers where it came from.
+(sorted) -> rootless only: ~/.config/libpod-engine/containers.conf and its .d/*.conf
+(host/userpaths.py). If LIBPOD_ENGINE_CONF is set, only that file is read (it must exist),
+as CONTAINERS_CONF. Then explicit options. A rootless user's defaults are its own paths.
+Each file is merged key by key; arrays are replaced, not appended. Every value remembers where it came from.
 
 Validation uses jsonschema, whose import costs ~100 ms; a fingerprint of the files
 validated last is kept in the tmp dir so a warm runtime open skips it.
@@ -20,6 +21,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..base.errors import ConfigError
+from ..host import userpaths
 from ..host.files import write_atomic
 from .schema import DEFAULTS, SCHEMA
 
@@ -68,6 +70,10 @@ def config_files(env: Optional[Dict[str, str]] = None) -> List[str]:
         return [override]
     files = [p for p in (VENDOR_CONF, ADMIN_CONF) if os.path.isfile(p)]
     files += sorted(glob.glob(os.path.join(DROPIN_DIR, "*.conf")))
+    user = userpaths.current(env)
+    if user is not None:  # as containers/common's rootlessConfigPath, on top of the system files
+        files += [user.config_file] if os.path.isfile(user.config_file) else []
+        files += sorted(glob.glob(os.path.join(user.config_file + ".d", "*.conf")))
     return files
 
 
@@ -216,6 +222,9 @@ def load_config(overrides: Optional[Dict[str, Dict[str, Any]]] = None,
     files = config_files(env)
     values = copy.deepcopy(DEFAULTS)
     sources = {s: {k: SOURCE_DEFAULT for k in keys} for s, keys in DEFAULTS.items()}
+    user = userpaths.current(env)
+    if user is not None:  # podman's rootless defaults: the user's own static, tmp and volume dirs
+        values["engine"].update(user.defaults())
     parsed: List[Tuple[str, Dict[str, Any]]] = []
     for path in files:
         try:
@@ -249,7 +258,8 @@ def load_config(overrides: Optional[Dict[str, Dict[str, Any]]] = None,
         if tmp_dir:
             _write_cache(tmp_dir, fp, warnings)
 
-    cfg = LoadedConfig(values=values, sources=sources, files=files, warnings=warnings,
+    cfg = LoadedConfig(values=values, sources=sources, files=files,
+                       warnings=(list(user.warnings) if user is not None else []) + warnings,
                        explicit=copy.deepcopy(overrides))
     _derive_paths(cfg)
     return cfg

@@ -21,6 +21,10 @@ a symlink is checked like any other):
 
 Group-writable directories are refused even when the group is root's: membership of a group
 is not visible here, and sshd refuses them too.
+
+Inside the rootless engine's user namespace (host/userns.py) the user's files show as uid 0 and
+host root's as the overflow uid (65534): that uid is accepted there too. The engine's own
+directories are checked before the namespace is joined, where owners are exact.
 """
 from __future__ import annotations
 
@@ -58,13 +62,37 @@ def _owner(uid: int) -> str:
         return "uid %d" % uid
 
 
+def _in_user_namespace() -> bool:
+    try:
+        with open("/proc/self/uid_map", encoding="ascii") as f:
+            return f.read().split() != ["0", "0", "4294967295"]
+    except OSError:
+        return False
+
+
+def root_uids() -> set:
+    """How host root's files appear to this process: 0, or the overflow uid in a user namespace."""
+    if not _in_user_namespace():
+        return {0}
+    try:
+        with open("/proc/sys/kernel/overflowuid", encoding="ascii") as f:
+            return {0, int(f.read().strip())}
+    except (OSError, ValueError):
+        return {0, 65534}
+
+
+def default_owners() -> set:
+    """root and the engine's euid; plus the overflow uid inside a user namespace (see module doc)."""
+    return root_uids() | {os.geteuid()}
+
+
 def _judge(path: str, st: os.stat_result, owners: Iterable[int]) -> str:
     """Why ``path`` (already lstat'ed, not a symlink) could be replaced by another user, or ""."""
     if st.st_uid not in owners:
         return "%s is owned by %s, not by root" % (path, _owner(st.st_uid))
     writable = st.st_mode & (stat.S_IWGRP | stat.S_IWOTH)
     if writable:
-        if stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX and st.st_uid == 0:
+        if stat.S_ISDIR(st.st_mode) and st.st_mode & stat.S_ISVTX and st.st_uid in root_uids():
             return ""  # /tmp-like: others may add entries, not replace ours (the next component is checked)
         return "%s is writable by %s (mode %04o)" % (
             path, "group and others" if writable == (stat.S_IWGRP | stat.S_IWOTH)
@@ -74,7 +102,7 @@ def _judge(path: str, st: os.stat_result, owners: Iterable[int]) -> str:
 
 def walk(path: str, owners: Optional[Iterable[int]] = None) -> Walk:
     """Check every existing component of ``path`` (absolute or relative to the cwd)."""
-    allowed = set(owners) if owners is not None else {0, os.geteuid()}
+    allowed = set(owners) if owners is not None else default_owners()
     parts = [p for p in os.path.abspath(path).split("/") if p]
     cur = "/"
     out = Walk()
@@ -142,7 +170,7 @@ def ensure_safe_dir(path: str, what: str, mode: int = 0o700) -> None:
 
 def check_tree(root: str, what: str, owners: Optional[Iterable[int]] = None) -> None:
     """check_path on ``root``, then the owner and mode of everything below it (no symlinks allowed)."""
-    allowed = set(owners) if owners is not None else {0, os.geteuid()}
+    allowed = set(owners) if owners is not None else default_owners()
     check_path(root, what, allowed)
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:

@@ -22,10 +22,12 @@ from typing import Dict, Iterable, Iterator, List, Optional
 
 from ..base.errors import RootConflict
 from .files import write_atomic
+from .userpaths import ROOT_REGISTRY_DIR, registry_dir
 
 MARKER = ".libpod-engine-root"
 #: host-wide registry (roots, bridges) on a tmpfs: it describes what exists during this boot
-REGISTRY_DIR = "/run/libpod-engine"
+#: (a rootless user's roots are registered in its runtime dir: userpaths.registry_dir)
+REGISTRY_DIR = ROOT_REGISTRY_DIR
 
 
 @dataclass(frozen=True)
@@ -67,9 +69,9 @@ def write_json(path: str, doc: dict, mode: int = 0o644) -> None:
 
 
 @contextmanager
-def registry_lock(name: str, registry: str = REGISTRY_DIR) -> Iterator[str]:
+def registry_lock(name: str, registry: Optional[str] = None) -> Iterator[str]:
     """flock on ``<registry>/<name>.lock``; yields ``<registry>/<name>`` (a directory)."""
-    folder = os.path.join(registry, name)
+    folder = os.path.join(registry or registry_dir(), name)
     os.makedirs(folder, mode=0o755, exist_ok=True)
     fd = os.open(folder + ".lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o644)
     try:
@@ -109,7 +111,7 @@ def _conflict(me: RootId, key: str, path: str, other: RootId, why: str) -> RootC
              "in containers.conf or engine_options); each root owns its paths")
 
 
-def find_conflicts(me: RootId, paths: Dict[str, str], registry: str = REGISTRY_DIR,
+def find_conflicts(me: RootId, paths: Dict[str, str], registry: Optional[str] = None,
                    stale: Optional[List[str]] = None) -> List[RootConflict]:
     """Every path of ``paths`` (key -> path) that another live root owns (marker or registry);
     registry entries of roots without a DB are appended to ``stale``."""
@@ -120,7 +122,7 @@ def find_conflicts(me: RootId, paths: Dict[str, str], registry: str = REGISTRY_D
         owner = marker_owner(path)
         if owner is not None and owner.static_dir != me.static_dir:
             out.append(_conflict(me, key, path, owner, "holds a marker of"))
-    folder = os.path.join(registry, "roots")
+    folder = os.path.join(registry or registry_dir(), "roots")
     try:
         names = sorted(os.listdir(folder))
     except OSError:
@@ -144,7 +146,7 @@ def find_conflicts(me: RootId, paths: Dict[str, str], registry: str = REGISTRY_D
     return out
 
 
-def check_paths(me: RootId, paths: Dict[str, str], registry: str = REGISTRY_DIR,
+def check_paths(me: RootId, paths: Dict[str, str], registry: Optional[str] = None,
                 stale: Optional[List[str]] = None) -> None:
     """Raise RootConflict naming both roots if another root owns one of ``paths``."""
     found = find_conflicts(me, paths, registry, stale)
@@ -155,7 +157,7 @@ def check_paths(me: RootId, paths: Dict[str, str], registry: str = REGISTRY_DIR,
         raise first
 
 
-def claim_paths(me: RootId, paths: Dict[str, str], registry: str = REGISTRY_DIR,
+def claim_paths(me: RootId, paths: Dict[str, str], registry: Optional[str] = None,
                 create: Iterable[str] = ()) -> None:
     """Check, create the ``create`` keys' directories (0700), mark every existing path of ours and
     record them in the host registry."""
@@ -177,7 +179,7 @@ def claim_paths(me: RootId, paths: Dict[str, str], registry: str = REGISTRY_DIR,
                                              "paths": {k: os.path.realpath(p) for k, p in paths.items() if p}})
 
 
-def forget_root(me: RootId, registry: str = REGISTRY_DIR) -> None:
+def forget_root(me: RootId, registry: Optional[str] = None) -> None:
     """Drop the root's registry entry (after a reset removed it)."""
     try:
         with registry_lock("roots", registry) as folder:

@@ -529,7 +529,7 @@ class Nft:
     """Runs nft scripts through libnftables (ctypes), else the ``nft`` binary."""
 
     def __init__(self, backend: str = "auto"):
-        if backend not in ("auto", "lib", "cli"):
+        if backend not in ("auto", "lib", "cli", "none"):
             raise InvalidArg("nft backend %r: use auto, lib or cli" % backend)
         self.backend = backend
         self._lib = None
@@ -540,6 +540,9 @@ class Nft:
     def _setup(self) -> None:
         if self._ready:
             return
+        if self.backend == "none":  # rootless: the host's nftables belong to root (no rule of ours can exist)
+            raise NetworkError("a rootless engine cannot write the host's nftables rules",
+                               hint="rootless containers use network: none (or pasta / slirp4netns when available)")
         if self.backend in ("auto", "lib"):
             try:
                 self._load_lib()

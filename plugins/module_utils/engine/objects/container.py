@@ -33,7 +33,7 @@ from ..host import cgroups
 from ..host.files import write_atomic
 from ..host.interpreter import missing_interpreter
 from ..host.proc import pid_alive
-from ..oci.resources import IN_PLACE_KEYS, update_steps
+from ..oci.resources import IN_PLACE_KEYS, ROOTLESS_V1_LIMITS, update_steps
 from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
 from ..store.state import Record
@@ -470,6 +470,9 @@ class Container(LockedObject):
             init_path=cfg.get("init_path") or self.rt.init_path(),
             seccomp_profile=rtc.get("containers", "seccomp_profile") or default_seccomp_path(),
             no_new_privileges=bool(rtc.get("containers", "no_new_privileges")),
+            cgroups=self.has_cgroup(),
+            # CAP_SYS_RESOURCE of the user namespace does not lift the host's hard limits
+            can_raise_rlimits=False if self.rt.rootless else None,
         )
         if getattr(self, "_pod", None) is not None:
             self._pod.apply_spec(ctx)
@@ -805,8 +808,16 @@ class Container(LockedObject):
             if name not in before or old_attach.get(name) != new_attach.get(name):
                 netattach.connect_live(self, name, settings=new_attach.get(name))
 
+    def has_cgroup(self) -> bool:
+        """False for a rootless container on cgroup v1 (podman: no cgroup, limits ignored)."""
+        return not (self.rt.rootless and cgroups.cgroup_mode() != "v2")
+
     def _runtime_update(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """Move the live cgroup from ``old`` to ``new`` limits: the create-time translation, in a safe order."""
+        if not self.has_cgroup():  # the new limits are recorded; there is no cgroup to apply them to
+            if ROOTLESS_V1_LIMITS not in self.rt.warnings:
+                self.rt.warnings.append(ROOTLESS_V1_LIMITS)
+            return
         steps = update_steps(old, new, default_pids_limit=self.rt.cfg.get("containers", "pids_limit"),
                              swap_accounting=cgroups.swap_accounting())
         for resources in steps:

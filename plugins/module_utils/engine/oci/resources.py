@@ -30,6 +30,11 @@ MIN_MEMORY = 6 * 1024 * 1024
 UNLIMITED = -1
 
 
+#: podman's warning (pkg/specgen/generate) when a rootless container on cgroup v1 declares limits
+ROOTLESS_V1_LIMITS = ("Resource limits are not supported and ignored on cgroups V1 rootless systems: the container "
+                      "runs without memory, cpu, pids, blkio and device limits")
+
+
 def limit_to_swap(memory: int) -> int:
     """podman's LimitToSwap: without an explicit memory_swap, memory+swap is twice the memory."""
     return 2 * memory

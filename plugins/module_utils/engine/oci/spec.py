@@ -37,7 +37,7 @@ from ..parse.values import (
     parse_sysctls,
     parse_ulimits,
 )
-from .resources import linux_resources
+from .resources import ROOTLESS_V1_LIMITS, linux_resources
 from .spechost import linux_devices, load_seccomp_json, masked_paths, seccomp_choice
 
 if TYPE_CHECKING:  # annotations only: generate_spec imports etcfiles (inspect and stop do not need it)
@@ -165,6 +165,8 @@ class SpecContext:
     #: explicit cgroupfs path; default <cgroup_parent>/libpod-<id>
     cgroups_path: Optional[str] = None
     cgroup_parent: str = "/libpod-engine"
+    #: False: rootless on cgroup v1, no cgroup at all (podman: empty cgroupsPath, limits dropped with a warning)
+    cgroups: bool = True
     #: containers.conf defaults
     default_capabilities: Sequence[str] = DEFAULT_CAPABILITIES
     default_ulimits: Sequence[Any] = ()
@@ -865,9 +867,14 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
     sysctl = _sysctls(ctx, kinds)
     if sysctl:
         linux["sysctl"] = sysctl
-    linux["resources"] = resources
-    parent = cfg.get("cgroup_parent") or ctx.cgroup_parent
-    linux["cgroupsPath"] = ctx.cgroups_path or "%s/libpod-%s" % (parent.rstrip("/"), cid)
+    if ctx.cgroups:
+        linux["resources"] = resources
+        parent = cfg.get("cgroup_parent") or ctx.cgroup_parent
+        linux["cgroupsPath"] = ctx.cgroups_path or "%s/libpod-%s" % (parent.rstrip("/"), cid)
+    else:
+        linux["resources"] = {}
+        if device_rules or linux_resources(cfg, default_pids_limit=0, swap_accounting=True):
+            ctx.warnings.append(ROOTLESS_V1_LIMITS)
     linux["namespaces"] = nss
     if privileged:
         linux["devices"] = _host_devices()

@@ -30,6 +30,7 @@ from typing import Any, Dict, List, Optional, Tuple
 
 from ..base.errors import CtrStateInvalid, EngineError, InvalidArg, LockExhausted
 from ..host import roots as owners
+from ..host import userns
 from ..host.mounts import mounts_under, umount_detach
 from ..objects import image as image_ops
 from ..store.locks import Lock
@@ -402,6 +403,8 @@ def reset(rt, timeout: Optional[int] = None) -> Dict[str, Any]:
         except OSError as exc:
             problems.append("%s %s: %s" % (key, path, exc.strerror or exc))
     owners.forget_root(rt.root_id)
+    if rt.userns is not None and rt.userns.pause_pid and userns.stop_pause_pid(rt.userns.pause_pid, rt.user_dirs.uid):
+        done["processes"].append("pause process %d (rootless user namespace)" % rt.userns.pause_pid)  # as podman
     result = {"removed": done, "plan": plan, "problems": problems, "warnings": warnings}
     result["counts"] = {k: len(v) for k, v in done.items()}
     return result

@@ -50,6 +50,7 @@ from typing import IO, TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..base import faults
 from ..base.errors import DigestMismatch, ImageError, UnsafeLayer
+from ..host import userpaths
 from ..host.libc import libc
 from . import tarsplit
 
@@ -188,6 +189,9 @@ class _Extractor:
         self.layer = layer
         self.root_fd = os.open(root, _DIR_FLAGS)
         self.is_root = os.geteuid() == 0
+        # uid 0 of the rootless user namespace chowns onto the mapped IDs, but the kernel refuses it
+        # device nodes (as containers/storage in a user namespace, they are skipped and counted)
+        self.can_mknod = self.is_root and userpaths.rootless_uid() is None
         self.dirs: Dict[str, tarfile.TarInfo] = {}
         self.size = 0
         self.entries = 0
@@ -362,7 +366,7 @@ class _Extractor:
         mode = member.mode & 0o7777
         if member.isfifo():
             os.mkfifo(base, mode, dir_fd=pfd)
-        elif not self.is_root:
+        elif not self.can_mknod:
             self.skipped_devices += 1
             return
         else:

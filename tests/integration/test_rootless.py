@@ -1,0 +1,107 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Rootless mode: the same modules run by an unprivileged user through ``become_user`` (issue 19).
+
+A throw-away user with subordinate ranges runs the modules with Debian's /usr/bin/python3 (the
+product venv lives below /root, which the user cannot read) and ``become_method: su``. No
+XDG_RUNTIME_DIR reaches the module (su starts no login session), so the engine falls back to
+/tmp/libpod-engine-UID with a warning. Networking is ``none`` (pasta / slirp4netns come with the
+network modes). One playbook covers: image import, container start, a second task joining the
+same user namespace (pause pid unchanged), re-run changed=false, a volume whose files land on
+the user's uid for container uid 0; then ``system_reset`` as the user removes only that user's
+root, the root engine root of the test is untouched, and nothing of the user keeps running.
+"""
+from __future__ import annotations
+
+import os
+import shutil
+
+import pytest
+
+from ansible_collections.libpod.engine.tests.helpers.rootless import (
+    as_user,
+    give,
+    missing_requirements,
+    rootless_env,
+    run_dir,
+    throwaway_user,
+    user_pids,
+)
+
+from .helpers import run_playbook
+
+
+@pytest.fixture
+def rootless_user():
+    """A user with a subordinate range of its own, removed afterwards with everything it ran."""
+    why = missing_requirements()
+    if why:
+        pytest.skip(why)
+    with throwaway_user() as user:
+        yield user
+
+
+def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user, busybox_archive):
+    pw, start = rootless_user
+    uid, home = pw.pw_uid, pw.pw_dir
+    archive = os.path.join(home, "busybox.tar")  # the fixture's copy is below root's 0700 tmp dir
+    shutil.copyfile(busybox_archive, archive)
+    env = type(engine_env)(rootless_env(engine_env, home), root=engine_env.root, conf=engine_env.conf,
+                           paths=engine_env.paths)
+    give(home, pw)
+
+    # the test's root engine root holds a volume: a rootless reset must not touch it
+    res = run_playbook(engine_env, "- libpod.engine.volume: {name: rootvol}")
+    assert res.ok, res.log
+
+    ctr = {"name": "rl", "image": "oci-archive:" + archive, "network": "none", "volumes": ["rlvol:/data"],
+           "command": ["sleep", "1000"]}
+    tasks = [
+        {"name": "start", "libpod.engine.container": ctr, "register": "c1"},
+        {"name": "info1", "libpod.engine.runtime_info": {}},
+        {"name": "again", "libpod.engine.container": ctr},
+        {"name": "info2", "libpod.engine.runtime_info": {}},
+        {"name": "write", "libpod.engine.container_exec": {
+            "name": "rl", "command": ["sh", "-c", "id -u > /data/uid; touch /data/by-root"]}},
+        {"name": "limited", "libpod.engine.container": dict(ctr, name="rl2", memory="64m")},
+    ]
+    res = run_playbook(env, [as_user(t, pw) for t in tasks])
+    assert res.ok, res.log
+    assert res.task("start").changed
+    assert not res.task("again").changed, res.task("again").result
+    i1, i2 = res.task("info1").result["info"], res.task("info2").result["info"]
+    assert i1["rootless"] is True
+    user = i1["rootless_user"]
+    assert user["uid"] == uid and user["runtime_dir"] == run_dir(uid)
+    assert i1["store"]["static_dir"] == os.path.join(home, ".local/share/libpod-engine")
+    assert i1["store"]["tmp_dir"] == os.path.join(run_dir(uid), "libpod-engine")
+    assert user["uidmap"] == ["0:%d:1" % uid, "1:%d:65536" % start]
+    assert user["gidmap"] == ["0:%d:1" % pw.pw_gid, "1:%d:65536" % start]
+    # every task joined the one namespace the first task made
+    pause = user["pause_pid"]
+    assert pause and i2["rootless_user"]["pause_pid"] == pause
+    with open(user["pause_pid_file"]) as f:
+        assert int(f.read()) == pause
+    with open("/proc/%d/comm" % pause) as f:
+        assert f.read().strip() == "catatonit"
+    assert any("XDG_RUNTIME_DIR is not set" in w for w in res.task("start").get("warnings", []))
+    assert any("cgroups V1 rootless" in w for w in res.task("limited").get("warnings", []))
+    # container uid 0 is the user on the host: the volume's files are the user's
+    data = os.path.join(i1["store"]["volume_path"], "rlvol", "_data")
+    assert os.stat(os.path.join(data, "by-root")).st_uid == uid
+    with open(os.path.join(data, "uid")) as f:
+        assert f.read().strip() == "0"
+    assert list(user_pids(uid)), "the user's pause process and containers run"
+
+    res = run_playbook(env, [as_user({"name": "reset", "libpod.engine.system_reset": {"confirm": True}}, pw)])
+    assert res.ok, res.log
+    removed = res.task("reset").result["removed"]
+    assert sorted(removed["containers"]) == ["rl", "rl2"]
+    assert any("pause process %d" % pause in p for p in removed["processes"])
+    assert not os.path.exists(os.path.join(home, ".local/share/libpod-engine"))
+    assert not os.path.exists(os.path.join(run_dir(uid), "libpod-engine"))
+    assert not list(user_pids(uid)), "nothing of the user runs after its reset"
+    # the root engine root is untouched
+    assert os.path.exists(os.path.join(engine_env.paths["static_dir"], "state.db"))
+    res = run_playbook(engine_env, "- libpod.engine.volume_info: {name: rootvol}\n  register: v")
+    assert res.ok, res.log
+    assert [v["Name"] for v in res.tasks[0].result["volumes"]] == ["rootvol"]
