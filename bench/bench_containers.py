@@ -96,7 +96,8 @@ def _api(sec: Section, rt, n: int, timer: PhaseTimer) -> Dict[str, Any]:
                     ratio=round(statistics.median(ratios), 2), goal="<= 1.3")
             waits = [o.get(EARLY_EXIT, 0.0) for o in ops]
             if any(waits):
-                sec.row("API %s: early-exit check after the start (a wait of up to 0.2 s)" % key, summary(waits))
+                sec.row("API %s: early-exit check after the start (until the tree sleeps or exits, <= 0.2 s)" % key,
+                        summary(waits))
                 sec.row("API %s: create+start without that wait / conmon + runtime" % key, None, ratio=round(
                     statistics.median((o["total"] - w) / x for o, w, x in zip(ops, waits, oci)), 2))
         sec.row("API %s: no-op reconcile of the running container" % key, summary(samples["no-op"]),

@@ -27,7 +27,7 @@ import sys
 import time
 from typing import Any, Dict, List, Optional
 
-from common import BENCH, PYTHON, BenchRoot, busybox_archive, loadavg, playbook_bin
+from common import BENCH, PYTHON, BenchRoot, busybox_archive, children_cpu, loadavg, playbook_bin
 
 PEER_VENV = os.path.join(BENCH, ".peer-venv")
 PEER_PYTHON = os.path.join(PEER_VENV, "bin", "python")
@@ -52,12 +52,12 @@ def _play(path: str, tasks: str) -> str:
 
 
 def _run(exe: str, playbook: str, env: Dict[str, str], cwd: str) -> Dict[str, Any]:
-    t0 = time.perf_counter()
+    t0, cpu0 = time.perf_counter(), children_cpu()
     proc = subprocess.run([exe, "-i", "localhost,", playbook], env=env, cwd=cwd, stdin=subprocess.DEVNULL,
                           capture_output=True, text=True, check=False, timeout=1800)
-    wall = time.perf_counter() - t0
+    wall, cpu = time.perf_counter() - t0, children_cpu() - cpu0
     recap = [ln for ln in proc.stdout.splitlines() if ln.startswith("localhost")]
-    return {"rc": proc.returncode, "wall": wall, "recap": recap[-1] if recap else "",
+    return {"rc": proc.returncode, "wall": wall, "cpu": cpu, "recap": recap[-1] if recap else "",
             "tail": (proc.stdout + proc.stderr)[-1500:]}
 
 
@@ -134,6 +134,7 @@ def run(n: int = 20, rounds: int = 3, network: str = "none", before: Optional[st
         broots["before"] = BenchRoot("peer-before")
     peer = None
     samples: Dict[str, List[float]] = {}
+    cpu: Dict[str, List[float]] = {}  # user+sys of ansible-playbook and what it waited for (not detached conmons)
     notes: List[str] = []
     try:
         archive = busybox_archive(b.root)
@@ -159,7 +160,8 @@ def run(n: int = 20, rounds: int = 3, network: str = "none", before: Optional[st
                 print("  %s FAILED rc=%s\n%s" % (label, res["rc"], res["tail"]), flush=True)
                 return
             samples.setdefault(label, []).append(res["wall"])
-            print("  %-16s %6.2f s  %s" % (label, res["wall"], res["recap"]), flush=True)
+            cpu.setdefault(label, []).append(res["cpu"])
+            print("  %-16s %6.2f s  cpu %6.2f s  %s" % (label, res["wall"], res["cpu"], res["recap"]), flush=True)
 
         for r in range(rounds):
             print("round %d (load %s)" % (r + 1, loadavg()), flush=True)
@@ -174,7 +176,8 @@ def run(n: int = 20, rounds: int = 3, network: str = "none", before: Optional[st
         left = peer.cleanup() if peer else []
         for br in broots.values():
             left += br.cleanup()
-    return {"n": n, "rounds": rounds, "network": network, "samples": samples, "notes": notes, "leftovers": left,
+    return {"n": n, "rounds": rounds, "network": network, "samples": samples, "cpu": cpu, "notes": notes,
+            "leftovers": left,
             "versions": _versions(peer_exe)}
 
 
@@ -192,9 +195,9 @@ def _versions(peer_exe: str) -> Dict[str, str]:
             "python": PYTHON}
 
 
-def ratios(res: Dict[str, Any]) -> List[tuple]:
-    """(what, ratio, medians) rows of the summary."""
-    m = {k: med(v) for k, v in res["samples"].items()}
+def ratios(res: Dict[str, Any], figure: str = "samples") -> List[tuple]:
+    """(what, ratio, medians) rows of the summary: of the walls, or of the CPU times (figure="cpu")."""
+    m = {k: med(v) for k, v in (res.get(figure) or {}).items()}
     out = []
 
     def add(what: str, a: str, b: str) -> None:
@@ -225,13 +228,19 @@ def markdown(res: Dict[str, Any], argv: List[str]) -> str:
                                                                     res["n"], res["rounds"], res["network"]), "",
              "| ratio | value | medians |", "| --- | --- | --- |"]
     lines += ["| %s | **%.2f** | %s |" % (w, r, s) for w, r, s in ratios(res)]
+    if res.get("cpu"):
+        lines += ["", "The same ratios of CPU time (user + sys of ansible-playbook and every process it waited for, "
+                  "not the detached conmons; moves much less with the load than the walls):", "",
+                  "| ratio (CPU) | value | medians |", "| --- | --- | --- |"]
+        lines += ["| %s | **%.2f** | %s |" % (w, r, s) for w, r, s in ratios(res, "cpu")]
     paired = paired_ratios(res)
     if paired:
         lines += ["", "Per round (each pair timed minutes apart in the same round): " + "; ".join(
             "%s %s" % (w, " / ".join("%.2f" % x for x in v)) for w, v in paired)]
-    lines += ["", "| playbook | median s | min–max | runs |", "| --- | --- | --- | --- |"]
+    lines += ["", "| playbook | median s | min–max | runs | CPU median s |", "| --- | --- | --- | --- | --- |"]
     for k, v in res["samples"].items():
-        lines.append("| %s | %.2f | %.2f–%.2f | %d |" % (k, med(v), min(v), max(v), len(v)))
+        c = (res.get("cpu") or {}).get(k) or [float("nan")]
+        lines.append("| %s | %.2f | %.2f–%.2f | %d | %.2f |" % (k, med(v), min(v), max(v), len(v), med(c)))
     lines += ["", "Versions: %s" % ", ".join("%s %s" % kv for kv in res["versions"].items())]
     if res["notes"]:
         lines += ["", "Notes:"] + ["- " + n.replace("\n", " ")[:400] for n in res["notes"]]

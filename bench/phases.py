@@ -18,8 +18,8 @@ from common import PKG
 #: the OCI runtime's own share of a create+start (issue 20: create+start <= 1.3 x these two)
 CONMON_CREATE = "conmon + runtime create"
 RUNTIME_START = "runtime start"
-#: after a start the container module waits up to 0.2 s on conmon's exit file (early-exit warning)
-EARLY_EXIT = "early-exit check (waits up to 0.2 s for an exit)"
+#: after a start the container module checks for an early exit: until the process tree sleeps or exits (at most 0.2 s)
+EARLY_EXIT = "early-exit check (until the process tree sleeps or exits, at most 0.2 s)"
 # (module, class or None, attribute, label); the order is the report's order; a module path that
 # does not import any more fails install() loudly (the engine was reorganised into packages once)
 ENGINE_PHASES: List[Tuple[str, Optional[str], str, str]] = [

@@ -19,6 +19,7 @@ import io
 import json
 import os
 import pstats
+import shutil
 import subprocess
 import sys
 
@@ -48,6 +49,7 @@ def main() -> int:
     ap.add_argument("--network", default="none")
     ap.add_argument("--size", type=int, default=20)
     ap.add_argument("--top", type=int, default=25)
+    ap.add_argument("--keep", help="also copy the cProfile file here (for pstats print_callees)")
     a = ap.parse_args()
     b = BenchRoot("prof")
     try:
@@ -86,6 +88,8 @@ def main() -> int:
             print(proc.stderr[-3000:], file=sys.stderr)
             return 1
         print("phases (s):" if a.what != "stack" else "module result:", proc.stdout.strip().splitlines()[-1][:300])
+        if a.keep:
+            shutil.copyfile(prof, a.keep)
         for key in ("cumulative", "tottime"):
             out = io.StringIO()
             pstats.Stats(prof, stream=out).sort_stats(key).print_stats(a.top)

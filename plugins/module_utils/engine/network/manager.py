@@ -41,6 +41,7 @@ from ..host.roots import RootId
 from ..store.state import dumps, loads
 from . import dns, portholder, portmap, registry
 from .ipam import IPAM, check_gateway, check_gateway6, check_ip_range, parse_subnet, parse_subnet6
+from .netns import remove_netns
 from .portmap import Nft, PortMapping
 from .record import Network
 
@@ -193,19 +194,6 @@ def remove_netns_dir(netns_dir: str) -> None:
     for _i in range(8):  # concurrent first uses may have stacked a few bind mounts
         if not is_mount_point(netns_dir) or libc().umount2(netns_dir.encode(), MNT_DETACH) != 0:
             break
-
-
-def remove_netns(path: str) -> bool:
-    """Unmount (lazily) and delete a netns file; True if something was there."""
-    found = False
-    if libc().umount2(path.encode(), MNT_DETACH) == 0:
-        found = True
-    try:
-        os.unlink(path)
-        found = True
-    except FileNotFoundError:
-        pass
-    return found
 
 
 _IFA_F_NODAD = 0x02

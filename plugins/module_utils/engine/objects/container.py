@@ -16,12 +16,13 @@ import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..base import faults
-from ..base.errors import CtrStateInvalid, EngineError, InvalidArg, NoSuchContainer, wrap
+from ..base.errors import CtrStateInvalid, EngineError, InvalidArg, NetworkError, NoSuchContainer, wrap
 from ..base.names import generate_name, new_id, validate_name
 from ..base.status import (  # noqa: F401 - re-exported: callers know them as container states
     CONFIGURED,
     CREATED,
     EXITED,
+    HEALTH_MONITOR_PID,
     PAUSED,
     REMOVING,
     RUNNING,
@@ -32,7 +33,7 @@ from ..base.status import (  # noqa: F401 - re-exported: callers know them as co
 from ..host import cgroups
 from ..host.files import write_atomic
 from ..host.interpreter import missing_interpreter
-from ..host.proc import pid_alive
+from ..host.proc import exe_of, exited_or_settled, pid_alive
 from ..oci.resources import IN_PLACE_KEYS, ROOTLESS_V1_LIMITS, update_steps
 from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
@@ -189,6 +190,7 @@ class Container(LockedObject):
                              # conmon takes a tag for journald only
                              log_tag=log.get("tag") if log.get("driver") == "journald" else None)
             self._write_pid_files(res.pid, res.conmon_pid)
+            self._init_exe = exe_of(res.pid)  # the runtime's, until the start execs the command
             faults.point("container.start.after_conmon_create")
             undo.append(("runtime container", lambda: oci.delete(self.id, force=True)))
             st.update(status=CREATED, pid=res.pid, conmon_pid=res.conmon_pid, exit_code=0, oom_killed=False,
@@ -542,16 +544,22 @@ class Container(LockedObject):
         self.save()
 
     def _stop_health_monitor(self) -> None:
-        from . import healthmon  # noqa: PLC0415
+        if self.state.get(HEALTH_MONITOR_PID):
+            from . import healthmon  # noqa: PLC0415 - only containers with a health monitor (~15 ms)
 
-        if self.state.get(healthmon.PID_KEY):
             healthmon.stop(self)
 
     def exited_early(self, grace: float = 0.2) -> Optional[int]:
-        """Right after a start: the exit code if the container already exited (within ``grace`` s,
-        waited on conmon's exit file, so a healthy start costs at most ``grace``), else None.
-        A restart policy that brought it back counts as running."""
-        self.oci().wait_exit(self.id, grace)
+        """Right after a start: the exit code if the container already exited, else None. It
+        counts as running, without more waiting, as soon as its command runs and its processes
+        all sleep waiting for something (a healthy service: a few ms); a process that keeps busy
+        is given up to ``grace`` s. A restart policy that brought it back counts as running."""
+        pid = self.state.get("pid") or 0
+        exited = exited_or_settled(pid, grace, getattr(self, "_init_exe", "")) if pid else None
+        if exited is False:
+            return None
+        # exited: conmon writes the exit file right after it reaps the process; still busy: read it
+        self.oci().wait_exit(self.id, grace if exited or not pid else 0)
         with self.locked():
             self.sync()
             if self.status in (STOPPED, EXITED):
@@ -641,8 +649,19 @@ class Container(LockedObject):
         net = self.config.get("network") or {}
         if net.get("mode") in ("host", "container") or (self.state.get("network_status") or {}).get("joined"):
             return
-        if self.state.get("network_status") or self.state.get("netns") or self.rt.has_networking():
-            self.rt.network.teardown(self.id, self.state.get("network_status"))
+        from ..network.netns import lo_only, remove_netns  # noqa: PLC0415 - only at cleanup (no-op budget)
+
+        status = self.state.get("network_status")
+        if lo_only(status):
+            # mode none: only the netns file to remove (the manager's import costs more than this)
+            try:
+                remove_netns(status["netns"])
+            except OSError as err:
+                raise NetworkError("container %s: network teardown incomplete: cannot remove %s: %s"
+                                   % (self.id[:12], status["netns"], err.strerror or err),
+                                   hint="run the cleanup again") from err
+        elif status or self.state.get("netns") or self.rt.has_networking():
+            self.rt.network.teardown(self.id, status)
 
     def _unmount_volumes(self) -> None:
         """Unmount every volume; the ones that failed stay listed for the next cleanup."""

@@ -18,13 +18,13 @@ import time
 from typing import Callable, Optional
 
 from ..base.errors import EngineError, OCIRuntimeError
-from ..base.status import RUNNING
+from ..base.status import HEALTH_MONITOR_PID, RUNNING
 from ..host.proc import pid_alive
 from ..oci.logs import parse_time
 from ..store.events import rfc3339_nano
 from . import health
 
-PID_KEY = "health_monitor_pid"
+PID_KEY = HEALTH_MONITOR_PID
 
 
 def _is_monitor(pid: int, ctr_id: str) -> bool:

@@ -417,7 +417,8 @@ def _reset_network(rt, ctr_ids: List[str], problems: List[str]) -> Dict[str, Lis
     The nft table is shared by every engine root of the host, so only chains of our containers and
     networks are deleted (never the orphans of another root) and the table itself stays.
     """
-    from ..network.manager import remove_netns, remove_netns_dir  # noqa: PLC0415
+    from ..network.manager import remove_netns_dir  # noqa: PLC0415
+    from ..network.netns import remove_netns  # noqa: PLC0415
     from ..network.portmap import ctr_delete  # noqa: PLC0415
 
     out: Dict[str, List[str]] = {"networks": [], "netns": [], "nft_chains": []}

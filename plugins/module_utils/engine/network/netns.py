@@ -1,0 +1,31 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""Removing a container's network namespace file: apart from the network manager so that the
+cleanup of a ``network: none`` container (a netns with only ``lo``) needs neither the manager nor
+its imports (~35 ms per removal)."""
+from __future__ import annotations
+
+import os
+from typing import Any, Mapping, Optional
+
+from ..host.libc import libc
+from ..host.mounts import MNT_DETACH
+
+
+def remove_netns(path: str) -> bool:
+    """Unmount (lazily) and delete a netns file; True if something was there."""
+    found = False
+    if libc().umount2(path.encode(), MNT_DETACH) == 0:
+        found = True
+    try:
+        os.unlink(path)
+        found = True
+    except FileNotFoundError:
+        pass
+    return found
+
+
+def lo_only(status: Optional[Mapping[str, Any]]) -> bool:
+    """A network status of mode none as setup saved it: its own netns with ``lo`` only, no
+    network, no published port, so no address lease, port holder or nft chain to undo."""
+    return (isinstance(status, Mapping) and bool(status.get("netns")) and not status.get("joined")
+            and status.get("networks") == {} and not status.get("ports"))
