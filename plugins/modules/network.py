@@ -80,8 +80,8 @@ options:
         local prefix V(fd00::/8) derived from the network ID), containers get an address from each
         subnet and an IPv6 default route, IPv6 traffic leaving the host is masqueraded (an nft C(ip6)
         table), and aardvark-dns answers C(AAAA) queries with the containers' IPv6 addresses.
-      - Implied by O(ipv6_subnet). Ports published on an IPv6 host address (V([::1]:8080:80)) are not
-        forwarded yet; see the user guide.
+      - Implied by O(ipv6_subnet). Of the IPv6 host addresses, only the loopback (V([::1]:8080:80)) can
+        publish ports (through a userspace proxy, on any network); see the user guide.
     type: bool
     default: false
   ipv6_subnet:

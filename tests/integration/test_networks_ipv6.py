@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
+import signal
 import socket
 import subprocess
+import sys
+
+import pytest
 
 from .helpers import run_playbook
 
@@ -69,3 +74,78 @@ def test_dual_stack_network(engine_env, busybox_archive):
         ])
     assert res.ok, res.log
     assert _chains("ip6", prefix) == [] and _chains("ip", prefix) == []
+
+
+def _holders(env) -> list:
+    """pids of processes that name this root's port holder directory (sleep holders and proxies)."""
+    holders = os.path.join(env.paths["tmp_dir"], "ports") + "/"
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if holders.encode() in f.read():
+                    out.append(int(pid))
+        except OSError:
+            continue
+    return out
+
+
+_PROBE = """
+import socket, sys, time
+port, want = int(sys.argv[1]), sys.argv[2]
+deadline = time.monotonic() + 15  # httpd may still be starting: wait for it, not for the proxy
+while True:
+    try:
+        with socket.create_connection(("::1", port), timeout=5) as s:
+            s.sendall(b"GET /hostname HTTP/1.0\\r\\n\\r\\n")
+            data = s.recv(4096)
+        if b"200 OK" in data:
+            print("served")
+            sys.exit(0)
+    except ConnectionRefusedError:
+        if want == "refused":
+            print("refused")
+            sys.exit(0)
+    except OSError:
+        pass
+    if want == "refused" or time.monotonic() > deadline:
+        sys.exit(1)
+    time.sleep(0.1)
+"""
+
+
+def test_publish_on_ipv6_loopback(engine_env, busybox_archive):
+    """[::1]:PORT:CTRPORT is served by the userspace proxy: started with the container, gone on stop,
+    back on start, nothing left after kill -9 of conmon and remove."""
+    with socket.socket(socket.AF_INET6) as s:
+        s.bind(("::1", 0))
+        port = s.getsockname()[1]
+    web = {"name": "lo6", "image": "oci-archive:" + busybox_archive, "state": "started",
+           "publish": ["[::1]:%d:8080" % port], "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"]}
+
+    def probe(name, want):
+        return {"name": name, "ansible.builtin.command": {"argv": [sys.executable, "-c", _PROBE, str(port), want]}}
+
+    res = run_playbook(engine_env, [
+        {"name": "web", "libpod.engine.container": web},
+        probe("served", "served"),
+        {"name": "web again", "libpod.engine.container": web},
+        {"name": "stop", "libpod.engine.container": dict(web, state="stopped")},
+        probe("closed", "refused"),
+        {"name": "start", "libpod.engine.container": web},
+        probe("served again", "served"),
+    ])
+    try:
+        assert res.ok, res.log
+        assert res.task("web").changed and not res.task("web again").changed
+        ports = res.task("start")["container"]["NetworkSettings"]["Ports"]
+        assert ports["8080/tcp"] == [{"HostIp": "::1", "HostPort": str(port)}], ports
+        assert len(_holders(engine_env)) == 1
+        os.kill(res.task("start")["container"]["State"]["ConmonPid"], signal.SIGKILL)
+    finally:
+        res = run_playbook(engine_env, [{"name": "rm", "libpod.engine.container": {"name": "lo6", "state": "absent"}}])
+    assert res.ok, res.log
+    assert _holders(engine_env) == []
+    assert [n for n in os.listdir(os.path.join(engine_env.paths["tmp_dir"], "ports")) if n.endswith(".json")] == []
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("::1", port), timeout=5)

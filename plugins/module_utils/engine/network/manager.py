@@ -39,7 +39,7 @@ from ..host.libc import errno_error, libc
 from ..host.mounts import CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, is_mount_point
 from ..host.roots import RootId
 from ..store.state import dumps, loads
-from . import dns, portholder, portmap, registry
+from . import dns, loopproxy, portholder, portmap, registry
 from .ipam import IPAM, check_gateway, check_gateway6, check_ip_range, parse_subnet, parse_subnet6
 from .portmap import Nft, PortMapping
 from .record import Network
@@ -227,7 +227,8 @@ class NetworkManager:
                  default_subnet: str = "10.90.0.0/24", bridge_prefix: str = "lpe",
                  nft_table: str = "libpod_engine", nft_backend: str = "auto", manage_ip_forward: bool = True,
                  root: Optional[RootId] = None, auto_bridge: bool = False, auto_subnet: bool = False,
-                 warn: Optional[Callable[[str], None]] = None, aardvark_binary: Optional[str] = ""):
+                 warn: Optional[Callable[[str], None]] = None, aardvark_binary: Optional[str] = "",
+                 proxy_command: Optional[Callable[[], List[str]]] = None):
         if not re.fullmatch(BRIDGE_PREFIX_PATTERN, bridge_prefix):
             raise InvalidArg(bridge_prefix_error(bridge_prefix))
         portmap.check_name("nft table", nft_table)
@@ -245,6 +246,8 @@ class NetworkManager:
         self.auto_bridge = auto_bridge  # bridge_prefix / default_subnet not set by the user:
         self.auto_subnet = auto_subnet  # the default network may move off another root's
         self._warn = warn or (lambda _msg: None)
+        # argv prefix that runs loopproxy.py for [::1] publishes (the runtime's interpreter and engine copy)
+        self._proxy_command = proxy_command
         self.ipam = IPAM(state)
         self.nft = Nft(nft_backend)
         self._ipr = None
@@ -808,7 +811,7 @@ class NetworkManager:
             if status is not None:
                 try:
                     ports = portmap.claim_ports(self.state, ctr_id, mappings)
-                    self._hold_ports(ctr_id, ports)
+                    self._hold_ports(ctr_id, ports, status["networks"][nets[0].name]["ip"] if nets else "")
                     if nets:
                         self._apply_nft(ctr_id, nets, ports, status)
                         self._host_sysctls(nets, ports)
@@ -844,7 +847,7 @@ class NetworkManager:
                                            requested=(self._attach.get(n.name) or {}).get("ip6") or None)
                 for n in nets if n.subnet6}
         ports = portmap.claim_ports(self.state, ctr_id, mappings) if mappings else []
-        self._hold_ports(ctr_id, ports)
+        self._hold_ports(ctr_id, ports, ips[nets[0].name] if nets else "")
         # 2. kernel objects
         bridges = [self._ensure_bridge(n) for n in nets]
         self._ensure_netns_dir()
@@ -961,22 +964,36 @@ class NetworkManager:
                 status["networks"][n.name].update(_v6_status(n, ip6))
         return status
 
-    def _hold_ports(self, ctr_id: str, ports: List[PortMapping]) -> None:
+    def _hold_ports(self, ctr_id: str, ports: List[PortMapping], target_ip: str) -> None:
         """Bind every published host port and hand the sockets to the container's holder process
-        (portholder.py): reserved host-wide until the teardown. Kept when unchanged."""
+        (portholder.py): reserved host-wide until the teardown. Kept when unchanged. Ports on
+        ``[::1]`` make the holder the proxy that relays them to ``target_ip`` (loopproxy.py)."""
         keys = portholder.port_keys(ports)
+        keys += ["%s>%s:%d" % (k, target_ip, m.container_port) for m in ports if loopproxy.proxied(m)
+                 for k in portholder.port_keys([m])]
         if portholder.holding(self.tmp_dir, ctr_id, keys):
             return
         portholder.release(self.tmp_dir, ctr_id)
         if not keys:
             return
         socks = []
+        routes = []
         try:
             for m in ports:
+                if loopproxy.proxied(m):
+                    routes.append((len(socks), target_ip, m.container_port))
                 socks.append(portmap.bind_port(ctr_id, m))
+            if routes and self._proxy_command is None:
+                raise NetworkError("container %s: publish on [::1] needs the port proxy, which this engine "
+                                   "cannot start" % ctr_id[:12], hint="publish on 127.0.0.1 instead")
             row = self.state.conn.execute("SELECT name FROM containers WHERE id=?", (ctr_id,)).fetchone()
-            portholder.spawn(self.tmp_dir, ctr_id, socks, keys, {
-                "root": self.root.static_dir if self.root else "", "name": row[0] if row else ""})
+            try:
+                portholder.spawn(self.tmp_dir, ctr_id, socks, keys, {
+                    "root": self.root.static_dir if self.root else "", "name": row[0] if row else ""},
+                    proxy=self._proxy_command() if routes and self._proxy_command else None, routes=routes)
+            except OSError as err:
+                raise NetworkError("container %s: cannot hold the published ports: %s" % (ctr_id[:12], err),
+                                   hint="see the message")
         finally:
             for sock in socks:
                 sock.close()
