@@ -39,7 +39,7 @@ from ..host.libc import errno_error, libc
 from ..host.mounts import CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, is_mount_point
 from ..host.roots import RootId
 from ..store.state import dumps, loads
-from . import dns, loopproxy, portholder, portmap, registry
+from . import dns, hostfw, loopproxy, portholder, portmap, registry
 from .ipam import IPAM, check_gateway, check_gateway6, check_ip_range, parse_subnet, parse_subnet6
 from .portmap import Nft, PortMapping
 from .record import Network
@@ -637,6 +637,7 @@ class NetworkManager:
         lines = portmap.net_delete(self.nft_table, net.bridge)
         if net.subnet6:
             lines += portmap.net_delete(self.nft_table, net.bridge, "ip6")
+        lines += hostfw.delete_lines(self.nft, self.nft_table, hostfw.owner_prefix(self._fw_tag(), net.bridge))
         self.nft.run("\n".join(lines) + "\n", what="delete the rules of network %s" % net.name)
 
     def owns_bridge(self, bridge: str) -> bool:
@@ -923,7 +924,24 @@ class NetworkManager:
             lines += portmap.ctr_rules(self.nft_table, ctr_id, ports, ip)
         else:
             lines += portmap.ctr_delete(self.nft_table, ctr_id)
+        for n in nets:  # the host's forward chains with policy drop (hostfw.py)
+            if not n.internal:
+                lines += hostfw.ensure_lines(self.nft, self.nft_table, hostfw.comment(self._fw_tag(), n.bridge, n.name),
+                                             [n.subnet] + ([n.subnet6] if n.subnet6 else []))
         self.nft.run("\n".join(lines) + "\n", what="rules for container %s" % ctr_id[:12])
+
+    def _fw_tag(self) -> str:
+        return hostfw.root_tag(self.root.static_dir if self.root else "")
+
+    def remove_host_forward_rules(self) -> int:
+        """Delete every accept rule of this root from the host's forward chains (system_reset:
+        also those of networks whose record is already gone); how many."""
+        if not self.nft.available():
+            return 0
+        lines = hostfw.delete_lines(self.nft, self.nft_table, hostfw.owner_prefix(self._fw_tag()))
+        if lines:
+            self.nft.run("\n".join(lines) + "\n", what="delete our rules in the host's forward chains")
+        return len(lines)
 
     def _healthy_status(self, ctr_id: str, nets: List[Network], path: str) -> Optional[Dict[str, Any]]:
         """The status of an existing setup if every interface still has its leased address."""

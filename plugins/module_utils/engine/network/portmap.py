@@ -633,6 +633,16 @@ class Nft:
         except ValueError:
             return None
 
+    def list_json(self, what: str) -> List[Dict[str, Any]]:
+        """The objects of an nft ``list ...`` command (JSON); [] when it fails (e.g. no such table)."""
+        rc, out, _err = self._exec(what, json_out=True)
+        if rc != 0:
+            return []
+        try:
+            return json.loads(out).get("nftables", [])
+        except ValueError:
+            return []
+
     def chain_names(self, family: str, table: str) -> List[str]:
         objs = self.list_table(family, table) or []
         return [o["chain"]["name"] for o in objs if "chain" in o]
