@@ -21,8 +21,9 @@ description:
   - "Idempotency: the normalised spec declared by the task is stored with the network and a re-run
     compares declared with declared. An omitted option means its default."
   - A network cannot be changed in place. Any difference recreates it; running containers on it are
-    disconnected first and connected again afterwards (same process, same address when it still fits
-    the subnet), and RV(actions) says so.
+    disconnected first and connected again afterwards (same process; their declared C(ip), C(ip6),
+    C(mac_address) and C(interface_name) on it, else the same IPv4 and IPv6 addresses when they still
+    fit the subnets), and RV(actions) says so.
 author:
   - libpod.engine contributors (@libpod-engine)
 extends_documentation_fragment:

@@ -45,6 +45,12 @@ def test_dual_stack_network(engine_env, busybox_archive):
         {"name": "probe", "libpod.engine.container_exec": {"name": "cli6", "command": [
             "sh", "-c", "ip -6 addr show dev eth0; ip -6 route; ping -6 -c1 -W2 %s >/dev/null && echo ping6-ok; "
             "nslookup -type=AAAA web6 %s" % (static6, v4.network_address + 1)]}},
+        # aardvark-dns also answers on the IPv6 gateway, which resolv.conf names after the IPv4 one
+        {"name": "probe6", "libpod.engine.container_exec": {"name": "cli6", "command": [
+            "sh", "-c", "cat /etc/resolv.conf; nslookup -type=AAAA web6 %s" % (v6.network_address + 1)]}},
+        # a recreate of the network keeps the containers' IPv6 addresses (the declared one and the leased one)
+        {"name": "recreate", "libpod.engine.network": dict(net, recreate=True)},
+        {"name": "after", "libpod.engine.container_info": {"name": ["web6", "cli6"]}},
     ])
     try:
         assert res.ok, res.log
@@ -60,6 +66,15 @@ def test_dual_stack_network(engine_env, busybox_archive):
         out = res.task("probe")["stdout"]
         assert cli_net["GlobalIPv6Address"] + "/64" in out and "default via %s" % (v6.network_address + 1) in out
         assert "ping6-ok" in out and static6 in out.split("web6", 1)[-1], out
+        out6 = res.task("probe6")["stdout"]
+        gw4, gw6 = str(v4.network_address + 1), str(v6.network_address + 1)
+        assert "nameserver %s\nnameserver %s" % (gw4, gw6) in out6, out6
+        assert static6 in out6.split("web6", 1)[-1], out6
+        assert any(a.startswith("reconnected container(s) cli6, web6") for a in res.task("recreate")["actions"])
+        after = {c["Name"]: c["NetworkSettings"]["Networks"]["ds"] for c in res.task("after")["containers"]}
+        assert after["web6"]["GlobalIPv6Address"] == static6, after
+        assert after["cli6"]["GlobalIPv6Address"] == cli_net["GlobalIPv6Address"], after
+        assert after["cli6"]["IPAddress"] == cli_net["IPAddress"], after
         # the host reaches the container over IPv6 through the bridge
         with socket.create_connection((static6, 8080), timeout=5) as s:
             s.sendall(b"GET /hostname HTTP/1.0\r\n\r\n")

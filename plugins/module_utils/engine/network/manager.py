@@ -615,7 +615,9 @@ class NetworkManager:
                 continue
             if not cache:
                 cache.append(list(records()))
-            changed |= self.dns.write(name, [net.gateway], dns.network_entries(cache[0], name, (RUNNING, PAUSED)))
+            # dual stack: aardvark-dns also listens on the IPv6 gateway (netavark does the same)
+            listen = [net.gateway] + ([net.gateway6] if net.gateway6 else [])
+            changed |= self.dns.write(name, listen, dns.network_entries(cache[0], name, (RUNNING, PAUSED)))
         if changed:
             self.dns.apply()
 
