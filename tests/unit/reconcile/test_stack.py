@@ -32,8 +32,7 @@ class Rec:
 
 @dataclass
 class FakeState:
-    objs: Dict[str, List[Rec]] = field(default_factory=lambda: {"container": [], "pod": [], "volume": [],
-                                                                 "network": []})
+    objs: Dict[str, List[Rec]] = field(default_factory=lambda: dict(container=[], pod=[], volume=[], network=[]))
     users: Dict[str, List[str]] = field(default_factory=dict)   # volume -> container ids
 
     def query(self, sql):
@@ -383,7 +382,7 @@ def test_networks_are_labelled_created_first_and_removed_last():
     assert "label" not in entries[0].params  # the network module's option is labels (alias label)
     rt = FakeRuntime()
     _res, calls = run(rt, NET_STACK)
-    assert [(k, n) for k, n, *_rest in calls] == [("network", "back"), ("container", "api")]
+    assert [c[:2] for c in calls] == [("network", "back"), ("container", "api")]
     rt.add("network", "back", stack="web")
     rt.add("network", "old", stack="web")
     rt.add("network", "theirs", stack="db")
