@@ -299,9 +299,10 @@ options:
       - Published ports, C([HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]), ranges as C(8000-8001:80-81), or
         C(CONTAINER_PORT) alone for a random host port (chosen once, and given again to a restart or a recreate
         of the container of that name while it is free). A host port that is taken fails before anything starts.
-      - An IPv6 host address is written in brackets, C([::1]:8080:80), and is accepted by the syntax, but the
-        port forwarding is IPv4 only for now, so starting the container fails with "IPv6 host addresses are
-        not supported yet" (the new container is not kept).
+      - An IPv6 host address is written in brackets. The IPv6 loopback, C([::1]:8080:80), is served by a
+        small userspace proxy started and stopped with the container (IPv6 has no C(route_localnet), so nft
+        DNAT cannot serve it); other IPv6 host addresses fail at start with "IPv6 host addresses other than
+        ::1 are not supported yet" (the new container is not kept).
       - Compared as a set.
     type: list
     elements: raw

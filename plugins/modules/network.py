@@ -21,8 +21,9 @@ description:
   - "Idempotency: the normalised spec declared by the task is stored with the network and a re-run
     compares declared with declared. An omitted option means its default."
   - A network cannot be changed in place. Any difference recreates it; running containers on it are
-    disconnected first and connected again afterwards (same process, same address when it still fits
-    the subnet), and RV(actions) says so.
+    disconnected first and connected again afterwards (same process; their declared C(ip), C(ip6),
+    C(mac_address) and C(interface_name) on it, else the same IPv4 and IPv6 addresses when they still
+    fit the subnets), and RV(actions) says so.
 author:
   - libpod.engine contributors (@libpod-engine)
 extends_documentation_fragment:
@@ -80,8 +81,8 @@ options:
         local prefix V(fd00::/8) derived from the network ID), containers get an address from each
         subnet and an IPv6 default route, IPv6 traffic leaving the host is masqueraded (an nft C(ip6)
         table), and aardvark-dns answers C(AAAA) queries with the containers' IPv6 addresses.
-      - Implied by O(ipv6_subnet). Ports published on an IPv6 host address (V([::1]:8080:80)) are not
-        forwarded yet; see the user guide.
+      - Implied by O(ipv6_subnet). Of the IPv6 host addresses, only the loopback (V([::1]:8080:80)) can
+        publish ports (through a userspace proxy, on any network); see the user guide.
     type: bool
     default: false
   ipv6_subnet:

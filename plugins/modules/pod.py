@@ -129,9 +129,9 @@ options:
   publish:
     description:
       - Ports published on the pod (held by the infra container, reached by every container sharing the
-        network), C([HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]). Compared as a set. An IPv6 host address
-        (C([::1]:8080:80)) is accepted by the syntax but not supported yet by the port forwarding; starting the
-        pod fails saying so.
+        network), C([HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]). Compared as a set. The IPv6 loopback
+        (C([::1]:8080:80)) is served by a userspace proxy; other IPv6 host addresses are not supported yet
+        (starting the pod fails saying so).
     type: list
     elements: raw
     aliases: [ports, published, published_ports]

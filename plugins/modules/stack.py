@@ -7,15 +7,15 @@ from __future__ import annotations
 
 DOCUMENTATION = r"""
 module: stack
-short_description: Reconcile a stack of volumes, pods and containers of the libpod.engine runtime in one task
+short_description: Reconcile a stack of networks, volumes, pods and containers of the libpod.engine runtime in one task
 version_added: 0.1.0
 description:
-  - Declares a stack, lists of volumes, pods and containers, and reconciles all of them in one module run
-    (one runtime open, one process), in dependency order. Volumes come first, then pods, then
-    containers. Removals go the other way.
-  - Each entry takes exactly the parameters of its module (M(libpod.engine.volume), M(libpod.engine.pod),
-    M(libpod.engine.container)), aliases included, and is reconciled by the same code. So idempotency, what
-    is compared, what is changed in place and what recreates are the modules' own rules.
+  - Declares a stack, lists of networks, volumes, pods and containers, and reconciles all of them in one module
+    run (one runtime open, one process), in dependency order. Networks come first, then volumes, then pods,
+    then containers. Removals go the other way.
+  - Each entry takes exactly the parameters of its module (M(libpod.engine.network), M(libpod.engine.volume),
+    M(libpod.engine.pod), M(libpod.engine.container)), aliases included, and is reconciled by the same code.
+    So idempotency, what is compared, what is changed in place and what recreates are the modules' own rules.
     C(engine_options) is given once for the whole stack.
   - Every object gets the label C(io.libpod-engine.stack=<label>). With O(prune=true), objects
     that carry the label but are no longer in the lists are removed. With O(state=absent),
@@ -53,11 +53,22 @@ options:
   state:
     description:
       - V(present) reconciles every entry to its own C(state) (each module's default when omitted).
-      - V(absent) removes every container, pod and volume that carries the stack's label (containers first),
-        whatever the lists say. A pod or volume that a container outside the stack still uses is refused.
+      - V(absent) removes every container, pod, volume and network that carries the stack's label (containers
+        first), whatever the lists say. A pod, volume or network that a container outside the stack still uses
+        is refused.
     type: str
     choices: [present, absent]
     default: present
+  networks:
+    description:
+      - Networks of the stack, each a dict of the parameters of M(libpod.engine.network) (C(name) required).
+        They are created before the volumes, pods and containers, so containers of the stack can use them
+        with C(network), and removed after them.
+      - A pruned network, or one the stack removes, that a container outside the stack still uses is
+        refused, naming the container (unless the entry sets C(force), which disconnects it).
+    type: list
+    elements: dict
+    default: []
   volumes:
     description:
       - Volumes of the stack, each a dict of the parameters of M(libpod.engine.volume) (C(name) required).
@@ -81,7 +92,7 @@ options:
     default: []
   prune:
     description:
-      - Remove the containers, pods and volumes that carry the stack's label but are not declared in the
+      - Remove the containers, pods, volumes and networks that carry the stack's label but are not declared in the
         lists any more. Removing a volume deletes its data.
       - A pruned pod or volume that a container outside the stack still uses is refused, naming the container.
     type: bool
@@ -96,6 +107,7 @@ seealso:
   - module: libpod.engine.container
   - module: libpod.engine.pod
   - module: libpod.engine.volume
+  - module: libpod.engine.network
 """
 
 EXAMPLES = r"""
@@ -161,7 +173,8 @@ results:
     - One entry per object that the run looked at, in the order they were reconciled.
     - Each has C(kind), C(name), C(changed), C(actions), C(pruned) when it was removed by O(prune) or
       O(state=absent), and a short view of the object after the run (C(id) and C(status) for containers and
-      pods, C(pod) for containers in a pod, C(containers) for pods, C(mountpoint) and C(driver) for volumes).
+      pods, C(pod) for containers in a pod, C(containers) for pods, C(mountpoint) and C(driver) for volumes,
+      C(id), C(network_interface) and C(subnets) for networks).
     - In diff mode, also C(diff) (C(before) and C(after)).
   returned: always
   type: list
@@ -176,8 +189,9 @@ pruned:
   elements: str
   sample: ["container old-worker", "volume old-cache"]
 stack:
-  description: The stack after the run. It has C(name), and C(volumes), C(pods) and C(containers) as dicts of
-    object names to the short views of RV(results). Objects that do not exist (yet, in check mode) are left out.
+  description: The stack after the run. It has C(name), and C(networks), C(volumes), C(pods) and C(containers) as
+    dicts of object names to the short views of RV(results). Objects that do not exist (yet, in check mode) are
+    left out.
   returned: always
   type: dict
   sample: {"name": "web", "volumes": {"web-site": {"mountpoint": "/var/lib/libpod-engine/volumes/web-site/_data",
@@ -200,13 +214,19 @@ from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
 from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_reconcile
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile import container_options, pod_options, volume
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile import (
+    container_options,
+    network,
+    pod_options,
+    volume,
+)
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.stack import reconcile_stack
 
 
 def _entry_validators():
     """Per kind: the entry's module argument spec and its constraints (as those modules declare them)."""
     return {
+        "network": ArgumentSpecValidator(network.OPTIONS.argument_spec()),
         "volume": ArgumentSpecValidator(volume.OPTIONS.argument_spec()),
         "pod": ArgumentSpecValidator(pod_options.OPTIONS.argument_spec()),
         "container": ArgumentSpecValidator(container_options.OPTIONS.argument_spec(),
@@ -259,6 +279,7 @@ def main():
         argument_spec=engine_argspec({
             "label": {"type": "str", "required": True, "aliases": ["name"]},
             "state": {"type": "str", "choices": ["present", "absent"], "default": "present"},
+            "networks": {"type": "list", "elements": "dict", "default": []},
             "volumes": {"type": "list", "elements": "dict", "default": []},
             "pods": {"type": "list", "elements": "dict", "default": []},
             "containers": {"type": "list", "elements": "dict", "default": []},

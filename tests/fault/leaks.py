@@ -319,11 +319,13 @@ def find_leaks(env, *, wait: float = 20.0) -> List[str]:
         if argv and os.path.basename(argv[0]) == "conmon" and pid not in conmons and \
                 any(r in a for a in argv for r in _roots(env)):
             problems.append("conmon %d (%s)" % (pid, " ".join(argv)[:120]))
-    # port holders (network/portholder.py): argv[0] = <tmp_dir>/ports/<container id>
+    # port holders (network/portholder.py): argv[0] = <tmp_dir>/ports/<container id>, or the
+    # [::1] proxy's argument after loopproxy.py (portholder.holder_name)
     holders_dir = os.path.join(env.paths["tmp_dir"], "ports") + "/"
     for pid, argv in proc_cmdlines():
-        if argv and argv[0].startswith(holders_dir) and argv[0][len(holders_dir):] not in holding:
-            problems.append("port holder %d of container %s" % (pid, argv[0][len(holders_dir):][:12]))
+        name = argv[3] if len(argv) >= 4 and os.path.basename(argv[2]) == "loopproxy.py" else (argv or [""])[0]
+        if name.startswith(holders_dir) and name[len(holders_dir):] not in holding:
+            problems.append("port holder %d of container %s" % (pid, name[len(holders_dir):][:12]))
     for rname, cids in runtime_containers(env).items():
         for cid in cids:
             if cid not in holding:

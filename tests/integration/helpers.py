@@ -359,8 +359,10 @@ def run_playbook(
     module_defaults: Optional[dict] = None,
     timeout: Optional[int] = None,
     extra_args: Optional[list] = None,
+    prefix: Optional[list] = None,
 ) -> PlaybookResult:
-    """Run ``tasks`` (YAML text of a task list, or a list of dicts) in one play on localhost."""
+    """Run ``tasks`` (YAML text of a task list, or a list of dicts) in one play on localhost;
+    ``prefix``: a command that runs ansible-playbook (e.g. ``["ip", "netns", "exec", NS]``)."""
     if isinstance(tasks, str):
         tasks = yaml.safe_load(tasks)
     if isinstance(tasks, dict):
@@ -384,7 +386,7 @@ def run_playbook(
     with open(playbook, "w", encoding="utf-8") as f:
         yaml.safe_dump([play], f, sort_keys=False)
     result_file = stem + ".result.json"
-    cmd = [_playbook_path(), "-i", "localhost,", playbook]
+    cmd = list(prefix or []) + [_playbook_path(), "-i", "localhost,", playbook]
     if check:
         cmd.append("--check")
     if diff:

@@ -5,8 +5,13 @@ from __future__ import annotations
 
 import hashlib
 import ipaddress
+import os
+import signal
 import socket
 import subprocess
+import sys
+
+import pytest
 
 from .helpers import run_playbook
 
@@ -40,6 +45,12 @@ def test_dual_stack_network(engine_env, busybox_archive):
         {"name": "probe", "libpod.engine.container_exec": {"name": "cli6", "command": [
             "sh", "-c", "ip -6 addr show dev eth0; ip -6 route; ping -6 -c1 -W2 %s >/dev/null && echo ping6-ok; "
             "nslookup -type=AAAA web6 %s" % (static6, v4.network_address + 1)]}},
+        # aardvark-dns also answers on the IPv6 gateway, which resolv.conf names after the IPv4 one
+        {"name": "probe6", "libpod.engine.container_exec": {"name": "cli6", "command": [
+            "sh", "-c", "cat /etc/resolv.conf; nslookup -type=AAAA web6 %s" % (v6.network_address + 1)]}},
+        # a recreate of the network keeps the containers' IPv6 addresses (the declared one and the leased one)
+        {"name": "recreate", "libpod.engine.network": dict(net, recreate=True)},
+        {"name": "after", "libpod.engine.container_info": {"name": ["web6", "cli6"]}},
     ])
     try:
         assert res.ok, res.log
@@ -55,6 +66,15 @@ def test_dual_stack_network(engine_env, busybox_archive):
         out = res.task("probe")["stdout"]
         assert cli_net["GlobalIPv6Address"] + "/64" in out and "default via %s" % (v6.network_address + 1) in out
         assert "ping6-ok" in out and static6 in out.split("web6", 1)[-1], out
+        out6 = res.task("probe6")["stdout"]
+        gw4, gw6 = str(v4.network_address + 1), str(v6.network_address + 1)
+        assert "nameserver %s\nnameserver %s" % (gw4, gw6) in out6, out6
+        assert static6 in out6.split("web6", 1)[-1], out6
+        assert any(a.startswith("reconnected container(s) cli6, web6") for a in res.task("recreate")["actions"])
+        after = {c["Name"]: c["NetworkSettings"]["Networks"]["ds"] for c in res.task("after")["containers"]}
+        assert after["web6"]["GlobalIPv6Address"] == static6, after
+        assert after["cli6"]["GlobalIPv6Address"] == cli_net["GlobalIPv6Address"], after
+        assert after["cli6"]["IPAddress"] == cli_net["IPAddress"], after
         # the host reaches the container over IPv6 through the bridge
         with socket.create_connection((static6, 8080), timeout=5) as s:
             s.sendall(b"GET /hostname HTTP/1.0\r\n\r\n")
@@ -69,3 +89,78 @@ def test_dual_stack_network(engine_env, busybox_archive):
         ])
     assert res.ok, res.log
     assert _chains("ip6", prefix) == [] and _chains("ip", prefix) == []
+
+
+def _holders(env) -> list:
+    """pids of processes that name this root's port holder directory (sleep holders and proxies)."""
+    holders = os.path.join(env.paths["tmp_dir"], "ports") + "/"
+    out = []
+    for pid in filter(str.isdigit, os.listdir("/proc")):
+        try:
+            with open("/proc/%s/cmdline" % pid, "rb") as f:
+                if holders.encode() in f.read():
+                    out.append(int(pid))
+        except OSError:
+            continue
+    return out
+
+
+_PROBE = """
+import socket, sys, time
+port, want = int(sys.argv[1]), sys.argv[2]
+deadline = time.monotonic() + 15  # httpd may still be starting: wait for it, not for the proxy
+while True:
+    try:
+        with socket.create_connection(("::1", port), timeout=5) as s:
+            s.sendall(b"GET /hostname HTTP/1.0\\r\\n\\r\\n")
+            data = s.recv(4096)
+        if b"200 OK" in data:
+            print("served")
+            sys.exit(0)
+    except ConnectionRefusedError:
+        if want == "refused":
+            print("refused")
+            sys.exit(0)
+    except OSError:
+        pass
+    if want == "refused" or time.monotonic() > deadline:
+        sys.exit(1)
+    time.sleep(0.1)
+"""
+
+
+def test_publish_on_ipv6_loopback(engine_env, busybox_archive):
+    """[::1]:PORT:CTRPORT is served by the userspace proxy: started with the container, gone on stop,
+    back on start, nothing left after kill -9 of conmon and remove."""
+    with socket.socket(socket.AF_INET6) as s:
+        s.bind(("::1", 0))
+        port = s.getsockname()[1]
+    web = {"name": "lo6", "image": "oci-archive:" + busybox_archive, "state": "started",
+           "publish": ["[::1]:%d:8080" % port], "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"]}
+
+    def probe(name, want):
+        return {"name": name, "ansible.builtin.command": {"argv": [sys.executable, "-c", _PROBE, str(port), want]}}
+
+    res = run_playbook(engine_env, [
+        {"name": "web", "libpod.engine.container": web},
+        probe("served", "served"),
+        {"name": "web again", "libpod.engine.container": web},
+        {"name": "stop", "libpod.engine.container": dict(web, state="stopped")},
+        probe("closed", "refused"),
+        {"name": "start", "libpod.engine.container": web},
+        probe("served again", "served"),
+    ])
+    try:
+        assert res.ok, res.log
+        assert res.task("web").changed and not res.task("web again").changed
+        ports = res.task("start")["container"]["NetworkSettings"]["Ports"]
+        assert ports["8080/tcp"] == [{"HostIp": "::1", "HostPort": str(port)}], ports
+        assert len(_holders(engine_env)) == 1
+        os.kill(res.task("start")["container"]["State"]["ConmonPid"], signal.SIGKILL)
+    finally:
+        res = run_playbook(engine_env, [{"name": "rm", "libpod.engine.container": {"name": "lo6", "state": "absent"}}])
+    assert res.ok, res.log
+    assert _holders(engine_env) == []
+    assert [n for n in os.listdir(os.path.join(engine_env.paths["tmp_dir"], "ports")) if n.endswith(".json")] == []
+    with pytest.raises(ConnectionRefusedError):
+        socket.create_connection(("::1", port), timeout=5)

@@ -53,9 +53,9 @@ def simulate_reboot(env):
         db.close()
     pids = [s.get("conmon_pid") for s in states] + [s.get("pid") for s in states]
     pids = [p for p in pids if p]
-    # the port holders (argv[0] <tmp_dir>/ports/<id>) die with every other process
+    # the port holders (argv[0] <tmp_dir>/ports/<id>, or the [::1] proxy's argument) die with every other process
     holders = os.path.join(env.paths["tmp_dir"], "ports") + "/"
-    pids += [pid for pid, cmd in _proc_cmdlines() if cmd.startswith(holders)]
+    pids += [pid for pid, cmd in _proc_cmdlines() if cmd.startswith(holders) or " " + holders in cmd]
     for pid in pids:  # conmon first: no exit command may run
         try:
             os.kill(pid, signal.SIGKILL)

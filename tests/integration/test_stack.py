@@ -16,13 +16,14 @@ def _stack(img: str, port: int, *, extra_env=None, workers=("worker",), state="p
             "label": "web",
             "state": state,
             "prune": prune,
+            "networks": [{"name": "web-back", "label": {"tier": "back"}}],
             "volumes": [{"name": "web-site"}],
             "pods": [{"name": "web", "state": "started", "publish": ["127.0.0.1:%d:8080" % port]}],
             "containers": [
                 {"name": "web-httpd", "image": img, "pod": "web", "init": True,
                  "command": ["httpd", "-f", "-p", "8080", "-h", "/srv"], "volume": ["web-site:/srv:ro"],
                  "env": extra_env or {}},
-            ] + [{"name": w, "image": img, "command": ["sleep", "1000"], "init": True, "network": "none",
+            ] + [{"name": w, "image": img, "command": ["sleep", "1000"], "init": True, "network": ["web-back"],
                   "labels": {"role": "worker"}} for w in workers],
         },
         "register": "out",
@@ -44,8 +45,9 @@ def test_stack_lifecycle_check_diff_prune_and_absent(engine_env, playbook, busyb
     assert out["changed"]
     assert "create volume web-site" in out["actions"] and "create pod web" in out["actions"]
     assert "create web-httpd" in out["actions"] and "create worker" in out["actions"]
-    assert set(out["diff"]["after"]) == {"volumes", "pods", "containers"}
-    assert _kinds(out) == {"containers": [], "pods": [], "volumes": []}
+    assert "create network web-back" in out["actions"]
+    assert set(out["diff"]["after"]) == {"networks", "volumes", "pods", "containers"}
+    assert _kinds(out) == {"containers": [], "networks": [], "pods": [], "volumes": []}
     assert not os.path.exists(os.path.join(engine_env.paths["volume_path"], "web-site"))
 
     # the real run: the page in the volume is served through the pod's published port
@@ -53,9 +55,11 @@ def test_stack_lifecycle_check_diff_prune_and_absent(engine_env, playbook, busyb
     assert res.ok, res.log
     out = res.tasks[0].result
     assert out["changed"]
-    assert _kinds(out) == {"containers": ["web-httpd", "worker"], "pods": ["web"], "volumes": ["web-site"]}
+    assert _kinds(out) == {"containers": ["web-httpd", "worker"], "networks": ["web-back"], "pods": ["web"],
+                           "volumes": ["web-site"]}
     assert [(r["kind"], r["name"]) for r in out["results"]] == [
-        ("volume", "web-site"), ("pod", "web"), ("container", "web-httpd"), ("container", "worker")]
+        ("network", "web-back"), ("volume", "web-site"), ("pod", "web"), ("container", "web-httpd"),
+        ("container", "worker")]
     mountpoint = out["stack"]["volumes"]["web-site"]["mountpoint"]
     with open(os.path.join(mountpoint, "index.html"), "w", encoding="utf-8") as f:
         f.write("hello from the stack\n")
@@ -65,11 +69,14 @@ def test_stack_lifecycle_check_diff_prune_and_absent(engine_env, playbook, busyb
     res = playbook("""
 - libpod.engine.container_info: {name: worker}
 - libpod.engine.pod_info: {name: web}
+- libpod.engine.network_info: {name: web-back}
 """)
     assert res.ok, res.log
     labels = res.tasks[0].result["containers"][0]["Config"]["Labels"]
     assert labels[STACK_LABEL] == "web" and labels["role"] == "worker"
     assert res.tasks[1].result["pods"][0]["Labels"] == {STACK_LABEL: "web"}
+    assert res.tasks[2].result["networks"][0]["labels"] == {STACK_LABEL: "web", "tier": "back"}
+    assert list(res.tasks[0].result["containers"][0]["NetworkSettings"]["Networks"]) == ["web-back"]
 
     # again: nothing to do, in check mode and for real
     for check in (True, False):
@@ -103,7 +110,8 @@ def test_stack_lifecycle_check_diff_prune_and_absent(engine_env, playbook, busyb
     assert res.ok, res.log
     assert res.tasks[0].result["pruned"] == ["container worker"]
     assert res.tasks[0].result["actions"] == ["removed worker"]
-    assert _kinds(res.tasks[0].result) == {"containers": ["web-httpd"], "pods": ["web"], "volumes": ["web-site"]}
+    assert _kinds(res.tasks[0].result) == {"containers": ["web-httpd"], "networks": ["web-back"], "pods": ["web"],
+                                           "volumes": ["web-site"]}
 
     # state=absent removes every object of the stack (and nothing else)
     res = playbook("""
@@ -113,7 +121,8 @@ def test_stack_lifecycle_check_diff_prune_and_absent(engine_env, playbook, busyb
 - libpod.engine.volume_info: {}
 """)
     assert res.ok, res.log
-    assert sorted(res.tasks[1].result["pruned"]) == ["container web-httpd", "pod web", "volume web-site"]
+    assert sorted(res.tasks[1].result["pruned"]) == ["container web-httpd", "network web-back", "pod web",
+                                                     "volume web-site"]
     assert not res.tasks[2].changed
     assert [v["Name"] for v in res.tasks[3].result["volumes"]] == ["unrelated"]
 

@@ -445,7 +445,8 @@ class Runtime:
                 nft_backend="none" if self.rootless else "auto",
                 # left at their defaults, the default network moves off another root's bridge/subnet
                 auto_bridge=self.cfg.source("network", "bridge_prefix") == SOURCE_DEFAULT,
-                auto_subnet=self.cfg.source("network", "default_subnet") == SOURCE_DEFAULT)
+                auto_subnet=self.cfg.source("network", "default_subnet") == SOURCE_DEFAULT,
+                proxy_command=self.loopproxy_command)
         return self._lazy["network"]
 
     def has_networking(self) -> bool:
@@ -539,6 +540,11 @@ class Runtime:
             if json.dumps(cache, sort_keys=True) != before:
                 self._save_probe_cache()
         return self._lazy["exit_python"]
+
+    def loopproxy_command(self) -> List[str]:
+        """argv prefix of the userspace proxy for [::1] publishes (network/loopproxy.py): the
+        engine copy's file, run by the exit command's interpreter (it outlives the task)."""
+        return [self.exit_python(), "-I", os.path.join(self.engine_copy(), "network", "loopproxy.py")]
 
     def cli_command(self) -> List[str]:
         """argv prefix that runs the engine CLI with this runtime's paths."""

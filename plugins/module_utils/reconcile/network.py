@@ -248,8 +248,10 @@ def _reconcile(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> 
 def _recreate(rt, net, spec: Mapping[str, Any], live: List[Any], *, why: List[str], res: Result) -> None:
     name = net.name
     old_ips: Dict[str, Optional[str]] = {}
+    old_ips6: Dict[str, Optional[str]] = {}
     for rec in live:
         old_ips[rec.id] = rt.network.ipam.lease_of(rec.id, name)
+        old_ips6[rec.id] = rt.network.ipam.lease_of(rec.id, name, 6) if net.subnet6 else None
         ctr = Container(rt, rec)
         with ctr.locked():
             ctr.sync()
@@ -262,10 +264,15 @@ def _recreate(rt, net, spec: Mapping[str, Any], live: List[Any], *, why: List[st
         ip = old_ips.get(rec.id)
         keep = ip if ip and ipaddress.IPv4Address(ip) in ipaddress.IPv4Network(new.subnet) \
             and ip != new.gateway else None
+        ip6 = old_ips6.get(rec.id)
+        keep6 = ip6 if ip6 and new.subnet6 and ipaddress.IPv6Address(ip6) in ipaddress.IPv6Network(new.subnet6) \
+            and ip6 != new.gateway6 else None
         ctr = Container(rt, rec)
         with ctr.locked():
             ctr.sync()
-            netattach.connect_live(ctr, name, static_ip=keep)
+            # the declared ip / ip6 / mac_address / interface_name of the attachment, else the old addresses
+            settings = ((ctr.config.get("network") or {}).get("attach") or {}).get(name)
+            netattach.connect_live(ctr, name, static_ip=keep, static_ip6=keep6, settings=settings)
     if live:
         res.act("reconnected container(s) %s to network %s" % (_names(live), name))
     res.obj = new.inspect()

@@ -1,11 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Reconcile a stack: lists of volumes, pods and containers in one runtime open.
+"""Reconcile a stack: lists of networks, volumes, pods and containers in one runtime open.
 
 A stack is named by a label value: every object it declares gets the label
 ``io.libpod-engine.stack=<name>`` added to its own ``label`` option, and that label is how
 a later run finds the objects the lists no longer declare (``prune``) or everything of the
 stack (``state: absent``). Each object is reconciled by its own module's reconcile function
-(``reconcile_volume``, ``reconcile_pod``, ``reconcile_container``) with the same parameters
+(``reconcile_network``, ``reconcile_volume``, ``reconcile_pod``, ``reconcile_container``) with the same parameters
 the module takes, so the rules (what is compared, what recreates) are exactly the modules'.
 
 Order, so that nothing is removed or created before what it depends on:
@@ -13,12 +13,12 @@ Order, so that nothing is removed or created before what it depends on:
 1. every entry is checked first (names, duplicates, option values normalised, references
    between entries), so a bad entry fails the run before anything is touched;
 2. containers to remove (declared ``state: absent``, or pruned);
-3. volumes, then pods, then containers that should exist, in list order, except that a
+3. networks, volumes, then pods, then containers that should exist, in list order, except that a
    container comes after the stack's container it joins (``network: container:NAME``); when
    that one is recreated (a new image, a rotated secret...), the joining one is recreated
    after it, since the namespace it was in has gone;
-4. pods to remove, then volumes to remove (declared absent, or pruned). A pod or volume
-   still used by a container that is not removed by this run is refused, naming it.
+4. pods to remove, then volumes, then networks to remove (declared absent, or pruned). A pod,
+   volume or network still used by a container that is not removed by this run is refused, naming it.
 
 Check mode runs the same plan through the reconcile functions' own check mode.
 """
@@ -34,9 +34,11 @@ from ..engine.parse import values as parse
 #: the label that marks an object as part of a stack; its value is the stack's name
 STACK_LABEL = "io.libpod-engine.stack"
 
-KINDS = ("volume", "pod", "container")
+KINDS = ("network", "volume", "pod", "container")
 #: module parameter of each kind's list
-LIST_PARAM = {"volume": "volumes", "pod": "pods", "container": "containers"}
+LIST_PARAM = {"network": "networks", "volume": "volumes", "pod": "pods", "container": "containers"}
+#: the option that holds an entry's labels (the network module's is ``labels``, alias ``label``)
+LABEL_PARAM = {"network": "labels"}
 STATES = ("present", "absent")
 
 Reconciler = Callable[..., Any]
@@ -46,10 +48,12 @@ Validator = Callable[[str, Mapping[str, Any], str], Dict[str, Any]]
 
 def _default_reconcilers() -> Dict[str, Reconciler]:
     from .container import reconcile_container  # noqa: PLC0415 - import cost only where used
+    from .network import reconcile_network  # noqa: PLC0415
     from .pod import reconcile_pod  # noqa: PLC0415
     from .volume import reconcile_volume  # noqa: PLC0415
 
-    return {"volume": reconcile_volume, "pod": reconcile_pod, "container": reconcile_container}
+    return {"network": reconcile_network, "volume": reconcile_volume, "pod": reconcile_pod,
+            "container": reconcile_container}
 
 
 # ------------------------------------------------------------------------------------------
@@ -133,6 +137,9 @@ def _summary(kind: str, obj: Mapping[str, Any]) -> Dict[str, Any]:
     if kind == "pod":
         return {"id": obj.get("Id"), "status": obj.get("State"),
                 "containers": [c.get("Name") for c in obj.get("Containers") or []]}
+    if kind == "network":
+        return {"id": obj.get("id"), "network_interface": obj.get("network_interface"),
+                "subnets": [s.get("subnet") for s in obj.get("subnets") or []]}
     return {"mountpoint": obj.get("Mountpoint"), "driver": obj.get("Driver")}
 
 
@@ -140,16 +147,16 @@ def stack_name(value: Any) -> str:
     return validate_name(value if isinstance(value, str) else "", "label", "stack")
 
 
-def with_stack_label(params: Mapping[str, Any], stack: str, where: str) -> Dict[str, Any]:
-    """The entry's parameters with the stack label added to its ``label`` option."""
+def with_stack_label(params: Mapping[str, Any], stack: str, where: str, key: str = "label") -> Dict[str, Any]:
+    """The entry's parameters with the stack label added to its ``label`` option (``key``)."""
     out = dict(params)
-    labels = parse.parse_labels(params.get("label") or {}, "%s.label" % where)
+    labels = parse.parse_labels(params.get(key) or {}, "%s.%s" % (where, key))
     if labels.get(STACK_LABEL, stack) != stack:
         raise InvalidArg("%s: label %s=%s differs from the stack's name %s"
                          % (where, STACK_LABEL, labels[STACK_LABEL], stack),
                          hint="leave %s out: the stack sets it" % STACK_LABEL)
     labels[STACK_LABEL] = stack
-    out["label"] = labels
+    out[key] = labels
     return out
 
 
@@ -181,7 +188,9 @@ def collect(params: Mapping[str, Any], validate: Optional[Validator] = None) -> 
             if not (kind == "container" and item.get("image") is None):
                 # a container entry without image acts on the container by name (the module's rule):
                 # it declares nothing, the stack label included
-                item = with_stack_label(item, stack, where)
+                if kind in LABEL_PARAM and "label" in item and LABEL_PARAM[kind] not in item:
+                    item[LABEL_PARAM[kind]] = item.pop("label")  # the alias (validation resolves it)
+                item = with_stack_label(item, stack, where, LABEL_PARAM.get(kind, "label"))
             where = "%s (%s)" % (where, name)
             entries.append(Entry(kind, name, item, where, absent=item.get("state") == "absent"))
     return entries
@@ -202,6 +211,9 @@ def labelled(rt, stack: str) -> Dict[str, List[str]]:
     out: Dict[str, List[str]] = {}
     for kind in KINDS:
         names = []
+        if kind == "network":
+            out[kind] = [n["name"] for n in _network_records(rt) if (n.get("labels") or {}).get(STACK_LABEL) == stack]
+            continue
         for rec in rt.state.list(kind):
             if kind == "container" and rec.config.get("is_infra"):
                 continue
@@ -211,8 +223,21 @@ def labelled(rt, stack: str) -> Dict[str, List[str]]:
     return out
 
 
+def _network_records(rt) -> List[Dict[str, Any]]:
+    """The stored networks (the DB rows: no network manager, no pyroute2 for a stack without any)."""
+    from ..engine.store.state import loads  # noqa: PLC0415 - only for stacks
+
+    return [loads(cfg) for (cfg,) in rt.state.query("SELECT config FROM networks ORDER BY name")]
+
+
 def _users(rt, kind: str, name: str) -> Optional[List[str]]:
-    """Containers that keep a pod (members) or a volume (users) in use; None if it does not exist."""
+    """Containers that keep a pod (members), a volume or a network (users) in use; None if it does not exist."""
+    if kind == "network":
+        from ..engine.objects import netattach  # noqa: PLC0415 - only for stacks with networks
+
+        if not any(n["name"] == name for n in _network_records(rt)):
+            return None
+        return [rec.name for rec in netattach.users(rt, name)]
     if kind == "pod":
         rec = rt.state.find("pod", name)
         if rec is None or rec.name != name:
@@ -242,6 +267,10 @@ def _declared(kind: str, params: Mapping[str, Any]) -> Dict[str, Any]:
         from .pod import declared_spec  # noqa: PLC0415
 
         return declared_spec(params)
+    if kind == "network":
+        from .network import declared_spec as network_spec  # noqa: PLC0415
+
+        return network_spec(params)
     from .volume import declared_spec as volume_spec  # noqa: PLC0415
 
     return volume_spec(params)
@@ -267,6 +296,11 @@ def check(entries: Sequence[Entry], removed: Mapping[str, Sequence[str]]) -> Non
             if m.get("type") == "volume" and m.get("source") in removed["volume"]:
                 raise InvalidArg("%s: uses volume %s, which this run removes" % (e.where, m["source"]),
                                  hint="keep the volume in the stack's volumes (without state: absent)")
+        net = e.declared.get("network") or {}
+        for name in net.get("networks") or [] if net.get("mode", "bridge") == "bridge" else []:
+            if name in removed["network"]:
+                raise InvalidArg("%s: is on network %s, which this run removes" % (e.where, name),
+                                 hint="keep the network in the stack's networks (without state: absent)")
 
 
 # ------------------------------------------------------------------------------------------
@@ -281,7 +315,8 @@ def plan(entries: Sequence[Entry], existing: Mapping[str, Sequence[str]], *, pru
         for kind in KINDS:
             gone[kind] = [Entry(kind, n, {"name": n, "state": "absent"}, "%s %s" % (kind, n), absent=True,
                                 pruned=True) for n in existing.get(kind, ())]
-        return [("remove", gone["container"]), ("remove", gone["pod"]), ("remove", gone["volume"])]
+        return [("remove", gone["container"]), ("remove", gone["pod"]), ("remove", gone["volume"]),
+                ("remove", gone["network"])]
     for kind in KINDS:
         gone[kind] = [e for e in entries if e.kind == kind and e.absent]
         if prune:
@@ -289,7 +324,8 @@ def plan(entries: Sequence[Entry], existing: Mapping[str, Sequence[str]], *, pru
                                  absent=True, pruned=True)
                            for n in existing.get(kind, ()) if n not in declared[kind]]
     present = [e for kind in KINDS for e in entries if e.kind == kind and not e.absent]
-    return [("remove", gone["container"]), ("apply", present), ("remove", gone["pod"]), ("remove", gone["volume"])]
+    return [("remove", gone["container"]), ("apply", present), ("remove", gone["pod"]), ("remove", gone["volume"]),
+            ("remove", gone["network"])]
 
 
 def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
@@ -329,7 +365,7 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
             joined = _joins(entry)
             if phase == "apply" and joined in recreated:
                 call[RECREATED_DEPENDENCY] = joined  # its namespace is gone: the container module recreates it
-            if phase == "remove" and entry.kind in ("pod", "volume") and not call.get("force"):
+            if phase == "remove" and entry.kind in ("pod", "volume", "network") and not call.get("force"):
                 # members/users that this run removes (already gone, or only planned in check
                 # mode) do not block; any other container does, and the refusal names it
                 users = _users(rt, entry.kind, entry.name)

@@ -36,6 +36,11 @@ def test_dns_servers_are_the_gateways_of_dns_networks_in_order():
     assert dns.dns_servers({}, ["a"]) == []
 
 
+def test_a_dual_stack_network_names_its_ipv6_gateway_after_the_ipv4_one():
+    status = {"networks": {"a": {"gateway": "10.0.0.1", "gateway6": "fd00::1"}, "b": {"gateway": "10.1.0.1"}}}
+    assert dns.dns_servers(status, ["a", "b"]) == ["10.0.0.1", "fd00::1", "10.1.0.1"]
+
+
 def test_write_is_idempotent_and_removes_empty_networks(tmp_path):
     ard = dns.Aardvark(str(tmp_path / "aardvark"), binary=None)
     entries = [("abc", ["10.89.0.2"], [], ["web"])]

@@ -3,6 +3,7 @@
 reconcile functions and a fake state (the real modules run in tests/integration/test_stack.py)."""
 from __future__ import annotations
 
+import json
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional
 
@@ -31,8 +32,12 @@ class Rec:
 
 @dataclass
 class FakeState:
-    objs: Dict[str, List[Rec]] = field(default_factory=lambda: {"container": [], "pod": [], "volume": []})
+    objs: Dict[str, List[Rec]] = field(default_factory=lambda: dict(container=[], pod=[], volume=[], network=[]))
     users: Dict[str, List[str]] = field(default_factory=dict)   # volume -> container ids
+
+    def query(self, sql):
+        assert sql.startswith("SELECT config FROM networks")
+        return [(json.dumps({"name": r.name, "labels": r.config["labels"]}),) for r in self.objs["network"]]
 
     def list(self, kind, pod_id=None):
         return [r for r in self.objs[kind] if pod_id is None or r.pod_id == pod_id]
@@ -44,9 +49,16 @@ class FakeState:
         return list(self.users.get(name, []))
 
 
+class FakeCfg:
+    def get(self, section, key):
+        assert (section, key) == ("network", "default_network")
+        return "engine"
+
+
 class FakeRuntime:
     def __init__(self):
         self.state = FakeState()
+        self.cfg = FakeCfg()
 
     def add(self, kind, name, stack=None, pod=None, **config):
         labels = {rs.STACK_LABEL: stack} if stack else {}
@@ -352,3 +364,52 @@ def test_containers_are_asked_for_their_summary_only_pods_and_volumes_are_not():
     rs.reconcile_stack(rt, {"label": "web", "volumes": [{"name": "v"}], "pods": [{"name": "p"}],
                             "containers": [{"name": "c", "image": IMG}]}, reconcilers=funcs)
     assert seen == [("volume", None), ("pod", None), ("container", True)]
+
+
+# ------------------------------------------------------------------------------------------
+# networks (issue 16)
+# ------------------------------------------------------------------------------------------
+NET_STACK = {
+    "label": "web",
+    "networks": [{"name": "back", "label": {"tier": "back"}}],
+    "containers": [{"name": "api", "image": IMG, "network": ["back"]}],
+}
+
+
+def test_networks_are_labelled_created_first_and_removed_last():
+    entries = rs.collect(NET_STACK)
+    assert entries[0].kind == "network" and entries[0].params["labels"] == {"tier": "back", rs.STACK_LABEL: "web"}
+    assert "label" not in entries[0].params  # the network module's option is labels (alias label)
+    rt = FakeRuntime()
+    _res, calls = run(rt, NET_STACK)
+    assert [c[:2] for c in calls] == [("network", "back"), ("container", "api")]
+    rt.add("network", "back", stack="web")
+    rt.add("network", "old", stack="web")
+    rt.add("network", "theirs", stack="db")
+    rt.add("container", "api", stack="web", network={"mode": "bridge", "networks": ["back"]})
+    rt.add("volume", "site", stack="web")
+    res, calls = run(rt, {"label": "web", "state": "absent"})
+    assert [(k, n, s) for k, n, s, _f, _c in calls] == [
+        ("container", "api", "absent"), ("volume", "site", "absent"), ("network", "back", "absent"),
+        ("network", "old", "absent")]
+    assert res.pruned[-2:] == ["network back", "network old"]
+    assert res.as_module_result(False)["stack"]["networks"] == {}
+
+
+def test_a_pruned_network_whose_users_this_run_removes_is_forced_a_foreign_user_is_not():
+    rt = FakeRuntime()
+    rt.add("network", "back", stack="web")
+    rt.add("container", "api", stack="web", network={"mode": "bridge", "networks": ["back"]})
+    _res, calls = run(rt, {"label": "web", "prune": True}, check_mode=True)
+    assert [(k, n, f) for k, n, _s, f, _c in calls] == [("container", "api", False), ("network", "back", True)]
+    rt = FakeRuntime()
+    rt.add("network", "back", stack="web")
+    rt.add("container", "stranger", network={"mode": "bridge", "networks": ["back"]})
+    _res, calls = run(rt, {"label": "web", "prune": True})
+    assert calls == [("network", "back", "absent", False, False)]  # the network module refuses, naming it
+
+
+def test_a_container_on_a_network_the_run_removes_fails_before_anything():
+    params = dict(NET_STACK, networks=[{"name": "back", "state": "absent"}])
+    with pytest.raises(InvalidArg, match=r"containers\[0\] \(api\): is on network back, which this run removes"):
+        run(FakeRuntime(), params)

@@ -23,7 +23,8 @@ def _free_ifname(nsr) -> str:
 
 
 def connect(mgr: NetworkManager, ctr_id: str, network: str, *, static_ip: Optional[str] = None,
-            mac: Optional[str] = None, ifname: Optional[str] = None) -> Dict[str, Any]:
+            mac: Optional[str] = None, ifname: Optional[str] = None,
+            static_ip6: Optional[str] = None) -> Dict[str, Any]:
     """Add an interface on ``network`` to the container's live netns; its status block.
 
     The default route is not touched (the first network keeps it), as podman does.
@@ -37,7 +38,8 @@ def connect(mgr: NetworkManager, ctr_id: str, network: str, *, static_ip: Option
     net = mgr._network(network)
     ip = mgr.ipam.allocate(net.name, net.subnet, ctr_id, gateway=net.gateway, requested=static_ip,
                            ip_range=net.ip_range)
-    ip6 = mgr.ipam.allocate(net.name, net.subnet6, ctr_id, gateway=net.gateway6) if net.subnet6 else None
+    ip6 = mgr.ipam.allocate(net.name, net.subnet6, ctr_id, gateway=net.gateway6,
+                            requested=static_ip6) if net.subnet6 else None
     try:
         br = mgr._ensure_bridge(net)
         host_if, mac = mgr.veth_name(ctr_id, net.name), mac or mgr.mac_address(ctr_id, net.name)

@@ -177,10 +177,14 @@ def network_entries(records: Iterable, network: str, running: Sequence[str]) -> 
 
 
 def dns_servers(status: Dict, dns_networks: Iterable[str]) -> List[str]:
-    """The gateways a container's resolv.conf names: those of its DNS-enabled networks, in order."""
+    """The gateways a container's resolv.conf names: those of its DNS-enabled networks, in order
+    (a dual-stack network's IPv4 gateway, then its IPv6 one, as podman writes them)."""
     wanted = set(dns_networks)
     out: List[str] = []
     for name, blk in (status.get("networks") or {}).items():
-        if name in wanted and blk.get("gateway") and blk["gateway"] not in out:
-            out.append(blk["gateway"])
+        if name not in wanted:
+            continue
+        for gw in (blk.get("gateway"), blk.get("gateway6")):
+            if gw and gw not in out:
+                out.append(gw)
     return out

@@ -39,7 +39,7 @@ from ..host.libc import errno_error, libc
 from ..host.mounts import CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, is_mount_point
 from ..host.roots import RootId
 from ..store.state import dumps, loads
-from . import dns, portholder, portmap, registry
+from . import dns, hostfw, loopproxy, portholder, portmap, registry
 from .ipam import IPAM, check_gateway, check_gateway6, check_ip_range, parse_subnet, parse_subnet6
 from .netns import remove_netns
 from .portmap import Nft, PortMapping
@@ -215,7 +215,8 @@ class NetworkManager:
                  default_subnet: str = "10.90.0.0/24", bridge_prefix: str = "lpe",
                  nft_table: str = "libpod_engine", nft_backend: str = "auto", manage_ip_forward: bool = True,
                  root: Optional[RootId] = None, auto_bridge: bool = False, auto_subnet: bool = False,
-                 warn: Optional[Callable[[str], None]] = None, aardvark_binary: Optional[str] = ""):
+                 warn: Optional[Callable[[str], None]] = None, aardvark_binary: Optional[str] = "",
+                 proxy_command: Optional[Callable[[], List[str]]] = None):
         if not re.fullmatch(BRIDGE_PREFIX_PATTERN, bridge_prefix):
             raise InvalidArg(bridge_prefix_error(bridge_prefix))
         portmap.check_name("nft table", nft_table)
@@ -233,6 +234,8 @@ class NetworkManager:
         self.auto_bridge = auto_bridge  # bridge_prefix / default_subnet not set by the user:
         self.auto_subnet = auto_subnet  # the default network may move off another root's
         self._warn = warn or (lambda _msg: None)
+        # argv prefix that runs loopproxy.py for [::1] publishes (the runtime's interpreter and engine copy)
+        self._proxy_command = proxy_command
         self.ipam = IPAM(state)
         self.nft = Nft(nft_backend)
         self._ipr = None
@@ -600,7 +603,9 @@ class NetworkManager:
                 continue
             if not cache:
                 cache.append(list(records()))
-            changed |= self.dns.write(name, [net.gateway], dns.network_entries(cache[0], name, (RUNNING, PAUSED)))
+            # dual stack: aardvark-dns also listens on the IPv6 gateway (netavark does the same)
+            listen = [net.gateway] + ([net.gateway6] if net.gateway6 else [])
+            changed |= self.dns.write(name, listen, dns.network_entries(cache[0], name, (RUNNING, PAUSED)))
         if changed:
             self.dns.apply()
 
@@ -622,6 +627,7 @@ class NetworkManager:
         lines = portmap.net_delete(self.nft_table, net.bridge)
         if net.subnet6:
             lines += portmap.net_delete(self.nft_table, net.bridge, "ip6")
+        lines += hostfw.delete_lines(self.nft, self.nft_table, hostfw.owner_prefix(self._fw_tag(), net.bridge))
         self.nft.run("\n".join(lines) + "\n", what="delete the rules of network %s" % net.name)
 
     def owns_bridge(self, bridge: str) -> bool:
@@ -796,7 +802,7 @@ class NetworkManager:
             if status is not None:
                 try:
                     ports = portmap.claim_ports(self.state, ctr_id, mappings)
-                    self._hold_ports(ctr_id, ports)
+                    self._hold_ports(ctr_id, ports, status["networks"][nets[0].name]["ip"] if nets else "")
                     if nets:
                         self._apply_nft(ctr_id, nets, ports, status)
                         self._host_sysctls(nets, ports)
@@ -832,7 +838,7 @@ class NetworkManager:
                                            requested=(self._attach.get(n.name) or {}).get("ip6") or None)
                 for n in nets if n.subnet6}
         ports = portmap.claim_ports(self.state, ctr_id, mappings) if mappings else []
-        self._hold_ports(ctr_id, ports)
+        self._hold_ports(ctr_id, ports, ips[nets[0].name] if nets else "")
         # 2. kernel objects
         bridges = [self._ensure_bridge(n) for n in nets]
         self._ensure_netns_dir()
@@ -908,7 +914,24 @@ class NetworkManager:
             lines += portmap.ctr_rules(self.nft_table, ctr_id, ports, ip)
         else:
             lines += portmap.ctr_delete(self.nft_table, ctr_id)
+        for n in nets:  # the host's forward chains with policy drop (hostfw.py)
+            if not n.internal:
+                lines += hostfw.ensure_lines(self.nft, self.nft_table, hostfw.comment(self._fw_tag(), n.bridge, n.name),
+                                             [n.subnet] + ([n.subnet6] if n.subnet6 else []))
         self.nft.run("\n".join(lines) + "\n", what="rules for container %s" % ctr_id[:12])
+
+    def _fw_tag(self) -> str:
+        return hostfw.root_tag(self.root.static_dir if self.root else "")
+
+    def remove_host_forward_rules(self) -> int:
+        """Delete every accept rule of this root from the host's forward chains (system_reset:
+        also those of networks whose record is already gone); how many."""
+        if not self.nft.available():
+            return 0
+        lines = hostfw.delete_lines(self.nft, self.nft_table, hostfw.owner_prefix(self._fw_tag()))
+        if lines:
+            self.nft.run("\n".join(lines) + "\n", what="delete our rules in the host's forward chains")
+        return len(lines)
 
     def _healthy_status(self, ctr_id: str, nets: List[Network], path: str) -> Optional[Dict[str, Any]]:
         """The status of an existing setup if every interface still has its leased address."""
@@ -949,22 +972,36 @@ class NetworkManager:
                 status["networks"][n.name].update(_v6_status(n, ip6))
         return status
 
-    def _hold_ports(self, ctr_id: str, ports: List[PortMapping]) -> None:
+    def _hold_ports(self, ctr_id: str, ports: List[PortMapping], target_ip: str) -> None:
         """Bind every published host port and hand the sockets to the container's holder process
-        (portholder.py): reserved host-wide until the teardown. Kept when unchanged."""
+        (portholder.py): reserved host-wide until the teardown. Kept when unchanged. Ports on
+        ``[::1]`` make the holder the proxy that relays them to ``target_ip`` (loopproxy.py)."""
         keys = portholder.port_keys(ports)
+        keys += ["%s>%s:%d" % (k, target_ip, m.container_port) for m in ports if loopproxy.proxied(m)
+                 for k in portholder.port_keys([m])]
         if portholder.holding(self.tmp_dir, ctr_id, keys):
             return
         portholder.release(self.tmp_dir, ctr_id)
         if not keys:
             return
         socks = []
+        routes = []
         try:
             for m in ports:
+                if loopproxy.proxied(m):
+                    routes.append((len(socks), target_ip, m.container_port))
                 socks.append(portmap.bind_port(ctr_id, m))
+            if routes and self._proxy_command is None:
+                raise NetworkError("container %s: publish on [::1] needs the port proxy, which this engine "
+                                   "cannot start" % ctr_id[:12], hint="publish on 127.0.0.1 instead")
             row = self.state.conn.execute("SELECT name FROM containers WHERE id=?", (ctr_id,)).fetchone()
-            portholder.spawn(self.tmp_dir, ctr_id, socks, keys, {
-                "root": self.root.static_dir if self.root else "", "name": row[0] if row else ""})
+            try:
+                portholder.spawn(self.tmp_dir, ctr_id, socks, keys, {
+                    "root": self.root.static_dir if self.root else "", "name": row[0] if row else ""},
+                    proxy=self._proxy_command() if routes and self._proxy_command else None, routes=routes)
+            except OSError as err:
+                raise NetworkError("container %s: cannot hold the published ports: %s" % (ctr_id[:12], err),
+                                   hint="see the message")
         finally:
             for sock in socks:
                 sock.close()

@@ -42,7 +42,7 @@ from dataclasses import asdict, dataclass
 from typing import Any, Dict, Iterable, List, Optional, Tuple, Union
 
 from ..base.errors import InvalidArg, NetworkError, PortInUse
-from . import portholder
+from . import loopproxy, portholder
 from .ipam import PORT_CLAIMS
 
 PROTOCOLS = ("tcp", "udp")
@@ -110,7 +110,7 @@ def _host_ip(spec: Any, text: str) -> str:
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     if ":" in text:
-        # accepted here, refused where ports are set up (refuse_ipv6): the data path is IPv4 only
+        # accepted here; only ::1 is served (loopproxy.py), the others are refused at setup (refuse_ipv6)
         try:
             return str(ipaddress.IPv6Address(text))
         except ValueError:
@@ -299,10 +299,19 @@ def port_owner(proto: str, port: int) -> Optional[str]:
     return None
 
 
+def _socket(host_ip: str, proto: str) -> socket.socket:
+    """An unbound socket of the host IP's family (IPv6: v6 only, never the IPv4 side too)."""
+    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
+    if ":" not in host_ip:
+        return socket.socket(socket.AF_INET, kind)
+    s = socket.socket(socket.AF_INET6, kind)
+    s.setsockopt(socket.IPPROTO_IPV6, socket.IPV6_V6ONLY, 1)
+    return s
+
+
 def _bind_test(host_ip: str, port: int, proto: str) -> Optional[OSError]:
     """Try to bind the host port; the error if that fails (None = free)."""
-    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    with socket.socket(socket.AF_INET, kind) as s:
+    with _socket(host_ip, proto) as s:
         if proto == "tcp":
             # ignore TIME_WAIT leftovers; a listener still makes bind fail
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
@@ -332,7 +341,7 @@ def check_host_port(ctr_id: str, m: PortMapping) -> None:
 
 def bind_port(ctr_id: str, m: PortMapping) -> socket.socket:
     """The bound (TCP: listening) socket that reserves the host port (see portholder.py)."""
-    s = socket.socket(socket.AF_INET, socket.SOCK_STREAM if m.protocol == "tcp" else socket.SOCK_DGRAM)
+    s = _socket(m.host_ip, m.protocol)
     try:
         if m.protocol == "tcp":
             s.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # TIME_WAIT leftovers only
@@ -362,8 +371,7 @@ def _port_error(ctr_id: str, m: PortMapping, err: OSError) -> NetworkError:
 
 def free_host_port(host_ip: str, proto: str) -> int:
     """A host port free now (the kernel picks it): random ports, and publish_all ports."""
-    kind = socket.SOCK_STREAM if proto == "tcp" else socket.SOCK_DGRAM
-    with socket.socket(socket.AF_INET, kind) as s:
+    with _socket(host_ip, proto) as s:
         try:
             s.bind((host_ip, 0))
         except OSError as err:
@@ -412,14 +420,15 @@ def _host_part(m: PortMapping) -> Tuple[str, int, str]:
 
 
 def refuse_ipv6(mappings: Iterable[PortMapping]) -> None:
-    """IPv6 host addresses parse, but the port forwarding (nftables ``ip`` rules, IPv4 bridges)
-    cannot serve them yet: refuse before anything is set up, naming the mapping."""
+    """IPv6 host addresses parse, but only the loopback ``::1`` is served (by the userspace proxy,
+    loopproxy.py; the nft DNAT is IPv4 only): refuse the others before anything is set up."""
     for m in mappings:
-        if ":" in m.host_ip:
-            raise NetworkError("publish %s: IPv6 host addresses are not supported yet (port forwarding is IPv4 only)"
-                               % m.spec(), hint="publish on an IPv4 address (127.0.0.1:%s:%d) or on all IPv4 "
+        if ":" in m.host_ip and not loopproxy.proxied(m):
+            raise NetworkError("publish %s: IPv6 host addresses other than ::1 are not supported yet "
+                               "(port forwarding is IPv4 only)" % m.spec(),
+                               hint="publish on [::1]:%s:%d, on an IPv4 address (127.0.0.1:%s:%d) or on all IPv4 "
                                "addresses (%s:%d)" % (m.host_port or "", m.container_port, m.host_port or "",
-                                                      m.container_port))
+                                                      m.container_port, m.host_port or "", m.container_port))
 
 
 def check_ports(state, ctr_id: str, mappings: Iterable[PortMapping], *, check_host: bool = True) -> None:
@@ -627,6 +636,16 @@ class Nft:
         except ValueError:
             return None
 
+    def list_json(self, what: str) -> List[Dict[str, Any]]:
+        """The objects of an nft ``list ...`` command (JSON); [] when it fails (e.g. no such table)."""
+        rc, out, _err = self._exec(what, json_out=True)
+        if rc != 0:
+            return []
+        try:
+            return json.loads(out).get("nftables", [])
+        except ValueError:
+            return []
+
     def chain_names(self, family: str, table: str) -> List[str]:
         objs = self.list_table(family, table) or []
         return [o["chain"]["name"] for o in objs if "chain" in o]
@@ -670,9 +689,10 @@ def _chain_decl(table: str, chain: str, hook: str, family: str = "ip") -> str:
 
 
 def ctr_rules(table: str, ctr_id: str, mappings: Iterable[PortMapping], ctr_ip: str) -> List[str]:
-    """(Re)create the container's DNAT chains atomically (flush + add)."""
+    """(Re)create the container's DNAT chains atomically (flush + add); ``[::1]`` ports are the
+    proxy's (loopproxy.py), not DNATed."""
     lines = ["add table ip %s" % table]
-    mappings = list(mappings)
+    mappings = [m for m in mappings if not loopproxy.proxied(m)]
     for chain, hook in zip(ctr_chains(ctr_id), ("pre", "out")):
         lines.append(_chain_decl(table, chain, hook))
         lines.append("flush chain ip %s %s" % (table, chain))
@@ -739,4 +759,5 @@ def table_delete(table: str) -> List[str]:
 
 def needs_route_localnet(mappings: Iterable[PortMapping]) -> bool:
     """Loopback DNAT into the bridge needs route_localnet=1 on it (netavark sets it too)."""
-    return any(m.host_ip == ANY_IP or ipaddress.IPv4Address(m.host_ip).is_loopback for m in mappings)
+    return any(m.host_ip == ANY_IP or (":" not in m.host_ip and ipaddress.IPv4Address(m.host_ip).is_loopback)
+               for m in mappings)

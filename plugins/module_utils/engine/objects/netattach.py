@@ -51,16 +51,18 @@ def _event(ctr, status: str, network: str) -> None:
 
 
 def connect_live(ctr, network: str, *, static_ip: Optional[str] = None,
-                 settings: Optional[Dict[str, Any]] = None) -> bool:
+                 settings: Optional[Dict[str, Any]] = None, static_ip6: Optional[str] = None) -> bool:
     """Add the interface on ``network`` to a running container (lock held); False if not running or on it.
 
-    ``settings``: the container's declared ip / mac_address / interface_name on that network."""
+    ``settings``: the container's declared ip / ip6 / mac_address / interface_name on that network;
+    ``static_ip`` / ``static_ip6``: addresses to keep where none is declared (a network recreate)."""
     live = _live_networks(ctr)
     if live is None or network in live:
         return False
     settings = settings or {}
     live[network] = attach.connect(ctr.rt.network, ctr.id, network, static_ip=settings.get("ip") or static_ip,
-                                   mac=settings.get("mac_address"), ifname=settings.get("interface_name"))
+                                   mac=settings.get("mac_address"), ifname=settings.get("interface_name"),
+                                   static_ip6=settings.get("ip6") or static_ip6)
     ctr.save()
     ctr.rt.network.dns_sync([network], lambda: ctr.rt.state.list("container"))
     _event(ctr, "connect", network)

@@ -447,6 +447,8 @@ def _reset_network(rt, ctr_ids: List[str], problems: List[str]) -> Dict[str, Lis
                 if remove_netns(os.path.join(netns_dir, name)):
                     out["netns"].append(os.path.join(netns_dir, name))
         net.dns.remove_all()  # aardvark-dns files of this root and its server
+        if net.remove_host_forward_rules():  # left by networks removed without their rules
+            out["nft_chains"].append("accept rules in the host's forward chains")
     except (EngineError, OSError) as exc:
         problems.append("network cleanup: %s" % exc)
     finally:
