@@ -9,6 +9,7 @@ mounts), so the next run sees a consistent container.
 """
 from __future__ import annotations
 
+import ipaddress
 import os
 import shutil
 import time
@@ -33,6 +34,7 @@ from ..host import cgroups
 from ..host.files import write_atomic
 from ..host.interpreter import missing_interpreter
 from ..host.proc import pid_alive
+from ..network.usermode import MODES as USERMODE_MODES
 from ..oci.resources import IN_PLACE_KEYS, update_steps
 from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
@@ -274,12 +276,16 @@ class Container(LockedObject):
         mgr = self.rt.network
         if mode == "none":
             status = mgr.setup_none(self.id)
+        elif mode in USERMODE_MODES:
+            status = mgr.setup_usermode(self.id, mode, net.get("options") or [], self.config.get("publish", []))
         else:
             networks = net.get("networks") or [self.rt.cfg.get("network", "default_network")]
             status = mgr.setup(self.id, networks=networks, publish=self.config.get("publish", []),
                                hostname=self._hostname(), aliases=[self.name], attach=net.get("attach"))
         undo.append(("network", lambda: mgr.teardown(self.id, status)))
         ips = [n["ip"] for n in (status.get("networks") or {}).values() if n.get("ip")]
+        if (status.get("usermode") or {}).get("ip"):
+            ips.append(status["usermode"]["ip"])
         return status.get("netns"), status, ips
 
     def _my_networks(self) -> Dict[str, str]:
@@ -395,6 +401,9 @@ class Container(LockedObject):
         from ..network.dns import SEARCH_DOMAIN, dns_servers  # noqa: PLC0415 - networking only when a container starts
 
         network_dns = dns_servers(net_status or {}, served)
+        if ((net_status or {}).get("usermode") or {}).get("mode") == "slirp4netns":
+            # slirp4netns forwards DNS at .3 of its CIDR to the host's resolver (podman lists it first)
+            network_dns = [str(ipaddress.IPv4Address(net_status["usermode"]["gateway"]) + 1)]
         etcfiles.write_run_file(self.run_dir, "resolv.conf", etcfiles.resolv_conf_content(
             dns=dns["dns"], dns_search=dns["dns_search"], dns_option=dns["dns_option"],
             keep_local=net_mode == "host", network_dns=network_dns,
@@ -753,9 +762,15 @@ class Container(LockedObject):
                              swap_accounting=True)
                 if self.status in (RUNNING, PAUSED):
                     self._runtime_update(self.config, cfg)
-            if "publish" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status"):
+            net = cfg.get("network") or {}
+            if ("publish" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status")
+                    and net.get("mode") in USERMODE_MODES):
+                # pasta / slirp4netns bind the ports: the tool restarts on the live netns
+                self.state["network_status"] = self.rt.network.setup_usermode(
+                    self.id, net["mode"], net.get("options") or [], changes["publish"])
+                self.save()
+            elif "publish" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status"):
                 # new DNAT rules on the live network namespace: no restart needed
-                net = cfg.get("network") or {}
                 status = self.rt.network.setup(
                     self.id, networks=net.get("networks") or [self.rt.cfg.get("network", "default_network")],
                     publish=changes["publish"], hostname=self._hostname(), aliases=[self.name],

@@ -522,10 +522,11 @@ def _namespaces(ctx: SpecContext) -> Tuple[List[Dict[str, str]], Dict[str, str]]
             raise InvalidArg("network mode %s needs the namespace path of %s" % (
                 mode, net.get("container") or "the pod's infra container"),
                 hint="the container layer must pass join_namespaces/pod_namespaces")
-        elif mode == "bridge" and ctx.netns_path:
-            join["network"] = ctx.netns_path
-        elif mode not in ("bridge", "none", "slirp4netns"):
-            raise InvalidArg("invalid network mode %r" % mode, hint="bridge, host, none, container or pod")
+        elif mode in ("bridge", "pasta", "slirp4netns") and ctx.netns_path:
+            join["network"] = ctx.netns_path  # pasta / slirp4netns already serve this netns
+        elif mode not in ("bridge", "none", "pasta", "slirp4netns"):
+            raise InvalidArg("invalid network mode %r" % mode, hint="bridge, host, none, container, pod, pasta "
+                                                                    "or slirp4netns")
     for t in ("ipc", "pid", "uts"):  # the container's own modes win over the pod's sharing
         mode = ctx.config.get(t)
         if mode == "host":
