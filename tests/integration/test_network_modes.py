@@ -72,14 +72,16 @@ def test_pasta_and_slirp4netns(engine_env, busybox_archive, tmp_path):
     img = "oci-archive:" + busybox_archive
 
     def web(name, network, port, gateway):
-        # (busybox wget of this image crashes on some hosts: nc speaks the HTTP request instead)
-        probe = ("printf 'GET /host.html HTTP/1.0\\r\\n\\r\\n' | nc -w 3 %s %d | grep -q 'host loopback' "
+        # (busybox wget of this image crashes on some hosts: nc speaks the HTTP request instead; the
+        # timeout: through Debian 12's pasta --map-gw, nc did not see the server's close)
+        probe = ("printf 'GET /host.html HTTP/1.0\\r\\n\\r\\n' | timeout 4 nc -w 3 %s %d | grep -q 'host loopback' "
                  "&& echo reach-ok || echo reach-no; exec httpd -f -p 80 -h /srv" % (gateway, host_port))
         return {"name": name, "image": img, "network": network, "command": ["sh", "-c", probe],
                 "volume": ["%s:/srv:ro" % site], "publish": ["127.0.0.1:%d:80" % port], "stop_signal": "KILL"}
 
     # pasta copies the host's addresses: the gateway is the host's default gateway
-    gw = next(ln.split()[2] for ln in open("/proc/net/route").read().splitlines()[1:] if ln.split()[1] == "00000000")
+    with open("/proc/net/route") as f:
+        gw = next(ln.split()[2] for ln in f.read().splitlines()[1:] if ln.split()[1] == "00000000")
     gw = socket.inet_ntoa(bytes.fromhex(gw)[::-1])
     pasta = web("wpasta", "pasta", p_pasta, gw)
     slirp = web("wslirp", "slirp4netns:mtu=1500", p_slirp, "10.0.2.2")
@@ -104,27 +106,35 @@ def test_pasta_and_slirp4netns(engine_env, busybox_archive, tmp_path):
         # podman's defaults: pasta --no-map-gw, slirp4netns --disable-host-loopback
         assert _probes(engine_env) == {"wpasta": "reach-no", "wslirp": "reach-no"}
 
-        # stop: the tools go and the ports close; start: served again
-        res = run_playbook(engine_env, [{"libpod.engine.container": {"name": n, "state": "stopped"}}
-                                        for n in ("wpasta", "wslirp")])
-        assert res.ok, res.log
-        assert _tools(netns_dir) == []
-        assert _refused(p_pasta) and _refused(p_slirp)
-
-        # mode options changed: check mode says recreate and changes nothing; then recreated,
-        # now with the host's loopback mapped
+        # stop: the tools go and the ports close; then the mode options change in check mode (with
+        # diff): recreate announced, nothing touched
         pasta2 = dict(pasta, network="pasta:--map-gw")
         slirp2 = dict(slirp, network="slirp4netns:allow_host_loopback=true,mtu=1500")
         change = [{"name": "pasta", "libpod.engine.container": pasta2},
                   {"name": "slirp", "libpod.engine.container": slirp2}]
-        res = run_playbook(engine_env, change, check=True, diff=True)
+        res = run_playbook(engine_env, [{"libpod.engine.container": {"name": n, "state": "stopped"}}
+                                        for n in ("wpasta", "wslirp")]
+                           + [dict(t, check_mode=True, diff=True) for t in change])
         assert res.ok, res.log
+        assert _tools(netns_dir) == []
+        assert _refused(p_pasta) and _refused(p_slirp)
         assert res.task("pasta").changed and "recreate" in " ".join(res.task("pasta")["actions"])
         assert "network" in res.task("slirp")["diff"]["after"]
         assert _tools(netns_dir) == []
-        res = run_playbook(engine_env, change + [{"name": "pasta again", "libpod.engine.container": pasta2},
-                                                 {"name": "slirp again", "libpod.engine.container": slirp2}])
+        # started again (same containers): served again; then recreated with the host's loopback
+        # mapped; a re-run changes nothing
+        served = [{"name": "get %d" % p, "ansible.builtin.uri": {"url": "http://127.0.0.1:%d/index.html" % p,
+                                                               "return_content": True},
+                   "register": "page", "until": "page.status == 200", "retries": 60, "delay": 0.5}
+                  for p in (p_pasta, p_slirp)]
+        res = run_playbook(engine_env, [{"name": "start pasta", "libpod.engine.container": pasta},
+                                        {"name": "start slirp", "libpod.engine.container": slirp}] + served + change
+                           + [{"name": "pasta again", "libpod.engine.container": pasta2},
+                              {"name": "slirp again", "libpod.engine.container": slirp2}])
         assert res.ok, res.log
+        assert res.task("start pasta")["actions"][0].startswith("started wpasta"), res.log
+        assert res.task("get %d" % p_pasta)["content"] == "served through the tool\n"
+        assert res.task("get %d" % p_slirp)["content"] == "served through the tool\n"
         assert not res.task("pasta again").changed and not res.task("slirp again").changed, res.log
         assert http_get("http://127.0.0.1:%d/index.html" % p_pasta, wait=30) == "served through the tool\n"
         assert http_get("http://127.0.0.1:%d/index.html" % p_slirp, wait=30) == "served through the tool\n"

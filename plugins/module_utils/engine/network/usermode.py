@@ -35,8 +35,6 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ..base.errors import InvalidArg, NetworkError
-from ..host.libc import libc
-from ..host.mounts import CLONE_NEWNS, MS_REC, MS_SLAVE
 from ..host.proc import wait_pid_gone
 from ..host.roots import read_json, write_json
 
@@ -354,9 +352,10 @@ def _start_slirp(binary: str, base: str, netns: str, *, options: Sequence[str], 
     rfd, wfd = os.pipe()
     try:
         with open(base + ".log", "wb") as log:
-            proc = subprocess.Popen([binary] + slirp_args(netns, options, ready_fd=wfd, api_socket=api),
+            proc = subprocess.Popen(_slave_mounts_argv() + [binary] + slirp_args(netns, options, ready_fd=wfd,
+                                                                                  api_socket=api),
                                     pass_fds=[wfd], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    start_new_session=True, preexec_fn=_slave_mounts)
+                                    start_new_session=True)
         os.close(wfd)
         wfd = -1
         ready = _read_ready(rfd)
@@ -378,15 +377,14 @@ def _start_slirp(binary: str, base: str, netns: str, *, options: Sequence[str], 
     return info
 
 
-def _slave_mounts() -> None:
-    """In the child before exec: a mount namespace of its own whose mounts receive the host's but
-    send nothing back. slirp4netns --enable-sandbox unmounts everything in its namespace; the
-    netns dir is a shared mount (manager._ensure_netns_dir), so without this the container's
-    netns bind mount would be unmounted on the host too (measured). Errors are ignored: the
-    sandbox then still works on a host whose netns dir is not shared."""
-    lib = libc()
-    if lib.unshare(CLONE_NEWNS) == 0:
-        lib.mount(b"none", b"/", None, MS_SLAVE | MS_REC, None)
+def _slave_mounts_argv() -> List[str]:
+    """Run slirp4netns in a mount namespace of its own whose mounts receive the host's but send
+    nothing back (util-linux unshare execs it: same pid). slirp4netns --enable-sandbox unmounts
+    everything in its namespace; the netns dir is a shared mount (manager._ensure_netns_dir), so
+    without this the container's netns bind mount was unmounted on the host too (measured).
+    Without unshare(1) the tool runs as is (the sandbox is harmless where the dir is not shared)."""
+    path = shutil.which("unshare") or ("/usr/bin/unshare" if os.access("/usr/bin/unshare", os.X_OK) else "")
+    return [path, "--mount", "--propagation", "slave"] if path else []
 
 
 def _read_ready(fd: int) -> bool:
