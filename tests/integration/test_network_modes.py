@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import http.server
 import os
+import signal
 import socket
 import threading
 import time
@@ -140,6 +141,17 @@ def test_pasta_and_slirp4netns(engine_env, busybox_archive, tmp_path):
         assert http_get("http://127.0.0.1:%d/index.html" % p_slirp, wait=30) == "served through the tool\n"
         assert _probes(engine_env) == {"wpasta": "reach-ok", "wslirp": "reach-ok"}
         assert len(_tools(netns_dir)) == 2
+
+        # kill -9 of conmon and the container: the next task cleans up (the old tool is stopped,
+        # not leaked) and starts it again with a new tool
+        state = res.task("pasta again")["container"]["State"]
+        old_tools = set(_tools(netns_dir))
+        for pid in (state["ConmonPid"], state["Pid"]):
+            os.kill(pid, signal.SIGKILL)
+        res = run_playbook(engine_env, [{"name": "pasta", "libpod.engine.container": pasta2}, served[0]])
+        assert res.ok, res.log
+        assert res.task("pasta").changed
+        assert len(_tools(netns_dir)) == 2 and len(old_tools & set(_tools(netns_dir))) == 1
 
         # remove: no tool, no port, no record left
         res = run_playbook(engine_env, [{"libpod.engine.container": {"name": n, "state": "absent"}}

@@ -1128,8 +1128,11 @@ class NetworkManager:
         return out
 
     def refresh(self) -> None:
-        """After a reboot: no lease is valid; stale netns files go; bridges come back lazily."""
+        """After a reboot: no lease is valid; stale netns files go; bridges come back lazily;
+        records of pasta / slirp4netns go (a pid is only signalled if it is still that tool)."""
         self.ipam.clear()
+        for ctr_id in usermode.recorded(self.tmp_dir):
+            usermode.stop(self.tmp_dir, ctr_id)
         if os.path.isdir(self.netns_dir):
             for name in os.listdir(self.netns_dir):
                 path = os.path.join(self.netns_dir, name)
