@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Tuple
 
 from ..engine.base.errors import InvalidArg
 from ..engine.base.names import validate_name
-from ..engine.network import usermode
+from ..engine.base.records import USERMODE_NETWORKS
 from ..engine.oci.resources import check_memory
 from ..engine.parse import health as parse_health
 from ..engine.parse import hostopts
@@ -94,7 +94,9 @@ def _network(value: Any, ctx: Any) -> Dict[str, Any]:
         if item in ("host", "none"):
             return {"mode": item, "networks": []}
         mode, sep, opts = item.partition(":")
-        if mode in usermode.MODES:
+        if mode in USERMODE_NETWORKS:
+            from ..engine.network import usermode  # noqa: PLC0415 - the network package only for these modes
+
             if sep and not opts:
                 raise InvalidArg("network: %s: has no options after the colon" % mode,
                                  hint="give %s alone, or options such as %s" % (mode, usermode.example(mode)))
@@ -112,8 +114,8 @@ def _network(value: Any, ctx: Any) -> Dict[str, Any]:
             name, settings = _network_entry(raw)
         else:
             name, settings = str(raw), {}
-        if name in ("host", "none", "bridge", "default") + usermode.MODES or name.startswith("container:") \
-                or name.partition(":")[0] in usermode.MODES:
+        if name in ("host", "none", "bridge", "default") or name.startswith("container:") \
+                or name.partition(":")[0] in USERMODE_NETWORKS:
             raise InvalidArg("network: %r cannot be combined with other networks" % name,
                              hint="give one mode, or a list of network names")
         names.append(validate_name(name, "network", "network"))

@@ -35,12 +35,13 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ..base.errors import InvalidArg, NetworkError
+from ..base.records import USERMODE_NETWORKS
 from ..host.proc import wait_pid_gone
 from ..host.roots import read_json, write_json
 
 PASTA = "pasta"
 SLIRP = "slirp4netns"
-MODES = (PASTA, SLIRP)
+MODES = USERMODE_NETWORKS  # (PASTA, SLIRP)
 
 #: slirp4netns defaults of podman (``podman run --network slirp4netns:...`` keys)
 SLIRP_DEFAULTS = {"allow_host_loopback": "false", "cidr": "10.0.2.0/24", "enable_ipv6": "true", "mtu": "65520",

@@ -9,7 +9,6 @@ mounts), so the next run sees a consistent container.
 """
 from __future__ import annotations
 
-import ipaddress
 import os
 import shutil
 import time
@@ -19,6 +18,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from ..base import faults
 from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, InvalidArg, NoSuchContainer, wrap
 from ..base.names import generate_name, new_id, validate_name
+from ..base.records import USERMODE_NETWORKS
 from ..base.status import (  # noqa: F401 - re-exported: callers know them as container states
     CONFIGURED,
     CREATED,
@@ -34,7 +34,6 @@ from ..host import cgroups
 from ..host.files import write_atomic
 from ..host.interpreter import missing_interpreter
 from ..host.proc import pid_alive
-from ..network.usermode import MODES as USERMODE_MODES
 from ..oci.resources import IN_PLACE_KEYS, update_steps
 from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
@@ -276,7 +275,7 @@ class Container(LockedObject):
         mgr = self.rt.network
         if mode == "none":
             status = mgr.setup_none(self.id)
-        elif mode in USERMODE_MODES:
+        elif mode in USERMODE_NETWORKS:
             status = mgr.setup_usermode(self.id, mode, net.get("options") or [], self.config.get("publish", []))
         else:
             networks = net.get("networks") or [self.rt.cfg.get("network", "default_network")]
@@ -403,6 +402,8 @@ class Container(LockedObject):
         network_dns = dns_servers(net_status or {}, served)
         if ((net_status or {}).get("usermode") or {}).get("mode") == "slirp4netns":
             # slirp4netns forwards DNS at .3 of its CIDR to the host's resolver (podman lists it first)
+            import ipaddress  # noqa: PLC0415 - only for slirp4netns containers
+
             network_dns = [str(ipaddress.IPv4Address(net_status["usermode"]["gateway"]) + 1)]
         etcfiles.write_run_file(self.run_dir, "resolv.conf", etcfiles.resolv_conf_content(
             dns=dns["dns"], dns_search=dns["dns_search"], dns_option=dns["dns_option"],
@@ -764,7 +765,7 @@ class Container(LockedObject):
                     self._runtime_update(self.config, cfg)
             net = cfg.get("network") or {}
             if ("publish" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status")
-                    and net.get("mode") in USERMODE_MODES):
+                    and net.get("mode") in USERMODE_NETWORKS):
                 # pasta / slirp4netns bind the ports: the tool restarts on the live netns
                 self.state["network_status"] = self.rt.network.setup_usermode(
                     self.id, net["mode"], net.get("options") or [], changes["publish"])
