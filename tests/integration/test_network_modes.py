@@ -15,9 +15,8 @@ import pytest
 
 from .helpers import free_port, http_get, run_playbook
 
-pytestmark = pytest.mark.skipif(not (os.access("/usr/bin/pasta", os.X_OK) and os.access("/usr/bin/slirp4netns",
-                                                                                           os.X_OK)),
-                                reason="needs pasta (passt) and slirp4netns")
+HAVE_TOOLS = os.access("/usr/bin/pasta", os.X_OK) and os.access("/usr/bin/slirp4netns", os.X_OK)
+pytestmark = pytest.mark.skipif(not HAVE_TOOLS, reason="needs pasta (passt) and slirp4netns")
 
 
 def _tools(netns_dir: str) -> list:
@@ -124,8 +123,8 @@ def test_pasta_and_slirp4netns(engine_env, busybox_archive, tmp_path):
         assert _tools(netns_dir) == []
         # started again (same containers): served again; then recreated with the host's loopback
         # mapped; a re-run changes nothing
-        served = [{"name": "get %d" % p, "ansible.builtin.uri": {"url": "http://127.0.0.1:%d/index.html" % p,
-                                                               "return_content": True},
+        served = [{"name": "get %d" % p,
+                   "ansible.builtin.uri": {"url": "http://127.0.0.1:%d/index.html" % p, "return_content": True},
                    "register": "page", "until": "page.status == 200", "retries": 60, "delay": 0.5}
                   for p in (p_pasta, p_slirp)]
         res = run_playbook(engine_env, [{"name": "start pasta", "libpod.engine.container": pasta},
@@ -148,17 +147,27 @@ def test_pasta_and_slirp4netns(engine_env, busybox_archive, tmp_path):
         old_tools = set(_tools(netns_dir))
         for pid in (state["ConmonPid"], state["Pid"]):
             os.kill(pid, signal.SIGKILL)
-        res = run_playbook(engine_env, [{"name": "pasta", "libpod.engine.container": pasta2}, served[0]])
+        # and a publish change of the running slirp4netns container: in place (the tool restarts)
+        p_new = free_port()
+        slirp3 = dict(slirp2, publish=["127.0.0.1:%d:80" % p_new])
+        get_new = dict(served[1], name="get new")
+        get_new["ansible.builtin.uri"] = dict(get_new["ansible.builtin.uri"],
+                                              url="http://127.0.0.1:%d/index.html" % p_new)
+        res = run_playbook(engine_env, [{"name": "pasta", "libpod.engine.container": pasta2}, served[0],
+                                        {"name": "publish", "libpod.engine.container": slirp3}, get_new])
         assert res.ok, res.log
         assert res.task("pasta").changed
-        assert len(_tools(netns_dir)) == 2 and len(old_tools & set(_tools(netns_dir))) == 1
+        assert res.task("publish")["actions"] == ["updated wslirp in place: publish"], res.log
+        assert res.task("get new")["content"] == "served through the tool\n"
+        assert _refused(p_slirp)
+        assert len(_tools(netns_dir)) == 2 and not old_tools & set(_tools(netns_dir))
 
         # remove: no tool, no port, no record left
         res = run_playbook(engine_env, [{"libpod.engine.container": {"name": n, "state": "absent"}}
                                         for n in ("wpasta", "wslirp")])
         assert res.ok, res.log
         assert _tools(netns_dir) == []
-        assert _refused(p_pasta) and _refused(p_slirp)
+        assert _refused(p_pasta) and _refused(p_slirp) and _refused(p_new)
         assert not os.listdir(os.path.join(engine_env.paths["tmp_dir"], "usermode"))
     finally:
         srv.shutdown()

@@ -790,8 +790,8 @@ class NetworkManager:
             if isinstance(err, OSError):
                 raise NetworkError("container %s: starting %s failed: %s" % (ctr_id[:12], mode, err))
             raise
-        status.update(ports=[p.to_dict() for p in ports], usermode=dict(usermode.status(mode, options),
-                                                                         pid=info["pid"]))
+        tool = dict(usermode.status(mode, options), pid=info["pid"])
+        status.update(ports=[p.to_dict() for p in ports], usermode=tool)
         return status
 
     def join(self, other_ctr_id: str) -> Dict[str, Any]:

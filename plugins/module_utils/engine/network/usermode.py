@@ -353,9 +353,8 @@ def _start_slirp(binary: str, base: str, netns: str, *, options: Sequence[str], 
     rfd, wfd = os.pipe()
     try:
         with open(base + ".log", "wb") as log:
-            proc = subprocess.Popen(_slave_mounts_argv() + [binary] + slirp_args(netns, options, ready_fd=wfd,
-                                                                                  api_socket=api),
-                                    pass_fds=[wfd], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
+            argv = _slave_mounts_argv() + [binary] + slirp_args(netns, options, ready_fd=wfd, api_socket=api)
+            proc = subprocess.Popen(argv, pass_fds=[wfd], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
                                     start_new_session=True)
         os.close(wfd)
         wfd = -1
@@ -411,8 +410,8 @@ def _hostfwd(api: str, m: Any, call: Optional[Callable[[str, Dict[str, Any]], Di
         "guest_port": m.container_port}}
     reply = (call or _api_call)(api, req)
     if "error" in reply:
-        raise NetworkError("slirp4netns cannot publish %s: %s" % (m.spec(), (reply["error"] or {}).get("desc")
-                                                                 or reply["error"]),
+        why = (reply["error"] or {}).get("desc") or reply["error"]
+        raise NetworkError("slirp4netns cannot publish %s: %s" % (m.spec(), why),
                            hint="the host port must be free on that address")
 
 
