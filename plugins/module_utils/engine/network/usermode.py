@@ -353,9 +353,11 @@ def _start_slirp(binary: str, base: str, netns: str, *, options: Sequence[str], 
     rfd, wfd = os.pipe()
     try:
         with open(base + ".log", "wb") as log:
-            argv = _slave_mounts_argv() + [binary] + slirp_args(netns, options, ready_fd=wfd, api_socket=api)
+            # the socket by a name relative to its dir: an AF_UNIX path has at most 107 bytes
+            argv = _slave_mounts_argv() + [binary] + slirp_args(netns, options, ready_fd=wfd,
+                                                                api_socket=os.path.basename(api))
             proc = subprocess.Popen(argv, pass_fds=[wfd], stdin=subprocess.DEVNULL, stdout=log, stderr=log,
-                                    start_new_session=True)
+                                    start_new_session=True, cwd=os.path.dirname(api))
         os.close(wfd)
         wfd = -1
         ready = _read_ready(rfd)
@@ -416,10 +418,15 @@ def _hostfwd(api: str, m: Any, call: Optional[Callable[[str, Dict[str, Any]], Di
 
 
 def _api_call(api: str, req: Dict[str, Any]) -> Dict[str, Any]:
+    dirfd = -1
     try:
         with socket.socket(socket.AF_UNIX, socket.SOCK_STREAM) as s:
             s.settimeout(_READY_TIMEOUT)
-            s.connect(api)
+            if len(api.encode()) > 100:  # too long for sun_path: through the dir's fd
+                dirfd = os.open(os.path.dirname(api), os.O_RDONLY | os.O_DIRECTORY | os.O_CLOEXEC)
+                s.connect("/proc/self/fd/%d/%s" % (dirfd, os.path.basename(api)))
+            else:
+                s.connect(api)
             s.sendall(json.dumps(req).encode())
             s.shutdown(socket.SHUT_WR)
             data = b""
@@ -431,6 +438,9 @@ def _api_call(api: str, req: Dict[str, Any]) -> Dict[str, Any]:
         return json.loads(data.decode() or "{}")
     except (OSError, ValueError) as err:
         raise NetworkError("slirp4netns API %s: %s" % (api, err))
+    finally:
+        if dirfd >= 0:
+            os.close(dirfd)
 
 
 def status(mode: str, options: Sequence[str]) -> Dict[str, Any]:
