@@ -269,6 +269,15 @@ options:
     description:
       - V(bridge) (the engine's default network), a network name or a list of them, V(host), V(none), or
         V(container:NAME) to join another container's network namespace.
+      - "V(pasta[:OPTIONS]) or V(slirp4netns[:OPTIONS]): user-mode networking as podman's (for root and, later,
+        rootless containers): the tool (Debian packages C(passt) / C(slirp4netns)) serves the container's own
+        network namespace and binds the published ports itself. pasta OPTIONS are pasta(1) arguments separated
+        by commas, for example V(pasta:--ipv4-only,-a,10.0.2.0); as podman, the engine adds C(--config-net),
+        C(--no-map-gw) (V(--map-gw) lets the container reach the host's loopback through the gateway address)
+        and C(none) for each port direction not given. slirp4netns OPTIONS are podman's keys
+        C(allow_host_loopback) (false: the container cannot reach the host's loopback at 10.0.2.2), C(cidr)
+        (10.0.2.0/24), C(enable_ipv6) (true), C(mtu) (65520), C(outbound_addr), C(outbound_addr6) and
+        C(port_handler) (only V(slirp4netns): ports through its API). A change of mode or OPTIONS recreates."
       - Containers of a pod use the pod's network.
       - "A list entry may also be a dict (the long form): C(name) plus any of C(aliases) (names resolved
         to this container on that network), C(ip) (a static address), C(mac_address) and C(interface_name)

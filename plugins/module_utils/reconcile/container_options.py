@@ -14,6 +14,7 @@ from typing import Any, Dict, List, Tuple
 
 from ..engine.base.errors import InvalidArg
 from ..engine.base.names import validate_name
+from ..engine.base.records import USERMODE_NETWORKS
 from ..engine.oci.resources import check_memory
 from ..engine.parse import health as parse_health
 from ..engine.parse import hostopts
@@ -92,6 +93,14 @@ def _network(value: Any, ctx: Any) -> Dict[str, Any]:
             return {"mode": "bridge", "networks": []}
         if item in ("host", "none"):
             return {"mode": item, "networks": []}
+        mode, sep, opts = item.partition(":")
+        if mode in USERMODE_NETWORKS:
+            from ..engine.network import usermode  # noqa: PLC0415 - the network package only for these modes
+
+            if sep and not opts:
+                raise InvalidArg("network: %s: has no options after the colon" % mode,
+                                 hint="give %s alone, or options such as %s" % (mode, usermode.example(mode)))
+            return {"mode": mode, "networks": [], "options": usermode.parse_options(mode, opts)}
         if item.startswith("container:"):
             target = item.split(":", 1)[1]
             if not target:
@@ -105,7 +114,8 @@ def _network(value: Any, ctx: Any) -> Dict[str, Any]:
             name, settings = _network_entry(raw)
         else:
             name, settings = str(raw), {}
-        if name in ("host", "none", "bridge", "default") or name.startswith("container:"):
+        if name in ("host", "none", "bridge", "default") or name.startswith("container:") \
+                or name.partition(":")[0] in USERMODE_NETWORKS:
             raise InvalidArg("network: %r cannot be combined with other networks" % name,
                              hint="give one mode, or a list of network names")
         names.append(validate_name(name, "network", "network"))

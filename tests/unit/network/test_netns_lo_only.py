@@ -15,6 +15,8 @@ def test_a_network_a_port_a_join_or_no_status_is_not():
     assert not lo_only(dict(NONE, networks={"lpebench": {"ip": "10.0.0.2"}}))
     assert not lo_only(dict(NONE, ports=[{"host_port": 8080}]))
     assert not lo_only(dict(NONE, joined="0123"))
+    # pasta/slirp4netns without published ports: the tool must be stopped by the manager's teardown
+    assert not lo_only(dict(NONE, usermode={"mode": "pasta", "pid": 4242}))
     assert not lo_only(dict(NONE, netns=""))
     assert not lo_only({k: v for k, v in NONE.items() if k != "networks"})
     assert not lo_only(None)

@@ -454,3 +454,30 @@ def test_cli_backend(env):
         assert "c_%s_" % cid not in sh("nft", "list", "table", "ip", env.table).stdout
     finally:
         nm.close()
+
+
+@pytest.mark.skipif(not (shutil.which("pasta") and shutil.which("slirp4netns")), reason="needs passt and slirp4netns")
+def test_usermode_tools_follow_teardown_orphan_cleanup_and_refresh(env):
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import pid_alive
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.network import usermode
+
+    live_id, dead_id, stale_id = env.ctr(), env.ctr(), env.ctr()
+    live = env.nm.setup_usermode(live_id, "pasta", [], ["127.0.0.1:%d:80" % free_port()])
+    # (the test's tmp dir makes the API socket path longer than an AF_UNIX address: still published)
+    dead = env.nm.setup_usermode(dead_id, "slirp4netns", [], ["127.0.0.1:%d:80" % free_port()])
+    assert live["usermode"]["mode"] == "pasta" and live["ports"][0]["container_port"] == 80
+    assert dead["usermode"]["ip"] == "10.0.2.100" and "tap0" in env.run_in(dead, "ip", "-o", "link").stdout
+    pids = {c: usermode.running(str(env.tmp), c)["pid"] for c in (live_id, dead_id)}
+    # the engine forgot dead_id (crash): its tool goes with its netns, the live one stays
+    assert "network tool of %s" % dead_id[:12] in env.nm.cleanup_orphans({live_id})
+    assert usermode.running(str(env.tmp), dead_id) is None and not pid_alive(pids[dead_id])
+    assert usermode.running(str(env.tmp), live_id) is not None
+    env.nm.teardown(live_id)
+    assert usermode.recorded(str(env.tmp)) == [] and not pid_alive(pids[live_id])
+    # after a reboot a record whose pid is now another process: forgotten, the process untouched
+    other = subprocess.Popen(["sleep", "60"])
+    env.procs.append(other)
+    os.makedirs(env.tmp / "usermode", exist_ok=True)
+    (env.tmp / "usermode" / (stale_id + ".json")).write_text('{"pid": %d, "netns": "/gone"}' % other.pid)
+    env.nm.refresh()
+    assert usermode.recorded(str(env.tmp)) == [] and other.poll() is None

@@ -93,3 +93,18 @@ def test_a_reserved_network_name_is_refused_before_anything_even_in_check_mode()
     check_network_name("backend")
     with pytest.raises(InvalidArg, match="reserved for a network mode"):  # before the runtime is touched
         reconcile_network(None, {"name": "private", "state": "present"}, check_mode=True)
+
+
+def test_network_modes_pasta_and_slirp4netns_parse_and_compare_stably():
+    assert co._network("pasta", None) == {"mode": "pasta", "networks": [], "options": []}
+    assert co._network("pasta:--ipv4-only,-a,10.0.2.0", None)["options"] == ["--ipv4-only", "-a", "10.0.2.0"]
+    assert co._network(["slirp4netns:mtu=65520"], None) == co._network("slirp4netns", None)
+    a = co._network("slirp4netns:mtu=1500,allow_host_loopback=true", None)
+    assert a == co._network("slirp4netns:allow_host_loopback=yes,mtu=1500", None)
+    assert co.OPTIONS.differences({"network": a}, {"network": co._network("slirp4netns", None)}) == ["network"]
+    with pytest.raises(InvalidArg, match="no options after the colon"):
+        co._network("pasta:", None)
+    with pytest.raises(InvalidArg, match="cannot be combined"):
+        co._network(["pasta", "backend"], None)
+    with pytest.raises(InvalidArg, match="cannot be combined"):
+        co._network(["slirp4netns:mtu=1500", "backend"], None)

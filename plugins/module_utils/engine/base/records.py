@@ -12,6 +12,10 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
 
+#: network modes served by a user-mode networking tool (engine/network/usermode.py); here so that
+#: the option table and the container object know them without importing the network package
+USERMODE_NETWORKS = ("pasta", "slirp4netns")
+
 
 def _bridge() -> Dict[str, Any]:
     return {"mode": "bridge", "networks": []}
@@ -37,7 +41,8 @@ class ContainerConfig:
     mounts: List[Dict[str, Any]] = field(default_factory=list)
     #: [{host_ip, host_port, container_port, protocol}]
     publish: List[Dict[str, Any]] = field(default_factory=list)
-    #: {mode: bridge|host|none|container|pod, networks: [str], container: str}
+    #: {mode: bridge|host|none|container|pod|pasta|slirp4netns, networks: [str], container: str,
+    #: options: [str] (pasta / slirp4netns)}
     network: Dict[str, Any] = field(default_factory=_bridge)
     dns: List[str] = field(default_factory=list)
     dns_search: List[str] = field(default_factory=list)

@@ -89,6 +89,7 @@ SCHEMA: Dict[str, Any] = {
                 "default_network": {"type": "string", "pattern": "^[a-zA-Z0-9][a-zA-Z0-9_.-]*$"},
                 "default_subnet": STR,
                 "bridge_prefix": {"type": "string", "pattern": BRIDGE_PREFIX_PATTERN},
+                "default_rootless_network_cmd": {"type": "string", "enum": ["pasta", "slirp4netns"]},
             },
         },
         # Our own section: podman keeps these in storage.conf.
@@ -171,6 +172,9 @@ DEFAULTS: Dict[str, Dict[str, Any]] = {
         "default_network": "engine",
         "default_subnet": "10.90.0.0/24",
         "bridge_prefix": "lpe",
+        # the network mode of rootless containers (network/usermode.py): podman 4.x (our seeds'
+        # vintage, containers/common 0.5x) defaults to slirp4netns; podman 5 changed it to pasta
+        "default_rootless_network_cmd": "slirp4netns",
     },
     "storage": {
         "graph_root": "",   # "" = <static_dir>/storage

@@ -39,7 +39,7 @@ from ..host.libc import errno_error, libc
 from ..host.mounts import CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, is_mount_point
 from ..host.roots import RootId
 from ..store.state import dumps, loads
-from . import dns, hostfw, loopproxy, portholder, portmap, registry
+from . import dns, hostfw, loopproxy, portholder, portmap, registry, usermode
 from .ipam import IPAM, check_gateway, check_gateway6, check_ip_range, parse_subnet, parse_subnet6
 from .netns import remove_netns
 from .portmap import Nft, PortMapping
@@ -760,6 +760,34 @@ class NetworkManager:
         """Network mode none: a netns with only ``lo`` up."""
         return self.setup(ctr_id, networks=[], publish=[])
 
+    def setup_usermode(self, ctr_id: str, mode: str, options: Sequence[str],
+                       publish: Iterable[Any] = ()) -> Dict[str, Any]:
+        """Network modes pasta / slirp4netns (usermode.py): a netns with ``lo`` (as mode none), then
+        the tool started on it with the published ports. On a netns that exists (a publish change
+        of a running container) only the tool is restarted. Undone completely on failure."""
+        portmap.check_name("container ID", ctr_id)
+        mappings = portmap.normalize_publish(publish)
+        path = self.netns_path(ctr_id)
+        if _is_nsfs(path):
+            usermode.stop(self.tmp_dir, ctr_id)  # frees its host ports before they are claimed again
+            status: Dict[str, Any] = {"netns": path, "networks": {}, "ports": []}
+        else:
+            status = self.setup(ctr_id, networks=[], publish=[])
+        try:
+            ports = portmap.claim_ports(self.state, ctr_id, mappings) if mappings else []
+            info = usermode.start(self.tmp_dir, ctr_id, mode, netns=path, options=options, ports=ports)
+        except BaseException as err:
+            try:
+                self.teardown(ctr_id)
+            except EngineError:
+                pass
+            if isinstance(err, OSError):
+                raise NetworkError("container %s: starting %s failed: %s" % (ctr_id[:12], mode, err))
+            raise
+        tool = dict(usermode.status(mode, options), pid=info["pid"])
+        status.update(ports=[p.to_dict() for p in ports], usermode=tool)
+        return status
+
     def join(self, other_ctr_id: str) -> Dict[str, Any]:
         """Network mode container:X / pod: the other container's netns path, nothing to set up."""
         path = self.netns_path(other_ctr_id)
@@ -1023,6 +1051,7 @@ class NetworkManager:
                              what="delete the rules of container %s" % ctr_id[:12])
             except NetworkError as err:
                 problems.append(str(err))
+        usermode.stop(self.tmp_dir, ctr_id)  # pasta / slirp4netns (before its netns goes)
         try:
             remove_netns(self.netns_path(ctr_id))
         except OSError as err:
@@ -1048,6 +1077,9 @@ class NetworkManager:
         known = {r[0] for r in self.state.conn.execute("SELECT DISTINCT container_id FROM ip_leases")}
         known |= set(os.listdir(self.netns_dir)) if os.path.isdir(self.netns_dir) else set()
         known |= set(portholder.held(self.tmp_dir))
+        for ctr_id in sorted(set(usermode.recorded(self.tmp_dir)) - live):
+            usermode.stop(self.tmp_dir, ctr_id)
+            removed.append("%s of %s" % ("network tool", ctr_id[:12]))
         for ctr_id in sorted(set(portholder.held(self.tmp_dir)) - live):
             portholder.release(self.tmp_dir, ctr_id)
             removed.append("port holder of %s" % ctr_id[:12])
@@ -1121,8 +1153,11 @@ class NetworkManager:
         return out
 
     def refresh(self) -> None:
-        """After a reboot: no lease is valid; stale netns files go; bridges come back lazily."""
+        """After a reboot: no lease is valid; stale netns files go; bridges come back lazily;
+        records of pasta / slirp4netns go (a pid is only signalled if it is still that tool)."""
         self.ipam.clear()
+        for ctr_id in usermode.recorded(self.tmp_dir):
+            usermode.stop(self.tmp_dir, ctr_id)
         if os.path.isdir(self.netns_dir):
             for name in os.listdir(self.netns_dir):
                 path = os.path.join(self.netns_dir, name)

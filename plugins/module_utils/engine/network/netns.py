@@ -26,6 +26,7 @@ def remove_netns(path: str) -> bool:
 
 def lo_only(status: Optional[Mapping[str, Any]]) -> bool:
     """A network status of mode none as setup saved it: its own netns with ``lo`` only, no
-    network, no published port, so no address lease, port holder or nft chain to undo."""
+    network, no published port and no pasta/slirp4netns process, so no address lease, port holder,
+    tool or nft chain to undo."""
     return (isinstance(status, Mapping) and bool(status.get("netns")) and not status.get("joined")
-            and status.get("networks") == {} and not status.get("ports"))
+            and status.get("networks") == {} and not status.get("ports") and not status.get("usermode"))

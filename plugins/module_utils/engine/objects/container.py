@@ -18,6 +18,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from ..base import faults
 from ..base.errors import CtrStateInvalid, EngineError, InvalidArg, NetworkError, NoSuchContainer, wrap
 from ..base.names import generate_name, new_id, validate_name
+from ..base.records import USERMODE_NETWORKS
 from ..base.status import (  # noqa: F401 - re-exported: callers know them as container states
     CONFIGURED,
     CREATED,
@@ -276,12 +277,16 @@ class Container(LockedObject):
         mgr = self.rt.network
         if mode == "none":
             status = mgr.setup_none(self.id)
+        elif mode in USERMODE_NETWORKS:
+            status = mgr.setup_usermode(self.id, mode, net.get("options") or [], self.config.get("publish", []))
         else:
             networks = net.get("networks") or [self.rt.cfg.get("network", "default_network")]
             status = mgr.setup(self.id, networks=networks, publish=self.config.get("publish", []),
                                hostname=self._hostname(), aliases=[self.name], attach=net.get("attach"))
         undo.append(("network", lambda: mgr.teardown(self.id, status)))
         ips = [n["ip"] for n in (status.get("networks") or {}).values() if n.get("ip")]
+        if (status.get("usermode") or {}).get("ip"):
+            ips.append(status["usermode"]["ip"])
         return status.get("netns"), status, ips
 
     def _my_networks(self) -> Dict[str, str]:
@@ -397,6 +402,11 @@ class Container(LockedObject):
         from ..network.dns import SEARCH_DOMAIN, dns_servers  # noqa: PLC0415 - networking only when a container starts
 
         network_dns = dns_servers(net_status or {}, served)
+        if ((net_status or {}).get("usermode") or {}).get("mode") == "slirp4netns":
+            # slirp4netns forwards DNS at .3 of its CIDR to the host's resolver (podman lists it first)
+            import ipaddress  # noqa: PLC0415 - only for slirp4netns containers
+
+            network_dns = [str(ipaddress.IPv4Address(net_status["usermode"]["gateway"]) + 1)]
         etcfiles.write_run_file(self.run_dir, "resolv.conf", etcfiles.resolv_conf_content(
             dns=dns["dns"], dns_search=dns["dns_search"], dns_option=dns["dns_option"],
             keep_local=net_mode == "host", network_dns=network_dns,
@@ -775,9 +785,15 @@ class Container(LockedObject):
                              swap_accounting=True)
                 if self.status in (RUNNING, PAUSED):
                     self._runtime_update(self.config, cfg)
-            if "publish" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status"):
+            net = cfg.get("network") or {}
+            if ("publish" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status")
+                    and net.get("mode") in USERMODE_NETWORKS):
+                # pasta / slirp4netns bind the ports: the tool restarts on the live netns
+                self.state["network_status"] = self.rt.network.setup_usermode(
+                    self.id, net["mode"], net.get("options") or [], changes["publish"])
+                self.save()
+            elif "publish" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status"):
                 # new DNAT rules on the live network namespace: no restart needed
-                net = cfg.get("network") or {}
                 status = self.rt.network.setup(
                     self.id, networks=net.get("networks") or [self.rt.cfg.get("network", "default_network")],
                     publish=changes["publish"], hostname=self._hostname(), aliases=[self.name],

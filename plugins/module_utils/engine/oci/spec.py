@@ -25,6 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..base.errors import EngineError, InvalidArg, StorageError
+from ..base.records import USERMODE_NETWORKS
 from ..host.cgroups import swap_accounting
 from ..host.files import write_atomic
 from ..host.proc import read_int
@@ -524,10 +525,11 @@ def _namespaces(ctx: SpecContext) -> Tuple[List[Dict[str, str]], Dict[str, str]]
             raise InvalidArg("network mode %s needs the namespace path of %s" % (
                 mode, net.get("container") or "the pod's infra container"),
                 hint="the container layer must pass join_namespaces/pod_namespaces")
-        elif mode == "bridge" and ctx.netns_path:
-            join["network"] = ctx.netns_path
-        elif mode not in ("bridge", "none", "slirp4netns"):
-            raise InvalidArg("invalid network mode %r" % mode, hint="bridge, host, none, container or pod")
+        elif (mode == "bridge" or mode in USERMODE_NETWORKS) and ctx.netns_path:
+            join["network"] = ctx.netns_path  # pasta / slirp4netns already serve this netns
+        elif mode not in ("bridge", "none") + USERMODE_NETWORKS:
+            raise InvalidArg("invalid network mode %r" % mode, hint="bridge, host, none, container, pod, pasta "
+                                                                    "or slirp4netns")
     for t in ("ipc", "pid", "uts"):  # the container's own modes win over the pod's sharing
         mode = ctx.config.get(t)
         if mode == "host":
