@@ -28,6 +28,7 @@ from ..base.errors import EngineError, InvalidArg, StorageError
 from ..host.cgroups import swap_accounting
 from ..host.files import write_atomic
 from ..host.proc import read_int
+from ..parse.idmap import parse_idmaps, to_oci
 from ..parse.values import (
     RLIM_INFINITY,
     known_capabilities,
@@ -552,7 +553,24 @@ def _namespaces(ctx: SpecContext) -> Tuple[List[Dict[str, str]], Dict[str, str]]
         else:
             nss.append({"type": t})
             kinds[t] = "private"
+    userns = ctx.config.get("userns") or ""
+    if userns.startswith("ns:"):
+        nss.append({"type": "user", "path": userns[3:]})
+        kinds["user"] = "joined"
+    elif ctx.config.get("uidmap"):
+        nss.append({"type": "user"})
+        kinds["user"] = "private"
+    else:
+        kinds["user"] = "host"
     return nss, kinds
+
+
+def _id_mappings(cfg: Mapping[str, Any]) -> Dict[str, List[Dict[str, int]]]:
+    """linux.uidMappings / gidMappings of a container with a user namespace of its own (else {})."""
+    if not cfg.get("uidmap"):
+        return {}
+    return {"uidMappings": to_oci(parse_idmaps(cfg["uidmap"], "uidmap")),
+            "gidMappings": to_oci(parse_idmaps(cfg.get("gidmap") or cfg["uidmap"], "gidmap"))}
 
 
 def _find_init(configured: Optional[str]) -> str:
@@ -869,6 +887,7 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
     parent = cfg.get("cgroup_parent") or ctx.cgroup_parent
     linux["cgroupsPath"] = ctx.cgroups_path or "%s/libpod-%s" % (parent.rstrip("/"), cid)
     linux["namespaces"] = nss
+    linux.update(_id_mappings(cfg))
     if privileged:
         linux["devices"] = _host_devices()
     if devices:  # declared devices win over a privileged container's host device of the same path
