@@ -9,9 +9,10 @@ storage/idmapped.py as its only overlay lower; the copy goes with the last conta
 from __future__ import annotations
 
 import os
+import stat
 from typing import Any, Dict, List, Mapping, Sequence, Tuple
 
-from ..base.errors import InvalidArg
+from ..base.errors import InvalidArg, StorageError
 from ..host.autons import AUTO_USER, auto_maps, free_block, name_ranges
 from ..parse.idmap import IDMap, format_idmaps, host_id, parse_idmaps
 from ..parse.userns import AUTO_MIN_SIZE, parse_userns
@@ -96,12 +97,29 @@ def mapped_root_owner(cfg: Mapping[str, Any]) -> Tuple[int, int]:
     return to_host(cfg, 0, 0)
 
 
+def _searchable_above(path: str) -> None:
+    """Every directory above the graph root must let the container's root (an "other" user) pass."""
+    d = os.path.dirname(os.path.abspath(path))
+    while True:
+        if not os.stat(d).st_mode & stat.S_IXOTH:
+            raise StorageError("a container with a user namespace cannot reach its root filesystem: %s is not "
+                               "searchable by other users (the container's root is one)" % d,
+                               hint="chmod o+x %s, or move the graph root below searchable directories" % d)
+        if d == "/":
+            return
+        d = os.path.dirname(d)
+
+
 def own_upper(rt, ctr_id: str, cfg: Mapping[str, Any]) -> None:
-    """The writable layer's root owned by the mapped root (overlay shows the upper dir's owner at /)."""
+    """As containers/storage with mappings: the storage dirs 0711 (the mapped root passes through them)
+    and the writable layer's root owned by the mapped root (overlay shows the upper dir's owner at /)."""
     if not cfg.get("uidmap"):
         return
     uid, gid = mapped_root_owner(cfg)
     cdir = rt.storage.container_dir(ctr_id)
+    _searchable_above(rt.graph_root)
+    for d in (rt.graph_root, os.path.dirname(cdir), cdir):
+        os.chmod(d, 0o711)
     upper = os.path.join(cdir, "upper")
     if os.path.isdir(upper):
         os.chown(upper, uid, gid)

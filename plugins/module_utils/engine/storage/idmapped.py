@@ -57,9 +57,9 @@ class MappedRoots:
         if os.path.isdir(root):
             return root
         parent = os.path.dirname(root)
-        os.makedirs(parent, mode=0o700, exist_ok=True)
-        os.chmod(os.path.dirname(parent), 0o711)  # the image dir must be traversable in the namespace
-        os.chmod(parent, 0o711)
+        os.makedirs(parent, mode=0o711, exist_ok=True)
+        for d in (self.base, os.path.dirname(parent), parent):  # the container's root passes through them
+            os.chmod(d, 0o711)
         tmp = root + ".tmp-%d" % os.getpid()
         rmtree(tmp)
         os.mkdir(tmp, 0o755)
