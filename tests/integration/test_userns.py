@@ -5,18 +5,21 @@ One playbook: a container with uidmap 0:200000:65536 (runc) sees the mapping in 
 its image files owned by root, and writes files the host sees as 200000 into a new named volume;
 re-applying changes nothing, a changed mapping recreates it; two ``userns: auto`` containers (crun
 and runc) get disjoint blocks of the test's own subuid file; keep-id is refused with podman's
-message; removing everything leaves no ID-shifted image copy behind.
+message; a container joins an existing namespace (ns:PATH); removing everything leaves no ID-shifted image copy behind.
 """
 from __future__ import annotations
 
 import os
+import subprocess
+import time
 import uuid
 
 import pytest
 
 from .helpers import cleanup_engine_env, engine_paths, make_engine_env, run_playbook
 
-PROBE = "cat /proc/self/uid_map; echo gid; cat /proc/self/gid_map; ls -ln /bin/busybox; touch /data/f; stat -c %u /data/f"
+PROBE = ("cat /proc/self/uid_map; echo gid; cat /proc/self/gid_map; ls -ln /bin/busybox; "
+         "touch /data/f; stat -c %u /data/f")
 
 
 def _ctr(name, **opts):
@@ -56,6 +59,27 @@ def test_userns_mappings_auto_and_cleanup(userns_env, busybox_archive):
             f.write("containers:300000:100000\n")
         engine_env["LIBPOD_ENGINE_SUB%sID" % kind[0].upper()] = path
     mapped = {"uidmap": ["0:200000:65536"], "volume": ["un-data:/data"]}
+    holder = subprocess.Popen(["unshare", "--user", "sleep", "600"])  # a user namespace to join (ns:PATH)
+    try:
+        ns_path = "/proc/%d/ns/user" % holder.pid
+        for _attempt in range(100):  # unshare(1) has entered it once the link differs from ours
+            if os.readlink(ns_path) != os.readlink("/proc/self/ns/user"):
+                break
+            time.sleep(0.02)
+        for name in ("uid_map", "gid_map"):
+            with open("/proc/%d/%s" % (holder.pid, name), "w", encoding="ascii") as f:
+                f.write("0 220000 65536")
+        res = _run(engine_env, mapped, ns_path, busybox_archive)
+        ns_id = os.readlink(ns_path)
+    finally:
+        holder.kill()
+        holder.wait()
+    assert res.ok, res.log
+    by = {t.name: t for t in res.tasks}
+    _check(engine_env, by, ns_id)
+
+
+def _run(engine_env, mapped, ns_path, busybox_archive):
     tasks = [
         _ctr("un-map", **mapped), _exec("un-map", "probe", PROBE), dict(_ctr("un-map", **mapped), name="reapply"),
         dict(_ctr("un-map", uidmap=["0:210000:65536"], volume=["un-data:/data"]), name="change", diff=True),
@@ -63,12 +87,15 @@ def test_userns_mappings_auto_and_cleanup(userns_env, busybox_archive):
         _exec("un-auto1", "auto1", "cat /proc/self/uid_map"), _exec("un-auto2", "auto2", "cat /proc/self/uid_map"),
         dict(_ctr("un-auto1", userns="auto", oci_runtime="crun"), name="auto1 reapply"),
         dict(_ctr("un-keep", userns="keep-id"), name="keep-id", ignore_errors=True),
+        _ctr("un-ns", userns="ns:" + ns_path, oci_runtime="crun"),
+        _exec("un-ns", "ns probe", "readlink /proc/self/ns/user; stat -c %u /bin/busybox"),
     ]
-    for name in ("un-map", "un-auto1", "un-auto2"):
+    for name in ("un-map", "un-auto1", "un-auto2", "un-ns"):
         tasks.append({"libpod.engine.container": {"name": name, "state": "absent", "timeout": 0}})
-    res = run_playbook(engine_env, tasks, extra_vars={"img": "oci-archive:" + busybox_archive}, timeout=300)
-    assert res.ok, res.log
-    by = {t.name: t for t in res.tasks}
+    return run_playbook(engine_env, tasks, extra_vars={"img": "oci-archive:" + busybox_archive}, timeout=300)
+
+
+def _check(engine_env, by, ns_id):
 
     first = by["un-map"]
     assert first.changed
@@ -100,6 +127,10 @@ def test_userns_mappings_auto_and_cleanup(userns_env, busybox_archive):
 
     keep = by["keep-id"]
     assert keep.failed and "userns: keep-id is only supported in rootless mode" in keep["msg"]
+
+    ns_probe = by["ns probe"]["stdout"].split()
+    assert ns_probe == [ns_id, "0"], (ns_probe, ns_id)  # joined, and its rootfs shifted through its mappings
+    assert by["un-ns"]["container"]["HostConfig"]["UsernsMode"].startswith("ns:/proc/")
 
     idmapped = os.path.join(engine_env.paths["graph_root"], "idmapped")
     assert not os.path.isdir(idmapped) or not os.listdir(idmapped), os.listdir(idmapped)

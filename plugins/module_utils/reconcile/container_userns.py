@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import InvalidArg
 from ..engine.host.autons import name_ranges
+from ..engine.host.nsmaps import namespace_maps
 from ..engine.parse.idmap import format_idmaps
 
 
@@ -36,5 +37,8 @@ def userns_values(declared: Mapping[str, Any], pod_id: Optional[str] = None) -> 
     if subuid or subgid:
         uidmap = format_idmaps(name_ranges(subuid or subgid, "uid", "subuidname"))
         gidmap = format_idmaps(name_ranges(subgid or subuid, "gid", "subgidname"))
+    if mode and mode.startswith("ns:"):  # the joined namespace's own mappings: its rootfs is shifted through them
+        uids, gids = namespace_maps(mode[3:])
+        uidmap, gidmap = format_idmaps(uids), format_idmaps(gids)
     uidmap, gidmap = uidmap or gidmap, gidmap or uidmap
     return {"userns": mode, "uidmap": uidmap, "gidmap": gidmap}

@@ -643,8 +643,14 @@ def _mounts(ctx: SpecContext, kinds: Mapping[str, str], *, privileged: bool, rea
         {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
          "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
     ]
+    own_userns = kinds.get("user") == "private"
+    if own_userns and kinds.get("network") != "private":
+        # sysfs can only be mounted by the owner of the network namespace: the host's /sys instead (as podman)
+        mounts[2] = _bind("/sys", "/sys", ["rprivate", "nosuid", "noexec", "nodev", "ro", "rbind"])
     if kinds.get("ipc") == "host" and os.path.isdir("/dev/mqueue"):
         mounts.append(_bind("/dev/mqueue", "/dev/mqueue", ["bind", "nosuid", "noexec", "nodev"]))
+    elif own_userns and kinds.get("ipc") != "private":
+        pass  # an mqueue mount needs an IPC namespace the container's user namespace owns
     else:  # (also with ipc: host on a host without /dev/mqueue: a mqueue mount shows the host's queues then)
         mounts.append({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
                        "options": ["nosuid", "noexec", "nodev"]})
@@ -745,9 +751,15 @@ def _sysctls(ctx: SpecContext, kinds: Mapping[str, str]) -> Dict[str, str]:
             return "the container shares the host's %s namespace" % ns
         return None
 
+    def foreign(key: str) -> bool:
+        """A default of a namespace made before the container's own user namespace: not writable in it."""
+        ns = "network" if key.startswith("net.") else "ipc" if (key in _IPC_SYSCTLS or key.startswith("fs.mqueue.")) \
+            else "uts"
+        return kinds.get("user") == "private" and kinds.get(ns) != "private"
+
     out: Dict[str, str] = {}
     for k, v in parse_sysctls(ctx.default_sysctls, "default_sysctls").items():
-        if allowed(k) is None:  # podman drops defaults that cannot apply (e.g. host network)
+        if allowed(k) is None and not foreign(k):  # podman drops defaults that cannot apply (e.g. host network)
             out[k] = v
     for k, v in parse_sysctls(ctx.config.get("sysctl") or {}, "sysctl").items():
         why = allowed(k)
