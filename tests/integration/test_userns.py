@@ -82,6 +82,8 @@ def test_userns_mappings_auto_and_cleanup(userns_env, busybox_archive):
 def _run(engine_env, mapped, ns_path, busybox_archive):
     tasks = [
         _ctr("un-map", **mapped), _exec("un-map", "probe", PROBE), dict(_ctr("un-map", **mapped), name="reapply"),
+        dict(_ctr("un-map", uidmap=["0:210000:65536"], volume=["un-data:/data"]), name="check", check_mode=True,
+             diff=True),
         dict(_ctr("un-map", uidmap=["0:210000:65536"], volume=["un-data:/data"]), name="change", diff=True),
         _ctr("un-auto1", userns="auto", oci_runtime="crun"), _ctr("un-auto2", userns="auto:size=2000"),
         _exec("un-auto1", "auto1", "cat /proc/self/uid_map"), _exec("un-auto2", "auto2", "cat /proc/self/uid_map"),
@@ -113,6 +115,9 @@ def _check(engine_env, by, ns_id):
 
     second = by["reapply"]
     assert not second.changed, second["actions"]
+    check = by["check"]
+    assert check.changed and check["container"]["Id"] == first["container"]["Id"]
+    assert check["diff"]["after"] == {"uidmap": ["0:210000:65536"]}
     change = by["change"]
     assert change.changed and change["actions"][0].startswith("recreated un-map: "), change["actions"]
     assert "uidmap" in change["actions"][0] and change["diff"]["after"] == {"uidmap": ["0:210000:65536"]}

@@ -12,7 +12,7 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import InvalidArg
 from ..engine.host.autons import name_ranges
-from ..engine.host.nsmaps import namespace_maps
+from ..engine.objects.userns import joined_maps
 from ..engine.parse.idmap import format_idmaps
 
 
@@ -38,7 +38,6 @@ def userns_values(declared: Mapping[str, Any], pod_id: Optional[str] = None) -> 
         uidmap = format_idmaps(name_ranges(subuid or subgid, "uid", "subuidname"))
         gidmap = format_idmaps(name_ranges(subgid or subuid, "gid", "subgidname"))
     if mode and mode.startswith("ns:"):  # the joined namespace's own mappings: its rootfs is shifted through them
-        uids, gids = namespace_maps(mode[3:])
-        uidmap, gidmap = format_idmaps(uids), format_idmaps(gids)
+        uidmap, gidmap = joined_maps(mode[3:])
     uidmap, gidmap = uidmap or gidmap, gidmap or uidmap
     return {"userns": mode, "uidmap": uidmap, "gidmap": gidmap}

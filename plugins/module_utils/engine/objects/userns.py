@@ -17,8 +17,8 @@ from ..host.autons import AUTO_USER, auto_maps, free_block, name_ranges
 from ..parse.idmap import IDMap, format_idmaps, host_id, parse_idmaps
 from ..parse.userns import AUTO_MIN_SIZE, parse_userns
 
-__all__ = ["maps_of", "allocate_auto", "rootfs_layers", "own_upper", "release_mapped_root", "mapped_root_owner",
-           "to_host"]
+__all__ = ["maps_of", "allocate_auto", "joined_maps", "rootfs_layers", "own_upper", "release_mapped_root",
+           "mapped_root_owner", "to_host"]
 
 #: names whose IDs do not size an auto namespace (containers/storage skips them too)
 _OVERFLOW_NAMES = ("nobody", "nogroup", "nfsnobody")
@@ -72,6 +72,14 @@ def allocate_auto(rt, cfg: Dict[str, Any], image) -> Dict[str, Any]:
                                   % AUTO_USER)
         out[kind + "map"] = format_idmaps(auto_maps(start, size, extra))
     return out
+
+
+def joined_maps(path: str) -> Tuple[List[str], List[str]]:
+    """The uidmap/gidmap strings of the namespace ``userns: ns:PATH`` joins (its rootfs is shifted through them)."""
+    from ..host.nsmaps import namespace_maps  # noqa: PLC0415 - nsenter only for userns: ns:PATH
+
+    uids, gids = namespace_maps(path)
+    return format_idmaps(uids), format_idmaps(gids)
 
 
 def rootfs_layers(rt, cfg: Mapping[str, Any], image) -> List[str]:

@@ -643,7 +643,7 @@ def _mounts(ctx: SpecContext, kinds: Mapping[str, str], *, privileged: bool, rea
         {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
          "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
     ]
-    own_userns = kinds.get("user") == "private"
+    own_userns = kinds.get("user") in ("private", "joined")
     if own_userns and kinds.get("network") != "private":
         # sysfs can only be mounted by the owner of the network namespace: the host's /sys instead (as podman)
         mounts[2] = _bind("/sys", "/sys", ["rprivate", "nosuid", "noexec", "nodev", "ro", "rbind"])
@@ -755,7 +755,7 @@ def _sysctls(ctx: SpecContext, kinds: Mapping[str, str]) -> Dict[str, str]:
         """A default of a namespace made before the container's own user namespace: not writable in it."""
         ns = "network" if key.startswith("net.") else "ipc" if (key in _IPC_SYSCTLS or key.startswith("fs.mqueue.")) \
             else "uts"
-        return kinds.get("user") == "private" and kinds.get(ns) != "private"
+        return kinds.get("user") in ("private", "joined") and kinds.get(ns) != "private"
 
     out: Dict[str, str] = {}
     for k, v in parse_sysctls(ctx.default_sysctls, "default_sysctls").items():
