@@ -25,7 +25,8 @@ def fake_rt(configs, files=None, removed=None):
     records = [SimpleNamespace(config=c) for c in configs]
     images = SimpleNamespace(view=lambda image: FakeView(files or {}))
     roots = SimpleNamespace(remove=lambda image_id, key: removed.append((image_id, key)) or True)
-    return SimpleNamespace(state=SimpleNamespace(list=lambda kind: records), images=images, mapped_roots=roots)
+    state = SimpleNamespace(list=lambda kind, all_namespaces=False: records if all_namespaces else [])
+    return SimpleNamespace(state=state, images=images, mapped_roots=roots)
 
 
 @pytest.fixture
@@ -36,7 +37,7 @@ def subids(tmp_path, monkeypatch):
 
 
 def test_auto_blocks_skip_the_recorded_ones(subids):
-    rt = fake_rt([{"userns": "auto", "uidmap": ["0:300000:1024"], "gidmap": ["0:300000:1024"]},
+    rt = fake_rt([{"userns": "auto", "uidmap": ["0:300000:1024"], "gidmap": ["0:300000:1024"]},  # any namespace
                   {"userns": None, "uidmap": ["0:301024:100"]}])  # not auto: not a block of the pool
     cfg = userns.allocate_auto(rt, {"userns": "auto:size=100"}, None)
     assert cfg["uidmap"] == ["0:301024:100"] and cfg["gidmap"] == ["0:301024:100"]

@@ -840,7 +840,8 @@ class Container(LockedObject):
             with self.rt.state.tx():  # record and lock number in one transaction: a crash leaks neither
                 self.rt.state.remove("container", self.rec)
                 self.rt.locks.free(self.rec.lock_id)
-            release_mapped_root(self.rt, self.config, [r.config for r in self.rt.state.list("container")])
+            release_mapped_root(self.rt, self.config,  # the graph root may be shared by several namespaces
+                                [r.config for r in self.rt.state.list("container", all_namespaces=True)])
             faults.point("container.remove.after_db_delete")
             if self.config.get("cidfile"):
                 try:

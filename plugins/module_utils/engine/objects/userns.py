@@ -49,7 +49,7 @@ def _image_size(rt, image) -> int:
 
 def _used(rt, kind: str) -> List[Tuple[int, int]]:
     out: List[Tuple[int, int]] = []
-    for rec in rt.state.list("container"):
+    for rec in rt.state.list("container", all_namespaces=True):  # the ID ranges are the host's
         if str(rec.config.get("userns") or "").startswith("auto"):
             out += [(m.host_id, m.size) for m in parse_idmaps(rec.config.get(kind) or [], kind)]
     return out
