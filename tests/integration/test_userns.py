@@ -1,11 +1,12 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""User namespaces of containers run by root (issue 23): uidmap/gidmap, userns: auto, keep-id refused.
+"""User namespaces of containers run by root (issue 23): uidmap/gidmap, userns: auto and ns:PATH.
 
-One playbook: a container with uidmap 0:200000:65536 (runc) sees the mapping in /proc/self/uid_map,
-its image files owned by root, and writes files the host sees as 200000 into a new named volume;
-re-applying changes nothing, a changed mapping recreates it; two ``userns: auto`` containers (crun
-and runc) get disjoint blocks of the test's own subuid file; keep-id is refused with podman's
-message; a container joins an existing namespace (ns:PATH); removing everything leaves no ID-shifted image copy behind.
+One playbook: a container with uidmap 0:200000:65536 sees the mapping in /proc/self/uid_map, its
+image files owned by root, and writes files the host sees as 200000 into a new named volume;
+re-applying changes nothing, a changed mapping recreates it (check mode first); two ``userns: auto``
+containers get disjoint blocks of the test's own subuid file; keep-id is refused with podman's
+message; crun 1.8.1 is refused (it would chown the host's /dev/null); a container joins an existing
+namespace (ns:PATH); removing everything leaves no ID-shifted image copy behind.
 """
 from __future__ import annotations
 
@@ -85,11 +86,12 @@ def _run(engine_env, mapped, ns_path, busybox_archive):
         dict(_ctr("un-map", uidmap=["0:210000:65536"], volume=["un-data:/data"]), name="check", check_mode=True,
              diff=True),
         dict(_ctr("un-map", uidmap=["0:210000:65536"], volume=["un-data:/data"]), name="change", diff=True),
-        _ctr("un-auto1", userns="auto", oci_runtime="crun"), _ctr("un-auto2", userns="auto:size=2000"),
+        _ctr("un-auto1", userns="auto"), _ctr("un-auto2", userns="auto:size=2000"),
         _exec("un-auto1", "auto1", "cat /proc/self/uid_map"), _exec("un-auto2", "auto2", "cat /proc/self/uid_map"),
-        dict(_ctr("un-auto1", userns="auto", oci_runtime="crun"), name="auto1 reapply"),
+        dict(_ctr("un-auto1", userns="auto"), name="auto1 reapply"),
         dict(_ctr("un-keep", userns="keep-id"), name="keep-id", ignore_errors=True),
-        _ctr("un-ns", userns="ns:" + ns_path, oci_runtime="crun"),
+        _ctr("un-ns", userns="ns:" + ns_path),
+        dict(_ctr("un-crun", uidmap=["0:230000:65536"], oci_runtime="crun"), name="crun", ignore_errors=True),
         _exec("un-ns", "ns probe", "readlink /proc/self/ns/user; stat -c %u /bin/busybox"),
     ]
     for name in ("un-map", "un-auto1", "un-auto2", "un-ns"):
@@ -129,6 +131,10 @@ def _check(engine_env, by, ns_id):
     assert h1 >= 300000 and h1 + s1 <= 400000 and h2 >= 300000 and h2 + s2 <= 400000
     assert h1 + s1 <= h2 or h2 + s2 <= h1, (a1, a2)  # disjoint blocks
     assert not by["auto1 reapply"].changed
+
+    crun = by["crun"]  # crun 1.8.1 would chown the host's /dev/null to the container's root
+    assert crun.failed and "it would chown the host's /dev/null" in crun["msg"], crun["msg"]
+    assert os.stat("/dev/null").st_uid == 0
 
     keep = by["keep-id"]
     assert keep.failed and "userns: keep-id is only supported in rootless mode" in keep["msg"]

@@ -40,7 +40,7 @@ from ..store.state import Record
 from .locked import LockedObject
 from .podjoin import check_infra_removal, member_join, pod_restart_policy
 from .restart import next_delay_ms
-from .userns import allocate_auto, mapped_root_owner, own_upper, release_mapped_root, rootfs_layers
+from .userns import allocate_auto, check_runtime, mapped_root_owner, own_upper, release_mapped_root, rootfs_layers
 
 
 def initial_state() -> Dict[str, Any]:
@@ -950,7 +950,8 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
     cfg = dict(config, id=ctr_id, name=name)
     if cfg.get("oci_runtime") is None:
         cfg["oci_runtime"] = rt.default_runtime
-    rt.oci(cfg["oci_runtime"])  # fail now, not at start: "requested OCI runtime X is not available"
+    # fail now, not at start: "requested OCI runtime X is not available", or one unsafe with a user namespace
+    check_runtime(rt.oci(cfg["oci_runtime"]), cfg)
     image = rt.images.get(cfg["image_id"])
     created = time.time()
     cfg["created_at"] = rfc3339_nano(created)

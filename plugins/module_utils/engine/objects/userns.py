@@ -17,8 +17,8 @@ from ..host.autons import AUTO_USER, auto_maps, free_block, name_ranges
 from ..parse.idmap import IDMap, format_idmaps, host_id, parse_idmaps
 from ..parse.userns import AUTO_MIN_SIZE, parse_userns
 
-__all__ = ["maps_of", "allocate_auto", "joined_maps", "rootfs_layers", "own_upper", "release_mapped_root",
-           "mapped_root_owner", "to_host"]
+__all__ = ["maps_of", "allocate_auto", "check_runtime", "joined_maps", "rootfs_layers", "own_upper",
+           "release_mapped_root", "mapped_root_owner", "to_host"]
 
 #: names whose IDs do not size an auto namespace (containers/storage skips them too)
 _OVERFLOW_NAMES = ("nobody", "nogroup", "nfsnobody")
@@ -80,6 +80,28 @@ def joined_maps(path: str) -> Tuple[List[str], List[str]]:
 
     uids, gids = namespace_maps(path)
     return format_idmaps(uids), format_idmaps(gids)
+
+
+#: crun before this version chowns its standard streams, the host's /dev/null included, to the container's
+#: root (crun issue 1845, "linux: never chown devices"): with a user namespace that gives /dev/null away
+CRUN_CHOWNS_DEV_NULL_BEFORE = (1, 24, 0)
+
+
+def check_runtime(oci, cfg: Mapping[str, Any]) -> None:
+    """Refuse an OCI runtime that would hand host files to the container's mapped root."""
+    if not (cfg.get("uidmap") or str(cfg.get("userns") or "").startswith(("auto", "ns:"))) or oci.name != "crun":
+        return
+    from ..oci.driver import _parse_version, runtime_version  # noqa: PLC0415 - only for crun with a userns
+
+    try:
+        version = _parse_version(runtime_version(oci.path))
+    except Exception:  # noqa: BLE001 - an unreadable version is treated as an old one
+        version = None
+    if version is None or version < CRUN_CHOWNS_DEV_NULL_BEFORE:
+        raise InvalidArg("oci_runtime: crun %s cannot run a container with a user namespace safely: it would chown "
+                         "the host's /dev/null to the container's root (crun issue 1845, fixed in crun 1.24)"
+                         % (".".join(map(str, version)) if version else "(unknown version)"),
+                         hint="use oci_runtime: runc for containers with uidmap, subuidname or userns")
 
 
 def rootfs_layers(rt, cfg: Mapping[str, Any], image) -> List[str]:
