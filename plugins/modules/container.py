@@ -708,7 +708,8 @@ options:
       - The root filesystem is a copy of the image with its owners shifted through the mapping, made once per
         image and mapping and shared by the containers using them (one full image copy of disk per mapping;
         removed with its last container or the image). A new named volume is given to the container's root.
-      - A change recreates the container. Not for containers in a pod.
+      - A change recreates the container. Not for containers in a pod. C(oci_runtime=crun) older than 1.24 is
+        refused with a user namespace (it would chown the host's C(/dev/null) to the container's root).
     type: str
     aliases: [userns_mode]
   uidmap:

@@ -71,3 +71,18 @@ def test_to_host():
     assert userns.to_host(cfg, 5, 6) == (200005, 300006)
     assert userns.to_host(cfg, 5000, 0) == (65534, 300000)
     assert userns.to_host({}, 5, 6) == (5, 6)
+
+
+def _fake_crun(tmp_path, version):
+    path = tmp_path / "crun"
+    path.write_text("#!/bin/sh\necho 'crun version %s'\n" % version)
+    path.chmod(0o755)
+    return SimpleNamespace(name="crun", path=str(path))
+
+
+def test_old_crun_is_refused_with_a_user_namespace(tmp_path):
+    with pytest.raises(InvalidArg, match="crun 1.8.1 cannot run a container with a user namespace safely"):
+        userns.check_runtime(_fake_crun(tmp_path, "1.8.1"), {"uidmap": ["0:1:1"]})
+    userns.check_runtime(_fake_crun(tmp_path, "1.8.1"), {"uidmap": []})  # no user namespace: fine
+    userns.check_runtime(_fake_crun(tmp_path, "1.24.0"), {"userns": "auto"})
+    userns.check_runtime(SimpleNamespace(name="runc", path="/nonexistent"), {"uidmap": ["0:1:1"]})
