@@ -3,7 +3,8 @@
 sysctls that still work in it (namespaces it does not own: the host's /sys, no mqueue, no net defaults)."""
 from __future__ import annotations
 
-from test_spec import gen, mount_at, rootfs  # noqa: F401 - the module fixture
+# pylint: disable-next=unused-import
+from test_spec import gen, mount_at, rootfs  # noqa: F401 - rootfs: the module fixture
 
 MAP = ["0:200000:65536"]
 
