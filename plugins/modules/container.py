@@ -713,23 +713,40 @@ options:
     description: UTS namespace (hostname), V(host), V(private) or V(container:NAME).
     type: str
   userns:
-    description: Only V(host) (the default, as podman run by root). V(keep-id) is for rootless podman;
-      V(auto), V(private), V(ns:PATH) and V(container:NAME) are refused (no id-mapped root filesystem yet).
+    description:
+      - User namespace of the container (podman's C(--userns), as run by root). V(host) (or V(""), V(private),
+        omitted) is the host's, the default.
+      - V(auto) takes a free block of the IDs C(/etc/subuid) and C(/etc/subgid) grant the user C(containers)
+        (size from the image's C(/etc/passwd) and C(/etc/group), at least 1024; C(auto:size=N) sets it;
+        C(uidmapping=C:H:S) and C(gidmapping=C:H:S) add mappings). No two containers get overlapping blocks;
+        a block is freed when its container is removed.
+      - V(ns:PATH) joins an existing user namespace (its own mappings are read to shift the root filesystem).
+      - V(keep-id) and V(nomap) are rootless modes and refused, with podman's message.
+      - The root filesystem is a copy of the image with its owners shifted through the mapping, made once per
+        image and mapping and shared by the containers using them (one full image copy of disk per mapping;
+        removed with its last container or the image). A new named volume is given to the container's root.
+      - A change recreates the container. Not for containers in a pod. C(oci_runtime=crun) older than 1.24 is
+        refused with a user namespace (it would chown the host's C(/dev/null) to the container's root).
     type: str
     aliases: [userns_mode]
   uidmap:
-    description: Not supported yet (refused with a message); see O(userns).
+    description:
+      - UID mappings C(CONTAINER_ID:HOST_ID:SIZE) of a user namespace of the container's own, e.g. V(0:200000:65536).
+      - Without O(gidmap) the GIDs are mapped the same way (as podman). Excludes O(userns) and O(subuidname).
     type: list
     elements: str
   gidmap:
-    description: Not supported yet (refused with a message); see O(userns).
+    description: GID mappings, as O(uidmap); without O(uidmap) the UIDs are mapped the same way.
     type: list
     elements: str
   subuidname:
-    description: Not supported yet (refused with a message); see O(userns).
+    description:
+      - Map the container's UIDs onto the ranges C(/etc/subuid) grants this user name (container ID 0 is the
+        first granted ID). Without O(subgidname) the same name's C(/etc/subgid) ranges map the GIDs.
+      - A name without ranges is refused (grant them with C(usermod --add-subuids)).
     type: str
   subgidname:
-    description: Not supported yet (refused with a message); see O(userns).
+    description: GID ranges of this user name in C(/etc/subgid), as O(subuidname).
     type: str
   group_add:
     description: Additional groups of the container's process, numeric GIDs or names of the image's C(/etc/group).

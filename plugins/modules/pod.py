@@ -251,10 +251,11 @@ options:
     type: str
     choices: [continue, stop]
   userns:
-    description: Only V(host) (the default, as the container module); other modes are refused with a message.
+    description: Only V(host) (the default); a pod-wide user namespace is refused with a message (a container
+      outside a pod can have one of its own, see the container module). V(keep-id) is rootless-only.
     type: str
   uidmap:
-    description: Refused with a message (user namespaces need an id-mapped root filesystem), as the container's.
+    description: Refused with a message (no pod-wide user namespace yet); the container module has it.
     type: list
     elements: str
   gidmap:

@@ -168,8 +168,9 @@ def test_host_options_matrix(playbook, busybox_archive):
 REFUSED = [
     ({"blkio_weight": 300}, "blkio_weight: this host's block I/O controller has no weight file"),
     ({"cgroup_conf": {"memory.high": "1g"}}, "cgroup_conf needs cgroup v2"),
-    ({"userns": "keep-id"}, "userns: keep-id is only meaningful for rootless podman"),
-    ({"uidmap": ["0:100000:65536"]}, "uidmap is not supported yet"),
+    ({"userns": "keep-id"}, "userns: keep-id is only supported in rootless mode"),
+    ({"uidmap": ["0:100000"]}, "uidmap: '0:100000' is not an ID mapping"),
+    ({"subuidname": "no-such-user-lpe"}, "subuidname: user no-such-user-lpe has no subordinate UIDs in"),
     ({"gpus": "all"}, "gpus: no CDI specs"),
     ({"security_opt": ["apparmor=my-profile"]}, "AppArmor is not enabled on this host"),
     ({"cpus": 1, "cpu_quota": 50000}, "cpus cannot be combined with cpu_quota or cpu_period"),

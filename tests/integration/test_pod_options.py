@@ -63,7 +63,7 @@ REFUSED = [
     ({"blkio_weight_device": ["/dev/null:100"]}, "blkio_weight_device is not supported yet"),
     ({"device_read_bps": ["/dev/pod-missing:1mb"]}, "device_read_bps: /dev/pod-missing"),
     ({"uidmap": ["0:100000:65536"]}, "uidmap is not supported yet"),
-    ({"userns": "keep-id"}, "userns: keep-id is only meaningful for rootless podman"),
+    ({"userns": "keep-id"}, "userns: keep-id is only supported in rootless mode"),
     ({"memory_swap": "1g"}, "memory_swap needs memory"),
     ({"memory": "1m"}, "the minimum is 6m"),
     ({"volume": ["/data"]}, "volume: /data: an anonymous volume cannot be shared"),

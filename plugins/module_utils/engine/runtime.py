@@ -431,6 +431,15 @@ class Runtime:
         return self._lazy["storage"]
 
     @property
+    def mapped_roots(self):
+        """ID-shifted image copies for containers with a user namespace (storage/idmapped.py)."""
+        if "mapped_roots" not in self._lazy:
+            from .storage.idmapped import MappedRoots  # noqa: PLC0415 - only containers with a uidmap
+
+            self._lazy["mapped_roots"] = MappedRoots(self.graph_root)
+        return self._lazy["mapped_roots"]
+
+    @property
     def network(self):
         """The network manager (imports pyroute2: ~120 ms, so only when a container needs it)."""
         if "network" not in self._lazy:

@@ -35,6 +35,7 @@ from .container_compare import drop_equivalent
 from .container_options import NEW_POD, OPTIONS, env_file_values, fold_attach
 from .container_params import ignored_warnings, seconds
 from .container_secrets import check_secrets, refreshable, secret_changes, secret_digests
+from .container_userns import userns_values
 from .options import IN_PLACE, reasons
 from .preflight import preflight, preflight_publish
 from .result import Result, pull_summary, short
@@ -243,6 +244,7 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
         log=container_build.log_config(declared),
         secret_digests=secret_digests(rt, declared.get("secrets") or []),
         declared=declared,
+        **userns_values(declared, pod_id),
     )
     health = _healthcheck_config(rt, declared, image)
     values.update(healthcheck=health.get("healthcheck"), healthcheck_set=bool(health))

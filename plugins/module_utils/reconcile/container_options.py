@@ -19,6 +19,8 @@ from ..engine.oci.resources import check_memory
 from ..engine.parse import health as parse_health
 from ..engine.parse import hostopts
 from ..engine.parse import values as parse
+from ..engine.parse.idmap import format_idmaps, parse_idmaps
+from ..engine.parse.userns import parse_userns
 from . import container_params as cp
 from .container_secrets import normalise_secrets
 from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
@@ -403,14 +405,23 @@ def _cgroups(value: Any, ctx: Any) -> str:
 
 
 def _userns(value: Any, ctx: Any) -> Any:
-    text = str(value).strip()
-    if text in ("", "host"):
-        return None
-    if text.startswith("keep-id"):
-        raise InvalidArg("userns: keep-id is only meaningful for rootless podman (this engine runs as root)",
-                         hint="drop userns (the host's user namespace, as podman run as root)")
-    raise InvalidArg("userns: %s is not supported yet: a user namespace needs an id-mapped root filesystem, "
-                     "which this engine does not set up" % text, hint="drop userns, or use userns: host")
+    return parse_userns(value, "userns").canonical()
+
+
+def _idmaps(param: str):
+    def norm(value: Any, ctx: Any) -> List[str]:
+        return format_idmaps(parse_idmaps(value or [], param))
+    return norm
+
+
+def _subid_name(param: str):
+    def norm(value: Any, ctx: Any) -> Any:
+        text = str(value).strip() if value is not None else ""
+        if ":" in text or "\n" in text:
+            raise InvalidArg("%s: %r is not a user name" % (param, value), hint="a name listed in /etc/sub%sid"
+                             % param[3])
+        return text or None
+    return norm
 
 
 def _refused(param: str, why: str):
@@ -419,9 +430,6 @@ def _refused(param: str, why: str):
             return None
         raise InvalidArg("%s is not supported yet: %s" % (param, why), hint="drop %s" % param)
     return norm
-
-
-_IDMAP_WHY = "user namespaces need an id-mapped root filesystem, which this engine does not set up"
 
 
 def _passwd(value: Any, ctx: Any) -> Any:
@@ -599,11 +607,12 @@ OPTIONS = OptionTable([
            normalise=lambda v, c: hostopts.parse_namespace_mode(v, "ipc", ("shareable",))),
     Option("pid", aliases=("pid_mode",), normalise=lambda v, c: hostopts.parse_namespace_mode(v, "pid")),
     Option("uts", normalise=lambda v, c: hostopts.parse_namespace_mode(v, "uts")),
+    # userns, uidmap, gidmap, subuidname, subgidname: one user namespace (container_build.userns_values)
     Option("userns", aliases=("userns_mode",), config=None, normalise=_userns),
-    Option("uidmap", type="list", elements="str", config=None, normalise=_refused("uidmap", _IDMAP_WHY)),
-    Option("gidmap", type="list", elements="str", config=None, normalise=_refused("gidmap", _IDMAP_WHY)),
-    Option("subuidname", config=None, normalise=_refused("subuidname", _IDMAP_WHY)),
-    Option("subgidname", config=None, normalise=_refused("subgidname", _IDMAP_WHY)),
+    Option("uidmap", type="list", elements="str", default=[], config=None, normalise=_idmaps("uidmap")),
+    Option("gidmap", type="list", elements="str", default=[], config=None, normalise=_idmaps("gidmap")),
+    Option("subuidname", config=None, normalise=_subid_name("subuidname")),
+    Option("subgidname", config=None, normalise=_subid_name("subgidname")),
     Option("group_add", type="list", elements="str", aliases=("groups",), default=[],
            normalise=lambda v, c: hostopts.parse_group_add(v, "group_add")),
     Option("umask", normalise=lambda v, c: hostopts.parse_umask(v, "umask")),

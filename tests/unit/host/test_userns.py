@@ -4,6 +4,7 @@ tests/integration/test_rootless.py as a throw-away user."""
 from __future__ import annotations
 
 import os
+import time
 
 import pytest
 
@@ -75,6 +76,12 @@ def test_a_catatonit_that_is_not_a_pause_process_is_not_alive(tmp_path):
     init = subprocess.Popen([exe, "--", "sleep", "30"], stdin=subprocess.DEVNULL)
     pause = subprocess.Popen([exe, "-P"], stdin=subprocess.DEVNULL)
     try:
+        for p in (init, pause):  # until both have exec'd catatonit (a loaded host is slow to exec)
+            for _unused in range(1000):
+                with open("/proc/%d/cmdline" % p.pid, "rb") as f:
+                    if os.path.basename(f.read().split(b"\0")[0]) == b"catatonit":
+                        break
+                time.sleep(0.01)
         assert not userns.pause_alive(init.pid, os.getuid())
         assert userns.pause_alive(pause.pid, os.getuid())
     finally:

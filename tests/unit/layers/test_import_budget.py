@@ -58,6 +58,9 @@ ALLOWED = {
     "engine.objects", "engine.objects.container", "engine.objects.imagepull", "engine.objects.inspect",
     "engine.objects.locked",
     "engine.objects.podjoin", "engine.objects.restart",
+    # user namespace options (issue 23): pure parsers and the subordinate-ID reader; the storage copy is deferred
+    "reconcile.container_userns", "engine.parse.idmap", "engine.parse.userns", "engine.host.subids",
+    "engine.host.autons", "engine.objects.userns",
 }
 
 #: what the no-op really needs: the test would pass vacuously if the run imported nothing

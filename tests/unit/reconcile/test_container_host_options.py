@@ -36,9 +36,12 @@ def test_spellings_compare_equal():
 
 
 @pytest.mark.parametrize("params,msg", [
-    ({"userns": "keep-id"}, "keep-id is only meaningful for rootless podman"),
-    ({"userns": "auto"}, "userns: auto is not supported yet"),
-    ({"uidmap": ["0:1:1"]}, "uidmap is not supported yet"),
+    ({"userns": "keep-id"}, "keep-id is only supported in rootless mode"),
+    ({"userns": "nomap"}, "userns: nomap is only supported in rootless mode"),
+    ({"userns": "auto:size=x"}, "userns: auto size 'x' is not a positive number"),
+    ({"uidmap": ["0:1"]}, "uidmap: '0:1' is not an ID mapping"),
+    ({"gidmap": ["0:1:5", "2:100:5"]}, "gidmap: container ranges 0:1:5 and 2:100:5 overlap"),
+    ({"subuidname": "a:b"}, "subuidname: 'a:b' is not a user name"),
     ({"hostuser": "bob"}, "hostuser is not supported yet"),
     ({"passwd": True}, "passwd: true is not supported yet"),
     ({"cgroups": "disabled"}, "cgroups: disabled is not supported"),

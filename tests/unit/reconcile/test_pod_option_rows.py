@@ -13,8 +13,8 @@ from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod_option
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod_spec import declared_spec, pod_config
 
 SHARED = ("cpu_shares", "cpuset_cpus", "cpuset_mems", "memory", "memory_swap", "device", "volumes_from", "sysctl",
-          "shm_size", "security_opt", "restart_policy", "userns", "uidmap", "gidmap", "label_file", "device_read_bps",
-          "device_write_bps")
+          "shm_size", "security_opt", "restart_policy", "label_file", "device_read_bps", "device_write_bps")
+# userns/uidmap/gidmap: a pod refuses a user namespace (pod_options._pod_userns), a container has one
 
 
 @pytest.mark.parametrize("name", SHARED)
@@ -53,6 +53,8 @@ def test_config_merges_label_file_and_volumes(tmp_path):
 @pytest.mark.parametrize("params, msg", [
     ({"blkio_weight": "300"}, "blkio_weight is not supported yet"),
     ({"gidmap": ["0:1:1"]}, "gidmap is not supported yet"),
+    ({"userns": "auto"}, "userns: auto is not supported yet for a pod"),
+    ({"userns": "keep-id"}, "keep-id is only supported in rootless mode"),
     ({"volume": ["/data"]}, "anonymous volume cannot be shared"),
     ({"memory": "1m"}, "the minimum is 6m"),
 ])

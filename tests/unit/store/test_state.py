@@ -99,3 +99,16 @@ def test_refresh_resets_per_boot_state(st):
     assert st.query("SELECT COUNT(*) FROM exit_codes")[0][0] == 0
     assert st.lookup_name("dangling") is None
     assert st.lookup_name("r1") is not None
+
+
+def test_list_of_all_namespaces(tmp_path):
+    """Host-wide resources (user-namespace ID blocks, shared storage copies) need every namespace's containers."""
+    s = State(str(tmp_path / "state.db"))
+    try:
+        s.add("container", Record(id="b" * 64, name="other", namespace="ns2", lock_id=None, config={}, state={},
+                                  created=time.time()))
+        s.namespace = "ns1"
+        assert s.list("container") == []
+        assert [r.name for r in s.list("container", all_namespaces=True)] == ["other"]
+    finally:
+        s.close()

@@ -104,6 +104,12 @@ class ContainerConfig:
     ipc: Optional[str] = None
     pid: Optional[str] = None
     uts: Optional[str] = None
+    #: user namespace: None = the host's; "auto[:opts]" or "ns:/path" (parse/userns.py canonical form)
+    userns: Optional[str] = None
+    #: the effective mappings, "CONTAINER:HOST:SIZE" (uidmap/gidmap, subuidname/subgidname, or the auto
+    #: block allocated at create); empty = no user namespace of its own
+    uidmap: List[str] = field(default_factory=list)
+    gidmap: List[str] = field(default_factory=list)
     group_add: List[str] = field(default_factory=list)
     umask: Optional[str] = None                      # "0022"; None: containers.conf umask
     personality: Optional[str] = None                # LINUX / LINUX32

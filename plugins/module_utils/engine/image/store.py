@@ -1088,6 +1088,10 @@ class ImageStore:
                 conn.execute("DELETE FROM layers WHERE id=?", (lid,))
         for lid in orphans:
             self._delete_layer_dir(lid)
+        if not users:  # the ID-shifted copies of the image (user namespaces) go with it
+            from ..storage.idmapped import MappedRoots  # noqa: PLC0415 - only on removal, not on a no-op
+
+            MappedRoots(self.graph_root).remove_image(img.id)
         keep = self._referenced_blobs()
         for d in {img.digest, "sha256:" + img.id, *img.digests}:
             if d not in keep:

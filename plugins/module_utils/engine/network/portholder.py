@@ -142,7 +142,7 @@ def _spawn_proxy(tmp_dir: str, ctr_id: str, socks: List[socket.socket], keys: Li
     return proc.pid
 
 
-def release(tmp_dir: str, ctr_id: str, wait: float = 2.0) -> bool:
+def release(tmp_dir: str, ctr_id: str, wait: float = 10.0) -> bool:
     """Kill the container's holder (the ports are free when this returns); True if there was one."""
     path = _info_path(tmp_dir, ctr_id)
     info = read_json(path)

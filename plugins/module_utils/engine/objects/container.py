@@ -42,6 +42,7 @@ from ..store.state import Record
 from .locked import LockedObject
 from .podjoin import check_infra_removal, member_join, pod_restart_policy, pod_volume_names
 from .restart import next_delay_ms
+from .userns import allocate_auto, check_runtime, mapped_root_owner, own_upper, release_mapped_root, rootfs_layers
 
 
 def initial_state() -> Dict[str, Any]:
@@ -241,7 +242,7 @@ class Container(LockedObject):
 
     def _mount_rootfs(self, undo: List) -> str:
         image = self.rt.images.get(self.config["image_id"])
-        layers = self.rt.images.layer_dirs(image)
+        layers = rootfs_layers(self.rt, self.config, image)
         rootfs = self.rt.storage.mount(self.id, layers)
         undo.append(("rootfs", lambda: self.rt.storage.unmount(self.id)))
         self.state.update(mounted=True, mountpoint=rootfs)
@@ -251,6 +252,7 @@ class Container(LockedObject):
         """Named volumes -> host paths (mounted, copied up on first use); others as declared."""
         out = []
         mounted: List[str] = []
+        root_owner = mapped_root_owner(self.config) if self.config.get("uidmap") else None
         own = self.config.get("mounts", [])
         for m in self._pod.all_mounts(own) if getattr(self, "_pod", None) is not None else own:
             if m["type"] != "volume":
@@ -261,7 +263,9 @@ class Container(LockedObject):
             mounted.append(vol)
             undo.append(("volume %s" % vol, lambda v=vol: self.rt.volumes.unmount(v)))
             if "nocopy" not in m.get("options", []):
-                self.rt.volumes.copy_up(vol, m["destination"], root=rootfs)
+                self.rt.volumes.copy_up(vol, m["destination"], root=rootfs, empty_owner=root_owner)
+            elif root_owner:  # podman: a new volume belongs to the container's (mapped) root
+                self.rt.volumes.fix_ownership(vol, *root_owner)
             opts = [o for o in m.get("options", []) if o not in ("copy", "nocopy")]
             out.append({"type": "bind", "source": path, "destination": m["destination"], "options": opts})
         self.state["volumes_mounted"] = mounted
@@ -882,6 +886,8 @@ class Container(LockedObject):
             with self.rt.state.tx():  # record and lock number in one transaction: a crash leaks neither
                 self.rt.state.remove("container", self.rec)
                 self.rt.locks.free(self.rec.lock_id)
+            release_mapped_root(self.rt, self.config,  # the graph root may be shared by several namespaces
+                                [r.config for r in self.rt.state.list("container", all_namespaces=True)])
             faults.point("container.remove.after_db_delete")
             if self.config.get("cidfile"):
                 try:
@@ -990,12 +996,14 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
     cfg = dict(config, id=ctr_id, name=name)
     if cfg.get("oci_runtime") is None:
         cfg["oci_runtime"] = rt.default_runtime
-    rt.oci(cfg["oci_runtime"])  # fail now, not at start: "requested OCI runtime X is not available"
+    # fail now, not at start: "requested OCI runtime X is not available", or one unsafe with a user namespace
+    check_runtime(rt.oci(cfg["oci_runtime"]), cfg)
     image = rt.images.get(cfg["image_id"])
     created = time.time()
     cfg["created_at"] = rfc3339_nano(created)
     faults.begin(rt.state, "container", ctr_id, "create", **faults.container_data(cfg))
     with rt.state.tx():
+        cfg = allocate_auto(rt, cfg, image)  # in the transaction: no two containers get one block
         lock_id = rt.locks.allocate("container", ctr_id)
         rec = Record(id=ctr_id, name=name, namespace=rt.state.namespace, lock_id=lock_id, config=cfg,
                      state=initial_state(), created=created, pod_id=cfg.get("pod"))
@@ -1006,7 +1014,8 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
         faults.point("container.create.after_db_insert")
         # storage last in the transaction: if it fails, the DB rows roll back with it
         try:
-            rt.storage.create(ctr_id, rt.images.layer_dirs(image))
+            rt.storage.create(ctr_id, rootfs_layers(rt, cfg, image))
+            own_upper(rt, ctr_id, cfg)
             os.makedirs(os.path.join(rt.graph_root, "containers", ctr_id, "userdata"), mode=0o700, exist_ok=True)
             faults.point("container.create.after_storage")
         except BaseException:

@@ -24,6 +24,7 @@ from ..base.status import RUNNING
 from ..host.paths import secure_join
 from ..host.treecopy import CopyOptions, copy_tree
 from ..oci.etcfiles import resolve_user
+from .userns import rootfs_layers, to_host
 
 
 def _norm(path: str, what: str) -> str:
@@ -45,7 +46,7 @@ def container_fs(ctr) -> Iterator[Callable[[str], str]]:
             rootfs = ctr.state.get("mountpoint") if ctr.status == RUNNING else None
             if not rootfs:
                 was = rt.storage.mounted(ctr.id)
-                rootfs = rt.storage.mount(ctr.id, rt.images.layer_dirs(rt.images.get(ctr.config["image_id"])))
+                rootfs = rt.storage.mount(ctr.id, rootfs_layers(rt, ctr.config, rt.images.get(ctr.config["image_id"])))
                 mounted_here = not was
             roots: List[Tuple[str, Optional[str]]] = []  # (destination, host source; None = unreachable)
             for m in ctr.config.get("mounts", []):
@@ -111,8 +112,8 @@ def copy_into(ctr, src: str, dest: str, *, mode: Optional[int] = None, owner: Op
     dest = _dest_name(src, dest)
     with container_fs(ctr) as resolve:
         uid, gid = _ids(owner, lambda s: _ctr_owner(resolve, s))
-        opts = CopyOptions(mode=mode, uid=0 if uid is None else uid, gid=0 if gid is None else gid, force=force,
-                           check_mode=check_mode)
+        uid, gid = to_host(ctr.config, 0 if uid is None else uid, 0 if gid is None else gid)
+        opts = CopyOptions(mode=mode, uid=uid, gid=gid, force=force, check_mode=check_mode)
         return copy_tree(src, dest, resolve, opts)
 
 

@@ -225,9 +225,19 @@ def _host_options(cfg: Dict[str, Any]) -> Dict[str, Any]:
         "IpcMode": cfg.get("ipc") or "",
         "PidMode": cfg.get("pid") or "",
         "UTSMode": cfg.get("uts") or "",
+        **_userns(cfg),
         "GroupAdd": list(cfg.get("group_add") or []),
         "SecurityOpt": _security_opt(cfg.get("security_opt") or {}),
     }
+
+
+def _userns(cfg: Dict[str, Any]) -> Dict[str, Any]:
+    """podman's UsernsMode ("" host, "private" own mappings, "ns:PATH") and IDMappings (only with mappings)."""
+    mode = cfg.get("userns") or ""
+    out: Dict[str, Any] = {"UsernsMode": mode if mode.startswith("ns:") else ("private" if cfg.get("uidmap") else "")}
+    if cfg.get("uidmap"):
+        out["IDMappings"] = {"UidMap": list(cfg["uidmap"]), "GidMap": list(cfg.get("gidmap") or cfg["uidmap"])}
+    return out
 
 
 def _network_entry(ctr, name: str, n: Dict[str, Any], settings: Dict[str, Any]) -> Dict[str, Any]:

@@ -157,7 +157,11 @@ def run_exec(oci, ctr_id: str, process: Mapping[str, Any], *, run_dir: str, time
         if errors and not (pid and not detach and rc not in (255, 1)):
             code = _classify(errors)
             if code is None:
-                raise OCIRuntimeError("exec in container %s: %s: %s" % (ctr_id, oci.name, errors[-1]))
+                hint = None
+                if "setns process" in errors[-1] and oci.name == "runc":
+                    hint = ("if the container has a uidmap and bridge or container networking: runc 1.1 cannot "
+                            "enter a user namespace that does not own the network namespace; use network: none or host")
+                raise OCIRuntimeError("exec in container %s: %s: %s" % (ctr_id, oci.name, errors[-1]), hint=hint)
             if errors[-1].encode() not in stderr:
                 stderr += ("%s: %s\n" % (oci.name, errors[-1])).encode()
             return ExecResult(code, stdout, stderr, pid)

@@ -29,6 +29,7 @@ from ..base.records import USERMODE_NETWORKS
 from ..host.cgroups import swap_accounting
 from ..host.files import write_atomic
 from ..host.proc import read_int
+from ..parse.idmap import parse_idmaps, to_oci
 from ..parse.values import (
     RLIM_INFINITY,
     known_capabilities,
@@ -556,7 +557,24 @@ def _namespaces(ctx: SpecContext) -> Tuple[List[Dict[str, str]], Dict[str, str]]
         else:
             nss.append({"type": t})
             kinds[t] = "private"
+    userns = ctx.config.get("userns") or ""
+    if userns.startswith("ns:"):
+        nss.append({"type": "user", "path": userns[3:]})
+        kinds["user"] = "joined"
+    elif ctx.config.get("uidmap"):
+        nss.append({"type": "user"})
+        kinds["user"] = "private"
+    else:
+        kinds["user"] = "host"
     return nss, kinds
+
+
+def _id_mappings(cfg: Mapping[str, Any]) -> Dict[str, List[Dict[str, int]]]:
+    """linux.uidMappings / gidMappings of a container with a user namespace of its own (else {})."""
+    if not cfg.get("uidmap"):
+        return {}
+    return {"uidMappings": to_oci(parse_idmaps(cfg["uidmap"], "uidmap")),
+            "gidMappings": to_oci(parse_idmaps(cfg.get("gidmap") or cfg["uidmap"], "gidmap"))}
 
 
 def _find_init(configured: Optional[str]) -> str:
@@ -629,8 +647,14 @@ def _mounts(ctx: SpecContext, kinds: Mapping[str, str], *, privileged: bool, rea
         {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
          "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
     ]
+    own_userns = kinds.get("user") in ("private", "joined")
+    if own_userns and kinds.get("network") != "private":
+        # sysfs can only be mounted by the owner of the network namespace: the host's /sys instead (as podman)
+        mounts[2] = _bind("/sys", "/sys", ["rprivate", "nosuid", "noexec", "nodev", "ro", "rbind"])
     if kinds.get("ipc") == "host" and os.path.isdir("/dev/mqueue"):
         mounts.append(_bind("/dev/mqueue", "/dev/mqueue", ["bind", "nosuid", "noexec", "nodev"]))
+    elif own_userns and kinds.get("ipc") != "private":
+        pass  # an mqueue mount needs an IPC namespace the container's user namespace owns
     else:  # (also with ipc: host on a host without /dev/mqueue: a mqueue mount shows the host's queues then)
         mounts.append({"destination": "/dev/mqueue", "type": "mqueue", "source": "mqueue",
                        "options": ["nosuid", "noexec", "nodev"]})
@@ -731,9 +755,15 @@ def _sysctls(ctx: SpecContext, kinds: Mapping[str, str]) -> Dict[str, str]:
             return "the container shares the host's %s namespace" % ns
         return None
 
+    def foreign(key: str) -> bool:
+        """A default of a namespace made before the container's own user namespace: not writable in it."""
+        ns = "network" if key.startswith("net.") else "ipc" if (key in _IPC_SYSCTLS or key.startswith("fs.mqueue.")) \
+            else "uts"
+        return kinds.get("user") in ("private", "joined") and kinds.get(ns) != "private"
+
     out: Dict[str, str] = {}
     for k, v in parse_sysctls(ctx.default_sysctls, "default_sysctls").items():
-        if allowed(k) is None:  # podman drops defaults that cannot apply (e.g. host network)
+        if allowed(k) is None and not foreign(k):  # podman drops defaults that cannot apply (e.g. host network)
             out[k] = v
     for k, v in parse_sysctls(ctx.config.get("sysctl") or {}, "sysctl").items():
         why = allowed(k)
@@ -878,6 +908,7 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
         if device_rules or linux_resources(cfg, default_pids_limit=0, swap_accounting=True):
             ctx.warnings.append(ROOTLESS_V1_LIMITS)
     linux["namespaces"] = nss
+    linux.update(_id_mappings(cfg))
     if privileged:
         linux["devices"] = _host_devices()
     if devices:  # declared devices win over a privileged container's host device of the same path

@@ -336,9 +336,11 @@ class State:
                     row = rows[0]
         return self._row_to_record(kind, row) if row else None
 
-    def list(self, kind: str, *, pod_id: Optional[str] = None) -> List[Record]:
+    def list(self, kind: str, *, pod_id: Optional[str] = None, all_namespaces: bool = False) -> List[Record]:
+        """Records of ``kind`` in this namespace (``all_namespaces``: of every namespace, for host-wide
+        resources such as user-namespace ID blocks and shared storage)."""
         table = self._TABLES[kind]
-        ns, nsargs = self._ns_clause()
+        ns, nsargs = ("", ()) if all_namespaces else self._ns_clause()
         where, args = "WHERE 1=1" + ns, nsargs
         if pod_id is not None and kind == "container":
             where += " AND pod_id=?"

@@ -1089,12 +1089,14 @@ class VolumeManager:
                                hint="check that the device or server is reachable")
 
     # -- copy-up / ownership ----------------------------------------------------------------
-    def copy_up(self, name: str, src_dir: str, *, root: Optional[str] = None) -> int:
+    def copy_up(self, name: str, src_dir: str, *, root: Optional[str] = None,
+                empty_owner: Optional[Tuple[int, int]] = None) -> int:
         """On first use, copy the image's content at the mount destination into the empty volume.
 
         ``src_dir`` is a host path, or with ``root`` a path inside that root file system
         (resolved without leaving it). Also gives the volume root the owner and mode of
-        the source directory while ``needs_chown`` is set. Returns entries copied.
+        the source directory while ``needs_chown`` is set (without one: ``empty_owner``, the
+        mapped root of a container with a user namespace). Returns entries copied.
         Call it after mount() for the container: a tmpfs volume mounted only for the copy
         loses the content again when copy-up gives its mount back.
         """
@@ -1137,6 +1139,8 @@ class VolumeManager:
                     if first_use and src_st is not None and not vol.uses_plugin and not _is_bind(vol):
                         os.chown(target, src_st.st_uid, src_st.st_gid)
                         os.chmod(target, stat.S_IMODE(src_st.st_mode))
+                    elif first_use and empty_owner and not vol.uses_plugin and not _is_bind(vol):
+                        os.chown(target, *empty_owner)
                     st.needs_chown = False
                 self._save(vol)
             finally:
