@@ -16,7 +16,7 @@ import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..base import faults
-from ..base.errors import CtrInUse, CtrStateInvalid, EngineError, InvalidArg, NoSuchContainer, wrap
+from ..base.errors import CtrStateInvalid, EngineError, InvalidArg, NoSuchContainer, wrap
 from ..base.names import generate_name, new_id, validate_name
 from ..base.status import (  # noqa: F401 - re-exported: callers know them as container states
     CONFIGURED,
@@ -1010,12 +1010,3 @@ def remove_orphan_storage(rt) -> List[str]:
             rt.storage.remove(ctr_id)
             removed.append(ctr_id)
     return removed
-
-
-def check_not_in_use(rt, ctr: Container) -> None:
-    """Refuse to remove a container others join (network: container:X)."""
-    users = [c.name for c in list_containers(rt)
-             if (c.config.get("network") or {}).get("container") in (ctr.id, ctr.name) and c.id != ctr.id]
-    if users:
-        raise CtrInUse("container %s is used by %s (network: container:%s)" % (ctr.name, ", ".join(users), ctr.name),
-                       hint="remove those containers first")
