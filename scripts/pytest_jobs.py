@@ -13,9 +13,9 @@ Output stays readable: each file's pytest output is printed in one block when th
 file, ``<results>/<name>-<file>.xml``.
 
 Exit code: 0 all passed; 5 no file had a test to run (as pytest: nothing collected); else the
-first non-zero, non-5 exit code in file order (1: tests failed; 2-4: interrupted, internal or
-usage error). A file that selects nothing (exit 5, e.g. under ``-k``) is not a failure as long
-as another file ran tests.
+highest other exit code of a file (1: tests failed; 2-4: interrupted or a collection error,
+internal or usage error). A file that selects nothing (exit 5, e.g. under ``-k``) is not a
+failure as long as another file ran tests.
 
     pytest_jobs.py --jobs 2 --results .build/test-results --name integration tests/integration -- -q --timeout=600
 """
@@ -51,8 +51,7 @@ def run_all(files: List[str], jobs: int, results: str, name: str,
                 if not todo:
                     return
                 path = todo.pop(0)
-            stem = os.path.splitext(os.path.relpath(path))[0].replace(os.sep, ".")
-            xml = os.path.join(results, "%s-%s.xml" % (name, os.path.basename(stem)))
+            xml = os.path.join(results, "%s-%s.xml" % (name, os.path.splitext(os.path.basename(path))[0]))
             cmd = [sys.executable, "-m", "pytest", path, "--junitxml=" + xml] + pytest_args
             t0 = time.monotonic()
             proc = subprocess.run(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.STDOUT,
@@ -86,7 +85,7 @@ def exit_code(files: List[str], done: Dict[str, Tuple[int, float]]) -> int:
     codes = [done.get(f, (2, 0.0))[0] for f in files]  # a file that never ran counts as interrupted
     failed = [c for c in codes if c not in (0, 5)]
     if failed:
-        return failed[0]
+        return max(failed)  # the worst: 1 tests failed < 2 interrupted < 3 internal < 4 usage error
     return 5 if all(c == 5 for c in codes) else 0
 
 
