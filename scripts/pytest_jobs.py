@@ -95,7 +95,7 @@ def main(argv: List[str]) -> int:
         argv, pytest_args = argv[:cut], argv[cut + 1:]
     else:
         pytest_args = []
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     ap.add_argument("--jobs", type=int, default=2, help="files run at the same time")
     ap.add_argument("--results", required=True, help="directory of the JUnit XML files")
     ap.add_argument("--name", required=True, help="prefix of the JUnit XML file names")
