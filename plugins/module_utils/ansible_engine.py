@@ -92,6 +92,23 @@ def run_info(module, collect, read_only=None) -> None:
     module.exit_json(changed=False, **out)
 
 
+#: the one option of an *_info module that reports objects by name (run_named_info)
+NAMES_ARGSPEC = {"name": {"type": "list", "elements": "str"}}
+
+
+def run_named_info(module, key: str, source) -> None:
+    """The whole body of an *_info module whose objects are chosen by ``name`` only:
+    ``source(rt)`` -> ``(find, list_all, show)`` (see select), the result is
+    ``{key: [show(obj) ...], "missing": [names that found nothing]}``."""
+
+    def collect(rt, params):
+        find, list_all, show = source(rt)
+        found, missing = select(params["name"], find, list_all)
+        return {key: [show(obj) for obj in found], "missing": missing}
+
+    run_info(module, collect)
+
+
 def select(names, find, list_all):
     """The objects an *_info module reports: those ``names`` find (in order, once each, with the
     names that found nothing), or ``list_all()`` when no names are given."""

@@ -107,22 +107,22 @@ missing:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_info, select
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    NAMES_ARGSPEC,
+    engine_argspec,
+    run_named_info,
+)
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.image import inspect_image
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=engine_argspec({"name": {"type": "list", "elements": "str"}}),
-        supports_check_mode=True,
-    )
-    run_info(module, collect)
+    module = AnsibleModule(argument_spec=engine_argspec(NAMES_ARGSPEC), supports_check_mode=True)
+    run_named_info(module, "images", source)
 
 
-def collect(rt, params):
+def source(rt):
     images = rt.images
-    found, missing = select(params["name"], images.resolve, images.list)
-    return {"images": [inspect_image(rt, img) for img in found], "missing": missing}
+    return images.resolve, images.list, lambda img: inspect_image(rt, img)
 
 
 if __name__ == "__main__":

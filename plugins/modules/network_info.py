@@ -69,23 +69,23 @@ missing:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_info, select
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    NAMES_ARGSPEC,
+    engine_argspec,
+    run_named_info,
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=engine_argspec({"name": {"type": "list", "elements": "str"}}),
-        supports_check_mode=True,
-    )
-    run_info(module, collect)
+    module = AnsibleModule(argument_spec=engine_argspec(NAMES_ARGSPEC), supports_check_mode=True)
+    run_named_info(module, "networks", source)
 
 
-def collect(rt, params):
+def source(rt):
     if not rt.state.query("SELECT 1 FROM networks LIMIT 1"):
-        return {"networks": [], "missing": list(params["name"] or [])}  # no pyroute2 import for nothing
+        return lambda ref: None, list, None  # no networks: no pyroute2 import for nothing
     mgr = rt.network
-    found, missing = select(params["name"], mgr.find, lambda: [mgr.find(n["name"]) for n in mgr.list_networks()])
-    return {"networks": [n.inspect() for n in found], "missing": missing}
+    return mgr.find, lambda: [mgr.find(n["name"]) for n in mgr.list_networks()], lambda net: net.inspect()
 
 
 if __name__ == "__main__":

@@ -65,21 +65,21 @@ missing:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_info, select
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    NAMES_ARGSPEC,
+    engine_argspec,
+    run_named_info,
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=engine_argspec({"name": {"type": "list", "elements": "str"}}),
-        supports_check_mode=True,
-    )
-    run_info(module, collect)
+    module = AnsibleModule(argument_spec=engine_argspec(NAMES_ARGSPEC), supports_check_mode=True)
+    run_named_info(module, "secrets", source)
 
 
-def collect(rt, params):
+def source(rt):
     mgr = rt.secrets
-    found, missing = select(params["name"], mgr.find, mgr.list)
-    return {"secrets": [mgr.inspect(s) for s in found], "missing": missing}
+    return mgr.find, mgr.list, mgr.inspect
 
 
 if __name__ == "__main__":

@@ -64,21 +64,21 @@ missing:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_info, select
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    NAMES_ARGSPEC,
+    engine_argspec,
+    run_named_info,
+)
 
 
 def main():
-    module = AnsibleModule(
-        argument_spec=engine_argspec({"name": {"type": "list", "elements": "str"}}),
-        supports_check_mode=True,
-    )
-    run_info(module, collect)
+    module = AnsibleModule(argument_spec=engine_argspec(NAMES_ARGSPEC), supports_check_mode=True)
+    run_named_info(module, "volumes", source)
 
 
-def collect(rt, params):
+def source(rt):
     vols = rt.volumes
-    found, missing = select(params["name"], vols.find, lambda: sorted(vols.list(), key=lambda v: v.name))
-    return {"volumes": [vols.inspect(v.name) for v in found], "missing": missing}
+    return vols.find, lambda: sorted(vols.list(), key=lambda v: v.name), lambda v: vols.inspect(v.name)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,14 @@
 from __future__ import annotations
 
 import threading
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from http.server import BaseHTTPRequestHandler
+
+from .registries import LoopbackHTTP
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 
 
-class Trickle:
+class Trickle(LoopbackHTTP):
     """A registry on 127.0.0.1 that answers /v2/ and then trickles one byte every ``every`` seconds,
     in the body ("body") or in the headers ("headers"). Bounded: each answer stops after ``limit``
     bytes or when the server is stopped."""
@@ -16,19 +18,10 @@ class Trickle:
     def __init__(self, mode: str, every: float = 0.2, limit: int = 2000):
         self.mode, self.every, self.limit = mode, every, limit
         self.stop = threading.Event()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.host = "127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
+        super().__init__()
 
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
+    def _stopping(self) -> None:
         self.stop.set()
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
 
     def _handler(self):
         srv = self

@@ -18,6 +18,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import shutil
 import signal
 import subprocess
@@ -421,6 +422,20 @@ def run_playbook(
         playbook=playbook,
         command=cmd,
     )
+
+
+def poll_container(run, name: str, until: str, *, seconds: float = 60, delay: float = 0.5,
+                   log_lines: int = 0) -> dict:
+    """container_info data of ``name`` once the Jinja test ``until`` holds (``c.`` in it is the
+    container's data), polled inside ONE ansible-playbook run (an ``until:`` loop: one module run
+    per poll, not one playbook start); after about ``seconds`` the last data, for the caller's
+    assertion to show. ``run`` is the ``playbook`` fixture (or run_playbook bound to an env)."""
+    cond = re.sub(r"(?<![\w.])c\.", "polled.containers[0].", until)
+    res = run([{"name": "poll", "libpod.engine.container_info": {"name": [name], "log_lines": log_lines},
+                "register": "polled", "until": "polled.containers | length > 0 and (%s)" % cond,
+                "retries": max(1, int(seconds / delay)), "delay": delay, "ignore_errors": True}])
+    assert res.ok and res.task("poll").get("containers"), res.log
+    return res.task("poll")["containers"][0]
 
 
 # --------------------------------------------------------------------------------------

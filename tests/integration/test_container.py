@@ -19,6 +19,8 @@ from ansible_collections.libpod.engine.tests.helpers.images import (
     write_oci_archive,
 )
 
+from .helpers import poll_container
+
 
 def _proc_cmdline(pid: int) -> str:
     with open("/proc/%d/cmdline" % pid, "rb") as f:
@@ -265,13 +267,8 @@ def test_restart_policy_on_failure_after_the_task(playbook, busybox_archive):
     restart_policy: on-failure:2
 """ % busybox_archive)
     assert res.ok, res.log
-    deadline = time.time() + 20
-    while True:
-        info = playbook("- libpod.engine.container_info: {name: [flaky], log_lines: 10}\n")
-        st = info.tasks[0]["containers"][0]
-        if (st["State"]["Status"] == "exited" and st["RestartCount"] == 2) or time.time() > deadline:
-            break
-        time.sleep(0.5)
+    st = poll_container(playbook, "flaky", "c.State.Status == 'exited' and c.RestartCount == 2", seconds=20,
+                        log_lines=10)
     assert st["State"]["Status"] == "exited" and st["State"]["ExitCode"] == 3, st["State"]
     assert st["RestartCount"] == 2
     assert [ln["line"] for ln in st["logs"]] == ["attempt"] * 3
@@ -307,12 +304,7 @@ def test_restart_always_backs_off_and_a_stop_cancels_it(playbook, engine_env, bu
 """ % busybox_archive)
     assert res.ok, res.log
     info_task = "- libpod.engine.container_info: {name: [crashy]}\n"
-    deadline = time.time() + 90
-    while True:
-        st = playbook(info_task).tasks[0]["containers"][0]
-        if (st["RestartCount"] >= 5 and st["State"]["Restarting"]) or time.time() > deadline:
-            break
-        time.sleep(0.3)
+    st = poll_container(playbook, "crashy", "c.RestartCount >= 5 and c.State.Restarting", seconds=90, delay=0.3)
     assert st["RestartCount"] >= 5 and st["State"]["Restarting"], st["State"]
     assert not st["State"]["Running"]
     restarts = [e for e in _events_of(engine_env, "crashy") if e["Status"] == "restart"]

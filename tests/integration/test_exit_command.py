@@ -4,9 +4,8 @@ version on a host, whichever module started the container, and it works from the
 from __future__ import annotations
 
 import os
-import time
 
-from .helpers import run_playbook
+from .helpers import poll_container, run_playbook
 
 ENGINE = os.path.join(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))),
                       "plugins", "module_utils", "engine")
@@ -38,11 +37,6 @@ def test_one_engine_copy_for_every_module_and_cleanup_after_exit(engine_env, bus
     copy = os.path.join(lib, copies[0], "libpod_engine")
     assert _tree(copy) == _tree(ENGINE)
     # the exit command (cleanup after exit) ran from that copy: the container is cleaned up
-    deadline = time.monotonic() + 20
-    while True:
-        info = run_playbook(engine_env, [{"libpod.engine.container_info": {"name": ["quick"]}}])
-        state = info.tasks[0]["containers"][0]["State"]
-        if state["Status"] == "exited" or time.monotonic() > deadline:
-            break
-        time.sleep(0.5)
+    state = poll_container(lambda tasks: run_playbook(engine_env, tasks), "quick", "c.State.Status == 'exited'",
+                           seconds=20)["State"]
     assert state["Status"] == "exited" and state["ExitCode"] == 3, state

@@ -7,6 +7,8 @@ import time
 
 from ansible_collections.libpod.engine.tests.helpers.images import busybox_image, write_oci_archive
 
+from .helpers import poll_container
+
 
 def _monitors(ctr_id):
     out = []
@@ -24,14 +26,9 @@ def _monitors(ctr_id):
 
 
 def _wait_health(playbook, name, status, deadline_s=60):
-    deadline = time.time() + deadline_s
-    while True:
-        info = playbook([{"libpod.engine.container_info": {"name": [name]}}])
-        ctr = info.tasks[0]["containers"][0]
-        health = ctr["State"].get("Health") or {}
-        if health.get("Status") == status or time.time() > deadline:
-            return ctr, health
-        time.sleep(0.5)
+    ctr = poll_container(playbook, name, "(c.State.Health | default({})).Status | default('') == %r" % status,
+                         seconds=deadline_s)
+    return ctr, ctr["State"].get("Health") or {}
 
 
 def test_image_healthcheck_monitor_healthy_unhealthy_and_gone_after_remove(playbook, tmp_path):
@@ -41,7 +38,7 @@ def test_image_healthcheck_monitor_healthy_unhealthy_and_gone_after_remove(playb
                         "Timeout": 5_000_000_000, "Retries": 1}})
     arch = write_oci_archive(str(tmp_path / "hc.tar"), [(img, "localhost/hc:latest")])
     res = playbook([{"libpod.engine.container": {
-        "name": "hc", "image": "oci-archive:" + arch, "network": "none",
+        "name": "hc", "image": "oci-archive:" + arch, "network": "none", "stop_timeout": 1,
         "command": ["sh", "-c", "touch /tmp/ok; exec sleep 1000"]}}])
     assert res.ok, res.log
     ctr, health = _wait_health(playbook, "hc", "healthy")
@@ -59,8 +56,9 @@ def test_image_healthcheck_monitor_healthy_unhealthy_and_gone_after_remove(playb
 
 
 def _ctr(name, img, **extra):
+    # stop_timeout 1: sleep as PID 1 ignores SIGTERM, each stop would wait the default 10 s
     args = {"name": name, "image": "oci-archive:" + img, "network": "none", "healthcheck_interval": "1s",
-            "healthcheck_retries": 1}
+            "healthcheck_retries": 1, "stop_timeout": 1}
     args.update(extra)
     return args
 
@@ -92,13 +90,7 @@ def test_on_failure_restart_restarts_the_container(playbook, busybox_archive):
     assert res.ok, res.log
     first = res.task("start")["container"]["State"]["StartedAt"]
     ctr_id = res.task("start")["container"]["Id"]
-    deadline = time.time() + 60
-    while True:
-        info = playbook([{"libpod.engine.container_info": {"name": ["flaky"]}}])
-        st = info.tasks[0]["containers"][0]["State"]
-        if (st["StartedAt"] != first and st["Running"]) or time.time() > deadline:
-            break
-        time.sleep(0.5)
+    st = poll_container(playbook, "flaky", "c.State.StartedAt != %r and c.State.Running" % first)["State"]
     assert st["StartedAt"] != first and st["Running"], st
     deadline = time.time() + 10  # the old monitor ends at its next round, after the new one took over
     while len(_monitors(ctr_id)) > 1 and time.time() < deadline:

@@ -8,7 +8,7 @@ import socket
 import subprocess
 import time
 
-from .helpers import free_port, http_get, run_playbook
+from .helpers import free_port, http_get, poll_container, run_playbook
 
 
 def _our_links(prefix: str) -> set:
@@ -43,13 +43,10 @@ def test_bridge_names_ports_and_clean_teardown(engine_env, busybox_archive, tmp_
     # the host reads the page through the published loopback port
     assert http_get("http://127.0.0.1:%d/index.html" % port) == "hello from the engine\n"
 
-    deadline = time.time() + 10
-    while True:
-        info = run_playbook(engine_env, "- libpod.engine.container_info: {name: [client], log_lines: 5}\n")
-        lines = [ln["line"] for ln in info.tasks[0]["containers"][0].get("logs", [])]
-        if "ping-ok" in lines or time.time() > deadline:
-            break
-        time.sleep(0.3)
+    client = poll_container(lambda tasks: run_playbook(engine_env, tasks), "client",
+                            "'ping-ok' in (c.logs | default([]) | map(attribute='line'))", seconds=10, delay=0.3,
+                            log_lines=5)
+    lines = [ln["line"] for ln in client.get("logs", [])]
     # by name (through /etc/hosts) and by IP
     assert "hello from the engine" in lines and "ping-ok" in lines, lines
 

@@ -22,6 +22,7 @@ from helpers.images import (
     push_image,
     push_index,
 )
+from helpers.registries import docker_registries, mirrored_conf
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -60,18 +61,15 @@ def _make_ca(d: str) -> None:
 
 @pytest.fixture(scope="module")
 def regs(tmp_path_factory):
-    if not os.path.exists("/usr/bin/docker-registry"):
-        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
     d = str(tmp_path_factory.mktemp("registries"))
     _make_ca(d)
     with open(os.path.join(d, "htpasswd"), "w") as f:
         f.write("%s:%s\n" % (USER, _bcrypt(PASSWORD)))
     storage = os.path.join(d, "storage")
-    plain = RegistryServer(os.path.join(d, "plain"), storage=storage).start()
+    plain = RegistryServer(os.path.join(d, "plain"), storage=storage)
     secure = RegistryServer(os.path.join(d, "secure"), storage=storage, htpasswd=os.path.join(d, "htpasswd"),
                             tls=(os.path.join(d, "srv.crt"), os.path.join(d, "srv.key")))
-    try:
-        secure.start()
+    with docker_registries(plain, secure):
         layer = busybox_layer(d)
         imgs = {
             "app": build_image([layer], config={"Cmd": ["sh"], "Labels": {"from": "search"}}),
@@ -84,9 +82,6 @@ def regs(tmp_path_factory):
         push_image(plain.url, "test/zstd", "latest", imgs["zstd"])
         push_index(plain.url, "test/multi", "latest", [imgs["arm64"], imgs["amd64"]])
         yield {"dir": d, "plain": plain, "secure": secure, "dead": "127.0.0.1:%d" % free_port(), "imgs": imgs}
-    finally:
-        secure.stop()
-        plain.stop()
 
 
 def _configure(engine_env, regs) -> None:
@@ -99,24 +94,9 @@ unqualified-search-registries = ["%(secure)s"]
 short-name-mode = "enforcing"
 
 [[registry]]
-location = "%(plain)s"
-insecure = true
-[[registry.mirror]]
-location = "%(dead)s"
-insecure = true
-
-[[registry]]
-prefix = "mirrored.example.com"
-location = "%(dead)s"
-insecure = true
-[[registry.mirror]]
-location = "%(plain)s"
-insecure = true
-
-[[registry]]
 location = "blocked.example.com"
 blocked = true
-""" % {"plain": plain, "secure": secure, "dead": dead})
+""" % {"secure": secure} + mirrored_conf(plain, dead))
     cadir = os.path.join(engine_env["LIBPOD_ENGINE_CERTS_DIR"], secure)
     os.makedirs(cadir)
     with open(os.path.join(regs["dir"], "ca.crt")) as src, open(os.path.join(cadir, "ca.crt"), "w") as dst:

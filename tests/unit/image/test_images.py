@@ -26,6 +26,7 @@ from helpers.images import (
     write_oci_archive,
     write_oci_layout,
 )
+from helpers.registries import docker_registries
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     DigestMismatch,
@@ -74,11 +75,8 @@ def store(tmp_path):
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory):
-    if not os.path.exists("/usr/bin/docker-registry"):
-        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
-    reg = RegistryServer(str(tmp_path_factory.mktemp("registry"))).start()
-    yield reg
-    reg.stop()
+    with docker_registries(RegistryServer(str(tmp_path_factory.mktemp("registry")))) as (reg,):
+        yield reg
 
 
 def graph_entries(store: ImageStore, sub: str):

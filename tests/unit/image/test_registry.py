@@ -24,6 +24,7 @@ from helpers.images import (
     push_index,
     push_manifest,
 )
+from helpers.registries import LoopbackHTTP, docker_registries, mirrored_conf
 from helpers.slowhttp import Trickle
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
@@ -112,17 +113,12 @@ def images(tmp_path_factory):
 
 @pytest.fixture(scope="module")
 def registry(tmp_path_factory, images):
-    if not os.path.exists("/usr/bin/docker-registry"):
-        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
-    server = RegistryServer(str(tmp_path_factory.mktemp("registry"))).start()
-    try:
+    with docker_registries(RegistryServer(str(tmp_path_factory.mktemp("registry")))) as (server,):
         push_image(server.url, "test/busybox", "latest", images["oci"])
         push_image(server.url, "test/busybox", "v2s2", images["docker"], chunked=True)
         push_index(server.url, "test/multi", "latest", [images["oci"], images["arm64"]])
         push_index(server.url, "test/multi", "dockerlist", [images["oci"], images["arm64"]], fmt="docker")
         yield server
-    finally:
-        server.stop()
 
 
 @pytest.fixture
@@ -221,7 +217,7 @@ def test_registry_errors_are_clear(registry, store):
 
 
 # -- auth front end ----------------------------------------------------------------------------
-class FakeFront:
+class FakeFront(LoopbackHTTP):
     """A v2 endpoint that demands auth and proxies to the real registry.
 
     mode "bearer": 401 + Bearer challenge, tokens from /token (optionally checking basic
@@ -241,18 +237,7 @@ class FakeFront:
         self.cdn_auth_headers = []
         self.corrupt = False
         self.bad_header = False
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), self._handler())
-        self.host = "127.0.0.1:%d" % self.server.server_address[1]
-        self.thread = threading.Thread(target=self.server.serve_forever, daemon=True)
-
-    def __enter__(self):
-        self.thread.start()
-        return self
-
-    def __exit__(self, *exc):
-        self.server.shutdown()
-        self.server.server_close()
-        self.thread.join(timeout=10)
+        super().__init__()
 
     def _handler(self):
         front = self
@@ -489,22 +474,9 @@ def test_short_name_through_search_registries_and_mirrors(registry, images, tmp_
 unqualified-search-registries = ["%(dead)s", "%(reg)s"]
 short-name-mode = "permissive"
 [[registry]]
-location = "%(reg)s"
-insecure = true
-[[registry.mirror]]
 location = "%(dead)s"
 insecure = true
-[[registry]]
-prefix = "mirrored.example.com"
-location = "%(dead)s"
-insecure = true
-[[registry.mirror]]
-location = "%(reg)s"
-insecure = true
-[[registry]]
-location = "%(dead)s"
-insecure = true
-""" % {"dead": dead, "reg": registry.host})
+""" % {"dead": dead, "reg": registry.host} + mirrored_conf(registry.host, dead))
     try:
         img = store.pull("test/busybox")  # the first search registry is down: the second serves it
         assert img.id == images["oci"].image_id

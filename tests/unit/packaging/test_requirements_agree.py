@@ -100,7 +100,7 @@ def test_module_docs_name_every_library():
     for path in sorted(glob.glob(os.path.join(REPO, "plugins", "modules", "*.py"))):
         doc = yaml.safe_load(re.search(r'DOCUMENTATION = r"""(.*?)"""', _read(path), re.S).group(1))
         # a module that opens the engine (login/logout only touch auth.json)
-        if re.search(r"\b(run_reconcile|run_info|open_runtime)\b", _read(path)):
+        if re.search(r"\b(run_reconcile|run_info|run_named_info|open_runtime)\b", _read(path)):
             assert "libpod.engine.engine" in doc.get("extends_documentation_fragment", []), path
         for entry in doc.get("requirements", []):
             for word in re.findall(r"\b[a-z][a-z0-9_.]*[a-z0-9]\b", entry):

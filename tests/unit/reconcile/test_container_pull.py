@@ -6,11 +6,11 @@ tests/integration/test_container.py::test_moved_image_recreates_and_says_why.
 """
 from __future__ import annotations
 
-import os
 from types import SimpleNamespace
 
 import pytest
 from helpers.images import RegistryServer, build_image, busybox_layer, push_image
+from helpers.registries import docker_registries
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.image.store import ImageStore
 from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
@@ -20,11 +20,8 @@ from ansible_collections.libpod.engine.plugins.module_utils.reconcile.result imp
 
 @pytest.fixture
 def registry(tmp_path):
-    if not os.path.exists("/usr/bin/docker-registry"):
-        pytest.skip("docker-registry is not installed (apt-get install docker-registry)")
-    server = RegistryServer(str(tmp_path / "registry")).start()
-    yield server
-    server.stop()
+    with docker_registries(RegistryServer(str(tmp_path / "registry"))) as (server,):
+        yield server
 
 
 def test_pull_newer_follows_a_moved_tag_of_an_insecure_registry(registry, tmp_path):
