@@ -4,8 +4,9 @@
 A throw-away user with subordinate ranges runs the modules with Debian's /usr/bin/python3 (the
 product venv lives below /root, which the user cannot read) and ``become_method: su``. No
 XDG_RUNTIME_DIR reaches the module (su starts no login session), so the engine falls back to
-/tmp/libpod-engine-UID with a warning. Networking is ``none`` (pasta / slirp4netns come with the
-network modes). One playbook covers: image import, container start, a second task joining the
+/tmp/libpod-engine-UID with a warning. Networking is ``none``, and slirp4netns (the rootless
+default) for a published httpd; a port below ip_unprivileged_port_start is refused. One playbook
+covers: image import, container start, a second task joining the
 same user namespace (pause pid unchanged), re-run changed=false, a volume whose files land on
 the user's uid for container uid 0; then ``system_reset`` as the user removes only that user's
 root, the root engine root of the test is untouched, and nothing of the user keeps running.
@@ -27,7 +28,19 @@ from ansible_collections.libpod.engine.tests.helpers.rootless import (
     user_pids,
 )
 
-from .helpers import run_playbook
+from .helpers import free_port, http_get, run_playbook
+
+TUN = "/dev/net/tun"
+
+
+@pytest.fixture
+def usable_tun():
+    """/dev/net/tun as Debian's udev leaves it (0666): this VM keeps it 0600, and both slirp4netns and
+    pasta need it for unprivileged users. The host's mode is put back afterwards."""
+    mode = os.stat(TUN).st_mode & 0o7777
+    os.chmod(TUN, 0o666)
+    yield
+    os.chmod(TUN, mode)
 
 
 @pytest.fixture
@@ -40,8 +53,9 @@ def rootless_user():
         yield user
 
 
-def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user, busybox_archive):
+def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user, busybox_archive, usable_tun):
     pw, start = rootless_user
+    port = free_port()
     uid, home = pw.pw_uid, pw.pw_dir
     archive = os.path.join(home, "busybox.tar")  # the fixture's copy is below root's 0700 tmp dir
     shutil.copyfile(busybox_archive, archive)
@@ -63,9 +77,25 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
         {"name": "write", "libpod.engine.container_exec": {
             "name": "rl", "command": ["sh", "-c", "id -u > /data/uid; touch /data/by-root"]}},
         {"name": "limited", "libpod.engine.container": dict(ctr, name="rl2", memory="64m")},
+        # no network declared: podman's rootless default ([network] default_rootless_network_cmd)
+        {"name": "web", "libpod.engine.container": {
+            "name": "rlweb", "image": "oci-archive:" + archive, "publish": ["127.0.0.1:%d:8080" % port],
+            "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"]}},
+        {"name": "web again", "libpod.engine.container": {
+            "name": "rlweb", "image": "oci-archive:" + archive, "publish": ["127.0.0.1:%d:8080" % port],
+            "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"]}},
+        {"name": "low port", "ignore_errors": True, "libpod.engine.container": {
+            "name": "rllow", "image": "oci-archive:" + archive, "publish": ["127.0.0.1:80:8080"],
+            "command": ["sleep", "1000"]}},
     ]
     res = run_playbook(env, [as_user(t, pw) for t in tasks])
     assert res.ok, res.log
+    web = res.task("web").result["container"]
+    assert web["HostConfig"]["NetworkMode"] == "slirp4netns", web["HostConfig"]["NetworkMode"]
+    assert "root:" in http_get("http://127.0.0.1:%d/passwd" % port)  # served through slirp4netns
+    assert not res.task("web again").changed, res.task("web again").result
+    low = res.task("low port")
+    assert low.failed and "below net.ipv4.ip_unprivileged_port_start" in low.msg, low.result
     assert res.task("start").changed
     assert not res.task("again").changed, res.task("again").result
     i1, i2 = res.task("info1").result["info"], res.task("info2").result["info"]
@@ -95,7 +125,7 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     res = run_playbook(env, [as_user({"name": "reset", "libpod.engine.system_reset": {"confirm": True}}, pw)])
     assert res.ok, res.log
     removed = res.task("reset").result["removed"]
-    assert sorted(removed["containers"]) == ["rl", "rl2"]
+    assert sorted(removed["containers"]) == ["rl", "rl2", "rlweb"]
     assert any("pause process %d" % pause in p for p in removed["processes"])
     assert not os.path.exists(os.path.join(home, ".local/share/libpod-engine"))
     assert not os.path.exists(os.path.join(run_dir(uid), "libpod-engine"))

@@ -209,8 +209,14 @@ def _network_in_place(rt, ctr, old: Mapping[str, Any], declared: Mapping[str, An
 
 
 def _network_config(rt, declared: Mapping[str, Any]) -> Dict[str, Any]:
-    """The declared network with the top-level ip/mac_address/network_aliases folded in."""
-    return fold_attach(declared["network"], rt.cfg.get("network", "default_network"),
+    """The declared network with the top-level ip/mac_address/network_aliases folded in. A rootless
+    engine has no bridge networks: an undeclared network is ``[network] default_rootless_network_cmd``
+    (slirp4netns or pasta), as podman's rootless default."""
+    net = declared["network"]
+    if getattr(rt, "rootless", False) and net == {"mode": "bridge", "networks": []} \
+            and not any(declared.get(k) for k in ("network_aliases", "ip", "ip6", "mac_address")):
+        return {"mode": rt.cfg.get("network", "default_rootless_network_cmd"), "networks": [], "options": []}
+    return fold_attach(net, rt.cfg.get("network", "default_network"),
                        aliases=declared.get("network_aliases"), ip=declared.get("ip"), ip6=declared.get("ip6"),
                        mac_address=declared.get("mac_address"))
 

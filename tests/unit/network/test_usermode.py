@@ -122,3 +122,16 @@ def test_missing_tool_names_the_package(monkeypatch):
     monkeypatch.setattr(um.os, "access", lambda path, mode: False)
     with pytest.raises(NetworkError, match="apt-get install passt"):
         um.find_binary("pasta")
+
+
+def test_an_unusable_tun_device_is_named_for_unprivileged_engines(tmp_path):
+    dev = tmp_path / "tun"
+    dev.write_text("")
+    um.check_tun("pasta", 0, str(dev))  # root opens it whatever its mode
+    os.chmod(dev, 0o666)
+    um.check_tun("slirp4netns", 1000, str(dev))
+    if os.geteuid() == 0:
+        return  # root's os.access ignores the mode: the refusal is checked as a user in test_rootless.py
+    os.chmod(dev, 0o000)
+    with pytest.raises(NetworkError, match="chmod 0666"):
+        um.check_tun("pasta", 1000, str(dev))

@@ -767,6 +767,8 @@ class NetworkManager:
         of a running container) only the tool is restarted. Undone completely on failure."""
         portmap.check_name("container ID", ctr_id)
         mappings = portmap.normalize_publish(publish)
+        # before the ports are claimed: a refused bind there would read "in use" for a low port
+        usermode.check_unprivileged_ports(mappings, usermode.host_euid(), usermode.unprivileged_port_start())
         path = self.netns_path(ctr_id)
         if _is_nsfs(path):
             usermode.stop(self.tmp_dir, ctr_id)  # frees its host ports before they are claimed again

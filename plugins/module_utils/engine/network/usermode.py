@@ -38,6 +38,7 @@ from ..base.errors import InvalidArg, NetworkError
 from ..base.records import USERMODE_NETWORKS
 from ..host.proc import wait_pid_gone
 from ..host.roots import read_json, write_json
+from ..host.userpaths import rootless_uid
 
 PASTA = "pasta"
 SLIRP = "slirp4netns"
@@ -206,6 +207,24 @@ def check_unprivileged_ports(ports: Sequence[Any], euid: int, start: Optional[in
                          hint="publish on a host port >= %d, or lower the sysctl as root" % start)
 
 
+TUN = "/dev/net/tun"
+
+
+def host_euid() -> int:
+    """The caller's uid on the host: rootless tasks run as uid 0 of the engine's user namespace."""
+    return rootless_uid() or os.geteuid()
+
+
+def check_tun(mode: str, euid: int, path: str = TUN) -> None:
+    """Both tools open the TUN device; an unprivileged engine cannot when the host keeps it 0600
+    (Debian's udev rule makes it 0666): say so instead of the tool's "Permission denied"."""
+    if euid == 0 or os.access(path, os.R_OK | os.W_OK):
+        return
+    raise NetworkError("network mode %s needs %s, which this unprivileged user cannot open" % (mode, path),
+                       hint="make it usable by unprivileged users as Debian does (as root: chmod 0666 %s), "
+                            "or use network: none" % path)
+
+
 def unprivileged_port_start() -> Optional[int]:
     try:
         with open("/proc/sys/net/ipv4/ip_unprivileged_port_start") as f:
@@ -301,9 +320,10 @@ def start(tmp_dir: str, ctr_id: str, mode: str, *, netns: str, options: Sequence
 
     A tool already running for the container is stopped first (a restart reconfigures the tap
     interface: it disappears with the old process)."""
-    euid = os.geteuid() if euid is None else euid
+    euid = host_euid() if euid is None else euid
     check_unprivileged_ports(ports, euid, unprivileged_port_start())
     binary = find_binary(mode)
+    check_tun(mode, euid)
     stop(tmp_dir, ctr_id)
     os.makedirs(_dir(tmp_dir), mode=0o700, exist_ok=True)
     base = _record(tmp_dir, ctr_id)[:-5]
