@@ -339,11 +339,27 @@ def test_a_stop_that_had_to_kill_says_so(playbook, busybox_archive):
     assert res.tasks[3]["actions"] == ["restarted stubborn (stop signal 15 ignored for 1 s, killed with SIGKILL)"]
 
 
-def test_a_removed_venv_is_named_when_the_exit_command_could_not_run(playbook, busybox_archive, tmp_path):
-    # issue 14 item 10: the task's venv goes away; the next task says why the container stayed down
+def test_a_removed_venv_is_named_when_the_exit_command_could_not_run(playbook, engine_env, busybox_archive,
+                                                                     tmp_path):
+    # issue 14 item 10: the task's venv goes away; the next task says why the container stayed down.
+    # Only where no system Python can run the engine is the venv's bound to the exit command (a
+    # system one is preferred, host/interpreter.py): setup.sh now gives Debian's python3 the engine's
+    # libraries (rootless), so the probe cache of this root says the system ones cannot.
+    import json
     import site
     import subprocess
     import sys
+
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.host.interpreter import SYSTEM_PYTHONS
+
+    cache = {}
+    for python in SYSTEM_PYTHONS:
+        if os.path.exists(python):
+            st = os.stat(python)
+            cache[python] = {"stat": [st.st_mtime_ns, st.st_size, st.st_ino], "ok": False}
+    os.makedirs(engine_env.paths["tmp_dir"], exist_ok=True)
+    with open(os.path.join(engine_env.paths["tmp_dir"], "probe-cache.json"), "w") as f:
+        json.dump({"exit_python": cache}, f)
 
     venv = tmp_path / "gone-venv"
     subprocess.run([sys.executable, "-m", "venv", "--without-pip", str(venv)], check=True)
