@@ -29,6 +29,7 @@ APT_PACKAGES=(
   busybox-static docker-registry # tests: images without a registry, a local registry for pulls
   openssl                        # tests: a CA and a server certificate for the TLS registry
   podman                         # tests/bench only: interop (podman load/save) and the peer's runtime
+  iptables                       # bench only: the peer's netavark drives iptables (bench/bench_network.py)
   shellcheck python3-venv git    # ansible-test shellcheck, venv module for Debian's python3, git for ansible-test
 )
 
