@@ -147,3 +147,35 @@ def test_roles_let_module_defaults_through(engine_env, playbook, tmp_path):
             assert "stop_timeout" not in f.read()
     finally:
         cleanup_engine_env(other)
+
+
+def test_host_role_gives_rootless_users_subordinate_ids(engine_env, playbook):
+    """host_rootless_users: a user without ranges gets the next free block, a re-run changes nothing."""
+    import pwd
+    import random
+
+    name = "lpe-role-%05d" % random.randrange(100000)
+    # a system user: Debian's useradd gives ordinary users a range of their own already
+    subprocess.run(["useradd", "--system", "--no-create-home", "--shell", "/usr/sbin/nologin", name], check=True)
+    try:
+        def ranges(path):
+            with open(path, encoding="utf-8") as f:
+                rows = [ln.strip().split(":") for ln in f if ln.count(":") == 2]
+            return rows, [(int(r[1]), int(r[2])) for r in rows if r[0] == name]
+
+        others, mine = ranges("/etc/subuid")
+        assert mine == []
+        top = max([100000] + [int(r[1]) + int(r[2]) for r in others])
+        tasks = [_role(HOST_ROLE, **_host_vars(host_rootless_users=[name]))]
+        res = playbook(tasks)
+        assert res.ok, res.log
+        for path in ("/etc/subuid", "/etc/subgid"):
+            assert ranges(path)[1] == [(top, 65536)], (path, ranges(path)[1])
+        res = playbook(tasks)
+        assert res.ok, res.log
+        assert res.changed == 0, [(t.name, t.result) for t in res.tasks if t.changed]
+        assert pwd.getpwnam(name)
+    finally:
+        subprocess.run(["userdel", name], check=False)
+        for path in ("/etc/subuid", "/etc/subgid"):  # userdel removes the ranges; make sure
+            subprocess.run(["sed", "-i", "/^%s:/d" % name, path], check=False)
