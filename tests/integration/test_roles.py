@@ -112,7 +112,7 @@ def test_stack_role_applies_reruns_and_removes(engine_env, playbook, busybox_arc
     res = playbook([_role(STACK_ROLE, stack_name="rolestack", stack_state="absent"), show])
     assert res.ok, res.log
     stack = res.task("ansible.builtin.debug")["stack_result.stack"]
-    assert stack == {"name": "rolestack", "volumes": {}, "pods": {}, "containers": {}}
+    assert stack == {"name": "rolestack", "networks": {}, "volumes": {}, "pods": {}, "containers": {}}
     assert sorted(res.task("libpod.engine.stack : Reconcile the stack rolestack")["pruned"]) == [
         "container rs-sleeper", "volume rs-data"]
 

@@ -91,6 +91,10 @@ def test_damaged_db_is_an_error_everywhere_and_reset_cleans_up(playbook, engine_
     assert reset.changed and any("not in the state DB" in c for c in reset["removed"]["containers"])
     assert _conmons(engine_env) == []
     assert not os.path.exists(engine_env.paths["static_dir"])
+    # the default network's bridge goes too, also when the DB that knew it is missing (it stayed,
+    # and once another root dropped its claim, the fresh start below refused it as foreign)
+    prefix = engine_env.paths["bridge_prefix"]
+    assert not [n for n in os.listdir("/sys/class/net") if n.startswith(prefix)], reset["removed"]["networks"]
 
     res = playbook([_web(img)])  # a fresh start now works
     assert res.ok, res.log

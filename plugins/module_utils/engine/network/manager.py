@@ -637,6 +637,24 @@ class NetworkManager:
         claim = registry.claim_of(bridge)
         return claim is not None and claim.static_dir == self.root.static_dir
 
+    def remove_claimed_bridges(self) -> List[str]:
+        """system_reset: the bridges the host registry says this root made but its DB no longer
+        knows (a missing or damaged DB), deleted with their claims; their names. Without this the
+        bridge stays, and once its claim is dropped the next start finds a foreign interface."""
+        if self.root is None:
+            return []
+        with registry.locked(self.root) as claims:
+            mine = sorted(b for b in claims.by_bridge if claims.mine(b))
+        gone = []
+        for bridge in mine:
+            if os.path.isdir("/sys/class/net/%s/bridge" % bridge):
+                self._delete_bridge(bridge)  # checks the claim again
+                gone.append(bridge)
+        with registry.locked(self.root) as claims:
+            for bridge in mine:
+                claims.remove(bridge)
+        return gone
+
     def _delete_bridge(self, bridge: str) -> None:
         """Delete the bridge if it is ours: never one another root or tool created."""
         if not os.path.isdir("/sys/class/net/%s/bridge" % bridge) or not self.owns_bridge(bridge):

@@ -447,6 +447,7 @@ def _reset_network(rt, ctr_ids: List[str], problems: List[str]) -> Dict[str, Lis
                 if remove_netns(os.path.join(netns_dir, name)):
                     out["netns"].append(os.path.join(netns_dir, name))
         net.dns.remove_all()  # aardvark-dns files of this root and its server
+        out["networks"] += ["bridge %s (not in the state DB)" % b for b in net.remove_claimed_bridges()]
         if net.remove_host_forward_rules():  # left by networks removed without their rules
             out["nft_chains"].append("accept rules in the host's forward chains")
     except (EngineError, OSError) as exc:
