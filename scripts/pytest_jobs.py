@@ -1,4 +1,3 @@
-#!/usr/bin/env python3
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Run the test files of one directory as JOBS concurrent pytest runs, one run per file.
 
