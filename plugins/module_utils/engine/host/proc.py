@@ -29,22 +29,27 @@ def pid_alive(pid: int) -> bool:
         return True
 
 
+def _pidfd(pid: int) -> Optional[int]:
+    """A pidfd of ``pid`` to wait on (-1 where pidfds are unavailable), None when it is gone."""
+    if not hasattr(os, "pidfd_open"):
+        return -1
+    try:
+        return os.pidfd_open(pid)
+    except ProcessLookupError:
+        return None
+    except OSError:
+        return -1
+
+
 def wait_pid_gone(pid: int, timeout: float, interval: float = 0.1) -> bool:
     """Wait until ``pid`` has exited; True if it did within ``timeout``.
 
     Uses a pidfd (wakes at the exit) where possible; otherwise polls kill(pid, 0) like
     podman, starting fast and backing off to ``interval``.
     """
-    if not pid_alive(pid):
+    pidfd = _pidfd(pid) if pid_alive(pid) else None
+    if pidfd is None:
         return True
-    pidfd = -1
-    if hasattr(os, "pidfd_open"):
-        try:
-            pidfd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            return True
-        except OSError:
-            pidfd = -1
     deadline = time.monotonic() + timeout
     try:
         if pidfd >= 0:
@@ -133,16 +138,9 @@ def exited_or_settled(pid: int, timeout: float, init_exe: str = "") -> Optional[
     process). A healthy service settles within milliseconds, so this seldom waits the timeout.
 
     Waits on a pidfd (wakes at the exit), re-checking the tree at 1, 2, 4 ... 10 ms."""
-    if not pid_alive(pid):
+    pidfd = _pidfd(pid) if pid_alive(pid) else None
+    if pidfd is None:
         return True
-    pidfd = -1
-    if hasattr(os, "pidfd_open"):
-        try:
-            pidfd = os.pidfd_open(pid)
-        except ProcessLookupError:
-            return True
-        except OSError:
-            pidfd = -1
     deadline = time.monotonic() + timeout
     step = 0.001
     try:
