@@ -38,6 +38,7 @@ from ..config.schema import BRIDGE_PREFIX_PATTERN, bridge_prefix_error
 from ..host.libc import errno_error, libc
 from ..host.mounts import CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, is_mount_point
 from ..host.roots import RootId
+from ..host.userpaths import rootless_uid
 from ..store.state import dumps, loads
 from . import dns, hostfw, loopproxy, portholder, portmap, registry, usermode
 from .ipam import IPAM, check_gateway, check_gateway6, check_ip_range, parse_subnet, parse_subnet6
@@ -641,8 +642,8 @@ class NetworkManager:
         """system_reset: the bridges the host registry says this root made but its DB no longer
         knows (a missing or damaged DB), deleted with their claims; their names. Without this the
         bridge stays, and once its claim is dropped the next start finds a foreign interface."""
-        if self.root is None:
-            return []
+        if self.root is None or rootless_uid() is not None:
+            return []  # a rootless root has no bridges (nor access to the host's registry)
         with registry.locked(self.root) as claims:
             mine = sorted(b for b in claims.by_bridge if claims.mine(b))
         gone = []
