@@ -297,7 +297,8 @@ options:
     description: Static IPv4 address on the first (or only) bridge network; kept across recreates.
     type: str
   ip6:
-    description: Static IPv6 address; IPv6 networks are not supported yet, so giving it fails with a clear error.
+    description: Static IPv6 address on the first (or only) network, which must be dual-stack (a network with
+      an IPv6 subnet); kept across recreates. On an IPv4-only network it fails naming the network.
     type: str
   mac_address:
     description: MAC address of the interface on the first (or only) bridge network (derived from the container
@@ -310,8 +311,10 @@ options:
         of the container of that name while it is free). A host port that is taken fails before anything starts.
       - An IPv6 host address is written in brackets. The IPv6 loopback, C([::1]:8080:80), is served by a
         small userspace proxy started and stopped with the container (IPv6 has no C(route_localnet), so nft
-        DNAT cannot serve it); other IPv6 host addresses fail at start with "IPv6 host addresses other than
-        ::1 are not supported yet" (the new container is not kept).
+        DNAT cannot serve it). Other IPv6 host addresses are DNATed to the container's IPv6 address on a
+        dual-stack network, where a port without a host address is also forwarded over IPv6 (as netavark);
+        on an IPv4-only network an IPv6 host address fails at start naming the network (the new container is
+        not kept).
       - Compared as a set.
     type: list
     elements: raw

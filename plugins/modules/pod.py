@@ -130,8 +130,8 @@ options:
     description:
       - Ports published on the pod (held by the infra container, reached by every container sharing the
         network), C([HOST_IP:]HOST_PORT:CONTAINER_PORT[/tcp|udp]). Compared as a set. The IPv6 loopback
-        (C([::1]:8080:80)) is served by a userspace proxy; other IPv6 host addresses are not supported yet
-        (starting the pod fails saying so).
+        (C([::1]:8080:80)) is served by a userspace proxy; other IPv6 host addresses need a dual-stack
+        network (starting the pod fails naming the network otherwise).
     type: list
     elements: raw
     aliases: [ports, published, published_ports]

@@ -13,13 +13,19 @@ import sys
 
 import pytest
 
-from .helpers import run_playbook
+from .helpers import free_port, run_playbook
 
 
 def _chains(family: str, prefix: str) -> list:
     out = subprocess.run(["nft", "list", "table", family, "libpod_engine"], capture_output=True, text=True,
                          check=False).stdout
     return [ln.split()[1] for ln in out.splitlines() if ln.strip().startswith("chain n_%s" % prefix)]
+
+
+def _ctr_chains(family: str, ctr_id: str) -> list:
+    out = subprocess.run(["nft", "list", "table", family, "libpod_engine"], capture_output=True, text=True,
+                         check=False).stdout
+    return sorted(ln.split()[1] for ln in out.splitlines() if ln.strip().startswith("chain c_" + ctr_id))
 
 
 def test_dual_stack_network(engine_env, busybox_archive):
@@ -30,8 +36,12 @@ def test_dual_stack_network(engine_env, busybox_archive):
     v6 = ipaddress.IPv6Network((b"\xfd" + h + b"\0" * 10, 64))
     static6 = str(v6.network_address + 0x77)
     img = "oci-archive:" + busybox_archive
+    gw6 = str(v6.network_address + 1)
+    port_all, port6 = free_port(), free_port()
     net = {"name": "ds", "subnet": str(v4), "ipv6_subnet": str(v6)}
+    # published on all addresses (ip and ip6 DNAT, as netavark) and on one IPv6 host address
     web = {"name": "web6", "image": img, "state": "started", "network": [{"name": "ds", "ip6": static6}],
+           "publish": ["%d:8080" % port_all, "[%s]:%d:8080" % (gw6, port6)],
            "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"]}
     cli = {"name": "cli6", "image": img, "state": "started", "network": ["ds"], "cap_add": ["NET_RAW"],
            "command": ["sleep", "1000"]}
@@ -39,8 +49,8 @@ def test_dual_stack_network(engine_env, busybox_archive):
         {"name": "net", "libpod.engine.network": net},
         {"name": "net again", "libpod.engine.network": net},
         {"name": "auto", "libpod.engine.network": {"name": "ds2", "ipv6": True}},
+        {"name": "cli", "libpod.engine.container": cli},  # first: the bridge (and gw6, a host address) exists after
         {"name": "web", "libpod.engine.container": web},
-        {"name": "cli", "libpod.engine.container": cli},
         {"name": "cli again", "libpod.engine.container": cli},
         {"name": "probe", "libpod.engine.container_exec": {"name": "cli6", "command": [
             "sh", "-c", "ip -6 addr show dev eth0; ip -6 route; ping -6 -c1 -W2 %s >/dev/null && echo ping6-ok; "
@@ -80,6 +90,13 @@ def test_dual_stack_network(engine_env, busybox_archive):
             s.sendall(b"GET /hostname HTTP/1.0\r\n\r\n")
             assert b"200 OK" in s.recv(4096)
         assert set(_chains("ip6", prefix)) >= {"n_%s_post" % res.task("net")["network"]["network_interface"]}
+        # published ports over IPv6: the host's address on the bridge (local, so the output hook DNATs)
+        for addr, port in ((gw6, port_all), (gw6, port6), (str(v4.network_address + 1), port_all)):
+            with socket.create_connection((addr, port), timeout=5) as s:
+                s.sendall(b"GET /hostname HTTP/1.0\r\n\r\n")
+                assert b"200 OK" in s.recv(4096), (addr, port)
+        web_id = res.task("web")["container"]["Id"]
+        assert _ctr_chains("ip6", web_id) == ["c_%s_out" % web_id, "c_%s_pre" % web_id]
     finally:
         res = run_playbook(engine_env, [
             {"name": "rm", "libpod.engine.container": {"name": "{{ item }}", "state": "absent"},
@@ -89,6 +106,7 @@ def test_dual_stack_network(engine_env, busybox_archive):
         ])
     assert res.ok, res.log
     assert _chains("ip6", prefix) == [] and _chains("ip", prefix) == []
+    assert _ctr_chains("ip6", web_id) == [] and _ctr_chains("ip", web_id) == []
 
 
 def _holders(env) -> list:

@@ -153,10 +153,11 @@ def test_yaml_boolean_env_values_are_refused(playbook, alpine_like):
     assert t.failed and "env FLAG" in t.msg and "YAML boolean" in t.msg and "quote" in t.msg, t.msg
 
 
-def test_ipv6_publish_is_accepted_syntax_and_refused_as_not_supported_yet(playbook, alpine_like):
-    """Issue 23.7: [::]:8080:80 parses (no syntax error); the IPv4-only data path refuses it at
-    start with "not supported yet", and the new container is not kept ([::1] is served by a
-    userspace proxy since issue 16: test_networks_ipv6.py)."""
+def test_ipv6_publish_on_an_ipv4_network_is_refused_naming_the_network(playbook, alpine_like):
+    """Issue 23.7: [::]:8080:80 parses (no syntax error); on an IPv4-only network there is no IPv6
+    address to DNAT to, so the start refuses it naming the network, and the new container is not
+    kept (dual-stack networks serve it, and [::1] is served by a userspace proxy:
+    test_networks_ipv6.py)."""
     res = playbook("""
 - libpod.engine.container:
     name: six
@@ -167,8 +168,8 @@ def test_ipv6_publish_is_accepted_syntax_and_refused_as_not_supported_yet(playbo
 - libpod.engine.container_info: {name: [six]}
 """ % alpine_like)
     t = res.tasks[0]
-    want = "publish [::]:18080:80/tcp: IPv6 host addresses other than ::1 are not supported yet"
-    assert t.failed and want in t.msg, t.msg
+    want = "publish [::]:18080:80/tcp: an IPv6 host address needs an IPv6 address in the container, and network "
+    assert t.failed and want in t.msg and "has no IPv6 subnet" in t.msg, t.msg
     assert "was not kept" in t.msg
     assert res.tasks[1]["containers"] == [] or res.tasks[1].get("missing") == ["six"], res.tasks[1].result
 

@@ -18,8 +18,6 @@ Scenarios or steps left out (and why):
   idem_network_aliases) on networks made with libpod.engine.network.
 - ``log_driver: journald`` (idem_all, idem_newparams): no journald on this VM; the steps keep their log_opt
   changes on the default k8s-file driver.
-- root-podman: the ``[::1]:34523:35425`` publish entry is left out: IPv6 host addresses in ``publish`` are
-  refused with a clear message (port forwarding is IPv4 only so far; issue 23 item 7, the networks work).
 - The peer's containers run (``state: started``/``present``); here they are created only: the comparison is
   the same, and the test does not wait on stops.
 - Declaring the image's own value (``workdir``, ``user``, ``stop_signal``) or a default value is a change
@@ -94,7 +92,7 @@ PORTS = ["4444:4444/tcp", "1212:5555", "8888:19191/udp", "19000:19000/udp", "127
          "127.0.0.1:12122:8876/udp", "127.0.0.1:13122:8871/tcp", "127.0.0.1:43423:8872", "127.0.0.2:43423:8872/tcp",
          "127.0.0.3:43423:8872", "0.0.0.0:15674:7846", "127.0.0.1:20000-20010:20000-20010/udp", "40001-40010"]
 PORTS6 = ["4444:4444/tcp", "1212:5555", "8888:19191/udp", "127.0.0.1:7671:7676/udp", "127.0.0.3:43423:8872",
-          "40001-40010"]
+          "[::1]:34523:35425", "40001-40010"]
 LOGS = {"max_size": "10m", "tag": "test", "path": "{{ logdir }}/c.log"}
 IMG_LABELS = {"key": "amazing value", "nobody": "cares"}
 MANY = {"haha": "kukuku", "LLALA": "WIWIWIW", "OEIWIOP": "eufslsa", "ieui4": "KDJSL4D"}

@@ -142,6 +142,7 @@ class Env:
             if "lpet%d" % n in links():
                 sh("ip", "link", "del", "lpet%d" % n)
         sh("nft", "delete", "table", "ip", self.table)
+        sh("nft", "delete", "table", "ip6", self.table)
         netmod.remove_netns_dir(str(self.tmp / "netns"))
         self.nm.close()
         self.state.close()

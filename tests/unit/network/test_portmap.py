@@ -205,7 +205,9 @@ def test_rule_text():
     assert "add chain ip t c_abc_out { type nat hook output priority -100; policy accept; }" in text
     assert "fib daddr type local tcp dport 8080 dnat to 10.213.0.2:80" in text
     assert "ip daddr 127.0.0.1 udp dport 5353 dnat to 10.213.0.2:53" in text
-    assert text.count("flush chain") == 2
+    assert text.count("flush chain ip t") == 2
+    assert "dnat to [" not in text  # no IPv6 address in the container: its ip6 chains are deleted
+    assert "delete chain ip6 t c_abc_pre" in text
     net = "\n".join(portmap.net_rules("t", "n1", "lpet1", "10.213.1.0/24"))
     assert ('ip saddr 10.213.1.0/24 ip daddr != 10.213.1.0/24 ip daddr != 224.0.0.0/4 oifname != "lpet1" '
             'masquerade') in net
@@ -217,6 +219,23 @@ def test_rule_text():
     assert portmap.needs_route_localnet([PortMapping("0.0.0.0", 1, 1)])
     assert portmap.needs_route_localnet([PortMapping("127.0.0.5", 1, 1)])
     assert not portmap.needs_route_localnet([PortMapping("10.1.1.1", 1, 1)])
+
+
+def test_ipv6_rules_on_a_dual_stack_network():
+    """A container with an IPv6 address gets ip6 DNAT for IPv6 host addresses and for all-address
+    ports (netavark does both); ::1 stays the proxy's and is excluded from the output hook."""
+    rules = "\n".join(portmap.ctr_rules("t", "abc", [PortMapping("0.0.0.0", 8080, 80, "tcp"),
+                                                     PortMapping("fd00::1", 8443, 443, "tcp"),
+                                                     PortMapping("127.0.0.1", 5353, 53, "udp"),
+                                                     PortMapping("::1", 8081, 81, "tcp")],
+                                       "10.213.0.2", "fd10::2"))
+    assert "add rule ip t c_abc_pre fib daddr type local tcp dport 8080 dnat to 10.213.0.2:80" in rules
+    assert "add rule ip6 t c_abc_pre fib daddr type local tcp dport 8080 dnat to [fd10::2]:80" in rules
+    assert "add rule ip6 t c_abc_out fib daddr type local ip6 daddr != ::1 tcp dport 8080 dnat to [fd10::2]:80" in rules
+    assert "add rule ip6 t c_abc_pre ip6 daddr fd00::1 tcp dport 8443 dnat to [fd10::2]:443" in rules
+    assert "ip daddr fd00::1" not in rules and "dport 5353 dnat to [" not in rules
+    assert "8081" not in rules
+    assert "delete chain" not in rules
 
 
 def test_names_are_checked():
@@ -257,8 +276,8 @@ def test_nft_backends(backend):
 
 
 def test_ipv6_host_addresses_are_refused_where_ports_are_set_up(tmp_path):
-    """Issue 23.7: accepted by the parser, refused by the data path with "not supported yet"
-    (issue 16: except ::1, which the userspace proxy serves)."""
+    """Issue 23.7: accepted by the parser; served on a dual-stack network (ip6 DNAT) and on ::1
+    (the userspace proxy); refused elsewhere, naming the network."""
     from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import NetworkError
     from ansible_collections.libpod.engine.plugins.module_utils.engine.network.portmap import (
         PortMapping,
@@ -268,7 +287,10 @@ def test_ipv6_host_addresses_are_refused_where_ports_are_set_up(tmp_path):
     refuse_ipv6([PortMapping("127.0.0.1", 8080, 80), PortMapping("::1", 8080, 80)])
     with pytest.raises(NetworkError) as exc:
         refuse_ipv6([PortMapping("::", 8080, 80)])
-    assert "publish [::]:8080:80/tcp: IPv6 host addresses other than ::1 are not supported yet" in exc.value.msg
+    assert "publish [::]:8080:80/tcp: an IPv6 host address needs an IPv6 address in the container" in exc.value.msg
+    with pytest.raises(NetworkError) as exc:
+        refuse_ipv6([PortMapping("fd00::5", 8080, 80)], "web")
+    assert "network web has no IPv6 subnet" in exc.value.msg and "ipv6: true" in exc.value.hint
     assert "127.0.0.1:8080:80" in exc.value.hint
 
 

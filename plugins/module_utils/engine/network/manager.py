@@ -788,6 +788,7 @@ class NetworkManager:
         mappings = portmap.normalize_publish(publish)
         # before the ports are claimed: a refused bind there would read "in use" for a low port
         usermode.check_unprivileged_ports(mappings, usermode.host_euid(), usermode.unprivileged_port_start())
+        portmap.refuse_ipv6(mappings)
         path = self.netns_path(ctr_id)
         if _is_nsfs(path):
             usermode.stop(self.tmp_dir, ctr_id)  # frees its host ports before they are claimed again
@@ -835,6 +836,8 @@ class NetworkManager:
             raise InvalidArg("container %s: ports cannot be published without a network" % ctr_id[:12],
                              hint="use a bridge network, or drop publish for network mode none/host")
         nets = [self._network(n) for n in names]
+        if nets and not nets[0].subnet6:
+            portmap.refuse_ipv6(mappings, nets[0].name)
         static_ips = dict(static_ips or {})
         self._attach = {k: dict(v) for k, v in (attach or {}).items()}
         for n in nets:
@@ -959,8 +962,8 @@ class NetworkManager:
                 lines += portmap.net_rules(self.nft_table, n.name, n.bridge, n.subnet6, internal=n.internal,
                                            isolate=n.isolate, family="ip6")
         if ports:
-            ip = status["networks"][nets[0].name]["ip"]
-            lines += portmap.ctr_rules(self.nft_table, ctr_id, ports, ip)
+            first = status["networks"][nets[0].name]
+            lines += portmap.ctr_rules(self.nft_table, ctr_id, ports, first["ip"], first.get("ip6") or "")
         else:
             lines += portmap.ctr_delete(self.nft_table, ctr_id)
         for n in nets:  # the host's forward chains with policy drop (hostfw.py)

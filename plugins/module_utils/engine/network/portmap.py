@@ -110,7 +110,7 @@ def _host_ip(spec: Any, text: str) -> str:
     if text.startswith("[") and text.endswith("]"):
         text = text[1:-1]
     if ":" in text:
-        # accepted here; only ::1 is served (loopproxy.py), the others are refused at setup (refuse_ipv6)
+        # ::1 is served by loopproxy.py; the others need a dual-stack network (refuse_ipv6 at setup)
         try:
             return str(ipaddress.IPv6Address(text))
         except ValueError:
@@ -419,22 +419,25 @@ def _host_part(m: PortMapping) -> Tuple[str, int, str]:
     return m.protocol, m.host_port, m.host_ip
 
 
-def refuse_ipv6(mappings: Iterable[PortMapping]) -> None:
-    """IPv6 host addresses parse, but only the loopback ``::1`` is served (by the userspace proxy,
-    loopproxy.py; the nft DNAT is IPv4 only): refuse the others before anything is set up."""
+def refuse_ipv6(mappings: Iterable[PortMapping], network: str = "") -> None:
+    """IPv6 host addresses need an IPv6 address in the container to DNAT to: a dual-stack bridge
+    network (``network``, the container's first network). ``::1`` is served by the userspace proxy
+    (loopproxy.py) on any network. Refused before anything is set up."""
     for m in mappings:
         if ":" in m.host_ip and not loopproxy.proxied(m):
-            raise NetworkError("publish %s: IPv6 host addresses other than ::1 are not supported yet "
-                               "(port forwarding is IPv4 only)" % m.spec(),
-                               hint="publish on [::1]:%s:%d, on an IPv4 address (127.0.0.1:%s:%d) or on all IPv4 "
-                               "addresses (%s:%d)" % (m.host_port or "", m.container_port, m.host_port or "",
-                                                      m.container_port, m.host_port or "", m.container_port))
+            where = ("network %s has no IPv6 subnet" % network) if network else \
+                "this network mode has no IPv6 forwarding"
+            raise NetworkError("publish %s: an IPv6 host address needs an IPv6 address in the container, and %s"
+                               % (m.spec(), where),
+                               hint="use a network with ipv6: true, publish on [::1]:%s:%d, on an IPv4 address "
+                               "(127.0.0.1:%s:%d) or on all addresses (%s:%d)"
+                               % (m.host_port or "", m.container_port, m.host_port or "", m.container_port,
+                                  m.host_port or "", m.container_port))
 
 
 def check_ports(state, ctr_id: str, mappings: Iterable[PortMapping], *, check_host: bool = True) -> None:
     """Conflicts with other containers of ours (DB claims) and with host sockets; claims nothing."""
     mappings = list(mappings)
-    refuse_ipv6(mappings)
     own = {_host_part(m) for m in _own_claims(state.conn, ctr_id)}
     for m in mappings:
         if m.host_port == 0:
@@ -456,7 +459,6 @@ def claim_ports(state, ctr_id: str, mappings: Iterable[PortMapping], *,
     recreate of a container of the same name gets the port it had again while it is free.
     """
     mappings = list(mappings)
-    refuse_ipv6(mappings)
     conn = state.conn
     out: List[PortMapping] = []
     with state.tx():
@@ -688,29 +690,50 @@ def _chain_decl(table: str, chain: str, hook: str, family: str = "ip") -> str:
     return "add chain %s %s %s { type nat hook %s priority %d; policy accept; }" % (family, table, chain, name, prio)
 
 
-def ctr_rules(table: str, ctr_id: str, mappings: Iterable[PortMapping], ctr_ip: str) -> List[str]:
-    """(Re)create the container's DNAT chains atomically (flush + add); ``[::1]`` ports are the
-    proxy's (loopproxy.py), not DNATed."""
-    lines = ["add table ip %s" % table]
+def _dnat_match(m: PortMapping, family: str, hook: str) -> str:
+    if m.host_ip != ANY_IP:
+        return "%s daddr %s" % (family, m.host_ip)
+    if family == "ip6" and hook == "out":
+        return "fib daddr type local ip6 daddr != ::1"  # ::1 cannot be DNATed: the proxy's (loopproxy.py)
+    return "fib daddr type local"
+
+
+def ctr_rules(table: str, ctr_id: str, mappings: Iterable[PortMapping], ctr_ip: str, ctr_ip6: str = "") -> List[str]:
+    """(Re)create the container's DNAT chains atomically (flush + add), in our ``ip`` table for
+    IPv4 and all-address host IPs, and in our ``ip6`` table for IPv6 host addresses and, when the
+    container has an IPv6 address (``ctr_ip6``: a dual-stack network), all-address host IPs too, as
+    netavark. ``[::1]`` ports are the proxy's (loopproxy.py), not DNATed."""
     mappings = [m for m in mappings if not loopproxy.proxied(m)]
+    per_family = [("ip", ctr_ip, [m for m in mappings if ":" not in m.host_ip])]
+    if ctr_ip6:
+        per_family.append(("ip6", ctr_ip6, [m for m in mappings if ":" in m.host_ip or m.host_ip == ANY_IP]))
+    lines: List[str] = []
+    for family, target, todo in per_family:
+        lines.append("add table %s %s" % (family, table))
+        to = ("[%s]" % target) if family == "ip6" else target
+        for chain, hook in zip(ctr_chains(ctr_id), ("pre", "out")):
+            lines.append(_chain_decl(table, chain, hook, family))
+            lines.append("flush chain %s %s %s" % (family, table, chain))
+            for m in todo:
+                lines.append('add rule %s %s %s %s %s dport %d dnat to %s:%d comment "%s %s"'
+                             % (family, table, chain, _dnat_match(m, family, hook), m.protocol, m.host_port,
+                                to, m.container_port, ctr_id[:12], m.spec()))
+    if not ctr_ip6:
+        lines += _ctr_delete_family(table, ctr_id, "ip6")
+    return lines
+
+
+def _ctr_delete_family(table: str, ctr_id: str, family: str) -> List[str]:
+    lines = ["add table %s %s" % (family, table)]
     for chain, hook in zip(ctr_chains(ctr_id), ("pre", "out")):
-        lines.append(_chain_decl(table, chain, hook))
-        lines.append("flush chain ip %s %s" % (table, chain))
-        for m in mappings:
-            match = "fib daddr type local" if m.host_ip == ANY_IP else "ip daddr %s" % m.host_ip
-            lines.append('add rule ip %s %s %s %s dport %d dnat to %s:%d comment "%s %s"'
-                         % (table, chain, match, m.protocol, m.host_port, ctr_ip, m.container_port,
-                            ctr_id[:12], m.spec()))
+        lines += [_chain_decl(table, chain, hook, family), "flush chain %s %s %s" % (family, table, chain),
+                  "delete chain %s %s %s" % (family, table, chain)]
     return lines
 
 
 def ctr_delete(table: str, ctr_id: str) -> List[str]:
-    """Delete the container's chains, whether or not they exist."""
-    lines = ["add table ip %s" % table]
-    for chain, hook in zip(ctr_chains(ctr_id), ("pre", "out")):
-        lines += [_chain_decl(table, chain, hook), "flush chain ip %s %s" % (table, chain),
-                  "delete chain ip %s %s" % (table, chain)]
-    return lines
+    """Delete the container's chains of both families, whether or not they exist."""
+    return _ctr_delete_family(table, ctr_id, "ip") + _ctr_delete_family(table, ctr_id, "ip6")
 
 
 def net_rules(table: str, network: str, bridge: str, subnet: str, *, internal: bool = False,
