@@ -251,22 +251,30 @@ options:
     type: str
     choices: [continue, stop]
   userns:
-    description: Only V(host) (the default); a pod-wide user namespace is refused with a message (a container
-      outside a pod can have one of its own, see the container module). V(keep-id) is rootless-only.
+    description:
+      - A pod-wide user namespace, with the values of the container module's O(userns) (V(host), the default;
+        V(auto[:size=N,uidmapping=,gidmapping=]); V(ns:PATH)). V(keep-id) and V(nomap) are rootless-only.
+      - The infra container gets it (an V(auto) block is allocated when the pod is created), and every
+        container of the pod runs with the same mapping, its root filesystem shifted through it, while it shares
+        the pod's network, IPC, UTS (and PID) namespaces. A member gets the mapping in a user namespace of its
+        own, because runc 1.1 would have to join the infra's user namespace before the pod's network namespace, which
+        the host owns. A container of the pod cannot declare a user namespace of its own.
+      - Needs O(infra=true). A change recreates the pod (and its containers, with the new mapping).
     type: str
   uidmap:
-    description: Refused with a message (no pod-wide user namespace yet); the container module has it.
+    description: UID mappings C(CONTAINER_ID:HOST_ID:SIZE) of the pod-wide user namespace (see O(userns));
+      without O(gidmap) the GIDs are mapped the same way. Excludes O(userns) and O(subuidname).
     type: list
     elements: str
   gidmap:
-    description: Refused with a message, as O(uidmap).
+    description: GID mappings of the pod-wide user namespace, as O(uidmap).
     type: list
     elements: str
   subuidname:
-    description: Refused with a message, as O(uidmap).
+    description: Map the UIDs of this name's ranges in /etc/subuid for the pod-wide user namespace (as O(uidmap)).
     type: str
   subgidname:
-    description: Refused with a message, as O(uidmap).
+    description: Map the GIDs of this name's ranges in /etc/subgid (defaults to O(subuidname)).
     type: str
   label_file:
     description:

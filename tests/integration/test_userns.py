@@ -145,3 +145,65 @@ def _check(engine_env, by, ns_id):
 
     idmapped = os.path.join(engine_env.paths["graph_root"], "idmapped")
     assert not os.path.isdir(idmapped) or not os.listdir(idmapped), os.listdir(idmapped)
+
+
+def test_pod_wide_user_namespace(userns_env, busybox_archive):
+    """A pod with ``userns: auto`` on a bridge network: its infra gets a block of the test's subuid
+    file, every member runs with the same mapping (its root filesystem shifted through it) in the
+    infra's network namespace; re-applying changes nothing; a member with its own userns is
+    refused; a changed mapping recreates the pod (check mode says so, nothing is touched)."""
+    env = userns_env
+    for kind in ("uid", "gid"):
+        path = os.path.join(env.root, "sub" + kind)
+        with open(path, "w", encoding="utf-8") as f:
+            f.write("containers:300000:100000\n")
+        env["LIBPOD_ENGINE_SUB%sID" % kind[0].upper()] = path
+    pod = {"name": "un-pod", "userns": "auto:size=2000", "state": "started"}
+    member = {"name": "un-m1", "image": "{{ img }}", "pod": "un-pod", "command": ["sleep", "1000"],
+              "state": "started", "timeout": 0}
+    tasks = [
+        {"name": "pod", "libpod.engine.pod": pod},
+        {"name": "pod again", "libpod.engine.pod": pod},
+        {"name": "member", "libpod.engine.container": member},
+        {"name": "member again", "libpod.engine.container": member},
+        {"name": "own userns", "libpod.engine.container": dict(member, name="un-m2", userns="auto"),
+         "ignore_errors": True},
+        {"name": "remap check", "libpod.engine.pod": dict(pod, userns="auto:size=3000"), "check_mode": True},
+        {"name": "info", "libpod.engine.container_info": {"name": ["un-m1"]}},
+    ]
+    res = run_playbook(env, tasks, extra_vars={"img": "oci-archive:" + busybox_archive}, timeout=300)
+    try:
+        assert res.ok, res.log
+        by = {t.name: t for t in res.tasks}
+        assert by["pod"].changed and not by["pod again"].changed, by["pod again"]["actions"]
+        assert by["member"].changed and not by["member again"].changed, by["member again"]["actions"]
+        own = by["own userns"]
+        assert own.failed and "cannot have a user namespace of its own" in own["msg"], own["msg"]
+        check = by["remap check"]
+        assert check.changed and any("userns" in a for a in check["actions"]), check["actions"]
+        infra_id = by["pod"]["pod"]["InfraContainerId"]
+        infra_pid = _pid(env, infra_id)
+        m_pid = by["info"]["containers"][0]["State"]["Pid"]
+        assert os.readlink("/proc/%d/ns/user" % m_pid) != os.readlink("/proc/self/ns/user")
+        for kind in ("net", "ipc", "uts"):  # the pod's shared namespaces
+            assert os.readlink("/proc/%d/ns/%s" % (m_pid, kind)) == os.readlink("/proc/%d/ns/%s" % (infra_pid, kind))
+        maps = {}
+        for pid in (m_pid, infra_pid):
+            with open("/proc/%d/uid_map" % pid, encoding="ascii") as f:
+                maps[pid] = _ranges(f.read())
+        assert maps[m_pid] == maps[infra_pid], maps
+        (inside, host, size), = maps[m_pid]
+        assert inside == 0 and size == 2000 and host >= 300000 and host + size <= 400000
+        assert os.stat("/proc/%d/root/bin/busybox" % m_pid).st_uid == host  # the member's rootfs is shifted
+        mappings = by["info"]["containers"][0]["HostConfig"]["IDMappings"]
+        assert mappings["UidMap"] == ["0:%d:2000" % host], mappings
+    finally:
+        res = run_playbook(env, [{"libpod.engine.pod": {"name": "un-pod", "state": "absent", "force": True,
+                                                        "timeout": 0}}])
+    assert res.ok, res.log
+
+
+def _pid(env, ctr_id: str) -> int:
+    res = run_playbook(env, [{"name": "i", "libpod.engine.container_info": {"name": [ctr_id]}}])
+    assert res.ok, res.log
+    return res.tasks[0]["containers"][0]["State"]["Pid"]

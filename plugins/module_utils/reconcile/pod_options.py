@@ -45,26 +45,6 @@ def _ctr(name: str):
     return CTR.by_name[name].normalise
 
 
-_POD_USERNS_WHY = ("a pod-wide user namespace is not supported yet "
-                   "(give the container its own with the container module)")
-
-
-def _pod_userns(value: Any, ctx: Any) -> Any:
-    canonical = _ctr("userns")(value, ctx)  # keep-id/nomap: podman's rootless-only message
-    if canonical is None:
-        return None
-    raise InvalidArg("userns: %s is not supported yet for a pod: %s" % (value, _POD_USERNS_WHY),
-                     hint="drop userns, or use userns: host")
-
-
-def _pod_idmap(param: str):
-    def norm(value: Any, ctx: Any) -> Any:
-        if value in (None, "", [], {}):
-            return None
-        raise InvalidArg("%s is not supported yet: %s" % (param, _POD_USERNS_WHY), hint="drop %s" % param)
-    return norm
-
-
 OPTIONS = OptionTable([
     # identity and action flags (never compared)
     Option("name", update=NOT_COMPARED),
@@ -130,13 +110,13 @@ OPTIONS = OptionTable([
     Option("restart_policy", default={"name": "no", "max_retries": 0}, update=CONFIG,
            normalise=_ctr("restart_policy")),
     Option("exit_policy", choices=("continue", "stop"), default="continue"),
-    # users: the host's user namespace only (a pod-wide user namespace is not supported yet; a
-    # container of its own can have one)
-    Option("userns", config=None, normalise=_pod_userns),
-    Option("uidmap", type="list", elements="str", config=None, normalise=_pod_idmap("uidmap")),
-    Option("gidmap", type="list", elements="str", config=None, normalise=_pod_idmap("gidmap")),
-    Option("subuidname", config=None, normalise=_pod_idmap("subuidname")),
-    Option("subgidname", config=None, normalise=_pod_idmap("subgidname")),
+    # a pod-wide user namespace: the infra's, which every member joins (pod_spec.pod_config fills the
+    # record's userns/uidmap/gidmap through the container module's one translation)
+    Option("userns", config=None, normalise=_ctr("userns")),
+    Option("uidmap", type="list", elements="str", default=[], config=None, normalise=_ctr("uidmap")),
+    Option("gidmap", type="list", elements="str", default=[], config=None, normalise=_ctr("gidmap")),
+    Option("subuidname", config=None, normalise=_ctr("subuidname")),
+    Option("subgidname", config=None, normalise=_ctr("subgidname")),
     Option("label_file", default={}, update=CONFIG, config=None, normalise=_ctr("label_file")),
 ])
 

@@ -12,6 +12,7 @@ from ..engine.base.records import PodConfig
 from ..engine.image.infra import ensure_infra_image, infra_image_name, trusted_infra_image
 from ..engine.objects.imagepull import pull as pull_image
 from ..engine.objects.pod import create_pod, validate_pod_config
+from .container_userns import userns_values
 from .pod_options import OPTIONS
 from .result import Result, short
 
@@ -22,6 +23,8 @@ def pod_config(declared: Mapping[str, Any], rt=None) -> Dict[str, Any]:
     resolves the latter, through the container module's volumes_from)."""
     cfg = PodConfig(**OPTIONS.config_values(declared), declared=dict(declared))
     cfg.labels = dict(declared.get("label_file") or {}, **cfg.labels)
+    ns = userns_values(declared)  # the container module's translation (auto is allocated with the infra)
+    cfg.userns, cfg.uidmap, cfg.gidmap = ns["userns"], ns["uidmap"], ns["gidmap"]
     cfg.mounts = [dict(m) for m in declared.get("volume") or []]
     if declared.get("volumes_from"):
         from .container_build import extra_mounts  # noqa: PLC0415 - only for pods that copy mounts

@@ -13,8 +13,8 @@ from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod_option
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod_spec import declared_spec, pod_config
 
 SHARED = ("cpu_shares", "cpuset_cpus", "cpuset_mems", "memory", "memory_swap", "device", "volumes_from", "sysctl",
-          "shm_size", "security_opt", "restart_policy", "label_file", "device_read_bps", "device_write_bps")
-# userns/uidmap/gidmap: a pod refuses a user namespace (pod_options._pod_userns), a container has one
+          "shm_size", "security_opt", "restart_policy", "label_file", "device_read_bps", "device_write_bps",
+          "userns", "uidmap", "gidmap", "subuidname", "subgidname")
 
 
 @pytest.mark.parametrize("name", SHARED)
@@ -52,8 +52,7 @@ def test_config_merges_label_file_and_volumes(tmp_path):
 
 @pytest.mark.parametrize("params, msg", [
     ({"blkio_weight": "300"}, "blkio_weight is not supported yet"),
-    ({"gidmap": ["0:1:1"]}, "gidmap is not supported yet"),
-    ({"userns": "auto"}, "userns: auto is not supported yet for a pod"),
+    ({"gidmap": ["0:1"]}, "gidmap"),
     ({"userns": "keep-id"}, "keep-id is only supported in rootless mode"),
     ({"volume": ["/data"]}, "anonymous volume cannot be shared"),
     ({"memory": "1m"}, "the minimum is 6m"),
@@ -61,6 +60,19 @@ def test_config_merges_label_file_and_volumes(tmp_path):
 def test_refusals_name_the_parameter(params, msg):
     with pytest.raises(InvalidArg, match=msg):
         OPTIONS.declared(dict(params, name="p"))
+
+
+def test_pod_user_namespace_record():
+    """A pod-wide user namespace: the container module's translation into the pod record (the infra
+    gets it, members join it); contradictions and a pod without infra are refused."""
+    cfg = pod_config(declared_spec({"name": "p", "uidmap": ["0:300000:65536"]}))
+    assert (cfg["userns"], cfg["uidmap"], cfg["gidmap"]) == (None, ["0:300000:65536"], ["0:300000:65536"])
+    assert pod_config(declared_spec({"name": "p", "userns": "auto:size=1024"}))["userns"] == "auto:size=1024"
+    assert pod_config(declared_spec({"name": "p"}))["uidmap"] == []
+    with pytest.raises(InvalidArg, match="userns: auto cannot be combined with uidmap"):
+        pod_config(declared_spec({"name": "p", "userns": "auto", "uidmap": ["0:300000:65536"]}))
+    with pytest.raises(InvalidArg, match="held by the infra container, and infra is false"):
+        validate_pod_config(pod_config(declared_spec({"name": "p", "infra": False, "userns": "auto"})))
 
 
 def test_combinations_and_infra_options_refused():

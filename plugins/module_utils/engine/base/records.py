@@ -195,6 +195,10 @@ class PodConfig:
     #: the default of the pod's containers (a container's own policy other than "no" wins)
     restart_policy: Dict[str, Any] = field(default_factory=lambda: {"name": "no", "max_retries": 0})
     exit_policy: str = "continue"
+    # a pod-wide user namespace: the infra's, joined by every member (container records' userns/uidmap/gidmap)
+    userns: Optional[str] = None
+    uidmap: List[str] = field(default_factory=list)
+    gidmap: List[str] = field(default_factory=list)
     declared: Dict[str, Any] = field(default_factory=dict)
     # set by objects.pod.create_pod
     id: str = ""

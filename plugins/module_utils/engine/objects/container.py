@@ -42,7 +42,15 @@ from ..store.state import Record
 from .locked import LockedObject
 from .podjoin import check_infra_removal, member_join, pod_restart_policy, pod_volume_names
 from .restart import next_delay_ms
-from .userns import allocate_auto, check_runtime, mapped_root_owner, own_upper, release_mapped_root, rootfs_layers
+from .userns import (
+    allocate_auto,
+    check_runtime,
+    mapped_root_owner,
+    own_upper,
+    pod_member_maps,
+    release_mapped_root,
+    rootfs_layers,
+)
 
 
 def initial_state() -> Dict[str, Any]:
@@ -996,6 +1004,7 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
     cfg = dict(config, id=ctr_id, name=name)
     if cfg.get("oci_runtime") is None:
         cfg["oci_runtime"] = rt.default_runtime
+    cfg = pod_member_maps(rt, cfg)  # a member of a pod with a user namespace: the infra's mappings
     # fail now, not at start: "requested OCI runtime X is not available", or one unsafe with a user namespace
     check_runtime(rt.oci(cfg["oci_runtime"]), cfg)
     image = rt.images.get(cfg["image_id"])

@@ -339,6 +339,9 @@ def infra_container_config(pod_cfg: Dict[str, Any], image) -> Dict[str, Any]:
         # what the infra holds for the pod: the shared namespaces' sysctls, the IPC's /dev/shm, its security
         sysctl=dict(pod_cfg.get("sysctl") or {}), shm_size=pod_cfg.get("shm_size"),
         security_opt=dict(pod_cfg.get("security_opt") or {}),
+        # the pod-wide user namespace is the infra's (an auto block is allocated when it is created)
+        userns=pod_cfg.get("userns"), uidmap=list(pod_cfg.get("uidmap") or []),
+        gidmap=list(pod_cfg.get("gidmap") or []),
     ).to_dict()
 
 
@@ -365,6 +368,9 @@ def validate_pod_config(cfg: Dict[str, Any]) -> None:
             if cfg.get(key):
                 raise InvalidArg("%s: belongs to the pod's infra container, and infra is false" % key,
                                  hint="set infra: true, or set %s on the containers" % key)
+        if cfg.get("userns") or cfg.get("uidmap"):
+            raise InvalidArg("userns: a pod-wide user namespace is held by the infra container, and infra is false",
+                             hint="set infra: true, or give the containers their own user namespace outside the pod")
         infra_opts = ("infra_image", "infra_command", "infra_name", "infra_conmon_pidfile")
         if any(cfg.get(k) for k in infra_opts):
             raise InvalidArg("%s: the pod has no infra container (infra: false)" % "/".join(infra_opts),

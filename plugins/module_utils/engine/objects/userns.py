@@ -17,8 +17,8 @@ from ..host.autons import AUTO_USER, auto_maps, free_block, name_ranges
 from ..parse.idmap import IDMap, format_idmaps, host_id, parse_idmaps
 from ..parse.userns import AUTO_MIN_SIZE, parse_userns
 
-__all__ = ["maps_of", "allocate_auto", "check_runtime", "joined_maps", "rootfs_layers", "own_upper",
-           "release_mapped_root", "mapped_root_owner", "to_host"]
+__all__ = ["maps_of", "allocate_auto", "pod_member_maps", "POD_USERNS", "check_runtime", "joined_maps",
+           "rootfs_layers", "own_upper", "release_mapped_root", "mapped_root_owner", "to_host"]
 
 #: names whose IDs do not size an auto namespace (containers/storage skips them too)
 _OVERFLOW_NAMES = ("nobody", "nogroup", "nfsnobody")
@@ -72,6 +72,31 @@ def allocate_auto(rt, cfg: Dict[str, Any], image) -> Dict[str, Any]:
                                   % AUTO_USER)
         out[kind + "map"] = format_idmaps(auto_maps(start, size, extra))
     return out
+
+
+#: a pod member's record userns: the pod's mapping in a user namespace of its own
+POD_USERNS = "pod"
+
+
+def pod_member_maps(rt, cfg: Dict[str, Any]) -> Dict[str, Any]:
+    """``cfg`` of a container joining a pod with a user namespace: the infra's mappings (its root
+    filesystem is shifted through them) and the ``pod`` mode; unchanged for any other container.
+
+    The member gets a user namespace of its own with the infra's mapping rather than joining the
+    infra's: runc 1.1 joins a user namespace before the other namespaces, and once inside it cannot
+    join the pod's network namespace, which the host's user namespace owns (EPERM). A new user
+    namespace is made after the joins, so the member shares the pod's network, IPC, UTS and PID
+    namespaces and its files have the same host IDs as the infra's."""
+    pod_id = cfg.get("pod")
+    if not pod_id or cfg.get("is_infra"):
+        return cfg
+    pod = rt.state.find("pod", pod_id)
+    infra_id = (pod.config or {}).get("infra_id") if pod is not None and pod.id == pod_id else None
+    infra = rt.state.find("container", infra_id) if infra_id else None
+    if infra is None or infra.id != infra_id or not infra.config.get("uidmap"):
+        return cfg
+    return dict(cfg, userns=POD_USERNS, uidmap=list(infra.config["uidmap"]),
+                gidmap=list(infra.config.get("gidmap") or infra.config["uidmap"]))
 
 
 def joined_maps(path: str) -> Tuple[List[str], List[str]]:
