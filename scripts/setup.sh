@@ -24,7 +24,7 @@ APT_PACKAGES=(
   aardvark-dns                   # container DNS per network (netavark's DNS server)
   passt slirp4netns uidmap fuse-overlayfs  # rootless: networking, newuidmap/newgidmap, overlay in a userns
   python3-zstandard              # zstd image layers for Debian's python3 (the venv gets zstandard from pip)
-  python3-pyroute2 python3-ruamel.yaml python3-jsonschema python3-tomlkit  # Debian's python3 runs the modules
+  python3-ruamel.yaml python3-jsonschema python3-tomlkit  # Debian's python3 runs the modules
                                  # of unprivileged users (rootless tests): the venv links into /root (0700)
   busybox-static docker-registry # tests: images without a registry, a local registry for pulls
   openssl                        # tests: a CA and a server certificate for the TLS registry
@@ -84,7 +84,7 @@ fi
 stamp_want=$(cat "$REPO/requirements.txt" "$REPO/requirements-dev.txt" <("$VENV/bin/python" -VV) | sha256sum | cut -d' ' -f1)
 stamp_file=$VENV/.libpod-engine-requirements
 if [ "$(cat "$stamp_file" 2>/dev/null)" = "$stamp_want" ] \
-   && "$VENV/bin/python" -c 'import ansible, ansible_test, jsonschema, ruamel.yaml, pyroute2, tomlkit, pytest, pytest_timeout, hypothesis' 2>/dev/null; then
+   && "$VENV/bin/python" -c 'import ansible, ansible_test, jsonschema, ruamel.yaml, tomlkit, pytest, pytest_timeout, hypothesis' 2>/dev/null; then
   say "venv: $VENV up to date"
 else
   say "venv: pip install -r requirements-dev.txt"

@@ -25,7 +25,7 @@ attributes:
     description: Will return details on what has changed (or possibly needs changing in check_mode), when in diff mode.
 requirements:
   - conmon >= 2.0.1 and an OCI runtime (runc or crun) on the managed node
-  - Python >= 3.9 on the managed node with jsonschema, ruamel.yaml, pyroute2 and tomlkit (and tomli before
+  - Python >= 3.9 on the managed node with jsonschema, ruamel.yaml and tomlkit (and tomli before
     Python 3.11), as listed in the collection's requirements.txt
   - zstandard on the managed node is optional; only zstd-compressed image layers need it
 notes:

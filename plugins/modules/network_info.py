@@ -83,7 +83,7 @@ def main():
 
 def source(rt):
     if not rt.state.query("SELECT 1 FROM networks LIMIT 1"):
-        return lambda ref: None, list, None  # no networks: no pyroute2 import for nothing
+        return lambda ref: None, list, None  # no networks: no network package import for nothing
     mgr = rt.network
     return mgr.find, lambda: [mgr.find(n["name"]) for n in mgr.list_networks()], lambda net: net.inspect()
 

@@ -30,7 +30,7 @@ def missing_requirements() -> str:
     missing = [p for p in NEEDS if not os.access(p, os.X_OK)]
     if missing:
         return "rootless needs %s" % ", ".join(missing)
-    probe = subprocess.run([PYTHON, "-c", "import jsonschema, ruamel.yaml, pyroute2, tomlkit"],
+    probe = subprocess.run([PYTHON, "-c", "import jsonschema, ruamel.yaml, tomlkit"],
                            capture_output=True, text=True, check=False)
     if probe.returncode != 0:
         return "Debian's python3 lacks the engine's libraries (scripts/setup.sh installs them)"

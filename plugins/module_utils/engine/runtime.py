@@ -441,7 +441,7 @@ class Runtime:
 
     @property
     def network(self):
-        """The network manager (imports pyroute2: ~120 ms, so only when a container needs it)."""
+        """The network manager (imported only when a container needs it)."""
         if "network" not in self._lazy:
             from .network.manager import NetworkManager  # noqa: PLC0415
 
@@ -459,7 +459,7 @@ class Runtime:
         return self._lazy["network"]
 
     def has_networking(self) -> bool:
-        """Whether any network state exists (so teardown paths can skip importing pyroute2)."""
+        """Whether any network state exists (so teardown paths can skip the network package)."""
         return "network" in self._lazy or bool(self.state.query("SELECT 1 FROM networks LIMIT 1"))
 
     @property

@@ -224,7 +224,7 @@ def labelled(rt, stack: str) -> Dict[str, List[str]]:
 
 
 def _network_records(rt) -> List[Dict[str, Any]]:
-    """The stored networks (the DB rows: no network manager, no pyroute2 for a stack without any)."""
+    """The stored networks (the DB rows: no network manager for a stack without any)."""
     from ..engine.store.state import loads  # noqa: PLC0415 - only for stacks
 
     return [loads(cfg) for (cfg,) in rt.state.query("SELECT config FROM networks ORDER BY name")]

@@ -61,7 +61,7 @@ def _section(text: str, heading: str) -> str:
 
 def test_requirements_parse():
     names = [r.name for r in requirements()]
-    assert {"jsonschema", "ruamel.yaml", "pyroute2", "tomlkit", "tomli", "zstandard"} <= set(names), names
+    assert {"jsonschema", "ruamel.yaml", "tomlkit", "tomli", "zstandard"} <= set(names), names
     assert [r.name for r in requirements() if r.optional] == ["zstandard"]
 
 

@@ -20,7 +20,7 @@ SYSTEM_PYTHONS = ("/usr/bin/python3", "/usr/local/bin/python3")
 PROBE = ("import sys\n"
          "assert sys.version_info >= (3, 8)\n"
          "try:\n    import tomllib\nexcept ImportError:\n    import tomli\n"
-         "import jsonschema, pyroute2\n")
+         "import jsonschema\n")
 
 
 def in_venv() -> bool:

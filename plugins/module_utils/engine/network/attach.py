@@ -12,10 +12,11 @@ from typing import Any, Dict, Optional
 from ..base.errors import NetworkError
 from . import portmap
 from .manager import _IFA_F_NODAD, NetworkManager, _in_thread, _is_nsfs, _netns_socket, _v6_status
+from .rtnl import NetlinkError
 
 
 def _free_ifname(nsr) -> str:
-    names = {link.get_attr("IFLA_IFNAME") for link in nsr.get_links()}
+    names = {link["ifname"] for link in nsr.links()}
     n = 0
     while "eth%d" % n in names:
         n += 1
@@ -29,8 +30,6 @@ def connect(mgr: NetworkManager, ctr_id: str, network: str, *, static_ip: Option
 
     The default route is not touched (the first network keeps it), as podman does.
     """
-    from pyroute2.netlink.exceptions import NetlinkError  # noqa: PLC0415 - ~150 ms, only on network paths
-
     path = mgr.netns_path(ctr_id)
     if not _is_nsfs(path):
         raise NetworkError("container %s has no network namespace to connect" % ctr_id[:12],
@@ -47,23 +46,22 @@ def connect(mgr: NetworkManager, ctr_id: str, network: str, *, static_ip: Option
         nsfd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         try:
             ifname = ifname or _free_ifname(nsr)
-            spec: Dict[str, Any] = dict(ifname=host_if, kind="veth", master=br, state="up",
-                                        peer={"ifname": ifname, "net_ns_fd": nsfd, "address": mac})
-            if net.mtu:
-                spec["mtu"] = spec["peer"]["mtu"] = net.mtu
             ipr = mgr._host()
-            try:
-                ipr.link("add", **spec)
-            except NetlinkError as err:
-                if err.code != errno.EEXIST:
-                    raise
-                ipr.link("del", ifname=host_if)
-                ipr.link("add", **spec)
-            idx = nsr.link_lookup(ifname=ifname)[0]
-            nsr.addr("add", index=idx, address=ip, prefixlen=net.prefix_len)
+            for attempt in (1, 2):
+                try:
+                    ipr.add_veth(host_if, br, ifname, peer_netns_fd=nsfd, peer_mac=mac, mtu=net.mtu or None)
+                    break
+                except NetlinkError as err:
+                    if err.code != errno.EEXIST or attempt == 2:
+                        raise
+                    ipr.delete_link(name=host_if)  # leftover of a crashed connect
+            idx = nsr.link_index(ifname)
+            if idx is None:
+                raise NetworkError("container %s: interface %s vanished while being connected" % (ctr_id[:12], ifname))
+            nsr.add_address(idx, ip, net.prefix_len)
             if ip6:
-                nsr.addr("add", index=idx, address=ip6, prefixlen=net.prefix_len6, flags=_IFA_F_NODAD)
-            nsr.link("set", index=idx, state="up")
+                nsr.add_address(idx, ip6, net.prefix_len6, flags=_IFA_F_NODAD)
+            nsr.set_up(idx)
         finally:
             os.close(nsfd)
             nsr.close()
@@ -71,7 +69,7 @@ def connect(mgr: NetworkManager, ctr_id: str, network: str, *, static_ip: Option
         mgr._host_sysctls([net], [])
     except BaseException as err:
         disconnect(mgr, ctr_id, net.name)
-        if isinstance(err, (OSError, ValueError)) or type(err).__name__ == "NetlinkError":
+        if isinstance(err, (OSError, ValueError)):
             raise NetworkError("container %s: connecting to network %s failed: %s" % (ctr_id[:12], net.name, err))
         raise
     out = {"ip": ip, "prefix_len": net.prefix_len, "gateway": net.gateway, "mac": mac, "interface": ifname,
@@ -93,13 +91,11 @@ def _net_lines(mgr: NetworkManager, net) -> list:
 def disconnect(mgr: NetworkManager, ctr_id: str, network: str) -> bool:
     """Remove the container's interface on ``network`` (its host veth: the peer goes with it) and
     its lease. True if there was one. Works whether or not the network record still exists."""
-    from pyroute2.netlink.exceptions import NetlinkError  # noqa: PLC0415 - ~150 ms, only on network paths
-
     host_if = mgr.veth_name(ctr_id, network)
     found = False
     if os.path.exists("/sys/class/net/" + host_if):
         try:
-            mgr._host().link("del", ifname=host_if)
+            mgr._host().delete_link(name=host_if)
             found = True
         except NetlinkError as err:
             if err.code != errno.ENODEV:

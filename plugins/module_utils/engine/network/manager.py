@@ -1,5 +1,5 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Bridge networking for containers, the way netavark 1.4 does it, with pyroute2 and nftables.
+"""Bridge networking for containers, the way netavark 1.4 does it, with rtnetlink and nftables.
 
 Per container: a network namespace bind-mounted at ``<tmp_dir>/netns/<ctr id>`` (made
 before ``runc create`` and put into the OCI spec, as podman does), with ``lo`` up and,
@@ -11,12 +11,12 @@ created lazily at the first setup, so a reboot needs nothing but the lease refre
 
 Speed: the namespace is made by a short-lived thread that ``unshare(CLONE_NEWNET)``s,
 opens a netlink socket (which stays bound to the new namespace) and bind-mounts its
-``/proc/thread-self/ns/net``: no fork, unlike ``pyroute2.netns.create``. Teardown only
+``/proc/thread-self/ns/net``: no fork. Teardown only
 unmounts the namespace: the kernel then destroys the veth pair by itself (~0.2 ms instead
 of ~27 ms for a synchronous ``link del``).
 
-pyroute2 costs ~120 ms to import, so it is imported only inside the functions that touch
-links; reading networks from the DB or checking ports does not load it.
+The links, addresses and routes are made with our own rtnetlink requests (rtnl.py): the
+library used before (pyroute2) cost 110-250 ms to import per task, more than the work.
 """
 from __future__ import annotations
 
@@ -45,6 +45,7 @@ from .ipam import IPAM, check_gateway, check_gateway6, check_ip_range, parse_sub
 from .netns import remove_netns
 from .portmap import Nft, PortMapping
 from .record import Network
+from .rtnl import NetlinkError, Rtnl
 
 _RESERVED = {"host", "none", "bridge", "private", "container", "pod", "ns", "default", "slirp4netns", "pasta"}
 
@@ -64,7 +65,7 @@ def _now() -> str:
 
 
 def _host_routes() -> List[tuple]:
-    """(dev, IPv4Network) of the main routing table, from /proc (no pyroute2 import)."""
+    """(dev, IPv4Network) of the main routing table, from /proc (no netlink socket)."""
     out = []
     try:
         with open("/proc/net/route") as fh:
@@ -152,20 +153,8 @@ def _make_netns(path: str) -> socket.socket:
     return sock
 
 
-def _iproute(**kw):
-    """pyroute2's IPRoute without multicast groups (we never listen); pyroute2 < 0.7.3 (Debian 12's
-    python3-pyroute2 0.7.2) has no ``groups`` argument and then subscribes to none anyway."""
-    from pyroute2 import IPRoute  # noqa: PLC0415 - ~150 ms, only on network paths
-
-    try:
-        return IPRoute(groups=0, **kw)
-    except TypeError:
-        return IPRoute(**kw)
-
-
 def _loopback_up() -> None:
-    """``ip link set lo up`` in the calling thread's netns with two ioctls: network mode none
-    then needs no pyroute2 (~150 ms to import)."""
+    """``ip link set lo up`` in the calling thread's netns with two ioctls (no netlink socket)."""
     import fcntl  # noqa: PLC0415
     import struct  # noqa: PLC0415
 
@@ -248,15 +237,15 @@ class NetworkManager:
         self._veth_re = re.compile("^%s[0-9a-f]+$" % re.escape(self.veth_prefix))
 
     # -- plumbing -------------------------------------------------------------------------
-    def _host(self):
-        """The host-side rtnetlink socket (imports pyroute2 on first use)."""
+    def _host(self) -> Rtnl:
+        """The host-side rtnetlink socket (opened on first use)."""
         if self._ipr is None:
-            self._ipr = _iproute()
+            self._ipr = Rtnl()
         return self._ipr
 
     @staticmethod
-    def _ns_ipr(sock: socket.socket):
-        return _iproute(fileno=sock.detach())
+    def _ns_ipr(sock: socket.socket) -> Rtnl:
+        return Rtnl(sock)
 
     def close(self) -> None:
         if self._ipr is not None:
@@ -660,10 +649,9 @@ class NetworkManager:
         """Delete the bridge if it is ours: never one another root or tool created."""
         if not os.path.isdir("/sys/class/net/%s/bridge" % bridge) or not self.owns_bridge(bridge):
             return
-        from pyroute2.netlink.exceptions import NetlinkError
         ipr = self._host()
         try:
-            ipr.link("del", ifname=bridge)
+            ipr.delete_link(name=bridge)
         except NetlinkError as err:
             if err.code != errno.ENODEV:
                 raise NetworkError("cannot delete bridge %s: %s" % (bridge, err))
@@ -675,7 +663,6 @@ class NetworkManager:
         The common case (bridge exists and is up) costs one netlink call (the address add,
         EEXIST when present): the index and flags come from if_nametoindex and sysfs.
         """
-        from pyroute2.netlink.exceptions import NetlinkError
         ipr = self._host()
         if self.root is not None and not self.owns_bridge(net.bridge):
             self._reclaim(net)  # after a reboot (the registry is on a tmpfs) or a lost claim
@@ -685,7 +672,7 @@ class NetworkManager:
             others = [o for o in self._all() if o.name != net.name]
             self._check_overlap(net.name, net.subnet, net.bridge, others)
             try:
-                ipr.link("add", ifname=net.bridge, kind="bridge", **({"mtu": net.mtu} if net.mtu else {}))
+                ipr.add_bridge(net.bridge, net.mtu or None)
             except NetlinkError as err:
                 if err.code != errno.EEXIST:
                     raise NetworkError("network %s: cannot create bridge %s: %s" % (net.name, net.bridge, err))
@@ -698,7 +685,7 @@ class NetworkManager:
             raise NetworkError("network %s: interface %s exists but is not a bridge" % (net.name, net.bridge),
                                hint="delete that interface or give the network another bridge name")
         try:
-            ipr.addr("add", index=index, address=net.gateway, prefixlen=net.prefix_len)
+            ipr.add_address(index, net.gateway, net.prefix_len)
         except NetlinkError as err:
             if err.code != errno.EEXIST:
                 raise NetworkError("network %s: cannot add %s/%d to bridge %s: %s"
@@ -708,7 +695,7 @@ class NetworkManager:
             for key in ("disable_ipv6", "accept_dad"):
                 _write_sysctl("/proc/sys/net/ipv6/conf/%s/%s" % (net.bridge, key), "0")
             try:
-                ipr.addr("add", index=index, address=net.gateway6, prefixlen=net.prefix_len6)
+                ipr.add_address(index, net.gateway6, net.prefix_len6)
             except NetlinkError as err:
                 if err.code != errno.EEXIST:
                     raise NetworkError("network %s: cannot add %s/%d to bridge %s: %s"
@@ -719,7 +706,7 @@ class NetworkManager:
         except (OSError, ValueError):
             up = 0
         if not up:
-            ipr.link("set", index=index, state="up")
+            ipr.set_up(index)
         return index
 
     def _reclaim(self, net: Network) -> None:
@@ -752,7 +739,7 @@ class NetworkManager:
         expected = {self.veth_name(c, net.name) for c in ids}
         if any(p not in expected for p in ports):
             return False
-        addrs = {a.get_attr("IFA_ADDRESS") for a in self._host().get_addr(index=index)}
+        addrs = {a["address"] for a in self._host().addresses(socket.AF_INET) if a["index"] == index}
         return net.gateway in addrs
 
     def _host_sysctls(self, nets: Sequence[Network], ports: Sequence[PortMapping]) -> None:
@@ -876,7 +863,7 @@ class NetworkManager:
                 pass
             if isinstance(err, EngineError):
                 raise
-            if isinstance(err, (OSError, ValueError)) or type(err).__name__ == "NetlinkError":
+            if isinstance(err, (OSError, ValueError)):
                 raise NetworkError("container %s: network setup failed: %s" % (ctr_id[:12], err),
                                    hint="see the message; the partial setup was removed")
             raise
@@ -912,8 +899,7 @@ class NetworkManager:
         return status
 
     def _add_interfaces(self, ctr_id: str, nets: List[Network], bridges: List[int], *, ips: Dict[str, str],
-                        path: str, nsr, status: Dict[str, Any], ips6: Optional[Dict[str, str]] = None) -> None:
-        from pyroute2.netlink.exceptions import NetlinkError
+                        path: str, nsr: Rtnl, status: Dict[str, Any], ips6: Optional[Dict[str, str]] = None) -> None:
         ipr = self._host()
         nsfd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
         # the default route goes through the first network that is not internal (internal: none at all)
@@ -921,33 +907,29 @@ class NetworkManager:
         try:
             for i, (net, br) in enumerate(zip(nets, bridges)):
                 host_if, ifname, mac = self.veth_name(ctr_id, net.name), self._ifname(i, net), self._mac(ctr_id, net)
-                # the peer's ifindex is chosen (lo is 1 in a new netns), so no lookup is needed
-                spec = dict(ifname=host_if, kind="veth", master=br, state="up",
-                            peer={"ifname": ifname, "net_ns_fd": nsfd, "address": mac, "index": 2 + i})
-                if net.mtu:
-                    spec["mtu"] = net.mtu
-                    spec["peer"]["mtu"] = net.mtu
-                try:
-                    ipr.link("add", **spec)
-                except NetlinkError as err:
-                    if err.code != errno.EEXIST:
-                        raise
-                    # leftover of a crashed setup whose netns is still held somewhere
-                    ipr.link("del", ifname=host_if)
-                    ipr.link("add", **spec)
+                # the netns is new (lo is 1): the kernel gives the peers 2, 3... so no lookup is needed
                 idx = 2 + i
-                nsr.addr("add", index=idx, address=ips[net.name], prefixlen=net.prefix_len)
-                nsr.link("set", index=idx, state="up")
+                for attempt in (1, 2):
+                    try:
+                        ipr.add_veth(host_if, br, ifname, peer_netns_fd=nsfd, peer_mac=mac, mtu=net.mtu or None)
+                        break
+                    except NetlinkError as err:
+                        if err.code != errno.EEXIST or attempt == 2:
+                            raise
+                        # leftover of a crashed setup whose netns is still held somewhere
+                        ipr.delete_link(name=host_if)
+                nsr.add_address(idx, ips[net.name], net.prefix_len)
+                nsr.set_up(idx)
                 if net.name == route_net:
-                    nsr.route("add", dst="0.0.0.0/0", gateway=net.gateway)
+                    nsr.add_default_route(net.gateway)
                 status["networks"][net.name] = {
                     "ip": ips[net.name], "prefix_len": net.prefix_len, "gateway": net.gateway, "mac": mac,
                     "interface": ifname, "bridge": net.bridge, "subnet": net.subnet, "host_interface": host_if}
                 ip6 = (ips6 or {}).get(net.name)
                 if ip6:
-                    nsr.addr("add", index=idx, address=ip6, prefixlen=net.prefix_len6, flags=_IFA_F_NODAD)
+                    nsr.add_address(idx, ip6, net.prefix_len6, flags=_IFA_F_NODAD)
                     if net.name == route_net:
-                        nsr.route("add", dst="::/0", gateway=net.gateway6, family=socket.AF_INET6)
+                        nsr.add_default_route(net.gateway6)
                     status["networks"][net.name].update(_v6_status(net, ip6))
         finally:
             os.close(nsfd)
@@ -999,8 +981,8 @@ class NetworkManager:
             return None
         nsr = self._ns_ipr(sock)
         try:
-            names = {link["index"]: link.get("ifname") for link in nsr.get_links()}
-            have = {(names.get(a["index"]), a.get("address")) for a in nsr.get_addr(family=socket.AF_INET)}
+            names = {link["index"]: link["ifname"] for link in nsr.links()}
+            have = {(names.get(a["index"]), a["address"]) for a in nsr.addresses(socket.AF_INET)}
         finally:
             nsr.close()
         # extra interfaces made by the container itself are fine; ours must all be there
@@ -1157,19 +1139,18 @@ class NetworkManager:
         return bridge.startswith(self.bridge_prefix)
 
     def _orphan_veths(self, live: Set[str], bridges: Set[str]) -> List[str]:
-        from pyroute2.netlink.exceptions import NetlinkError
         nets = [n.name for n in self._all()]
         expected = {self.veth_name(c, n) for c in live for n in nets}
         ipr = self._host()
-        links = ipr.get_links()
-        by_index = {link["index"]: link.get("ifname") for link in links}
+        links = ipr.links()
+        by_index = {link["index"]: link["ifname"] for link in links}
         out = []
         for link in links:
-            name = link.get("ifname") or ""
-            master = by_index.get(link.get("master"))
+            name = link["ifname"]
+            master = by_index.get(link["master"])
             if master in bridges and self._veth_re.fullmatch(name) and name not in expected:
                 try:
-                    ipr.link("del", index=link["index"])
+                    ipr.delete_link(index=link["index"])
                     out.append("veth %s" % name)
                 except NetlinkError as err:
                     if err.code != errno.ENODEV:
