@@ -469,6 +469,8 @@ class Container(LockedObject):
             mode = cfg.get(param) or ""
             if mode.startswith("container:"):
                 join[param] = self._joined_namespace(param, mode.split(":", 1)[1], param)
+            elif mode.startswith("ns:"):  # a pod's pid / uts: ns:PATH (its infra joins that namespace)
+                join[param] = mode[3:]
         env = dict(self.default_env(), **(cfg.get("host_env") or {}))  # env_host / http_proxy, below the image's
         sysctls = {}
         for item in rtc.get("containers", "default_sysctls"):
