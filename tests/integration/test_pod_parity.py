@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """containers.podman parity, issue 23: the pod options that were still missing (network_alias, ip, ip6,
-mac_address, no_hosts, hosts_file on the infra; pid, uts, share_parent, gpus) and the pod states killed,
-paused, unpaused.
+mac_address, no_hosts, hosts_file on the infra; pid, uts, share_parent, gpus), the pod states killed,
+paused, unpaused, and the volume states mounted / unmounted.
 
 One playbook, one engine root: per pod apply / re-apply unchanged / check mode of a change / change / re-apply,
 the effective values read inside a member (address, MAC, /etc/hosts, host name, PID 1) and on the host (the
@@ -68,6 +68,29 @@ def _states(name):
     return steps
 
 
+def _volumes():
+    """mounted / unmounted of a tmpfs (mount option) volume and of a plain local one: check mode, act, re-run."""
+    tmpfs = {"name": "vt", "options": ["type=tmpfs", "device=tmpfs", "o=size=1m"]}
+    grep = "grep -c ' {{ v.mount_point }} ' /proc/mounts || true"
+    steps = [{"name": "vt mounted check", "libpod.engine.volume": dict(tmpfs, state="mounted"), "check_mode": True},
+             {"name": "vt info check", "libpod.engine.volume_info": {"name": ["vt"]}}]
+    for state in ("mounted", "unmounted"):
+        if state == "unmounted":
+            steps.append({"name": "vt unmounted check", "check_mode": True,
+                          "libpod.engine.volume": {"name": "vt", "state": state}})
+        steps += [{"name": "vt " + state, "libpod.engine.volume": dict(tmpfs, state=state), "register": "w"},
+                  {"name": "vt %s again" % state, "libpod.engine.volume": dict(tmpfs, state=state)},
+                  {"name": "vt mounts " + state, "ansible.builtin.shell": grep, "changed_when": False}]
+        if state == "mounted":
+            steps.insert(-2, {"ansible.builtin.set_fact": {"v": "{{ w }}"}})
+    steps += [{"name": "vl mounted", "libpod.engine.volume": {"name": "vl", "state": "mounted"}},
+              {"name": "vl mounted again", "libpod.engine.volume": {"name": "vl", "state": "mounted"}},
+              {"name": "vl unmounted", "libpod.engine.volume": {"name": "vl", "state": "unmounted"}},
+              {"name": "vmissing", "libpod.engine.volume": {"name": "vmissing", "state": "unmounted"},
+               "ignore_errors": True}]
+    return steps + [{"libpod.engine.volume": {"name": n, "state": "absent"}} for n in ("vt", "vl")]
+
+
 REFUSED = [
     ({"pid": "host"}, "pid: host is the infra container's namespace"),
     ({"uts": "host", "hostname": "x"}, "hostname: the pod uses the host's UTS namespace"),
@@ -82,7 +105,7 @@ REFUSED = [
 ]
 
 
-def test_pod_parity_options_and_states(playbook, busybox_archive, engine_env, tmp_path):
+def test_pod_and_volume_parity(playbook, busybox_archive, engine_env, tmp_path):
     subnet = ipaddress.IPv4Network(engine_env.paths["default_subnet"])
     ip_a, ip_b = str(subnet.network_address + 77), str(subnet.network_address + 78)
     (tmp_path / "hosts-a").write_text("10.9.9.9 basehost\n")
@@ -98,6 +121,7 @@ def test_pod_parity_options_and_states(playbook, busybox_archive, engine_env, tm
         tasks.append({"name": "r%d" % i, "libpod.engine.pod": dict({"state": "created"}, **opts, name="pr-refused"),
                       "ignore_errors": True})
     tasks.append({"name": "refused info", "libpod.engine.pod_info": {"name": ["pr-refused"]}})
+    tasks += _volumes()
     for name in ("pn", "pu", "pk", "pr-refused"):
         tasks.append({"libpod.engine.pod": {"name": name, "state": "absent", "force": True, "timeout": 0}})
     res = playbook(tasks, extra_vars={"img": "oci-archive:" + busybox_archive}, timeout=600)
@@ -152,3 +176,15 @@ def test_pod_parity_options_and_states(playbook, busybox_archive, engine_env, tm
     for i, (opts, msg) in enumerate(REFUSED):
         assert by["r%d" % i].failed and msg in by["r%d" % i].msg, (opts, by["r%d" % i].msg)
     assert by["refused info"]["missing"] == ["pr-refused"]
+
+    # volumes: mounted takes one reference (a re-run is no change), unmounted drops it; check mode acts on nothing
+    assert by["vt mounted check"].changed and by["vt info check"]["missing"] == ["vt"]
+    mounted, again = by["vt mounted"], by["vt mounted again"]
+    assert mounted.changed and not again.changed, (mounted["actions"], again["actions"])
+    assert mounted["mount_point"] == again["mount_point"] == mounted["volume"]["Mountpoint"], mounted.result
+    assert mounted["volume"]["MountCount"] == 1 and by["vt mounts mounted"]["stdout"] == "1"
+    assert by["vt unmounted check"].changed and by["vt unmounted"].changed and not by["vt unmounted again"].changed
+    assert by["vt mounts unmounted"]["stdout"] == "0" and by["vt unmounted"]["volume"]["MountCount"] == 0
+    assert by["vl mounted"].changed and not by["vl mounted again"].changed and by["vl unmounted"].changed
+    assert by["vl mounted"]["mount_point"].endswith("/vl/_data"), by["vl mounted"].result
+    assert by["vmissing"].failed and "no such volume vmissing" in by["vmissing"].msg, by["vmissing"].msg
