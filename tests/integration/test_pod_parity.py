@@ -31,7 +31,7 @@ def _values(text: str) -> dict:
 
 def _pod(name, step, opts, state="started", **kw):
     task = {"name": "%s %s" % (name, step), "register": "p",
-            "libpod.engine.pod": dict(opts, name=name, state=state, timeout=0)}
+            "libpod.engine.pod": dict({"timeout": 0}, **opts, name=name, state=state)}
     task.update(kw)
     return task
 
@@ -60,11 +60,12 @@ def _matrix(name, a, b):
 def _states(name):
     """The run states of one started pod with a member, each with its check mode and a re-run."""
     steps = []
+    wait = {"timeout": 10}  # killed: how long each container is waited for (0 would not wait)
     for state in ("paused", "unpaused", "paused", "started", "killed"):
-        steps += [_pod(name, "%s check" % state, {}, state, check_mode=True),
-                  _pod(name, state, {}, state), _pod(name, "%s again" % state, {}, state),
+        steps += [_pod(name, "%s check" % state, wait, state, check_mode=True),
+                  _pod(name, state, wait, state), _pod(name, "%s again" % state, wait, state),
                   {"name": "%s info %s" % (name, state), "libpod.engine.pod_info": {"name": [name]}}]
-    steps.append(_pod(name, "killed term", {"signal": "TERM"}, "killed"))
+    steps.append(_pod(name, "killed term", dict(wait, signal="TERM"), "killed"))
     return steps
 
 
