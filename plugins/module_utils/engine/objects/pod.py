@@ -191,7 +191,8 @@ class Pod(PodRecord):
         """podman pod kill: ``signal`` to every running container (members, then the infra), each
         waited for up to ``wait`` s; the names signalled."""
         with self.locked():
-            done = self._each(self._members_then_infra(), lambda c: freeze.kill(c, signal, wait), "killing")
+            ctrs = [c for c in self._members_then_infra() if c.status in (RUNNING, PAUSED, STOPPING)]
+            done = self._each(ctrs, lambda c: freeze.kill(c, signal, wait), "killing")
             if done:
                 self._event("kill")
             return done
@@ -199,15 +200,18 @@ class Pod(PodRecord):
     def pause(self) -> List[str]:
         """podman pod pause: freeze every running container (the infra too); the names paused."""
         with self.locked():
-            done = self._each(self._members_then_infra(), freeze.pause, "pausing")
+            done = self._each([c for c in self._members_then_infra() if c.status == RUNNING], freeze.pause, "pausing")
             if done:
                 self._event("pause")
             return done
 
     def unpause(self) -> List[str]:
-        """podman pod unpause: thaw every paused container (the infra first); the names resumed."""
+        """podman pod unpause: thaw every paused container (the infra first); the names resumed. Nothing
+        frozen (the usual case of state: started): no lock taken."""
+        if not any(c.status == PAUSED for c in self.containers()):
+            return []
         with self.locked():
-            done = self._each(self.containers(), freeze.unpause, "unpausing")
+            done = self._each([c for c in self.containers() if c.status == PAUSED], freeze.unpause, "unpausing")
             if done:
                 self._event("unpause")
             return done
