@@ -84,8 +84,10 @@ def test_infra_network_settings_are_the_container_modules_translation():
     assert pod_config(declared_spec({"name": "p"}))["network"] == {"mode": "bridge", "networks": []}
 
 
-@pytest.mark.parametrize("value, want", [("host", "host"), ("private", None), ("", None), ("ns:/proc/1/ns/pid",
-                                                                                         "ns:/proc/1/ns/pid")])
+NS_PATH = "ns:/proc/1/ns/pid"
+
+
+@pytest.mark.parametrize("value, want", [("host", "host"), ("private", None), ("", None), (NS_PATH, NS_PATH)])
 def test_pod_pid_uts_modes(value, want):
     assert OPTIONS.declared({"name": "p", "pid": value})["pid"] == want
     assert OPTIONS.declared({"name": "p", "uts": value})["uts"] == want
