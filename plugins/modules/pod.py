@@ -461,8 +461,17 @@ pod:
     Containers:
       description: Every container of the pod, the infra first, with C(Id), C(Name) and C(State).
       type: list
+    CgroupPath:
+      description: The pod's cgroup, parent of its containers' cgroups; empty with O(share_parent=false).
+      type: str
+    ShareParent:
+      description: Whether the pod's cgroup is its containers' cgroup parent (O(share_parent)).
+      type: bool
     InfraConfig:
-      description: Ports, network, DNS and hosts settings held by the infra container, and its image.
+      description:
+        - Ports, network, DNS and hosts settings held by the infra container, and its image; also
+          C(StaticIP), C(StaticIPv6), C(StaticMAC), C(NetworkAliases), C(NoManageHosts), C(HostsFile),
+          C(PidNS) and C(UtsNS) as declared.
       type: dict
     Declared:
       description: The normalised spec the pod was created (or last updated) with.
