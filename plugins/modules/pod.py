@@ -13,7 +13,9 @@ description:
   - Creates, starts, stops, restarts and removes pods on the managed node, as podman's libpod does. A pod
     is a group of containers that share kernel namespaces (by default C(ipc), C(net) and C(uts)) held by
     an infra container. The infra container also holds the pod's published ports, hostname, DNS settings and
-    C(/etc/hosts); containers join a pod with the O(libpod.engine.container#module:pod) option.
+    C(/etc/hosts); containers join a pod with the O(libpod.engine.container#module:pod) option. The running
+    containers of a pod that share its network name each other in their C(/etc/hosts), at the pod's address
+    (as podman's one hosts file of the pod).
   - The infra image is built locally, once, from the host's static catatonit binary (as podman builds its
     pause image), unless O(infra_image) names another image.
   - "Idempotency: the normalised spec declared by the task is stored with the pod and compared exactly on

@@ -51,8 +51,20 @@ def _probe(name, step):
              "ansible.builtin.shell": "cat /proc/{{ i.containers[1].State.Pid }}/cgroup | grep -w memory"}]
 
 
-def _matrix(name, a, b):
-    return ([_pod(name, "apply", a), _member(name)] + _probe(name, "apply")
+def _siblings(name):
+    """A second member: the pod's running members name each other in /etc/hosts (podman's one hosts file of
+    the pod), at the infra's address; a stopped member's line goes."""
+    def hosts(ctr, step):
+        return {"name": "%s hosts %s" % (ctr, step),
+                "libpod.engine.container_exec": {"name": ctr, "command": ["cat", "/etc/hosts"]}}
+    second = dict(_member(name)["libpod.engine.container"], name=name + "-m2")
+    return [{"libpod.engine.container": second}, hosts(name + "-m", "up"), hosts(name + "-m2", "up"),
+            {"libpod.engine.container": dict(second, state="stopped")}, hosts(name + "-m", "down"),
+            {"libpod.engine.container": {"name": name + "-m2", "state": "absent"}}]
+
+
+def _matrix(name, a, b, extra=()):
+    return ([_pod(name, "apply", a), _member(name)] + _probe(name, "apply") + list(extra)
             + [_pod(name, "reapply", a), _pod(name, "check", b, check_mode=True, diff=True),
                _pod(name, "change", b, diff=True)] + _probe(name, "change") + [_pod(name, "rechange", b)])
 
@@ -116,7 +128,7 @@ def test_pod_and_volume_parity(playbook, busybox_archive, engine_env, tmp_path):
     net_b = {"ip": ip_b, "mac_address": "92:d0:c6:0a:29:34", "network_aliases": ["pn-alias", "pn-two"]}
     ns_a = {"uts": "host", "pid": "host", "share": "ipc,net,uts,pid"}
     ns_b = {"share_parent": False, "no_hosts": True, "pid": "private"}
-    tasks = _matrix("pn", net_a, net_b) + _matrix("pu", ns_a, ns_b)
+    tasks = _matrix("pn", net_a, net_b, _siblings("pn")) + _matrix("pu", ns_a, ns_b)
     tasks += [_pod("pk", "create", {}), _member("pk")] + _states("pk")
     for i, (opts, _msg) in enumerate(REFUSED):
         tasks.append({"name": "r%d" % i, "libpod.engine.pod": dict({"state": "created"}, **opts, name="pr-refused"),
@@ -149,6 +161,8 @@ def test_pod_and_volume_parity(playbook, busybox_archive, engine_env, tmp_path):
               for s in ("apply", "change"))
     assert (ia["IPAddress"], ib["IPAddress"]) == (ip_a, ip_b), (ia, ib)
     assert "pn-alias" in ia["Aliases"] and {"pn-alias", "pn-two"} <= set(ib["Aliases"]), (ia, ib)
+    up, up2, down = (by["pn%s hosts %s" % k]["stdout"] for k in (("-m", "up"), ("-m2", "up"), ("-m", "down")))
+    assert "%s\tpn-m2" % ip_a in up and "%s\tpn-m" % ip_a in up2 and "pn-m2" not in down, (up, up2, down)
     infra_cfg = by["pn apply"]["pod"]["InfraConfig"]
     assert (infra_cfg["StaticIP"], infra_cfg["HostsFile"]) == (ip_a, hosts_a), infra_cfg
 

@@ -117,6 +117,9 @@ class PodJoin:
     gpus: Optional[str] = None
     mounts: List[Dict[str, Any]] = field(default_factory=list)
     shm_size: Optional[int] = None
+    #: (id, ip, names) of the pod's running members on its network: /etc/hosts lines of a member, as
+    #: podman's one hosts file of the pod names every container of it (at the infra's address)
+    siblings: List[Tuple[str, str, List[str]]] = field(default_factory=list)
 
     @property
     def shares_net(self) -> bool:
@@ -223,6 +226,8 @@ def member_join(ctr: LockedObject) -> Optional[PodJoin]:
             join.namespaces[oci] = join.netns or "/proc/%d/ns/net" % pid
             nets = (infra.state.get("network_status") or {}).get("networks") or {}
             join.ips = [n["ip"] for n in nets.values() if n.get("ip")]
+            if join.ips:
+                join.siblings = pod_siblings(rt, pod.id, pod.infra_id, ctr.id, join.ips[0])
         elif kind in ("pid", "uts") and infra.config.get(kind) == "host":
             join.namespaces[oci] = "host"  # the pod's pid / uts: host (the infra's mode)
             if kind == "uts":
@@ -230,6 +235,18 @@ def member_join(ctr: LockedObject) -> Optional[PodJoin]:
         else:
             join.namespaces[oci] = "/proc/%d/ns/%s" % (pid, kind)
     return join
+
+
+def pod_siblings(rt, pod_id: str, infra_id: Optional[str], own_id: str, ip: str) -> List[Tuple[str, str, List[str]]]:
+    """(id, ip, names) of the running containers of a pod that share its infra's network, but ``own_id``:
+    all are reached at the infra's ``ip``."""
+    out = []
+    for rec in rt.state.list("container", pod_id=pod_id):
+        if rec.id in (own_id, infra_id) or rec.state.get("status") != RUNNING:
+            continue
+        if (rec.state.get("network_status") or {}).get("joined") == infra_id:
+            out.append((rec.id, ip, [rec.name]))
+    return out
 
 
 def check_infra_removal(ctr: LockedObject) -> None:
