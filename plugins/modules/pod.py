@@ -13,7 +13,9 @@ description:
   - Creates, starts, stops, restarts and removes pods on the managed node, as podman's libpod does. A pod
     is a group of containers that share kernel namespaces (by default C(ipc), C(net) and C(uts)) held by
     an infra container. The infra container also holds the pod's published ports, hostname, DNS settings and
-    C(/etc/hosts); containers join a pod with the O(libpod.engine.container#module:pod) option.
+    C(/etc/hosts); containers join a pod with the O(libpod.engine.container#module:pod) option. The running
+    containers of a pod that share its network name each other in their C(/etc/hosts), at the pod's address
+    (as podman's one hosts file of the pod).
   - The infra image is built locally, once, from the host's static catatonit binary (as podman builds its
     pause image), unless O(infra_image) names another image.
   - "Idempotency: the normalised spec declared by the task is stored with the pod and compared exactly on
@@ -53,10 +55,24 @@ options:
         podman_pod fails instead).
       - V(restarted) stops what runs and starts everything; it reports a change only when it stopped or
         started a container.
+      - V(killed) sends O(signal) to every running container of the pod (members, then the infra) and waits up
+        to O(timeout) seconds (10 when omitted) for each to exit, as C(podman pod kill); a pod where nothing runs
+        is no change. A killed container counts as stopped by the user (no restart policy brings it back).
+      - V(paused) starts what does not run, then freezes every container of the pod (infra included) through
+        the OCI runtime's pause, as C(podman pod pause); a pod already paused is no change.
+      - V(unpaused) thaws the paused containers (C(podman pod unpause)); nothing else is started. O(state=started)
+        also thaws a paused pod before starting what does not run.
+      - V(killed), V(paused) and V(unpaused) first create the pod (or recreate it when its spec changed), as
+        V(created).
       - V(absent) removes the pod. A pod with containers is removed only with O(force).
     type: str
-    choices: [created, started, stopped, restarted, absent]
+    choices: [created, started, stopped, restarted, killed, paused, unpaused, absent]
     default: created
+  signal:
+    description:
+      - Signal of O(state=killed) (V(KILL), V(SIGTERM), V(15)...); omitted means V(KILL), as C(podman pod kill).
+        Ignored by the other states.
+    type: str
   force:
     description:
       - With O(state=absent), stop and remove the pod's containers with it. Without it, a pod that has
@@ -140,8 +156,69 @@ options:
       V(none), for the infra container and so for the pod.
     type: raw
     aliases: [net]
+  network_alias:
+    description:
+      - DNS aliases of the pod on its (first) bridge network, held by the infra container, so every container
+        sharing the pod's network is reached by them (the container module's
+        O(libpod.engine.container#module:network_aliases)). A change recreates the pod.
+    type: list
+    elements: str
+    aliases: [network_aliases]
+  ip:
+    description: Static IPv4 address of the pod (its infra) on its first bridge network, as the container module's
+      O(libpod.engine.container#module:ip). A change recreates the pod.
+    type: str
+  ip6:
+    description: Static IPv6 address of the pod on its first bridge network (the network needs an IPv6 subnet).
+      A change recreates the pod.
+    type: str
+  mac_address:
+    description: MAC address of the pod's interface on its first bridge network. A change recreates the pod.
+    type: str
   hostname:
-    description: Host name of the pod (of its shared UTS namespace); omitted means the pod's name.
+    description:
+      - Host name of the pod (of its shared UTS namespace); omitted means the pod's name. Refused with
+        O(uts=host) (the host's name is used then).
+    type: str
+  no_hosts:
+    description:
+      - "Do not manage C(/etc/hosts): the infra and every container sharing the pod's network keep their image's
+        own file (podman's C(--no-hosts)). Conflicts with O(add_host) and O(hosts_file). Needs O(infra).
+        A change recreates the pod."
+    type: bool
+  hosts_file:
+    description:
+      - Base of the C(/etc/hosts) of the infra and of the containers sharing the pod's network (a host file,
+        V(image) or V(none)), as the container module's O(libpod.engine.container#module:hosts_file); a
+        container's own O(libpod.engine.container#module:hosts_file) wins. A change recreates the pod.
+    type: str
+  pid:
+    description:
+      - PID namespace of the pod (its infra container), which the containers join when O(share) has V(pid),
+        V(private) (the default, a new namespace), V(host) or V(ns:PATH) (an existing namespace), as C(podman pod
+        create --pid). Refused when O(share) has no V(pid) (it would reach no container). A change recreates
+        the pod.
+    type: str
+  uts:
+    description:
+      - UTS namespace of the pod, as O(pid) (V(private), V(host), V(ns:PATH)); the containers join it when
+        O(share) has V(uts) (the default). With V(host) the containers see the host's name. A change recreates
+        the pod.
+    type: str
+  share_parent:
+    description:
+      - Whether the pod's cgroup is the cgroup parent of its containers (podman's C(--share-parent), omitted means
+        V(true)). With V(false) the infra and the containers are placed under the engine's cgroup parent directly,
+        as containers outside pods, and the pod's cgroup limits (O(cpus), O(memory), O(cpu_shares),
+        O(cpuset_cpus), O(cpuset_mems), O(memory_swap), O(device_read_bps), O(device_write_bps)) are refused.
+        A change recreates the pod.
+    type: bool
+  gpus:
+    description:
+      - GPUs (CDI devices V(all), V(0,1), V(vendor.com/class=NAME)) added to every container of the pod and to its
+        infra, through the host's CDI specs as the container module's O(libpod.engine.container#module:gpus) (a
+        clear error when the host has none). A container's own O(libpod.engine.container#module:gpus) wins.
+        A change recreates the pod.
     type: str
   label:
     description: Labels of the pod. A change is stored without recreating the pod.
@@ -394,8 +471,17 @@ pod:
     Containers:
       description: Every container of the pod, the infra first, with C(Id), C(Name) and C(State).
       type: list
+    CgroupPath:
+      description: The pod's cgroup, parent of its containers' cgroups; empty with O(share_parent=false).
+      type: str
+    ShareParent:
+      description: Whether the pod's cgroup is its containers' cgroup parent (O(share_parent)).
+      type: bool
     InfraConfig:
-      description: Ports, network, DNS and hosts settings held by the infra container, and its image.
+      description:
+        - Ports, network, DNS and hosts settings held by the infra container, and its image; also
+          C(StaticIP), C(StaticIPv6), C(StaticMAC), C(NetworkAliases), C(NoManageHosts), C(HostsFile),
+          C(PidNS) and C(UtsNS) as declared.
       type: dict
     Declared:
       description: The normalised spec the pod was created (or last updated) with.

@@ -12,7 +12,8 @@ version_added: 0.1.0
 description:
   - Creates and removes named volumes on the managed node, as C(podman volume create) and
     C(podman volume rm) do, without podman or any daemon. The parameters are those of
-    containers.podman's C(podman_volume) (states V(present) and V(absent)), plus O(force).
+    containers.podman's C(podman_volume) (states V(present), V(mounted), V(unmounted) and V(absent)),
+    plus O(force).
   - A V(local) volume is a directory under the engine's C(volume_path), or with O(options) a mount
     (tmpfs, a bind of a host directory, a block device) made when the first container that uses it
     starts and undone when the last one stops. Other drivers are Docker volume plugins configured
@@ -47,9 +48,16 @@ options:
   state:
     description:
       - V(present) creates the volume, or recreates it when the declared spec differs or O(recreate) is set.
+      - V(mounted) is V(present), then mounts the volume as C(podman volume mount) does (a V(local) volume
+        with O(options) is mounted, one without is its data directory) and returns RV(mount_point). The task
+        holds one reference on the volume, taken once, so a re-run is no change (the peer's module reports a
+        change each time); a mount lost meanwhile is made again.
+      - V(unmounted) drops that reference (C(podman volume unmount)); the volume is really unmounted when no
+        running container uses it either. A volume not mounted by V(mounted) is no change; a missing volume
+        fails the task, as the peer's module.
       - V(absent) removes it (and its data). A missing volume is no change.
     type: str
-    choices: [present, absent]
+    choices: [present, mounted, unmounted, absent]
     default: present
   driver:
     description:
@@ -205,6 +213,11 @@ volume:
   sample: {"Name": "appdata", "Driver": "local", "Mountpoint": "/var/lib/libpod-engine/volumes/appdata/_data",
            "CreatedAt": "2024-05-01T10:00:00+00:00", "Labels": {"app": "web"}, "Options": {}, "Scope": "local",
            "MountCount": 0, "UID": 0, "GID": 0}
+mount_point:
+  description: With O(state=mounted), the host path where the volume's data is mounted.
+  returned: when O(state=mounted)
+  type: str
+  sample: /var/lib/libpod-engine/volumes/appdata/_data
 diff:
   description: With C(--diff), the options that differ before and after.
   returned: when diff mode is on and something differs

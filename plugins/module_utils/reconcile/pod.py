@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Mapping, Optional
 from ..engine.base.errors import CtrInUse, InvalidArg, NameInUse
 from ..engine.base.names import validate_name
 from ..engine.image.infra import infra_image_name
-from ..engine.objects.container import RUNNING
+from ..engine.objects.container import PAUSED, RUNNING
 from ..engine.objects.pod import (
     KUBE_EMPTYDIR_LABEL,
     Pod,
@@ -28,6 +28,7 @@ from ..engine.objects.pod import (
     recreate_pod,
     validate_pod_config,
 )
+from ..engine.parse.values import format_signal, parse_signal
 from .container_params import ignored_warnings
 from .options import IN_PLACE, reasons
 from .pod_options import OPTIONS, SPEC_OPTIONS
@@ -94,12 +95,20 @@ def _kube_containers(rt, kube, pod: Optional[Pod], pod_state: str, *, check_mode
 
 def _run_state(pod: Pod, state: str, params: Mapping[str, Any], check_mode: bool, res: Result) -> None:
     timeout = params.get("timeout")
-    if state == "started":
+    if state in ("killed", "paused", "unpaused"):
+        _freeze_state(pod, state, params, check_mode, res)
+    elif state == "started":
         if check_mode:
-            todo = [c.name for c in pod.containers() if c.status != RUNNING]
+            paused = [c.name for c in pod.containers() if c.status == PAUSED]
+            todo = [c.name for c in pod.containers() if c.status not in (RUNNING, PAUSED)]
+            if paused:
+                res.act("unpause pod %s (%s)" % (pod.name, ", ".join(paused)))
             if todo:
                 res.act("start pod %s (%s)" % (pod.name, ", ".join(todo)))
             return
+        resumed = pod.unpause()
+        if resumed:
+            res.act("unpaused pod %s (%s)" % (pod.name, ", ".join(resumed)))
         started = pod.start()
         if started:
             res.act("started pod %s (%s)" % (pod.name, ", ".join(started)))
@@ -122,6 +131,48 @@ def _run_state(pod: Pod, state: str, params: Mapping[str, Any], check_mode: bool
         if stopped or started:
             res.act("restarted pod %s (stopped: %s; started: %s)" % (pod.name, ", ".join(stopped) or "none",
                                                                      ", ".join(started) or "none"))
+
+
+#: seconds state killed waits for each container to exit when the task gives no timeout
+KILL_WAIT = 10
+
+
+def _freeze_state(pod: Pod, state: str, params: Mapping[str, Any], check_mode: bool, res: Result) -> None:
+    """killed: ``signal`` (default KILL, as podman pod kill) to every running container; paused: start
+    what does not run, then freeze everything; unpaused: thaw what is frozen. Each only where needed."""
+    ctrs = pod.containers()
+    if state == "killed":
+        sig = parse_signal(params.get("signal") or "KILL", "signal")
+        if check_mode:
+            todo = [c.name for c in ctrs if c.status in (RUNNING, PAUSED)]
+            if todo:
+                res.act("kill pod %s with %s (%s)" % (pod.name, format_signal(sig), ", ".join(todo)))
+            return
+        timeout = params.get("timeout")
+        done = pod.kill(sig, KILL_WAIT if timeout is None else timeout)
+        if done:
+            res.act("killed pod %s with %s (%s)" % (pod.name, format_signal(sig), ", ".join(done)))
+    elif state == "paused":
+        if check_mode:
+            todo = [c.name for c in ctrs if c.status != PAUSED]
+            if todo:
+                res.act("pause pod %s (%s)" % (pod.name, ", ".join(todo)))
+            return
+        started = pod.start()
+        if started:
+            res.act("started pod %s (%s)" % (pod.name, ", ".join(started)))
+        done = pod.pause()
+        if done:
+            res.act("paused pod %s (%s)" % (pod.name, ", ".join(done)))
+    else:
+        if check_mode:
+            todo = [c.name for c in ctrs if c.status == PAUSED]
+            if todo:
+                res.act("unpause pod %s (%s)" % (pod.name, ", ".join(todo)))
+            return
+        done = pod.unpause()
+        if done:
+            res.act("unpaused pod %s (%s)" % (pod.name, ", ".join(done)))
 
 
 def _refuse_members(pod: Pod) -> None:
@@ -155,6 +206,8 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
     name = validate_name(params["name"], "name", "pod")
     state = params.get("state") or "created"
     timeout = params.get("timeout")
+    if params.get("signal") is not None:
+        parse_signal(params["signal"], "signal")  # a bad signal fails the task before anything changes
     pod = find_pod(rt, name)
     if pod is not None and pod.name != name:
         pod = None  # the name matched an ID prefix of another pod: not ours
@@ -224,7 +277,7 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
             if image is None and declared["infra"]:
                 raise InvalidArg("pod %s: no infra image to recreate it with" % name)
             pod, restore = recreate_pod(rt, pod, config, infra_image=image, timeout=timeout)
-            if state not in ("started", "restarted", "stopped"):
+            if state not in ("started", "restarted", "stopped", "killed"):
                 for ctr_name, was_running in restore:
                     if was_running:
                         from ..engine.objects.container import get_container  # noqa: PLC0415
@@ -246,8 +299,10 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
         _kube_prepare(rt, kube, check_mode, res)
         _kube_containers(rt, kube, pod, state, check_mode=check_mode, res=res)
     if pod is None:  # check mode, would be created
-        if state in ("started", "restarted"):
+        if state in ("started", "restarted", "paused"):
             res.act("start pod %s" % name)
+        if state == "paused":
+            res.act("pause pod %s" % name)
         return res
     _run_state(pod, state, params, check_mode, res)
     res.obj = pod.inspect(_statuses(pod, sync=not check_mode))

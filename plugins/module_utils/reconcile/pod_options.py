@@ -19,12 +19,28 @@ from .container_options import OPTIONS as CTR
 from .container_options import _add_host, _argv, _network, _publish, _refused
 from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
 
-STATES = ("created", "started", "stopped", "restarted", "absent")
+STATES = ("created", "started", "stopped", "restarted", "killed", "paused", "unpaused", "absent")
 DEFAULT_NETWORK = {"mode": "bridge", "networks": []}
 
 
 def _infra_command(value: Any, ctx: Any) -> Optional[List[str]]:
     return _argv(value, "infra_command") or None
+
+
+def _pod_namespace(param: str):
+    """podman pod create's --pid / --uts: host, private (the default) or ns:PATH, the infra's mode."""
+    def norm(value: Any, ctx: Any) -> Optional[str]:
+        text = str(value).strip()
+        if text in ("", "default", "private"):
+            return None
+        if text == "host":
+            return text
+        if text.startswith("ns:") and text[3:].startswith("/"):
+            return text
+        raise InvalidArg("invalid %s %r" % (param, value),
+                         hint="host, private, or ns:PATH (an existing %s namespace, e.g. ns:/proc/1/ns/%s)"
+                              % (param, param))
+    return norm
 
 
 def _volumes(value: Any, ctx: Any) -> List[Dict[str, Any]]:
@@ -52,6 +68,7 @@ OPTIONS = OptionTable([
     Option("recreate", type="bool", arg_default=False, update=NOT_COMPARED),
     Option("force", type="bool", arg_default=False, update=NOT_COMPARED),
     Option("timeout", type="int", update=NOT_COMPARED),
+    Option("signal", update=NOT_COMPARED),
     Option("definition", type="raw", update=NOT_COMPARED),
     # podman CLI and unit-file parameters: accepted, ignored with a warning (container_params.ignored_warnings)
     Option("executable", update=NOT_COMPARED),
@@ -73,7 +90,14 @@ OPTIONS = OptionTable([
     Option("publish", type="list", elements="raw", aliases=("ports", "published", "published_ports"), default=[],
            normalise=_publish),
     Option("network", type="raw", aliases=("net",), default=dict(DEFAULT_NETWORK), normalise=_network),
+    # the infra's address on its (first) bridge network: the container module's top-level ip/ip6/mac/aliases
+    Option("network_alias", type="list", elements="str", aliases=("network_aliases",), default=[], config=None),
+    Option("ip", config=None),
+    Option("ip6", config=None),
+    Option("mac_address", config=None),
     Option("hostname", normalise=lambda v, c: parse.parse_hostname(v, "hostname")),
+    Option("no_hosts", type="bool", default=False),
+    Option("hosts_file", normalise=_ctr("hosts_file")),
     Option("add_host", type="raw", aliases=("etc_hosts",), default=[], normalise=_add_host),
     Option("dns", type="list", elements="str", aliases=("dns_servers",), default=[],
            normalise=lambda v, c: parse.parse_dns_servers(v, "dns")),
@@ -98,7 +122,13 @@ OPTIONS = OptionTable([
            normalise=_ctr("device_read_bps")),
     Option("device_write_bps", type="list", elements="str", default=[], update=IN_PLACE,
            normalise=_ctr("device_write_bps")),
+    # whether the pod cgroup is the parent of its containers' cgroups (podman --share-parent)
+    Option("share_parent", type="bool", default=True),
+    # the infra's PID and UTS namespace modes, which members join when the pod shares them
+    Option("pid", normalise=_pod_namespace("pid")),
+    Option("uts", normalise=_pod_namespace("uts")),
     # given to every container of the pod (the infra included), as podman
+    Option("gpus", normalise=_ctr("gpus")),
     Option("device", type="list", elements="str", default=[], config="devices", normalise=_ctr("device")),
     Option("volume", type="list", elements="str", aliases=("volumes",), default=[], config=None, normalise=_volumes),
     Option("volumes_from", type="list", elements="str", default=[], normalise=_ctr("volumes_from")),

@@ -12,6 +12,7 @@ from ..engine.base.records import PodConfig
 from ..engine.image.infra import ensure_infra_image, infra_image_name, trusted_infra_image
 from ..engine.objects.imagepull import pull as pull_image
 from ..engine.objects.pod import create_pod, validate_pod_config
+from .container_options import fold_attach
 from .container_userns import userns_values
 from .pod_options import OPTIONS
 from .result import Result, short
@@ -22,6 +23,11 @@ def pod_config(declared: Mapping[str, Any], rt=None) -> Dict[str, Any]:
     and label's; the mounts every container of the pod gets are volume's and volumes_from's (``rt``
     resolves the latter, through the container module's volumes_from)."""
     cfg = PodConfig(**OPTIONS.config_values(declared), declared=dict(declared))
+    # ip / ip6 / mac_address / network_alias: the infra's on its first bridge network, folded in as the
+    # container module folds its own (one translation for both modules)
+    default_net = rt.cfg.get("network", "default_network") if rt is not None else "podman"
+    cfg.network = fold_attach(dict(declared["network"]), default_net, aliases=declared.get("network_alias"),
+                              ip=declared.get("ip"), ip6=declared.get("ip6"), mac_address=declared.get("mac_address"))
     cfg.labels = dict(declared.get("label_file") or {}, **cfg.labels)
     ns = userns_values(declared)  # the container module's translation (auto is allocated with the infra)
     cfg.userns, cfg.uidmap, cfg.gidmap = ns["userns"], ns["uidmap"], ns["gidmap"]

@@ -21,13 +21,13 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Mapping, Optional
 
-from ..engine.base.errors import EngineError, InvalidArg, VolumeInUse
+from ..engine.base.errors import EngineError, InvalidArg, NoSuchVolume, VolumeInUse
 from ..engine.parse import values as parse
 from ..engine.volume.manager import LOCAL_DRIVER, plan_local, plugin_options, validate_name
 from .options import NOT_COMPARED, Option, OptionTable, reasons
 from .result import Result
 
-STATES = ("present", "absent")
+STATES = ("present", "mounted", "unmounted", "absent")
 
 #: option keys that are flags for every driver (the engine strips them before calling a plugin)
 _FLAGS_ALL = ("copy", "nocopy")
@@ -318,11 +318,42 @@ def _remove(rt, name: str, users: List[str], check_mode: bool, res: Result) -> N
 def reconcile_volume(rt, params: Mapping[str, Any], check_mode: bool = False) -> Result:
     res = Result(kind="volume")
     try:
+        state = params.get("state") or "present"
+        if state == "unmounted" and rt.volumes.find(validate_name(params.get("name"))) is None:
+            raise NoSuchVolume("no such volume %s to unmount" % params.get("name"),
+                               hint="create it first (state: present or mounted)")
         _reconcile(rt, params, check_mode, res)
+        if state in ("mounted", "unmounted"):
+            _mount_state(rt, params["name"], state, check_mode, res)
     except EngineError as err:
         err.actions = list(res.actions)  # what was done before the failure
         raise
     return res
+
+
+def _mount_state(rt, name: str, state: str, check_mode: bool, res: Result) -> None:
+    """mounted: the user's reference on the volume (podman volume mount), taken once, the mount point
+    returned; unmounted: that reference dropped (the volume stays mounted while containers use it)."""
+    vols = rt.volumes
+    if vols.find(name) is None:  # check mode: it would be created first
+        res.act("mount volume %s" % name)
+        return
+    if state == "mounted":
+        if check_mode:
+            if not vols.held(name):
+                res.act("mount volume %s" % name)
+            vol = vols.get(name)
+            res.extra["mount_point"] = vol.state.mount_point or ("" if vol.uses_plugin else vols.data_dir(name))
+        else:
+            taken, point = vols.hold(name)
+            if taken:
+                res.act("mounted volume %s at %s" % (name, point))
+            res.extra["mount_point"] = point
+    elif vols.get(name).state.user_mounted:
+        if not check_mode:
+            vols.release(name)
+        res.act("%s volume %s" % ("unmount" if check_mode else "unmounted", name))
+    res.obj = vols.inspect(name)
 
 
 def _reconcile(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> None:

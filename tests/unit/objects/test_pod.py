@@ -6,6 +6,7 @@ so no conmon/runc is needed (tests/integration/test_pod.py runs real pods).
 """
 from __future__ import annotations
 
+import dataclasses
 import io
 import json
 import os
@@ -353,3 +354,34 @@ def test_pod_id_file_written_refused_when_present_and_removed(rt, tmp_path):
     assert podmod.find_pod(rt, "idf2") is None and tmp_path.joinpath("pod.id").read_text() == pod.id
     pod.remove()
     assert not os.path.exists(path)
+
+
+def test_pod_join_gives_gpus_and_no_hosts_to_members(monkeypatch):
+    """gpus reach every container of the pod (a container's own win), as devices; no_hosts and hosts_file reach
+    the members sharing the pod's network (their /etc/hosts is the pod's)."""
+    etc = {"network": {"mode": "bridge", "networks": []}, "no_hosts": True, "hosts_file": "/srv/hosts"}
+    join = podjoin.PodJoin(pod_id="p" * 64, pod_name="web", cgroup_parent="/x", infra_id="i" * 64, hostname="web",
+                           namespaces={"network": "/run/netns/i"}, netns="/run/netns/i", etc=etc, gpus="all")
+    ctx = SpecContext(config={"id": "c" * 64, "network": {"mode": "pod"}}, rootfs="/", run_dir="/")
+    join.apply_spec(ctx)
+    assert ctx.config["gpus"] == "all" and ctx.config["no_hosts"] is True
+    own = SpecContext(config={"id": "c" * 64, "network": {"mode": "pod"}, "gpus": "device=0"}, rootfs="/", run_dir="/")
+    join.apply_spec(own)
+    assert own.config["gpus"] == "device=0"
+    assert join.etc_config({"network": {"mode": "pod"}})["hosts_file"] == "/srv/hosts"
+    assert join.etc_config({"network": {"mode": "pod"}, "hosts_file": "none"})["hosts_file"] == "none"
+    infra = dataclasses.replace(join, is_infra=True)
+    ctx = SpecContext(config={"id": "i" * 64}, rootfs="/", run_dir="/")
+    infra.apply_spec(ctx)
+    assert ctx.config["gpus"] == "all" and "no_hosts" not in ctx.config  # the infra's own no_hosts is its config
+
+
+def test_share_parent_false_puts_members_under_the_engine_parent(rt):
+    pod = podmod.create_pod(rt, _cfg(infra=False, share_parent=False), name="sp")
+    assert not pod.share_parent and pod.member_cgroup_parent == podjoin.cgroup_base()
+    info = pod.inspect()
+    assert info["CgroupPath"] == "" and info["CgroupParent"] == podjoin.cgroup_base() and not info["ShareParent"]
+    pod.remove()
+    shared = podmod.create_pod(rt, _cfg(infra=False), name="sp2")
+    assert shared.member_cgroup_parent == shared.cgroup_parent and shared.cgroup_parent.endswith(shared.id)
+    shared.remove()

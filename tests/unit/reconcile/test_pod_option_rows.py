@@ -82,3 +82,53 @@ def test_combinations_and_infra_options_refused():
         validate_pod_config(pod_config(declared_spec({"name": "p", "device_read_bps": ["/dev/pod-missing:1mb"]})))
     with pytest.raises(InvalidArg, match="shm_size: belongs to the pod's infra container"):
         validate_pod_config(pod_config(declared_spec({"name": "p", "infra": False, "shm_size": "8m"})))
+
+
+def test_infra_network_settings_are_the_container_modules_translation():
+    """ip / ip6 / mac_address / network_alias land on the infra's first bridge network, as fold_attach does for a
+    container; hosts_file is the container module's parser."""
+    assert OPTIONS.by_name["hosts_file"].normalise is CTR.by_name["hosts_file"].normalise
+    assert OPTIONS.by_name["gpus"].normalise is CTR.by_name["gpus"].normalise
+    cfg = pod_config(declared_spec({"name": "p", "ip": "10.88.0.9", "mac_address": "92:D0:C6:0A:29:33",
+                                    "network_alias": ["web"], "network": ["front", "back"]}))
+    assert cfg["network"]["attach"] == {"front": {"aliases": ["web"], "ip": "10.88.0.9",
+                                                  "mac_address": "92:d0:c6:0a:29:33"}}
+    assert pod_config(declared_spec({"name": "p"}))["network"] == {"mode": "bridge", "networks": []}
+
+
+NS_PATH = "ns:/proc/1/ns/pid"
+
+
+@pytest.mark.parametrize("value, want", [("host", "host"), ("private", None), ("", None), (NS_PATH, NS_PATH)])
+def test_pod_pid_uts_modes(value, want):
+    assert OPTIONS.declared({"name": "p", "pid": value})["pid"] == want
+    assert OPTIONS.declared({"name": "p", "uts": value})["uts"] == want
+
+
+@pytest.mark.parametrize("params, msg", [
+    ({"pid": "container:x"}, "invalid pid"),
+    ({"uts": "ns:relative"}, "invalid uts"),
+    ({"ip": "10.0.0.300"}, "ip '10.0.0.300' is not an IPv4 address"),
+])
+def test_pod_network_and_namespace_refusals(params, msg):
+    with pytest.raises(InvalidArg, match=msg):
+        pod_config(declared_spec(dict(params, name="p")))
+
+
+@pytest.mark.parametrize("params, msg", [
+    ({"pid": "host"}, "pid: host is the infra container's namespace, which the pod's containers join only"),
+    ({"uts": "ns:/nonexistent"}, "uts: /nonexistent does not exist"),
+    ({"uts": "host", "hostname": "h"}, "hostname: the pod uses the host's UTS namespace"),
+    ({"share_parent": False, "memory": "64m"}, "memory: the pod's limits live in the pod cgroup"),
+    ({"no_hosts": True, "hosts_file": "/etc/hosts"}, "no_hosts: .* so hosts_file has nowhere to go"),
+    ({"infra": False, "no_hosts": True}, "no_hosts: belongs to the pod's infra container"),
+    ({"infra": False, "mac_address": "92:d0:c6:0a:29:33"}, "ip/ip6/mac_address/network_alias: belong"),
+])
+def test_pod_namespace_hosts_and_parent_combinations_refused(params, msg):
+    with pytest.raises(InvalidArg, match=msg):
+        validate_pod_config(pod_config(declared_spec(dict(params, name="p"))))
+
+
+def test_pod_namespace_modes_accepted_when_shared():
+    validate_pod_config(pod_config(declared_spec({"name": "p", "pid": "host", "share": "net,pid,uts", "uts": "host"})))
+    validate_pod_config(pod_config(declared_spec({"name": "p", "share_parent": False, "no_hosts": True})))

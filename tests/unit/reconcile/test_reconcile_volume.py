@@ -281,7 +281,8 @@ def test_bad_names_touch_nothing(rt, tmp_path, name):
 def test_argument_spec():
     spec = rv.OPTIONS.argument_spec()
     assert spec["label"] == {"type": "dict", "aliases": ["labels"]}
-    assert spec["state"] == {"type": "str", "choices": ["present", "absent"], "default": "present"}
+    assert spec["state"] == {"type": "str", "choices": ["present", "mounted", "unmounted", "absent"],
+                             "default": "present"}
     assert spec["options"] == {"type": "raw"} and spec["driver"] == {"type": "str", "default": "local"}
     assert spec["force"]["default"] is False and spec["recreate"]["default"] is False
     assert spec["name"]["required"] is True

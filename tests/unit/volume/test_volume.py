@@ -685,3 +685,29 @@ def test_copy_tree_never_writes_through_symlinks(tmp_path):
     dst.mkdir()
     copy_tree(str(src), str(dst))
     assert os.path.islink(dst / "link") and not os.path.exists(tmp_path / "victim")
+
+
+@needs_root
+def test_user_hold_is_taken_once_and_lost_mounts_are_made_again(mgr):
+    """state: mounted / unmounted: one reference of the user beside the containers', idempotent."""
+    mgr.create("held", options={"type": "tmpfs", "device": "tmpfs", "o": "size=1m"})
+    data = mgr.data_dir("held")
+    assert mgr.hold("held") == (True, data) and mgr.hold("held") == (False, data)
+    assert mgr.get("held").state.mount_count == 1 and mgr.held("held") and is_mount_point(data)
+    assert mgr.mount("held") == data  # a container's reference beside it
+    assert mgr.release("held") and not mgr.release("held")
+    assert is_mount_point(data) and mgr.get("held").state.mount_count == 1  # the container still uses it
+    assert mgr.unmount("held") == 0 and not is_mount_point(data)
+    assert mgr.hold("held") == (True, data)
+    sys_umount(data, volmod.MNT_DETACH)  # unmounted behind our back: taken (and mounted) again
+    assert not mgr.held("held") and mgr.hold("held") == (True, data) and is_mount_point(data)
+    assert mgr.get("held").state.mount_count == 1
+    mgr.refresh()  # a reboot drops every reference, the user's too
+    assert not mgr.get("held").state.user_mounted
+    mgr.unmount("held", force=True)
+
+
+def test_user_hold_of_a_plain_local_volume(mgr):
+    mgr.create("plain")
+    assert mgr.hold("plain") == (True, mgr.data_dir("plain")) and not mgr.hold("plain")[0]
+    assert mgr.release("plain") and mgr.get("plain").state.mount_count == 0

@@ -174,7 +174,14 @@ class PodConfig:
     dns: List[str] = field(default_factory=list)
     dns_search: List[str] = field(default_factory=list)
     dns_option: List[str] = field(default_factory=list)
+    no_hosts: bool = False                           # the infra's (and members') /etc/hosts is the image's
+    hosts_file: Optional[str] = None                 # base of the infra's and members' /etc/hosts
     labels: Dict[str, str] = field(default_factory=dict)
+    #: the pod cgroup is its containers' cgroup parent (podman --share-parent); else the engine's base
+    share_parent: bool = True
+    pid: Optional[str] = None                        # the infra's PID namespace: host | ns:PATH | None (private)
+    uts: Optional[str] = None                        # the infra's UTS namespace: host | ns:PATH | None (private)
+    gpus: Optional[str] = None                       # CDI devices of every container of the pod (as devices)
     cpus: Optional[float] = None
     memory: Optional[int] = None
     # the pod cgroup's other limits (objects/podjoin.POD_RESOURCE_KEYS)

@@ -40,7 +40,7 @@ from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .locked import LockedObject
-from .podjoin import check_infra_removal, member_join, pod_restart_policy, pod_volume_names
+from .podjoin import check_infra_removal, member_join, pod_restart_policy, pod_siblings, pod_volume_names
 from .restart import next_delay_ms
 from .userns import (
     allocate_auto,
@@ -362,6 +362,10 @@ class Container(LockedObject):
 
     def _announce_to_peers(self, up: bool) -> None:
         """Add (up) or drop this container's line in its running peers' /etc/hosts."""
+        joined = (self.state.get("network_status") or {}).get("joined")
+        if joined and self.config.get("pod"):
+            self._announce_to_pod(joined, up)
+            return
         mine = self._my_networks()
         if not mine:
             return
@@ -380,6 +384,22 @@ class Container(LockedObject):
             etcfiles.hosts_set_peer(hosts, self.id, ip if up else None, [self.name],
                                     warn=lambda m, who=peer.name: self.rt.warnings.append(
                                         "/etc/hosts of container %s: %s" % (who, m)))
+
+    def _announce_to_pod(self, infra_id: str, up: bool) -> None:
+        """A member sharing its pod's network: its line (at the infra's address) in the /etc/hosts of the
+        pod's other running members, as podman's one hosts file of the pod lists every container of it."""
+        infra = self.rt.state.find("container", infra_id)
+        nets = ((infra.state.get("network_status") or {}).get("networks") or {}) if infra is not None else {}
+        ip = next((n["ip"] for n in nets.values() if n.get("ip")), None)
+        if ip is None:
+            return
+        from ..oci import etcfiles  # noqa: PLC0415 - /etc files only when a container starts or stops
+
+        for sib_id, _ip, _names in pod_siblings(self.rt, self.config["pod"], infra_id, self.id, ip):
+            etcfiles.hosts_set_peer(os.path.join(self.rt.run_root, "containers", sib_id, "hosts"), self.id,
+                                    ip if up else None, [self.name],
+                                    warn=lambda m: self.rt.warnings.append("/etc/hosts of pod %s: %s"
+                                                                           % (self.config["pod"][:12], m)))
 
     def _log_size_max(self) -> Optional[int]:
         """The container's log max_size, else [containers] log_size_max (-1: no limit), as podman."""
@@ -409,6 +429,9 @@ class Container(LockedObject):
         etcfiles.write_run_file(self.run_dir, "hosts", etcfiles.hosts_content(
             hostname=hostname, name=self.name, ips=ips, add_hosts=list(cfg.get("add_host", [])) + peers,
             **self._hosts_base(cfg)))
+        for sib_id, sib_ip, names in getattr(getattr(self, "_pod", None), "siblings", None) or []:
+            # the pod's running members, marked as peers so that their stop drops the line again
+            etcfiles.hosts_set_peer(os.path.join(self.run_dir, "hosts"), sib_id, sib_ip, names)
         dns = self._dns_defaults(cfg)
         served = [n for n in ((net_status or {}).get("networks") or {}) if self._dns_served(n)]
         from ..network.dns import SEARCH_DOMAIN, dns_servers  # noqa: PLC0415 - networking only when a container starts
@@ -477,6 +500,8 @@ class Container(LockedObject):
             mode = cfg.get(param) or ""
             if mode.startswith("container:"):
                 join[param] = self._joined_namespace(param, mode.split(":", 1)[1], param)
+            elif mode.startswith("ns:"):  # a pod's pid / uts: ns:PATH (its infra joins that namespace)
+                join[param] = mode[3:]
         env = dict(self.default_env(), **(cfg.get("host_env") or {}))  # env_host / http_proxy, below the image's
         sysctls = {}
         for item in rtc.get("containers", "default_sysctls"):

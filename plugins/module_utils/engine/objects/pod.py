@@ -26,8 +26,10 @@ from ..base.status import PAUSED, STOPPING
 from ..host.cgroups import remove_cgroup
 from ..image.infra import infra_image_name
 from ..oci.resources import check_combinations, device_numbers
+from ..oci.spechost import cdi_devices
 from ..store.events import rfc3339_nano
 from ..store.state import Record
+from . import freeze
 from .container import RUNNING, Container, create_container, display_status, list_containers
 from .podjoin import POD_RESOURCE_KEYS, PodRecord, apply_pod_limits, cgroup_base
 
@@ -140,6 +142,8 @@ class Pod(PodRecord):
     def _start_locked(self) -> List[str]:
         started = []
         for ctr in self.containers():
+            if ctr.status == PAUSED:
+                continue  # frozen, not stopped: unpause resumes it
             try:
                 if ctr.start():
                     started.append(ctr.name)
@@ -178,6 +182,51 @@ class Pod(PodRecord):
             if stopped or started:
                 self._event("restart")
             return stopped, started
+
+    def _members_then_infra(self) -> List[Container]:
+        ctrs = self.containers()
+        return [c for c in reversed(ctrs) if c.id != self.infra_id] + [c for c in ctrs if c.id == self.infra_id]
+
+    def kill(self, signal: int, wait: float) -> List[str]:
+        """podman pod kill: ``signal`` to every running container (members, then the infra), each
+        waited for up to ``wait`` s; the names signalled."""
+        with self.locked():
+            ctrs = [c for c in self._members_then_infra() if c.status in (RUNNING, PAUSED, STOPPING)]
+            done = self._each(ctrs, lambda c: freeze.kill(c, signal, wait), "killing")
+            if done:
+                self._event("kill")
+            return done
+
+    def pause(self) -> List[str]:
+        """podman pod pause: freeze every running container (the infra too); the names paused."""
+        with self.locked():
+            done = self._each([c for c in self._members_then_infra() if c.status == RUNNING], freeze.pause, "pausing")
+            if done:
+                self._event("pause")
+            return done
+
+    def unpause(self) -> List[str]:
+        """podman pod unpause: thaw every paused container (the infra first); the names resumed. Nothing
+        frozen (the usual case of state: started): no lock taken."""
+        if not any(c.status == PAUSED for c in self.containers()):
+            return []
+        with self.locked():
+            done = self._each([c for c in self.containers() if c.status == PAUSED], freeze.unpause, "unpausing")
+            if done:
+                self._event("unpause")
+            return done
+
+    def _each(self, ctrs: List[Container], action, what: str) -> List[str]:
+        done: List[str] = []
+        for ctr in ctrs:
+            try:
+                if action(ctr):
+                    done.append(ctr.name)
+            except EngineError as exc:
+                if done:
+                    exc.msg += " (done before the failure: %s)" % ", ".join(done)
+                raise wrap(exc, "%s pod %s" % (what, self.name))
+        return done
 
     def update(self, changes: Dict[str, Any]) -> None:
         """Stored-only and in-place changes (labels, cpus, memory): config rewritten, cgroup updated."""
@@ -258,8 +307,9 @@ class Pod(PodRecord):
             "State": compute_status([c.status for c in ctrs]),
             "Hostname": self.hostname,
             "Labels": cfg.get("labels") or {},
-            "CgroupParent": self.cgroup_parent,
-            "CgroupPath": self.cgroup_parent,
+            "CgroupParent": self.cgroup_parent if self.share_parent else self.member_cgroup_parent,
+            "CgroupPath": self.cgroup_parent if self.share_parent else "",
+            "ShareParent": self.share_parent,
             "CPUs": cfg.get("cpus"),
             "MemoryLimit": cfg.get("memory"),
             # podman's pod inspect names (define.InspectPodData), as the peer's pod_info checks read them
@@ -267,6 +317,7 @@ class Pod(PodRecord):
             "cpuset_cpus": cfg.get("cpuset_cpus") or "",
             "cpuset_mems": cfg.get("cpuset_mems") or "",
             "memory_swap": cfg.get("memory_swap"),
+            "gpus": cfg.get("gpus") or "",
             "devices": [{"PathOnHost": d.get("host"), "PathInContainer": d.get("container"),
                          "CgroupPermissions": d.get("permissions")} for d in cfg.get("devices") or []],
             "mounts": [{"Type": m.get("type"), "Source": m.get("source"), "Destination": m.get("destination"),
@@ -292,10 +343,25 @@ class Pod(PodRecord):
                 "DNSSearch": list(cfg.get("dns_search") or []),
                 "DNSOption": list(cfg.get("dns_option") or []),
                 "HostAdd": list(cfg.get("add_host") or []),
+                "NoManageHosts": bool(cfg.get("no_hosts")),
+                "HostsFile": cfg.get("hosts_file") or "",
+                "StaticIP": _attach(net).get("ip", ""),
+                "StaticIPv6": _attach(net).get("ip6", ""),
+                "StaticMAC": _attach(net).get("mac_address", ""),
+                "NetworkAliases": list(_attach(net).get("aliases") or []),
+                "PidNS": cfg.get("pid") or "private",
+                "UtsNS": cfg.get("uts") or "private",
                 "NetworkSettings": _network_settings(infra),
             },
             "Declared": cfg.get("declared") or {},
         }
+
+
+def _attach(net: Dict[str, Any]) -> Dict[str, Any]:
+    """The infra's declared settings (ip, ip6, mac_address, aliases) on its first network."""
+    attach = net.get("attach") or {}
+    first = (net.get("networks") or list(attach) or [None])[0]
+    return dict(attach.get(first) or {})
 
 
 def _network_settings(infra: Optional[Container]) -> Dict[str, Any]:
@@ -342,12 +408,17 @@ def infra_container_config(pod_cfg: Dict[str, Any], image) -> Dict[str, Any]:
         # the pod-wide user namespace is the infra's (an auto block is allocated when it is created)
         userns=pod_cfg.get("userns"), uidmap=list(pod_cfg.get("uidmap") or []),
         gidmap=list(pod_cfg.get("gidmap") or []),
+        # its /etc/hosts (members sharing the network follow it), its PID and UTS namespace modes
+        no_hosts=bool(pod_cfg.get("no_hosts")), hosts_file=pod_cfg.get("hosts_file"),
+        pid=pod_cfg.get("pid"), uts=pod_cfg.get("uts"),
     ).to_dict()
 
 
 def validate_pod_config(cfg: Dict[str, Any]) -> None:
     """Combinations podman refuses, with the parameter and the fix in the message."""
     check_combinations({k: cfg.get(k) for k in POD_RESOURCE_KEYS})
+    _check_pod_namespaces(cfg)
+    cdi_devices(cfg.get("gpus"))  # no CDI spec, or no such device: named now, not at the first start
     for key in ("device_read_bps", "device_write_bps"):
         for dev in cfg.get(key) or []:
             device_numbers(dev["path"], key)  # a missing device is named now, not at the first start
@@ -361,10 +432,13 @@ def validate_pod_config(cfg: Dict[str, Any]) -> None:
             if cfg.get(key):
                 raise InvalidArg("%s: belongs to the pod's infra container, and infra is false" % key,
                                  hint="set infra: true, or set %s on the containers" % key)
+        if net.get("attach"):
+            raise InvalidArg("ip/ip6/mac_address/network_alias: belong to the pod's infra container, and infra is "
+                             "false", hint="set infra: true, or set them on the containers")
         if net.get("mode") != "bridge" or net.get("networks"):
             raise InvalidArg("network: belongs to the pod's infra container, and infra is false",
                              hint="set infra: true, or set network on the containers")
-        for key in ("sysctl", "shm_size", "security_opt"):
+        for key in ("sysctl", "shm_size", "security_opt", "no_hosts", "hosts_file", "pid", "uts"):
             if cfg.get(key):
                 raise InvalidArg("%s: belongs to the pod's infra container, and infra is false" % key,
                                  hint="set infra: true, or set %s on the containers" % key)
@@ -389,6 +463,36 @@ def validate_pod_config(cfg: Dict[str, Any]) -> None:
     if net.get("mode") == "host" and cfg.get("publish"):
         raise InvalidArg("publish: a pod on the host network cannot publish ports",
                          hint="drop publish, or use a bridge network")
+
+
+def _check_pod_namespaces(cfg: Dict[str, Any]) -> None:
+    """/etc/hosts, pid / uts and share_parent combinations podman refuses (or that would reach no member)."""
+    if cfg.get("no_hosts"):
+        for key in ("add_host", "hosts_file"):
+            if cfg.get(key):
+                raise InvalidArg("no_hosts: the pod's /etc/hosts is the image's, so %s has nowhere to go" % key,
+                                 hint="drop %s, or no_hosts" % key)
+    share = cfg.get("share") or []
+    for kind in ("pid", "uts"):
+        mode = cfg.get(kind)
+        if not mode:
+            continue
+        if cfg.get("infra") and kind not in share:
+            raise InvalidArg("%s: %s is the infra container's namespace, which the pod's containers join only when "
+                             "the pod shares it (share: %s)" % (kind, mode, ",".join(share) or "none"),
+                             hint="add %s to share, or set %s on the containers" % (kind, kind))
+        if mode.startswith("ns:") and not os.path.exists(mode[3:]):
+            raise InvalidArg("%s: %s does not exist" % (kind, mode[3:]), hint="the path of an existing %s "
+                             "namespace (e.g. /proc/PID/ns/%s or a bind-mounted one)" % (kind, kind))
+    if cfg.get("uts") == "host" and cfg.get("hostname"):
+        raise InvalidArg("hostname: the pod uses the host's UTS namespace (uts: host), whose name is the host's",
+                         hint="drop hostname, or uts")
+    if not cfg.get("share_parent", True):
+        limits = [k for k in POD_RESOURCE_KEYS if cfg.get(k)]
+        if limits:
+            raise InvalidArg("%s: the pod's limits live in the pod cgroup, which is not its containers' parent "
+                             "(share_parent: false)" % ", ".join(limits),
+                             hint="set share_parent: true, or set the limits on the containers")
 
 
 def create_pod(rt, config: Dict[str, Any], name: Optional[str] = None, infra_image=None) -> Pod:
@@ -558,7 +662,8 @@ def refresh_pods(rt) -> None:
     for pod in list_pods(rt):
         cfg = pod.config
         try:
-            apply_pod_limits(pod.cgroup_parent, cfg)
+            if pod.share_parent:  # else no pod cgroup to restore
+                apply_pod_limits(pod.cgroup_parent, cfg)
         except (EngineError, OSError) as exc:
             rt.warnings.append("pod %s: cannot restore its cgroup limits after a reboot: %s" % (pod.name, exc))
         state = dict(pod.state)

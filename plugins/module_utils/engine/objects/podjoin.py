@@ -7,6 +7,7 @@ Lock order: member lock -> infra lock (see pod.py).
 """
 from __future__ import annotations
 
+import socket
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
@@ -78,6 +79,15 @@ class PodRecord(LockedObject):
         return self.config.get("cgroup_parent") or "%s/%s" % (cgroup_base().rstrip("/"), self.id)
 
     @property
+    def share_parent(self) -> bool:
+        return bool(self.config.get("share_parent", True))
+
+    @property
+    def member_cgroup_parent(self) -> str:
+        """Its containers' cgroup parent: the pod cgroup, or the engine's base without share_parent."""
+        return self.cgroup_parent if self.share_parent else cgroup_base()
+
+    @property
     def hostname(self) -> str:
         return self.config.get("hostname") or self.name
 
@@ -104,8 +114,12 @@ class PodJoin:
     etc: Dict[str, Any] = field(default_factory=dict)
     #: what the pod gives every container of it: devices, mounts (volume, volumes_from), shm size
     devices: List[Dict[str, Any]] = field(default_factory=list)
+    gpus: Optional[str] = None
     mounts: List[Dict[str, Any]] = field(default_factory=list)
     shm_size: Optional[int] = None
+    #: (id, ip, names) of the pod's running members on its network: /etc/hosts lines of a member, as
+    #: podman's one hosts file of the pod names every container of it (at the infra's address)
+    siblings: List[Tuple[str, str, List[str]]] = field(default_factory=list)
 
     @property
     def shares_net(self) -> bool:
@@ -129,6 +143,11 @@ class PodJoin:
                                                             if v not in (self.etc.get(key) or [])]
             cfg["add_host"] = list(self.etc.get("add_host") or []) + list(config.get("add_host") or [])
             cfg["network"] = dict(self.etc.get("network") or {})
+            # the pod's /etc/hosts settings (podman: one hosts file for the pod's network)
+            if self.etc.get("no_hosts"):
+                cfg["no_hosts"] = True
+            if self.etc.get("hosts_file") and not config.get("hosts_file"):
+                cfg["hosts_file"] = self.etc["hosts_file"]
         return cfg
 
     def all_mounts(self, own: List[Dict[str, Any]]) -> List[Dict[str, Any]]:
@@ -144,8 +163,12 @@ class PodJoin:
             own = ctx.config.get("devices") or []
             taken = {d["container"] for d in own}
             ctx.config = dict(ctx.config, devices=[d for d in self.devices if d["container"] not in taken] + own)
+        if self.gpus and not ctx.config.get("gpus"):  # as devices: every container, its own gpus win
+            ctx.config = dict(ctx.config, gpus=self.gpus)
         if self.is_infra:
             return
+        if self.shares_net and self.etc.get("no_hosts"):
+            ctx.config = dict(ctx.config, no_hosts=True)
         if "ipc" in self.namespaces and self.shm_size and not ctx.config.get("shm_size"):
             ctx.config = dict(ctx.config, shm_size=self.shm_size)
         ctx.infra_id = self.infra_id
@@ -171,12 +194,14 @@ def member_join(ctr: LockedObject) -> Optional[PodJoin]:
                               hint="remove the container and create it again in an existing pod")
     pod = PodRecord(rt, rec)
     cfg = pod.config
-    apply_pod_limits(pod.cgroup_parent, cfg)
-    join = PodJoin(pod_id=pod.id, pod_name=pod.name, cgroup_parent=pod.cgroup_parent, hostname=pod.hostname,
+    if pod.share_parent:
+        apply_pod_limits(pod.cgroup_parent, cfg)
+    join = PodJoin(pod_id=pod.id, pod_name=pod.name, cgroup_parent=pod.member_cgroup_parent, hostname=pod.hostname,
                    is_infra=ctr.config.get("is_infra", False) or ctr.id == pod.infra_id,
                    infra_id=pod.infra_id,
-                   etc={k: cfg.get(k) for k in ("dns", "dns_search", "dns_option", "add_host", "network")},
-                   devices=list(cfg.get("devices") or []), mounts=list(cfg.get("mounts") or []),
+                   etc={k: cfg.get(k) for k in ("dns", "dns_search", "dns_option", "add_host", "network", "no_hosts",
+                                                "hosts_file")},
+                   devices=list(cfg.get("devices") or []), gpus=cfg.get("gpus"), mounts=list(cfg.get("mounts") or []),
                    shm_size=cfg.get("shm_size"))
     if join.is_infra or not pod.infra_id or not pod.share:
         return join
@@ -201,9 +226,27 @@ def member_join(ctr: LockedObject) -> Optional[PodJoin]:
             join.namespaces[oci] = join.netns or "/proc/%d/ns/net" % pid
             nets = (infra.state.get("network_status") or {}).get("networks") or {}
             join.ips = [n["ip"] for n in nets.values() if n.get("ip")]
+            if join.ips:
+                join.siblings = pod_siblings(rt, pod.id, pod.infra_id, ctr.id, join.ips[0])
+        elif kind in ("pid", "uts") and infra.config.get(kind) == "host":
+            join.namespaces[oci] = "host"  # the pod's pid / uts: host (the infra's mode)
+            if kind == "uts":
+                join.hostname = socket.gethostname()
         else:
             join.namespaces[oci] = "/proc/%d/ns/%s" % (pid, kind)
     return join
+
+
+def pod_siblings(rt, pod_id: str, infra_id: Optional[str], own_id: str, ip: str) -> List[Tuple[str, str, List[str]]]:
+    """(id, ip, names) of the running containers of a pod that share its infra's network, but ``own_id``:
+    all are reached at the infra's ``ip``."""
+    out = []
+    for rec in rt.state.list("container", pod_id=pod_id):
+        if rec.id in (own_id, infra_id) or rec.state.get("status") != RUNNING:
+            continue
+        if (rec.state.get("network_status") or {}).get("joined") == infra_id:
+            out.append((rec.id, ip, [rec.name]))
+    return out
 
 
 def check_infra_removal(ctr: LockedObject) -> None:

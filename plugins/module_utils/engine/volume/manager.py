@@ -161,6 +161,8 @@ class VolumeState:
     needs_copy_up: bool = False
     needs_chown: bool = False
     copy_up_in_progress: bool = False
+    #: one of mount_count is the user's (podman volume mount; the volume module's state: mounted)
+    user_mounted: bool = False
 
     def to_dict(self) -> Dict[str, Any]:
         return asdict(self)
@@ -966,6 +968,46 @@ class VolumeManager:
         with self._locked(name) as vol:
             return self._unmount_locked(vol, force=force)
 
+    def hold(self, name: str) -> Tuple[bool, str]:
+        """podman volume mount, taken once: the user's reference (state: mounted). (taken now, mount point);
+        a reference already held on a volume still mounted is no change."""
+        with self._locked(name) as vol:
+            st = vol.state
+            if self._held(vol):
+                return False, st.mount_point
+            if st.user_mounted:  # its mount is gone (unmounted behind our back): take it again
+                st.mount_count = max(0, st.mount_count - 1)
+            st.user_mounted = True
+            try:
+                return True, self._mount_locked(vol)
+            except BaseException:
+                st.user_mounted = False
+                raise
+
+    def release(self, name: str) -> bool:
+        """podman volume unmount of the user's reference (state: unmounted); False when none is held. The
+        volume stays mounted while containers use it."""
+        with self._locked(name) as vol:
+            if not vol.state.user_mounted:
+                return False
+            vol.state.user_mounted = False
+            self._unmount_locked(vol)
+            return True
+
+    def held(self, name: str) -> bool:
+        """Whether the user's reference (hold) is taken and the volume still mounted (no lock: a check-mode read)."""
+        return self._held(self.get(name))
+
+    def _held(self, vol: Volume) -> bool:
+        return vol.state.user_mounted and vol.state.mount_count > 0 and self._still_mounted(vol)
+
+    def _still_mounted(self, vol: Volume) -> bool:
+        if vol.uses_plugin:
+            return bool(vol.state.mount_point)
+        data = os.path.join(self.volume_path, vol.name, "_data")
+        return os.path.isdir(data) and (plan_local(vol.name, vol.config.options).mount is None
+                                        or is_mount_point(data))
+
     def _ensure_dirs(self, vol: Volume) -> str:
         """Recreate a lost _data (power loss after commit): an empty volume beats a broken one."""
         vol_dir = os.path.join(self.volume_path, vol.name)
@@ -1287,6 +1329,7 @@ class VolumeManager:
                 before = st.to_dict()
                 st.mount_count = 0
                 st.mount_point = ""
+                st.user_mounted = False
                 if not vol.uses_plugin:
                     try:
                         plan = plan_local(name, vol.config.options)
