@@ -224,11 +224,9 @@ def test_rule_text():
 def test_ipv6_rules_on_a_dual_stack_network():
     """A container with an IPv6 address gets ip6 DNAT for IPv6 host addresses and for all-address
     ports (netavark does both); ::1 stays the proxy's and is excluded from the output hook."""
-    rules = "\n".join(portmap.ctr_rules("t", "abc", [PortMapping("0.0.0.0", 8080, 80, "tcp"),
-                                                     PortMapping("fd00::1", 8443, 443, "tcp"),
-                                                     PortMapping("127.0.0.1", 5353, 53, "udp"),
-                                                     PortMapping("::1", 8081, 81, "tcp")],
-                                       "10.213.0.2", "fd10::2"))
+    ports = [PortMapping("0.0.0.0", 8080, 80, "tcp"), PortMapping("fd00::1", 8443, 443, "tcp"),
+             PortMapping("127.0.0.1", 5353, 53, "udp"), PortMapping("::1", 8081, 81, "tcp")]
+    rules = "\n".join(portmap.ctr_rules("t", "abc", ports, "10.213.0.2", "fd10::2"))
     assert "add rule ip t c_abc_pre fib daddr type local tcp dport 8080 dnat to 10.213.0.2:80" in rules
     assert "add rule ip6 t c_abc_pre fib daddr type local tcp dport 8080 dnat to [fd10::2]:80" in rules
     assert "add rule ip6 t c_abc_out fib daddr type local ip6 daddr != ::1 tcp dport 8080 dnat to [fd10::2]:80" in rules
