@@ -35,7 +35,7 @@ from ..host import cgroups
 from ..host.files import write_atomic
 from ..host.interpreter import missing_interpreter
 from ..host.proc import exe_of, exited_or_settled, pid_alive
-from ..oci.resources import IN_PLACE_KEYS, ROOTLESS_V1_LIMITS, update_steps
+from ..oci.resources import IN_PLACE_KEYS, NO_CGROUP_LIMITS, ROOTLESS_V1_LIMITS, update_steps
 from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
 from ..store.state import Record
@@ -178,7 +178,12 @@ class Container(LockedObject):
             faults.point("container.start.after_network")
             self._write_etc_files(hosts_ips, net_status)
             secret_mounts, secret_env = self._prepare_secrets(undo)
-            spec = self._generate_spec(rootfs, mounts + secret_mounts, netns, secret_env)
+            etc_overrides = self._write_user_files(rootfs, mounts)
+            etc_mounts = [{"type": "bind", "source": src, "destination": dst,
+                           "options": ["rprivate", "ro", "nosuid", "noexec", "nodev"]}
+                          for dst, src in sorted(etc_overrides.items())]
+            spec = self._generate_spec(rootfs, mounts + secret_mounts + etc_mounts, netns, secret_env,
+                                       etc_overrides=etc_overrides)
             from ..oci.hooks import add_hooks  # noqa: PLC0415 - only at start
             from ..oci.spec import write_config_json  # noqa: PLC0415
 
@@ -197,6 +202,9 @@ class Container(LockedObject):
                              exit_command_args=exit_argv[1], tty=bool(self.config.get("tty")),
                              stdin=bool(self.config.get("interactive")), log_size_max=self._log_size_max(),
                              log_driver=log.get("driver") or "k8s-file",
+                             # cgroups: disabled, as podman: only the create is told (crun)
+                             runtime_args=["--cgroup-manager=disabled"] if not self.has_cgroup() and
+                             self.config.get("cgroups") == "disabled" else (),
                              # conmon takes a tag for journald only
                              log_tag=log.get("tag") if log.get("driver") == "journald" else None)
             self._write_pid_files(res.pid, res.conmon_pid)
@@ -427,6 +435,31 @@ class Container(LockedObject):
             privileged=bool(cfg.get("privileged")), name=self.name, ctr_id=self.id, image=cfg.get("image", ""),
             image_id=cfg.get("image_id", "")))
 
+    def _write_user_files(self, rootfs: str, mounts: List[Dict[str, Any]]) -> Dict[str, str]:
+        """passwd (default true) / passwd_entry / group_entry / hostuser: the /etc/passwd and /etc/group
+        entries podman adds; {container path: RunDir copy} to bind-mount when the rootfs is read-only."""
+        cfg = self.config
+        hostusers = [cfg["hostuser"]] if cfg.get("hostuser") else []
+        if cfg.get("passwd") is False:  # podman --passwd=false: hostuser entries are not added either
+            return {}
+        from ..oci import userfiles  # noqa: PLC0415 - /etc files only when a container starts
+        from ..oci.etcfiles import read_rootfs_file  # noqa: PLC0415
+
+        img = self.image_config()
+        destinations = [os.path.normpath(m["destination"]) for m in mounts]
+        files = userfiles.additions(
+            lambda path: read_rootfs_file(rootfs, path),
+            user=cfg.get("user") or img.get("User") or None, workdir=cfg.get("workdir") or img.get("WorkingDir") or "/",
+            passwd_entry=cfg.get("passwd_entry"), group_entry=cfg.get("group_entry"),
+            host_users=hostusers, destinations=destinations)
+        # a mount at /etc/passwd or /etc/group is the user's: left alone (as podman)
+        if "/etc/passwd" in destinations:
+            files.passwd = ""
+        if "/etc/group" in destinations:
+            files.group = ""
+        return userfiles.apply(rootfs, self.run_dir, files, read_only=bool(cfg.get("read_only")),
+                               owner=mapped_root_owner(cfg) if cfg.get("uidmap") else (0, 0))
+
     def _hosts_base(self, cfg: Mapping[str, Any]) -> Dict[str, Any]:
         """hosts_file: the base of /etc/hosts (a host file, the image's own, or none), else the host's."""
         base = cfg.get("hosts_file")
@@ -457,7 +490,8 @@ class Container(LockedObject):
         return out
 
     def _generate_spec(self, rootfs: str, mounts: List[Dict[str, Any]], netns: Optional[str],
-                       extra_env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+                       extra_env: Optional[Dict[str, str]] = None,
+                       etc_overrides: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
         from ..oci.spec import SpecContext, generate_spec  # noqa: PLC0415
         from ..oci.spechost import default_seccomp_path  # noqa: PLC0415 - with the spec, only at init
         from ..parse.values import parse_size, parse_ulimits  # noqa: PLC0415
@@ -495,6 +529,7 @@ class Container(LockedObject):
             seccomp_profile=rtc.get("containers", "seccomp_profile") or default_seccomp_path(),
             no_new_privileges=bool(rtc.get("containers", "no_new_privileges")),
             cgroups=self.has_cgroup(),
+            etc_overrides=dict(etc_overrides or {}),
             # CAP_SYS_RESOURCE of the user namespace does not lift the host's hard limits
             can_raise_rlimits=False if self.rt.rootless else None,
         )
@@ -856,14 +891,18 @@ class Container(LockedObject):
                 netattach.connect_live(self, name, settings=new_attach.get(name))
 
     def has_cgroup(self) -> bool:
-        """False for a rootless container on cgroup v1 (podman: no cgroup, limits ignored)."""
+        """False for cgroups: disabled, and for a rootless container on cgroup v1 (podman: no cgroup,
+        limits ignored)."""
+        if self.config.get("cgroups") == "disabled":
+            return False
         return not (self.rt.rootless and cgroups.cgroup_mode() != "v2")
 
     def _runtime_update(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """Move the live cgroup from ``old`` to ``new`` limits: the create-time translation, in a safe order."""
         if not self.has_cgroup():  # the new limits are recorded; there is no cgroup to apply them to
-            if ROOTLESS_V1_LIMITS not in self.rt.warnings:
-                self.rt.warnings.append(ROOTLESS_V1_LIMITS)
+            why = NO_CGROUP_LIMITS % self.name if self.config.get("cgroups") == "disabled" else ROOTLESS_V1_LIMITS
+            if why not in self.rt.warnings:
+                self.rt.warnings.append(why)
             return
         steps = update_steps(old, new, default_pids_limit=self.rt.cfg.get("containers", "pids_limit"),
                              swap_accounting=cgroups.swap_accounting())
@@ -1007,6 +1046,11 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
     cfg = pod_member_maps(rt, cfg)  # a member of a pod with a user namespace: the infra's mappings
     # fail now, not at start: "requested OCI runtime X is not available", or one unsafe with a user namespace
     check_runtime(rt.oci(cfg["oci_runtime"]), cfg)
+    if cfg.get("cgroups") == "disabled":
+        from ..oci.spechost import check_no_cgroups  # noqa: PLC0415 - only for containers without a cgroup
+
+        check_no_cgroups(cfg, cfg["oci_runtime"], rt.oci(cfg["oci_runtime"]).path,
+                         rt.cfg.get("engine", "runtime_supports_nocgroups"))
     image = rt.images.get(cfg["image_id"])
     created = time.time()
     cfg["created_at"] = rfc3339_nano(created)
