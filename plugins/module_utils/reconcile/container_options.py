@@ -558,7 +558,8 @@ OPTIONS = OptionTable([
     Option("read_only", type="bool", default=False),
     Option("volumes_from", type="list", elements="str", default=[], normalise=cp.volumes_from),
     Option("image_volume", choices=cp.IMAGE_VOLUME_MODES, default="bind"),
-    Option("rootfs", type="bool", update=NOT_COMPARED),
+    # image is a host directory (reconcile/container_rootfs.py); compared: an image <-> a directory recreates
+    Option("rootfs", type="bool", default=False, config=None),
     Option("secrets", type="list", elements="raw", default=[], no_log=False, normalise=normalise_secrets),
     Option("shm_size", type="raw", normalise=lambda v, c: parse.parse_size(v, "shm_size")),
     # network

@@ -121,8 +121,8 @@ def preflight(rt, declared: Mapping[str, Any], image: Optional[Any]) -> None:
     _bind_sources(declared)
     preflight_publish(declared)
     _host_options(rt, declared)
-    if image is None:
-        return
+    if image is None or getattr(image, "path", None):
+        return  # no image read yet (check mode before a pull), or a rootfs directory (used as it is)
     destinations = [os.path.normpath(m["destination"])
                     for m in (declared.get("volume") or []) + (declared.get("mount") or [])
                     + (declared.get("tmpfs") or [])]

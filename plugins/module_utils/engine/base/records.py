@@ -27,7 +27,11 @@ class ContainerConfig:
     derived from it at create time: the image ID, the pod, the mounts in mount order)."""
 
     image: str = ""                                  # as declared
-    image_id: str = ""
+    image_id: str = ""                               # "" for a rootfs container
+    #: rootfs: true: the host directory the container runs from (image_id ""), and whether an
+    #: overlay over it takes the writes (podman's PATH:O)
+    rootfs: Optional[str] = None
+    rootfs_overlay: bool = False
     oci_runtime: Optional[str] = None                # None: the engine's default runtime
     command: Optional[List[str]] = None              # None: the image's
     entrypoint: Optional[List[str]] = None           # None: the image's; [] clears it

@@ -257,9 +257,13 @@ class Container(LockedObject):
                                       hint="pid_file and conmon_pidfile need a writable directory")
 
     def _mount_rootfs(self, undo: List) -> str:
-        image = self.rt.images.get(self.config["image_id"])
-        layers = rootfs_layers(self.rt, self.config, image)
-        rootfs = self.rt.storage.mount(self.id, layers)
+        if self.config.get("rootfs"):
+            from .rootfsdir import mount_root  # noqa: PLC0415 - only containers run from a directory
+
+            rootfs = mount_root(self.rt, self.config, self.id)
+        else:
+            image = self.rt.images.get(self.config["image_id"])
+            rootfs = self.rt.storage.mount(self.id, rootfs_layers(self.rt, self.config, image))
         undo.append(("rootfs", lambda: self.rt.storage.unmount(self.id)))
         self.state.update(mounted=True, mountpoint=rootfs)
         return rootfs
@@ -518,7 +522,7 @@ class Container(LockedObject):
             sysctls[k.strip()] = v.strip()
         ctx = SpecContext(
             config=cfg, rootfs=rootfs, run_dir=self.run_dir,
-            image_config=self.rt.images.image_config(self.rt.images.get(cfg["image_id"])),
+            image_config=self.image_config(),
             netns_path=netns, join_namespaces=join,
             default_capabilities=rtc.get("containers", "default_capabilities"),
             default_ulimits=parse_ulimits(rtc.get("containers", "default_ulimits"), "default_ulimits"),
@@ -560,6 +564,8 @@ class Container(LockedObject):
 
     def image(self):
         """The container's image record (by ID), or None when it is no longer stored."""
+        if not self.config.get("image_id"):
+            return None  # rootfs: run from a directory
         try:
             return self.rt.images.resolve(self.config.get("image_id") or "")
         except EngineError:
@@ -589,7 +595,7 @@ class Container(LockedObject):
 
         if self.config.get("healthcheck_set"):
             return self.config.get("healthcheck")  # None: disabled (healthcheck: NONE)
-        return from_image(self.rt.images.image_config(self.rt.images.get(self.config["image_id"])))
+        return from_image(self.image_config())
 
     def _start_health_monitor(self) -> None:
         from . import health, healthmon  # noqa: PLC0415 - only containers with a healthcheck
@@ -1051,7 +1057,7 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
 
         check_no_cgroups(cfg, cfg["oci_runtime"], rt.oci(cfg["oci_runtime"]).path,
                          rt.cfg.get("engine", "runtime_supports_nocgroups"))
-    image = rt.images.get(cfg["image_id"])
+    image = rt.images.get(cfg["image_id"]) if not cfg.get("rootfs") else None
     created = time.time()
     cfg["created_at"] = rfc3339_nano(created)
     faults.begin(rt.state, "container", ctr_id, "create", **faults.container_data(cfg))
