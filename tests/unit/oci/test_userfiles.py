@@ -100,3 +100,20 @@ def test_a_symlinked_passwd_is_never_followed_out_of_the_rootfs(tmp_path):
     with pytest.raises(StorageError):
         userfiles.apply(str(root), str(tmp_path / "run"), files, read_only=False)
     assert outside.read_text() == "keep\n"
+
+
+def test_a_directory_swapped_for_a_symlink_after_resolution_is_not_followed(tmp_path, monkeypatch):
+    # a rootfs directory another running container shares: etc/ replaced by a symlink to the host's
+    # directory between the path's resolution and the open must fail the open, not write outside
+    root, host_etc = tmp_path / "rootfs", tmp_path / "host-etc"
+    (root / "etc").mkdir(parents=True)
+    host_etc.mkdir()
+    (host_etc / "passwd").write_text("keep\n")
+    resolved = str(root / "etc/passwd")
+    (root / "etc").rename(root / "etc.old")
+    os.symlink(str(host_etc), str(root / "etc"))
+    monkeypatch.setattr(userfiles, "secure_join", lambda r, p: resolved)  # resolved before the swap
+    with pytest.raises(StorageError):
+        userfiles.apply(str(root), str(tmp_path / "run"), userfiles.UserFiles(passwd="x:*:1:1::/:/bin/sh\n"),
+                        read_only=False)
+    assert (host_etc / "passwd").read_text() == "keep\n"

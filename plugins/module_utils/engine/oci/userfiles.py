@@ -104,16 +104,36 @@ def _gid(gspec: str, groups: List) -> int:
     return found.gid
 
 
+def _open_beneath(rootfs: str, path: str, flags: int, mode: int = 0o644) -> int:
+    """Open ``path`` of the rootfs (resolved by secure_join) one component at a time, none of them
+    followed if it is a symlink: a directory swapped for a symlink meanwhile (a rootfs directory
+    another running container shares) fails the open instead of leading out of the rootfs."""
+    root = os.path.abspath(rootfs)
+    rel = os.path.relpath(secure_join(root, path), root)
+    parts = [p for p in rel.split(os.sep) if p not in ("", ".")]
+    if not parts or ".." in parts:
+        raise StorageError("%s is not a file inside the container's rootfs" % path)
+    dir_flags = os.O_RDONLY | os.O_DIRECTORY | os.O_NOFOLLOW | getattr(os, "O_CLOEXEC", 0)
+    fd = os.open(root, os.O_RDONLY | os.O_DIRECTORY | getattr(os, "O_CLOEXEC", 0))
+    try:
+        for name in parts[:-1]:
+            nxt = os.open(name, dir_flags, dir_fd=fd)
+            os.close(fd)
+            fd = nxt
+        return os.open(parts[-1], flags | os.O_NOFOLLOW, mode, dir_fd=fd)
+    finally:
+        os.close(fd)
+
+
 def _append(rootfs: str, path: str, text: str, owner: Tuple[int, int]) -> None:
     """Append to a regular file of the rootfs (never through a symlink; created when missing)."""
-    real = secure_join(rootfs, path)
-    flags = os.O_WRONLY | os.O_APPEND | os.O_NOFOLLOW | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | os.O_NOCTTY
+    flags = os.O_WRONLY | os.O_APPEND | os.O_NONBLOCK | getattr(os, "O_CLOEXEC", 0) | os.O_NOCTTY
     created = False
     try:
         try:
-            fd = os.open(real, flags)
+            fd = _open_beneath(rootfs, path, flags)
         except FileNotFoundError:
-            fd = os.open(real, flags | os.O_CREAT | os.O_EXCL, 0o644)
+            fd = _open_beneath(rootfs, path, flags | os.O_CREAT | os.O_EXCL)
             created = True
     except OSError as e:
         what = "is a symlink" if e.errno == errno.ELOOP else e.strerror
