@@ -30,7 +30,7 @@ from ..engine.objects.container import (
 from ..engine.objects.imagepull import pull as pull_image
 from ..engine.parse.health import healthcheck_argv
 from ..engine.parse.health import resolve as resolve_healthcheck
-from . import container_build, container_rootfs
+from . import container_build
 from .container_compare import drop_equivalent
 from .container_options import NEW_POD, OPTIONS, env_file_values, fold_attach
 from .container_params import ignored_warnings, seconds
@@ -251,7 +251,7 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
         secret_digests=secret_digests(rt, declared.get("secrets") or []),
         declared=declared,
         **userns_values(declared, pod_id),
-        **container_rootfs.config_values(image),
+        **_rootfs_values(image),
     )
     health = _healthcheck_config(rt, declared, image)
     values.update(healthcheck=health.get("healthcheck"), healthcheck_set=bool(health))
@@ -279,7 +279,14 @@ def _healthcheck_config(rt, declared: Dict[str, Any], image) -> Dict[str, Any]:
 
 def _image_config(rt, image) -> Dict[str, Any]:
     """The image's config section; {} for a container run from a directory (rootfs)."""
-    return {} if isinstance(image, container_rootfs.RootfsImage) else rt.images.image_config(image)
+    return {} if getattr(image, "is_rootfs", False) else rt.images.image_config(image)
+
+
+def _rootfs_values(image) -> Dict[str, Any]:
+    """The config fields of a container run from a directory (reconcile/container_rootfs.py)."""
+    if not getattr(image, "is_rootfs", False):
+        return {}
+    return {"rootfs": image.path, "rootfs_overlay": image.overlay}
 
 
 def _new_pod(rt, params: Mapping[str, Any], declared: Dict[str, Any], check_mode: bool, res: Result) -> bool:
@@ -361,6 +368,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     else:
         declared = OPTIONS.declared(params)
         if declared.get("rootfs"):
+            from . import container_rootfs  # noqa: PLC0415 - only containers run from a directory
+
             declared["image"] = container_rootfs.canonical(declared["image"])
     _check_self_reference(declared, name, ctr)
     _network_config(rt, declared)  # bad addresses are refused before anything changes
@@ -369,6 +378,8 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     if params.get("cert_dir"):  # TLS files of this task's pulls (access.py; not loaded on a no-op)
         rt.images.access.cert_dir = params["cert_dir"]
     if declared.get("rootfs"):
+        from . import container_rootfs  # noqa: PLC0415 - only containers run from a directory
+
         image = container_rootfs.rootfs_image(declared)
     else:
         image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)

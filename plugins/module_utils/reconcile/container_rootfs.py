@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import os
 from dataclasses import dataclass
-from typing import Any, Dict, Mapping
+from typing import Any, Mapping
 
 from ..engine.base.errors import InvalidArg
 from ..engine.objects.rootfsdir import OVERLAY_SUFFIX, rootfs_dir
@@ -23,6 +23,7 @@ class RootfsImage:
     path: str
     overlay: bool
     id: str = ""  # no image ID: compared as equal between two rootfs containers
+    is_rootfs: bool = True  # what reconcile asks without importing this module
 
 
 def canonical(image: Any) -> str:
@@ -54,9 +55,3 @@ def rootfs_image(declared: Mapping[str, Any]) -> RootfsImage:
     rootfs_dir({"rootfs": path})
     return RootfsImage(path=path, overlay=overlay)
 
-
-def config_values(image: Any) -> Dict[str, Any]:
-    """The config record fields of the container's root source."""
-    if isinstance(image, RootfsImage):
-        return {"rootfs": image.path, "rootfs_overlay": image.overlay}
-    return {}

@@ -121,7 +121,7 @@ def preflight(rt, declared: Mapping[str, Any], image: Optional[Any]) -> None:
     _bind_sources(declared)
     preflight_publish(declared)
     _host_options(rt, declared)
-    if image is None or getattr(image, "path", None):
+    if image is None or getattr(image, "is_rootfs", False):
         return  # no image read yet (check mode before a pull), or a rootfs directory (used as it is)
     destinations = [os.path.normpath(m["destination"])
                     for m in (declared.get("volume") or []) + (declared.get("mount") or [])

@@ -35,7 +35,6 @@ def test_the_directory_must_exist_be_a_directory_and_be_safe(tmp_path):
     (root / "file").write_text("x")
     image = cr.rootfs_image({"image": str(root) + ":O"})
     assert (image.path, image.overlay, image.id) == (str(root), True, "")
-    assert cr.config_values(image) == {"rootfs": str(root), "rootfs_overlay": True}
     with pytest.raises(InvalidArg, match="does not exist"):
         cr.rootfs_image({"image": str(root / "missing")})
     with pytest.raises(InvalidArg, match="is not a directory"):
