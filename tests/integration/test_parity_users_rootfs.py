@@ -48,6 +48,9 @@ def _task(name, opts, step, **kw):
 def _probe(name, step):
     probe = [{"name": "%s probe %s" % (name, step),
               "libpod.engine.container_exec": {"name": name, "command": ["sh", "-c", PROBE % step]}}]
+    if name == "u-default" and step == "change":  # an exec's user, looked up in the bind-mounted copies
+        probe.append({"name": "u-default probe exec-user", "libpod.engine.container_exec": {
+            "name": name, "user": "4242:grp4343", "command": ["sh", "-c", "echo; echo; id"]}})
     if name == "u-cgroups":  # the cgroup of the container's process, seen from the host
         probe.append({"name": "%s host %s" % (name, step), "ansible.builtin.command": "cat /proc/{{ pid }}/cgroup",
                       "vars": {"pid": "{{ r.container.State.Pid }}"}})
@@ -109,6 +112,7 @@ def test_users_cgroups_and_rootfs_matrix(playbook, busybox_archive, tmp_path):
     assert "grp4343:x:4343:4242" in group.splitlines() and "app:x:1000:" in group, group
     assert ident.startswith("uid=4242(4242) gid=4343(grp4343)"), ident
     assert "Read-only file system" in out["u-default probe change"]
+    assert "uid=4242(4242) gid=4343(grp4343)" in out["u-default probe exec-user"], out["u-default probe exec-user"]
 
     # hostuser: the host's entry, the container runs as it by name; passwd: false adds nothing
     passwd, _group, ident = out["u-host probe apply"].split("---\n")

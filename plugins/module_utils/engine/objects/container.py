@@ -464,6 +464,20 @@ class Container(LockedObject):
         return userfiles.apply(rootfs, self.run_dir, files, read_only=bool(cfg.get("read_only")),
                                owner=mapped_root_owner(cfg) if cfg.get("uidmap") else (0, 0))
 
+    def _exec_user(self, user: str):
+        """An exec's user, looked up as the container sees /etc/passwd (with the copies a read-only
+        container has bind-mounted over it: oci/userfiles.py)."""
+        from ..oci.etcfiles import resolve_user  # noqa: PLC0415 - only for an exec with a user
+
+        rootfs = self.state.get("mountpoint") or ""
+        overrides = {"/etc/" + n: os.path.join(self.run_dir, n) for n in ("passwd", "group")
+                     if self.config.get("read_only") and os.path.isfile(os.path.join(self.run_dir, n))}
+        if not overrides:
+            return resolve_user(rootfs, user)
+        from ..oci.userfiles import reader  # noqa: PLC0415
+
+        return resolve_user(rootfs, user, read_file=reader(rootfs, overrides))
+
     def _hosts_base(self, cfg: Mapping[str, Any]) -> Dict[str, Any]:
         """hosts_file: the base of /etc/hosts (a host file, the image's own, or none), else the host's."""
         base = cfg.get("hosts_file")
@@ -967,8 +981,7 @@ class Container(LockedObject):
         The lock is held only to check the state and build the process (as libpod, which
         releases it while the session runs): a long exec never blocks stop or the exit command.
         """
-        from ..oci.etcfiles import resolve_user  # noqa: PLC0415 - only exec needs them
-        from ..oci.execproc import exec_process, read_bundle_process  # noqa: PLC0415
+        from ..oci.execproc import exec_process, read_bundle_process  # noqa: PLC0415 - only exec needs them
         from ..oci.spec import host_bounding_caps  # noqa: PLC0415
 
         with self.locked():
@@ -978,7 +991,7 @@ class Container(LockedObject):
                                       % (self.name, display_status(self.status)),
                                       hint="start it first (state: started)")
             base = read_bundle_process(self.bundle)
-            ruser = resolve_user(self.state.get("mountpoint") or "", user) if user not in (None, "") else None
+            ruser = self._exec_user(user) if user not in (None, "") else None
             process = exec_process(base, command, env=env, user=ruser, cwd=workdir, privileged=privileged,
                                    all_caps=host_bounding_caps(), cap_add=self.config.get("cap_add") or [])
             oci = self.oci()
