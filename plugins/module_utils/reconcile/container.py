@@ -380,7 +380,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     if declared.get("rootfs"):
         from . import container_rootfs  # noqa: PLC0415 - only containers run from a directory
 
-        image = container_rootfs.rootfs_image(declared)
+        image = container_rootfs.rootfs_image(declared, check_mode, res.warnings)
     else:
         image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
     new_pod = _new_pod(rt, params, declared, check_mode, res)

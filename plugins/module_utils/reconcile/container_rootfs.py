@@ -43,8 +43,9 @@ def canonical(image: Any) -> str:
     return os.path.normpath(path) + (OVERLAY_SUFFIX if overlay else "")
 
 
-def rootfs_image(declared: Mapping[str, Any]) -> RootfsImage:
-    """The checked directory of a declared rootfs container (it must exist now, also in check mode)."""
+def rootfs_image(declared: Mapping[str, Any], check_mode: bool = False, warnings: Any = None) -> RootfsImage:
+    """The checked directory of a declared rootfs container. Check mode only warns about a directory
+    that does not exist yet (an earlier task of the play may create it); every other check applies."""
     text = declared["image"]
     overlay = text.endswith(OVERLAY_SUFFIX)
     path = text[:-len(OVERLAY_SUFFIX)] if overlay else text
@@ -52,6 +53,9 @@ def rootfs_image(declared: Mapping[str, Any]) -> RootfsImage:
         if declared.get(param):
             raise InvalidArg("rootfs: true cannot be combined with %s (the directory is used as it is)" % param,
                              hint="drop %s, or import the directory as an image" % param)
-    rootfs_dir({"rootfs": path})
+    if check_mode and warnings is not None and not os.path.lexists(path):
+        warnings.append("check mode: rootfs directory %s does not exist (yet); a real run fails unless an earlier "
+                        "task creates it" % path)
+    else:
+        rootfs_dir({"rootfs": path})
     return RootfsImage(path=path, overlay=overlay)
-

@@ -44,3 +44,14 @@ def test_the_directory_must_exist_be_a_directory_and_be_safe(tmp_path):
     os.chmod(str(root), 0o777)
     with pytest.raises(UnsafePath, match="writable by group and others"):
         cr.rootfs_image({"image": str(root)})
+
+
+def test_check_mode_only_warns_about_a_directory_an_earlier_task_may_create(tmp_path):
+    warnings = []
+    image = cr.rootfs_image({"image": str(tmp_path / "later")}, check_mode=True, warnings=warnings)
+    assert image.path == str(tmp_path / "later")
+    assert warnings == ["check mode: rootfs directory %s does not exist (yet); a real run fails unless an earlier "
+                        "task creates it" % (tmp_path / "later")]
+    (tmp_path / "file").write_text("x")
+    with pytest.raises(InvalidArg, match="is not a directory"):  # what exists is checked in check mode too
+        cr.rootfs_image({"image": str(tmp_path / "file")}, check_mode=True, warnings=warnings)
