@@ -462,7 +462,7 @@ class Container(LockedObject):
         if "/etc/group" in destinations:
             files.group = ""
         return userfiles.apply(rootfs, self.run_dir, files, read_only=bool(cfg.get("read_only")),
-                               owner=mapped_root_owner(cfg) if cfg.get("uidmap") else (0, 0))
+                               owner=mapped_root_owner(cfg))
 
     def _exec_user(self, user: str):
         """An exec's user, looked up as the container sees /etc/passwd (with the copies a read-only
