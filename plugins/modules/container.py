@@ -73,6 +73,8 @@ options:
         C(unqualified-search-registries), mirrors, blocked registries; see the user guide's Registries section),
         with the logins of M(libpod.engine.login) unless O(registry_username) is given.
       - Required to create a container; may be omitted to act on an existing one.
+      - With O(rootfs=true), the absolute path of a directory of the managed host holding the container's root
+        filesystem (see O(rootfs)).
     type: str
   pull:
     description:
@@ -231,7 +233,17 @@ options:
     type: str
     choices: [bind, tmpfs, ignore]
   rootfs:
-    description: Not supported (running from an exploded directory); the option exists so the task fails clearly.
+    description:
+      - Run the container from an exploded root filesystem, a directory of the managed host named by O(image)
+        (podman's C(--rootfs)). V(/path) uses the directory as the container's root, so the container's writes
+        land in it; V(/path:O) mounts an overlay over it whose upper directory belongs to the container (writes
+        are dropped with the container, the directory is not changed).
+      - The directory must exist, and every directory of its path must be owned by root and not writable by
+        group or others (the rule of the engine's own paths); symlinks are resolved and the target checked.
+      - The path is compared as written (normalised); another path recreates the container, the same path is
+        no change whatever the directory holds. There is no image config (command, env, user come from the task).
+      - Cannot be combined with O(userns), O(uidmap), O(gidmap), O(subuidname), O(subgidname); podman's
+        C(:idmap) suffix is refused. Omitted means V(false).
     type: bool
   read_only:
     description: Mount the root filesystem read-only. Omitted means V(false).
@@ -683,7 +695,13 @@ options:
   cgroups:
     description:
       - V(enabled) (the default) or V(no-conmon); both mean the same here, as the engine never moves conmon
-        into a cgroup. V(disabled) and V(split) are refused.
+        into a cgroup.
+      - V(disabled) runs the container without a cgroup of its own (podman passes crun
+        C(--cgroup-manager=disabled)); it needs a runtime listed in containers.conf C([engine]
+        runtime_supports_nocgroups) (crun; runc always creates a cgroup and is refused naming it), its own PID
+        namespace, no O(cgroup_parent) and no O(pod); resource limits are not applied (a warning says so).
+      - V(split) is refused on purpose, podman would place conmon and the container below the cgroup of the
+        calling process, here the Ansible task's transient session.
     type: str
   cgroup_conf:
     description: Raw cgroup v2 files and values (OCI C(unified)), for example C(memory.high=1g) as a dict; refused on
@@ -760,17 +778,31 @@ options:
     description: The process's umask, octal (V(0022), V(077)); omitted, the engine's default.
     type: str
   passwd:
-    description: Only V(false), what this engine does (no C(/etc/passwd) entry is added for a numeric
-      O(user)); V(true) is refused.
+    description:
+      - As podman's C(--passwd), V(true) when omitted. At each start, a numeric O(user) (or the image's USER)
+        that the container's C(/etc/passwd) does not list gets the entry
+        C(UID:*:UID:GID:container user:WORKDIR:/bin/sh) (GID 0 unless the user gives a group), a numeric
+        group it lacks gets C(GID:x:GID:UID) in C(/etc/group), and O(hostuser) is copied in.
+      - The entries are appended to the container's own files (so C(useradd) in the container keeps working);
+        with O(read_only=true) copies with the entries are bind-mounted over them. A bind mount at
+        C(/etc/passwd) or C(/etc/group) is left alone. Entries already present are not added again.
+      - V(false) adds no entry at all (also none for O(hostuser)).
     type: bool
   passwd_entry:
-    description: Not supported yet (refused with a message).
+    description: The line written to C(/etc/passwd) for an added user instead of the default one, podman's
+      template with C($USERNAME), C($UID), C($GID), C($NAME) and C($HOME), for example
+      V($USERNAME:*:$UID:$GID:$NAME:$HOME:/bin/bash). Seven colon-separated fields on one line.
     type: str
   group_entry:
-    description: Not supported yet (refused with a message).
+    description: The line written to C(/etc/group) for an added group instead of the default one, with
+      C($GROUPNAME) (the GID, as the default entry names the group), C($GID) and C($USERLIST) (the user of
+      O(user)), for example V(app$GID:x:$GID:$USERLIST). Four colon-separated fields on one line.
     type: str
   hostuser:
-    description: Not supported yet (refused with a message).
+    description: A user of the managed host (name or UID) whose C(/etc/passwd) entry is copied into the
+      container's when the container lacks that name and UID (podman's C(--hostuser)); its home is the
+      container's working directory unless the host home is mounted into the container. O(user) may then
+      name it. The user must exist on the host (checked before anything is done).
     type: str
   personality:
     description: Execution domain; V(LINUX32) makes C(uname -m) say i686. Needs crun (runc 1.1 ignores it,

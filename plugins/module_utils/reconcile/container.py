@@ -225,7 +225,7 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
                  previous: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The container config record (base/records.ContainerConfig) from a declared spec and its image
     (``previous``: the config of the container it replaces, whose publish_all ports it keeps)."""
-    image_config = rt.images.image_config(image)
+    image_config = _image_config(rt, image)
     own = declared["volume"] + declared["mount"] + declared["tmpfs"]
     own += container_build.extra_mounts(rt, declared, image_config, [m["destination"] for m in own])
     mounts = sorted(own, key=lambda m: m["destination"])
@@ -251,6 +251,7 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
         secret_digests=secret_digests(rt, declared.get("secrets") or []),
         declared=declared,
         **userns_values(declared, pod_id),
+        **_rootfs_values(image),
     )
     health = _healthcheck_config(rt, declared, image)
     values.update(healthcheck=health.get("healthcheck"), healthcheck_set=bool(health))
@@ -273,7 +274,19 @@ def _healthcheck_config(rt, declared: Dict[str, Any], image) -> Dict[str, Any]:
         return {"healthcheck": None}
     if all(v is None for v in opts.values()):
         return {}
-    return {"healthcheck": resolve_healthcheck(opts, rt.images.image_config(image))}
+    return {"healthcheck": resolve_healthcheck(opts, _image_config(rt, image))}
+
+
+def _image_config(rt, image) -> Dict[str, Any]:
+    """The image's config section; {} for a container run from a directory (rootfs)."""
+    return {} if getattr(image, "is_rootfs", False) else rt.images.image_config(image)
+
+
+def _rootfs_values(image) -> Dict[str, Any]:
+    """The config fields of a container run from a directory (reconcile/container_rootfs.py)."""
+    if not getattr(image, "is_rootfs", False):
+        return {}
+    return {"rootfs": image.path, "rootfs_overlay": image.overlay}
 
 
 def _new_pod(rt, params: Mapping[str, Any], declared: Dict[str, Any], check_mode: bool, res: Result) -> bool:
@@ -315,9 +328,6 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         return _healthy(rt, params, check_mode)
     res = Result(kind="container")
     res.warnings += ignored_warnings(params)
-    if params.get("rootfs"):
-        raise InvalidArg("rootfs: running a container from an exploded directory is not supported yet",
-                         hint="import the directory as an image (e.g. an oci: layout) and use image:")
     name = validate_name(params["name"], "name", "container")
     state = params.get("state") or "started"
     ctr = find_container(rt, name)
@@ -357,13 +367,22 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         declared = dict(ctr.config["declared"])
     else:
         declared = OPTIONS.declared(params)
+        if declared.get("rootfs"):
+            from . import container_rootfs  # noqa: PLC0415 - only containers run from a directory
+
+            declared["image"] = container_rootfs.canonical(declared["image"])
     _check_self_reference(declared, name, ctr)
     _network_config(rt, declared)  # bad addresses are refused before anything changes
     if params.get("image") is not None:
         res.warnings += check_secrets(rt, declared, check_mode)
     if params.get("cert_dir"):  # TLS files of this task's pulls (access.py; not loaded on a no-op)
         rt.images.access.cert_dir = params["cert_dir"]
-    image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
+    if declared.get("rootfs"):
+        from . import container_rootfs  # noqa: PLC0415 - only containers run from a directory
+
+        image = container_rootfs.rootfs_image(declared, check_mode, res.warnings)
+    else:
+        image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
     new_pod = _new_pod(rt, params, declared, check_mode, res)
     pod_id = _pod_id(rt, declared, name, check_mode, res, new_pod=new_pod)
 
@@ -372,8 +391,9 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     refresh: List[str] = []
     if ctr is not None:
         old = ctr.config.get("declared") or {}
-        names = drop_equivalent(rt, OPTIONS.differences(old, declared), old, declared,
-                                old_image_config=ctr.image_config(), new_image=image)
+        names = OPTIONS.differences(old, declared)
+        if not (declared.get("rootfs") or old.get("rootfs")):  # a directory's path is compared as written
+            names = drop_equivalent(rt, names, old, declared, old_image_config=ctr.image_config(), new_image=image)
         recreate_names = OPTIONS.needs_recreate(names)
         if NETWORK_OPTIONS & set(recreate_names) and _network_in_place(rt, ctr, old, declared):
             recreate_names = [n for n in recreate_names if n not in NETWORK_OPTIONS]

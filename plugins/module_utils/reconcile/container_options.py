@@ -388,20 +388,24 @@ def _cgroup_conf(value: Any, ctx: Any) -> Dict[str, str]:
     return {str(k): str(v) for k, v in sorted(value.items())}
 
 
-#: cgroups values: conmon is never moved into a cgroup by this engine, so no-conmon = enabled
-_CGROUPS_SUPPORTED = ("enabled", "no-conmon")
+#: cgroups values: conmon is never moved into a cgroup by this engine, so no-conmon = enabled;
+#: disabled: no cgroup for the container (crun only: oci/spechost.check_no_cgroups)
+_CGROUPS_SUPPORTED = ("enabled", "no-conmon", "disabled")
 
 
 def _cgroups(value: Any, ctx: Any) -> str:
     text = str(value).strip()
     if text in _CGROUPS_SUPPORTED:
         return text
-    if text in ("disabled", "split"):
-        why = "split needs systemd as the cgroup manager" if text == "split" else \
-            "every container gets its own cgroup here"
-        raise InvalidArg("cgroups: %s is not supported: %s" % (text, why),
-                         hint="use enabled (the default) or no-conmon")
-    raise InvalidArg("invalid cgroups %r" % value, hint="one of enabled, no-conmon (disabled and split: not supported)")
+    if text == "split":
+        # podman's split puts conmon and the container below the cgroup of the podman process (a
+        # systemd unit's); a module runs in the transient cgroup of the SSH session or task that
+        # called it, which is no place for a long-lived container (docs/migration-from-containers-podman.md)
+        raise InvalidArg("cgroups: split is not supported: the caller's cgroup is the Ansible task's transient "
+                         "session, not a unit the container could live in",
+                         hint="use enabled (the default), no-conmon or disabled; cgroup_parent places the "
+                              "container's cgroup")
+    raise InvalidArg("invalid cgroups %r" % value, hint="one of enabled, no-conmon, disabled")
 
 
 def _userns(value: Any, ctx: Any) -> Any:
@@ -432,11 +436,35 @@ def _refused(param: str, why: str):
     return norm
 
 
-def _passwd(value: Any, ctx: Any) -> Any:
-    if value:
-        raise InvalidArg("passwd: true is not supported yet: no /etc/passwd entry is added for a numeric user",
-                         hint="drop passwd, or set passwd: false (what this engine does)")
-    return None
+def _passwd_key(value: Any) -> bool:
+    """Compared as podman's flag: None (a container declared before passwd was supported) is the default."""
+    return value is not False
+
+
+def _entry_template(param: str, example: str):
+    """passwd_entry / group_entry: one line with podman's variables, as many fields as ``example``."""
+    fields = example.count(":") + 1
+
+    def norm(value: Any, ctx: Any) -> Any:
+        text = str(value)
+        if not text.strip():
+            return None
+        if "\n" in text or "\r" in text or text.count(":") != fields - 1:
+            raise InvalidArg("invalid %s %r: expected one line of %d colon-separated fields" % (param, value, fields),
+                             hint="for example %s" % example)
+        return text
+    return norm
+
+
+def _hostuser(value: Any, ctx: Any) -> Any:
+    """A user name or UID of this host (podman --hostuser), looked up now: a typo fails before anything runs."""
+    from ..engine.oci.userfiles import host_user  # noqa: PLC0415 - the host's passwd only when asked
+
+    text = str(value).strip()
+    if not text:
+        return None
+    host_user(text)
+    return text
 
 
 def _security_opt(value: Any, ctx: Any) -> Dict[str, Any]:
@@ -530,7 +558,8 @@ OPTIONS = OptionTable([
     Option("read_only", type="bool", default=False),
     Option("volumes_from", type="list", elements="str", default=[], normalise=cp.volumes_from),
     Option("image_volume", choices=cp.IMAGE_VOLUME_MODES, default="bind"),
-    Option("rootfs", type="bool", update=NOT_COMPARED),
+    # image is a host directory (reconcile/container_rootfs.py); compared: an image <-> a directory recreates
+    Option("rootfs", type="bool", default=False, config=None),
     Option("secrets", type="list", elements="raw", default=[], no_log=False, normalise=normalise_secrets),
     Option("shm_size", type="raw", normalise=lambda v, c: parse.parse_size(v, "shm_size")),
     # network
@@ -593,7 +622,7 @@ OPTIONS = OptionTable([
     Option("cgroup_parent", type="path", normalise=_cgroup_parent),
     Option("cgroupns", normalise=lambda v, c: hostopts.parse_namespace_mode(v, "cgroupns") if not
            str(v).startswith("container:") else _refused("cgroupns", "container:NAME")(v, c)),
-    Option("cgroups", default="enabled", config=None, normalise=_cgroups),
+    Option("cgroups", default="enabled", normalise=_cgroups),
     Option("cgroup_conf", type="dict", default={}, normalise=_cgroup_conf),
     # devices
     Option("device", type="list", elements="str", aliases=("devices",), default=[], config="devices",
@@ -616,11 +645,12 @@ OPTIONS = OptionTable([
     Option("group_add", type="list", elements="str", aliases=("groups",), default=[],
            normalise=lambda v, c: hostopts.parse_group_add(v, "group_add")),
     Option("umask", normalise=lambda v, c: hostopts.parse_umask(v, "umask")),
-    Option("passwd", type="bool", no_log=False, config=None, normalise=_passwd),
-    Option("passwd_entry", no_log=False, config=None, normalise=_refused("passwd_entry", "/etc/passwd is the image's")),
-    Option("group_entry", config=None, normalise=_refused("group_entry", "/etc/group is the image's")),
-    Option("hostuser", config=None,
-           normalise=_refused("hostuser", "host users are not copied into the image's /etc/passwd")),
+    # /etc/passwd and /etc/group entries added at start (engine/oci/userfiles.py), as podman
+    Option("passwd", type="bool", no_log=False, default=True, compare_key=_passwd_key),
+    Option("passwd_entry", no_log=False,
+           normalise=_entry_template("passwd_entry", "$USERNAME:*:$UID:$GID:$NAME:$HOME:/bin/sh")),
+    Option("group_entry", normalise=_entry_template("group_entry", "$GROUPNAME:x:$GID:$USERLIST")),
+    Option("hostuser", normalise=_hostuser),
     Option("personality", choices=("LINUX", "LINUX32")),
     Option("chrootdirs", type="raw", default=[], normalise=_chrootdirs),
     # security

@@ -21,7 +21,7 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 from ..engine.base.errors import InvalidArg
 from ..engine.oci.resources import check_combinations
 from ..engine.oci.spec import DEFAULT_PATH, command_args
-from ..engine.oci.spechost import check_host_options
+from ..engine.oci.spechost import check_host_options, check_no_cgroups
 from .container_options import OPTIONS
 
 if TYPE_CHECKING:  # annotations only: preflight() runs before a create, never on a no-op
@@ -90,6 +90,12 @@ def _user(view: LayerView, declared: Mapping[str, Any], image_config: Mapping[st
     user = declared.get("user") or image_config.get("User") or ""
     if not user or any(_covered(p, destinations) for p in ("/etc/passwd", "/etc/group")):
         return
+    if declared.get("hostuser") and declared.get("passwd") is not False:
+        from ..engine.oci.userfiles import host_user  # noqa: PLC0415 - the host's passwd only when asked
+
+        u = host_user(declared["hostuser"])
+        if user.partition(":")[0] in (u.pw_name, str(u.pw_uid)):
+            return  # the host user's entry is added at start
     from ..engine.oci.etcfiles import resolve_user  # noqa: PLC0415 - /etc readers only before a create
 
     resolve_user(None, user, read_file=view.read_text)  # raises "user ... not found in the image's /etc/passwd"
@@ -99,7 +105,12 @@ def _host_options(rt, declared: Mapping[str, Any]) -> None:
     """Resource combinations and what this host cannot apply (cgroup v1/v2, devices, AppArmor, ...)."""
     cfg = OPTIONS.config_values(declared)
     check_combinations(cfg)
-    check_host_options(cfg, declared.get("oci_runtime") or getattr(rt, "default_runtime", ""))
+    runtime = declared.get("oci_runtime") or getattr(rt, "default_runtime", "")
+    check_host_options(cfg, runtime)
+    if cfg.get("cgroups") == "disabled":
+        entry = rt.runtimes.get(runtime)
+        check_no_cgroups(dict(cfg, pod=declared.get("pod")), runtime, entry.path if entry else "",
+                         rt.cfg.get("engine", "runtime_supports_nocgroups"))
 
 
 def preflight(rt, declared: Mapping[str, Any], image: Optional[Any]) -> None:
@@ -110,8 +121,8 @@ def preflight(rt, declared: Mapping[str, Any], image: Optional[Any]) -> None:
     _bind_sources(declared)
     preflight_publish(declared)
     _host_options(rt, declared)
-    if image is None:
-        return
+    if image is None or getattr(image, "is_rootfs", False):
+        return  # no image read yet (check mode before a pull), or a rootfs directory (used as it is)
     destinations = [os.path.normpath(m["destination"])
                     for m in (declared.get("volume") or []) + (declared.get("mount") or [])
                     + (declared.get("tmpfs") or [])]

@@ -97,7 +97,8 @@ def test_a_podman_containers_conf_loads_with_warnings(conf, tmp_path):
     assert "section [machine] is not used by libpod.engine; ignored: cpus, memory" in text
     assert "unknown key network_backend in [network] ignored" in text
     assert 'lock_type = "shm"' in text and "file locks are used" in text
-    assert "runtime_supports_nocgroups ignored" in text
+    assert "runtime_supports_nocgroups" not in text  # used: the runtimes that can run cgroups: disabled
+    assert cfg.get("engine", "runtime_supports_nocgroups") == ["crun"]
     assert all(path in w for w in cfg.warnings)
 
 

@@ -326,6 +326,10 @@ def test_conmon_command_line_is_podmans(h):
                  "--exit-command-arg b"):
         assert part in joined, part
     assert " -s " not in joined and "--systemd-cgroup" not in joined
+    # cgroups: disabled: podman tells the runtime's create only, after the runtime's own arguments
+    argv = rt.conmon_args("ID", name="N", bundle="/B", run_dir="/RD", log_path="/L",
+                          runtime_args=["--cgroup-manager=disabled"])
+    assert "--runtime-arg --debug --runtime-arg --cgroup-manager=disabled" in " ".join(argv)
     debug = oci.OCIRuntime("runc", RUNC, conmon_path=CONMON, runtime_root="/run/R", exit_dir="/run/E",
                            log_level="debug")
     assert "--log-format=json" not in debug.conmon_args("ID", name="N", bundle="/B", run_dir="/RD", log_path="/L")

@@ -134,3 +134,29 @@ def test_gpus_without_cdi_specs(monkeypatch, tmp_path):
     assert spechost.cdi_devices("device=0") == [{"host": "/dev/null", "container": "/dev/gpu0", "permissions": "rwm"}]
     with pytest.raises(InvalidArg, match="no CDI device 1"):
         spechost.cdi_devices("1")
+
+
+@pytest.mark.parametrize("cfg,runtime,msg", [
+    ({}, "runc", "cgroups: disabled needs an OCI runtime that can run a container without a cgroup; runc cannot"),
+    ({"cgroup_parent": "/p"}, "crun", "conflicts with cgroup_parent"),
+    ({"pid": "host"}, "crun", "needs the container's own PID namespace"),
+    ({"pid": "container:web"}, "crun", "needs the container's own PID namespace"),
+    ({"pod": "p" * 64}, "crun", "cannot be used for a pod member"),
+])
+def test_cgroups_disabled_is_refused_where_podman_refuses_it(cfg, runtime, msg):
+    with pytest.raises(InvalidArg, match=msg):
+        spechost.check_no_cgroups(dict(cfg, cgroups="disabled"), runtime, "/usr/bin/" + runtime, ["crun", "krun"])
+
+
+def test_cgroups_disabled_with_crun_has_no_cgroup_path_and_warns_about_limits(rootfs, tmp_path):
+    spechost.check_no_cgroups({"cgroups": "disabled"}, "/opt/crun", "/opt/crun", ["crun"])  # by basename
+    spechost.check_no_cgroups({"cgroups": "enabled", "pid": "host"}, "runc", "/usr/bin/runc", ["crun"])
+    config = {"id": "c" * 64, "name": "web", "network": {"mode": "none", "networks": []}, "cgroups": "disabled",
+              "memory": 64 * M}
+    ctx = spec.SpecContext(config=config, rootfs=rootfs, run_dir=str(tmp_path / "run"), image_config={"Cmd": ["sh"]},
+                           cgroup_v2=False, swap_accounting=True, cgroups=False, host_rlimits={},
+                           can_raise_rlimits=False, host_bounding_caps=list(known_capabilities()))
+    s = spec.generate_spec(ctx)
+    assert "cgroupsPath" not in s["linux"] and s["linux"]["resources"] == {}
+    assert ctx.warnings == ["container web has cgroups: disabled: its resource limits are not applied (it has no "
+                            "cgroup)"]

@@ -17,8 +17,17 @@ def test_omitted_equals_written_default():
     omitted = OPTIONS.declared(BASE)
     written = OPTIONS.declared(dict(BASE, cpu_shares=0, cpu_quota=-1, memory_swappiness=-1, oom_kill_disable=False,
                                     cgroups="enabled", userns="host", security_opt=[], read_only_tmpfs=True,
-                                    seccomp_policy="default", device=[], ipc="", passwd=False))
+                                    seccomp_policy="default", device=[], ipc="", passwd=True,
+                                    passwd_entry="", hostuser=""))
     assert OPTIONS.differences(omitted, written) == []
+
+
+def test_passwd_omitted_is_podmans_default_and_older_records_compare_equal():
+    # podman's --passwd defaults to true; a container declared before the option existed stored None
+    omitted = OPTIONS.declared(BASE)
+    assert omitted["passwd"] is True
+    assert OPTIONS.differences(dict(omitted, passwd=None), omitted) == []
+    assert OPTIONS.differences(omitted, OPTIONS.declared(dict(BASE, passwd=False))) == ["passwd"]
 
 
 def test_in_place_rows_are_the_runtime_update_keys():
@@ -42,9 +51,10 @@ def test_spellings_compare_equal():
     ({"uidmap": ["0:1"]}, "uidmap: '0:1' is not an ID mapping"),
     ({"gidmap": ["0:1:5", "2:100:5"]}, "gidmap: container ranges 0:1:5 and 2:100:5 overlap"),
     ({"subuidname": "a:b"}, "subuidname: 'a:b' is not a user name"),
-    ({"hostuser": "bob"}, "hostuser is not supported yet"),
-    ({"passwd": True}, "passwd: true is not supported yet"),
-    ({"cgroups": "disabled"}, "cgroups: disabled is not supported"),
+    ({"hostuser": "no-such-user-lpe"}, "hostuser: no-such-user-lpe is not a user of this host"),
+    ({"passwd_entry": "$USERNAME:$UID"}, "invalid passwd_entry"),
+    ({"group_entry": "$GROUPNAME:x:$GID:a\nb:x:1:"}, "invalid group_entry"),
+    ({"cgroups": "split"}, "cgroups: split is not supported: the caller's cgroup"),
     ({"cgroup_parent": "relative"}, "the cgroupfs manager takes an absolute path"),
     ({"cgroupns": "container:x"}, "cgroupns is not supported yet"),
     ({"cpu_shares": 1}, "invalid cpu_shares"),

@@ -27,7 +27,11 @@ class ContainerConfig:
     derived from it at create time: the image ID, the pod, the mounts in mount order)."""
 
     image: str = ""                                  # as declared
-    image_id: str = ""
+    image_id: str = ""                               # "" for a rootfs container
+    #: rootfs: true: the host directory the container runs from (image_id ""), and whether an
+    #: overlay over it takes the writes (podman's PATH:O)
+    rootfs: Optional[str] = None
+    rootfs_overlay: bool = False
     oci_runtime: Optional[str] = None                # None: the engine's default runtime
     command: Optional[List[str]] = None              # None: the image's
     entrypoint: Optional[List[str]] = None           # None: the image's; [] clears it
@@ -96,6 +100,7 @@ class ContainerConfig:
     cgroup_parent: Optional[str] = None              # None: the engine's (or the pod's) parent
     cgroupns: Optional[str] = None                   # host / private; None: podman's default
     cgroup_conf: Dict[str, str] = field(default_factory=dict)
+    cgroups: str = "enabled"                         # enabled | no-conmon (the same here) | disabled
     #: devices [{host, container, permissions}], device cgroup rules ["c 1:3 mr"], CDI names
     devices: List[Dict[str, str]] = field(default_factory=list)
     device_cgroup_rules: List[str] = field(default_factory=list)
@@ -113,6 +118,11 @@ class ContainerConfig:
     group_add: List[str] = field(default_factory=list)
     umask: Optional[str] = None                      # "0022"; None: containers.conf umask
     personality: Optional[str] = None                # LINUX / LINUX32
+    #: /etc/passwd and /etc/group entries added at start (oci/userfiles.py): passwd false adds none
+    passwd: bool = True
+    passwd_entry: Optional[str] = None               # podman's template ($USERNAME $UID $GID $NAME $HOME)
+    group_entry: Optional[str] = None                # ($GROUPNAME $GID $USERLIST)
+    hostuser: Optional[str] = None                   # a host user copied into /etc/passwd
     chrootdirs: List[str] = field(default_factory=list)  # where the run files are mounted again
     #: security_opt as a record (seccomp, apparmor, label, no_new_privileges, mask, unmask, proc_opts)
     security_opt: Dict[str, Any] = field(default_factory=dict)

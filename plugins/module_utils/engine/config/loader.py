@@ -179,9 +179,6 @@ def check_support(data: Dict[str, Any], path: str) -> List[str]:
     if engine.get("lock_type") == "shm":
         warnings.append('%s: [engine] lock_type = "shm": libpod.engine has file locks only (one lock file in '
                         'the tmp dir, same semantics); file locks are used' % path)
-    if "runtime_supports_nocgroups" in engine:
-        warnings.append("%s: [engine] runtime_supports_nocgroups ignored: libpod.engine has no containers "
-                        "without cgroups (cgroups=disabled)" % path)
     return warnings
 
 

@@ -35,7 +35,7 @@ from ..host import cgroups
 from ..host.files import write_atomic
 from ..host.interpreter import missing_interpreter
 from ..host.proc import exe_of, exited_or_settled, pid_alive
-from ..oci.resources import IN_PLACE_KEYS, ROOTLESS_V1_LIMITS, update_steps
+from ..oci.resources import IN_PLACE_KEYS, NO_CGROUP_LIMITS, ROOTLESS_V1_LIMITS, update_steps
 from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
 from ..store.state import Record
@@ -178,7 +178,12 @@ class Container(LockedObject):
             faults.point("container.start.after_network")
             self._write_etc_files(hosts_ips, net_status)
             secret_mounts, secret_env = self._prepare_secrets(undo)
-            spec = self._generate_spec(rootfs, mounts + secret_mounts, netns, secret_env)
+            etc_overrides = self._write_user_files(rootfs, mounts)
+            etc_mounts = [{"type": "bind", "source": src, "destination": dst,
+                           "options": ["rprivate", "ro", "nosuid", "noexec", "nodev"]}
+                          for dst, src in sorted(etc_overrides.items())]
+            spec = self._generate_spec(rootfs, mounts + secret_mounts + etc_mounts, netns, secret_env,
+                                       etc_overrides=etc_overrides)
             from ..oci.hooks import add_hooks  # noqa: PLC0415 - only at start
             from ..oci.spec import write_config_json  # noqa: PLC0415
 
@@ -197,6 +202,9 @@ class Container(LockedObject):
                              exit_command_args=exit_argv[1], tty=bool(self.config.get("tty")),
                              stdin=bool(self.config.get("interactive")), log_size_max=self._log_size_max(),
                              log_driver=log.get("driver") or "k8s-file",
+                             # cgroups: disabled, as podman: only the create is told (crun)
+                             runtime_args=["--cgroup-manager=disabled"] if not self.has_cgroup() and
+                             self.config.get("cgroups") == "disabled" else (),
                              # conmon takes a tag for journald only
                              log_tag=log.get("tag") if log.get("driver") == "journald" else None)
             self._write_pid_files(res.pid, res.conmon_pid)
@@ -249,9 +257,13 @@ class Container(LockedObject):
                                       hint="pid_file and conmon_pidfile need a writable directory")
 
     def _mount_rootfs(self, undo: List) -> str:
-        image = self.rt.images.get(self.config["image_id"])
-        layers = rootfs_layers(self.rt, self.config, image)
-        rootfs = self.rt.storage.mount(self.id, layers)
+        if self.config.get("rootfs"):
+            from .rootfsdir import mount_root  # noqa: PLC0415 - only containers run from a directory
+
+            rootfs = mount_root(self.rt, self.config, self.id)
+        else:
+            image = self.rt.images.get(self.config["image_id"])
+            rootfs = self.rt.storage.mount(self.id, rootfs_layers(self.rt, self.config, image))
         undo.append(("rootfs", lambda: self.rt.storage.unmount(self.id)))
         self.state.update(mounted=True, mountpoint=rootfs)
         return rootfs
@@ -450,6 +462,45 @@ class Container(LockedObject):
             privileged=bool(cfg.get("privileged")), name=self.name, ctr_id=self.id, image=cfg.get("image", ""),
             image_id=cfg.get("image_id", "")))
 
+    def _write_user_files(self, rootfs: str, mounts: List[Dict[str, Any]]) -> Dict[str, str]:
+        """passwd (default true) / passwd_entry / group_entry / hostuser: the /etc/passwd and /etc/group
+        entries podman adds; {container path: RunDir copy} to bind-mount when the rootfs is read-only."""
+        cfg = self.config
+        hostusers = [cfg["hostuser"]] if cfg.get("hostuser") else []
+        if cfg.get("passwd") is False:  # podman --passwd=false: hostuser entries are not added either
+            return {}
+        from ..oci import userfiles  # noqa: PLC0415 - /etc files only when a container starts
+        from ..oci.etcfiles import read_rootfs_file  # noqa: PLC0415
+
+        img = self.image_config()
+        destinations = [os.path.normpath(m["destination"]) for m in mounts]
+        files = userfiles.additions(
+            lambda path: read_rootfs_file(rootfs, path),
+            user=cfg.get("user") or img.get("User") or None, workdir=cfg.get("workdir") or img.get("WorkingDir") or "/",
+            passwd_entry=cfg.get("passwd_entry"), group_entry=cfg.get("group_entry"),
+            host_users=hostusers, destinations=destinations)
+        # a mount at /etc/passwd or /etc/group is the user's: left alone (as podman)
+        if "/etc/passwd" in destinations:
+            files.passwd = ""
+        if "/etc/group" in destinations:
+            files.group = ""
+        return userfiles.apply(rootfs, self.run_dir, files, read_only=bool(cfg.get("read_only")),
+                               owner=mapped_root_owner(cfg))
+
+    def _exec_user(self, user: str):
+        """An exec's user, looked up as the container sees /etc/passwd (with the copies a read-only
+        container has bind-mounted over it: oci/userfiles.py)."""
+        from ..oci.etcfiles import resolve_user  # noqa: PLC0415 - only for an exec with a user
+
+        rootfs = self.state.get("mountpoint") or ""
+        overrides = {"/etc/" + n: os.path.join(self.run_dir, n) for n in ("passwd", "group")
+                     if self.config.get("read_only") and os.path.isfile(os.path.join(self.run_dir, n))}
+        if not overrides:
+            return resolve_user(rootfs, user)
+        from ..oci.userfiles import reader  # noqa: PLC0415
+
+        return resolve_user(rootfs, user, read_file=reader(rootfs, overrides))
+
     def _hosts_base(self, cfg: Mapping[str, Any]) -> Dict[str, Any]:
         """hosts_file: the base of /etc/hosts (a host file, the image's own, or none), else the host's."""
         base = cfg.get("hosts_file")
@@ -480,7 +531,8 @@ class Container(LockedObject):
         return out
 
     def _generate_spec(self, rootfs: str, mounts: List[Dict[str, Any]], netns: Optional[str],
-                       extra_env: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
+                       extra_env: Optional[Dict[str, str]] = None,
+                       etc_overrides: Optional[Dict[str, str]] = None) -> Dict[str, Any]:
         from ..oci.spec import SpecContext, generate_spec  # noqa: PLC0415
         from ..oci.spechost import default_seccomp_path  # noqa: PLC0415 - with the spec, only at init
         from ..parse.values import parse_size, parse_ulimits  # noqa: PLC0415
@@ -509,7 +561,7 @@ class Container(LockedObject):
             sysctls[k.strip()] = v.strip()
         ctx = SpecContext(
             config=cfg, rootfs=rootfs, run_dir=self.run_dir,
-            image_config=self.rt.images.image_config(self.rt.images.get(cfg["image_id"])),
+            image_config=self.image_config(),
             netns_path=netns, join_namespaces=join,
             default_capabilities=rtc.get("containers", "default_capabilities"),
             default_ulimits=parse_ulimits(rtc.get("containers", "default_ulimits"), "default_ulimits"),
@@ -520,6 +572,7 @@ class Container(LockedObject):
             seccomp_profile=rtc.get("containers", "seccomp_profile") or default_seccomp_path(),
             no_new_privileges=bool(rtc.get("containers", "no_new_privileges")),
             cgroups=self.has_cgroup(),
+            etc_overrides=dict(etc_overrides or {}),
             # CAP_SYS_RESOURCE of the user namespace does not lift the host's hard limits
             can_raise_rlimits=False if self.rt.rootless else None,
         )
@@ -550,6 +603,8 @@ class Container(LockedObject):
 
     def image(self):
         """The container's image record (by ID), or None when it is no longer stored."""
+        if not self.config.get("image_id"):
+            return None  # rootfs: run from a directory
         try:
             return self.rt.images.resolve(self.config.get("image_id") or "")
         except EngineError:
@@ -579,7 +634,7 @@ class Container(LockedObject):
 
         if self.config.get("healthcheck_set"):
             return self.config.get("healthcheck")  # None: disabled (healthcheck: NONE)
-        return from_image(self.rt.images.image_config(self.rt.images.get(self.config["image_id"])))
+        return from_image(self.image_config())
 
     def _start_health_monitor(self) -> None:
         from . import health, healthmon  # noqa: PLC0415 - only containers with a healthcheck
@@ -881,14 +936,18 @@ class Container(LockedObject):
                 netattach.connect_live(self, name, settings=new_attach.get(name))
 
     def has_cgroup(self) -> bool:
-        """False for a rootless container on cgroup v1 (podman: no cgroup, limits ignored)."""
+        """False for cgroups: disabled, and for a rootless container on cgroup v1 (podman: no cgroup,
+        limits ignored)."""
+        if self.config.get("cgroups") == "disabled":
+            return False
         return not (self.rt.rootless and cgroups.cgroup_mode() != "v2")
 
     def _runtime_update(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """Move the live cgroup from ``old`` to ``new`` limits: the create-time translation, in a safe order."""
         if not self.has_cgroup():  # the new limits are recorded; there is no cgroup to apply them to
-            if ROOTLESS_V1_LIMITS not in self.rt.warnings:
-                self.rt.warnings.append(ROOTLESS_V1_LIMITS)
+            why = NO_CGROUP_LIMITS % self.name if self.config.get("cgroups") == "disabled" else ROOTLESS_V1_LIMITS
+            if why not in self.rt.warnings:
+                self.rt.warnings.append(why)
             return
         steps = update_steps(old, new, default_pids_limit=self.rt.cfg.get("containers", "pids_limit"),
                              swap_accounting=cgroups.swap_accounting())
@@ -947,8 +1006,7 @@ class Container(LockedObject):
         The lock is held only to check the state and build the process (as libpod, which
         releases it while the session runs): a long exec never blocks stop or the exit command.
         """
-        from ..oci.etcfiles import resolve_user  # noqa: PLC0415 - only exec needs them
-        from ..oci.execproc import exec_process, read_bundle_process  # noqa: PLC0415
+        from ..oci.execproc import exec_process, read_bundle_process  # noqa: PLC0415 - only exec needs them
         from ..oci.spec import host_bounding_caps  # noqa: PLC0415
 
         with self.locked():
@@ -958,7 +1016,7 @@ class Container(LockedObject):
                                       % (self.name, display_status(self.status)),
                                       hint="start it first (state: started)")
             base = read_bundle_process(self.bundle)
-            ruser = resolve_user(self.state.get("mountpoint") or "", user) if user not in (None, "") else None
+            ruser = self._exec_user(user) if user not in (None, "") else None
             process = exec_process(base, command, env=env, user=ruser, cwd=workdir, privileged=privileged,
                                    all_caps=host_bounding_caps(), cap_add=self.config.get("cap_add") or [])
             oci = self.oci()
@@ -1032,7 +1090,12 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
     cfg = pod_member_maps(rt, cfg)  # a member of a pod with a user namespace: the infra's mappings
     # fail now, not at start: "requested OCI runtime X is not available", or one unsafe with a user namespace
     check_runtime(rt.oci(cfg["oci_runtime"]), cfg)
-    image = rt.images.get(cfg["image_id"])
+    if cfg.get("cgroups") == "disabled":
+        from ..oci.spechost import check_no_cgroups  # noqa: PLC0415 - only for containers without a cgroup
+
+        check_no_cgroups(cfg, cfg["oci_runtime"], rt.oci(cfg["oci_runtime"]).path,
+                         rt.cfg.get("engine", "runtime_supports_nocgroups"))
+    image = rt.images.get(cfg["image_id"]) if not cfg.get("rootfs") else None
     created = time.time()
     cfg["created_at"] = rfc3339_nano(created)
     faults.begin(rt.state, "container", ctr_id, "create", **faults.container_data(cfg))

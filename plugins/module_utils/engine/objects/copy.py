@@ -27,6 +27,15 @@ from ..oci.etcfiles import resolve_user
 from .userns import rootfs_layers, to_host
 
 
+def _mount_root(rt, ctr) -> str:
+    """The stopped container's root, mounted for the copy (a rootfs directory is used as it is)."""
+    if ctr.config.get("rootfs"):
+        from .rootfsdir import mount_root  # noqa: PLC0415 - only containers run from a directory
+
+        return mount_root(rt, ctr.config, ctr.id)
+    return rt.storage.mount(ctr.id, rootfs_layers(rt, ctr.config, rt.images.get(ctr.config["image_id"])))
+
+
 def _norm(path: str, what: str) -> str:
     if not path.startswith("/"):
         raise InvalidArg("%s: %r is not an absolute path in the container" % (what, path),
@@ -46,7 +55,7 @@ def container_fs(ctr) -> Iterator[Callable[[str], str]]:
             rootfs = ctr.state.get("mountpoint") if ctr.status == RUNNING else None
             if not rootfs:
                 was = rt.storage.mounted(ctr.id)
-                rootfs = rt.storage.mount(ctr.id, rootfs_layers(rt, ctr.config, rt.images.get(ctr.config["image_id"])))
+                rootfs = _mount_root(rt, ctr)
                 mounted_here = not was
             roots: List[Tuple[str, Optional[str]]] = []  # (destination, host source; None = unreachable)
             for m in ctr.config.get("mounts", []):

@@ -22,6 +22,8 @@ def _image_name(ctr, img) -> str:
     """The image's name as podman shows it (``docker.io/library/alpine:latest`` for ``alpine``),
     not a transport reference (``oci-archive:/path``); the reference when nothing better is known."""
     ref = ctr.config.get("image", "")
+    if ctr.config.get("rootfs"):
+        return ""  # run from a directory: no image (podman's RootfsImageName is empty)
     if img is None:
         return ref
     name = ctr.rt.images.matched_name(ref) if ref else None
@@ -82,6 +84,7 @@ def inspect_container(ctr) -> Dict[str, Any]:
         "Image": cfg.get("image_id", ""),
         "ImageName": image_name,
         "ImageDigest": img.digest if img is not None else "",
+        "Rootfs": cfg.get("rootfs") or "",
         "Pod": cfg.get("pod") or "",
         "OCIRuntime": cfg.get("oci_runtime", ""),
         "LogPath": ctr.log_path,
@@ -218,6 +221,7 @@ def _host_options(cfg: Dict[str, Any]) -> Dict[str, Any]:
         "BlkioDeviceReadIOps": rates("device_read_iops"),
         "BlkioDeviceWriteIOps": rates("device_write_iops"),
         "CgroupParent": cfg.get("cgroup_parent") or "",
+        "Cgroups": "disabled" if cfg.get("cgroups") == "disabled" else "default",
         "CgroupMode": cfg.get("cgroupns") or "",
         "Devices": [{"PathOnHost": d["host"], "PathInContainer": d["container"], "CgroupPermissions": d["permissions"]}
                     for d in cfg.get("devices") or []],

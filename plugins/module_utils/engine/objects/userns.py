@@ -130,7 +130,12 @@ def check_runtime(oci, cfg: Mapping[str, Any]) -> None:
 
 
 def rootfs_layers(rt, cfg: Mapping[str, Any], image) -> List[str]:
-    """The overlay lowers of a container: the image's layers, or its ID-shifted copy."""
+    """The overlay lowers of a container: the image's layers, or its ID-shifted copy; for
+    ``rootfs`` the host directory (``:O``: an overlay over it), else none (it is used as it is)."""
+    if cfg.get("rootfs"):
+        from .rootfsdir import rootfs_dir  # noqa: PLC0415 - only containers run from a directory
+
+        return [rootfs_dir(cfg)] if cfg.get("rootfs_overlay") else []
     layers = rt.images.layer_dirs(image)
     uids, gids = maps_of(cfg)
     if not uids:

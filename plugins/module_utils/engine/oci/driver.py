@@ -373,7 +373,8 @@ class OCIRuntime:
     def conmon_args(self, ctr_id: str, *, name: str, bundle: str, run_dir: str, log_path: str,
                     exit_command: Optional[str] = None, exit_command_args: Sequence[str] = (),
                     tty: bool = False, stdin: bool = False, log_size_max: Optional[int] = None,
-                    log_driver: str = "k8s-file", log_tag: Optional[str] = None) -> List[str]:
+                    log_driver: str = "k8s-file", log_tag: Optional[str] = None,
+                    runtime_args: Sequence[str] = ()) -> List[str]:
         """conmon's command line, in podman 4's order (libpod-reference §2.4)."""
         log = "k8s-file:" + log_path if log_driver == "k8s-file" else log_driver
         args = [self.conmon_path, "--api-version", "1", "-c", ctr_id, "-u", ctr_id, "-r", self.path,
@@ -382,7 +383,7 @@ class OCIRuntime:
                 "-l", log, "--log-level", self.log_level,
                 "--conmon-pidfile", os.path.join(run_dir, "conmon.pid"),
                 "--runtime-arg", "--root", "--runtime-arg", self.runtime_root]
-        for a in self.runtime_args:
+        for a in list(self.runtime_args) + list(runtime_args):
             args += ["--runtime-arg", a]
         if self.supports_json and self.log_level != "debug":
             args += ["--runtime-arg", "--log-format=json", "--runtime-arg", "--log",
@@ -407,7 +408,7 @@ class OCIRuntime:
                exit_command: Optional[str] = None, exit_command_args: Sequence[str] = (), tty: bool = False,
                stdin: bool = False, log_size_max: Optional[int] = None, timeout: float = CREATE_TIMEOUT,
                conmon_setup: Optional[Callable[[int], None]] = None, log_driver: str = "k8s-file",
-               log_tag: Optional[str] = None) -> CreateResult:
+               log_tag: Optional[str] = None, runtime_args: Sequence[str] = ()) -> CreateResult:
         """Spawn conmon, which runs ``runtime create``; return the container and conmon pids.
 
         ``conmon_setup(pid)`` runs while conmon waits on its start pipe (the moment podman
@@ -433,7 +434,8 @@ class OCIRuntime:
 
         argv = self.conmon_args(ctr_id, name=name, bundle=bundle, run_dir=run_dir, log_path=log_path,
                                 exit_command=exit_command, exit_command_args=exit_command_args, tty=tty,
-                                stdin=stdin, log_size_max=log_size_max, log_driver=log_driver, log_tag=log_tag)
+                                stdin=stdin, log_size_max=log_size_max, log_driver=log_driver, log_tag=log_tag,
+                                runtime_args=runtime_args)
         env = dict(self.env)
         if self.private_mount_ns:
             env[HOST_MNTNS_ENV] = cgroups.mount_ns_id()

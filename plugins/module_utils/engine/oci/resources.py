@@ -33,6 +33,8 @@ UNLIMITED = -1
 #: podman's warning (pkg/specgen/generate) when a rootless container on cgroup v1 declares limits
 ROOTLESS_V1_LIMITS = ("Resource limits are not supported and ignored on cgroups V1 rootless systems: the container "
                       "runs without memory, cpu, pids, blkio and device limits")
+#: the warning for a container declared with cgroups: disabled and resource limits (%s: its name)
+NO_CGROUP_LIMITS = "container %s has cgroups: disabled: its resource limits are not applied (it has no cgroup)"
 
 
 def limit_to_swap(memory: int) -> int:

@@ -39,7 +39,7 @@ from ..parse.values import (
     parse_sysctls,
     parse_ulimits,
 )
-from .resources import ROOTLESS_V1_LIMITS, linux_resources
+from .resources import NO_CGROUP_LIMITS, ROOTLESS_V1_LIMITS, linux_resources
 from .spechost import linux_devices, load_seccomp_json, masked_paths, seccomp_choice
 
 if TYPE_CHECKING:  # annotations only: generate_spec imports etcfiles (inspect and stop do not need it)
@@ -169,6 +169,9 @@ class SpecContext:
     cgroup_parent: str = "/libpod-engine"
     #: False: rootless on cgroup v1, no cgroup at all (podman: empty cgroupsPath, limits dropped with a warning)
     cgroups: bool = True
+    #: container path -> host file bind-mounted over it (the /etc/passwd and /etc/group copies of
+    #: oci/userfiles.py for a read-only rootfs): user lookups read these instead of the rootfs's
+    etc_overrides: Dict[str, str] = field(default_factory=dict)
     #: containers.conf defaults
     default_capabilities: Sequence[str] = DEFAULT_CAPABILITIES
     default_ulimits: Sequence[Any] = ()
@@ -781,6 +784,15 @@ def _flag(b: Any) -> str:
 
 # --------------------------------------------------------------------------- main
 
+def _etc_reader(ctx: SpecContext):
+    """None (read the rootfs) unless a RunDir copy is mounted over /etc/passwd or /etc/group."""
+    if not ctx.etc_overrides:
+        return None
+    from .userfiles import reader  # noqa: PLC0415 - only for read-only containers with added entries
+
+    return reader(ctx.rootfs, ctx.etc_overrides)
+
+
 def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
     """The OCI config.json (as a dict) for one container; raises InvalidArg for bad input.
 
@@ -827,7 +839,7 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
 
     user_spec = cfg.get("user") if cfg.get("user") not in (None, "") else img.get("User")
     try:
-        user = resolve_user(ctx.rootfs, user_spec)
+        user = resolve_user(ctx.rootfs, user_spec, read_file=_etc_reader(ctx))
     except EngineError as e:
         if isinstance(e, StorageError):
             raise
@@ -906,7 +918,8 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
     else:
         linux["resources"] = {}
         if device_rules or linux_resources(cfg, default_pids_limit=0, swap_accounting=True):
-            ctx.warnings.append(ROOTLESS_V1_LIMITS)
+            ctx.warnings.append(NO_CGROUP_LIMITS % (cfg.get("name") or cid) if cfg.get("cgroups") == "disabled"
+                                else ROOTLESS_V1_LIMITS)
     linux["namespaces"] = nss
     linux.update(_id_mappings(cfg))
     if privileged:

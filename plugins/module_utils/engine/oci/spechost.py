@@ -215,6 +215,29 @@ def check_host_options(cfg: Mapping[str, Any], runtime_name: str = "") -> None:
                          hint="set oci_runtime: crun, or drop personality")
 
 
+def check_no_cgroups(cfg: Mapping[str, Any], runtime: str, runtime_path: str, supporting: Sequence[str]) -> None:
+    """cgroups: disabled, as libpod's container validation: only with a runtime listed in
+    [engine] runtime_supports_nocgroups (crun: --cgroup-manager=disabled; runc always makes a
+    cgroup), with the container's own PID namespace and without a cgroup parent."""
+    if cfg.get("cgroups") != "disabled":
+        return
+    names = {os.path.basename(runtime or ""), os.path.basename(runtime_path or "")} - {""}
+    if not names & set(supporting):
+        raise InvalidArg("cgroups: disabled needs an OCI runtime that can run a container without a cgroup; "
+                         "%s cannot (it always creates one)" % (runtime or runtime_path),
+                         hint="set oci_runtime: crun (or another runtime listed in [engine] "
+                              "runtime_supports_nocgroups), or drop cgroups")
+    if cfg.get("cgroup_parent"):
+        raise InvalidArg("cgroups: disabled conflicts with cgroup_parent", hint="drop one of them")
+    if cfg.get("pod"):
+        raise InvalidArg("cgroups: disabled cannot be used for a pod member (the pod's cgroup is its parent)",
+                         hint="drop pod, or use cgroups: enabled")
+    pid = str(cfg.get("pid") or "")
+    if pid == "host" or pid.startswith("container:"):
+        raise InvalidArg("cgroups: disabled needs the container's own PID namespace (pid is %s)" % pid,
+                         hint="drop pid, or use cgroups: enabled")
+
+
 def _runc_has_personality() -> bool:
     return False  # runc learnt linux.personality in 1.2; this engine supports runc 1.1 (see substrate.md)
 
