@@ -427,7 +427,10 @@ class Runtime:
         if "storage" not in self._lazy:
             from .storage.rootfs import RootfsStore  # noqa: PLC0415
 
-            self._lazy["storage"] = RootfsStore(self.graph_root, self.graph_driver)
+            self._lazy["storage"] = RootfsStore(
+                self.graph_root, self.graph_driver, run_root=self.run_root,
+                mount_program=self.cfg.get("storage", "mount_program"),
+                strict=self.graph_driver == "overlay" and self.cfg.is_explicit("storage", "graph_driver"))
         return self._lazy["storage"]
 
     @property
@@ -565,7 +568,8 @@ class Runtime:
         if conf:
             argv += ["--conf", os.path.abspath(conf)]
         for section, key in (("engine", "static_dir"), ("engine", "tmp_dir"), ("engine", "volume_path"),
-                             ("storage", "graph_root"), ("storage", "run_root"), ("storage", "graph_driver")):
+                             ("storage", "graph_root"), ("storage", "run_root"), ("storage", "graph_driver"),
+                             ("storage", "mount_program")):
             argv += ["--set", "%s.%s=%s" % (section, key, self.cfg.get(section, key))]
         return argv
 
@@ -621,6 +625,7 @@ class Runtime:
             "store": {
                 "static_dir": self.static_dir, "tmp_dir": self.tmp_dir, "volume_path": self.volume_path,
                 "graph_root": self.graph_root, "run_root": self.run_root, "graph_driver": self.graph_driver,
+                "overlay": self._overlay_info(),
                 "db_path": self.db_path, "lock_type": "file", "num_locks": self.locks.num_locks,
                 "locks_in_use": self.state.query("SELECT COUNT(*) FROM locks")[0][0],
                 "events_logger": self.events.logger, "events_log": self.events.path,
@@ -633,6 +638,17 @@ class Runtime:
             "rootless": self.rootless,
             "rootless_user": self._rootless_info(),
         }
+
+    def _overlay_info(self) -> Dict[str, str]:
+        """Which overlay the root mounts new containers with: kind native or fuse-overlayfs ("" for vfs),
+        the FUSE program, and why (forced by mount_program, or native overlay refused)."""
+        store = self.storage
+        try:
+            kind = store.overlay_kind
+        except EngineError as exc:
+            return {"kind": "", "mount_program": "", "reason": str(exc)}
+        return {"kind": kind, "mount_program": store.overlay.program if kind else "",
+                "reason": store.overlay.reason if kind else store.fallback_reason}
 
     def _rootless_info(self) -> Optional[Dict[str, Any]]:
         """The user's paths and the namespace it runs in (None as root)."""
