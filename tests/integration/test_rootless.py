@@ -155,6 +155,7 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
         assert f.read().strip() == "catatonit"
     assert any("XDG_RUNTIME_DIR is not set" in w for w in res.task("start").get("warnings", []))
     assert any("cgroups V1 rootless" in w for w in res.task("limited").get("warnings", []))
+    assert user["cgroup"]["parent"] == "" and "cgroups V1 rootless" in user["cgroup"]["reason"]  # hybrid host
     # container uid 0 is the user on the host: the volume's files are the user's
     data = os.path.join(i1["store"]["volume_path"], "rlvol", "_data")
     assert os.stat(os.path.join(data, "by-root")).st_uid == uid

@@ -135,6 +135,21 @@ class Runtime:
     def rootless(self) -> bool:
         return self.user_dirs is not None
 
+    @property
+    def rootless_cgroup(self) -> Any:
+        """Rootless only (None as root): host.cgdelegation.Delegation, where containers' cgroups go or
+        why there are none."""
+        if self.user_dirs is None:
+            return None
+        if "cgroup_delegation" not in self._lazy:
+            from .host.cgdelegation import rootless_delegation  # noqa: PLC0415 - rootless only
+            from .oci.resources import ROOTLESS_V1_LIMITS  # noqa: PLC0415 - rootless only
+
+            # inside the engine's user namespace the user's files show as owned by our euid (0)
+            self._lazy["cgroup_delegation"] = rootless_delegation(cgroups.cgroup_mode(), os.geteuid(),
+                                                                  ROOTLESS_V1_LIMITS)
+        return self._lazy["cgroup_delegation"]
+
     # -- paths ------------------------------------------------------------------------------
     @property
     def static_dir(self) -> str:
@@ -659,7 +674,8 @@ class Runtime:
                 "pause_pid": ns.pause_pid if ns else None,
                 "pause_pid_file": os.path.join(self.tmp_dir, "pause.pid"),
                 "uidmap": ["%d:%d:%d" % m for m in ns.uid_map] if ns else [],
-                "gidmap": ["%d:%d:%d" % m for m in ns.gid_map] if ns else []}
+                "gidmap": ["%d:%d:%d" % m for m in ns.gid_map] if ns else [],
+                "cgroup": asdict(self.rootless_cgroup)}
 
     def _id_mappings(self) -> Dict[str, List[str]]:
         """The subordinate ranges this user owns (podman info's host.idMappings), for user namespaces."""

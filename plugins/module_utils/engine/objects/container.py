@@ -487,9 +487,13 @@ class Container(LockedObject):
             seccomp_profile=rtc.get("containers", "seccomp_profile") or default_seccomp_path(),
             no_new_privileges=bool(rtc.get("containers", "no_new_privileges")),
             cgroups=self.has_cgroup(),
+            no_cgroup_warning=self.no_cgroup_warning(),
             # CAP_SYS_RESOURCE of the user namespace does not lift the host's hard limits
             can_raise_rlimits=False if self.rt.rootless else None,
         )
+        delegated = self.rt.rootless_cgroup
+        if delegated is not None and delegated.parent:
+            ctx.cgroup_parent = delegated.parent  # below the user's delegated cgroup v2 (a pod's wins)
         if getattr(self, "_pod", None) is not None:
             self._pod.apply_spec(ctx)
         spec = generate_spec(ctx)
@@ -848,14 +852,21 @@ class Container(LockedObject):
                 netattach.connect_live(self, name, settings=new_attach.get(name))
 
     def has_cgroup(self) -> bool:
-        """False for a rootless container on cgroup v1 (podman: no cgroup, limits ignored)."""
-        return not (self.rt.rootless and cgroups.cgroup_mode() != "v2")
+        """False for a rootless container on cgroup v1, or on v2 without a delegated cgroup (podman: no
+        cgroup, limits ignored)."""
+        delegated = self.rt.rootless_cgroup
+        return delegated is None or bool(delegated.parent)
+
+    def no_cgroup_warning(self) -> str:
+        """Why a rootless container has no cgroup: the warning given when it declares limits."""
+        delegated = self.rt.rootless_cgroup
+        return delegated.reason if delegated is not None and delegated.reason else ROOTLESS_V1_LIMITS
 
     def _runtime_update(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """Move the live cgroup from ``old`` to ``new`` limits: the create-time translation, in a safe order."""
         if not self.has_cgroup():  # the new limits are recorded; there is no cgroup to apply them to
-            if ROOTLESS_V1_LIMITS not in self.rt.warnings:
-                self.rt.warnings.append(ROOTLESS_V1_LIMITS)
+            if self.no_cgroup_warning() not in self.rt.warnings:
+                self.rt.warnings.append(self.no_cgroup_warning())
             return
         steps = update_steps(old, new, default_pids_limit=self.rt.cfg.get("containers", "pids_limit"),
                              swap_accounting=cgroups.swap_accounting())

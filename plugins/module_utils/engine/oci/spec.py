@@ -167,8 +167,10 @@ class SpecContext:
     #: explicit cgroupfs path; default <cgroup_parent>/libpod-<id>
     cgroups_path: Optional[str] = None
     cgroup_parent: str = "/libpod-engine"
-    #: False: rootless on cgroup v1, no cgroup at all (podman: empty cgroupsPath, limits dropped with a warning)
+    #: False: rootless without a delegated cgroup v2 (cgroup v1 included), no cgroup at all (podman: empty
+    #: cgroupsPath, limits dropped with ``no_cgroup_warning``)
     cgroups: bool = True
+    no_cgroup_warning: str = ROOTLESS_V1_LIMITS
     #: containers.conf defaults
     default_capabilities: Sequence[str] = DEFAULT_CAPABILITIES
     default_ulimits: Sequence[Any] = ()
@@ -906,7 +908,7 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
     else:
         linux["resources"] = {}
         if device_rules or linux_resources(cfg, default_pids_limit=0, swap_accounting=True):
-            ctx.warnings.append(ROOTLESS_V1_LIMITS)
+            ctx.warnings.append(ctx.no_cgroup_warning)
     linux["namespaces"] = nss
     linux.update(_id_mappings(cfg))
     if privileged:
