@@ -658,6 +658,13 @@ class Runtime:
         """Which overlay the root mounts new containers with: kind native or fuse-overlayfs ("" for vfs),
         the FUSE program, and why (forced by mount_program, or native overlay refused)."""
         store = self.storage
+        if self.read_only:  # no probe mount in a root that does not exist (or in check mode)
+            known = store.known_overlay()
+            if known is None:
+                return {"kind": "", "mount_program": "", "reason": "not probed yet: the root has not been used"}
+            if store.requested_driver == "vfs" or not known.kind:
+                return {"kind": "", "mount_program": "", "reason": known.reason}
+            return {"kind": known.kind, "mount_program": known.program, "reason": known.reason}
         try:
             kind = store.overlay_kind
         except EngineError as exc:

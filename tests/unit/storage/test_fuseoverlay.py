@@ -157,3 +157,18 @@ def test_native_refused_falls_back_to_fuse_overlayfs(tmp_path, monkeypatch):
         rs.remove(CID)
     finally:
         unmount_all_under(str(tmp_path))
+
+
+def test_known_overlay_never_probes(tmp_path, monkeypatch):
+    monkeypatch.setattr(storage, "overlay_supported", lambda *a: pytest.fail("probed"))
+    graph, run = str(tmp_path / "g"), str(tmp_path / "run")
+    storage._overlay_support.pop(os.path.realpath(graph), None)
+    assert storage.RootfsStore(graph, run_root=run).known_overlay() is None
+    assert storage.RootfsStore(graph, driver="vfs", run_root=run).known_overlay().kind == ""
+    forced = storage.RootfsStore(graph, run_root=run, mount_program="/opt/fo").known_overlay()
+    assert (forced.kind, forced.program) == (fuseoverlay.FUSE, "/opt/fo")
+    os.makedirs(run)
+    with open(os.path.join(run, storage.PROBE_CACHE), "w") as f:
+        f.write('{"graph_root": "%s", "native": true, "reason": ""}' % os.path.realpath(graph))
+    assert storage.RootfsStore(graph, run_root=run).known_overlay().kind == fuseoverlay.NATIVE
+    storage._overlay_support.pop(os.path.realpath(graph), None)

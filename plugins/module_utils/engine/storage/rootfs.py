@@ -162,17 +162,26 @@ def unmount_path(path: str) -> None:
     raise StorageError("cannot unmount %s: still mounted after 32 attempts" % path)
 
 
-def overlay_supported(graph_root: str, cache_dir: str = "") -> Tuple[bool, str]:
-    """Probe-mount overlay on the graph root's filesystem once per process, and once per root when
-    ``cache_dir`` (the run root) keeps the verdict (as c/storage)."""
+def known_overlay_support(graph_root: str, cache_dir: str = "") -> Optional[Tuple[bool, str]]:
+    """The native overlay verdict of this process or of the root's cache, without probing (None: unknown)."""
     key = os.path.realpath(graph_root)
     if key in _overlay_support:
         return _overlay_support[key]
-    cache = os.path.join(cache_dir, PROBE_CACHE) if cache_dir else ""
-    doc = read_json(cache) if cache else None
+    doc = read_json(os.path.join(cache_dir, PROBE_CACHE)) if cache_dir else None
     if doc and doc.get("graph_root") == key and isinstance(doc.get("native"), bool):
         _overlay_support[key] = (doc["native"], str(doc.get("reason") or ""))
         return _overlay_support[key]
+    return None
+
+
+def overlay_supported(graph_root: str, cache_dir: str = "") -> Tuple[bool, str]:
+    """Probe-mount overlay on the graph root's filesystem once per process, and once per root when
+    ``cache_dir`` (the run root) keeps the verdict (as c/storage)."""
+    known = known_overlay_support(graph_root, cache_dir)
+    if known is not None:
+        return known
+    key = os.path.realpath(graph_root)
+    cache = os.path.join(cache_dir, PROBE_CACHE) if cache_dir else ""
     result: Tuple[bool, str] = (True, "")
     probe = os.path.join(graph_root, ".overlay-probe-%d" % os.getpid())
     try:
@@ -321,6 +330,15 @@ class RootfsStore:
             self._overlay = fuseoverlay.choose(self.mount_program,
                                                lambda: overlay_supported(self.graph_root, self.run_root))
         return self._overlay
+
+    def known_overlay(self) -> Optional[fuseoverlay.OverlayChoice]:
+        """The overlay choice when it is known without a probe mount (read-only callers), else None."""
+        if self.requested_driver == "vfs":
+            return fuseoverlay.OverlayChoice("", reason="[storage] graph_driver is vfs")
+        if self._overlay is not None or self.mount_program:
+            return self.overlay
+        known = known_overlay_support(self.graph_root, self.run_root)
+        return None if known is None else fuseoverlay.choose("", lambda: known)
 
     @property
     def overlay_kind(self) -> str:
