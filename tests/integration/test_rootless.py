@@ -174,6 +174,7 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     res = run_playbook(env, [as_user({"name": "reset", "libpod.engine.system_reset": {"confirm": True}}, pw)])
     assert res.ok, res.log
     removed = res.task("reset").result["removed"]
+    assert not [w for w in res.task("reset").get("warnings", []) if "still names" in w], res.task("reset").result
     assert sorted(removed["containers"]) == ["rl", "rl2", "rlfuse", "rlweb"]
     assert any("pause process %d" % pause in p for p in removed["processes"])
     assert not os.path.exists(os.path.join(home, ".local/share/libpod-engine"))
