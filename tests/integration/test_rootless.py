@@ -121,6 +121,9 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
         {"name": "fuse write", "libpod.engine.container_exec": {
             "name": "rlfuse", "command": ["sh", "-c", "echo hi > /written; rm /etc/group; test ! -e /etc/group"]}},
         {"name": "info3", "libpod.engine.runtime_info": {"engine_options": FUSE_PASTA}},
+        # a pod's limits: no pod cgroup either (they were written to /sys/fs/cgroup/*/libpod-engine: EACCES)
+        {"name": "pod", "libpod.engine.pod": {"name": "rlpod", "memory": "64m", "infra": False}},
+        {"name": "pod member", "libpod.engine.container": dict(ctr, name="rlpm", pod="rlpod", volumes=[])},
     ]
     res = run_playbook(env, [as_user(t, pw) for t in tasks])
     assert res.ok, res.log
@@ -156,6 +159,7 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     assert any("XDG_RUNTIME_DIR is not set" in w for w in res.task("start").get("warnings", []))
     assert any("cgroups V1 rootless" in w for w in res.task("limited").get("warnings", []))
     assert user["cgroup"]["parent"] == "" and "cgroups V1 rootless" in user["cgroup"]["reason"]  # hybrid host
+    assert any("cgroups V1 rootless" in w for w in res.task("pod member").get("warnings", []))
     # container uid 0 is the user on the host: the volume's files are the user's
     data = os.path.join(i1["store"]["volume_path"], "rlvol", "_data")
     assert os.stat(os.path.join(data, "by-root")).st_uid == uid
@@ -175,7 +179,7 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     assert res.ok, res.log
     removed = res.task("reset").result["removed"]
     assert not [w for w in res.task("reset").get("warnings", []) if "still names" in w], res.task("reset").result
-    assert sorted(removed["containers"]) == ["rl", "rl2", "rlfuse", "rlweb"]
+    assert sorted(removed["containers"]) == ["rl", "rl2", "rlfuse", "rlpm", "rlweb"]
     assert any("pause process %d" % pause in p for p in removed["processes"])
     assert not os.path.exists(os.path.join(home, ".local/share/libpod-engine"))
     assert not os.path.exists(os.path.join(run_dir(uid), "libpod-engine"))
