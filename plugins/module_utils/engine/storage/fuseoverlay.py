@@ -104,4 +104,3 @@ def mount(program: str, target: str, data: str) -> None:
             raise StorageError("%s failed on %s (exit code %d): %s" % (program, target, proc.returncode,
                                                                        msg or "no message"),
                                hint="check that %s works on the graph root's filesystem" % program)
-
