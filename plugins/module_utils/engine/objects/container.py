@@ -1026,6 +1026,9 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
         # storage last in the transaction: if it fails, the DB rows roll back with it
         try:
             rt.storage.create(ctr_id, rootfs_layers(rt, cfg, image))
+            fallback = rt.storage.fallback_reason and "graph driver vfs (full copies): " + rt.storage.fallback_reason
+            if fallback and fallback not in rt.warnings:
+                rt.warnings.append(fallback)
             own_upper(rt, ctr_id, cfg)
             os.makedirs(os.path.join(rt.graph_root, "containers", ctr_id, "userdata"), mode=0o700, exist_ok=True)
             faults.point("container.create.after_storage")
