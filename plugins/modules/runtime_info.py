@@ -82,8 +82,12 @@ info:
       type: str
       sample: "runc: crun needs a private mount namespace per call on this cgroup v1+v2 hybrid host, ..."
     store:
-      description: Paths in use (static dir, tmp dir, graph root, run root, volume path, DB), lock and events setup.
+      description: Paths in use (static dir, tmp dir, graph root, run root, volume path, DB), lock and events setup,
+        and C(overlay), the overlay new containers are mounted with, C(kind) C(native) or C(fuse-overlayfs)
+        (empty for vfs), its C(mount_program) and the C(reason) (C([storage] mount_program), or native
+        overlay refused by the kernel).
       type: dict
+      sample: {"graph_driver": "overlay", "overlay": {"kind": "native", "mount_program": "", "reason": ""}}
     db_config:
       description: The paths recorded in the state database on first use (libpod's DB config record).
       type: dict
@@ -105,7 +109,10 @@ info:
     rootless_user:
       description: Rootless only (null as root). The user's uid, home, runtime dir (C(XDG_RUNTIME_DIR) or its
         fallback), its own containers.conf, the pause process holding its user namespace (pid and pid file),
-        and the namespace's C(uidmap)/C(gidmap) as C(INSIDE:OUTSIDE:COUNT).
+        and the namespace's C(uidmap)/C(gidmap) as C(INSIDE:OUTSIDE:COUNT). C(cgroup) says where its containers'
+        cgroups go on cgroup v2 (C(parent), below the cgroup delegated to the user, and its C(controllers)), or
+        an empty C(parent) and the C(reason) there are none (cgroup v1 or hybrid, or no delegation; limits are
+        ignored with that warning).
       type: dict
       sample: {"uid": 1000, "runtime_dir": "/run/user/1000", "pause_pid": 4242,
                "uidmap": ["0:1000:1", "1:100000:65536"], "gidmap": ["0:1000:1", "1:100000:65536"]}

@@ -31,6 +31,8 @@ from ansible_collections.libpod.engine.tests.helpers.rootless import (
 from .helpers import free_port, http_get, run_playbook
 
 TUN = "/dev/net/tun"
+FUSE = "/dev/fuse"
+FUSE_OVERLAYFS = "/usr/bin/fuse-overlayfs"
 
 
 @pytest.fixture
@@ -44,6 +46,27 @@ def usable_tun():
 
 
 @pytest.fixture
+def usable_fuse():
+    """/dev/fuse as Debian's udev leaves it (0666), for fuse-overlayfs: this VM keeps it 0600."""
+    if not os.access(FUSE_OVERLAYFS, os.X_OK) or not os.path.exists(FUSE):
+        pytest.skip("needs fuse-overlayfs and /dev/fuse")
+    mode = os.stat(FUSE).st_mode & 0o7777
+    os.chmod(FUSE, 0o666)
+    yield
+    os.chmod(FUSE, mode)
+
+
+def mount_types(pid: int) -> dict:
+    """mount point -> fs type in the mount namespace of ``pid`` (the pause process's: the user's)."""
+    out = {}
+    with open("/proc/%d/mountinfo" % pid) as f:
+        for line in f:
+            fields = line.split()
+            out[fields[4]] = fields[fields.index("-", 6) + 1]
+    return out
+
+
+@pytest.fixture
 def rootless_user():
     """A user with a subordinate range of its own, removed afterwards with everything it ran."""
     why = missing_requirements()
@@ -53,9 +76,13 @@ def rootless_user():
         yield user
 
 
-def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user, busybox_archive, usable_tun):
+FUSE_PASTA = {"storage": {"mount_program": FUSE_OVERLAYFS}, "network": {"default_rootless_network_cmd": "pasta"}}
+
+
+def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user, busybox_archive, usable_tun,
+                                                       usable_fuse):
     pw, start = rootless_user
-    port = free_port()
+    port, port2 = free_port(), free_port()
     uid, home = pw.pw_uid, pw.pw_dir
     archive = os.path.join(home, "busybox.tar")  # the fixture's copy is below root's 0700 tmp dir
     shutil.copyfile(busybox_archive, archive)
@@ -87,9 +114,22 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
         {"name": "low port", "ignore_errors": True, "libpod.engine.container": {
             "name": "rllow", "image": "oci-archive:" + archive, "publish": ["127.0.0.1:80:8080"],
             "command": ["sleep", "1000"]}},
+        # fuse-overlayfs forced by [storage] mount_program, pasta by default_rootless_network_cmd
+        {"name": "fuse pasta", "libpod.engine.container": {
+            "name": "rlfuse", "image": "oci-archive:" + archive, "publish": ["127.0.0.1:%d:8080" % port2],
+            "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"], "engine_options": FUSE_PASTA}},
+        {"name": "fuse write", "libpod.engine.container_exec": {
+            "name": "rlfuse", "command": ["sh", "-c", "echo hi > /written; rm /etc/group; test ! -e /etc/group"]}},
+        {"name": "info3", "libpod.engine.runtime_info": {"engine_options": FUSE_PASTA}},
+        # a pod's limits: no pod cgroup either (they were written to /sys/fs/cgroup/*/libpod-engine: EACCES)
+        {"name": "pod", "libpod.engine.pod": {"name": "rlpod", "memory": "64m", "infra": False}},
+        {"name": "pod member", "libpod.engine.container": dict(ctr, name="rlpm", pod="rlpod", volumes=[])},
     ]
     res = run_playbook(env, [as_user(t, pw) for t in tasks])
     assert res.ok, res.log
+    fuse = res.task("fuse pasta").result["container"]
+    assert fuse["HostConfig"]["NetworkMode"] == "pasta", fuse["HostConfig"]["NetworkMode"]
+    assert "root:" in http_get("http://127.0.0.1:%d/passwd" % port2)  # served through pasta
     web = res.task("web").result["container"]
     assert web["HostConfig"]["NetworkMode"] == "slirp4netns", web["HostConfig"]["NetworkMode"]
     assert "root:" in http_get("http://127.0.0.1:%d/passwd" % port)  # served through slirp4netns
@@ -98,7 +138,10 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     assert low.failed and "below net.ipv4.ip_unprivileged_port_start" in low.msg, low.result
     assert res.task("start").changed
     assert not res.task("again").changed, res.task("again").result
-    i1, i2 = res.task("info1").result["info"], res.task("info2").result["info"]
+    i1, i2, i3 = (res.task(t).result["info"] for t in ("info1", "info2", "info3"))
+    assert i1["store"]["overlay"]["kind"] == "native", i1["store"]["overlay"]
+    assert i3["store"]["overlay"] == {"kind": "fuse-overlayfs", "mount_program": FUSE_OVERLAYFS,
+                                      "reason": "[storage] mount_program"}
     assert i1["rootless"] is True
     user = i1["rootless_user"]
     assert user["uid"] == uid and user["runtime_dir"] == run_dir(uid)
@@ -115,21 +158,33 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
         assert f.read().strip() == "catatonit"
     assert any("XDG_RUNTIME_DIR is not set" in w for w in res.task("start").get("warnings", []))
     assert any("cgroups V1 rootless" in w for w in res.task("limited").get("warnings", []))
+    assert user["cgroup"]["parent"] == "" and "cgroups V1 rootless" in user["cgroup"]["reason"]  # hybrid host
+    assert any("cgroups V1 rootless" in w for w in res.task("pod member").get("warnings", []))
     # container uid 0 is the user on the host: the volume's files are the user's
     data = os.path.join(i1["store"]["volume_path"], "rlvol", "_data")
     assert os.stat(os.path.join(data, "by-root")).st_uid == uid
     with open(os.path.join(data, "uid")) as f:
         assert f.read().strip() == "0"
     assert list(user_pids(uid)), "the user's pause process and containers run"
+    # rlfuse's root is a fuse-overlayfs mount of the user's mount namespace; its writes land in its upper dir
+    cdir = os.path.join(i1["store"]["graph_root"], "containers", fuse["Id"])
+    types = mount_types(pause)
+    assert types[os.path.join(cdir, "merged")] == "fuse.fuse-overlayfs"
+    assert types[os.path.join(i1["store"]["graph_root"], "containers", web["Id"], "merged")] == "overlay"
+    upper = os.path.join(cdir, "upper")
+    assert os.stat(os.path.join(upper, "written")).st_uid == uid
+    assert {"group", ".wh.group"} & set(os.listdir(os.path.join(upper, "etc"))), "a whiteout for /etc/group"
 
     res = run_playbook(env, [as_user({"name": "reset", "libpod.engine.system_reset": {"confirm": True}}, pw)])
     assert res.ok, res.log
     removed = res.task("reset").result["removed"]
-    assert sorted(removed["containers"]) == ["rl", "rl2", "rlweb"]
+    assert not [w for w in res.task("reset").get("warnings", []) if "still names" in w], res.task("reset").result
+    assert sorted(removed["containers"]) == ["rl", "rl2", "rlfuse", "rlpm", "rlweb"]
     assert any("pause process %d" % pause in p for p in removed["processes"])
     assert not os.path.exists(os.path.join(home, ".local/share/libpod-engine"))
     assert not os.path.exists(os.path.join(run_dir(uid), "libpod-engine"))
-    assert not list(user_pids(uid)), "nothing of the user runs after its reset"
+    assert not list(user_pids(uid)), "nothing of the user runs after its reset (fuse-overlayfs, pasta included)"
+    assert os.listdir(run_dir(uid)) == [], "nothing of the user's root is left in its runtime dir"
     # the root engine root is untouched
     assert os.path.exists(os.path.join(engine_env.paths["static_dir"], "state.db"))
     res = run_playbook(engine_env, "- libpod.engine.volume_info: {name: rootvol}\n  register: v")

@@ -72,10 +72,12 @@ def test_adhoc_reports_discovery_and_db_config(engine_env):
     # the root does not exist yet: reported, but nothing created (no DB, no dirs, no refresh)
     assert info["refreshed"] is False
     assert not os.path.exists(engine_env.paths["static_dir"]) and not os.path.exists(engine_env.paths["tmp_dir"])
+    assert info["store"]["overlay"]["kind"] == "" and "not probed" in info["store"]["overlay"]["reason"]
     create_root(engine_env)
     # on an existing root: no refresh (already done by its first use), the record as reported
     status, res2 = adhoc_json(adhoc(engine_env, "libpod.engine.runtime_info"))
     assert status == "SUCCESS" and res2["info"]["refreshed"] is False
+    assert res2["info"]["store"]["overlay"] == {"kind": "native", "mount_program": "", "reason": ""}
     assert res2["info"]["db_config"] == db
 
 

@@ -135,6 +135,21 @@ class Runtime:
     def rootless(self) -> bool:
         return self.user_dirs is not None
 
+    @property
+    def rootless_cgroup(self) -> Any:
+        """Rootless only (None as root): host.cgdelegation.Delegation, where containers' cgroups go or
+        why there are none."""
+        if self.user_dirs is None:
+            return None
+        if "cgroup_delegation" not in self._lazy:
+            from .host.cgdelegation import rootless_delegation  # noqa: PLC0415 - rootless only
+            from .oci.resources import ROOTLESS_V1_LIMITS  # noqa: PLC0415 - rootless only
+
+            # inside the engine's user namespace the user's files show as owned by our euid (0)
+            self._lazy["cgroup_delegation"] = rootless_delegation(cgroups.cgroup_mode(), os.geteuid(),
+                                                                  ROOTLESS_V1_LIMITS)
+        return self._lazy["cgroup_delegation"]
+
     # -- paths ------------------------------------------------------------------------------
     @property
     def static_dir(self) -> str:
@@ -427,7 +442,10 @@ class Runtime:
         if "storage" not in self._lazy:
             from .storage.rootfs import RootfsStore  # noqa: PLC0415
 
-            self._lazy["storage"] = RootfsStore(self.graph_root, self.graph_driver)
+            self._lazy["storage"] = RootfsStore(
+                self.graph_root, self.graph_driver, run_root=self.run_root,
+                mount_program=self.cfg.get("storage", "mount_program"),
+                strict=self.graph_driver == "overlay" and self.cfg.is_explicit("storage", "graph_driver"))
         return self._lazy["storage"]
 
     @property
@@ -565,7 +583,8 @@ class Runtime:
         if conf:
             argv += ["--conf", os.path.abspath(conf)]
         for section, key in (("engine", "static_dir"), ("engine", "tmp_dir"), ("engine", "volume_path"),
-                             ("storage", "graph_root"), ("storage", "run_root"), ("storage", "graph_driver")):
+                             ("storage", "graph_root"), ("storage", "run_root"), ("storage", "graph_driver"),
+                             ("storage", "mount_program")):
             argv += ["--set", "%s.%s=%s" % (section, key, self.cfg.get(section, key))]
         return argv
 
@@ -621,6 +640,7 @@ class Runtime:
             "store": {
                 "static_dir": self.static_dir, "tmp_dir": self.tmp_dir, "volume_path": self.volume_path,
                 "graph_root": self.graph_root, "run_root": self.run_root, "graph_driver": self.graph_driver,
+                "overlay": self._overlay_info(),
                 "db_path": self.db_path, "lock_type": "file", "num_locks": self.locks.num_locks,
                 "locks_in_use": self.state.query("SELECT COUNT(*) FROM locks")[0][0],
                 "events_logger": self.events.logger, "events_log": self.events.path,
@@ -634,6 +654,24 @@ class Runtime:
             "rootless_user": self._rootless_info(),
         }
 
+    def _overlay_info(self) -> Dict[str, str]:
+        """Which overlay the root mounts new containers with: kind native or fuse-overlayfs ("" for vfs),
+        the FUSE program, and why (forced by mount_program, or native overlay refused)."""
+        store = self.storage
+        if self.read_only:  # no probe mount in a root that does not exist (or in check mode)
+            known = store.known_overlay()
+            if known is None:
+                return {"kind": "", "mount_program": "", "reason": "not probed yet: the root has not been used"}
+            if store.requested_driver == "vfs" or not known.kind:
+                return {"kind": "", "mount_program": "", "reason": known.reason}
+            return {"kind": known.kind, "mount_program": known.program, "reason": known.reason}
+        try:
+            kind = store.overlay_kind
+        except EngineError as exc:
+            return {"kind": "", "mount_program": "", "reason": str(exc)}
+        return {"kind": kind, "mount_program": store.overlay.program if kind else "",
+                "reason": store.overlay.reason if kind else store.fallback_reason}
+
     def _rootless_info(self) -> Optional[Dict[str, Any]]:
         """The user's paths and the namespace it runs in (None as root)."""
         if self.user_dirs is None:
@@ -643,7 +681,8 @@ class Runtime:
                 "pause_pid": ns.pause_pid if ns else None,
                 "pause_pid_file": os.path.join(self.tmp_dir, "pause.pid"),
                 "uidmap": ["%d:%d:%d" % m for m in ns.uid_map] if ns else [],
-                "gidmap": ["%d:%d:%d" % m for m in ns.gid_map] if ns else []}
+                "gidmap": ["%d:%d:%d" % m for m in ns.gid_map] if ns else [],
+                "cgroup": asdict(self.rootless_cgroup)}
 
     def _id_mappings(self) -> Dict[str, List[str]]:
         """The subordinate ranges this user owns (podman info's host.idMappings), for user namespaces."""

@@ -56,3 +56,18 @@ def test_marker_of_a_removed_root_is_stale(tmp_path):
     roots.claim_paths(b, dict(pb, graph_root=pa["graph_root"]), reg)
     assert roots.marker_owner(pa["graph_root"]) == b
     assert len(os.listdir(os.path.join(reg, "roots"))) == 1  # a's registry entry was dropped
+
+
+def test_forget_root_drops_an_empty_rootless_registry_only(tmp_path):
+    reg = str(tmp_path / "registry")
+    a, pa = _root(tmp_path, "a")
+    b, pb = _root(tmp_path, "b")
+    roots.claim_paths(a, pa, reg)
+    roots.claim_paths(b, pb, reg)
+    assert not roots.forget_root(a, reg, drop_empty=True)  # b is still registered
+    assert os.path.isdir(reg)
+    assert roots.forget_root(b, reg, drop_empty=True)
+    assert not os.path.exists(reg)
+    roots.claim_paths(a, pa, reg)
+    assert not roots.forget_root(a, reg)  # root's registry (/run/libpod-engine) stays
+    assert sorted(os.listdir(reg)) == ["roots", "roots.lock"]

@@ -714,3 +714,17 @@ def test_rootless_on_cgroup_v1_has_no_cgroup_and_warns_only_about_declared_limit
     s = spec.generate_spec(ctx)
     assert s["linux"]["resources"] == {}
     assert any("cgroups V1 rootless" in w for w in ctx.warnings)
+
+
+def test_rootless_without_cgroup_drops_limits_and_warns_with_the_given_reason(rootfs, tmp_path):
+    ctx = make_ctx(rootfs, tmp_path, ctx_kw={"cgroups": False, "no_cgroup_warning": "not delegated: test"},
+                   memory=64 * 1024 * 1024)
+    out = spec.generate_spec(ctx)
+    assert "cgroupsPath" not in out["linux"] and out["linux"]["resources"] == {}
+    assert ctx.warnings == ["not delegated: test"]
+    # delegated: the cgroup goes below the parent the container was given
+    ctx = make_ctx(rootfs, tmp_path, ctx_kw={"cgroup_parent": "/user.slice/u@1.service/libpod-engine"},
+                   memory=64 * 1024 * 1024)
+    out = spec.generate_spec(ctx)
+    assert out["linux"]["cgroupsPath"] == "/user.slice/u@1.service/libpod-engine/libpod-%s" % CID
+    assert out["linux"]["resources"]["memory"]["limit"] == 64 * 1024 * 1024

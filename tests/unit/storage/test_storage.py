@@ -162,7 +162,9 @@ def test_vfs_matches_overlay_for_busybox(graph, bb_tar):
 
 
 def test_driver_falls_back_to_vfs(graph, bb_tar, monkeypatch):
-    monkeypatch.setattr(storage, "overlay_supported", lambda root: (False, "overlay cannot mount here: test"))
+    monkeypatch.setattr(storage, "overlay_supported",
+                        lambda root, cache_dir="": (False, "overlay cannot mount here: test"))
+    monkeypatch.setattr(storage.fuseoverlay, "DEFAULT_PROGRAM", os.path.join(graph, "no-fuse-overlayfs"))
     rs = storage.RootfsStore(graph)
     assert rs.driver == "vfs"
     assert "test" in rs.fallback_reason
@@ -170,7 +172,7 @@ def test_driver_falls_back_to_vfs(graph, bb_tar, monkeypatch):
     assert os.path.isfile(os.path.join(merged, "bin", "busybox"))
     assert not in_proc_mounts(merged)
     # a container keeps the driver it was created with, even if detection changes later
-    monkeypatch.setattr(storage, "overlay_supported", lambda root: (True, ""))
+    monkeypatch.setattr(storage, "overlay_supported", lambda root, cache_dir="": (True, ""))
     assert storage.RootfsStore(graph).mounted(CID)
     assert storage.RootfsStore(graph).mount(CID, [install(graph, bb_tar)]) == merged
     assert not in_proc_mounts(merged)

@@ -99,6 +99,8 @@ SCHEMA: Dict[str, Any] = {
                 "graph_root": STR,
                 "run_root": STR,
                 "graph_driver": {"type": "string", "enum": ["", "overlay", "vfs"]},
+                # containers/storage's [storage.options.overlay] mount_program: a FUSE overlay program
+                "mount_program": {"type": "string", "pattern": "^(/.*)?$"},
             },
         },
     },
@@ -179,7 +181,8 @@ DEFAULTS: Dict[str, Dict[str, Any]] = {
     "storage": {
         "graph_root": "",   # "" = <static_dir>/storage
         "run_root": "",     # "" = <tmp_dir>/storage
-        "graph_driver": "",  # "" = overlay when the kernel has it, else vfs
+        "graph_driver": "",  # "" = overlay when the kernel has it (native, else fuse-overlayfs), else vfs
+        "mount_program": "",  # e.g. /usr/bin/fuse-overlayfs: used instead of native overlay
     },
 }
 

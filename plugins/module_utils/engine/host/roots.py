@@ -179,10 +179,26 @@ def claim_paths(me: RootId, paths: Dict[str, str], registry: Optional[str] = Non
                                              "paths": {k: os.path.realpath(p) for k, p in paths.items() if p}})
 
 
-def forget_root(me: RootId, registry: Optional[str] = None) -> None:
-    """Drop the root's registry entry (after a reset removed it)."""
+def forget_root(me: RootId, registry: Optional[str] = None, drop_empty: bool = False) -> bool:
+    """Drop the root's registry entry (after a reset removed it). ``drop_empty``: also remove the
+    registry itself when no root is left in it and it holds nothing else (a rootless user's, in its
+    runtime dir: a reset leaves nothing there). True when the registry was removed."""
+    folder = os.path.join(registry or registry_dir(), "roots")
     try:
         with registry_lock("roots", registry) as folder:
             os.unlink(_entry_path(folder, me))
     except OSError:
         pass
+    if not drop_empty:
+        return False
+    top = os.path.dirname(folder)
+    try:
+        with registry_lock("roots", registry):
+            if os.listdir(folder) or set(os.listdir(top)) != {"roots", "roots.lock"}:
+                return False
+            os.rmdir(folder)
+            os.unlink(folder + ".lock")  # waiters on it find no root to conflict with either
+        os.rmdir(top)
+    except OSError:
+        return False
+    return True

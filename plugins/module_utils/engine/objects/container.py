@@ -573,9 +573,13 @@ class Container(LockedObject):
             no_new_privileges=bool(rtc.get("containers", "no_new_privileges")),
             cgroups=self.has_cgroup(),
             etc_overrides=dict(etc_overrides or {}),
+            no_cgroup_warning=self.no_cgroup_warning(),
             # CAP_SYS_RESOURCE of the user namespace does not lift the host's hard limits
             can_raise_rlimits=False if self.rt.rootless else None,
         )
+        delegated = self.rt.rootless_cgroup
+        if delegated is not None and delegated.parent:
+            ctx.cgroup_parent = delegated.parent  # below the user's delegated cgroup v2 (a pod's wins)
         if getattr(self, "_pod", None) is not None:
             self._pod.apply_spec(ctx)
         spec = generate_spec(ctx)
@@ -936,18 +940,25 @@ class Container(LockedObject):
                 netattach.connect_live(self, name, settings=new_attach.get(name))
 
     def has_cgroup(self) -> bool:
-        """False for cgroups: disabled, and for a rootless container on cgroup v1 (podman: no cgroup,
-        limits ignored)."""
+        """False for cgroups: disabled, and for a rootless container on cgroup v1, or on v2 without a
+        delegated cgroup (podman: no cgroup, limits ignored)."""
         if self.config.get("cgroups") == "disabled":
             return False
-        return not (self.rt.rootless and cgroups.cgroup_mode() != "v2")
+        delegated = self.rt.rootless_cgroup
+        return delegated is None or bool(delegated.parent)
+
+    def no_cgroup_warning(self) -> str:
+        """Why the container has no cgroup: the warning given when it declares limits."""
+        if self.config.get("cgroups") == "disabled":
+            return NO_CGROUP_LIMITS % self.name
+        delegated = self.rt.rootless_cgroup
+        return delegated.reason if delegated is not None and delegated.reason else ROOTLESS_V1_LIMITS
 
     def _runtime_update(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """Move the live cgroup from ``old`` to ``new`` limits: the create-time translation, in a safe order."""
         if not self.has_cgroup():  # the new limits are recorded; there is no cgroup to apply them to
-            why = NO_CGROUP_LIMITS % self.name if self.config.get("cgroups") == "disabled" else ROOTLESS_V1_LIMITS
-            if why not in self.rt.warnings:
-                self.rt.warnings.append(why)
+            if self.no_cgroup_warning() not in self.rt.warnings:
+                self.rt.warnings.append(self.no_cgroup_warning())
             return
         steps = update_steps(old, new, default_pids_limit=self.rt.cfg.get("containers", "pids_limit"),
                              swap_accounting=cgroups.swap_accounting())
@@ -1112,6 +1123,9 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
         # storage last in the transaction: if it fails, the DB rows roll back with it
         try:
             rt.storage.create(ctr_id, rootfs_layers(rt, cfg, image))
+            fallback = rt.storage.fallback_reason and "graph driver vfs (full copies): " + rt.storage.fallback_reason
+            if fallback and fallback not in rt.warnings:
+                rt.warnings.append(fallback)
             own_upper(rt, ctr_id, cfg)
             os.makedirs(os.path.join(rt.graph_root, "containers", ctr_id, "userdata"), mode=0o700, exist_ok=True)
             faults.point("container.create.after_storage")

@@ -31,7 +31,7 @@ from ..store.events import rfc3339_nano
 from ..store.state import Record
 from . import freeze
 from .container import RUNNING, Container, create_container, display_status, list_containers
-from .podjoin import POD_RESOURCE_KEYS, PodRecord, apply_pod_limits, cgroup_base
+from .podjoin import POD_RESOURCE_KEYS, PodRecord, cgroup_base, pod_limits
 
 # pod states (define/podstate.go), as podman prints them
 POD_CREATED = "Created"
@@ -234,7 +234,7 @@ class Pod(PodRecord):
             cfg = dict(self.config)
             cfg.update(changes)
             if any(k in changes for k in POD_RESOURCE_KEYS):
-                apply_pod_limits(self.cgroup_parent, cfg)
+                pod_limits(self.rt, self.cgroup_parent, cfg)
             self.rt.state.rewrite_config("pod", self.id, cfg)
             self.rec.config = cfg
             self._event("update")
@@ -508,7 +508,7 @@ def create_pod(rt, config: Dict[str, Any], name: Optional[str] = None, infra_ima
         name = generate_name(lambda n: rt.state.lookup_name(n) is not None)
     cfg = {k: v for k, v in config.items() if k not in ("id", "infra_id", "created_at")}
     cfg.update(id=pod_id, name=name, created_at=rfc3339_nano(),
-               cgroup_parent="%s/%s" % (cgroup_base().rstrip("/"), pod_id))
+               cgroup_parent="%s/%s" % (cgroup_base(rt).rstrip("/"), pod_id))
     validate_pod_config(cfg)
     if cfg.get("infra"):
         if infra_image is None:
@@ -663,7 +663,7 @@ def refresh_pods(rt) -> None:
         cfg = pod.config
         try:
             if pod.share_parent:  # else no pod cgroup to restore
-                apply_pod_limits(pod.cgroup_parent, cfg)
+                pod_limits(rt, pod.cgroup_parent, cfg)
         except (EngineError, OSError) as exc:
             rt.warnings.append("pod %s: cannot restore its cgroup limits after a reboot: %s" % (pod.name, exc))
         state = dict(pod.state)

@@ -58,11 +58,26 @@ def pod_volume_names(rt, pod_id: Optional[str], own: List[Dict[str, Any]]) -> Li
             if m.get("type") == "volume" and m["destination"] not in taken]
 
 
-def cgroup_base() -> str:
-    """The cgroup parent of containers outside pods (the spec's default)."""
+def cgroup_base(rt: Any = None) -> str:
+    """The cgroup parent of containers outside pods (the spec's default); a rootless engine's goes
+    below the cgroup delegated to the user (host/cgdelegation.py) when there is one."""
+    delegated = rt.rootless_cgroup if rt is not None else None
+    if delegated is not None and delegated.parent:
+        return delegated.parent
     from ..oci.spec import SpecContext  # noqa: PLC0415
 
     return str(SpecContext.cgroup_parent)
+
+
+def pod_limits(rt: Any, cgroup: str, cfg: Dict[str, Any]) -> List[str]:
+    """apply_pod_limits, unless the engine is rootless without a cgroup it may create (cgroup v1, or v2
+    without delegation): then the pod has no cgroup and declared limits are ignored with the warning."""
+    delegated = rt.rootless_cgroup
+    if delegated is not None and not delegated.parent:
+        if any(cfg.get(k) for k in POD_RESOURCE_KEYS) and delegated.reason not in rt.warnings:
+            rt.warnings.append(delegated.reason)
+        return []
+    return apply_pod_limits(cgroup, cfg)
 
 
 class PodRecord(LockedObject):
@@ -76,7 +91,7 @@ class PodRecord(LockedObject):
 
     @property
     def cgroup_parent(self) -> str:
-        return self.config.get("cgroup_parent") or "%s/%s" % (cgroup_base().rstrip("/"), self.id)
+        return self.config.get("cgroup_parent") or "%s/%s" % (cgroup_base(self.rt).rstrip("/"), self.id)
 
     @property
     def share_parent(self) -> bool:
@@ -85,7 +100,7 @@ class PodRecord(LockedObject):
     @property
     def member_cgroup_parent(self) -> str:
         """Its containers' cgroup parent: the pod cgroup, or the engine's base without share_parent."""
-        return self.cgroup_parent if self.share_parent else cgroup_base()
+        return self.cgroup_parent if self.share_parent else cgroup_base(self.rt)
 
     @property
     def hostname(self) -> str:
@@ -195,7 +210,7 @@ def member_join(ctr: LockedObject) -> Optional[PodJoin]:
     pod = PodRecord(rt, rec)
     cfg = pod.config
     if pod.share_parent:
-        apply_pod_limits(pod.cgroup_parent, cfg)
+        pod_limits(rt, pod.cgroup_parent, cfg)
     join = PodJoin(pod_id=pod.id, pod_name=pod.name, cgroup_parent=pod.member_cgroup_parent, hostname=pod.hostname,
                    is_infra=ctr.config.get("is_infra", False) or ctr.id == pod.infra_id,
                    infra_id=pod.infra_id,

@@ -167,11 +167,13 @@ class SpecContext:
     #: explicit cgroupfs path; default <cgroup_parent>/libpod-<id>
     cgroups_path: Optional[str] = None
     cgroup_parent: str = "/libpod-engine"
-    #: False: rootless on cgroup v1, no cgroup at all (podman: empty cgroupsPath, limits dropped with a warning)
+    #: False: rootless without a delegated cgroup v2 (cgroup v1 included), no cgroup at all (podman: empty
+    #: cgroupsPath, limits dropped with ``no_cgroup_warning``)
     cgroups: bool = True
     #: container path -> host file bind-mounted over it (the /etc/passwd and /etc/group copies of
     #: oci/userfiles.py for a read-only rootfs): user lookups read these instead of the rootfs's
     etc_overrides: Dict[str, str] = field(default_factory=dict)
+    no_cgroup_warning: str = ROOTLESS_V1_LIMITS
     #: containers.conf defaults
     default_capabilities: Sequence[str] = DEFAULT_CAPABILITIES
     default_ulimits: Sequence[Any] = ()
@@ -919,7 +921,7 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
         linux["resources"] = {}
         if device_rules or linux_resources(cfg, default_pids_limit=0, swap_accounting=True):
             ctx.warnings.append(NO_CGROUP_LIMITS % (cfg.get("name") or cid) if cfg.get("cgroups") == "disabled"
-                                else ROOTLESS_V1_LIMITS)
+                                else ctx.no_cgroup_warning)
     linux["namespaces"] = nss
     linux.update(_id_mappings(cfg))
     if privileged:

@@ -402,12 +402,28 @@ def reset(rt, timeout: Optional[int] = None) -> Dict[str, Any]:
             done["paths"].append(path)
         except OSError as exc:
             problems.append("%s %s: %s" % (key, path, exc.strerror or exc))
-    owners.forget_root(rt.root_id)
+    if owners.forget_root(rt.root_id, drop_empty=rt.user_dirs is not None):
+        done["paths"].append(rt.user_dirs.registry_dir)
+    done["paths"] += _drop_runtime_default_root(rt)
     if rt.userns is not None and rt.userns.pause_pid and userns.stop_pause_pid(rt.userns.pause_pid, rt.user_dirs.uid):
         done["processes"].append("pause process %d (rootless user namespace)" % rt.userns.pause_pid)  # as podman
     result = {"removed": done, "plan": plan, "problems": problems, "warnings": warnings}
     result["counts"] = {k: len(v) for k, v in done.items()}
     return result
+
+
+def _drop_runtime_default_root(rt) -> List[str]:
+    """Rootless: crun makes ``$XDG_RUNTIME_DIR/crun`` (its default state dir) on every call, though the
+    engine passes its own --root below its tmp dir; removed when empty, so a reset leaves nothing in
+    the user's runtime dir. Not empty: another tool's containers (podman's) live there; kept."""
+    if rt.user_dirs is None:
+        return []
+    path = os.path.join(rt.user_dirs.runtime_dir, "crun")
+    try:
+        os.rmdir(path)
+    except OSError:
+        return []
+    return [path]
 
 
 def _reset_network(rt, ctr_ids: List[str], problems: List[str]) -> Dict[str, List[str]]:

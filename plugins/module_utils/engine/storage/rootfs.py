@@ -8,11 +8,13 @@ is also under ``<id>`` but belongs to the container layer (the OCI bundle), so
 * overlay: ``mount(2)`` through ctypes (0.2 ms, against 4 ms for ``mount(8)``). If the
   option string would not fit in one page (deep images, odd characters in paths), the
   new mount API is used instead (fsopen, one ``fsconfig("lowerdir+")`` per layer,
-  fsmount, move_mount). This needs kernel 6.8 or newer.
+  fsmount, move_mount). This needs kernel 6.8 or newer. Or through fuse-overlayfs, when
+  ``[storage] mount_program`` names it or the kernel refuses native overlay (fuseoverlay.py);
+  the program is recorded in ``<id>/mount_program`` at create.
 * vfs: ``merged`` is a full copy of the layers applied in order, with overlay whiteouts
   and opaque dirs applied. There is no mount, so it works anywhere, but it is slow and
-  uses a lot of disk. It is used when overlay cannot mount on the graph root's
-  filesystem, or when it is asked for by name.
+  uses a lot of disk. It is used when no overlay (native or FUSE) can mount on the graph
+  root's filesystem and the driver was left to the engine, or when it is asked for by name.
 
 Whether something is mounted is read from ``/proc/self/mountinfo``, never from the DB.
 """
@@ -31,6 +33,8 @@ from ..base.errors import InvalidArg, StorageError
 from ..host.files import write_atomic
 from ..host.libc import errno_error, libc
 from ..host.mounts import MNT_DETACH, is_mount_point, mount_points
+from ..host.roots import read_json, write_json
+from . import fuseoverlay
 from .layers import OPAQUE_XATTR, rmtree
 
 DRIVERS = ("overlay", "vfs")
@@ -45,6 +49,10 @@ MOVE_MOUNT_F_EMPTY_PATH = 0x4
 AT_FDCWD = -100
 
 _overlay_support: Dict[str, Tuple[bool, str]] = {}
+#: the native overlay verdict of a root, in its run root (as containers/storage caches its check there:
+#: probed again after a reboot, which may bring another kernel)
+PROBE_CACHE = "overlay-native.json"
+MOUNT_PROGRAM_FILE = "mount_program"
 
 
 # -- mount primitives --------------------------------------------------------------------------
@@ -154,11 +162,26 @@ def unmount_path(path: str) -> None:
     raise StorageError("cannot unmount %s: still mounted after 32 attempts" % path)
 
 
-def overlay_supported(graph_root: str) -> Tuple[bool, str]:
-    """Probe-mount overlay once per process on the graph root's filesystem (as c/storage)."""
+def known_overlay_support(graph_root: str, cache_dir: str = "") -> Optional[Tuple[bool, str]]:
+    """The native overlay verdict of this process or of the root's cache, without probing (None: unknown)."""
     key = os.path.realpath(graph_root)
     if key in _overlay_support:
         return _overlay_support[key]
+    doc = read_json(os.path.join(cache_dir, PROBE_CACHE)) if cache_dir else None
+    if doc and doc.get("graph_root") == key and isinstance(doc.get("native"), bool):
+        _overlay_support[key] = (doc["native"], str(doc.get("reason") or ""))
+        return _overlay_support[key]
+    return None
+
+
+def overlay_supported(graph_root: str, cache_dir: str = "") -> Tuple[bool, str]:
+    """Probe-mount overlay on the graph root's filesystem once per process, and once per root when
+    ``cache_dir`` (the run root) keeps the verdict (as c/storage)."""
+    known = known_overlay_support(graph_root, cache_dir)
+    if known is not None:
+        return known
+    key = os.path.realpath(graph_root)
+    cache = os.path.join(cache_dir, PROBE_CACHE) if cache_dir else ""
     result: Tuple[bool, str] = (True, "")
     probe = os.path.join(graph_root, ".overlay-probe-%d" % os.getpid())
     try:
@@ -178,6 +201,12 @@ def overlay_supported(graph_root: str) -> Tuple[bool, str]:
         if not is_mount_point(os.path.join(probe, "merged")):
             rmtree(probe)
     _overlay_support[key] = result
+    if cache:
+        try:
+            os.makedirs(cache_dir, mode=0o700, exist_ok=True)
+            write_json(cache, {"graph_root": key, "native": result[0], "reason": result[1]}, mode=0o600)
+        except OSError:
+            pass  # probed again next time
     return result
 
 
@@ -277,25 +306,59 @@ def apply_diff(src: str, dst: str, is_root: Optional[bool] = None) -> None:
 class RootfsStore:
     """Per-container root filesystems under ``<graph_root>/containers``."""
 
-    def __init__(self, graph_root: str, driver: str = "overlay", mount_options: Sequence[str] = ()):
+    def __init__(self, graph_root: str, driver: str = "overlay", mount_options: Sequence[str] = (), *,
+                 run_root: str = "", mount_program: str = "", strict: bool = False):
+        """``run_root``: where the native overlay verdict is cached; ``mount_program``: a FUSE program
+        that replaces native overlay ([storage] mount_program); ``strict``: overlay was asked for by
+        name, so no overlay at all is an error instead of a vfs fallback."""
         if driver not in DRIVERS:
             raise InvalidArg("unknown graph driver %r" % driver, hint="use one of: %s" % ", ".join(DRIVERS))
         self.graph_root = os.path.abspath(graph_root)
         self.requested_driver = driver
         self.mount_options = list(mount_options)
+        self.run_root = run_root
+        self.mount_program = mount_program
+        self.strict = strict
         self._driver: Optional[str] = None
+        self._overlay: Optional[fuseoverlay.OverlayChoice] = None
         self.fallback_reason = ""
 
     @property
+    def overlay(self) -> fuseoverlay.OverlayChoice:
+        """Which overlay this root mounts new containers with (fuseoverlay.choose)."""
+        if self._overlay is None:
+            self._overlay = fuseoverlay.choose(self.mount_program,
+                                               lambda: overlay_supported(self.graph_root, self.run_root))
+        return self._overlay
+
+    def known_overlay(self) -> Optional[fuseoverlay.OverlayChoice]:
+        """The overlay choice when it is known without a probe mount (read-only callers), else None."""
+        if self.requested_driver == "vfs":
+            return fuseoverlay.OverlayChoice("", reason="[storage] graph_driver is vfs")
+        if self._overlay is not None or self.mount_program:
+            return self.overlay
+        known = known_overlay_support(self.graph_root, self.run_root)
+        return None if known is None else fuseoverlay.choose("", lambda: known)
+
+    @property
+    def overlay_kind(self) -> str:
+        """native, fuse-overlayfs, or "" for a vfs root."""
+        return self.overlay.kind if self.driver == "overlay" else ""
+
+    @property
     def driver(self) -> str:
-        """overlay if asked for and the kernel can mount it on the graph root, else vfs."""
+        """overlay if asked for and native overlay or fuse-overlayfs can mount, else vfs."""
         if self._driver is None:
             if self.requested_driver == "vfs":
                 self._driver = "vfs"
+            elif self.overlay.kind:
+                self._driver = "overlay"
+            elif self.strict:
+                raise StorageError("graph driver overlay cannot be used: %s" % self.overlay.reason,
+                                   hint=fuseoverlay.FIX)
             else:
-                ok, why = overlay_supported(self.graph_root)
-                self._driver = "overlay" if ok else "vfs"
-                self.fallback_reason = why
+                self._driver = "vfs"
+                self.fallback_reason = "%s (to use overlay: %s)" % (self.overlay.reason, fuseoverlay.FIX)
         return self._driver
 
     # -- paths ----------------------------------------------------------------------------
@@ -338,6 +401,8 @@ class RootfsStore:
         os.makedirs(cdir, mode=0o700, exist_ok=True)
         driver_file = os.path.join(cdir, "driver")
         if not os.path.exists(driver_file):
+            if self.driver == "overlay" and self.overlay.kind == fuseoverlay.FUSE:
+                write_atomic(os.path.join(cdir, MOUNT_PROGRAM_FILE), self.overlay.program + "\n")
             write_atomic(driver_file, self.driver + "\n")
         driver = self._driver_of(ctr_id)
         if driver == "overlay":
@@ -368,6 +433,11 @@ class RootfsStore:
         if self._driver_of(ctr_id) == "vfs" or is_mount_point(merged):
             return merged
         lowers = list(reversed(self._check_layers(layer_dirs))) or [os.path.join(cdir, "empty")]
+        program = self.mount_program_of(ctr_id)
+        if program:
+            fuseoverlay.mount(program, merged, overlay_options(lowers, os.path.join(cdir, "upper"),
+                                                               os.path.join(cdir, "work"), self.mount_options))
+            return merged
         try:
             mount_overlay(merged, lowers, os.path.join(cdir, "upper"), os.path.join(cdir, "work"),
                           self.mount_options)
@@ -378,6 +448,14 @@ class RootfsStore:
             raise StorageError("cannot mount overlay root filesystem for container %s (%d layers) on %s: %s"
                                % (ctr_id[:12], len(lowers), merged, e.strerror or e), hint=hint)
         return merged
+
+    def mount_program_of(self, ctr_id: str) -> str:
+        """The FUSE program an overlay container was created with ("" = native overlay)."""
+        try:
+            with open(os.path.join(self.container_dir(ctr_id), MOUNT_PROGRAM_FILE)) as f:
+                return f.read().strip()
+        except FileNotFoundError:
+            return ""
 
     def unmount(self, ctr_id: str) -> None:
         """Unmount the rootfs (lazy detach when busy); a no-op when not mounted or vfs."""
