@@ -123,6 +123,41 @@ def test_validation_cache_notices_edits(conf, tmp_path):
         load(path, tmp_path)
 
 
+def test_validation_cache_keeps_several_fingerprints(conf, tmp_path, monkeypatch):
+    # a module task and conmon's exit command (explicit path options) open the same root in turn:
+    # each must find its own validated fingerprint instead of evicting the other's (issue 20)
+    path = conf('[engine]\nnum_locks = 32\n')
+    exit_cmd = {"engine": {"static_dir": str(tmp_path / "static")}}
+    load(path, tmp_path)
+    load(path, tmp_path, exit_cmd)
+    calls = []
+    real = cfgmod.validate
+    monkeypatch.setattr(cfgmod, "validate", lambda data, where: calls.append(where) or real(data, where))
+    load(path, tmp_path)
+    load(path, tmp_path, exit_cmd)
+    assert calls == []
+    # an edit of the file invalidates every entry
+    with open(path, "w") as f:
+        f.write('[engine]\nnum_locks = 64\n')
+    assert load(path, tmp_path).get("engine", "num_locks") == 64
+    load(path, tmp_path, exit_cmd)
+    assert calls == [path, "options"] * 2  # load() always has options (its tmp_dir)
+
+
+def test_validation_cache_is_bounded_and_reads_the_old_format(conf, tmp_path):
+    path = conf('[engine]\nnum_locks = 32\n')
+    cache = tmp_path / "run" / "config-validated.json"
+    (tmp_path / "run").mkdir()
+    cache.write_text('{"fingerprint": ["x"], "warnings": []}')  # written by an earlier version
+    for i in range(cfgmod.CACHE_ENTRIES + 3):
+        load(path, tmp_path, {"engine": {"num_locks": i + 1}})
+    import json
+
+    entries = json.loads(cache.read_text())["entries"]
+    assert len(entries) == cfgmod.CACHE_ENTRIES
+    assert '"num_locks": %d' % (cfgmod.CACHE_ENTRIES + 3) in entries[0]["fingerprint"][-1]
+
+
 def test_env_file_must_exist(tmp_path):
     with pytest.raises(ConfigError) as exc:
         cfgmod.load_config({}, env={cfgmod.ENV_VAR: str(tmp_path / "nope.conf")})

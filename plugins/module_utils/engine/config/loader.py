@@ -8,8 +8,10 @@ Order: built-in defaults -> /usr/share/libpod-engine/containers.conf ->
 as CONTAINERS_CONF. Then explicit options. A rootless user's defaults are its own paths.
 Each file is merged key by key; arrays are replaced, not appended. Every value remembers where it came from.
 
-Validation uses jsonschema, whose import costs ~100 ms; a fingerprint of the files
-validated last is kept in the tmp dir so a warm runtime open skips it.
+Validation uses jsonschema, whose import costs ~100 ms; the fingerprints (files and explicit
+options) of the last few validated loads are kept in the tmp dir so a warm runtime open skips it.
+Several, not one: conmon's exit command opens the same root with explicit path options, and with
+a single entry each container exit made the next task validate (and import jsonschema) again.
 """
 from __future__ import annotations
 
@@ -195,19 +197,30 @@ def _cache_path(tmp_dir: str) -> str:
     return os.path.join(tmp_dir, "config-validated.json")
 
 
-def _read_cache(tmp_dir: str) -> Optional[Dict[str, Any]]:
+#: how many validated fingerprints the cache keeps (module tasks, exit commands, CLI calls differ)
+CACHE_ENTRIES = 8
+
+
+def _read_cache(tmp_dir: str) -> List[Dict[str, Any]]:
+    """The cached entries ``{"fingerprint", "warnings"}``, most recent first ([] if none or unreadable)."""
     try:
         with open(_cache_path(tmp_dir)) as f:
-            return json.load(f)
+            data = json.load(f)
     except (OSError, ValueError):
-        return None
+        return []
+    entries = data.get("entries") if isinstance(data, dict) else None
+    if entries is None and isinstance(data, dict) and "fingerprint" in data:
+        entries = [data]  # the single-entry format of earlier versions
+    return [e for e in entries or [] if isinstance(e, dict) and "fingerprint" in e]
 
 
-def _write_cache(tmp_dir: str, fp: List[Any], warnings: List[str]) -> None:
+def _write_cache(tmp_dir: str, entries: List[Dict[str, Any]], fp: List[Any], warnings: List[str]) -> None:
     if not os.path.isdir(tmp_dir):
         return  # created by the runtime open, not by a (possibly check-mode) config load
+    keep = [{"fingerprint": fp, "warnings": warnings}]
+    keep += [e for e in entries if e.get("fingerprint") != fp][:CACHE_ENTRIES - 1]
     try:
-        write_atomic(_cache_path(tmp_dir), json.dumps({"fingerprint": fp, "warnings": warnings}))
+        write_atomic(_cache_path(tmp_dir), json.dumps({"entries": keep}))
     except OSError:
         pass  # a cache, nothing more
 
@@ -245,15 +258,16 @@ def load_config(overrides: Optional[Dict[str, Dict[str, Any]]] = None,
 
     tmp_dir = values["engine"]["tmp_dir"] if isinstance(values["engine"].get("tmp_dir"), str) else ""
     fp = _fingerprint(files, overrides)
-    cached = _read_cache(tmp_dir) if tmp_dir else None
-    if cached and cached.get("fingerprint") == fp:
-        warnings = list(cached.get("warnings", []))
+    entries = _read_cache(tmp_dir) if tmp_dir else []
+    hit = next((e for e in entries if e.get("fingerprint") == fp), None)
+    if hit is not None:
+        warnings = list(hit.get("warnings", []))
     else:
         warnings = []
         for path, data in parsed:
             warnings += validate(data, path)
         if tmp_dir:
-            _write_cache(tmp_dir, fp, warnings)
+            _write_cache(tmp_dir, entries, fp, warnings)
 
     cfg = LoadedConfig(values=values, sources=sources, files=files,
                        warnings=(list(user.warnings) if user is not None else []) + warnings,
