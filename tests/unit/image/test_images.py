@@ -216,6 +216,29 @@ def test_resolve_by_name_id_prefix_digest(fx, store):
     assert store.resolve("tool:1").id == image.id  # several names, one image: fine
 
 
+def test_resolve_is_remembered_until_the_db_changes(fx, store, tmp_path, monkeypatch):
+    # issue 20: a stack resolved the same reference ~3 times per container, decoding its JSON each time
+    first = store.pull("oci-archive:%s" % fx["oci_archive"])
+    decoded = []
+    real = ImageStore._row_to_image
+    monkeypatch.setattr(ImageStore, "_row_to_image", lambda self, row: decoded.append(row[0]) or real(self, row))
+    assert store.resolve(NAME).id == store.resolve(NAME).id == store.resolve(first.id).id == first.id
+    assert decoded == [first.id, first.id]  # once per reference
+    # a change through this connection
+    newer = build_image(fx["img"].layer_tars, config=dict(DEFAULT_CONFIG, Cmd=["echo", "v2"]))
+    write_oci_archive(str(tmp_path / "v2.tar"), [(newer, NAME)])
+    second = store.pull("oci-archive:%s" % (tmp_path / "v2.tar"))
+    assert store.resolve(NAME).id == second.id
+    # a change committed by another process's connection
+    other = State(store.state.path)
+    try:
+        ImageStore(other, store.graph_root).tag(first.id, NAME)
+    finally:
+        other.close()
+    assert store.resolve(NAME).id == first.id
+    assert store.resolve("busybox:nothere") is None and store.resolve("busybox:nothere") is None
+
+
 def test_tag_moves_and_old_image_becomes_dangling(fx, store, tmp_path):
     first = store.pull("oci-archive:%s" % fx["oci_archive"])
     newer = build_image(fx["img"].layer_tars, config=dict(DEFAULT_CONFIG, Cmd=["echo", "v2"]))

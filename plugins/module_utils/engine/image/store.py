@@ -599,6 +599,10 @@ class ImageStore:
         self.layers_dir = os.path.join(self.graph_root, "layers")
         self.registry_timeout = registry_timeout
         self.pull_timeout = pull_timeout
+        # resolve() results while the DB is unchanged (a 500-container stack resolved the same
+        # reference ~3 times per container, each decoding the image's JSON: issue 20)
+        self._memo: Dict[Tuple[str, Optional[str]], Optional[Image]] = {}
+        self._memo_mark: Any = None
 
     # -- sources -----------------------------------------------------------------------------
     def _plain_to_docker(self, sref: SourceRef) -> SourceRef:
@@ -924,15 +928,33 @@ class ImageStore:
                 raise ImageError("image ID prefix %s is ambiguous" % ref, hint="give more characters of the ID")
         return None, None
 
+    def _db_mark(self) -> Any:
+        """Changes when anything was committed to the DB, by this connection (its change count)
+        or by another one (``PRAGMA data_version``)."""
+        conn = self.state.conn
+        return (conn, conn.total_changes, conn.execute("PRAGMA data_version").fetchone()[0])
+
     def resolve(self, ref: str, *, platform: Optional[str] = None) -> Optional[Image]:
         """The local image for ``ref``, or None. No network access.
 
         Names, IDs, unique ID prefixes and digests are looked up in the DB. For a file
         transport, the image's ID is read from the file (manifest and config only), and
         the image counts as local only if it is stored and every name it would get
-        points to it.
+        points to it. Lookups in the DB are remembered until the DB changes (callers must
+        not modify the Image returned).
         """
         sref = parse_image_ref(ref)
+        if sref.transport in FILE_TRANSPORTS:
+            return self._resolve(sref, ref, platform)
+        mark = self._db_mark()
+        if mark != self._memo_mark:
+            self._memo, self._memo_mark = {}, mark
+        key = (ref, platform)
+        if key not in self._memo:
+            self._memo[key] = self._resolve(sref, ref, platform)
+        return self._memo[key]
+
+    def _resolve(self, sref: SourceRef, ref: str, platform: Optional[str]) -> Optional[Image]:
         if sref.transport in FILE_TRANSPORTS:
             iid, _unused, names = self._peek_file(sref, platform)
             row = self.state.conn.execute("SELECT %s FROM images WHERE id=?" % _COLS, (iid,)).fetchone()
