@@ -99,6 +99,7 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
         diffs: List[float] = []
         changed = []
         old: List[float] = []
+        cpu: Dict[str, List[float]] = {"empty": [], "noop": [], "before": []}  # user+sys of the playbook run
         old_env = None
         if before:
             coll = os.path.join(os.path.abspath(before), ".build", "collections")
@@ -110,6 +111,7 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
                 o = run_playbook(b, task, env=old_env)
                 if o["rc"] == 0:
                     old.append(o["wall"])
+                    cpu["before"].append(o["cpu"])
                 else:
                     sec.note("before checkout failed rc=%s: %s" % (o["rc"], o["stdout"][-800:]))
             if e["rc"] != 0 or r["rc"] != 0:
@@ -117,6 +119,8 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
                 continue
             empty.append(e["wall"])
             noop.append(r["wall"])
+            cpu["empty"].append(e["cpu"])
+            cpu["noop"].append(r["cpu"])
             spans.append(_task_span(r, "stack"))
             diffs.append(r["wall"] - e["wall"])
             changed.append(any(t.get("changed") for t in r["tasks"]))
@@ -131,6 +135,13 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
             sec.row("before (%s): no-op stack playbook, wall" % before, summary(old))
             sec.row("before: wall minus empty playbook (median of walls)",
                     summary([statistics.median(old) - statistics.median(empty)]))
+        if cpu["noop"] and cpu["empty"]:
+            ecpu = statistics.median(cpu["empty"])
+            sec.row("no-op stack: CPU (user+sys of the run) minus the empty playbook's", summary(
+                [statistics.median(cpu["noop"]) - ecpu]), per_round="/".join("%.2f" % c for c in cpu["noop"]))
+            if cpu["before"]:
+                sec.row("before: CPU minus the empty playbook's", summary([statistics.median(cpu["before"]) - ecpu]),
+                        per_round="/".join("%.2f" % c for c in cpu["before"]))
         module = _module_alone(b, task, rounds)
         if module:
             sec.row("module process alone (kept AnsiballZ_stack.py re-run, no controller)", summary(module))

@@ -239,6 +239,21 @@ def test_resolve_is_remembered_until_the_db_changes(fx, store, tmp_path, monkeyp
     assert store.resolve("busybox:nothere") is None and store.resolve("busybox:nothere") is None
 
 
+def test_resolve_of_an_archive_is_read_again_when_the_file_changes(fx, store, tmp_path, monkeypatch):
+    archive = str(tmp_path / "img.tar")
+    shutil.copyfile(fx["oci_archive"], archive)
+    first = store.pull("oci-archive:%s" % archive)
+    peeks = []
+    real = ImageStore._peek_file
+    monkeypatch.setattr(ImageStore, "_peek_file", lambda self, *a: peeks.append(1) or real(self, *a))
+    assert store.resolve("oci-archive:" + archive).id == first.id
+    assert store.resolve("oci-archive:" + archive).id == first.id and len(peeks) == 1
+    newer = build_image(fx["img"].layer_tars, config=dict(DEFAULT_CONFIG, Cmd=["echo", "v3"]))
+    write_oci_archive(archive + ".new", [(newer, NAME)])
+    os.replace(archive + ".new", archive)
+    assert store.resolve("oci-archive:" + archive) is None and len(peeks) == 2  # not imported yet
+
+
 def test_tag_moves_and_old_image_becomes_dangling(fx, store, tmp_path):
     first = store.pull("oci-archive:%s" % fx["oci_archive"])
     newer = build_image(fx["img"].layer_tars, config=dict(DEFAULT_CONFIG, Cmd=["echo", "v2"]))

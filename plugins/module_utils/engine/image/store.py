@@ -601,7 +601,7 @@ class ImageStore:
         self.pull_timeout = pull_timeout
         # resolve() results while the DB is unchanged (a 500-container stack resolved the same
         # reference ~3 times per container, each decoding the image's JSON: issue 20)
-        self._memo: Dict[Tuple[str, Optional[str]], Optional[Image]] = {}
+        self._memo: Dict[Tuple[Any, ...], Optional[Image]] = {}
         self._memo_mark: Any = None
 
     # -- sources -----------------------------------------------------------------------------
@@ -940,16 +940,23 @@ class ImageStore:
         Names, IDs, unique ID prefixes and digests are looked up in the DB. For a file
         transport, the image's ID is read from the file (manifest and config only), and
         the image counts as local only if it is stored and every name it would get
-        points to it. Lookups in the DB are remembered until the DB changes (callers must
-        not modify the Image returned).
+        points to it. Results are remembered until the DB (or the archive file) changes;
+        callers must not modify the Image returned.
         """
         sref = parse_image_ref(ref)
+        key: Tuple[Any, ...] = (ref, platform)
         if sref.transport in FILE_TRANSPORTS:
-            return self._resolve(sref, ref, platform)
+            # an archive is read again only when the file changed (a layout directory always)
+            try:
+                st = os.stat(sref.path) if sref.transport != "oci" else None
+            except OSError:
+                st = None
+            if st is None or not stat.S_ISREG(st.st_mode):
+                return self._resolve(sref, ref, platform)
+            key += (os.path.abspath(sref.path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         mark = self._db_mark()
         if mark != self._memo_mark:
             self._memo, self._memo_mark = {}, mark
-        key = (ref, platform)
         if key not in self._memo:
             self._memo[key] = self._resolve(sref, ref, platform)
         return self._memo[key]
