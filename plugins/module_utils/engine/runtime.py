@@ -290,11 +290,16 @@ class Runtime:
             pass
 
     def _find_conmon(self) -> None:
-        """FindConmon, with the result cached until one of the candidates changes."""
+        """FindConmon, with the result cached until one of the candidates changes.
+
+        $PATH matters only when no configured path was usable: conmon's exit command runs with
+        another $PATH than a task, and each exit made the next task probe conmon again."""
         paths = list(self.cfg.get("engine", "conmon_path"))
-        key = [[p, _stat_key(p)] for p in paths] + [os.environ.get("PATH", "")]
+        key = [[p, _stat_key(p)] for p in paths]
+        env_path = os.environ.get("PATH", "")
         cache = self._probe_cache().get("conmon")
-        if cache and cache.get("key") == key and _stat_key(cache["path"]) == cache.get("stat"):
+        if cache and cache.get("key") == key and _stat_key(cache["path"]) == cache.get("stat") \
+                and (cache["path"] in paths or cache.get("env_path") == env_path):
             self.conmon_path, self.conmon_version = cache["path"], cache["version"]
             return
         from .oci.driver import find_conmon  # noqa: PLC0415 - not needed on the warm path
@@ -306,7 +311,7 @@ class Runtime:
         except EngineError as exc:
             raise ConmonNotFound(str(exc))
         self._probe_cache()["conmon"] = {"key": key, "path": self.conmon_path, "version": self.conmon_version,
-                                         "stat": _stat_key(self.conmon_path)}
+                                         "stat": _stat_key(self.conmon_path), "env_path": env_path}
         self._save_probe_cache()
 
     def _merge_db_config(self, resetting: bool) -> None:

@@ -34,3 +34,30 @@ def test_num_locks_lowered_below_held_numbers_is_explained(tmp_path):
         assert not [w for w in rt.warnings if "num_locks" in w]
     finally:
         rt.shutdown()
+
+
+def test_conmon_probe_is_kept_across_a_different_path(tmp_path, monkeypatch):
+    """conmon's exit command runs with another $PATH than a task: a conmon found among the
+    configured paths does not depend on $PATH, so neither may re-probe it (issue 20)."""
+    import shutil
+
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.oci import driver
+
+    conmon = shutil.which("conmon")
+    probes = []
+    real = driver.find_conmon
+    monkeypatch.setattr(driver, "find_conmon", lambda paths: probes.append(list(paths)) or real(paths))
+    conf = tmp_path / "containers.conf"
+    conf.write_text('[engine]\nstatic_dir = "%s"\ntmp_dir = "%s"\nconmon_path = ["%s"]\n'
+                    % (tmp_path / "static", tmp_path / "tmp", conmon))
+    for path in ("/usr/bin:/bin", "/usr/local/bin:/usr/bin:/bin", "/usr/bin:/bin"):
+        monkeypatch.setenv("PATH", path)
+        open_runtime(OpenOptions(env={"LIBPOD_ENGINE_CONF": str(conf)})).shutdown()
+    assert len(probes) == 1
+    # found on $PATH only (no configured candidate works): a different $PATH probes again
+    conf.write_text('[engine]\nstatic_dir = "%s"\ntmp_dir = "%s"\nconmon_path = ["/nonexistent/conmon"]\n'
+                    % (tmp_path / "static", tmp_path / "tmp"))
+    for path in ("/usr/bin:/bin", "/usr/bin:/bin", "/bin:/usr/bin"):
+        monkeypatch.setenv("PATH", path)
+        open_runtime(OpenOptions(env={"LIBPOD_ENGINE_CONF": str(conf)})).shutdown()
+    assert len(probes) == 3
