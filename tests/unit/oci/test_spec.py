@@ -305,6 +305,17 @@ def test_user_mounts(rootfs, tmp_path):
     assert depths == sorted(depths)
 
 
+def test_user_devpts_mount(rootfs, tmp_path):
+    """type=devpts at /dev/pts replaces the default one: a new instance with the default's options,
+    the declared uid/gid/mode/max winning."""
+    s = gen(rootfs, tmp_path, mounts=[{"type": "devpts", "source": "devpts", "destination": "/dev/pts",
+                                       "options": ["mode=0600"]}])
+    assert [m["destination"] for m in s["mounts"]].count("/dev/pts") == 1
+    assert mount_at(s, "/dev/pts") == {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+                                       "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "gid=5",
+                                                   "mode=0600"]}
+
+
 @pytest.mark.parametrize("mounts,match", [
     ([{"type": "volume", "source": "named", "destination": "/d"}], "was not resolved"),
     ([{"type": "volume", "source": "", "destination": "/d"}], "was not resolved"),
