@@ -134,7 +134,6 @@ def _container_steps(rootfs: str, tmp: str) -> list:
         ("start deleted", _ctr("container", image="alpine:3.7", state="started", **sl),
          [changed, running, ("no pull", lambda r: not _did(r, "pulled image"))]),
         ("delete 4", _ctr("container", state="absent"), [changed, ("deleted", lambda r: _did(r, "removed container"))]),
-        ("delete 4 again", _ctr("container", state="absent"), [same, no_actions]),
     ]
     secopt = ["label=level:s0", "label=type:spc_t", "label=filetype:container_share_t", "seccomp=unconfined"]
     sec = dict(sl, image="docker.io/alpine:3.7", state="started", security_opt=secopt)
@@ -222,10 +221,6 @@ def _container_steps(rootfs: str, tmp: str) -> list:
     return steps
 
 
-def _cleanup(names, module=C) -> list:
-    return [{"name": "cleanup %s" % n, module: {"name": n, "state": "absent"}} for n in names]
-
-
 def _check(steps, res) -> list:
     by = {t.name: t for t in res.tasks}
     problems = []
@@ -245,9 +240,10 @@ def _check(steps, res) -> list:
     return problems
 
 
-def _run(playbook, steps, extra, cleanup) -> list:
-    tasks = [dict(task, name=name, ignore_errors=True) for name, task, _checks in steps] + cleanup
-    res = playbook(tasks, extra_vars=extra, module_defaults={C: {"timeout": 0}}, timeout=600)
+def _run(playbook, steps, extra) -> list:
+    """Every step runs (a failure does not stop the play; the engine_env fixture removes what is left)."""
+    tasks = [dict(task, name=name, ignore_errors=True) for name, task, _checks in steps]
+    res = playbook(tasks, extra_vars=extra, module_defaults={C: {"timeout": 0}, P: {"timeout": 0}}, timeout=600)
     return _check(steps, res)
 
 
@@ -260,10 +256,7 @@ def test_peer_container_target(playbook, alpines, tmp_path):
     (tmp_path / "envfile2").write_text("TESTVAR=qwerty\n")
     steps = _container_steps(rootfs, str(tmp_path))
     load = ("load latest", _ctr("loader", image="oci-archive:{{ alatest }}", state="created", network="none"), [])
-    names = ["container", "container1", "container2", "container3", "container_tls", "testidem", "testidem-pod",
-             "loader"]
-    cleanup = _cleanup(names) + _cleanup(["testidempod"], "libpod.engine.pod")
-    problems = _run(playbook, [load] + steps, {"a37": alpines["3.7"], "alatest": alpines["latest"]}, cleanup)
+    problems = _run(playbook, [load] + steps, {"a37": alpines["3.7"], "alatest": alpines["latest"]})
     assert not problems, "\n".join(problems)
 
 
@@ -289,7 +282,6 @@ def _info_steps() -> list:
                lambda r: not r.failed and r["volumes"] == [] and r["missing"] == [vol])
     return [
         # podman_pod_info
-        ("pi absent", {P: {"name": "ptpod", "state": "absent"}}, [same]),
         ("pi missing", {PI: {"name": ["ptpod"]}}, [ok, pods(0)]),
         ("pi all missing", {PI: {}}, [ok, pods(0)]),
         ("pi create", {P: {"name": "ptpod"}}, [changed]),
@@ -312,7 +304,6 @@ def _info_steps() -> list:
         ("ci all", {CI: {}}, [ok, ("one", lambda r: [c["Name"] for c in r["containers"]] == ["ptctr"])]),
         ("ci remove", {C: {"name": "ptctr", "state": "absent"}}, [changed]),
         # podman_pod_check_mode
-        ("pc absent", {P: {"name": "pod1", "state": "absent"}}, [same]),
         ("pc check create", {P: {"name": "pod1", "state": "created"}, "check_mode": True},
          [changed, ("not skipped", lambda r: not r.skipped)]),
         ("pc not created", {PI: {"name": ["pod1"]}}, [pods(0)]),
@@ -322,7 +313,6 @@ def _info_steps() -> list:
          [changed]),
         ("pc unchanged", {PI: {"name": ["pod1"]}},
          [pods(1), ("no ports", lambda r: r["pods"][0]["InfraConfig"]["PortBindings"] == {})]),
-        ("pc remove", {P: {"name": "pod1", "state": "absent"}}, [changed]),
         # podman_volume and podman_volume_info
         ("v absent", {V: {"name": vol, "state": "absent"}}, [same]),
         ("v info missing", {VI: {"name": [vol]}}, [unknown]),
@@ -351,10 +341,80 @@ def _info_steps() -> list:
     ]
 
 
-def test_peer_info_volume_and_pod_check_targets(playbook, alpines):
-    """podman_pod_info, podman_container_info, podman_pod_check_mode, podman_volume, podman_volume_info:
-    one playbook, one engine root (the "all" listings count what the earlier steps left)."""
-    steps = _info_steps()
-    cleanup = _cleanup(["nonexistent", "mountme", "test-uid-vol"], V)
-    problems = _run(playbook, steps, {"alatest": alpines["latest"]}, cleanup)
+def _pod(step, expect, **params):
+    return ("pm " + step, {P: dict(params, name=params.get("name", "pmpod"))}, expect)
+
+
+def _pod_steps() -> list:
+    """podman_pod/tasks/main.yml: states, ports, share, uidmap, labels, DNS and hosts, infra, infra_image,
+    a pod with members and generate_systemd."""
+    failed = ("fails", lambda r: r.failed)
+    changed = ("changed", lambda r: r.changed and not r.failed)
+    same = ("not changed", lambda r: not r.changed and not r.failed)
+    by_name = ("by name: not changed (deliberate)", lambda r: not r.changed and not r.failed)
+
+    def state(want, neg=False):
+        return ("State %s%s" % ("not " if neg else "", want), lambda r: (r["pod"]["State"] == want) != neg)
+
+    ports = ["4444:4444/tcp", "1212:5555", "8888:19191/udp", "1901:1901/udp", "127.0.0.1:7671:7676/udp",
+             "127.0.0.1:12122:8876/udp", "127.0.0.1:13122:8871/tcp", "127.0.0.1:43423:8872"]
+    labels = {"key": "cval", "otherkey": "kddkdk", "somekey": "someval"}
+    net = {"add_host": ["google:8.8.8.8", "site1:127.0.0.1"], "dns": ["1.1.1.1"], "dns_opt": ["timeout:3"],
+           "dns_search": ["redhat.com", "ibm.com"], "hostname": "happypod"}
+    steps = [
+        _pod("create", [changed, state("Created")], state="created"),
+        _pod("start", [changed, state("Running")], state="started"),
+        _pod("stop", [changed, state("Running", True)], state="stopped"),
+        _pod("stop missing (deliberate: created)", [changed], name="pod-notexist", state="stopped"),
+        _pod("kill stopped (deliberate: nothing runs)", [same], state="killed"),
+        _pod("start 2", [changed, state("Running")], state="started"),
+        _pod("start again", [same], state="started"),
+        _pod("restart", [changed], state="restarted"),
+        _pod("restart stopped", [changed], state="restarted"),
+        _pod("stop with ports", [changed, state("Running", True)], state="stopped", ports=["9484:9483"]),
+        _pod("ports", [changed], state="started", ports=ports),
+        _pod("ports again", [same], state="started", ports=ports),
+        _pod("by name after ports", [by_name], state="started"),
+        _pod("share", [changed], state="started", share="uts"),
+        _pod("labels", [changed], state="started", label=labels),
+        _pod("labels changed", [changed], state="started", label=dict(labels, otherkey="23434dfsd")),
+        _pod("by name after labels", [by_name], state="started"),
+        _pod("dns_opt as the peer (deliberate)", [failed, ("names dns_option", lambda r: "dns_option" in r.msg)],
+             state="started", **dict(net, dns_opt=["option timeout:3"])),
+        _pod("dns", [changed], state="started", **net),
+        _pod("dns again", [same], state="started", **net),
+    ]
+    # one step per option changed, then all removed (the peer also removes them one by one)
+    for step, change in (("dns changed", {"dns": ["1.1.1.1", "2.2.2.2"]}),
+                         ("add_host changed", {"add_host": ["google:8.8.8.8", "site1:127.0.0.2"]}),
+                         ("dns_opt changed", {"dns_opt": ["timeout:2"]}),
+                         ("dns_search changed", {"dns_search": ["redhat.com"]})):
+        net = dict(net, **change)
+        steps.append(_pod(step, [changed], state="started", **net))
+    steps.append(_pod("dns and hosts removed", [changed], state="started", hostname="bestpod"))
+    gen = {"path": "{{ tmp }}/dir1", "restart_policy": "always", "no_header": True, "names": True,
+           "pod_prefix": "poditto", "container_prefix": "ainer", "restart_sec": 10, "start_timeout": 20,
+           "stop_timeout": 15}
+    warned = ("warns", lambda r: any("generate_systemd" in w for w in r.get("warnings") or []))
+    member = {"image": "alpine", "command": "sleep 1h", "pod": "pod2", "state": "started"}
+    steps += [
+        _pod("no infra", [changed], state="created", infra=False),
+        _pod("no infra again", [same], state="created", infra=False),
+        _pod("with infra (by name: nothing to start)", [by_name], state="started"),
+        _pod("infra_image", [changed], state="created", infra_image="alpine"),
+        _pod("infra_image again", [same], state="created", infra_image="alpine"),
+        _pod("pod2", [changed], name="pod2", state="created"),
+        ("pm container1", _ctr("container1", **member), [changed]),
+        _pod("pod2 generate_systemd", [warned, ("Running", lambda r: r["pod"]["State"] == "Running")],
+             name="pod2", state="started", generate_systemd=gen),
+        _pod("pod2 delete", [changed, warned], name="pod2", state="absent", force=True, generate_systemd=gen),
+    ]
+    return steps
+
+
+def test_peer_info_volume_and_pod_targets(playbook, alpines, tmp_path):
+    """podman_pod_info, podman_container_info, podman_pod_check_mode, podman_volume, podman_volume_info,
+    podman_pod: one playbook, one engine root (the "all" listings count what the earlier steps left)."""
+    steps = _info_steps() + _pod_steps()
+    problems = _run(playbook, steps, {"alatest": alpines["latest"], "tmp": str(tmp_path)})
     assert not problems, "\n".join(problems)
