@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """The scenarios of the peer collection's (containers.podman) integration targets ``podman_container``,
-``podman_container_info``, ``podman_pod_check_mode``, ``podman_pod_info``, ``podman_volume`` and
-``podman_volume_info``, written again for libpod.engine (issue 23): each step runs the peer's parameters
+``podman_container_info``, ``podman_pod``, ``podman_pod_check_mode``, ``podman_pod_info``, ``podman_volume``
+and ``podman_volume_info``, written again for libpod.engine (issue 23): each step runs the peer's parameters
 and is checked against the peer's expectation (changed, not changed, failed, and the returned keys its
 asserts read). The idempotency targets are in test_peer_scenarios.py and test_pod_options.py.
 
@@ -11,6 +11,10 @@ an ``oci-archive:`` (no registry here); its "started container" / "pulled image"
 matched as prefixes (``actions`` here also says why); containers whose assertions need no process are
 created, not started; every stop is immediate (``timeout: 0``).
 
+podman_pod (tasks/main.yml; its idempotency.yml and resource-limit.yml are in test_pod_options.py) runs
+on a pod named ``pmpod``; the peer's steps that repeat a transition already taken are kept once (the DNS
+options are removed in one step rather than one by one).
+
 Left out, not applicable here (no podman CLI, no systemd units):
 - ``podman_actions`` / ``podman_systemd`` / ``podman_quadlet`` returns, ``state: quadlet`` and the
   ``quadlet_*`` files (container and volume), the unit files of ``generate_systemd`` (accepted and ignored
@@ -19,6 +23,11 @@ Left out, not applicable here (no podman CLI, no systemd units):
 - ``podman volume inspect`` / ``podman container inspect`` equality: this engine is not podman's store;
   the keys of podman's inspect are checked instead.
 - The rootfs download from dl-cdn.alpinelinux.org: a local busybox root directory stands in.
+- podman_pod: ``userns: auto`` and ``uidmap``/``gidmap`` (they need subordinate ranges of user
+  ``containers`` and an engine root that other users can search: test_userns.py covers pod user
+  namespaces), the pasta pod network of podman >= 5 (the slirp4netns one of podman < 5 runs),
+  ``no_hostname`` (podman 5.4; not a pod option here: the infra has no hostname
+  file of its own to leave out).
 
 Deliberate differences (docs/migration-from-containers-podman.md, "Behaviour that differs on purpose"):
 - Error messages: the peer's exact texts ("Cannot start container when image is not specified!", "Can't
@@ -30,6 +39,14 @@ Deliberate differences (docs/migration-from-containers-podman.md, "Behaviour tha
   command's stderr have no counterpart; ``env_file`` is checked in ``Config.Env`` instead of stdout.
 - ``podman_volume`` with only ``name``: no change here (the peer drops labels and options, recreating the
   volume and its data); dropping is ``label: {}`` / ``options: []``.
+- podman_pod "by name": ``{name: pod1, state: started}`` after ports, share, labels or ``infra: false``
+  leaves the pod as declared (no change; the peer resets omitted options to defaults and recreates);
+  ``state: stopped`` on a missing pod creates it (the peer fails); ``state: killed`` on a pod where
+  nothing runs is no change (the peer always reports one).
+- A pod recreated for a changed option (the slirp4netns ``outbound_addr``) keeps its containers, recreated
+  into the new pod: the peer's next container task recreates the container it lost, here it is no change.
+- ``dns_opt: ["option timeout:3"]`` (the peer's value: podman writes it to resolv.conf, where the
+  resolver ignores the unknown word) is refused naming ``dns_option``; the DNS chain runs with ``timeout:3``.
 - ``volume_info`` of an unknown name: listed in ``missing``, the task does not fail (as ``container_info``
   and ``pod_info``; the peer's ``podman_volume_info`` fails).
 """
@@ -397,17 +414,30 @@ def _pod_steps() -> list:
            "stop_timeout": 15}
     warned = ("warns", lambda r: any("generate_systemd" in w for w in r.get("warnings") or []))
     member = {"image": "alpine", "command": "sleep 1h", "pod": "pod2", "state": "started"}
+    slirp = "slirp4netns:outbound_addr=10.10.10.46"
+    pod2_id = []  # the slirp4netns pod's ID before its network changes (read by the checks, in step order)
     steps += [
         _pod("no infra", [changed], state="created", infra=False),
         _pod("no infra again", [same], state="created", infra=False),
         _pod("with infra (by name: nothing to start)", [by_name], state="started"),
         _pod("infra_image", [changed], state="created", infra_image="alpine"),
         _pod("infra_image again", [same], state="created", infra_image="alpine"),
+        _pod("hosts_file", [changed], name="pod-hosts-file", state="created", hosts_file="none"),
+        _pod("hosts_file again", [same], name="pod-hosts-file", state="created", hosts_file="none"),
         _pod("pod2", [changed], name="pod2", state="created"),
         ("pm container1", _ctr("container1", **member), [changed]),
         _pod("pod2 generate_systemd", [warned, ("Running", lambda r: r["pod"]["State"] == "Running")],
              name="pod2", state="started", generate_systemd=gen),
         _pod("pod2 delete", [changed, warned], name="pod2", state="absent", force=True, generate_systemd=gen),
+        _pod("slirp4netns", [changed], name="pod2", state="started", network=slirp),
+        ("pm slirp4netns member", _ctr("container1", **member), [changed]),
+        _pod("slirp4netns again", [same], name="pod2", state="started", network=slirp),
+        ("pm slirp4netns member again", _ctr("container1", **member),
+         [same, ("pod id", lambda r: pod2_id.append(r["container"]["Pod"]) is None)]),
+        _pod("slirp4netns changed", [changed], name="pod2", state="started",
+             network="slirp4netns:outbound_addr=10.10.10.47"),
+        ("pm slirp4netns member kept (deliberate)", _ctr("container1", **member),
+         [same, ("running", _running), ("in the new pod", lambda r: r["container"]["Pod"] != pod2_id[0])]),
     ]
     return steps
 
