@@ -405,6 +405,16 @@ def test_capabilities(rootfs, tmp_path):
         spec.generate_spec(make_ctx(rootfs, tmp_path, cap_add=["CAP_WIZARD"]))
 
 
+def test_bounding_capabilities_is_the_specs_set(rootfs, tmp_path):
+    """inspect's BoundingCaps (the peer's suite reads it) is the set the spec gets."""
+    host = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_ADMIN", "CAP_SYS_TIME"]
+    cfg = {"cap_add": ["SYS_TIME"], "cap_drop": ["kill"]}
+    s = gen(rootfs, tmp_path, ctx_kw={"host_bounding_caps": host, "default_capabilities": ["CHOWN", "KILL"]}, **cfg)
+    assert spec.bounding_capabilities(cfg, ["CHOWN", "KILL"], host) == s["process"]["capabilities"]["bounding"] == [
+        "CAP_CHOWN", "CAP_SYS_TIME"]
+    assert spec.bounding_capabilities({"privileged": True, "cap_drop": ["CHOWN"]}, ["KILL"], host) == host[1:]
+
+
 def test_non_root_user_gets_only_added_caps(rootfs, tmp_path):
     s = gen(rootfs, tmp_path, user="app", cap_add=["NET_BIND_SERVICE"])
     caps = s["process"]["capabilities"]
