@@ -80,8 +80,9 @@ def alpines(tmp_path_factory):
     return out
 
 
-def _ctr(name, **params):
-    return {C: dict(params, name=name)}
+def _ctr(name, base=None, **params):
+    """A container task: ``base`` (a dict of parameters) updated with ``params``."""
+    return {C: dict(dict(base or {}, **params), name=name)}
 
 
 def _actions(r) -> list:
@@ -177,7 +178,7 @@ def _container_steps(rootfs: str, tmp: str) -> list:
 
     steps += [
         ("params env bool", _ctr("container", **params), [failed, ("names env", lambda r: "env" in r.msg)]),
-        ("params", _ctr("container", **dict(params, env=dict(ENV, BOOL="False"))), [
+        ("params", _ctr("container", params, env=dict(ENV, BOOL="False")), [
             changed, running,
             ("caps", lambda r: {"CAP_SYS_TIME", "CAP_NET_ADMIN"} <= set(r["container"]["BoundingCaps"])),
             ("annotation", lambda r: cfg(r)["Annotations"]["this"] == "annotation_value"),
@@ -194,17 +195,17 @@ def _container_steps(rootfs: str, tmp: str) -> list:
     ]
     idem = {"image": "alpine:latest", "state": "started", "command": "sleep 20m"}
     steps += [
-        ("idem", _ctr("testidem", **dict(idem, image="docker.io/alpine")), [changed, running]),
+        ("idem", _ctr("testidem", idem, image="docker.io/alpine"), [changed, running]),
         ("idem again", _ctr("testidem", **idem), [same]),
         ("idem force_restart", _ctr("testidem", force_restart=True, **idem), [changed]),
         ("idem no force_restart", _ctr("testidem", **idem), [same]),
-        ("idem tty", _ctr("testidem", tty=True, **dict(idem, image="alpine")), [changed]),
-        ("idem default", _ctr("testidem", **dict(idem, image="alpine")), [changed]),
+        ("idem tty", _ctr("testidem", idem, tty=True, image="alpine"), [changed]),
+        ("idem default", _ctr("testidem", idem, image="alpine"), [changed]),
         ("idem remove", _ctr("testidem", state="absent"), [changed]),
-        ("pod new", _ctr("testidem-pod", pod="new:testidempod", **dict(idem, image="docker.io/alpine")),
+        ("pod new", _ctr("testidem-pod", idem, pod="new:testidempod", image="docker.io/alpine"),
          [changed, running]),
         ("pod again", _ctr("testidem-pod", pod="testidempod", **idem), [same]),
-        ("pod tty", _ctr("testidem-pod", pod="testidempod", tty=True, **dict(idem, image="alpine")), [changed]),
+        ("pod tty", _ctr("testidem-pod", idem, pod="testidempod", tty=True, image="alpine"), [changed]),
     ]
     gen = {"path": tmp, "restart_policy": "always", "no_header": True, "names": True, "pod_prefix": "whocares",
            "separator": "zzzz", "container_prefix": "contain", "restart_sec": 10, "start_timeout": 20,
@@ -399,7 +400,7 @@ def _pod_steps() -> list:
         _pod("labels changed", [changed], state="started", label=dict(labels, otherkey="23434dfsd")),
         _pod("by name after labels", [by_name], state="started"),
         _pod("dns_opt as the peer (deliberate)", [failed, ("names dns_option", lambda r: "dns_option" in r.msg)],
-             state="started", **dict(net, dns_opt=["option timeout:3"])),
+             state="started", **{k: v for k, v in net.items() if k != "dns_opt"}, dns_opt=["option timeout:3"]),
         _pod("dns", [changed], state="started", **net),
         _pod("dns again", [same], state="started", **net),
     ]
