@@ -209,7 +209,8 @@ options:
     aliases: [volumes]
   mount:
     description: Mounts in podman's C(--mount) form (C(type=bind,source=/a,target=/b,ro)) or as dicts
-      with the same keys.
+      with the same keys. Types C(bind), C(volume), C(tmpfs) and C(devpts) (a new devpts instance, for example
+      C(type=devpts,destination=/dev/pts), options C(uid), C(gid), C(mode), C(max)).
     type: list
     elements: raw
     aliases: [mounts]

@@ -60,7 +60,7 @@ def extra_mounts(rt, declared: Mapping[str, Any], image_config: Mapping[str, Any
             raise NoSuchContainer("volumes_from: no container %s" % name,
                                   hint="create %s first (volumes_from copies its volumes and binds)" % name)
         for m in rec.config.get("mounts") or []:
-            if m["type"] == "tmpfs":
+            if m["type"] in ("tmpfs", "devpts"):
                 continue
             opts = [o for o in m.get("options") or [] if o not in ("ro", "rw")]
             if "ro" in mode.split(",") or ("rw" not in mode.split(",") and "ro" in (m.get("options") or [])):

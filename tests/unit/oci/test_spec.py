@@ -305,6 +305,17 @@ def test_user_mounts(rootfs, tmp_path):
     assert depths == sorted(depths)
 
 
+def test_user_devpts_mount(rootfs, tmp_path):
+    """type=devpts at /dev/pts replaces the default one: a new instance with the default's options,
+    the declared uid/gid/mode/max winning."""
+    s = gen(rootfs, tmp_path, mounts=[{"type": "devpts", "source": "devpts", "destination": "/dev/pts",
+                                       "options": ["mode=0600"]}])
+    assert [m["destination"] for m in s["mounts"]].count("/dev/pts") == 1
+    assert mount_at(s, "/dev/pts") == {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
+                                       "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "gid=5",
+                                                   "mode=0600"]}
+
+
 @pytest.mark.parametrize("mounts,match", [
     ([{"type": "volume", "source": "named", "destination": "/d"}], "was not resolved"),
     ([{"type": "volume", "source": "", "destination": "/d"}], "was not resolved"),
@@ -392,6 +403,16 @@ def test_capabilities(rootfs, tmp_path):
         spec.generate_spec(make_ctx(rootfs, tmp_path, cap_add=["KILL"], cap_drop=["kill"]))
     with pytest.raises(InvalidArg, match="invalid cap_add"):
         spec.generate_spec(make_ctx(rootfs, tmp_path, cap_add=["CAP_WIZARD"]))
+
+
+def test_bounding_capabilities_is_the_specs_set(rootfs, tmp_path):
+    """inspect's BoundingCaps (the peer's suite reads it) is the set the spec gets."""
+    host = ["CAP_CHOWN", "CAP_KILL", "CAP_NET_ADMIN", "CAP_SYS_TIME"]
+    cfg = {"cap_add": ["SYS_TIME"], "cap_drop": ["kill"]}
+    s = gen(rootfs, tmp_path, ctx_kw={"host_bounding_caps": host, "default_capabilities": ["CHOWN", "KILL"]}, **cfg)
+    assert spec.bounding_capabilities(cfg, ["CHOWN", "KILL"], host) == s["process"]["capabilities"]["bounding"] == [
+        "CAP_CHOWN", "CAP_SYS_TIME"]
+    assert spec.bounding_capabilities({"privileged": True, "cap_drop": ["CHOWN"]}, ["KILL"], host) == host[1:]
 
 
 def test_non_root_user_gets_only_added_caps(rootfs, tmp_path):

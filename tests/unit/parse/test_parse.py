@@ -395,6 +395,19 @@ def test_parse_mount():
         "/var/lib/x/_data"
 
 
+def test_parse_mount_devpts():
+    """podman's type=devpts (the peer's podman_container suite mounts one at /dev/pts): uid, gid, mode, max."""
+    assert parse.parse_mount("type=devpts,destination=/dev/pts") == {
+        "type": "devpts", "source": "devpts", "destination": "/dev/pts", "options": []}
+    assert parse.parse_mount("type=devpts,target=/dev/pts2,uid=0,gid=5,mode=0600,max=10")["options"] == [
+        "uid=0", "gid=5", "mode=0600", "max=10"]
+    assert parse.format_mount(parse.parse_mount("type=devpts,target=/p,gid=5")) == "type=devpts,target=/p,gid=5"
+    for bad, why in (("type=devpts,target=/p,ro", "devpts mounts take uid, gid, mode, max"),
+                     ("type=devpts,source=/x,target=/p", "devpts mounts take no source"),
+                     ("type=devpts,target=/p,size=1", "devpts mounts take uid, gid, mode, max")):
+        assert why in _err(parse.parse_mount, bad), bad
+
+
 @pytest.mark.parametrize("bad,why", [
     ("type=bind,target=/b", "needs a source"), ("type=bind,source=/a", "target is required"),
     ("type=image,source=x,target=/b", "type must be"), ("type=bind,source=/a,target=/b,foo=1", "unknown mount key"),

@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 
 from ..base.errors import EngineError
 from ..base.status import RUNNING, display_status
-from ..oci.spec import effective_env, effective_stop_signal, systemd_mode
+from ..oci.spec import bounding_capabilities, effective_env, effective_stop_signal, systemd_mode
 from ..parse.values import format_size, parse_size
 from .podjoin import pod_restart_policy
 
@@ -43,7 +43,7 @@ def _mount(ctr, m: Dict[str, Any]) -> Dict[str, Any]:
             source, driver = vol.get("Mountpoint") or source, vol.get("Driver") or driver
         except EngineError:
             pass  # removed behind our back: keep the name
-    propagation = next((o for o in opts if o in _PROPAGATIONS), "" if m["type"] == "tmpfs" else "rprivate")
+    propagation = next((o for o in opts if o in _PROPAGATIONS), "" if m["type"] in ("tmpfs", "devpts") else "rprivate")
     mode = ",".join(o for o in opts if o in ("z", "Z", "U"))
     return {"Type": m["type"], "Name": name, "Source": source, "Destination": m["destination"],
             "Driver": driver, "Mode": mode, "Options": opts, "RW": "ro" not in opts, "Propagation": propagation}
@@ -92,6 +92,7 @@ def inspect_container(ctr) -> Dict[str, Any]:
         "HostsPath": os.path.join(ctr.run_dir, "hosts"),
         "HostnamePath": os.path.join(ctr.run_dir, "hostname"),
         "RestartCount": st.get("restart_count", 0),
+        "BoundingCaps": bounding_capabilities(cfg, ctr.rt.cfg.get("containers", "default_capabilities")),
         "State": {
             "Status": display_status(st.get("status", "")),
             "Running": st.get("status") == RUNNING,

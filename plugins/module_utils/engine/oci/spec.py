@@ -48,6 +48,7 @@ if TYPE_CHECKING:  # annotations only: generate_spec imports etcfiles (inspect a
 __all__ = [
     "OCI_VERSION", "DEFAULT_CAPABILITIES", "DEFAULT_MASKED_PATHS", "DEFAULT_READONLY_PATHS",
     "DEFAULT_PATH", "INIT_MOUNT_PATH", "INIT_CANDIDATES", "SpecContext", "generate_spec", "merge_capabilities",
+    "bounding_capabilities",
     "default_seccomp", "compile_seccomp_profile", "write_config_json", "host_rlimits", "command_args",
 ]
 
@@ -223,6 +224,15 @@ def merge_capabilities(base: Sequence[str], add: Sequence[str], drop: Sequence[s
     caps |= {c for c in add_n if c != "ALL"}
     caps -= set(drop_n)
     return sorted(c for c in caps if c in all_caps)
+
+
+def bounding_capabilities(cfg: Mapping[str, Any], default_caps: Sequence[str],
+                          host_caps: Optional[Sequence[str]] = None) -> List[str]:
+    """The container's bounding set (inspect's BoundingCaps): the defaults (the host's set when privileged)
+    with cap_add / cap_drop, limited to what the host's bounding set holds."""
+    host_bnd = list(host_caps) if host_caps is not None else _caps_from_mask(_proc_status_caps("CapBnd"))
+    base = host_bnd if cfg.get("privileged") else list(default_caps)
+    return merge_capabilities(base, cfg.get("cap_add") or [], cfg.get("cap_drop") or [], host_bnd)
 
 
 # --------------------------------------------------------------------------- seccomp
@@ -596,6 +606,10 @@ def _find_init(configured: Optional[str]) -> str:
                      hint="install catatonit or set init_path in containers.conf")
 
 
+#: the options of the default /dev/pts (and of a declared type=devpts mount, under its own)
+DEVPTS_OPTIONS = ("nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5")
+
+
 def _bind(src: str, dst: str, opts: Sequence[str]) -> Dict[str, Any]:
     return {"destination": dst, "type": "bind", "source": src, "options": list(opts)}
 
@@ -620,8 +634,12 @@ def _user_mount(m: Mapping[str, Any]) -> Dict[str, Any]:
         elif "tmpcopyup" not in opts:
             opts.append("tmpcopyup")
         return {"destination": dst, "type": "tmpfs", "source": "tmpfs", "options": opts}
+    if mtype == "devpts":  # a new instance with the default /dev/pts options; the declared ones win
+        keys = {o.partition("=")[0] for o in opts}
+        return {"destination": dst, "type": "devpts", "source": "devpts",
+                "options": [o for o in DEVPTS_OPTIONS if o.partition("=")[0] not in keys] + opts}
     if mtype not in ("bind", "volume"):
-        raise InvalidArg("invalid mount type %r for %s" % (mtype, dst), hint="bind, volume or tmpfs")
+        raise InvalidArg("invalid mount type %r for %s" % (mtype, dst), hint="bind, volume, tmpfs or devpts")
     src = m.get("source") or ""
     if not src.startswith("/"):
         raise InvalidArg("mount %s: volume %r was not resolved to a host path" % (dst, src or "(anonymous)"),
@@ -649,8 +667,7 @@ def _mounts(ctx: SpecContext, kinds: Mapping[str, str], *, privileged: bool, rea
          "options": ["nosuid", "noexec", "strictatime", "mode=755", "size=65536k"]},
         {"destination": "/sys", "type": "sysfs", "source": "sysfs",
          "options": ["nosuid", "noexec", "nodev", "rw" if privileged else "ro"]},
-        {"destination": "/dev/pts", "type": "devpts", "source": "devpts",
-         "options": ["nosuid", "noexec", "newinstance", "ptmxmode=0666", "mode=0620", "gid=5"]},
+        {"destination": "/dev/pts", "type": "devpts", "source": "devpts", "options": list(DEVPTS_OPTIONS)},
     ]
     own_userns = kinds.get("user") in ("private", "joined")
     if own_userns and kinds.get("network") != "private":
@@ -848,10 +865,7 @@ def generate_spec(ctx: SpecContext) -> Dict[str, Any]:
         raise InvalidArg("container %s: %s" % (cfg.get("name") or cid, e.msg), hint=e.hint)
 
     # capabilities
-    host_bnd = list(ctx.host_bounding_caps) if ctx.host_bounding_caps is not None else \
-        _caps_from_mask(_proc_status_caps("CapBnd"))
-    base = host_bnd if privileged else list(ctx.default_capabilities)
-    caps = merge_capabilities(base, cfg.get("cap_add") or [], cfg.get("cap_drop") or [], host_bnd)
+    caps = bounding_capabilities(cfg, ctx.default_capabilities, ctx.host_bounding_caps)
     capabilities: Dict[str, List[str]] = {"bounding": caps}
     if user.uid == 0:
         capabilities["effective"] = list(caps)

@@ -644,6 +644,7 @@ _TMPFS_FLAGS = frozenset(("ro", "rw", "exec", "noexec", "suid", "nosuid", "dev",
                           "tmpcopyup", "notmpcopyup", "atime", "noatime", "relatime",
                           "strictatime", "nodiratime") + _PROPAGATIONS)
 _TMPFS_KEYS = ("size", "mode", "uid", "gid", "nr_inodes", "nr_blocks")
+_DEVPTS_KEYS = ("uid", "gid", "mode", "max")
 _VOLUME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _VOLUME_FORM = ("SOURCE:DEST[:OPTIONS] or DEST (anonymous volume); SOURCE an absolute host path "
                 "or a volume name; OPTIONS comma-separated from ro, rw, z, Z, U, copy, nocopy, "
@@ -652,8 +653,9 @@ _VOLUME_FORM = ("SOURCE:DEST[:OPTIONS] or DEST (anonymous volume); SOURCE an abs
 _TMPFS_FORM = ("DEST[:OPTIONS], OPTIONS comma-separated from size=SIZE, mode=OCTAL, uid=N, gid=N, "
                "nr_inodes=N, ro, rw, exec, noexec, suid, nosuid, dev, nodev, U, tmpcopyup, notmpcopyup, "
                "[r]shared, [r]slave, [r]private")
-_MOUNT_FORM = ("type=bind|volume|tmpfs,source=SRC,target=DEST[,ro][,bind-propagation=P]"
-               "[,relabel=shared|private][,U][,volume-nocopy][,tmpfs-size=SIZE][,tmpfs-mode=OCTAL]")
+_MOUNT_FORM = ("type=bind|volume|tmpfs|devpts,source=SRC,target=DEST[,ro][,bind-propagation=P]"
+               "[,relabel=shared|private][,U][,volume-nocopy][,tmpfs-size=SIZE][,tmpfs-mode=OCTAL]"
+               "[,uid=|gid=|mode=|max= (devpts)]")
 
 
 def _check_conflicts(opts: Sequence[str], param: str, value: Any, form: str) -> None:
@@ -898,7 +900,7 @@ def parse_mount(value: Any, param: str = "mounts") -> Dict[str, Any]:
             flags.append("bind" if _flag(v, param, value) else "rbind")
         elif key in ("tmpfs-size", "tmpfs-mode"):
             kv.append("%s=%s" % (key[len("tmpfs-"):], v))
-        elif key in _TMPFS_KEYS and v is not None:
+        elif (key in _TMPFS_KEYS or key in _DEVPTS_KEYS) and v is not None:
             kv.append("%s=%s" % (key, v))
         elif key == "consistency":
             continue  # docker compatibility: ignored, as podman does
@@ -910,11 +912,13 @@ def parse_mount(value: Any, param: str = "mounts") -> Dict[str, Any]:
         else:
             raise _bad(param, value, "unknown mount key %r" % k, _MOUNT_FORM)
 
-    if mtype not in ("bind", "volume", "tmpfs"):
-        raise _bad(param, value, "type must be bind, volume or tmpfs", _MOUNT_FORM)
+    if mtype not in ("bind", "volume", "tmpfs", "devpts"):
+        raise _bad(param, value, "type must be bind, volume, tmpfs or devpts", _MOUNT_FORM)
     if dst is None:
         raise _bad(param, value, "target is required", _MOUNT_FORM)
     dest = _container_path(dst, param, value, _MOUNT_FORM)
+    if mtype == "devpts":
+        return _devpts_mount(src, flags, dest, param, value)
     if mtype == "tmpfs":
         if src not in (None, "", "tmpfs"):
             raise _bad(param, value, "tmpfs mounts take no source", _MOUNT_FORM)
@@ -939,10 +943,19 @@ def parse_mount(value: Any, param: str = "mounts") -> Dict[str, Any]:
     return {"type": mtype, "source": source, "destination": dest, "options": opts}
 
 
+def _devpts_mount(src: Optional[str], options: List[str], dest: str, param: str, value: Any) -> Dict[str, Any]:
+    """podman's type=devpts: a new devpts instance; only uid, gid, mode and max are options."""
+    if src not in (None, "", "devpts"):
+        raise _bad(param, value, "devpts mounts take no source", _MOUNT_FORM)
+    if any(o.partition("=")[0] not in _DEVPTS_KEYS or "=" not in o for o in options):
+        raise _bad(param, value, "devpts mounts take uid, gid, mode, max", _MOUNT_FORM)
+    return {"type": "devpts", "source": "devpts", "destination": dest, "options": list(options)}
+
+
 def format_mount(mount: Mapping[str, Any]) -> str:
     """"type=..,source=..,target=..,opt,..." (inverse of parse_mount)."""
     fields = ["type=%s" % mount["type"]]
-    if mount["type"] != "tmpfs" and mount.get("source"):
+    if mount["type"] not in ("tmpfs", "devpts") and mount.get("source"):
         fields.append("source=%s" % mount["source"])
     fields.append("target=%s" % mount["destination"])
     fields.extend(mount.get("options") or [])
