@@ -464,3 +464,17 @@ def http_get(url: str, timeout: float = 2.0, wait: float = 10.0) -> str:
             if time.time() >= deadline:
                 raise
             time.sleep(0.25)
+
+
+def probe_values(text: str) -> dict:
+    """'k=v k2=v2 ...' printed by a probe command inside a container (a value runs up to the next
+    ' key=', so values may hold spaces)."""
+    out, key = {}, None
+    for word in text.split(" "):
+        k, sep, v = word.partition("=")
+        if sep and k.isalnum() and k.islower():
+            key = k
+            out[key] = v
+        elif key:
+            out[key] += " " + word
+    return out

@@ -13,6 +13,8 @@ import platform
 
 import pytest
 
+from .helpers import probe_values
+
 IN_PLACE, RECREATE = "in place", "recreate"
 
 
@@ -76,19 +78,6 @@ def _probe(name, step):
         "sh", "-c", PROBE]}, "register": "p"}
 
 
-def _values(text: str) -> dict:
-    """'k=v k2=v2 ...' from PROBE (values up to the next ' key=')."""
-    out, key = {}, None
-    for word in text.split(" "):
-        k, sep, v = word.partition("=")
-        if sep and k.isalnum() and k.islower():
-            key = k
-            out[key] = v
-        elif key:
-            out[key] += " " + word
-    return out
-
-
 def test_host_options_matrix(playbook, busybox_archive):
     """apply -> re-apply unchanged -> check mode of the change -> change (in place or recreate) -> re-apply,
     with each group's effective values probed inside the container after the apply and the change."""
@@ -128,7 +117,7 @@ def test_host_options_matrix(playbook, busybox_archive):
             assert change["container"]["Id"] != apply["container"]["Id"]
         assert not rechange.changed, (name, rechange["actions"])
 
-    live_a, live_b = (_values(by["p1-live probe %s" % s]["stdout"]) for s in ("apply", "change"))
+    live_a, live_b = (probe_values(by["p1-live probe %s" % s]["stdout"]) for s in ("apply", "change"))
     assert (live_a["shares"], live_a["period"], live_a["quota"], live_a["cpus"]) == ("512", "50000", "25000", "0")
     assert (live_a["soft"], live_a["memsw"]) == (str(32 << 20), str(128 << 20)), live_a
     assert (live_b["shares"], live_b["period"], live_b["quota"], live_b["cpus"]) == ("256", "100000", "50000", "0-1")
@@ -136,7 +125,7 @@ def test_host_options_matrix(playbook, busybox_archive):
 
     disk = _disk()
     numbers = "%d:%d" % (os.major(os.stat(disk).st_rdev), os.minor(os.stat(disk).st_rdev))
-    res_a, res_b = (_values(by["p1-res probe %s" % s]["stdout"]) for s in ("apply", "change"))
+    res_a, res_b = (probe_values(by["p1-res probe %s" % s]["stdout"]) for s in ("apply", "change"))
     assert (res_a["swappiness"], res_a["oom"], res_a["oomctl"]) == ("10", "100", "oom_kill_disable 0"), res_a
     assert res_a["rbps"] == "%s %d" % (numbers, 1 << 20) and res_a["wiops"] == numbers + " 100", res_a
     assert (res_b["swappiness"], res_b["oom"], res_b["oomctl"]) == ("20", "200", "oom_kill_disable 1"), res_b
@@ -147,7 +136,7 @@ def test_host_options_matrix(playbook, busybox_archive):
     assert "size=8192k" in res_b["shm"], res_b
     assert by["p1-res change"]["container"]["HostConfig"]["OomKillDisable"] is True
 
-    ns_a, ns_b = (_values(by["p1-ns probe %s" % s]["stdout"]) for s in ("apply", "change"))
+    ns_a, ns_b = (probe_values(by["p1-ns probe %s" % s]["stdout"]) for s in ("apply", "change"))
     assert ns_a["dev"].startswith("crw") and " 1, " in ns_a["dev"] and " 3 " in ns_a["dev"], ns_a  # /dev/null
     assert " 1, " in ns_b["dev"] and " 5 " in ns_b["dev"], ns_b  # /dev/zero
     assert ns_a["umask"].split() == ["Umask:", "0077"] and ns_b["umask"].split() == ["Umask:", "0022"], (ns_a, ns_b)

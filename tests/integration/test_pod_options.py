@@ -13,6 +13,8 @@ import os
 
 import pytest
 
+from .helpers import probe_values
+
 IN_PLACE, RECREATE = "in place", "recreate"
 M = 1 << 20
 
@@ -89,19 +91,6 @@ def _observe(name, step):
              "ansible.builtin.shell": "grep NoNewPrivs /proc/{{ i.containers[0].State.Pid }}/status"}]
 
 
-def _values(text: str) -> dict:
-    """'k=v k2=v2 ...' (values up to the next ' key=')."""
-    out, key = {}, None
-    for word in text.split(" "):
-        k, sep, v = word.partition("=")
-        if sep and k.isalnum() and k.islower():
-            key = k
-            out[key] = v
-        elif key:
-            out[key] += " " + word
-    return out
-
-
 def _extra(tmp) -> dict:
     """(pod, step) -> more tasks: a named volume of the pod's ``volume`` is in use while the pod's containers
     exist (as a container's own); the pod_id_file written at create, removed with the pod."""
@@ -159,10 +148,10 @@ def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
             assert change["pod"]["Id"] != apply["pod"]["Id"]
         assert not rechange.changed, (name, rechange["actions"])
 
-    la, lb = (_values(by["pl probe %s" % s]["stdout"]) for s in ("apply", "change"))
+    la, lb = (probe_values(by["pl probe %s" % s]["stdout"]) for s in ("apply", "change"))
     assert (la["hmem"], la["hmemsw"], la["cpus"]) == (str(64 * M), str(128 * M), "0"), la
     assert (lb["hmem"], lb["hmemsw"]) == (str(96 * M), str(192 * M)), lb
-    ha, hb = (_values(by["pl host %s" % s]["stdout"]) for s in ("apply", "change"))
+    ha, hb = (probe_values(by["pl host %s" % s]["stdout"]) for s in ("apply", "change"))
     assert (ha["shares"], ha["quota"], ha["cpuset"]) == ("512", "100000", "0"), ha
     assert (hb["shares"], hb["quota"], hb["cpuset"]) == ("256", "50000", "0-1"), hb
     numbers = "%d:%d" % (os.major(os.stat(disk).st_rdev), os.minor(os.stat(disk).st_rdev))
@@ -176,7 +165,7 @@ def test_pod_options_matrix(playbook, busybox_archive, tmp_path):
     pids = [by["pl info %s" % s]["containers"][0]["State"]["Pid"] for s in ("apply", "change")]
     assert pids[0] == pids[1] and pids[0], pids
 
-    ra, rb = (_values(by["pr probe %s" % s]["stdout"]) for s in ("apply", "change"))
+    ra, rb = (probe_values(by["pr probe %s" % s]["stdout"]) for s in ("apply", "change"))
     assert ra["dev"].startswith("crw") and " 1, " in ra["dev"] and " 3 " in ra["dev"], ra  # /dev/null
     assert " 1, " in rb["dev"] and " 5 " in rb["dev"], rb  # /dev/zero
     assert (ra["shared"], ra["rw"], rb["shared"], rb["rw"]) == ("from-pod", "", "from-pod", "yes"), (ra, rb)

@@ -12,21 +12,10 @@ from __future__ import annotations
 import ipaddress
 import socket
 
+from .helpers import probe_values
+
 PROBE = ("echo mac=$(cat /sys/class/net/eth0/address) hostname=$(hostname) pid1=$(cat /proc/1/comm)"
          " base=$(grep -c basehost /etc/hosts 2>&1) hosts=$(cat /etc/hosts 2>&1 | tr '\\n' ' ')")
-
-
-def _values(text: str) -> dict:
-    """'k=v k2=v2 ...' (values up to the next ' key=')."""
-    out, key = {}, None
-    for word in text.split(" "):
-        k, sep, v = word.partition("=")
-        if sep and k.isalnum() and k.islower():
-            key = k
-            out[key] = v
-        elif key:
-            out[key] += " " + word
-    return out
 
 
 def _pod(name, step, opts, state="started", **kw):
@@ -153,7 +142,7 @@ def test_pod_and_volume_parity(playbook, busybox_archive, engine_env, tmp_path):
     # network settings of the infra, seen by the member sharing its network
     assert sorted(by["pn check"]["diff"]["after"]) == ["add_host", "hosts_file", "ip", "mac_address",
                                                        "network_alias"], by["pn check"]["diff"]
-    pa, pb = (_values(by["pn probe %s" % s]["stdout"]) for s in ("apply", "change"))
+    pa, pb = (probe_values(by["pn probe %s" % s]["stdout"]) for s in ("apply", "change"))
     assert (pa["mac"], pb["mac"]) == ("92:d0:c6:0a:29:33", "92:d0:c6:0a:29:34"), (pa, pb)
     assert pa["base"] == "1" and pb["base"] == "0", (pa, pb)  # hosts_file: the base of the member's /etc/hosts
     assert ip_a in pa["hosts"] and "extra" in pa["hosts"] and ip_b in pb["hosts"], (pa, pb)
@@ -167,7 +156,7 @@ def test_pod_and_volume_parity(playbook, busybox_archive, engine_env, tmp_path):
     assert (infra_cfg["StaticIP"], infra_cfg["HostsFile"]) == (ip_a, hosts_a), infra_cfg
 
     # pid / uts host: the member sees the host's name and PID 1; share_parent false: no pod cgroup above it
-    ua, ub = (_values(by["pu probe %s" % s]["stdout"]) for s in ("apply", "change"))
+    ua, ub = (probe_values(by["pu probe %s" % s]["stdout"]) for s in ("apply", "change"))
     with open("/proc/1/comm") as f:
         host_pid1 = f.read().strip()
     assert (ua["hostname"], ua["pid1"]) == (socket.gethostname(), host_pid1), ua

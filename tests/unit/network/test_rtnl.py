@@ -16,6 +16,7 @@ import pytest
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host.libc import libc
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host.mounts import CLONE_NEWNET
 from ansible_collections.libpod.engine.plugins.module_utils.engine.network import rtnl
+from ansible_collections.libpod.engine.plugins.module_utils.engine.network.manager import _in_thread
 
 needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="needs root for network namespaces")
 
@@ -33,24 +34,12 @@ def test_attributes_are_padded_and_parsed_back():
 
 
 def _in_new_netns(fn):
-    """Run ``fn()`` in a thread with a network namespace of its own; its result or its error."""
-    box = []
-
+    """Run ``fn()`` in a thread with a network namespace of its own (the manager's thread runner)."""
     def run():
-        try:
-            if libc().unshare(CLONE_NEWNET) != 0:
-                raise OSError(errno.EPERM, "unshare(CLONE_NEWNET)")
-            box.append((True, fn()))
-        except BaseException as err:  # noqa: BLE001 - handed back
-            box.append((False, err))
-
-    t = threading.Thread(target=run)
-    t.start()
-    t.join()
-    ok, value = box[0]
-    if not ok:
-        raise value
-    return value
+        if libc().unshare(CLONE_NEWNET) != 0:
+            raise OSError(errno.EPERM, "unshare(CLONE_NEWNET)")
+        return fn()
+    return _in_thread(run)
 
 
 @needs_root

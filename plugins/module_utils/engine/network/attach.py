@@ -47,14 +47,7 @@ def connect(mgr: NetworkManager, ctr_id: str, network: str, *, static_ip: Option
         try:
             ifname = ifname or _free_ifname(nsr)
             ipr = mgr._host()
-            for attempt in (1, 2):
-                try:
-                    ipr.add_veth(host_if, br, ifname, peer_netns_fd=nsfd, peer_mac=mac, mtu=net.mtu or None)
-                    break
-                except NetlinkError as err:
-                    if err.code != errno.EEXIST or attempt == 2:
-                        raise
-                    ipr.delete_link(name=host_if)  # leftover of a crashed connect
+            ipr.replace_veth(host_if, br, ifname, peer_netns_fd=nsfd, peer_mac=mac, mtu=net.mtu or None)
             idx = nsr.link_index(ifname)
             if idx is None:
                 raise NetworkError("container %s: interface %s vanished while being connected" % (ctr_id[:12], ifname))

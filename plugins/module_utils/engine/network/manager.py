@@ -909,15 +909,7 @@ class NetworkManager:
                 host_if, ifname, mac = self.veth_name(ctr_id, net.name), self._ifname(i, net), self._mac(ctr_id, net)
                 # the netns is new (lo is 1): the kernel gives the peers 2, 3... so no lookup is needed
                 idx = 2 + i
-                for attempt in (1, 2):
-                    try:
-                        ipr.add_veth(host_if, br, ifname, peer_netns_fd=nsfd, peer_mac=mac, mtu=net.mtu or None)
-                        break
-                    except NetlinkError as err:
-                        if err.code != errno.EEXIST or attempt == 2:
-                            raise
-                        # leftover of a crashed setup whose netns is still held somewhere
-                        ipr.delete_link(name=host_if)
+                ipr.replace_veth(host_if, br, ifname, peer_netns_fd=nsfd, peer_mac=mac, mtu=net.mtu or None)
                 nsr.add_address(idx, ips[net.name], net.prefix_len)
                 nsr.set_up(idx)
                 if net.name == route_net:

@@ -149,6 +149,18 @@ class Rtnl:
             _attr(_IFLA_LINKINFO, info)
         self._request(_RTM_NEWLINK, _F_CREATE | _F_EXCL, _IFINFO.pack(0, 0, 0, _IFF_UP, _IFF_UP) + attrs)
 
+    def replace_veth(self, name: str, master: int, peer: str, *, peer_netns_fd: int, peer_mac: str,
+                     mtu: Optional[int] = None) -> None:
+        """add_veth; a host side of that name left by a crashed setup (its netns still held
+        somewhere) is deleted first."""
+        try:
+            self.add_veth(name, master, peer, peer_netns_fd=peer_netns_fd, peer_mac=peer_mac, mtu=mtu)
+        except NetlinkError as err:
+            if err.code != errno.EEXIST:
+                raise
+            self.delete_link(name=name)
+            self.add_veth(name, master, peer, peer_netns_fd=peer_netns_fd, peer_mac=peer_mac, mtu=mtu)
+
     def delete_link(self, *, name: Optional[str] = None, index: int = 0) -> None:
         attrs = _attr(_IFLA_IFNAME, _name(name)) if name else b""
         self._request(_RTM_DELLINK, 0, _IFINFO.pack(0, 0, index, 0, 0) + attrs)
