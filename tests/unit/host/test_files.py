@@ -1,4 +1,4 @@
-"""host.files.write_atomic: the one atomic file replacement of the engine."""
+"""host.files: write_atomic (the one atomic file replacement of the engine) and remove_file."""
 from __future__ import annotations
 
 import os
@@ -6,7 +6,7 @@ import stat
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.host.files import write_atomic
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.files import remove_file, write_atomic
 
 
 def _read(path: str) -> bytes:
@@ -57,3 +57,13 @@ def test_failure_leaves_no_temp_file(tmp_path):
     with pytest.raises(TypeError):
         write_atomic(str(tmp_path / "g"), 42)  # type: ignore[arg-type]
     assert sorted(os.listdir(str(tmp_path))) == ["d"]
+
+
+def test_remove_file_says_whether_something_was_there(tmp_path):
+    path = tmp_path / "f"
+    path.write_text("x")
+    assert remove_file(str(path)) is True and not path.exists()
+    assert remove_file(str(path)) is False
+    (tmp_path / "d").mkdir()
+    with pytest.raises(IsADirectoryError):
+        remove_file(str(tmp_path / "d"))

@@ -1,5 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Atomic file replacement: a reader sees the old file or the new one, never a torn write."""
+"""Atomic file replacement (a reader sees the old file or the new one, never a torn write) and
+removal of a file that may already be gone."""
 from __future__ import annotations
 
 import os
@@ -49,3 +50,12 @@ def write_atomic(path: str, data: Union[str, bytes], *, mode: Optional[int] = 0o
         except OSError:
             pass
         raise
+
+
+def remove_file(path: str) -> bool:
+    """Unlink ``path``; False if there was nothing to remove (other errors are raised)."""
+    try:
+        os.unlink(path)
+    except FileNotFoundError:
+        return False
+    return True

@@ -4,24 +4,17 @@ cleanup of a ``network: none`` container (a netns with only ``lo``) needs neithe
 its imports (~35 ms per removal)."""
 from __future__ import annotations
 
-import os
 from typing import Any, Mapping, Optional
 
+from ..host.files import remove_file
 from ..host.libc import libc
 from ..host.mounts import MNT_DETACH
 
 
 def remove_netns(path: str) -> bool:
     """Unmount (lazily) and delete a netns file; True if something was there."""
-    found = False
-    if libc().umount2(path.encode(), MNT_DETACH) == 0:
-        found = True
-    try:
-        os.unlink(path)
-        found = True
-    except FileNotFoundError:
-        pass
-    return found
+    unmounted = libc().umount2(path.encode(), MNT_DETACH) == 0
+    return remove_file(path) or unmounted
 
 
 def lo_only(status: Optional[Mapping[str, Any]]) -> bool:

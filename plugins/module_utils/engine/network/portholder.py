@@ -30,6 +30,7 @@ import subprocess
 import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
+from ..host.files import remove_file
 from ..host.proc import pid_alive
 from ..host.roots import read_json, write_json
 from . import loopproxy
@@ -166,12 +167,7 @@ def release(tmp_dir: str, ctr_id: str, wait: float = 10.0) -> bool:
             if not pid_alive(pid):
                 break
             time.sleep(0.005)
-    try:
-        os.unlink(path)
-        found = True
-    except FileNotFoundError:
-        pass
-    return found
+    return remove_file(path) or found
 
 
 def held(tmp_dir: str) -> List[str]:

@@ -36,6 +36,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ..base.errors import InvalidArg, NetworkError
 from ..base.records import USERMODE_NETWORKS
+from ..host.files import remove_file
 from ..host.proc import wait_pid_gone
 from ..host.roots import read_json, write_json
 from ..host.userpaths import rootless_uid
@@ -294,11 +295,8 @@ def stop(tmp_dir: str, ctr_id: str) -> bool:
             if wait_pid_gone(pid, _STOP_TIMEOUT / 2):
                 break
     for p in (path, info.get("api_socket") or "", path[:-5] + ".log", path[:-5] + ".pid"):
-        try:
-            if p:
-                os.unlink(p)
-        except FileNotFoundError:
-            pass
+        if p:
+            remove_file(p)
     return True
 
 
@@ -366,10 +364,7 @@ def _start_pasta(binary: str, base: str, netns: str, *, options: Sequence[str], 
 def _start_slirp(binary: str, base: str, netns: str, *, options: Sequence[str], ports: Sequence[Any],
                  euid: int) -> Dict[str, Any]:
     api = base + ".sock"
-    try:
-        os.unlink(api)
-    except FileNotFoundError:
-        pass
+    remove_file(api)
     rfd, wfd = os.pipe()
     try:
         with open(base + ".log", "wb") as log:
