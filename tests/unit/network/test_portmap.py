@@ -236,6 +236,15 @@ def test_ipv6_rules_on_a_dual_stack_network():
     assert "delete chain" not in rules
 
 
+def test_no_ip6_family_on_a_kernel_without_ipv6(monkeypatch):
+    """ipv6.disable=1: teardown and IPv4-only rules never touch the ip6 nft family (it may not work)."""
+    monkeypatch.setattr(portmap, "kernel_has_ipv6", lambda: False)
+    rules = portmap.ctr_rules("t", "abc", [PortMapping("0.0.0.0", 8080, 80, "tcp")], "10.213.0.2")
+    assert "ip6" not in "\n".join(rules) and "ip6" not in "\n".join(portmap.ctr_delete("t", "abc"))
+    monkeypatch.setattr(portmap, "kernel_has_ipv6", lambda: True)
+    assert "delete chain ip6 t c_abc_pre" in "\n".join(portmap.ctr_delete("t", "abc"))
+
+
 def test_names_are_checked():
     for bad in ("", "a b", "a;b", "-x", "x}", 'x"'):
         with pytest.raises(InvalidArg):

@@ -718,9 +718,15 @@ def ctr_rules(table: str, ctr_id: str, mappings: Iterable[PortMapping], ctr_ip: 
                 lines.append('add rule %s %s %s %s %s dport %d dnat to %s:%d comment "%s %s"'
                              % (family, table, chain, _dnat_match(m, family, hook), m.protocol, m.host_port,
                                 to, m.container_port, ctr_id[:12], m.spec()))
-    if not ctr_ip6:
+    if not ctr_ip6 and kernel_has_ipv6():
         lines += _ctr_delete_family(table, ctr_id, "ip6")
     return lines
+
+
+def kernel_has_ipv6() -> bool:
+    """False on a kernel booted with ipv6.disable=1: no container has an IPv6 address there, so no
+    ip6 chain of ours can exist, and the ip6 nft family is not touched at all."""
+    return os.path.isdir("/proc/sys/net/ipv6")
 
 
 def _ctr_delete_family(table: str, ctr_id: str, family: str) -> List[str]:
@@ -733,7 +739,8 @@ def _ctr_delete_family(table: str, ctr_id: str, family: str) -> List[str]:
 
 def ctr_delete(table: str, ctr_id: str) -> List[str]:
     """Delete the container's chains of both families, whether or not they exist."""
-    return _ctr_delete_family(table, ctr_id, "ip") + _ctr_delete_family(table, ctr_id, "ip6")
+    lines = _ctr_delete_family(table, ctr_id, "ip")
+    return lines + _ctr_delete_family(table, ctr_id, "ip6") if kernel_has_ipv6() else lines
 
 
 def net_rules(table: str, network: str, bridge: str, subnet: str, *, internal: bool = False,
