@@ -81,3 +81,22 @@ def test_check_tree_refuses_a_writable_or_foreign_file(tmp_path):
     os.chown(str(f), NOBODY, 0)
     with pytest.raises(UnsafePath):
         ownership.check_tree(str(root), "copy")
+
+
+def test_check_tree_skips_a_file_that_goes_away_during_the_walk(tmp_path, monkeypatch):
+    # CI flake, stop 27: the exit command (python run.py, started by conmon when a container stops)
+    # writes its pycs in the engine copy under a temporary name and renames them; a task's
+    # check_tree listed that name, then lstat raised FileNotFoundError and the task failed
+    root = mkdir(tmp_path / "copy", 0o700)
+    (root / "run.py").write_text("print(1)\n")
+    real_walk = os.walk
+
+    def walk_with_a_vanished_entry(top):
+        for dirpath, dirnames, filenames in real_walk(top):
+            yield dirpath, dirnames, filenames + ["mod.cpython-311.pyc.140105695993616"]
+
+    monkeypatch.setattr(ownership.os, "walk", walk_with_a_vanished_entry)
+    ownership.check_tree(str(root), "copy")
+    os.chmod(str(root / "run.py"), 0o666)
+    with pytest.raises(UnsafePath):
+        ownership.check_tree(str(root), "copy")

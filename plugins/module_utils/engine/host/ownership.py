@@ -175,7 +175,10 @@ def check_tree(root: str, what: str, owners: Optional[Iterable[int]] = None) -> 
     for dirpath, dirnames, filenames in os.walk(root):
         for name in dirnames + filenames:
             full = os.path.join(dirpath, name)
-            st = os.lstat(full)
+            try:
+                st = os.lstat(full)
+            except FileNotFoundError:
+                continue  # renamed or removed since listed: a running exit command writing its pyc
             reason = ("%s is a symbolic link" % full) if stat.S_ISLNK(st.st_mode) else _judge(full, st, allowed)
             if reason:
                 raise UnsafePath("%s %s is not safe: %s, so another user could replace what runs as root"
