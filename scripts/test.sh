@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # shellcheck disable=SC2317  # the step functions are called through step()
 # Run the whole libpod.engine test suite (after scripts/setup.sh):
-#   lint         ruff on the Python code, shellcheck on the scripts, action group check
+#   lint         ruff on the Python code, shellcheck on the scripts, action group check, generated
+#                docs and engine pack up to date
 #   unit         pytest tests/unit
 #   integration  pytest tests/integration (real ansible-playbook runs on this host, as root)
 #   fault        pytest tests/fault: crashes at every step, concurrency, reboots, hostile input (prints a table)
@@ -101,7 +102,8 @@ bg_collect() {
 
 lint() {
   timeout 300 ruff check "$REPO" && timeout 60 shellcheck "$REPO"/scripts/*.sh "$REPO/.ci/run" \
-    && python "$REPO/scripts/check_action_groups.py" && python "$REPO/scripts/gen_module_docs.py" --check
+    && python "$REPO/scripts/check_action_groups.py" && python "$REPO/scripts/gen_module_docs.py" --check \
+    && python "$REPO/scripts/pack_engine.py" --check
 }
 
 pytest_dir() {  # pytest_dir NAME DIR PER-TEST-TIMEOUT TOTAL-TIMEOUT [JOBS]

@@ -8,24 +8,17 @@ import importlib.util
 
 from ansible.module_utils.basic import missing_required_lib
 
-from ansible_collections.libpod.engine.plugins.module_utils import bytecode
+# The engine and reconcile packages are reached through packed_loader.load only: an import
+# statement naming them would make Ansible's controller parse all ~140 of their files for every
+# module and playbook run (issue 20); the payload carries them packed instead.
+from ansible_collections.libpod.engine.plugins.module_utils import packed_loader
 
-# before the first engine import: from here on the engine loads from its verified bytecode copy
-# (when running from an AnsiballZ zip as root; otherwise nothing changes)
-bytecode.install()
+packed_loader.install()
+engine_import = packed_loader.load
 
-# pylint: disable-next=wrong-import-position
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError  # noqa: E402
-
-# ships conmon's exit command (engine/ops/cli.py) with every module: see Runtime.engine_copy
-# pylint: disable-next=unused-import,wrong-import-position
-from ansible_collections.libpod.engine.plugins.module_utils.engine.ops import cli  # noqa: F401,E402
-
-# pylint: disable-next=wrong-import-position
-from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime as open_session  # noqa: E402
-
-# pylint: disable-next=wrong-import-position
-from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions, Runtime  # noqa: E402
+EngineError = engine_import("engine.base.errors").EngineError
+_session = engine_import("engine.ops.session")
+_runtime = engine_import("engine.runtime")
 
 # Only checked for presence (the engine imports it lazily, when a config file changed).
 HAS_JSONSCHEMA = importlib.util.find_spec("jsonschema") is not None
@@ -45,11 +38,11 @@ def fail(module, err: EngineError, **extra) -> None:
     module.fail_json(msg=str(err), error_kind=err.kind, **extra)
 
 
-def open_runtime(module, **open_kw) -> Runtime:
+def open_runtime(module, **open_kw):
     if not HAS_JSONSCHEMA:
         module.fail_json(msg=missing_required_lib("jsonschema"), exception=JSONSCHEMA_ERROR)
     try:
-        rt = open_session(OpenOptions(overrides=module.params.get("engine_options") or {}, **open_kw))
+        rt = _session.open_runtime(_runtime.OpenOptions(overrides=module.params.get("engine_options") or {}, **open_kw))
     except EngineError as err:
         fail(module, err)
     for warning in rt.warnings:

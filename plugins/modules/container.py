@@ -989,9 +989,14 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_reconcile
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import reconcile_container
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import OPTIONS
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    engine_argspec,
+    engine_import,
+    run_reconcile,
+)
+
+reconcile_container = engine_import("reconcile.container").reconcile_container
+OPTIONS = engine_import("reconcile.container_options").OPTIONS
 
 
 def main():

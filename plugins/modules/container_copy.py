@@ -109,9 +109,15 @@ dest:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, fail, open_runtime
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
-from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import find_container
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    EngineError,
+    engine_argspec,
+    engine_import,
+    fail,
+    open_runtime,
+)
+
+find_container = engine_import("engine.objects.container").find_container
 
 
 def parse_mode(module, value):

@@ -84,13 +84,17 @@ import time
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_info, select
-from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import (
-    find_container,
-    list_containers,
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    engine_argspec,
+    engine_import,
+    run_info,
+    select,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.logs import parse_since
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import shown_inspect
+
+find_container = engine_import("engine.objects.container").find_container
+list_containers = engine_import("engine.objects.container").list_containers
+parse_since = engine_import("engine.oci.logs").parse_since
+shown_inspect = engine_import("reconcile.container").shown_inspect
 
 
 def main():

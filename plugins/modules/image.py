@@ -193,8 +193,13 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_reconcile
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile.image import reconcile_image
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    engine_argspec,
+    engine_import,
+    run_reconcile,
+)
+
+reconcile_image = engine_import("reconcile.image").reconcile_image
 
 ARGUMENT_SPEC = {
     "name": {"type": "str"},

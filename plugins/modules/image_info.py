@@ -110,9 +110,11 @@ from ansible.module_utils.basic import AnsibleModule
 from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
     NAMES_ARGSPEC,
     engine_argspec,
+    engine_import,
     run_named_info,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile.image import inspect_image
+
+inspect_image = engine_import("reconcile.image").inspect_image
 
 
 def main():

@@ -104,10 +104,10 @@ actions:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import fail
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
-from ansible_collections.libpod.engine.plugins.module_utils.engine.image import auth
-from ansible_collections.libpod.engine.plugins.module_utils.engine.image.registry import RegistryClient
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import EngineError, engine_import, fail
+
+auth = engine_import("engine.image.auth")
+RegistryClient = engine_import("engine.image.registry").RegistryClient
 
 
 def check_login(key: str, username: str, password: str, tls_verify: bool, cert_dir) -> None:

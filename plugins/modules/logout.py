@@ -69,9 +69,9 @@ authfile:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import fail
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
-from ansible_collections.libpod.engine.plugins.module_utils.engine.image import auth
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import EngineError, engine_import, fail
+
+auth = engine_import("engine.image.auth")
 
 
 def main():

@@ -177,8 +177,14 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_reconcile
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile.network import OPTIONS, reconcile_network
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    engine_argspec,
+    engine_import,
+    run_reconcile,
+)
+
+OPTIONS = engine_import("reconcile.network").OPTIONS
+reconcile_network = engine_import("reconcile.network").reconcile_network
 
 
 def main():

@@ -496,9 +496,14 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_reconcile
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod import reconcile_pod
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod_options import OPTIONS
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    engine_argspec,
+    engine_import,
+    run_reconcile,
+)
+
+reconcile_pod = engine_import("reconcile.pod").reconcile_pod
+OPTIONS = engine_import("reconcile.pod_options").OPTIONS
 
 
 def main():

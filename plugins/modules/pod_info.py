@@ -81,9 +81,16 @@ kube:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_info, select
-from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.pod import find_pod, list_pods
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile.pod import generate_kube
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    engine_argspec,
+    engine_import,
+    run_info,
+    select,
+)
+
+find_pod = engine_import("engine.objects.pod").find_pod
+list_pods = engine_import("engine.objects.pod").list_pods
+generate_kube = engine_import("reconcile.pod").generate_kube
 
 
 def main():
@@ -108,7 +115,7 @@ def collect(rt, params):
             warnings.extend(more)
     out = {"pods": pods_out, "missing": missing, "warnings": warnings}
     if params["kube"]:
-        from ansible_collections.libpod.engine.plugins.module_utils.reconcile.kube import dump_yaml
+        dump_yaml = engine_import("reconcile.kube").dump_yaml
 
         out["kube"] = dump_yaml(docs) if docs else ""
     return out

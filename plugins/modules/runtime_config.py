@@ -214,12 +214,14 @@ diff:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    EngineError,
     engine_argspec,
+    engine_import,
     fail,
     open_runtime,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile.runtime_config import reconcile_runtime_config
+
+reconcile_runtime_config = engine_import("reconcile.runtime_config").reconcile_runtime_config
 
 
 def main():

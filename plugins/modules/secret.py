@@ -174,12 +174,15 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_reconcile
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile.secret import (
-    ARGUMENT_SPEC,
-    MUTUALLY_EXCLUSIVE,
-    reconcile_secret,
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    engine_argspec,
+    engine_import,
+    run_reconcile,
 )
+
+ARGUMENT_SPEC = engine_import("reconcile.secret").ARGUMENT_SPEC
+MUTUALLY_EXCLUSIVE = engine_import("reconcile.secret").MUTUALLY_EXCLUSIVE
+reconcile_secret = engine_import("reconcile.secret").reconcile_secret
 
 
 def main():

@@ -212,15 +212,18 @@ import json
 from ansible.module_utils.basic import AnsibleModule
 from ansible.module_utils.common.arg_spec import ArgumentSpecValidator
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_reconcile
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile import (
-    container_options,
-    network,
-    pod_options,
-    volume,
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    engine_argspec,
+    engine_import,
+    run_reconcile,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile.stack import reconcile_stack
+
+InvalidArg = engine_import("engine.base.errors").InvalidArg
+container_options = engine_import("reconcile.container_options")
+network = engine_import("reconcile.network")
+pod_options = engine_import("reconcile.pod_options")
+volume = engine_import("reconcile.volume")
+reconcile_stack = engine_import("reconcile.stack").reconcile_stack
 
 
 def _entry_validators():

@@ -141,14 +141,16 @@ plan:
 from ansible.module_utils.basic import AnsibleModule
 
 from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    EngineError,
     engine_argspec,
+    engine_import,
     fail,
     open_runtime,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
-from ansible_collections.libpod.engine.plugins.module_utils.engine.ops import admin
-from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime as open_session
-from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
+
+admin = engine_import("engine.ops.admin")
+open_session = engine_import("engine.ops.session").open_runtime
+OpenOptions = engine_import("engine.runtime").OpenOptions
 
 
 def _summary(counts):

@@ -227,8 +227,14 @@ diff:
 
 from ansible.module_utils.basic import AnsibleModule
 
-from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import engine_argspec, run_reconcile
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile.volume import OPTIONS, reconcile_volume
+from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine import (
+    engine_argspec,
+    engine_import,
+    run_reconcile,
+)
+
+OPTIONS = engine_import("reconcile.volume").OPTIONS
+reconcile_volume = engine_import("reconcile.volume").reconcile_volume
 
 
 def main():

@@ -2,9 +2,28 @@
 """Fixtures for the integration tests (real ansible-playbook runs); see helpers.py."""
 from __future__ import annotations
 
+import os
+import sys
+
 import pytest
 
 from .helpers import cleanup_engine_env, make_engine_env, run_playbook
+
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+
+
+def pytest_sessionstart(session):  # pylint: disable=unused-argument
+    """The playbooks run the engine packed in module_utils (scripts/pack_engine.py): a pack older
+    than the sources would test old code, so stop before anything runs."""
+    sys.path.insert(0, os.path.join(REPO, "scripts"))
+    try:
+        import pack_engine  # pylint: disable=import-outside-toplevel
+    finally:
+        sys.path.pop(0)
+    for path, text in pack_engine.rendered().items():
+        with open(path, encoding="utf-8") as f:
+            if f.read() != text:
+                pytest.exit("%s is out of date: run python3 scripts/pack_engine.py" % path, returncode=2)
 
 
 @pytest.fixture

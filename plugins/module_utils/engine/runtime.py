@@ -533,15 +533,11 @@ class Runtime:
         """A copy of this engine package that outlives the Ansible task (for conmon's exit command)."""
         if "engine_copy" in self._lazy:
             return self._lazy["engine_copy"]
-        sources = engine_sources()
-        h = hashlib.sha256()
-        for name in sorted(sources):
-            h.update(name.encode() + b"\0" + sources[name] + b"\0")
-        dest_root = os.path.join(self.static_dir, "lib", h.hexdigest()[:16])
+        dest_root = os.path.join(self.static_dir, "lib", engine_digest()[:16])
         dest = os.path.join(dest_root, "libpod_engine")
         if not os.path.isfile(os.path.join(dest_root, "run.py")):
             tmp = dest_root + ".tmp%d" % os.getpid()
-            for name, data in sources.items():
+            for name, data in engine_sources().items():
                 target = os.path.join(tmp, "libpod_engine", *name.split("/"))
                 os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
                 with open(target, "wb") as f:
@@ -727,29 +723,34 @@ def choose_default_runtime(found: List[str], private_mount_ns: Dict[str, bool]) 
     return first, "%s: %s" % (first, why)
 
 
-def engine_sources() -> Dict[str, bytes]:
-    """The engine tree's .py files by relative path ("oci/driver.py"), from disk or from AnsiballZ's zip."""
-    out: Dict[str, bytes] = {}
-    if os.path.isdir(ENGINE_DIR):
-        for dirpath, dirnames, files in os.walk(ENGINE_DIR):
-            dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
-            for name in files:
-                if name.endswith(".py"):
-                    full = os.path.join(dirpath, name)
-                    with open(full, "rb") as f:
-                        out[os.path.relpath(full, ENGINE_DIR).replace(os.sep, "/")] = f.read()
-        return out
-    import zipfile  # noqa: PLC0415 - only when running from an AnsiballZ payload
+def engine_digest() -> str:
+    """sha256 over the engine's files (paths and contents): names the exit command's copy."""
+    packed = getattr(__loader__, "engine_sha256", None)  # loaded from the pack: computed when packed
+    if packed:
+        return packed
+    sources = engine_sources()
+    h = hashlib.sha256()
+    for name in sorted(sources):
+        h.update(name.encode() + b"\0" + sources[name] + b"\0")
+    return h.hexdigest()
 
-    archive = getattr(__loader__, "archive", None)
-    if not archive:
+
+def engine_sources() -> Dict[str, bytes]:
+    """The engine tree's .py files by relative path ("oci/driver.py"): from the pack the module
+    carries (module_utils/packed_loader.py) or from the files of a checkout."""
+    packed = getattr(__loader__, "engine_sources", None)
+    if packed:
+        return packed()
+    if not os.path.isdir(ENGINE_DIR):
         raise EngineError("cannot locate the engine package to install its exit-command copy (%s)" % ENGINE_DIR)
-    prefix = os.path.relpath(ENGINE_DIR, archive).replace(os.sep, "/") + "/"
-    with zipfile.ZipFile(archive) as zf:
-        for entry in zf.namelist():
-            rest = entry[len(prefix):]
-            if entry.startswith(prefix) and rest.endswith(".py"):
-                out[rest] = zf.read(entry)
+    out: Dict[str, bytes] = {}
+    for dirpath, dirnames, files in os.walk(ENGINE_DIR):
+        dirnames[:] = sorted(d for d in dirnames if d != "__pycache__")
+        for name in files:
+            if name.endswith(".py"):
+                full = os.path.join(dirpath, name)
+                with open(full, "rb") as f:
+                    out[os.path.relpath(full, ENGINE_DIR).replace(os.sep, "/")] = f.read()
     return out
 
 

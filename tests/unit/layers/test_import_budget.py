@@ -34,11 +34,11 @@ FORBIDDEN = ("pyroute2", "ssl", "_ssl", "http.client", "urllib.request", "tarfil
 #: the collection's modules a no-op may load: the glue, config, state, locks, the option comparison,
 #: the image index (reference parsing, no registry client) and the container object with inspect
 ALLOWED = {
-    "ansible_engine", "bytecode",
+    "ansible_engine", "packed_loader", "packed_index",
     "reconcile", "reconcile.container", "reconcile.container_compare", "reconcile.container_options",
     "reconcile.container_secrets", "reconcile.container_params", "reconcile.container_build",
     "reconcile.options", "reconcile.preflight", "reconcile.result",
-    "engine", "engine.ops", "engine.ops.cli", "engine.ops.session", "engine.runtime",
+    "engine", "engine.ops", "engine.ops.session", "engine.runtime",
     "engine.base", "engine.base.errors", "engine.base.faults", "engine.base.names", "engine.base.records",
     "engine.base.status", "engine.base.version",
     "engine.parse", "engine.parse.health", "engine.parse.values",

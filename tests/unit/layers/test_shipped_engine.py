@@ -1,60 +1,79 @@
-"""Every module ships the whole engine tree (one exit-command copy per engine version on a host).
+"""What a module's AnsiballZ payload carries: the engine packed, never its ~140 files (issue 20).
 
-Runtime.engine_copy hashes the engine files a module's AnsiballZ payload carries; if two modules
-carried different subsets, a host would keep one copy per module. AnsiballZ ships what a module
-imports, transitively (imports inside functions included): the closure computed here from the
-same AST walk as the import-order test.
+Ansible's controller parses every module_utils file a module reaches, once per module and
+playbook run (``recursive_finder``); with the engine as files that was 0.8-1.5 s of CPU per
+module. The modules reach engine/ and reconcile/ through packed_loader only, and every module
+carries the same complete pack (conmon's exit command runs the whole engine from one copy per
+engine version). Built here with Ansible's own module builder, as the controller builds them.
 """
 from __future__ import annotations
 
-import ast
+import json
 import os
+import subprocess
+import sys
 
 import pytest
-from test_import_order import MODULE_UTILS, PREFIX, REPO, _existing, collect
 
+REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MODULES = os.path.join(REPO, "plugins", "modules")
+UTILS = "ansible_collections/libpod/engine/plugins/module_utils/"
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+import pack_engine  # noqa: E402  pylint: disable=wrong-import-position
+
+BUILD = r"""
+import base64, io, json, re, sys, zipfile
+from ansible.executor import module_common
+from ansible.parsing.dataloader import DataLoader
+from ansible.plugins.loader import init_plugin_loader, module_loader
+from ansible.template import Templar
+
+init_plugin_loader()
+out = {}
+for name in sys.argv[1:]:
+    ctx = module_loader.find_plugin_with_context(name)
+    if not ctx.resolved:
+        out[name] = None
+        continue
+    built = module_common.modify_module(module_name=ctx.plugin_resolved_name, module_path=ctx.plugin_resolved_path,
+                                        module_args={}, templar=Templar(loader=DataLoader()),
+                                        task_vars={"ansible_python_interpreter": sys.executable})
+    data = getattr(built, "b_module_data", None) or built[0]
+    blob = re.search(rb"(UEsD[A-Za-z0-9+/=]+)", data).group(1)
+    out[name] = zipfile.ZipFile(io.BytesIO(base64.b64decode(blob))).namelist()
+print(json.dumps(out))
+"""
+NAMES = sorted(f[:-3] for f in os.listdir(MODULES) if f.endswith(".py"))
 
 
-def _module_imports(path: str, known: set) -> set:
-    with open(path) as f:
-        tree = ast.parse(f.read(), path)
-    out = set()
-    for node in ast.walk(tree):
-        if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith(PREFIX):
-            for alias in node.names:
-                mod = _existing(node.module[len(PREFIX):] + "." + alias.name, known)
-                if mod:
-                    out.add(mod)
-    return out
+@pytest.fixture(scope="module")
+def payloads():
+    """{module: the files of its AnsiballZ payload}, built by Ansible's own builder in a fresh
+    interpreter (this one has imported the collection as plain packages)."""
+    proc = subprocess.run([sys.executable, "-c", BUILD] + ["libpod.engine." + n for n in NAMES],
+                          capture_output=True, text=True, check=False, env=dict(os.environ))
+    assert proc.returncode == 0, proc.stderr[-3000:]
+    return json.loads(proc.stdout.strip().splitlines()[-1])
 
 
-def shipped(module_file: str) -> set:
-    graph = collect()
-    todo = list(_module_imports(module_file, set(graph)))
-    seen = set()
-    while todo:
-        mod = todo.pop()
-        if mod in seen:
-            continue
-        seen.add(mod)
-        todo.extend(dep for _line, dep in graph.get(mod, []))
-    return seen
+@pytest.mark.parametrize("module", NAMES)
+def test_module_carries_the_pack_and_no_engine_file(payloads, module):
+    names = payloads["libpod.engine." + module]
+    assert names is not None, "%s not found: set ANSIBLE_COLLECTIONS_PATH (as scripts/test.sh does)" % module
+    ours = sorted(n[len(UTILS):] for n in names if n.startswith(UTILS))
+    assert ours == ["__init__.py", "ansible_engine.py", "packed_index.py", "packed_loader.py", "packed_sources.py"]
 
 
-def _engine_files() -> set:
-    out = set()
-    for dirpath, dirnames, names in os.walk(os.path.join(MODULE_UTILS, "engine")):
-        dirnames[:] = [d for d in dirnames if d != "__pycache__"]
-        for n in names:
-            if n.endswith(".py") and n != "__init__.py":
-                rel = os.path.relpath(os.path.join(dirpath, n), MODULE_UTILS)[:-3]
-                out.add(rel.replace(os.sep, "."))
-    return out
+def test_the_pack_matches_the_sources():
+    for path, text in pack_engine.rendered().items():
+        with open(path, encoding="utf-8") as f:
+            assert f.read() == text, "%s is out of date: run python3 scripts/pack_engine.py" % path
 
 
-@pytest.mark.parametrize("module", sorted(f for f in os.listdir(MODULES) if f.endswith(".py")))
-def test_module_ships_the_whole_engine(module):
-    engine = _engine_files()
-    got = {m for m in shipped(os.path.join(MODULES, module)) if m.startswith("engine.")}
-    assert engine - got == set(), "%s does not ship these engine files" % module
+def test_the_pack_holds_every_engine_and_reconcile_file():
+    from ansible_collections.libpod.engine.plugins.module_utils import packed_index  # pylint: disable=import-outside-toplevel
+
+    on_disk = set(pack_engine.read_packages())
+    assert set(packed_index.FILES) == on_disk
+    assert {p.split("/")[0] for p in on_disk} == {"engine", "reconcile"}
+    assert "engine/ops/cli.py" in on_disk  # the exit command's entry point

@@ -646,13 +646,9 @@ def boot_command(rt, check: bool = False) -> List[str]:
     its path computed (as Runtime.engine_copy names it)."""
     if not check or "engine_copy" in rt._lazy:  # noqa: SLF001
         return rt.cli_command() + ["boot"]
-    from ..runtime import engine_sources  # noqa: PLC0415
+    from ..runtime import engine_digest  # noqa: PLC0415
 
-    sources = engine_sources()
-    h = hashlib.sha256()
-    for name in sorted(sources):
-        h.update(name.encode() + b"\0" + sources[name] + b"\0")
-    rt._lazy["engine_copy"] = os.path.join(rt.static_dir, "lib", h.hexdigest()[:16], "libpod_engine")  # noqa: SLF001
+    rt._lazy["engine_copy"] = os.path.join(rt.static_dir, "lib", engine_digest()[:16], "libpod_engine")  # noqa: SLF001
     try:
         return rt.cli_command() + ["boot"]
     finally:

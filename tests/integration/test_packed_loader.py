@@ -1,6 +1,6 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A real module process loads the engine from the bytecode copy (module_utils/bytecode.py;
-the safety cases are in tests/unit/layers/test_bytecode.py)."""
+"""A real module process loads the packed engine from its bytecode copy (module_utils/packed_loader.py;
+the safety cases are in tests/unit/layers/test_packed_loader.py)."""
 from __future__ import annotations
 
 import importlib.util

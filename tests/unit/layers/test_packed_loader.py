@@ -1,8 +1,10 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""module_utils/bytecode.py: the engine loaded from a verified, root-only, checked-hash bytecode copy.
+"""module_utils/packed_loader.py: the engine served from the pack a module carries, from a verified,
+checked-hash bytecode copy when it is safe, else from the pack itself.
 
 Each case runs a fresh interpreter on a zip laid out like an AnsiballZ payload (the collection's
-real module_utils sources), as a module process would, and reports where the engine came from.
+real module_utils files, with engine/ and reconcile/ only packed, as the controller ships them),
+as a module process would, and reports where the engine came from.
 """
 from __future__ import annotations
 
@@ -10,56 +12,62 @@ import importlib.util
 import json
 import os
 import py_compile
+import shutil
 import subprocess
 import sys
+import tempfile
 import zipfile
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils import bytecode
+from ansible_collections.libpod.engine.plugins.module_utils import packed_loader
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MODULE_UTILS = os.path.join(REPO, "plugins", "module_utils")
 ZIP_ROOT = "ansible_collections/libpod/engine/plugins/module_utils/"
+sys.path.insert(0, os.path.join(REPO, "scripts"))
+import pack_engine  # noqa: E402  pylint: disable=wrong-import-position
 
 CHILD = r"""
 import json, sys
 sys.path.insert(0, sys.argv[1])
-from ansible_collections.libpod.engine.plugins.module_utils import bytecode
-installed = bytecode.install()
-from ansible_collections.libpod.engine.plugins.module_utils.engine import runtime
-from ansible_collections.libpod.engine.plugins.module_utils.engine.base import version
-from ansible_collections.libpod.engine.plugins.module_utils.reconcile import options
-print(json.dumps({"state": bytecode.STATUS["state"], "installed": installed, "dir": bytecode.STATUS["dir"],
+from ansible_collections.libpod.engine.plugins.module_utils import packed_loader
+installed = packed_loader.install()
+runtime = packed_loader.load("engine.runtime")
+version = packed_loader.load("engine.base.version")
+options = packed_loader.load("reconcile.options")
+print(json.dumps({"state": packed_loader.STATUS["state"], "installed": installed, "dir": packed_loader.STATUS["dir"],
                   "runtime": runtime.__file__,
                   "options": options.__file__, "tampered": hasattr(runtime, "TAMPERED"),
-                  "marker": getattr(version, "MARKER", None)}))
+                  "marker": getattr(version, "MARKER", None),
+                  "engine_sha256": runtime.engine_digest(),
+                  "engine_files": len(runtime.engine_sources())}))
 """
 
 
-def make_payload(path: str, extra: str = "") -> str:
-    """A zip with the collection's module_utils under AnsiballZ's layout; ``extra`` is appended
-    to engine/base/version.py (another collection version)."""
+def make_payload(path: str, tmp: str, extra: str = "") -> str:
+    """A zip with the collection's module_utils under AnsiballZ's layout: engine/ and reconcile/
+    packed, not as files; ``extra`` is appended to engine/base/version.py (another collection version)."""
+    src = os.path.join(tmp, "module_utils")
+    shutil.copytree(MODULE_UTILS, src, ignore=shutil.ignore_patterns("__pycache__"))
+    with open(os.path.join(src, "engine", "base", "version.py"), "a") as f:
+        f.write(extra)
+    packed = {os.path.basename(p): text for p, text in pack_engine.rendered(src).items()}
     with zipfile.ZipFile(path, "w", zipfile.ZIP_DEFLATED) as zf:
         parts = ZIP_ROOT.strip("/").split("/")
         for i in range(len(parts) - 1):  # module_utils/__init__.py comes from the repo
             zf.writestr("/".join(parts[:i + 1]) + "/__init__.py", "")
-        for dirpath, dirnames, names in os.walk(MODULE_UTILS):
-            dirnames[:] = [d for d in dirnames if d != "__pycache__"]
-            for n in names:
-                if n.endswith(".py"):
-                    full = os.path.join(dirpath, n)
-                    rel = os.path.relpath(full, MODULE_UTILS).replace(os.sep, "/")
-                    with open(full, "rb") as f:
-                        data = f.read()
-                    if rel == "engine/base/version.py":
-                        data += extra.encode()
-                    zf.writestr(ZIP_ROOT + rel, data)
+        for name in sorted(os.listdir(src)):
+            if name.endswith(".py"):
+                with open(os.path.join(src, name), "rb") as f:
+                    data = f.read()
+                zf.writestr(ZIP_ROOT + name, packed.get(name, data))
+    shutil.rmtree(src)
     return path
 
 
 def run_task(payload: str, base: str) -> dict:
-    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), bytecode.ENV_DIR: base}
+    env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), packed_loader.ENV_DIR: base}
     proc = subprocess.run([sys.executable, "-I", "-c", CHILD, payload], env=env, capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -68,7 +76,8 @@ def run_task(payload: str, base: str) -> dict:
 
 @pytest.fixture(scope="module")
 def payload(tmp_path_factory):
-    return make_payload(str(tmp_path_factory.mktemp("zip") / "payload.zip"))
+    tmp = tmp_path_factory.mktemp("zip")
+    return make_payload(str(tmp / "payload.zip"), str(tmp))
 
 
 @pytest.fixture
@@ -83,11 +92,11 @@ def _pyc_flags(source: str) -> int:
         return int.from_bytes(f.read(8)[4:8], "little")
 
 
-needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="the bytecode copy is used by root only")
+needs_root = pytest.mark.skipif(os.geteuid() != 0, reason="chown to another user")
 
 
 @needs_root
-def test_the_engine_loads_from_a_checked_hash_copy_and_the_zip_is_the_source_of_truth(payload, base):
+def test_the_engine_loads_from_a_checked_hash_copy_and_the_pack_is_the_source_of_truth(payload, base):
     first = run_task(payload, base)
     assert first["state"] == "bytecode"
     assert first["runtime"].startswith(first["dir"] + os.sep) and first["options"].startswith(first["dir"] + os.sep)
@@ -104,8 +113,8 @@ def test_a_tampered_copy_is_ignored_and_rebuilt(payload, base):
     with open(os.path.join(copy, "engine", "runtime.py"), "a") as f:
         f.write("\nTAMPERED = 1\n")
     res = run_task(payload, base)
-    # the engine's modules are checked as they are imported: runtime.py is compiled from the zip
-    assert res["state"] == "zip: copy did not match the shipped sources (engine/runtime.py)"
+    # the engine's modules are checked as they are imported: runtime.py is compiled from the pack
+    assert res["state"] == "pack: copy did not match the packed sources (engine/runtime.py)"
     assert not res["tampered"] and not os.path.exists(copy)
     again = run_task(payload, base)
     assert again["state"] == "bytecode" and again["dir"] == copy and not again["tampered"]
@@ -143,18 +152,18 @@ def test_a_timestamp_pyc_is_never_run(payload, base):
 
 
 @needs_root
-def test_a_file_missing_from_the_copy_comes_from_the_zip(payload, base):
+def test_a_file_missing_from_the_copy_comes_from_the_pack(payload, base):
     copy = run_task(payload, base)["dir"]
     os.unlink(os.path.join(copy, "reconcile", "options.py"))
     res = run_task(payload, base)
-    assert res["state"] == "zip: copy did not match the shipped sources (reconcile/options.py)"
+    assert res["state"] == "pack: copy did not match the packed sources (reconcile/options.py)"
     assert not os.path.exists(copy)
     assert run_task(payload, base)["state"] == "bytecode"
 
 
 @needs_root
 def test_a_different_collection_version_uses_its_own_copy(payload, base, tmp_path):
-    other = make_payload(str(tmp_path / "other.zip"), extra="\nMARKER = 'other'\n")
+    other = make_payload(str(tmp_path / "other.zip"), str(tmp_path), extra="\nMARKER = 'other'\n")
     mine, theirs = run_task(payload, base), run_task(other, base)
     assert mine["state"] == theirs["state"] == "bytecode"
     assert mine["dir"] != theirs["dir"] and sorted(os.listdir(base)) == sorted(
@@ -180,7 +189,7 @@ def test_an_unsafe_directory_is_refused(payload, tmp_path, mode, owner, where):
     os.chmod(target, mode)
     os.chown(target, owner, owner)
     res = run_task(payload, str(base))
-    assert res["state"].startswith("zip: unsafe bytecode directory: %s" % target)
+    assert res["state"].startswith("pack: unsafe bytecode directory: %s" % target)
     assert res["runtime"].startswith(payload) and os.listdir(base) == []
 
 
@@ -192,6 +201,66 @@ def test_off_and_a_missing_base_directory(payload, tmp_path):
     assert os.stat(tmp_path / "new" / "bytecode").st_mode & 0o777 == 0o700
 
 
-def test_modules_not_run_from_a_zip_are_left_alone():
-    assert bytecode.install() == "not from a zip"
-    assert not any(isinstance(f, bytecode.CopyFinder) for f in sys.meta_path)
+def test_packages_present_as_files_are_left_alone():
+    assert packed_loader.install() == "from files"
+    assert not any(isinstance(f, packed_loader.PackFinder) for f in sys.meta_path)
+
+
+def test_the_exit_commands_copy_is_named_and_filled_from_the_pack(payload, tmp_path):
+    """Runtime.engine_copy gets the engine's digest and files from the pack when it has no files:
+    the same digest as from the files of this checkout, so both install one copy."""
+    from ansible_collections.libpod.engine.plugins.module_utils.engine import runtime  # pylint: disable=import-outside-toplevel
+
+    for base in (str(tmp_path / "bytecode"), "off"):
+        res = run_task(payload, base)
+        assert res["engine_sha256"] == runtime.engine_digest()
+        assert res["engine_files"] == len(runtime.engine_sources())
+
+
+@pytest.fixture
+def world_readable_dir():
+    """A directory another user can reach (pytest's own temp dirs are root's, mode 0700)."""
+    d = tempfile.mkdtemp(prefix="lpe-packed-")
+    os.chmod(d, 0o755)
+    yield d
+    shutil.rmtree(d)
+
+
+def test_a_user_gets_a_copy_in_their_own_cache(world_readable_dir):
+    """Not root: the copy lives under $XDG_CACHE_HOME (owned by that user), never in root's directory."""
+    if os.geteuid() != 0 or not os.access("/usr/bin/python3", os.X_OK):
+        pytest.skip("needs root (to run the task as another user) and /usr/bin/python3")
+    zip_path = make_payload(os.path.join(world_readable_dir, "payload.zip"), world_readable_dir)
+    os.chmod(zip_path, 0o644)
+    cache = os.path.join(world_readable_dir, "cache")
+    os.mkdir(cache, 0o700)
+    os.chown(cache, 65534, 65534)
+    env = {"PATH": "/usr/bin:/bin", "XDG_CACHE_HOME": cache}
+
+    def task():
+        proc = subprocess.run(["/usr/bin/python3", "-I", "-c", CHILD, zip_path], env=env, capture_output=True,
+                              text=True, check=False, user=65534, group=65534)
+        assert proc.returncode == 0, proc.stderr[-3000:]
+        return json.loads(proc.stdout.strip().splitlines()[-1])
+
+    first = task()
+    assert first["state"] == "bytecode", first
+    assert first["dir"].startswith(os.path.join(cache, "libpod-engine", "bytecode") + os.sep)
+    assert os.stat(first["dir"]).st_uid == 65534
+    assert task() == first
+    os.chmod(cache, 0o777)  # another user could now replace the copy: it is not used
+    res = task()
+    assert res["state"].startswith("pack: unsafe bytecode directory: %s" % cache) and res["dir"] == ""
+    assert res["runtime"].startswith(zip_path)
+
+
+def test_only_the_newest_copies_are_kept(tmp_path):
+    base = tmp_path / "bytecode"
+    base.mkdir()
+    names = ["%032x" % i for i in range(packed_loader.KEEP + 3)]
+    for i, name in enumerate(names):
+        (base / name).mkdir()
+        os.utime(base / name, (1000 + i, 1000 + i))
+    (base / "not-a-copy").mkdir()
+    assert sorted(packed_loader.prune(str(base))) == names[:3]
+    assert sorted(os.listdir(base)) == sorted(names[3:] + ["not-a-copy"])
