@@ -85,6 +85,7 @@ class Peer:
         for k in ("ANSIBLE_COLLECTIONS_PATH", "PYTHONPATH", "LIBPOD_ENGINE_CONF"):
             self.env.pop(k, None)
         open(self.env["ANSIBLE_CONFIG"], "w").close()
+        self.tables_before = nft_tables()
         subprocess.run(["podman", "load", "-q", "-i", archive], env=self.env, check=True, capture_output=True)
 
     def cleanup(self) -> List[str]:
@@ -94,7 +95,20 @@ class Peer:
         subprocess.run(["podman", "system", "reset", "-f"], env=self.env, capture_output=True, check=False)
         subprocess.run(["umount", "-R", os.path.join(self.root, "graph", "overlay")], capture_output=True,
                        check=False)
+        # netavark (through iptables-nft) leaves its nat/filter tables behind: drop those it created
+        for table in sorted(set(nft_tables()) - set(self.tables_before)):
+            if table.split()[1] in ("nat", "filter", "mangle"):
+                subprocess.run(["nft", "delete", "table"] + table.split(), capture_output=True, check=False)
         return ["peer container %s" % c for c in left]
+
+
+def nft_tables() -> List[str]:
+    """``nft list tables`` as "family name" strings ([] without nft)."""
+    try:
+        out = subprocess.run(["nft", "list", "tables"], capture_output=True, text=True, check=False).stdout
+    except OSError:
+        return []
+    return [line[len("table "):].strip() for line in out.splitlines() if line.startswith("table ")]
 
 
 def _ours_tasks(n: int, archive: str, network: str, state: str) -> str:
