@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = 'bab619041ea14ade564f8d78b6f119974be58c26dcc0924ca3f017c28324df59'
+DIGEST = '1752b1f437af2a961f6f8aaca8111a583406b880982bc3b45a35dcd77a7a0657'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = '1b942f07b2b0feff8f44ba6966c15607ee573db86a1862f74595ca210e57c37e'
+ENGINE_SHA256 = '55798b2c61838687968960899a9acf84650932253abdb5a3a0d25227727f426b'
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {
     'engine/__init__.py': (1653292468, 286),
@@ -14,7 +14,8 @@ FILES = {
     'engine/base/errors.py': (827812839, 4825),
     'engine/base/faults.py': (3390943775, 8267),
     'engine/base/names.py': (869223676, 3943),
-    'engine/base/records.py': (963802618, 12852),
+    'engine/base/netmodes.py': (3377968257, 535),
+    'engine/base/records.py': (13987690, 12615),
     'engine/base/status.py': (2318889129, 888),
     'engine/base/version.py': (2565891616, 152),
     'engine/config/__init__.py': (0, 0),
@@ -65,9 +66,9 @@ FILES = {
     'engine/network/record.py': (3098105990, 4456),
     'engine/network/registry.py': (4131579238, 4176),
     'engine/network/rtnl.py': (3666408189, 10367),
-    'engine/network/usermode.py': (1144833, 20123),
+    'engine/network/usermode.py': (165387792, 20124),
     'engine/objects/__init__.py': (0, 0),
-    'engine/objects/container.py': (1574530199, 63895),
+    'engine/objects/container.py': (3488902620, 63921),
     'engine/objects/copy.py': (2762978779, 6925),
     'engine/objects/freeze.py': (3233143451, 2812),
     'engine/objects/health.py': (3834674319, 1975),
@@ -83,14 +84,15 @@ FILES = {
     'engine/objects/rootfsdir.py': (859300238, 1750),
     'engine/objects/userns.py': (3385103192, 9784),
     'engine/oci/__init__.py': (0, 0),
-    'engine/oci/driver.py': (2999335649, 37439),
+    'engine/oci/driver.py': (3160860217, 37006),
     'engine/oci/etcfiles.py': (1533199193, 19170),
     'engine/oci/execproc.py': (15993453, 4646),
     'engine/oci/execrun.py': (3408161916, 7917),
+    'engine/oci/exitfile.py': (3223385520, 1061),
     'engine/oci/hooks.py': (1797675569, 6343),
     'engine/oci/logs.py': (550037957, 5906),
     'engine/oci/resources.py': (2788115225, 12119),
-    'engine/oci/spec.py': (2507046411, 46967),
+    'engine/oci/spec.py': (3243961283, 46968),
     'engine/oci/spechost.py': (2725136964, 12753),
     'engine/oci/userfiles.py': (3236635801, 8026),
     'engine/ops/__init__.py': (0, 0),
@@ -106,7 +108,7 @@ FILES = {
     'engine/parse/idmap.py': (2946965085, 5564),
     'engine/parse/userns.py': (2738231613, 4041),
     'engine/parse/values.py': (648457299, 42984),
-    'engine/runtime.py': (2573297943, 37900),
+    'engine/runtime.py': (1227265852, 38459),
     'engine/secret/__init__.py': (0, 0),
     'engine/secret/drivers.py': (4029685614, 6037),
     'engine/secret/keys.py': (421978072, 3806),
@@ -130,10 +132,10 @@ FILES = {
     'engine/volume/manager.py': (2864364792, 62608),
     'engine/volume/plugin.py': (708169480, 14304),
     'reconcile/__init__.py': (0, 0),
-    'reconcile/container.py': (3647951405, 37156),
+    'reconcile/container.py': (2816823981, 37274),
     'reconcile/container_build.py': (80443696, 5824),
     'reconcile/container_compare.py': (3289620963, 3092),
-    'reconcile/container_options.py': (1615345522, 36118),
+    'reconcile/container_options.py': (2814332520, 36119),
     'reconcile/container_params.py': (2162464222, 7955),
     'reconcile/container_rootfs.py': (1206165143, 3010),
     'reconcile/container_secrets.py': (485231235, 12329),

@@ -17,7 +17,6 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import CtrInUse, EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
-from ..engine.base.records import ContainerConfig
 from ..engine.base.status import display_status
 from ..engine.objects.container import (
     RUNNING,
@@ -255,6 +254,9 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
     )
     health = _healthcheck_config(rt, declared, image)
     values.update(healthcheck=health.get("healthcheck"), healthcheck_set=bool(health))
+    # imported here: building the record classes costs ~5 ms, and a no-op task never needs them
+    from ..engine.base.records import ContainerConfig  # noqa: PLC0415
+
     return ContainerConfig(**values).to_dict()
 
 

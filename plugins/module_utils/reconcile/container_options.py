@@ -14,7 +14,7 @@ from typing import Any, Dict, List, Tuple
 
 from ..engine.base.errors import InvalidArg
 from ..engine.base.names import validate_name
-from ..engine.base.records import USERMODE_NETWORKS
+from ..engine.base.netmodes import USERMODE_NETWORKS
 from ..engine.oci.resources import check_memory
 from ..engine.parse import health as parse_health
 from ..engine.parse import hostopts

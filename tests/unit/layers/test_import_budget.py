@@ -7,7 +7,9 @@ the network package), registry HTTP (ssl, http.client, urllib.request), layer un
 gzip, zstandard), the /etc file writers, kube/YAML and the config schema validator (jsonschema is
 loaded only when a config file changed). The no-op runs in a fresh interpreter (a module process)
 against a real engine root with a created container; the modules it loaded are compared with the
-lists below. A new module on the no-op path must be added to ALLOWED on purpose.
+lists below. A new module on the no-op path must be added to ALLOWED on purpose. The container is marked
+running (its conmon and process: this test's own PID), so that the task syncs it as a no-op on a
+running container does (conmon's exit file is read without the OCI driver).
 """
 from __future__ import annotations
 
@@ -19,6 +21,7 @@ import sys
 import pytest
 from helpers.images import busybox_image, write_oci_archive
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import find_container
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import reconcile_container
@@ -39,7 +42,8 @@ ALLOWED = {
     "reconcile.container_secrets", "reconcile.container_params", "reconcile.container_build",
     "reconcile.options", "reconcile.preflight", "reconcile.result",
     "engine", "engine.ops", "engine.ops.session", "engine.runtime",
-    "engine.base", "engine.base.errors", "engine.base.faults", "engine.base.names", "engine.base.records",
+    # not engine.base.records: its record classes are built only to create a container
+    "engine.base", "engine.base.errors", "engine.base.faults", "engine.base.names", "engine.base.netmodes",
     "engine.base.status", "engine.base.version",
     "engine.parse", "engine.parse.health", "engine.parse.values",
     "engine.parse.hostopts",  # the option table's parsers (resources, devices, security_opt): pure, re only
@@ -53,7 +57,8 @@ ALLOWED = {
     "engine.image", "engine.image.reference", "engine.image.store",
     "engine.secret", "engine.secret.drivers", "engine.secret.manager", "engine.secret.usage",
     "engine.secret.keys",  # Kubernetes secret keys of the secrets option: json/base64 only
-    "engine.oci", "engine.oci.resources", "engine.oci.spec",
+    # not engine.oci.driver: a running container's sync reads conmon's exit file through oci.exitfile
+    "engine.oci", "engine.oci.exitfile", "engine.oci.resources", "engine.oci.spec",
     "engine.oci.spechost",  # preflight's host checks of the new options: json/os/stat only
     "engine.objects", "engine.objects.container", "engine.objects.imagepull", "engine.objects.inspect",
     "engine.objects.locked",
@@ -111,11 +116,16 @@ def noop_modules(tmp_path_factory):
         img = busybox_image(str(tmp), config={"Cmd": ["sh"]})
         rt.images.pull("oci-archive:" + write_oci_archive(str(tmp / "bb.tar"), [(img, IMAGE)]))
         assert reconcile_container(rt, _params("budget")).actions == ["created budget"]
+        ctr = find_container(rt, "budget")
+        with ctr.locked():
+            ctr.state.update(status="running", pid=os.getpid(), conmon_pid=os.getpid())
+            ctr.save()
     finally:
         rt.shutdown()
     open_runtime(OpenOptions(overrides=overrides, env=env)).shutdown()  # writes the config validation cache
+    params = dict(_params("budget"), state="started")
     proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(overrides), json.dumps(env),
-                           json.dumps(_params("budget"))], capture_output=True, text=True, check=False,
+                           json.dumps(params)], capture_output=True, text=True, check=False,
                           env=dict(os.environ, PYTHONPATH=":".join(sys.path)))  # same PATH: warm probe cache
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])

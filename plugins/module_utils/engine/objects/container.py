@@ -18,7 +18,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from ..base import faults
 from ..base.errors import CtrStateInvalid, EngineError, InvalidArg, NetworkError, NoSuchContainer, wrap
 from ..base.names import generate_name, new_id, validate_name
-from ..base.records import USERMODE_NETWORKS
+from ..base.netmodes import USERMODE_NETWORKS
 from ..base.status import (  # noqa: F401 - re-exported: callers know them as container states
     CONFIGURED,
     CREATED,
@@ -99,7 +99,7 @@ class Container(LockedObject):
         st = self.state
         if st["status"] not in (RUNNING, PAUSED, STOPPING, CREATED):
             return
-        got = self.oci().read_exit(self.id)
+        got = self.rt.read_exit(self.id, self.config["oci_runtime"])
         if got is None:
             if st["status"] == CREATED or not st.get("conmon_pid") or pid_alive(st["conmon_pid"]):
                 return

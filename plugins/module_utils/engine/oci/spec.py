@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..base.errors import EngineError, InvalidArg, StorageError
-from ..base.records import USERMODE_NETWORKS
+from ..base.netmodes import USERMODE_NETWORKS
 from ..host.cgroups import swap_accounting
 from ..host.files import write_atomic
 from ..host.proc import read_int
