@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '1752b1f437af2a961f6f8aaca8111a583406b880982bc3b45a35dcd77a7a0657'
+DIGEST = '90e7911e17fe2a9d2d8cebafe6ea955cc463f9ae774f3fc8078c08d6c94476dc'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = '55798b2c61838687968960899a9acf84650932253abdb5a3a0d25227727f426b'
+ENGINE_SHA256 = '35e46abe5ffb5654a94d8d46073cbbab162c05b8a67a7b62dc8e2ab5680dd6ed'
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {
     'engine/__init__.py': (1653292468, 286),
@@ -19,7 +19,7 @@ FILES = {
     'engine/base/status.py': (2318889129, 888),
     'engine/base/version.py': (2565891616, 152),
     'engine/config/__init__.py': (0, 0),
-    'engine/config/loader.py': (1706698798, 13331),
+    'engine/config/loader.py': (1338536012, 13714),
     'engine/config/schema.py': (600860894, 8592),
     'engine/host/__init__.py': (0, 0),
     'engine/host/autons.py': (429799528, 3010),

@@ -4,12 +4,13 @@
 A task whose container already exists as declared opens the runtime, compares options and looks
 the image up by name. It must not pay for what only other paths use: networking (pyroute2,
 the network package), registry HTTP (ssl, http.client, urllib.request), layer unpacking (tarfile,
-gzip, zstandard), the /etc file writers, kube/YAML and the config schema validator (jsonschema is
-loaded only when a config file changed). The no-op runs in a fresh interpreter (a module process)
-against a real engine root with a created container; the modules it loaded are compared with the
-lists below. A new module on the no-op path must be added to ALLOWED on purpose. The container is marked
-running (its conmon and process: this test's own PID), so that the task syncs it as a no-op on a
-running container does (conmon's exit file is read without the OCI driver).
+gzip, zstandard), the /etc file writers, kube/YAML, the config schema validator (jsonschema is
+loaded only when a config file changed) and the TOML parser (the test's containers.conf is empty).
+The no-op runs in a fresh interpreter (a module process) against a real engine root with a
+container marked running (its conmon and process: this test's own PID), so that the task syncs it
+as a no-op on a running container does (conmon's exit file is read without the OCI driver). The
+modules it loaded are compared with the lists below. A new module on the no-op path must be added
+to ALLOWED on purpose.
 """
 from __future__ import annotations
 
@@ -32,7 +33,7 @@ IMAGE = "localhost/busybox:latest"
 
 #: third-party and stdlib modules a no-op must not load (prefix match on the dotted name)
 FORBIDDEN = ("pyroute2", "ssl", "_ssl", "http.client", "urllib.request", "tarfile", "gzip", "zstandard",
-             "ruamel", "yaml", "jsonschema", "email")
+             "ruamel", "yaml", "jsonschema", "email", "tomllib")
 
 #: the collection's modules a no-op may load: the glue, config, state, locks, the option comparison,
 #: the image index (reference parsing, no registry client) and the container object with inspect
