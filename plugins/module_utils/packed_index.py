@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '90e7911e17fe2a9d2d8cebafe6ea955cc463f9ae774f3fc8078c08d6c94476dc'
+DIGEST = '76ff88ce7d487cc073695f857b534364e04a605226afab5931ba098287f04473'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = '35e46abe5ffb5654a94d8d46073cbbab162c05b8a67a7b62dc8e2ab5680dd6ed'
+ENGINE_SHA256 = '9dc3d8218211955da9ba9c9af6eb3893105ab3159a32c64b3afac1368be802cc'
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {
     'engine/__init__.py': (1653292468, 286),
@@ -68,18 +68,18 @@ FILES = {
     'engine/network/rtnl.py': (3666408189, 10367),
     'engine/network/usermode.py': (165387792, 20124),
     'engine/objects/__init__.py': (0, 0),
-    'engine/objects/container.py': (3488902620, 63921),
+    'engine/objects/container.py': (511744330, 64543),
     'engine/objects/copy.py': (2762978779, 6925),
     'engine/objects/freeze.py': (3233143451, 2812),
     'engine/objects/health.py': (3834674319, 1975),
     'engine/objects/healthmon.py': (1628512843, 4355),
     'engine/objects/image.py': (2662133020, 3572),
     'engine/objects/imagepull.py': (1621296280, 1011),
-    'engine/objects/inspect.py': (4024754003, 12957),
+    'engine/objects/inspect.py': (1851790253, 12963),
     'engine/objects/locked.py': (756287348, 1969),
     'engine/objects/netattach.py': (2227499433, 4294),
     'engine/objects/pod.py': (1813875941, 33670),
-    'engine/objects/podjoin.py': (3952984814, 13518),
+    'engine/objects/podjoin.py': (1390733251, 13644),
     'engine/objects/restart.py': (3377067950, 769),
     'engine/objects/rootfsdir.py': (859300238, 1750),
     'engine/objects/userns.py': (3385103192, 9784),
@@ -92,8 +92,9 @@ FILES = {
     'engine/oci/hooks.py': (1797675569, 6343),
     'engine/oci/logs.py': (550037957, 5906),
     'engine/oci/resources.py': (2788115225, 12119),
-    'engine/oci/spec.py': (3243961283, 46968),
+    'engine/oci/spec.py': (2250523039, 41767),
     'engine/oci/spechost.py': (2725136964, 12753),
+    'engine/oci/specvalues.py': (2882737823, 6321),
     'engine/oci/userfiles.py': (3236635801, 8026),
     'engine/ops/__init__.py': (0, 0),
     'engine/ops/admin.py': (2232674308, 34746),
@@ -132,13 +133,13 @@ FILES = {
     'engine/volume/manager.py': (2864364792, 62608),
     'engine/volume/plugin.py': (708169480, 14304),
     'reconcile/__init__.py': (0, 0),
-    'reconcile/container.py': (2816823981, 37274),
-    'reconcile/container_build.py': (80443696, 5824),
+    'reconcile/container.py': (1719454402, 37747),
+    'reconcile/container_build.py': (2543672180, 5830),
     'reconcile/container_compare.py': (3289620963, 3092),
-    'reconcile/container_options.py': (2814332520, 36119),
+    'reconcile/container_options.py': (3839446677, 36341),
     'reconcile/container_params.py': (2162464222, 7955),
     'reconcile/container_rootfs.py': (1206165143, 3010),
-    'reconcile/container_secrets.py': (485231235, 12329),
+    'reconcile/container_secrets.py': (2509687411, 12437),
     'reconcile/container_userns.py': (2554835438, 2513),
     'reconcile/image.py': (2748367714, 14533),
     'reconcile/kube.py': (94589814, 35242),
@@ -147,7 +148,7 @@ FILES = {
     'reconcile/pod.py': (4261511154, 16079),
     'reconcile/pod_options.py': (1005149214, 9134),
     'reconcile/pod_spec.py': (3684309827, 4864),
-    'reconcile/preflight.py': (2757973904, 6384),
+    'reconcile/preflight.py': (552679327, 6390),
     'reconcile/result.py': (3114034543, 1926),
     'reconcile/runtime_config.py': (1831756067, 8627),
     'reconcile/secret.py': (3708602320, 6352),

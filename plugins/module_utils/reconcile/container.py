@@ -34,9 +34,7 @@ from .container_compare import drop_equivalent
 from .container_options import NEW_POD, OPTIONS, env_file_values, fold_attach
 from .container_params import ignored_warnings, seconds
 from .container_secrets import check_secrets, refreshable, secret_changes, secret_digests
-from .container_userns import userns_values
 from .options import IN_PLACE, reasons
-from .preflight import preflight, preflight_publish
 from .result import Result, pull_summary, short
 
 RUNNING_STATES = ("started", "restarted")
@@ -220,6 +218,14 @@ def _network_config(rt, declared: Mapping[str, Any]) -> Dict[str, Any]:
                        mac_address=declared.get("mac_address"))
 
 
+def _userns_values(declared: Dict[str, Any], pod_id: Optional[str]) -> Dict[str, Any]:
+    # Imported where used, as preflight: only a create or recreate needs them (with the OCI spec's
+    # host checks, the resource limits and the user namespace code), a no-op task does not (issue 20).
+    from .container_userns import userns_values  # noqa: PLC0415
+
+    return userns_values(declared, pod_id)
+
+
 def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
                  previous: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The container config record (base/records.ContainerConfig) from a declared spec and its image
@@ -249,7 +255,7 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
         log=container_build.log_config(declared),
         secret_digests=secret_digests(rt, declared.get("secrets") or []),
         declared=declared,
-        **userns_values(declared, pod_id),
+        **_userns_values(declared, pod_id),
         **_rootfs_values(image),
     )
     health = _healthcheck_config(rt, declared, image)
@@ -429,8 +435,12 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
 
     # what create + start would refuse, found before anything changes (and in check mode)
     if ctr is None or recreate_reasons:
+        from .preflight import preflight  # noqa: PLC0415 - see _userns_values
+
         preflight(rt, declared, image)
     elif "publish" in in_place:
+        from .preflight import preflight_publish  # noqa: PLC0415 - see _userns_values
+
         preflight_publish(declared)
     made_volumes = _ensure_volumes(rt, declared["volume"] + declared["mount"], check_mode, res)
 

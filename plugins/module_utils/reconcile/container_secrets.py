@@ -15,7 +15,6 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import InvalidArg, NoSuchSecret
 from ..engine.secret import keys as secret_keys
-from ..engine.secret.manager import validate_secret_name
 
 TYPES = ("mount", "env", "dir")
 SECRETS_DIR = "/run/secrets"
@@ -118,6 +117,9 @@ def _entry(item: Any) -> Dict[str, Any]:
             raise InvalidArg("secrets: unknown key(s) %s in %r" % (", ".join(unknown), item), hint="give %s" % _FORM)
     else:
         raise InvalidArg("secrets: invalid entry %r" % (item,), hint="give %s" % _FORM)
+    # imported here: a task without secrets does not load the secret store (issue 20)
+    from ..engine.secret.manager import validate_secret_name  # noqa: PLC0415
+
     name = validate_secret_name(raw.get("name"), "secrets name")
     kind = raw.get("type") or "mount"
     if kind not in TYPES:

@@ -41,7 +41,7 @@ ALLOWED = {
     "ansible_engine", "packed_loader", "packed_index",
     "reconcile", "reconcile.container", "reconcile.container_compare", "reconcile.container_options",
     "reconcile.container_secrets", "reconcile.container_params", "reconcile.container_build",
-    "reconcile.options", "reconcile.preflight", "reconcile.result",
+    "reconcile.options", "reconcile.result",
     "engine", "engine.ops", "engine.ops.session", "engine.runtime",
     # not engine.base.records: its record classes are built only to create a container
     "engine.base", "engine.base.errors", "engine.base.faults", "engine.base.names", "engine.base.netmodes",
@@ -56,17 +56,15 @@ ALLOWED = {
     # storage.layers gives the image store hex_of/rmtree; its tarfile/gzip imports are deferred
     "engine.storage", "engine.storage.layers", "engine.storage.tarsplit",  # tarsplit's gzip is deferred
     "engine.image", "engine.image.reference", "engine.image.store",
-    "engine.secret", "engine.secret.drivers", "engine.secret.manager", "engine.secret.usage",
+    # not engine.secret.manager: the secret store is loaded when a task declares secrets
+    "engine.secret", "engine.secret.drivers", "engine.secret.usage",
     "engine.secret.keys",  # Kubernetes secret keys of the secrets option: json/base64 only
-    # not engine.oci.driver: a running container's sync reads conmon's exit file through oci.exitfile
-    "engine.oci", "engine.oci.exitfile", "engine.oci.resources", "engine.oci.spec",
-    "engine.oci.spechost",  # preflight's host checks of the new options: json/os/stat only
+    # not engine.oci.driver: a running container's sync reads conmon's exit file through oci.exitfile;
+    # not engine.oci.spec (nor resources, spechost, parse.idmap it imports): inspect and the comparison
+    # use oci.specvalues; the spec, preflight and the user namespace code are for a create
+    "engine.oci", "engine.oci.exitfile", "engine.oci.specvalues",
     "engine.objects", "engine.objects.container", "engine.objects.imagepull", "engine.objects.inspect",
-    "engine.objects.locked",
-    "engine.objects.podjoin", "engine.objects.restart",
-    # user namespace options (issue 23): pure parsers and the subordinate-ID reader; the storage copy is deferred
-    "reconcile.container_userns", "engine.parse.idmap", "engine.parse.userns", "engine.host.subids",
-    "engine.host.autons", "engine.objects.userns",
+    "engine.objects.locked", "engine.objects.podjoin", "engine.objects.restart",
 }
 
 #: what the no-op really needs: the test would pass vacuously if the run imported nothing
