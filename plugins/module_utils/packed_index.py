@@ -4,16 +4,17 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '76ff88ce7d487cc073695f857b534364e04a605226afab5931ba098287f04473'
+DIGEST = '3d277fb49f50bd77d5c945c2b2cbb092bc580b03e0e40c49fc9d5ed2ab3192d4'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = '9dc3d8218211955da9ba9c9af6eb3893105ab3159a32c64b3afac1368be802cc'
+ENGINE_SHA256 = '451fbe699a2f378df251fa095d0c17252ac567004f3895ba6d500dafde947a9a'
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {
     'engine/__init__.py': (1653292468, 286),
     'engine/base/__init__.py': (0, 0),
     'engine/base/errors.py': (827812839, 4825),
     'engine/base/faults.py': (3390943775, 8267),
-    'engine/base/names.py': (869223676, 3943),
+    'engine/base/lazyre.py': (2892378815, 1910),
+    'engine/base/names.py': (1970118376, 3968),
     'engine/base/netmodes.py': (3377968257, 535),
     'engine/base/records.py': (13987690, 12615),
     'engine/base/status.py': (2318889129, 888),
@@ -48,11 +49,11 @@ FILES = {
     'engine/image/infra.py': (2848203081, 7801),
     'engine/image/policy.py': (1346616721, 8043),
     'engine/image/prune.py': (1313701995, 6534),
-    'engine/image/reference.py': (1714544997, 8436),
+    'engine/image/reference.py': (1504262373, 8473),
     'engine/image/registries_conf.py': (2855937446, 14057),
     'engine/image/registry.py': (3580760780, 25595),
     'engine/image/shortnames.py': (2815668242, 5269),
-    'engine/image/store.py': (301867878, 59209),
+    'engine/image/store.py': (3032852874, 59252),
     'engine/network/__init__.py': (0, 0),
     'engine/network/attach.py': (1709271393, 4461),
     'engine/network/dns.py': (2084686904, 7980),
@@ -104,21 +105,21 @@ FILES = {
     'engine/ops/repair.py': (1132989292, 16484),
     'engine/ops/session.py': (270614450, 3749),
     'engine/parse/__init__.py': (0, 0),
-    'engine/parse/health.py': (1812567214, 6172),
-    'engine/parse/hostopts.py': (523735838, 9151),
+    'engine/parse/health.py': (1411731364, 6213),
+    'engine/parse/hostopts.py': (3524402970, 9196),
     'engine/parse/idmap.py': (2946965085, 5564),
     'engine/parse/userns.py': (2738231613, 4041),
-    'engine/parse/values.py': (648457299, 42984),
+    'engine/parse/values.py': (693508930, 43045),
     'engine/runtime.py': (1227265852, 38459),
     'engine/secret/__init__.py': (0, 0),
     'engine/secret/drivers.py': (4029685614, 6037),
-    'engine/secret/keys.py': (421978072, 3806),
+    'engine/secret/keys.py': (27207409, 3847),
     'engine/secret/manager.py': (2683437569, 8853),
     'engine/secret/usage.py': (296192598, 9906),
     'engine/storage/__init__.py': (0, 0),
     'engine/storage/fuseoverlay.py': (2112048517, 5093),
     'engine/storage/idmapped.py': (357699925, 4543),
-    'engine/storage/layers.py': (4084463392, 29611),
+    'engine/storage/layers.py': (4099501406, 29644),
     'engine/storage/layerview.py': (49891421, 4155),
     'engine/storage/rootfs.py': (4199448719, 22431),
     'engine/storage/tarsplit.py': (1900875824, 6830),
@@ -137,9 +138,9 @@ FILES = {
     'reconcile/container_build.py': (2543672180, 5830),
     'reconcile/container_compare.py': (3289620963, 3092),
     'reconcile/container_options.py': (3839446677, 36341),
-    'reconcile/container_params.py': (2162464222, 7955),
+    'reconcile/container_params.py': (1101105584, 8003),
     'reconcile/container_rootfs.py': (1206165143, 3010),
-    'reconcile/container_secrets.py': (2509687411, 12437),
+    'reconcile/container_secrets.py': (1954864617, 12477),
     'reconcile/container_userns.py': (2554835438, 2513),
     'reconcile/image.py': (2748367714, 14533),
     'reconcile/kube.py': (94589814, 35242),

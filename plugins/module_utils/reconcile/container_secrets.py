@@ -10,10 +10,10 @@ for this comparison.
 from __future__ import annotations
 
 import os
-import re
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import InvalidArg, NoSuchSecret
+from ..engine.base.lazyre import lazy_compile
 from ..engine.secret import keys as secret_keys
 
 TYPES = ("mount", "env", "dir")
@@ -21,8 +21,8 @@ SECRETS_DIR = "/run/secrets"
 DEFAULT_MODE = 0o444
 #: a Kubernetes secret volume's defaultMode
 DIR_MODE = 0o644
-_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_KEY_RE = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
+_ENV_RE = lazy_compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KEY_RE = lazy_compile(r"^[-._a-zA-Z0-9]{1,253}$")
 _KEYS = ("name", "type", "target", "uid", "gid", "mode", "key", "optional", "items")
 _FORM = ('a secret name, "name,type=env,target=VAR", or a dict with name, type (mount|env|dir), target, '
          'uid, gid, mode, key, optional, items')

@@ -46,6 +46,7 @@ ALLOWED = {
     # not engine.base.records: its record classes are built only to create a container
     "engine.base", "engine.base.errors", "engine.base.faults", "engine.base.names", "engine.base.netmodes",
     "engine.base.status", "engine.base.version",
+    "engine.base.lazyre",  # module-level patterns compiled on first use
     "engine.parse", "engine.parse.health", "engine.parse.values",
     "engine.parse.hostopts",  # the option table's parsers (resources, devices, security_opt): pure, re only
     "engine.host", "engine.host.cgroups", "engine.host.files", "engine.host.interpreter", "engine.host.libc",

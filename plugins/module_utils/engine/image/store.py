@@ -48,6 +48,7 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optio
 
 from ..base import faults
 from ..base.errors import ImageError, ImageInUse, NoSuchImage, RegistryError
+from ..base.lazyre import lazy_compile
 from ..host.files import write_atomic
 from ..storage.layers import detect_compression, hex_of, install_layer, rmtree, stale_temp_names
 from .reference import (
@@ -86,8 +87,8 @@ DEFAULT_PULL_TIMEOUT = 1200.0
 #: stale unpack/trash dirs older than this are removed by prune_layers
 STALE_TMP_SECONDS = 6 * 3600
 
-_ID_RE = re.compile(r"^(?:sha256:)?([0-9a-f]{64})\Z")
-_PREFIX_RE = re.compile(r"^(?:sha256:)?([0-9a-f]{3,63})\Z")
+_ID_RE = lazy_compile(r"^(?:sha256:)?([0-9a-f]{64})\Z")
+_PREFIX_RE = lazy_compile(r"^(?:sha256:)?([0-9a-f]{3,63})\Z")
 
 
 @dataclass

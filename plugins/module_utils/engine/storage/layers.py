@@ -40,7 +40,6 @@ import errno
 import hashlib
 import os
 import posixpath
-import re
 import shutil
 import stat
 import sys
@@ -50,6 +49,7 @@ from typing import IO, TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..base import faults
 from ..base.errors import DigestMismatch, ImageError, UnsafeLayer
+from ..base.lazyre import lazy_compile
 from ..host import userpaths
 from ..host.libc import libc
 from . import tarsplit
@@ -584,8 +584,8 @@ def syncfs(path: str) -> None:
 
 TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
-_TMP_OWNER_RE = re.compile(r"^\.tmp-(?:[0-9a-f]{12}-)?(\d+)\.(\d+)-")
-_TRASH_OWNER_RE = re.compile(r"^\.trash-[0-9a-f]{1,64}-(\d+)-\d+\Z")
+_TMP_OWNER_RE = lazy_compile(r"^\.tmp-(?:[0-9a-f]{12}-)?(\d+)\.(\d+)-")
+_TRASH_OWNER_RE = lazy_compile(r"^\.trash-[0-9a-f]{1,64}-(\d+)-\d+\Z")
 
 
 def stale_temp_names(names: List[str]) -> List[str]:
