@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '3d277fb49f50bd77d5c945c2b2cbb092bc580b03e0e40c49fc9d5ed2ab3192d4'
+DIGEST = '82e9d7611b027747babaf45247e7761a1ebb6b648ab05075cd31ff79108607ee'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = '451fbe699a2f378df251fa095d0c17252ac567004f3895ba6d500dafde947a9a'
+ENGINE_SHA256 = '1305f69a2a14edd631b352b7ce185f24e943a5c1346bcbcf663909abee826661'
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {
     'engine/__init__.py': (1653292468, 286),
@@ -53,7 +53,7 @@ FILES = {
     'engine/image/registries_conf.py': (2855937446, 14057),
     'engine/image/registry.py': (3580760780, 25595),
     'engine/image/shortnames.py': (2815668242, 5269),
-    'engine/image/store.py': (3032852874, 59252),
+    'engine/image/store.py': (2054310092, 59808),
     'engine/network/__init__.py': (0, 0),
     'engine/network/attach.py': (1709271393, 4461),
     'engine/network/dns.py': (2084686904, 7980),
@@ -69,7 +69,7 @@ FILES = {
     'engine/network/rtnl.py': (3666408189, 10367),
     'engine/network/usermode.py': (165387792, 20124),
     'engine/objects/__init__.py': (0, 0),
-    'engine/objects/container.py': (511744330, 64543),
+    'engine/objects/container.py': (1302530172, 64641),
     'engine/objects/copy.py': (2762978779, 6925),
     'engine/objects/freeze.py': (3233143451, 2812),
     'engine/objects/health.py': (3834674319, 1975),
@@ -117,9 +117,10 @@ FILES = {
     'engine/secret/manager.py': (2683437569, 8853),
     'engine/secret/usage.py': (296192598, 9906),
     'engine/storage/__init__.py': (0, 0),
+    'engine/storage/digest.py': (3290073760, 835),
     'engine/storage/fuseoverlay.py': (2112048517, 5093),
     'engine/storage/idmapped.py': (357699925, 4543),
-    'engine/storage/layers.py': (4099501406, 29644),
+    'engine/storage/layers.py': (4148040463, 29205),
     'engine/storage/layerview.py': (49891421, 4155),
     'engine/storage/rootfs.py': (4199448719, 22431),
     'engine/storage/tarsplit.py': (1900875824, 6830),

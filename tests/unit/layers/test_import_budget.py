@@ -54,8 +54,8 @@ ALLOWED = {
     "engine.config", "engine.config.loader", "engine.config.schema",
     "engine.store", "engine.store.dbconn", "engine.store.dbopen", "engine.store.events", "engine.store.locks",
     "engine.store.reserve", "engine.store.state",
-    # storage.layers gives the image store hex_of/rmtree; its tarfile/gzip imports are deferred
-    "engine.storage", "engine.storage.layers", "engine.storage.tarsplit",  # tarsplit's gzip is deferred
+    # not engine.storage.layers (nor tarsplit): a lookup needs only the digest's file name
+    "engine.storage", "engine.storage.digest",
     "engine.image", "engine.image.reference", "engine.image.store",
     # not engine.secret.manager: the secret store is loaded when a task declares secrets
     "engine.secret", "engine.secret.drivers", "engine.secret.usage",

@@ -50,7 +50,10 @@ from ..base import faults
 from ..base.errors import ImageError, ImageInUse, NoSuchImage, RegistryError
 from ..base.lazyre import lazy_compile
 from ..host.files import write_atomic
-from ..storage.layers import detect_compression, hex_of, install_layer, rmtree, stale_temp_names
+
+# the layer code (storage.layers) is imported by the methods that pull, import or remove: a lookup
+# (every task) needs only the digest's file name (issue 20)
+from ..storage.digest import hex_of
 from .reference import (
     DOCKER_MANIFEST,
     INDEX_TYPES,
@@ -468,6 +471,8 @@ class _DockerArchiveSource(_Source):
         self._config: bytes = b""
 
     def top(self) -> Manifest:
+        from ..storage.layers import detect_compression  # noqa: PLC0415 - see hex_of's import
+
         try:
             entries = json.loads(_read_limited(self.files.open("manifest.json"), MAX_MANIFEST, self.what))
         except ValueError:
@@ -733,6 +738,8 @@ class ImageStore:
 
     def _ensure_layer(self, src: _Source, desc: Dict[str, Any], diff_id: str) -> Optional[int]:
         """Unpack one layer unless present; returns its uncompressed size if unpacked now."""
+        from ..storage.layers import install_layer  # noqa: PLC0415 - see hex_of's import
+
         if os.path.isdir(self.layer_path(diff_id)):
             return None
         f = src.open_blob(desc)
@@ -810,6 +817,8 @@ class ImageStore:
 
     def remove_stale_temp(self) -> List[str]:
         """Remove the temp layer dirs, trash dirs and temp blobs of import processes that are gone."""
+        from ..storage.layers import rmtree, stale_temp_names  # noqa: PLC0415 - see hex_of's import
+
         removed = []
         for d, what in ((self.layers_dir, "partial layer"), (self.blobs_dir, "partial blob"),
                         (os.path.join(self.graph_root, "tmp"), "partial infra image build")):
@@ -1145,6 +1154,8 @@ class ImageStore:
 
     def _delete_layer_dir(self, lid: str) -> None:
         """Rename away first so nobody sees a half-deleted layer, then delete."""
+        from ..storage.layers import rmtree  # noqa: PLC0415 - see hex_of's import
+
         path = os.path.join(self.layers_dir, lid)
         trash = os.path.join(self.layers_dir, ".trash-%s-%d-%d" % (lid[:12], os.getpid(), time.monotonic_ns()))
         try:
@@ -1168,6 +1179,8 @@ class ImageStore:
         """Delete layer dirs no image references (older than ``grace`` seconds: a
         concurrent pull may have unpacked one whose image row is not written yet), and
         stale temp/trash dirs. Returns the removed layer IDs."""
+        from ..storage.layers import rmtree  # noqa: PLC0415 - see hex_of's import
+
         now = time.time()
         removed = []
         try:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import os
 import shutil
 import time
-import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..base import faults
@@ -808,6 +807,8 @@ class Container(LockedObject):
                 return "cleaned"
             ran_for = time.time() - float(st.get("started_ts") or 0)
             delay_ms = next_delay_ms(int(st.get("restart_delay_ms") or 0), ran_for)
+            import uuid  # noqa: PLC0415 - only a restart by policy needs it (a no-op task does not load it)
+
             token = uuid.uuid4().hex
             st.update(restart_count=int(st.get("restart_count") or 0) + 1, restart_policy_match=False,
                       restarting=True, restart_token=token, restart_delay_ms=delay_ms)

@@ -53,6 +53,7 @@ from ..base.lazyre import lazy_compile
 from ..host import userpaths
 from ..host.libc import libc
 from . import tarsplit
+from .digest import hex_of
 
 if TYPE_CHECKING:  # annotations only: unpack_layer imports tarfile when a layer is unpacked
     import tarfile
@@ -89,16 +90,6 @@ class LayerStats:
     entries: int
     compression: str  # "gzip", "zstd" or "none"
     skipped_devices: int = 0
-
-
-def hex_of(digest: str) -> str:
-    """The 64-hex part of a ``sha256:<hex>`` digest, validated (it becomes a path)."""
-    algo, _unused, hexpart = digest.partition(":")
-    if not hexpart:
-        algo, hexpart = "sha256", algo
-    if algo != "sha256" or len(hexpart) != 64 or any(c not in "0123456789abcdef" for c in hexpart):
-        raise ImageError("invalid digest %r" % digest, hint="only sha256:<64 lowercase hex> digests are supported")
-    return hexpart
 
 
 def detect_compression(head: bytes) -> str:
