@@ -451,7 +451,8 @@ class Runtime:
             from .image.store import ImageStore  # noqa: PLC0415
 
             self._lazy["images"] = ImageStore(self.state, self.graph_root,
-                                              pull_timeout=float(self.cfg.get("engine", "image_pull_timeout")))
+                                              pull_timeout=float(self.cfg.get("engine", "image_pull_timeout")),
+                                              read_only=self.read_only)
         return self._lazy["images"]
 
     @property
