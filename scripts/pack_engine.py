@@ -111,7 +111,7 @@ def rendered(root: str = MODULE_UTILS) -> Dict[str, str]:
 
 
 def main(argv: List[str]) -> int:
-    parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    parser = argparse.ArgumentParser(description=__doc__.split("\n\n", maxsplit=1)[0])
     parser.add_argument("--check", action="store_true", help="exit 1 if the packed files are out of date")
     args = parser.parse_args(argv)
     stale = []
