@@ -38,6 +38,7 @@ from .config.loader import ENV_VAR as ENV_CONF
 from .config.loader import SOURCE_DATABASE, SOURCE_DEFAULT, LoadedConfig, load_config
 from .host import cgroups, interpreter, ownership, roots, userpaths
 from .host.files import write_atomic
+from .oci.exitfile import read_exit
 from .parse.values import parse_size
 from .store.dbopen import open_state
 from .store.events import Event, Eventer
@@ -411,16 +412,20 @@ class Runtime:
         return os.path.join(self.tmp_dir, "alive")
 
     # -- lazily built parts -------------------------------------------------------------------
+    def _runtime_entry(self, name: str):
+        entry = self.runtimes.get(name)
+        if entry is None:
+            raise OCIRuntimeNotFound('requested OCI runtime %s is not available' % name,
+                                     hint="install it, or migrate containers with runtime_config "
+                                          "migrate_runtime")
+        return entry
+
     def oci(self, name: Optional[str] = None):
         """The OCIRuntime driver for ``name`` (default runtime when None)."""
         name = name or self.default_runtime
         key = "oci:" + name
         if key not in self._lazy:
-            entry = self.runtimes.get(name)
-            if entry is None:
-                raise OCIRuntimeNotFound('requested OCI runtime %s is not available' % name,
-                                         hint="install it, or migrate containers with runtime_config "
-                                              "migrate_runtime")
+            entry = self._runtime_entry(name)
             from .oci.driver import OCIRuntime  # noqa: PLC0415
 
             self._lazy[key] = OCIRuntime(
@@ -433,13 +438,21 @@ class Runtime:
                 supports_json=entry.supports_json)
         return self._lazy[key]
 
+    def read_exit(self, ctr_id: str, runtime: Optional[str] = None) -> Optional[Tuple[int, float]]:
+        """conmon's exit file of ``ctr_id`` as ``oci(runtime).read_exit`` reads it (the same
+        error when that runtime is gone), without building the driver: a sync on every task
+        would import it (issue 20)."""
+        self._runtime_entry(runtime or self.default_runtime)
+        return read_exit(self.exit_dir, ctr_id)
+
     @property
     def images(self):
         if "images" not in self._lazy:
             from .image.store import ImageStore  # noqa: PLC0415
 
             self._lazy["images"] = ImageStore(self.state, self.graph_root,
-                                              pull_timeout=float(self.cfg.get("engine", "image_pull_timeout")))
+                                              pull_timeout=float(self.cfg.get("engine", "image_pull_timeout")),
+                                              read_only=self.read_only)
         return self._lazy["images"]
 
     @property

@@ -17,7 +17,6 @@ from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import CtrInUse, EngineError, InvalidArg, NameInUse, NoSuchImage
 from ..engine.base.names import validate_name
-from ..engine.base.records import ContainerConfig
 from ..engine.base.status import display_status
 from ..engine.objects.container import (
     RUNNING,
@@ -35,9 +34,7 @@ from .container_compare import drop_equivalent
 from .container_options import NEW_POD, OPTIONS, env_file_values, fold_attach
 from .container_params import ignored_warnings, seconds
 from .container_secrets import check_secrets, refreshable, secret_changes, secret_digests
-from .container_userns import userns_values
 from .options import IN_PLACE, reasons
-from .preflight import preflight, preflight_publish
 from .result import Result, pull_summary, short
 
 RUNNING_STATES = ("started", "restarted")
@@ -221,6 +218,14 @@ def _network_config(rt, declared: Mapping[str, Any]) -> Dict[str, Any]:
                        mac_address=declared.get("mac_address"))
 
 
+def _userns_values(declared: Dict[str, Any], pod_id: Optional[str]) -> Dict[str, Any]:
+    # Imported where used, as preflight: only a create or recreate needs them (with the OCI spec's
+    # host checks, the resource limits and the user namespace code), a no-op task does not (issue 20).
+    from .container_userns import userns_values  # noqa: PLC0415
+
+    return userns_values(declared, pod_id)
+
+
 def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
                  previous: Optional[Mapping[str, Any]] = None) -> Dict[str, Any]:
     """The container config record (base/records.ContainerConfig) from a declared spec and its image
@@ -250,11 +255,14 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
         log=container_build.log_config(declared),
         secret_digests=secret_digests(rt, declared.get("secrets") or []),
         declared=declared,
-        **userns_values(declared, pod_id),
+        **_userns_values(declared, pod_id),
         **_rootfs_values(image),
     )
     health = _healthcheck_config(rt, declared, image)
     values.update(healthcheck=health.get("healthcheck"), healthcheck_set=bool(health))
+    # imported here: building the record classes costs ~5 ms, and a no-op task never needs them
+    from ..engine.base.records import ContainerConfig  # noqa: PLC0415
+
     return ContainerConfig(**values).to_dict()
 
 
@@ -427,8 +435,12 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
 
     # what create + start would refuse, found before anything changes (and in check mode)
     if ctr is None or recreate_reasons:
+        from .preflight import preflight  # noqa: PLC0415 - see _userns_values
+
         preflight(rt, declared, image)
     elif "publish" in in_place:
+        from .preflight import preflight_publish  # noqa: PLC0415 - see _userns_values
+
         preflight_publish(declared)
     made_volumes = _ensure_volumes(rt, declared["volume"] + declared["mount"], check_mode, res)
 

@@ -9,7 +9,7 @@ import os
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import InvalidArg, NoSuchContainer
-from ..engine.oci.spec import effective_env
+from ..engine.oci.specvalues import effective_env
 from .container_params import merged_env, timezone_file
 
 #: the variables http_proxy passes on (podman's config.ProxyEnv)

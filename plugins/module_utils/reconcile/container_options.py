@@ -14,13 +14,10 @@ from typing import Any, Dict, List, Tuple
 
 from ..engine.base.errors import InvalidArg
 from ..engine.base.names import validate_name
-from ..engine.base.records import USERMODE_NETWORKS
-from ..engine.oci.resources import check_memory
+from ..engine.base.netmodes import USERMODE_NETWORKS
 from ..engine.parse import health as parse_health
 from ..engine.parse import hostopts
 from ..engine.parse import values as parse
-from ..engine.parse.idmap import format_idmaps, parse_idmaps
-from ..engine.parse.userns import parse_userns
 from . import container_params as cp
 from .container_secrets import normalise_secrets
 from .options import CONFIG, IN_PLACE, NOT_COMPARED, Option, OptionTable
@@ -332,6 +329,10 @@ def created_env_file_values(config: Dict[str, Any]) -> Dict[str, str]:
 def _memory(value: Any, ctx: Any) -> Any:
     # the floor the spec applies at create (oci.resources), refused before anything is done
     memory = parse.parse_size(value, "memory") or None
+    # these parsers are imported when an option needs them: a no-op task that sets none does not
+    # load them (issue 20)
+    from ..engine.oci.resources import check_memory  # noqa: PLC0415
+
     check_memory(memory)
     return memory
 
@@ -409,11 +410,15 @@ def _cgroups(value: Any, ctx: Any) -> str:
 
 
 def _userns(value: Any, ctx: Any) -> Any:
+    from ..engine.parse.userns import parse_userns  # noqa: PLC0415 - see _memory
+
     return parse_userns(value, "userns").canonical()
 
 
 def _idmaps(param: str):
     def norm(value: Any, ctx: Any) -> List[str]:
+        from ..engine.parse.idmap import format_idmaps, parse_idmaps  # noqa: PLC0415 - see _memory
+
         return format_idmaps(parse_idmaps(value or [], param))
     return norm
 

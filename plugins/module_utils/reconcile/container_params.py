@@ -12,6 +12,7 @@ import re
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import InvalidArg
+from ..engine.base.lazyre import lazy_compile
 from ..engine.parse import values as parse
 
 ZONEINFO = "/usr/share/zoneinfo"
@@ -67,7 +68,7 @@ def env_merge(value: Any, ctx: Any) -> Dict[str, str]:
     return parse.parse_env(value, "env_merge")
 
 
-_REF = re.compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
+_REF = lazy_compile(r"\$\{([A-Za-z_][A-Za-z0-9_]*)\}|\$([A-Za-z_][A-Za-z0-9_]*)")
 
 
 def merged_env(merge: Mapping[str, str], base: Mapping[str, str]) -> Dict[str, str]:

@@ -10,20 +10,19 @@ for this comparison.
 from __future__ import annotations
 
 import os
-import re
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import InvalidArg, NoSuchSecret
+from ..engine.base.lazyre import lazy_compile
 from ..engine.secret import keys as secret_keys
-from ..engine.secret.manager import validate_secret_name
 
 TYPES = ("mount", "env", "dir")
 SECRETS_DIR = "/run/secrets"
 DEFAULT_MODE = 0o444
 #: a Kubernetes secret volume's defaultMode
 DIR_MODE = 0o644
-_ENV_RE = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
-_KEY_RE = re.compile(r"^[-._a-zA-Z0-9]{1,253}$")
+_ENV_RE = lazy_compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_KEY_RE = lazy_compile(r"^[-._a-zA-Z0-9]{1,253}$")
 _KEYS = ("name", "type", "target", "uid", "gid", "mode", "key", "optional", "items")
 _FORM = ('a secret name, "name,type=env,target=VAR", or a dict with name, type (mount|env|dir), target, '
          'uid, gid, mode, key, optional, items')
@@ -118,6 +117,9 @@ def _entry(item: Any) -> Dict[str, Any]:
             raise InvalidArg("secrets: unknown key(s) %s in %r" % (", ".join(unknown), item), hint="give %s" % _FORM)
     else:
         raise InvalidArg("secrets: invalid entry %r" % (item,), hint="give %s" % _FORM)
+    # imported here: a task without secrets does not load the secret store (issue 20)
+    from ..engine.secret.manager import validate_secret_name  # noqa: PLC0415
+
     name = validate_secret_name(raw.get("name"), "secrets name")
     kind = raw.get("type") or "mount"
     if kind not in TYPES:

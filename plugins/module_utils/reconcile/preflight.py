@@ -20,8 +20,8 @@ from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional
 
 from ..engine.base.errors import InvalidArg
 from ..engine.oci.resources import check_combinations
-from ..engine.oci.spec import DEFAULT_PATH, command_args
 from ..engine.oci.spechost import check_host_options, check_no_cgroups
+from ..engine.oci.specvalues import DEFAULT_PATH, command_args
 from .container_options import OPTIONS
 
 if TYPE_CHECKING:  # annotations only: preflight() runs before a create, never on a no-op

@@ -218,3 +218,11 @@ def test_root_defaults_are_unchanged():
     assert cfg.get("engine", "tmp_dir") == "/run/libpod-engine"
     assert cfg.get("engine", "volume_path") == "/var/lib/libpod-engine/volumes"
     assert not any("libpod-engine/containers.conf" in f and "/.config/" in f for f in cfg.files)
+
+
+def test_an_empty_or_blank_file_parses_to_nothing_without_the_parser():
+    """A blank containers.conf is {} (as tomllib says) without importing the parser (issue 20)."""
+    assert cfgmod.parse_toml("", "x") == {} and cfgmod.parse_toml(" \n\t\n", "x") == {}
+    assert cfgmod.parse_toml("# only a comment\n", "x") == {}
+    with pytest.raises(ConfigError, match="invalid TOML"):
+        cfgmod.parse_toml("[engine\n", "x")

@@ -254,6 +254,46 @@ def test_resolve_of_an_archive_is_read_again_when_the_file_changes(fx, store, tm
     assert store.resolve("oci-archive:" + archive) is None and len(peeks) == 2  # not imported yet
 
 
+def test_what_an_archive_holds_is_remembered_across_tasks_until_the_file_changes(fx, store, tmp_path, monkeypatch):
+    """issue 20: a no-op task on an oci-archive: image read the archive (and imported tarfile) every
+    time; the next task's store (a new process) now finds the archive's image ID and names in the
+    graph root's memo, keyed by the file's identity, and reads the file again once it changed."""
+    archive = str(tmp_path / "memo.tar")
+    shutil.copyfile(fx["oci_archive"], archive)
+    first = store.pull("oci-archive:%s" % archive)
+    peeks = []
+    real = ImageStore._peek_file
+    monkeypatch.setattr(ImageStore, "_peek_file", lambda self, *a: peeks.append(1) or real(self, *a))
+    assert store.resolve("oci-archive:" + archive).id == first.id and len(peeks) == 1
+
+    def next_task(**kw):
+        return ImageStore(store.state, store.graph_root, **kw)
+
+    assert next_task().resolve("oci-archive:" + archive).id == first.id and len(peeks) == 1  # the memo
+    store.untag(NAME)  # the DB is still asked: the names must point to the image
+    assert next_task().resolve("oci-archive:" + archive) is None and len(peeks) == 1
+    store.tag(first.id, NAME)
+    os.utime(archive)  # any change of the file (here its times: a new ctime) means reading it again
+    assert next_task().resolve("oci-archive:" + archive).id == first.id and len(peeks) == 2
+    newer = build_image(fx["img"].layer_tars, config=dict(DEFAULT_CONFIG, Cmd=["echo", "memo"]))
+    write_oci_archive(archive + ".new", [(newer, NAME)])
+    os.replace(archive + ".new", archive)
+    assert next_task().resolve("oci-archive:" + archive) is None and len(peeks) == 3  # not imported yet
+    assert next_task().resolve("oci-archive:" + archive) is None and len(peeks) == 3
+    # a check-mode (read-only) store reads the file and writes nothing
+    os.utime(archive)
+    with open(os.path.join(store.graph_root, images_mod.PEEK_MEMO), encoding="utf-8") as f:
+        before = f.read()
+    assert next_task(read_only=True).resolve("oci-archive:" + archive) is None and len(peeks) == 4
+    with open(os.path.join(store.graph_root, images_mod.PEEK_MEMO), encoding="utf-8") as f:
+        assert f.read() == before
+    # a memo that is not what the store writes is ignored
+    with open(os.path.join(store.graph_root, images_mod.PEEK_MEMO), "w", encoding="utf-8") as f:
+        f.write("[not a memo")
+    assert next_task().resolve("oci-archive:" + archive) is None and len(peeks) == 5
+    assert next_task().resolve("oci-archive:" + archive) is None and len(peeks) == 5
+
+
 def test_tag_moves_and_old_image_becomes_dangling(fx, store, tmp_path):
     first = store.pull("oci-archive:%s" % fx["oci_archive"])
     newer = build_image(fx["img"].layer_tars, config=dict(DEFAULT_CONFIG, Cmd=["echo", "v2"]))

@@ -4,10 +4,13 @@
 A task whose container already exists as declared opens the runtime, compares options and looks
 the image up by name. It must not pay for what only other paths use: networking (pyroute2,
 the network package), registry HTTP (ssl, http.client, urllib.request), layer unpacking (tarfile,
-gzip, zstandard), the /etc file writers, kube/YAML and the config schema validator (jsonschema is
-loaded only when a config file changed). The no-op runs in a fresh interpreter (a module process)
-against a real engine root with a created container; the modules it loaded are compared with the
-lists below. A new module on the no-op path must be added to ALLOWED on purpose.
+gzip, zstandard), the /etc file writers, kube/YAML, the config schema validator (jsonschema is
+loaded only when a config file changed) and the TOML parser (the test's containers.conf is empty).
+The no-op runs in a fresh interpreter (a module process) against a real engine root with a
+container marked running (its conmon and process: this test's own PID), so that the task syncs it
+as a no-op on a running container does (conmon's exit file is read without the OCI driver). The
+modules it loaded are compared with the lists below. A new module on the no-op path must be added
+to ALLOWED on purpose.
 """
 from __future__ import annotations
 
@@ -19,6 +22,7 @@ import sys
 import pytest
 from helpers.images import busybox_image, write_oci_archive
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import find_container
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import reconcile_container
@@ -29,7 +33,7 @@ IMAGE = "localhost/busybox:latest"
 
 #: third-party and stdlib modules a no-op must not load (prefix match on the dotted name)
 FORBIDDEN = ("pyroute2", "ssl", "_ssl", "http.client", "urllib.request", "tarfile", "gzip", "zstandard",
-             "ruamel", "yaml", "jsonschema", "email")
+             "ruamel", "yaml", "jsonschema", "email", "tomllib")
 
 #: the collection's modules a no-op may load: the glue, config, state, locks, the option comparison,
 #: the image index (reference parsing, no registry client) and the container object with inspect
@@ -37,10 +41,12 @@ ALLOWED = {
     "ansible_engine", "packed_loader", "packed_index",
     "reconcile", "reconcile.container", "reconcile.container_compare", "reconcile.container_options",
     "reconcile.container_secrets", "reconcile.container_params", "reconcile.container_build",
-    "reconcile.options", "reconcile.preflight", "reconcile.result",
+    "reconcile.options", "reconcile.result",
     "engine", "engine.ops", "engine.ops.session", "engine.runtime",
-    "engine.base", "engine.base.errors", "engine.base.faults", "engine.base.names", "engine.base.records",
+    # not engine.base.records: its record classes are built only to create a container
+    "engine.base", "engine.base.errors", "engine.base.faults", "engine.base.names", "engine.base.netmodes",
     "engine.base.status", "engine.base.version",
+    "engine.base.lazyre",  # module-level patterns compiled on first use
     "engine.parse", "engine.parse.health", "engine.parse.values",
     "engine.parse.hostopts",  # the option table's parsers (resources, devices, security_opt): pure, re only
     "engine.host", "engine.host.cgroups", "engine.host.files", "engine.host.interpreter", "engine.host.libc",
@@ -48,19 +54,18 @@ ALLOWED = {
     "engine.config", "engine.config.loader", "engine.config.schema",
     "engine.store", "engine.store.dbconn", "engine.store.dbopen", "engine.store.events", "engine.store.locks",
     "engine.store.reserve", "engine.store.state",
-    # storage.layers gives the image store hex_of/rmtree; its tarfile/gzip imports are deferred
-    "engine.storage", "engine.storage.layers", "engine.storage.tarsplit",  # tarsplit's gzip is deferred
+    # not engine.storage.layers (nor tarsplit): a lookup needs only the digest's file name
+    "engine.storage", "engine.storage.digest",
     "engine.image", "engine.image.reference", "engine.image.store",
-    "engine.secret", "engine.secret.drivers", "engine.secret.manager", "engine.secret.usage",
+    # not engine.secret.manager: the secret store is loaded when a task declares secrets
+    "engine.secret", "engine.secret.drivers", "engine.secret.usage",
     "engine.secret.keys",  # Kubernetes secret keys of the secrets option: json/base64 only
-    "engine.oci", "engine.oci.resources", "engine.oci.spec",
-    "engine.oci.spechost",  # preflight's host checks of the new options: json/os/stat only
+    # not engine.oci.driver: a running container's sync reads conmon's exit file through oci.exitfile;
+    # not engine.oci.spec (nor resources, spechost, parse.idmap it imports): inspect and the comparison
+    # use oci.specvalues; the spec, preflight and the user namespace code are for a create
+    "engine.oci", "engine.oci.exitfile", "engine.oci.specvalues",
     "engine.objects", "engine.objects.container", "engine.objects.imagepull", "engine.objects.inspect",
-    "engine.objects.locked",
-    "engine.objects.podjoin", "engine.objects.restart",
-    # user namespace options (issue 23): pure parsers and the subordinate-ID reader; the storage copy is deferred
-    "reconcile.container_userns", "engine.parse.idmap", "engine.parse.userns", "engine.host.subids",
-    "engine.host.autons", "engine.objects.userns",
+    "engine.objects.locked", "engine.objects.podjoin", "engine.objects.restart",
 }
 
 #: what the no-op really needs: the test would pass vacuously if the run imported nothing
@@ -111,11 +116,16 @@ def noop_modules(tmp_path_factory):
         img = busybox_image(str(tmp), config={"Cmd": ["sh"]})
         rt.images.pull("oci-archive:" + write_oci_archive(str(tmp / "bb.tar"), [(img, IMAGE)]))
         assert reconcile_container(rt, _params("budget")).actions == ["created budget"]
+        ctr = find_container(rt, "budget")
+        with ctr.locked():
+            ctr.state.update(status="running", pid=os.getpid(), conmon_pid=os.getpid())
+            ctr.save()
     finally:
         rt.shutdown()
     open_runtime(OpenOptions(overrides=overrides, env=env)).shutdown()  # writes the config validation cache
+    params = dict(_params("budget"), state="started")
     proc = subprocess.run([sys.executable, "-c", CHILD, json.dumps(overrides), json.dumps(env),
-                           json.dumps(_params("budget"))], capture_output=True, text=True, check=False,
+                           json.dumps(params)], capture_output=True, text=True, check=False,
                           env=dict(os.environ, PYTHONPATH=":".join(sys.path)))  # same PATH: warm probe cache
     assert proc.returncode == 0, proc.stderr[-3000:]
     out = json.loads(proc.stdout.strip().splitlines()[-1])

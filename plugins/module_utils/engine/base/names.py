@@ -9,12 +9,12 @@ from __future__ import annotations
 import binascii
 import os
 import random
-import re
 from typing import Callable
 
 from .errors import InvalidArg
+from .lazyre import lazy_compile
 
-NAME_RE = re.compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
+NAME_RE = lazy_compile(r"^[a-zA-Z0-9][a-zA-Z0-9_.-]*$")
 MAX_NAME_LEN = 253
 
 ADJECTIVES = (

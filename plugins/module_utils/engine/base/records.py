@@ -12,10 +12,6 @@ from __future__ import annotations
 from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
 
-#: network modes served by a user-mode networking tool (engine/network/usermode.py); here so that
-#: the option table and the container object know them without importing the network package
-USERMODE_NETWORKS = ("pasta", "slirp4netns")
-
 
 def _bridge() -> Dict[str, Any]:
     return {"mode": "bridge", "networks": []}

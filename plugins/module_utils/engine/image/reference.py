@@ -7,11 +7,11 @@ from __future__ import annotations
 import hashlib
 import json
 import platform as _platform
-import re
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional
 
 from ..base.errors import DigestMismatch, ImageError
+from ..base.lazyre import lazy_compile
 
 OCI_MANIFEST = "application/vnd.oci.image.manifest.v1+json"
 OCI_INDEX = "application/vnd.oci.image.index.v1+json"
@@ -29,11 +29,11 @@ MAX_CONFIG = 4 << 20
 DOCKER_IO = "docker.io"
 DOCKER_IO_ENDPOINT = "registry-1.docker.io"
 
-_REPO_RE = re.compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*\Z")
-_TAG_RE = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
-DIGEST_RE = re.compile(r"^sha256:[0-9a-f]{64}\Z")
-_HOST_RE = re.compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
-                      r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?\Z")
+_REPO_RE = lazy_compile(r"^[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*(?:/[a-z0-9]+(?:(?:[._]|__|-+)[a-z0-9]+)*)*\Z")
+_TAG_RE = lazy_compile(r"^[A-Za-z0-9_][A-Za-z0-9_.-]{0,127}\Z")
+DIGEST_RE = lazy_compile(r"^sha256:[0-9a-f]{64}\Z")
+_HOST_RE = lazy_compile(r"^(?:[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?(?:\.[A-Za-z0-9](?:[A-Za-z0-9-]*[A-Za-z0-9])?)*"
+                        r"|\[[0-9A-Fa-f:.]+\])(?::[0-9]+)?\Z")
 
 
 # -- references --------------------------------------------------------------------------------

@@ -48,8 +48,12 @@ from typing import IO, TYPE_CHECKING, Any, Callable, Dict, Iterator, List, Optio
 
 from ..base import faults
 from ..base.errors import ImageError, ImageInUse, NoSuchImage, RegistryError
+from ..base.lazyre import lazy_compile
 from ..host.files import write_atomic
-from ..storage.layers import detect_compression, hex_of, install_layer, rmtree, stale_temp_names
+
+# the layer code (storage.layers) is imported by the methods that pull, import or remove: a lookup
+# (every task) needs only the digest's file name (issue 20)
+from ..storage.digest import hex_of
 from .reference import (
     DOCKER_MANIFEST,
     INDEX_TYPES,
@@ -85,9 +89,12 @@ DOCKER_LAYER_GZIP = "application/vnd.docker.image.rootfs.diff.tar.gzip"
 DEFAULT_PULL_TIMEOUT = 1200.0
 #: stale unpack/trash dirs older than this are removed by prune_layers
 STALE_TMP_SECONDS = 6 * 3600
+#: what archive files held when last read, kept across tasks (in the graph root): see _peek_archive
+PEEK_MEMO = "archive-peeks.json"
+PEEK_MEMO_ENTRIES = 16
 
-_ID_RE = re.compile(r"^(?:sha256:)?([0-9a-f]{64})\Z")
-_PREFIX_RE = re.compile(r"^(?:sha256:)?([0-9a-f]{3,63})\Z")
+_ID_RE = lazy_compile(r"^(?:sha256:)?([0-9a-f]{64})\Z")
+_PREFIX_RE = lazy_compile(r"^(?:sha256:)?([0-9a-f]{3,63})\Z")
 
 
 @dataclass
@@ -467,6 +474,8 @@ class _DockerArchiveSource(_Source):
         self._config: bytes = b""
 
     def top(self) -> Manifest:
+        from ..storage.layers import detect_compression  # noqa: PLC0415 - see hex_of's import
+
         try:
             entries = json.loads(_read_limited(self.files.open("manifest.json"), MAX_MANIFEST, self.what))
         except ValueError:
@@ -588,11 +597,14 @@ class ImageStore:
     """Images in the state DB plus their blobs and unpacked layers under ``graph_root``."""
 
     def __init__(self, state: Any, graph_root: str, *, registry_timeout: float = 30.0,
-                 pull_timeout: Optional[float] = DEFAULT_PULL_TIMEOUT, access: Optional[RegistryAccess] = None):
+                 pull_timeout: Optional[float] = DEFAULT_PULL_TIMEOUT, access: Optional[RegistryAccess] = None,
+                 read_only: bool = False):
         """``registry_timeout``: seconds per connect/read; ``pull_timeout``: seconds for a whole pull
         from a registry (containers.conf ``[engine] image_pull_timeout``), None = unlimited;
-        ``access``: registries.conf, aliases and policy (access.py; default: the host's files)."""
+        ``access``: registries.conf, aliases and policy (access.py; default: the host's files);
+        ``read_only``: a check-mode runtime's store, which writes nothing (not even PEEK_MEMO)."""
         self._access = access
+        self.read_only = read_only
         self.state = state
         self.graph_root = os.path.abspath(graph_root)
         self.blobs_dir = os.path.join(self.graph_root, "blobs", "sha256")
@@ -732,6 +744,8 @@ class ImageStore:
 
     def _ensure_layer(self, src: _Source, desc: Dict[str, Any], diff_id: str) -> Optional[int]:
         """Unpack one layer unless present; returns its uncompressed size if unpacked now."""
+        from ..storage.layers import install_layer  # noqa: PLC0415 - see hex_of's import
+
         if os.path.isdir(self.layer_path(diff_id)):
             return None
         f = src.open_blob(desc)
@@ -809,6 +823,8 @@ class ImageStore:
 
     def remove_stale_temp(self) -> List[str]:
         """Remove the temp layer dirs, trash dirs and temp blobs of import processes that are gone."""
+        from ..storage.layers import rmtree, stale_temp_names  # noqa: PLC0415 - see hex_of's import
+
         removed = []
         for d, what in ((self.layers_dir, "partial layer"), (self.blobs_dir, "partial blob"),
                         (os.path.join(self.graph_root, "tmp"), "partial infra image build")):
@@ -953,17 +969,53 @@ class ImageStore:
                 st = None
             if st is None or not stat.S_ISREG(st.st_mode):
                 return self._resolve(sref, ref, platform)
-            key += (os.path.abspath(sref.path), st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
+            key += (os.path.abspath(sref.path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns, st.st_ctime_ns)
         mark = self._db_mark()
         if mark != self._memo_mark:
             self._memo, self._memo_mark = {}, mark
         if key not in self._memo:
-            self._memo[key] = self._resolve(sref, ref, platform)
+            self._memo[key] = self._resolve(sref, ref, platform, file_key=key[2:])
         return self._memo[key]
 
-    def _resolve(self, sref: SourceRef, ref: str, platform: Optional[str]) -> Optional[Image]:
+    def _peek_archive(self, sref: SourceRef, platform: Optional[str],
+                      file_key: Tuple[Any, ...]) -> Tuple[str, List[str]]:
+        """(image ID, names) an archive file holds: read once per file content, then remembered
+        across tasks in the graph root, keyed by the file's path, device, inode, size, mtime and
+        ctime (any write or replacement changes the ctime, which only the kernel sets) and the
+        platform. A no-op task on an ``oci-archive:`` image read the archive (and imported tarfile)
+        every time: ~3 ms (issue 20)."""
+        path = os.path.join(self.graph_root, PEEK_MEMO)
+        name = json.dumps([*file_key, platform])
+        try:
+            with open(path, encoding="utf-8") as f:
+                memo = json.load(f)
+        except (OSError, ValueError):
+            memo = {}
+        hit = memo.get(name) if isinstance(memo, dict) else None
+        if (isinstance(hit, list) and len(hit) == 2 and isinstance(hit[0], str)
+                and isinstance(hit[1], list) and all(isinstance(n, str) for n in hit[1])):
+            return hit[0], hit[1]
+        iid, _unused, names = self._peek_file(sref, platform)
+        try:
+            st = os.stat(sref.path)
+            unchanged = (os.path.abspath(sref.path), st.st_dev, st.st_ino, st.st_size, st.st_mtime_ns,
+                         st.st_ctime_ns) == file_key
+            if unchanged and not self.read_only and os.path.isdir(self.graph_root):
+                kept = {k: v for k, v in memo.items() if k != name} if isinstance(memo, dict) else {}
+                kept = dict(list(kept.items())[-(PEEK_MEMO_ENTRIES - 1):])
+                kept[name] = [iid, names]
+                write_atomic(path, json.dumps(kept))
+        except OSError:
+            pass  # changed while read, or a read-only store: remembered in this process only
+        return iid, names
+
+    def _resolve(self, sref: SourceRef, ref: str, platform: Optional[str],
+                 file_key: Optional[Tuple[Any, ...]] = None) -> Optional[Image]:
         if sref.transport in FILE_TRANSPORTS:
-            iid, _unused, names = self._peek_file(sref, platform)
+            if file_key:
+                iid, names = self._peek_archive(sref, platform, file_key)
+            else:
+                iid, _unused, names = self._peek_file(sref, platform)
             row = self.state.conn.execute("SELECT %s FROM images WHERE id=?" % _COLS, (iid,)).fetchone()
             if row is None:
                 return None
@@ -1144,6 +1196,8 @@ class ImageStore:
 
     def _delete_layer_dir(self, lid: str) -> None:
         """Rename away first so nobody sees a half-deleted layer, then delete."""
+        from ..storage.layers import rmtree  # noqa: PLC0415 - see hex_of's import
+
         path = os.path.join(self.layers_dir, lid)
         trash = os.path.join(self.layers_dir, ".trash-%s-%d-%d" % (lid[:12], os.getpid(), time.monotonic_ns()))
         try:
@@ -1167,6 +1221,8 @@ class ImageStore:
         """Delete layer dirs no image references (older than ``grace`` seconds: a
         concurrent pull may have unpacked one whose image row is not written yet), and
         stale temp/trash dirs. Returns the removed layer IDs."""
+        from ..storage.layers import rmtree  # noqa: PLC0415 - see hex_of's import
+
         now = time.time()
         removed = []
         try:

@@ -35,7 +35,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, List, Optional, Sequence
 
 from ..base.errors import InvalidArg, NetworkError
-from ..base.records import USERMODE_NETWORKS
+from ..base.netmodes import USERMODE_NETWORKS
 from ..host.files import remove_file
 from ..host.proc import wait_pid_gone
 from ..host.roots import read_json, write_json

@@ -12,13 +12,12 @@ from __future__ import annotations
 import os
 import shutil
 import time
-import uuid
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..base import faults
 from ..base.errors import CtrStateInvalid, EngineError, InvalidArg, NetworkError, NoSuchContainer, wrap
 from ..base.names import generate_name, new_id, validate_name
-from ..base.records import USERMODE_NETWORKS
+from ..base.netmodes import USERMODE_NETWORKS
 from ..base.status import (  # noqa: F401 - re-exported: callers know them as container states
     CONFIGURED,
     CREATED,
@@ -35,22 +34,17 @@ from ..host import cgroups
 from ..host.files import write_atomic
 from ..host.interpreter import missing_interpreter
 from ..host.proc import exe_of, exited_or_settled, pid_alive
-from ..oci.resources import IN_PLACE_KEYS, NO_CGROUP_LIMITS, ROOTLESS_V1_LIMITS, update_steps
+from ..oci.specvalues import effective_stop_signal, host_bounding_caps
 from ..secret import usage as secret_usage
 from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .locked import LockedObject
 from .podjoin import check_infra_removal, member_join, pod_restart_policy, pod_siblings, pod_volume_names
 from .restart import next_delay_ms
-from .userns import (
-    allocate_auto,
-    check_runtime,
-    mapped_root_owner,
-    own_upper,
-    pod_member_maps,
-    release_mapped_root,
-    rootfs_layers,
-)
+
+#: _LAZY: the user namespace code (objects/userns.py and its parsers) and the resource limits
+#: (oci/resources.py) are imported by the functions that use them (start, create, update,
+#: remove): syncing and inspecting a container, all a no-op task does, needs neither (issue 20).
 
 
 def initial_state() -> Dict[str, Any]:
@@ -99,7 +93,7 @@ class Container(LockedObject):
         st = self.state
         if st["status"] not in (RUNNING, PAUSED, STOPPING, CREATED):
             return
-        got = self.oci().read_exit(self.id)
+        got = self.rt.read_exit(self.id, self.config["oci_runtime"])
         if got is None:
             if st["status"] == CREATED or not st.get("conmon_pid") or pid_alive(st["conmon_pid"]):
                 return
@@ -257,6 +251,8 @@ class Container(LockedObject):
                                       hint="pid_file and conmon_pidfile need a writable directory")
 
     def _mount_rootfs(self, undo: List) -> str:
+        from .userns import rootfs_layers  # noqa: PLC0415 - see _LAZY
+
         if self.config.get("rootfs"):
             from .rootfsdir import mount_root  # noqa: PLC0415 - only containers run from a directory
 
@@ -270,6 +266,8 @@ class Container(LockedObject):
 
     def _mount_volumes(self, rootfs: str, undo: List) -> List[Dict[str, Any]]:
         """Named volumes -> host paths (mounted, copied up on first use); others as declared."""
+        from .userns import mapped_root_owner  # noqa: PLC0415 - see _LAZY
+
         out = []
         mounted: List[str] = []
         root_owner = mapped_root_owner(self.config) if self.config.get("uidmap") else None
@@ -465,6 +463,8 @@ class Container(LockedObject):
     def _write_user_files(self, rootfs: str, mounts: List[Dict[str, Any]]) -> Dict[str, str]:
         """passwd (default true) / passwd_entry / group_entry / hostuser: the /etc/passwd and /etc/group
         entries podman adds; {container path: RunDir copy} to bind-mount when the rootfs is read-only."""
+        from .userns import mapped_root_owner  # noqa: PLC0415 - see _LAZY
+
         cfg = self.config
         hostusers = [cfg["hostuser"]] if cfg.get("hostuser") else []
         if cfg.get("passwd") is False:  # podman --passwd=false: hostuser entries are not added either
@@ -601,8 +601,6 @@ class Container(LockedObject):
 
     def stop_signal(self) -> int:
         """The declared stop signal, else the image's STOPSIGNAL, else SIGTERM (as podman)."""
-        from ..oci.spec import effective_stop_signal  # noqa: PLC0415 - the spec module is only needed here
-
         return effective_stop_signal(self.config, self.image_config())
 
     def image(self):
@@ -809,6 +807,8 @@ class Container(LockedObject):
                 return "cleaned"
             ran_for = time.time() - float(st.get("started_ts") or 0)
             delay_ms = next_delay_ms(int(st.get("restart_delay_ms") or 0), ran_for)
+            import uuid  # noqa: PLC0415 - only a restart by policy needs it (a no-op task does not load it)
+
             token = uuid.uuid4().hex
             st.update(restart_count=int(st.get("restart_count") or 0) + 1, restart_policy_match=False,
                       restarting=True, restart_token=token, restart_delay_ms=delay_ms)
@@ -869,6 +869,8 @@ class Container(LockedObject):
 
     def update(self, changes: Dict[str, Any]) -> None:
         """Apply resource/policy changes to the stored config and, if running, to the live cgroup."""
+        from ..oci.resources import IN_PLACE_KEYS, update_steps  # noqa: PLC0415 - see _LAZY
+
         with self.locked():
             self.sync()
             cfg = dict(self.config)
@@ -949,6 +951,8 @@ class Container(LockedObject):
 
     def no_cgroup_warning(self) -> str:
         """Why the container has no cgroup: the warning given when it declares limits."""
+        from ..oci.resources import NO_CGROUP_LIMITS, ROOTLESS_V1_LIMITS  # noqa: PLC0415 - see _LAZY
+
         if self.config.get("cgroups") == "disabled":
             return NO_CGROUP_LIMITS % self.name
         delegated = self.rt.rootless_cgroup
@@ -956,6 +960,8 @@ class Container(LockedObject):
 
     def _runtime_update(self, old: Mapping[str, Any], new: Mapping[str, Any]) -> None:
         """Move the live cgroup from ``old`` to ``new`` limits: the create-time translation, in a safe order."""
+        from ..oci.resources import update_steps  # noqa: PLC0415 - see _LAZY
+
         if not self.has_cgroup():  # the new limits are recorded; there is no cgroup to apply them to
             if self.no_cgroup_warning() not in self.rt.warnings:
                 self.rt.warnings.append(self.no_cgroup_warning())
@@ -967,6 +973,8 @@ class Container(LockedObject):
 
     def remove(self, force: bool = False, timeout: Optional[int] = None, volumes: bool = True) -> None:
         """removeContainer: stop (force), clean up, delete storage, DB record, lock; anonymous volumes."""
+        from .userns import release_mapped_root  # noqa: PLC0415 - see _LAZY
+
         with self.locked():
             if self.config.get("is_infra"):
                 check_infra_removal(self)
@@ -1018,7 +1026,6 @@ class Container(LockedObject):
         releases it while the session runs): a long exec never blocks stop or the exit command.
         """
         from ..oci.execproc import exec_process, read_bundle_process  # noqa: PLC0415 - only exec needs them
-        from ..oci.spec import host_bounding_caps  # noqa: PLC0415
 
         with self.locked():
             self.sync()
@@ -1090,6 +1097,8 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
     ``config`` is the normalised container config (docs/architecture.md); its named volumes
     must exist (the caller creates missing ones), its image must be in the store.
     """
+    from .userns import allocate_auto, check_runtime, own_upper, pod_member_maps, rootfs_layers  # noqa: PLC0415 - see _LAZY
+
     ctr_id = new_id()
     if name:
         validate_name(name, "name", "container")

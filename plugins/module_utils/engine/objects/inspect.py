@@ -7,7 +7,7 @@ from typing import Any, Dict, List
 
 from ..base.errors import EngineError
 from ..base.status import RUNNING, display_status
-from ..oci.spec import bounding_capabilities, effective_env, effective_stop_signal, systemd_mode
+from ..oci.specvalues import bounding_capabilities, effective_env, effective_stop_signal, systemd_mode
 from ..parse.values import format_size, parse_size
 from .podjoin import pod_restart_policy
 

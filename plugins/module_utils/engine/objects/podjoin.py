@@ -14,7 +14,6 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..base.errors import CtrInUse, CtrStateInvalid
 from ..base.status import RUNNING
 from ..host.cgroups import cgroup_mode, set_cgroup_resources, swap_accounting
-from ..oci.resources import linux_resources
 from .locked import LockedObject
 
 _OCI_NS = {"cgroup": "cgroup", "ipc": "ipc", "net": "network", "pid": "pid", "uts": "uts"}
@@ -28,6 +27,9 @@ POD_RESOURCE_KEYS = ("cpus", "memory", "cpu_shares", "cpuset_cpus", "cpuset_mems
 def apply_pod_limits(cgroup: str, cfg: Dict[str, Any]) -> List[str]:
     """Write a pod's limits into its cgroup through the one translation of the resource options
     (oci/resources.linux_resources, as a container's), so both mean the same."""
+    # imported here: inspect and sync use this module on every task, the resource code only a pod start
+    from ..oci.resources import linux_resources  # noqa: PLC0415
+
     limits = {k: cfg.get(k) for k in POD_RESOURCE_KEYS}
     swap = cgroup_mode() == "v2" or swap_accounting()
     resources = linux_resources(limits, default_pids_limit=0, swap_accounting=swap)

@@ -37,6 +37,7 @@ from ..host import cgroups
 from ..host.libc import libc as host_libc
 from ..host.proc import is_conmon, kill_wait, pid_alive, read_int, wait_pid_gone
 from .execrun import ExecResult, run_exec
+from .exitfile import read_exit
 
 log = logging.getLogger(__name__)
 
@@ -611,19 +612,7 @@ class OCIRuntime:
 
     def read_exit(self, ctr_id: str) -> Optional[Tuple[int, float]]:
         """(exit code, ctime of the exit file = libpod's FinishedTime), None if not written yet."""
-        path = self.exit_file(ctr_id)
-        try:
-            with open(path, "rb") as f:
-                text = f.read().strip()
-                ctime = os.fstat(f.fileno()).st_ctime
-        except FileNotFoundError:
-            return None
-        if not text:
-            return None  # conmon is still writing it
-        try:
-            return int(text), ctime
-        except ValueError:
-            raise OCIRuntimeError("container %s: exit file %s holds %r, not an exit code" % (ctr_id, path, text[:40]))
+        return read_exit(self.exit_dir, ctr_id)
 
     def wait_exit(self, ctr_id: str, timeout: float) -> Optional[int]:
         """Wait for conmon's exit file; the exit code, or None after ``timeout`` seconds."""

@@ -25,22 +25,35 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Dict, List, Mapping, Optional, Sequence, Tuple, Union
 
 from ..base.errors import EngineError, InvalidArg, StorageError
-from ..base.records import USERMODE_NETWORKS
+from ..base.netmodes import USERMODE_NETWORKS
 from ..host.cgroups import swap_accounting
 from ..host.files import write_atomic
 from ..host.proc import read_int
 from ..parse.idmap import parse_idmaps, to_oci
 from ..parse.values import (
     RLIM_INFINITY,
-    known_capabilities,
     normalize_capabilities,
     parse_env,
-    parse_signal,
     parse_sysctls,
     parse_ulimits,
 )
 from .resources import NO_CGROUP_LIMITS, ROOTLESS_V1_LIMITS, linux_resources
 from .spechost import linux_devices, load_seccomp_json, masked_paths, seccomp_choice
+from .specvalues import (  # noqa: F401 - re-exported: spec.py is where callers know them
+    DEFAULT_CAPABILITIES,
+    DEFAULT_PATH,
+    SYSTEMD_COMMANDS,
+    SYSTEMD_STOP_SIGNAL,
+    SYSTEMD_TMPFS,
+    _proc_status_caps,
+    bounding_capabilities,
+    command_args,
+    effective_env,
+    effective_stop_signal,
+    host_bounding_caps,
+    merge_capabilities,
+    systemd_mode,
+)
 
 if TYPE_CHECKING:  # annotations only: generate_spec imports etcfiles (inspect and stop do not need it)
     from .etcfiles import ExecUser
@@ -50,15 +63,11 @@ __all__ = [
     "DEFAULT_PATH", "INIT_MOUNT_PATH", "INIT_CANDIDATES", "SpecContext", "generate_spec", "merge_capabilities",
     "bounding_capabilities",
     "default_seccomp", "compile_seccomp_profile", "write_config_json", "host_rlimits", "command_args",
+    "effective_env", "effective_stop_signal", "systemd_mode", "host_bounding_caps", "SYSTEMD_COMMANDS",
+    "SYSTEMD_STOP_SIGNAL",
 ]
 
 OCI_VERSION = "1.0.2-dev"
-#: containers.conf default_capabilities as shipped with podman 4.3 (reference §3.1).
-DEFAULT_CAPABILITIES: Tuple[str, ...] = (
-    "CAP_CHOWN", "CAP_DAC_OVERRIDE", "CAP_FOWNER", "CAP_FSETID", "CAP_KILL",
-    "CAP_NET_BIND_SERVICE", "CAP_SETFCAP", "CAP_SETGID", "CAP_SETPCAP", "CAP_SETUID",
-    "CAP_SYS_CHROOT",
-)
 DEFAULT_MASKED_PATHS: Tuple[str, ...] = (
     "/proc/acpi", "/proc/kcore", "/proc/keys", "/proc/latency_stats", "/proc/timer_list",
     "/proc/timer_stats", "/proc/sched_debug", "/proc/scsi", "/sys/firmware", "/sys/fs/selinux",
@@ -67,7 +76,6 @@ DEFAULT_MASKED_PATHS: Tuple[str, ...] = (
 DEFAULT_READONLY_PATHS: Tuple[str, ...] = (
     "/proc/asound", "/proc/bus", "/proc/fs", "/proc/irq", "/proc/sys", "/proc/sysrq-trigger",
 )
-DEFAULT_PATH = "/usr/local/sbin:/usr/local/bin:/usr/sbin:/usr/bin:/sbin:/bin"
 #: Where the init binary appears in the container (podman's define.ContainerInitPath).
 INIT_MOUNT_PATH = "/run/podman-init"
 #: where catatonit is looked for when init_path is not configured
@@ -89,29 +97,6 @@ _UTS_SYSCTLS = frozenset(("kernel.hostname", "kernel.domainname"))
 
 
 # --------------------------------------------------------------------------- host facts
-
-def _proc_status_caps(key: str) -> Optional[int]:
-    try:
-        with open("/proc/self/status", encoding="ascii") as f:
-            for line in f:
-                if line.startswith(key + ":"):
-                    return int(line.split()[1], 16)
-    except (OSError, ValueError, IndexError):
-        pass
-    return None
-
-
-def _caps_from_mask(mask: Optional[int]) -> List[str]:
-    known = known_capabilities()
-    if mask is None:
-        return list(known)
-    return [c for bit, c in enumerate(known) if mask >> bit & 1]
-
-
-def host_bounding_caps() -> List[str]:
-    """The engine's own bounding set: what ``privileged`` gives (containers and exec)."""
-    return _caps_from_mask(_proc_status_caps("CapBnd"))
-
 
 def host_rlimits() -> Dict[str, Tuple[int, int]]:
     """The calling process's (soft, hard) limits keyed by OCI type, infinity as 2**64-1."""
@@ -203,36 +188,6 @@ class SpecContext:
     host_hostname: Optional[str] = None
     #: filled by generate_spec: things changed silently that a module may want to show
     warnings: List[str] = field(default_factory=list)
-
-
-# --------------------------------------------------------------------------- capabilities
-
-def merge_capabilities(base: Sequence[str], add: Sequence[str], drop: Sequence[str],
-                       all_caps: Sequence[str]) -> List[str]:
-    """podman's MergeCapabilities: base ∪ add − drop, with "ALL" on either side; sorted."""
-    add_n = normalize_capabilities(list(add), "cap_add")
-    drop_n = normalize_capabilities(list(drop), "cap_drop")
-    if "ALL" in drop_n:
-        if "ALL" in add_n:
-            raise InvalidArg("invalid cap_add/cap_drop: ALL cannot be both added and dropped")
-        return sorted(c for c in add_n if c in all_caps)
-    both = set(add_n) & set(drop_n)
-    if both:
-        raise InvalidArg("invalid cap_add/cap_drop: %s both added and dropped" % ", ".join(sorted(both)),
-                         hint="remove it from one of the lists")
-    caps = set(all_caps) if "ALL" in add_n else set(normalize_capabilities(list(base), "default_capabilities"))
-    caps |= {c for c in add_n if c != "ALL"}
-    caps -= set(drop_n)
-    return sorted(c for c in caps if c in all_caps)
-
-
-def bounding_capabilities(cfg: Mapping[str, Any], default_caps: Sequence[str],
-                          host_caps: Optional[Sequence[str]] = None) -> List[str]:
-    """The container's bounding set (inspect's BoundingCaps): the defaults (the host's set when privileged)
-    with cap_add / cap_drop, limited to what the host's bounding set holds."""
-    host_bnd = list(host_caps) if host_caps is not None else _caps_from_mask(_proc_status_caps("CapBnd"))
-    base = host_bnd if cfg.get("privileged") else list(default_caps)
-    return merge_capabilities(base, cfg.get("cap_add") or [], cfg.get("cap_drop") or [], host_bnd)
 
 
 # --------------------------------------------------------------------------- seccomp
@@ -383,56 +338,6 @@ def _load_seccomp(path: str, caps: Sequence[str]) -> Dict[str, Any]:
 
 # --------------------------------------------------------------------------- pieces
 
-def _image_list(value: Any) -> List[str]:
-    if value is None:
-        return []
-    if isinstance(value, str):
-        return [value]
-    return [str(v) for v in value]
-
-
-def command_args(config: Mapping[str, Any], image: Mapping[str, Any]) -> List[str]:
-    """podman's merge: user entrypoint replaces the image's and drops its Cmd; user command
-    replaces the image Cmd; args = entrypoint + cmd."""
-    user_ep = config.get("entrypoint")
-    user_cmd = config.get("command")
-    entrypoint = _image_list(user_ep) if user_ep is not None else _image_list(image.get("Entrypoint"))
-    if user_cmd is not None:
-        cmd = _image_list(user_cmd)
-    elif user_ep is not None:
-        cmd = []
-    else:
-        cmd = _image_list(image.get("Cmd"))
-    # --entrypoint "" means "no entrypoint"
-    if entrypoint == [""]:
-        entrypoint = []
-    return entrypoint + cmd
-
-
-def effective_stop_signal(config: Dict[str, Any], image_config: Dict[str, Any]) -> int:
-    """The signal a stop sends: the declared one, else the image's STOPSIGNAL, else SIGTERM."""
-    if config.get("stop_signal"):
-        return parse_signal(config["stop_signal"], "stop_signal")
-    if systemd_mode(config, image_config):
-        return SYSTEMD_STOP_SIGNAL
-    if image_config.get("StopSignal"):
-        return parse_signal(image_config["StopSignal"], "image StopSignal")
-    return 15
-
-
-def effective_env(default_env: Union[Dict[str, str], List[str]], image_config: Dict[str, Any],
-                  env: Dict[str, str]) -> Dict[str, str]:
-    """The process environment as podman builds it: base, containers.conf env, image Env, declared env."""
-    out: Dict[str, str] = {"PATH": DEFAULT_PATH, "TERM": "xterm", "container": "podman"}
-    out.update(parse_env(default_env, "default_env"))
-    for item in _image_list(image_config.get("Env")):
-        k, sep, v = item.partition("=")
-        if sep and k:
-            out[k] = v
-    out.update(parse_env(env or {}, "env"))
-    return out
-
-
 def _env(ctx: SpecContext, hostname: str, user: ExecUser) -> List[str]:
     cfg = ctx.config
     declared = cfg.get("env") or {}
@@ -444,25 +349,6 @@ def _env(ctx: SpecContext, hostname: str, user: ExecUser) -> List[str]:
     env = {k: v for k, v in env.items() if k not in unset}
     env.update(parse_env(declared, "env"))
     return ["%s=%s" % kv for kv in env.items()]
-
-
-#: the commands that make ``systemd: true`` run a container in systemd mode (podman's list)
-SYSTEMD_COMMANDS = ("/sbin/init", "/usr/sbin/init", "/usr/local/sbin/init", "/lib/systemd/systemd",
-                    "/usr/lib/systemd/systemd", "systemd")
-#: systemd mode: tmpfs mounts (podman's), and SIGRTMIN+3 to stop
-SYSTEMD_TMPFS = ("/run", "/run/lock", "/tmp", "/var/log/journal")
-SYSTEMD_STOP_SIGNAL = 37
-
-
-def systemd_mode(config: Mapping[str, Any], image: Mapping[str, Any]) -> bool:
-    """``systemd: always``, or ``true`` (the default) with systemd or init as the command."""
-    mode = str(config.get("systemd") or "true")
-    if mode == "always":
-        return True
-    if mode != "true":
-        return False
-    args = command_args(config, image)
-    return bool(args) and (args[0] in SYSTEMD_COMMANDS or os.path.basename(args[0]) == "systemd")
 
 
 def _rlimits(ctx: SpecContext) -> List[Dict[str, Any]]:

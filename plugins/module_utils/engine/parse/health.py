@@ -11,6 +11,7 @@ import re
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..base.errors import InvalidArg
+from ..base.lazyre import lazy_compile
 
 #: podman's defaults (define.DefaultHealthCheck*)
 DEFAULT_INTERVAL = 30.0
@@ -19,7 +20,7 @@ DEFAULT_RETRIES = 3
 DEFAULT_START_PERIOD = 0.0
 ON_FAILURE = ("none", "kill", "restart", "stop")
 
-_PART = re.compile(r"(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)")
+_PART = lazy_compile(r"(\d+(?:\.\d+)?)(h|ms|us|µs|ns|m|s)")
 _UNITS = {"h": 3600.0, "m": 60.0, "s": 1.0, "ms": 1e-3, "us": 1e-6, "µs": 1e-6, "ns": 1e-9}
 
 

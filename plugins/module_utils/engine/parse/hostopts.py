@@ -11,9 +11,10 @@ import re
 from typing import Any, Dict, List, Mapping, Optional
 
 from ..base.errors import InvalidArg
+from ..base.lazyre import lazy_compile
 from .values import parse_size
 
-_CPUSET = re.compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
+_CPUSET = lazy_compile(r"^\d+(-\d+)?(,\d+(-\d+)?)*$")
 
 
 def _bad(param: str, value: Any, expected: str) -> InvalidArg:
@@ -81,7 +82,7 @@ def parse_weight_devices(value: Any, param: str = "blkio_weight_device") -> List
     return [{"path": p, "weight": out[p]} for p in sorted(out)]
 
 
-_PERMS = re.compile(r"^[rwm]{1,3}$")
+_PERMS = lazy_compile(r"^[rwm]{1,3}$")
 
 
 def parse_device(value: Any, param: str = "device") -> Dict[str, str]:
@@ -100,7 +101,7 @@ def parse_device(value: Any, param: str = "device") -> Dict[str, str]:
             "permissions": "".join(c for c in "rwm" if c in perms)}
 
 
-_CGROUP_RULE = re.compile(r"^([acb]) (\d+|\*):(\d+|\*) ([rwm]{1,3})$")
+_CGROUP_RULE = lazy_compile(r"^([acb]) (\d+|\*):(\d+|\*) ([rwm]{1,3})$")
 
 
 def parse_device_cgroup_rules(value: Any, param: str = "device_cgroup_rule") -> List[str]:

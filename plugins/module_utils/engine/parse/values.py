@@ -15,6 +15,7 @@ import re
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Sequence, Tuple
 
 from ..base.errors import InvalidArg
+from ..base.lazyre import lazy_compile
 
 __all__ = [
     "RLIM_INFINITY", "CPU_PERIOD", "ALL_CAPABILITIES", "RLIMIT_NAMES", "SIGNALS",
@@ -51,7 +52,7 @@ def _is_int(value: Any) -> bool:
 
 # --------------------------------------------------------------------------- sizes
 
-_SIZE_RE = re.compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
+_SIZE_RE = lazy_compile(r"^\s*(\d+(?:\.\d+)?)\s*([kmgtp]?)(i?b?)\s*$", re.IGNORECASE)
 _SIZE_UNITS = {"": 1, "k": 1024, "m": 1024**2, "g": 1024**3, "t": 1024**4, "p": 1024**5}
 _SIZE_FORM = "a byte count or a number with a binary unit b, k, m, g, t (e.g. 512m, 1g, 16M, 1.5g)"
 
@@ -403,7 +404,7 @@ def _scalar_str(v: Any) -> Optional[str]:
     return None
 
 
-_ENV_KEY_BAD = re.compile(r"[=\x00]")
+_ENV_KEY_BAD = lazy_compile(r"[=\x00]")
 
 
 def _parse_kv(value: Any, param: str, *, bare: str, key_re: Optional[re.Pattern] = None,
@@ -463,7 +464,7 @@ def parse_labels(value: Any, param: str = "labels") -> Dict[str, str]:
                      form='a dict {key: value} or a list of "key=value" strings')
 
 
-_SYSCTL_KEY = re.compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$")
+_SYSCTL_KEY = lazy_compile(r"^[A-Za-z0-9_][A-Za-z0-9_.\-/]*$")
 
 
 def parse_sysctls(value: Any, param: str = "sysctl") -> Dict[str, str]:
@@ -473,7 +474,7 @@ def parse_sysctls(value: Any, param: str = "sysctl") -> Dict[str, str]:
     return {k.replace("/", "."): v for k, v in raw.items()}
 
 
-_ENV_FILE_KEY = re.compile(r"^[^\s=]+$")
+_ENV_FILE_KEY = lazy_compile(r"^[^\s=]+$")
 
 
 def parse_env_text(text: str, param: str = "env_file", origin: str = "<text>") -> Dict[str, str]:
@@ -529,11 +530,11 @@ def env_file_record(env: Mapping[str, str], path: str) -> Dict[str, Any]:
 # hostname, dns, dns_search and dns_option are written as lines of /etc/hostname, /etc/hosts
 # and resolv.conf: a control character in one of them would add lines (issue: line injection).
 
-_CONTROL = re.compile(r"[\x00-\x1f\x7f]")
-_LABEL = re.compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
-_SEARCH_LABEL = re.compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
-_DNS_OPTION = re.compile(r"[A-Za-z][A-Za-z0-9_-]*(:[0-9]{1,5})?")
-_SCOPE_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
+_CONTROL = lazy_compile(r"[\x00-\x1f\x7f]")
+_LABEL = lazy_compile(r"[A-Za-z0-9]([A-Za-z0-9-]{0,61}[A-Za-z0-9])?")
+_SEARCH_LABEL = lazy_compile(r"[A-Za-z0-9_]([A-Za-z0-9_-]{0,61}[A-Za-z0-9_])?")
+_DNS_OPTION = lazy_compile(r"[A-Za-z][A-Za-z0-9_-]*(:[0-9]{1,5})?")
+_SCOPE_ID = lazy_compile(r"[A-Za-z0-9][A-Za-z0-9_.-]{0,14}")
 #: Linux's HOST_NAME_MAX (sethostname refuses more)
 HOSTNAME_MAX = 64
 
@@ -604,7 +605,7 @@ def parse_dns_servers(value: Any, param: str = "dns") -> List[str]:
     return out
 
 
-_HOSTNAME_RE = re.compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.\-]*[A-Za-z0-9_])?$")
+_HOSTNAME_RE = lazy_compile(r"^[A-Za-z0-9_]([A-Za-z0-9_.\-]*[A-Za-z0-9_])?$")
 _ADD_HOST_FORM = 'name:ip (e.g. db.local:10.0.0.5, v6:fd00::1, gw:host-gateway)'
 
 
@@ -645,7 +646,7 @@ _TMPFS_FLAGS = frozenset(("ro", "rw", "exec", "noexec", "suid", "nosuid", "dev",
                           "strictatime", "nodiratime") + _PROPAGATIONS)
 _TMPFS_KEYS = ("size", "mode", "uid", "gid", "nr_inodes", "nr_blocks")
 _DEVPTS_KEYS = ("uid", "gid", "mode", "max")
-_VOLUME_NAME = re.compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
+_VOLUME_NAME = lazy_compile(r"^[A-Za-z0-9][A-Za-z0-9_.\-]*$")
 _VOLUME_FORM = ("SOURCE:DEST[:OPTIONS] or DEST (anonymous volume); SOURCE an absolute host path "
                 "or a volume name; OPTIONS comma-separated from ro, rw, z, Z, U, copy, nocopy, "
                 "[r]shared, [r]slave, [r]private, [r]unbindable, exec, noexec, suid, nosuid, dev, nodev, "

@@ -22,8 +22,9 @@ import re
 from typing import Dict, Mapping, Optional
 
 from ..base.errors import InvalidArg, NoSuchSecret
+from ..base.lazyre import lazy_compile
 
-_YAML_HINT = re.compile(rb"^(data|stringData|kind)\s*:", re.M)
+_YAML_HINT = lazy_compile(rb"^(data|stringData|kind)\s*:", re.M)
 
 
 def _load(data: bytes) -> object:

@@ -40,7 +40,6 @@ import errno
 import hashlib
 import os
 import posixpath
-import re
 import shutil
 import stat
 import sys
@@ -50,9 +49,11 @@ from typing import IO, TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from ..base import faults
 from ..base.errors import DigestMismatch, ImageError, UnsafeLayer
+from ..base.lazyre import lazy_compile
 from ..host import userpaths
 from ..host.libc import libc
 from . import tarsplit
+from .digest import hex_of
 
 if TYPE_CHECKING:  # annotations only: unpack_layer imports tarfile when a layer is unpacked
     import tarfile
@@ -89,16 +90,6 @@ class LayerStats:
     entries: int
     compression: str  # "gzip", "zstd" or "none"
     skipped_devices: int = 0
-
-
-def hex_of(digest: str) -> str:
-    """The 64-hex part of a ``sha256:<hex>`` digest, validated (it becomes a path)."""
-    algo, _unused, hexpart = digest.partition(":")
-    if not hexpart:
-        algo, hexpart = "sha256", algo
-    if algo != "sha256" or len(hexpart) != 64 or any(c not in "0123456789abcdef" for c in hexpart):
-        raise ImageError("invalid digest %r" % digest, hint="only sha256:<64 lowercase hex> digests are supported")
-    return hexpart
 
 
 def detect_compression(head: bytes) -> str:
@@ -584,8 +575,8 @@ def syncfs(path: str) -> None:
 
 TMP_PREFIX = ".tmp-"
 TRASH_PREFIX = ".trash-"
-_TMP_OWNER_RE = re.compile(r"^\.tmp-(?:[0-9a-f]{12}-)?(\d+)\.(\d+)-")
-_TRASH_OWNER_RE = re.compile(r"^\.trash-[0-9a-f]{1,64}-(\d+)-\d+\Z")
+_TMP_OWNER_RE = lazy_compile(r"^\.tmp-(?:[0-9a-f]{12}-)?(\d+)\.(\d+)-")
+_TRASH_OWNER_RE = lazy_compile(r"^\.trash-[0-9a-f]{1,64}-(\d+)-\d+\Z")
 
 
 def stale_temp_names(names: List[str]) -> List[str]:
