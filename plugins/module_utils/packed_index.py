@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = 'bab619041ea14ade564f8d78b6f119974be58c26dcc0924ca3f017c28324df59'
+DIGEST = 'c40aad6aea39f8061e73d9dd7df4953f036e74ebfa0db15b8b7e734c553b4b43'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = '1b942f07b2b0feff8f44ba6966c15607ee573db86a1862f74595ca210e57c37e'
+ENGINE_SHA256 = '5ccaf44e1be3bcdc1af5678c2edb77b6bb26fadd60df1d5369168164490dac32'
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {
     'engine/__init__.py': (1653292468, 286),
@@ -125,12 +125,12 @@ FILES = {
     'engine/store/events.py': (1361870351, 6243),
     'engine/store/locks.py': (26088155, 10171),
     'engine/store/reserve.py': (692420676, 2355),
-    'engine/store/state.py': (2249138173, 21897),
+    'engine/store/state.py': (3089892749, 23446),
     'engine/volume/__init__.py': (0, 0),
     'engine/volume/manager.py': (2864364792, 62608),
     'engine/volume/plugin.py': (708169480, 14304),
     'reconcile/__init__.py': (0, 0),
-    'reconcile/container.py': (3647951405, 37156),
+    'reconcile/container.py': (1572585788, 37407),
     'reconcile/container_build.py': (80443696, 5824),
     'reconcile/container_compare.py': (3289620963, 3092),
     'reconcile/container_options.py': (1615345522, 36118),
@@ -141,7 +141,7 @@ FILES = {
     'reconcile/image.py': (2748367714, 14533),
     'reconcile/kube.py': (94589814, 35242),
     'reconcile/network.py': (2266906673, 12229),
-    'reconcile/options.py': (2992442025, 6419),
+    'reconcile/options.py': (2545374062, 6989),
     'reconcile/pod.py': (4261511154, 16079),
     'reconcile/pod_options.py': (1005149214, 9134),
     'reconcile/pod_spec.py': (3684309827, 4864),
@@ -149,6 +149,6 @@ FILES = {
     'reconcile/result.py': (3114034543, 1926),
     'reconcile/runtime_config.py': (1831756067, 8627),
     'reconcile/secret.py': (3708602320, 6352),
-    'reconcile/stack.py': (4020068561, 21828),
+    'reconcile/stack.py': (1369971201, 21847),
     'reconcile/volume.py': (3208894240, 18918),
 }

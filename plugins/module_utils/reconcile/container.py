@@ -366,7 +366,9 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
                                                               if k in ("name", "state", "timeout")})
         declared = dict(ctr.config["declared"])
     else:
-        declared = OPTIONS.declared(params)
+        # a stack run has normalised the entry already, to check it before anything is touched
+        # (reconcile/stack.py DECLARED): the same function of the same parameters, not done twice
+        declared = dict(params["_declared"]) if params.get("_declared") else OPTIONS.declared(params)
         if declared.get("rootfs"):
             from . import container_rootfs  # noqa: PLC0415 - only containers run from a directory
 

@@ -199,27 +199,15 @@ def collect(params: Mapping[str, Any], validate: Optional[Validator] = None) -> 
 # ------------------------------------------------------------------------------------------
 # what exists
 # ------------------------------------------------------------------------------------------
-def _labels_of(kind: str, rec: Any) -> Mapping[str, Any]:
-    cfg = rec.config
-    if kind == "volume":
-        return (cfg.get("labels") if isinstance(cfg, Mapping) else getattr(cfg, "labels", None)) or {}
-    return cfg.get("labels") or {}
-
-
 def labelled(rt, stack: str) -> Dict[str, List[str]]:
-    """Names of the stack's objects that exist now, by kind (creation order)."""
+    """Names of the stack's objects that exist now, by kind (creation order; no infra containers)."""
     out: Dict[str, List[str]] = {}
     for kind in KINDS:
-        names = []
         if kind == "network":
             out[kind] = [n["name"] for n in _network_records(rt) if (n.get("labels") or {}).get(STACK_LABEL) == stack]
             continue
-        for rec in rt.state.list(kind):
-            if kind == "container" and rec.config.get("is_infra"):
-                continue
-            if _labels_of(kind, rec).get(STACK_LABEL) == stack:
-                names.append(rec.name)
-        out[kind] = names
+        out[kind] = [name for name, infra in rt.state.names_with_label(kind, STACK_LABEL, stack)
+                     if not (kind == "container" and infra)]
     return out
 
 
@@ -362,6 +350,8 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
             if entry.kind == "container":
                 call[SUMMARY_ONLY] = True  # the result keeps only its id and status (_summary)
                 call[STACK_MEMBERS] = stack_containers
+                if entry.declared:
+                    call[DECLARED] = entry.declared  # normalised by check(): not again per container
             joined = _joins(entry)
             if phase == "apply" and joined in recreated:
                 call[RECREATED_DEPENDENCY] = joined  # its namespace is gone: the container module recreates it
@@ -394,6 +384,9 @@ RECREATED_DEPENDENCY = "_recreated_dependency"
 SUMMARY_ONLY = "_summary_only"
 #: reconcile_container parameter set by a stack run: the stack's container names (reconcile/container.py)
 STACK_MEMBERS = "_stack_members"
+#: reconcile_container parameter set by a stack run: the entry's declared spec, made by check() from the
+#: same parameters (OPTIONS.declared), so that a 500-container stack does not normalise each twice
+DECLARED = "_declared"
 
 
 def _joins(entry: Entry) -> Optional[str]:

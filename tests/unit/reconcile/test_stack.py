@@ -45,6 +45,10 @@ class FakeState:
     def find(self, kind, ref):
         return next((r for r in self.objs[kind] if ref in (r.name, r.id)), None)
 
+    def names_with_label(self, kind, label, value):
+        return [(r.name, bool(r.config.get("is_infra"))) for r in self.objs[kind]
+                if (r.config.get("labels") or {}).get(label) == value]
+
     def volume_users(self, name):
         return list(self.users.get(name, []))
 
