@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = 'c40aad6aea39f8061e73d9dd7df4953f036e74ebfa0db15b8b7e734c553b4b43'
+DIGEST = '80c82d9459cbc02b298fe5c7da43f8c6dbea4b022ab108d2ff8cd0b88be2286e'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = '5ccaf44e1be3bcdc1af5678c2edb77b6bb26fadd60df1d5369168164490dac32'
+ENGINE_SHA256 = '59299ad8a00a27d638333b09a38ca61a4511609cd6ec1ba4f62d658c5fce30d5'
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {
     'engine/__init__.py': (1653292468, 286),
@@ -125,12 +125,12 @@ FILES = {
     'engine/store/events.py': (1361870351, 6243),
     'engine/store/locks.py': (26088155, 10171),
     'engine/store/reserve.py': (692420676, 2355),
-    'engine/store/state.py': (3089892749, 23446),
+    'engine/store/state.py': (2571917845, 24869),
     'engine/volume/__init__.py': (0, 0),
     'engine/volume/manager.py': (2864364792, 62608),
     'engine/volume/plugin.py': (708169480, 14304),
     'reconcile/__init__.py': (0, 0),
-    'reconcile/container.py': (1572585788, 37407),
+    'reconcile/container.py': (4070266087, 37575),
     'reconcile/container_build.py': (80443696, 5824),
     'reconcile/container_compare.py': (3289620963, 3092),
     'reconcile/container_options.py': (1615345522, 36118),
@@ -141,7 +141,7 @@ FILES = {
     'reconcile/image.py': (2748367714, 14533),
     'reconcile/kube.py': (94589814, 35242),
     'reconcile/network.py': (2266906673, 12229),
-    'reconcile/options.py': (2545374062, 6989),
+    'reconcile/options.py': (2406397936, 7071),
     'reconcile/pod.py': (4261511154, 16079),
     'reconcile/pod_options.py': (1005149214, 9134),
     'reconcile/pod_spec.py': (3684309827, 4864),

@@ -330,12 +330,14 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     res.warnings += ignored_warnings(params)
     name = validate_name(params["name"], "name", "container")
     state = params.get("state") or "started"
-    ctr = find_container(rt, name)
-    if ctr is not None and ctr.name != name:
-        ctr = None  # the name matched an ID prefix of another container: not ours
-    if ctr is not None and ctr.config.get("is_infra"):
+    # only what taking the lock needs: the lock reads the record (once, fresh, as it must anyway)
+    key = rt.state.find_key("container", name)
+    if key is not None and key.name != name:
+        key = None  # the name matched an ID prefix of another container: not ours
+    if key is not None and key.config.get("is_infra"):
         raise InvalidArg("name: %s is the infra container of a pod" % name,
                          hint="manage it through libpod.engine.pod (its pod's state, publish, ...)")
+    ctr = Container(rt, key) if key is not None else None
     if ctr is not None:
         with ctr.locked():
             ctr.sync()

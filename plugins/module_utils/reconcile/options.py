@@ -122,7 +122,8 @@ class OptionTable:
         for opt in self._keyed if before == after else self._compared:
             if only is not None and opt.name not in only:
                 continue
-            if opt.compare_key(before.get(opt.name, opt.default)) != opt.compare_key(after.get(opt.name, opt.default)):
+            old, new = before.get(opt.name, opt.default), after.get(opt.name, opt.default)
+            if old is not new and opt.compare_key(old) != opt.compare_key(new):  # the same object: equal keys
                 names.append(opt.name)
         return names
 

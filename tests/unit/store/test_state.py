@@ -155,3 +155,22 @@ def test_this_sqlite_has_json1(st):
     from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import _has_json1
 
     assert _has_json1(st.conn)  # the stack's label lookup without decoding every config (issue 20)
+
+
+@pytest.mark.parametrize("json1", [True, False])
+def test_find_key_finds_what_find_finds_without_reading_the_record(st, monkeypatch, json1):
+    """The lookup before a lock (reconcile_container): the same resolution, only ID, name, lock and is_infra."""
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.store import state as state_mod
+
+    monkeypatch.setattr(state_mod, "_has_json1", lambda conn: json1)
+    st.add("container", Record(id="abc" + "0" * 61, name="one", namespace="", lock_id=7, config={"a": 1},
+                               state={"status": "running"}, created=time.time()))
+    st.add("container", Record(id="abd" + "0" * 61, name="infra", namespace="", lock_id=8,
+                               config={"is_infra": True}, state={}, created=time.time()))
+    for ref in ("one", "abc" + "0" * 61, "abc0", "infra", "ab", "zzz"):
+        full, key = st.find("container", ref), st.find_key("container", ref)
+        assert (full is None) == (key is None)
+        if full is not None:
+            assert (key.id, key.name, key.lock_id) == (full.id, full.name, full.lock_id)
+            assert bool(key.config.get("is_infra")) == bool(full.config.get("is_infra"))
+            assert key.state == {}

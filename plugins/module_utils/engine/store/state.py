@@ -336,10 +336,37 @@ class State:
         return rec
 
     def find(self, kind: str, ref: str) -> Optional[Record]:
+        row = self._find_row(kind, ref, self._cols(kind))
+        return self._row_to_record(kind, row) if row else None
+
+    def find_key(self, kind: str, ref: str) -> Optional[Record]:
+        """What ``find`` finds (container or pod), without decoding its config and state: a record
+        whose config holds only ``is_infra`` and whose state is empty, enough to take the object's
+        lock, which reads it whole (LockedObject.locked). A no-op task reads each record once."""
+        if kind == "volume":
+            raise ValueError("find_key: containers and pods only")
+        infra = "json_extract(config, '$.is_infra')" if self._json1() else "config"
+        row = self._find_row(kind, ref, "id,name,namespace,lock_id,%s,created" % infra)
+        if row is None:
+            return None
+        oid, name, namespace, lock_id, is_infra, created = row
+        if infra == "config":
+            is_infra = (loads(is_infra) or {}).get("is_infra")
+        return Record(id=oid, name=name, namespace=namespace, lock_id=lock_id,
+                      config={"is_infra": True} if is_infra else {}, state={}, created=created)
+
+    def _json1(self) -> bool:
+        if self._has_json1 is None:
+            self._has_json1 = _has_json1(self.conn)
+        return self._has_json1
+
+    _has_json1: Optional[bool] = None
+
+    def _find_row(self, kind: str, ref: str, cols: str) -> Optional[sqlite3.Row]:
+        """The row of ``cols`` by name, full ID or unique ID prefix (>= 3 chars), as libpod's Lookup."""
         table = self._TABLES[kind]
         key = "name" if kind == "volume" else "id"
         ns, nsargs = self._ns_clause()
-        cols = self._cols(kind)
         row = self.conn.execute("SELECT %s FROM %s WHERE name=?%s" % (cols, table, ns),
                                 (ref,) + nsargs).fetchone()
         if row is None and kind != "volume":
@@ -351,7 +378,7 @@ class State:
                     (ref + "%",) + nsargs).fetchall()
                 if len(rows) == 1:
                     row = rows[0]
-        return self._row_to_record(kind, row) if row else None
+        return row
 
     def list(self, kind: str, *, pod_id: Optional[str] = None, all_namespaces: bool = False) -> List[Record]:
         """Records of ``kind`` in this namespace (``all_namespaces``: of every namespace, for host-wide
@@ -373,7 +400,7 @@ class State:
         (an SQLite built without it), or for a label with a double quote, the records are decoded."""
         table = self._TABLES[kind]
         ns, nsargs = self._ns_clause()
-        if '"' not in label and _has_json1(self.conn):  # a JSON path cannot quote a double quote
+        if '"' not in label and self._json1():  # a JSON path cannot quote a double quote
             path = '$.labels."%s"' % label
             rows = self.conn.execute("SELECT name, json_extract(config, '$.is_infra') FROM %s WHERE "
                                      "json_extract(config, ?) = ?%s ORDER BY created" % (table, ns),
