@@ -370,6 +370,22 @@ def test_containers_are_asked_for_their_summary_only_pods_and_volumes_are_not():
     assert seen == [("volume", None), ("pod", None), ("container", True)]
 
 
+def test_containers_get_the_spec_the_check_normalised():
+    """Normalised once per entry (check, before anything is touched), not again by the container module."""
+    rt = FakeRuntime()
+    seen = []
+
+    def container(_rt, params, check_mode=False):
+        seen.append(params.get(rs.DECLARED))
+        return Result(kind="container")
+
+    funcs = dict(Recorder(rt), container=container)
+    rs.reconcile_stack(rt, {"label": "web", "containers": [{"name": "c", "image": IMG, "env": {"A": "1"}},
+                                                         {"name": "byname"}]}, reconcilers=funcs)
+    assert seen[0]["env"] == {"A": "1"} and seen[0]["label"] == {rs.STACK_LABEL: "web"} and seen[0]["image"] == IMG
+    assert seen[1] is None  # no image: acts on the container as declared before, nothing to normalise
+
+
 # ------------------------------------------------------------------------------------------
 # networks (issue 16)
 # ------------------------------------------------------------------------------------------
