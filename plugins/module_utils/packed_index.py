@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '80c82d9459cbc02b298fe5c7da43f8c6dbea4b022ab108d2ff8cd0b88be2286e'
+DIGEST = '47aaa258c872c4c231eb18640494531edef5c528f917d16bead0e8f0ffdef1e6'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = '59299ad8a00a27d638333b09a38ca61a4511609cd6ec1ba4f62d658c5fce30d5'
+ENGINE_SHA256 = '73b92f6d1e06afcf51d639fe843f7e501d93ad9457380c4545fa5a7cbc865107'
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {
     'engine/__init__.py': (1653292468, 286),
@@ -125,7 +125,7 @@ FILES = {
     'engine/store/events.py': (1361870351, 6243),
     'engine/store/locks.py': (26088155, 10171),
     'engine/store/reserve.py': (692420676, 2355),
-    'engine/store/state.py': (2571917845, 24869),
+    'engine/store/state.py': (473379671, 24967),
     'engine/volume/__init__.py': (0, 0),
     'engine/volume/manager.py': (2864364792, 62608),
     'engine/volume/plugin.py': (708169480, 14304),
@@ -141,7 +141,7 @@ FILES = {
     'reconcile/image.py': (2748367714, 14533),
     'reconcile/kube.py': (94589814, 35242),
     'reconcile/network.py': (2266906673, 12229),
-    'reconcile/options.py': (2406397936, 7071),
+    'reconcile/options.py': (2359846644, 7097),
     'reconcile/pod.py': (4261511154, 16079),
     'reconcile/pod_options.py': (1005149214, 9134),
     'reconcile/pod_spec.py': (3684309827, 4864),

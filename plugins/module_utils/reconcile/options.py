@@ -116,7 +116,8 @@ class OptionTable:
 
         Equal specs (the no-op: one C-level dict comparison) only need the options with their own
         comparison key looked at, which can tell equal values apart (``0`` and ``False``); for every
-        other option an equal value is an equal comparison. A stack of 500 containers: ~0.13 s -> ~5 ms.
+        other option an equal value is an equal comparison (a no-op stack of 500 containers, cProfile:
+        0.13 s -> 0.014 s).
         """
         names = []
         for opt in self._keyed if before == after else self._compared:

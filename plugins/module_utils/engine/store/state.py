@@ -355,12 +355,13 @@ class State:
         return Record(id=oid, name=name, namespace=namespace, lock_id=lock_id,
                       config={"is_infra": True} if is_infra else {}, state={}, created=created)
 
-    def _json1(self) -> bool:
-        if self._has_json1 is None:
-            self._has_json1 = _has_json1(self.conn)
-        return self._has_json1
+    #: whether this connection's SQLite has the JSON functions (asked once, on first use)
+    _json1_known: Optional[bool] = None
 
-    _has_json1: Optional[bool] = None
+    def _json1(self) -> bool:
+        if self._json1_known is None:
+            self._json1_known = _has_json1(self.conn)
+        return self._json1_known
 
     def _find_row(self, kind: str, ref: str, cols: str) -> Optional[sqlite3.Row]:
         """The row of ``cols`` by name, full ID or unique ID prefix (>= 3 chars), as libpod's Lookup."""
