@@ -380,8 +380,8 @@ def test_containers_get_the_spec_the_check_normalised():
         return Result(kind="container")
 
     funcs = dict(Recorder(rt), container=container)
-    rs.reconcile_stack(rt, {"label": "web", "containers": [{"name": "c", "image": IMG, "env": {"A": "1"}},
-                                                         {"name": "byname"}]}, reconcilers=funcs)
+    entries = [{"name": "c", "image": IMG, "env": {"A": "1"}}, {"name": "byname"}]
+    rs.reconcile_stack(rt, {"label": "web", "containers": entries}, reconcilers=funcs)
     assert seen[0]["env"] == {"A": "1"} and seen[0]["label"] == {rs.STACK_LABEL: "web"} and seen[0]["image"] == IMG
     assert seen[1] is None  # no image: acts on the container as declared before, nothing to normalise
 

@@ -147,8 +147,8 @@ def test_names_with_label_reads_one_label_per_record(st, monkeypatch, json1):
     st.namespace = "ns2"
     assert st.names_with_label("container", LABEL, "s1") == [("other-ns", False)]
     st.namespace = ""  # no namespace set: every namespace's (as list)
-    assert [n for n, _i in st.names_with_label("container", LABEL, "s1")] == [r.name for r in st.list("container")
-                                                                               if r.config["labels"].get(LABEL) == "s1"]
+    listed = [r.name for r in st.list("container") if r.config["labels"].get(LABEL) == "s1"]
+    assert [n for n, _i in st.names_with_label("container", LABEL, "s1")] == listed
 
 
 def test_this_sqlite_has_json1(st):
