@@ -4,7 +4,7 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '47aaa258c872c4c231eb18640494531edef5c528f917d16bead0e8f0ffdef1e6'
+DIGEST = '4fa178f7e8df01a89cff3c797e9a47dd3f55afa19f2c94d4f053869b6bc29462'
 #: Runtime.engine_copy's digest of the engine/ files
 ENGINE_SHA256 = '73b92f6d1e06afcf51d639fe843f7e501d93ad9457380c4545fa5a7cbc865107'
 #: module_utils-relative path: (CRC-32, size in bytes)
@@ -149,6 +149,6 @@ FILES = {
     'reconcile/result.py': (3114034543, 1926),
     'reconcile/runtime_config.py': (1831756067, 8627),
     'reconcile/secret.py': (3708602320, 6352),
-    'reconcile/stack.py': (1369971201, 21847),
+    'reconcile/stack.py': (682204916, 22399),
     'reconcile/volume.py': (3208894240, 18918),
 }
