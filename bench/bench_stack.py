@@ -6,7 +6,9 @@ One stack task declares 500 busybox containers (``network: none``, ``state: crea
 the cleanup; ``--state started`` measures that case). The first run creates them; then the same
 playbook (a no-op, ``changed=false``) and an empty playbook (one ``meta: noop`` task: Ansible's own
 start-up and play) are run N times interleaved. The figure is the no-op's wall minus the empty
-playbook's wall (medians, and per round), plus the task's own span from the timing callback.
+playbook's wall (medians, and per round), plus the task's own span from the timing callback, the
+CPU (user+sys) of each playbook run, and the module process alone (its kept AnsiballZ file re-run:
+wall, CPU and the size of its result, which the controller deserializes and passes to callbacks).
 
     python bench/bench_stack.py [--n 500] [--rounds 3] [--state created|started] [--before CHECKOUT]
 
@@ -31,6 +33,7 @@ from common import (
     Section,
     ansible_available,
     busybox_archive,
+    children_cpu,
     import_image,
     run_playbook,
     summary,
@@ -53,23 +56,29 @@ def _task_span(res: Dict[str, Any], name: str) -> float:
     return tasks[0]["end"] - tasks[0]["start"] if tasks else float("nan")
 
 
-def _module_alone(b: BenchRoot, task: str, rounds: int) -> List[float]:
-    """Wall of the no-op module process without Ansible's controller: the playbook once more with
-    ANSIBLE_KEEP_REMOTE_FILES, then its AnsiballZ_stack.py (args inside, zip imports) run by hand."""
+def _module_alone(b: BenchRoot, task: str, rounds: int) -> Dict[str, List[float]]:
+    """Wall and CPU (user+sys of the reaped child) of the no-op module process without Ansible's controller,
+    and its result's size: the playbook once more with ANSIBLE_KEEP_REMOTE_FILES, then its
+    AnsiballZ_stack.py (args inside, zip imports) run by hand."""
     keep = run_playbook(b, task, env={"ANSIBLE_KEEP_REMOTE_FILES": "1"})
     if keep["rc"] != 0:
-        return []
+        return {}
     found = [os.path.join(d, f) for d, _dirs, files in os.walk(os.path.join(b.root, "ansible-remote-tmp"))
              for f in files if f == "AnsiballZ_stack.py"]
     if not found:
-        return []
-    out = []
+        return {}
+    out: Dict[str, List[float]] = {"wall": [], "cpu": [], "bytes": []}
     for _round in range(rounds):
-        t0 = time.perf_counter()
-        proc = subprocess.run([PYTHON, found[0]], env=b.env(), capture_output=True, text=True, check=False)
-        if proc.returncode != 0 or '"changed": false' not in proc.stdout:
-            return []
-        out.append(time.perf_counter() - t0)
+        cpu0, t0 = children_cpu(), time.perf_counter()
+        proc = subprocess.Popen([PYTHON, found[0]], env=b.env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
+                                stdin=subprocess.DEVNULL)
+        stdout, _err = proc.communicate()
+        wall, cpu = time.perf_counter() - t0, children_cpu() - cpu0  # communicate() reaped it
+        if proc.returncode != 0 or b'"changed": false' not in stdout:
+            return {}
+        out["wall"].append(wall)
+        out["cpu"].append(cpu)
+        out["bytes"].append(float(len(stdout)))
     return out
 
 
@@ -144,7 +153,10 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
                         per_round="/".join("%.2f" % c for c in cpu["before"]))
         module = _module_alone(b, task, rounds)
         if module:
-            sec.row("module process alone (kept AnsiballZ_stack.py re-run, no controller)", summary(module))
+            sec.row("module process alone (kept AnsiballZ_stack.py re-run, no controller), wall",
+                    summary(module["wall"]))
+            sec.row("module process alone, CPU (user+sys)", summary(module["cpu"]),
+                    result_bytes=int(statistics.median(module["bytes"])))
         sec.data.update(n=n, state=state, rounds=rounds)
     finally:
         sec.cleanup(b)

@@ -338,12 +338,14 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     res.warnings += ignored_warnings(params)
     name = validate_name(params["name"], "name", "container")
     state = params.get("state") or "started"
-    ctr = find_container(rt, name)
-    if ctr is not None and ctr.name != name:
-        ctr = None  # the name matched an ID prefix of another container: not ours
-    if ctr is not None and ctr.config.get("is_infra"):
+    # only what taking the lock needs: the lock reads the record (once, fresh, as it must anyway)
+    key = rt.state.find_key("container", name)
+    if key is not None and key.name != name:
+        key = None  # the name matched an ID prefix of another container: not ours
+    if key is not None and key.config.get("is_infra"):
         raise InvalidArg("name: %s is the infra container of a pod" % name,
                          hint="manage it through libpod.engine.pod (its pod's state, publish, ...)")
+    ctr = Container(rt, key) if key is not None else None
     if ctr is not None:
         with ctr.locked():
             ctr.sync()
@@ -374,7 +376,9 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
                                                               if k in ("name", "state", "timeout")})
         declared = dict(ctr.config["declared"])
     else:
-        declared = OPTIONS.declared(params)
+        # a stack run has normalised the entry already, to check it before anything is touched
+        # (reconcile/stack.py DECLARED): the same function of the same parameters, not done twice
+        declared = dict(params["_declared"]) if params.get("_declared") else OPTIONS.declared(params)
         if declared.get("rootfs"):
             from . import container_rootfs  # noqa: PLC0415 - only containers run from a directory
 

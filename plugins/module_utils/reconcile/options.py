@@ -80,6 +80,9 @@ class OptionTable:
     def __init__(self, options: Iterable[Option]):
         self.options = list(options)
         self.by_name = {o.name: o for o in self.options}
+        self._compared = [o for o in self.options if o.update != NOT_COMPARED]
+        #: the compared options whose comparison key is not the value itself (differences' fast path)
+        self._keyed = [o for o in self._compared if o.compare_key is not identity]
 
     def argument_spec(self) -> Dict[str, Any]:
         return {o.name: o.argspec() for o in self.options}
@@ -89,12 +92,12 @@ class OptionTable:
         return {o.config_field: declared[o.name] for o in self.compared() if o.config_field}
 
     def compared(self) -> List[Option]:
-        return [o for o in self.options if o.update != NOT_COMPARED]
+        return list(self._compared)
 
     def declared(self, params: Mapping[str, Any], ctx: Any = None) -> Dict[str, Any]:
         """Task parameters -> declared spec (normalised; omitted = default)."""
         out: Dict[str, Any] = {}
-        for opt in self.compared():
+        for opt in self._compared:
             raw = params.get(opt.name)
             try:
                 out[opt.name] = opt.default if raw is None else opt.normalise(raw, ctx)
@@ -110,12 +113,18 @@ class OptionTable:
 
         An option missing from ``before`` (an object created by an older engine that
         did not know it) counts as its default.
+
+        Equal specs (the no-op: one C-level dict comparison) only need the options with their own
+        comparison key looked at, which can tell equal values apart (``0`` and ``False``); for every
+        other option an equal value is an equal comparison (a no-op stack of 500 containers, cProfile:
+        0.13 s -> 0.014 s).
         """
         names = []
-        for opt in self.compared():
+        for opt in self._keyed if before == after else self._compared:
             if only is not None and opt.name not in only:
                 continue
-            if opt.compare_key(before.get(opt.name, opt.default)) != opt.compare_key(after.get(opt.name, opt.default)):
+            old, new = before.get(opt.name, opt.default), after.get(opt.name, opt.default)
+            if old is not new and opt.compare_key(old) != opt.compare_key(new):  # the same object: equal keys
                 names.append(opt.name)
         return names
 

@@ -46,14 +46,33 @@ Reconciler = Callable[..., Any]
 Validator = Callable[[str, Mapping[str, Any], str], Dict[str, Any]]
 
 
-def _default_reconcilers() -> Dict[str, Reconciler]:
-    from .container import reconcile_container  # noqa: PLC0415 - import cost only where used
-    from .network import reconcile_network  # noqa: PLC0415
-    from .pod import reconcile_pod  # noqa: PLC0415
+def _default_reconciler(kind: str) -> Reconciler:
+    """The kind's reconcile function, imported when a stack first has such an object (a stack of
+    containers does not load the network and volume managers: ~17 ms of imports)."""
+    # imports kept here for their cost: only the kinds a stack run meets are loaded
+    if kind == "container":
+        from .container import reconcile_container  # noqa: PLC0415
+
+        return reconcile_container
+    if kind == "network":
+        from .network import reconcile_network  # noqa: PLC0415
+
+        return reconcile_network
+    if kind == "pod":
+        from .pod import reconcile_pod  # noqa: PLC0415
+
+        return reconcile_pod
     from .volume import reconcile_volume  # noqa: PLC0415
 
-    return {"network": reconcile_network, "volume": reconcile_volume, "pod": reconcile_pod,
-            "container": reconcile_container}
+    return reconcile_volume
+
+
+class _Reconcilers(dict):
+    """kind -> reconcile function: the given ones, else the kind's own, imported on first use."""
+
+    def __missing__(self, kind: str) -> Reconciler:
+        func = self[kind] = _default_reconciler(kind)
+        return func
 
 
 # ------------------------------------------------------------------------------------------
@@ -199,27 +218,15 @@ def collect(params: Mapping[str, Any], validate: Optional[Validator] = None) -> 
 # ------------------------------------------------------------------------------------------
 # what exists
 # ------------------------------------------------------------------------------------------
-def _labels_of(kind: str, rec: Any) -> Mapping[str, Any]:
-    cfg = rec.config
-    if kind == "volume":
-        return (cfg.get("labels") if isinstance(cfg, Mapping) else getattr(cfg, "labels", None)) or {}
-    return cfg.get("labels") or {}
-
-
 def labelled(rt, stack: str) -> Dict[str, List[str]]:
-    """Names of the stack's objects that exist now, by kind (creation order)."""
+    """Names of the stack's objects that exist now, by kind (creation order; no infra containers)."""
     out: Dict[str, List[str]] = {}
     for kind in KINDS:
-        names = []
         if kind == "network":
             out[kind] = [n["name"] for n in _network_records(rt) if (n.get("labels") or {}).get(STACK_LABEL) == stack]
             continue
-        for rec in rt.state.list(kind):
-            if kind == "container" and rec.config.get("is_infra"):
-                continue
-            if _labels_of(kind, rec).get(STACK_LABEL) == stack:
-                names.append(rec.name)
-        out[kind] = names
+        out[kind] = [name for name, infra in rt.state.names_with_label(kind, STACK_LABEL, stack)
+                     if not (kind == "container" and infra)]
     return out
 
 
@@ -342,7 +349,7 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
     if state not in STATES:
         raise InvalidArg("state: expected one of %s, got %r" % (", ".join(STATES), state))
     prune = bool(params.get("prune"))
-    funcs = dict(reconcilers or _default_reconcilers())
+    funcs = _Reconcilers(reconcilers or {})
     res = StackResult(name=stack)
 
     entries = collect(params, validate) if state == "present" else []
@@ -362,6 +369,8 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
             if entry.kind == "container":
                 call[SUMMARY_ONLY] = True  # the result keeps only its id and status (_summary)
                 call[STACK_MEMBERS] = stack_containers
+                if entry.declared:
+                    call[DECLARED] = entry.declared  # normalised by check(): not again per container
             joined = _joins(entry)
             if phase == "apply" and joined in recreated:
                 call[RECREATED_DEPENDENCY] = joined  # its namespace is gone: the container module recreates it
@@ -394,6 +403,9 @@ RECREATED_DEPENDENCY = "_recreated_dependency"
 SUMMARY_ONLY = "_summary_only"
 #: reconcile_container parameter set by a stack run: the stack's container names (reconcile/container.py)
 STACK_MEMBERS = "_stack_members"
+#: reconcile_container parameter set by a stack run: the entry's declared spec, made by check() from the
+#: same parameters (OPTIONS.declared), so that a 500-container stack does not normalise each twice
+DECLARED = "_declared"
 
 
 def _joins(entry: Entry) -> Optional[str]:

@@ -150,3 +150,56 @@ def test_a_noop_loads_only_the_allowed_collection_modules(noop_modules):
     ours = {m[len(PKG):] for m in noop_modules["modules"] if m.startswith(PKG)}
     assert ours - ALLOWED == set(), "new on the no-op path: add on purpose or defer the import"
     assert ours >= REQUIRED
+
+
+#: a module process of a stack of containers: the stack module's imports, open, one stack reconcile
+STACK_CHILD = r"""
+import json, sys
+import ansible.module_utils.basic  # noqa: F401
+ansible_base = set(sys.modules)
+from ansible_collections.libpod.engine.plugins.modules import stack as stack_module
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
+from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
+
+
+class Module:
+    no_log_values = set()
+
+
+overrides, env, params = (json.loads(a) for a in sys.argv[1:4])
+rt = open_runtime(OpenOptions(overrides=overrides, env=env))
+try:
+    res = stack_module.reconcile_stack(rt, params, validate=stack_module.entry_validator(Module()))
+finally:
+    rt.shutdown()
+print(json.dumps({"actions": res.actions, "modules": sorted(set(sys.modules) - ansible_base)}))
+"""
+
+
+def test_a_noop_stack_of_containers_loads_what_a_noop_container_task_does(tmp_path):
+    """No network or volume manager for a stack without networks and volumes (issue 20)."""
+    static = tmp_path / "static"
+    overrides = {"engine": {"static_dir": str(static), "tmp_dir": str(tmp_path / "run"),
+                            "volume_path": str(static / "volumes")},
+                 "storage": {"graph_root": str(static / "storage"), "graph_driver": "vfs"}}
+    conf = tmp_path / "containers.conf"
+    conf.write_text("")
+    env = {"LIBPOD_ENGINE_CONF": str(conf)}
+    params = {"label": "budget", "state": "present", "prune": False, "networks": [], "volumes": [], "pods": [],
+              "containers": [{"name": "sb-%d" % i, "image": IMAGE, "command": ["sleep", "1000"], "network": "none",
+                              "state": "created"} for i in range(2)]}
+    args = [json.dumps(overrides), json.dumps(env), json.dumps(params)]
+    rt = open_runtime(OpenOptions(overrides=overrides, env=env))
+    try:
+        img = busybox_image(str(tmp_path), config={"Cmd": ["sh"]})
+        rt.images.pull("oci-archive:" + write_oci_archive(str(tmp_path / "bb.tar"), [(img, IMAGE)]))
+    finally:
+        rt.shutdown()
+    runs = [subprocess.run([sys.executable, "-c", STACK_CHILD, *args], capture_output=True, text=True, check=False,
+                           env=dict(os.environ, PYTHONPATH=":".join(sys.path))) for _run in range(2)]
+    assert all(r.returncode == 0 for r in runs), runs[-1].stderr[-3000:]
+    first, out = (json.loads(r.stdout.strip().splitlines()[-1]) for r in runs)
+    assert first["actions"] == ["created sb-0", "created sb-1"] and out["actions"] == []
+    ours = {m[len(PKG):] for m in out["modules"] if m.startswith(PKG)}
+    assert _forbidden(out["modules"]) == []
+    assert ours - ALLOWED - {"reconcile.stack"} == set(), "new on the stack's no-op path"

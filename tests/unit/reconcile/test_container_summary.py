@@ -3,8 +3,10 @@
 status the stack keeps, equal to the inspect's. A real engine root with a created container (vfs, no start)."""
 from __future__ import annotations
 
+import pytest
 from helpers.images import busybox_image, write_oci_archive
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import reconcile_container
@@ -21,7 +23,7 @@ def _params(name: str, **extra) -> dict:
     return params
 
 
-def test_a_stack_run_gets_the_id_and_status_of_the_full_inspect(tmp_path):
+def _runtime(tmp_path):
     static = tmp_path / "static"
     overrides = {"engine": {"static_dir": str(static), "tmp_dir": str(tmp_path / "run"),
                             "volume_path": str(static / "volumes")},
@@ -29,9 +31,14 @@ def test_a_stack_run_gets_the_id_and_status_of_the_full_inspect(tmp_path):
     conf = tmp_path / "containers.conf"
     conf.write_text("")
     rt = open_runtime(OpenOptions(overrides=overrides, env={"LIBPOD_ENGINE_CONF": str(conf)}))
+    img = busybox_image(str(tmp_path), config={"Cmd": ["sh"]})
+    rt.images.pull("oci-archive:" + write_oci_archive(str(tmp_path / "bb.tar"), [(img, IMAGE)]))
+    return rt
+
+
+def test_a_stack_run_gets_the_id_and_status_of_the_full_inspect(tmp_path):
+    rt = _runtime(tmp_path)
     try:
-        img = busybox_image(str(tmp_path), config={"Cmd": ["sh"]})
-        rt.images.pull("oci-archive:" + write_oci_archive(str(tmp_path / "bb.tar"), [(img, IMAGE)]))
         full = reconcile_container(rt, _params("summ")).obj
         assert full["Config"] and full["State"]["Status"] == "created"
         for check_mode in (False, True):
@@ -40,5 +47,34 @@ def test_a_stack_run_gets_the_id_and_status_of_the_full_inspect(tmp_path):
             assert short.obj == {"Id": full["Id"], "State": {"Status": full["State"]["Status"]}}
         created = reconcile_container(rt, _params("summ2", _summary_only=True))
         assert created.changed and created.obj == {"Id": created.obj["Id"], "State": {"Status": "created"}}
+    finally:
+        rt.shutdown()
+
+
+def test_a_declared_spec_given_by_the_stack_is_the_one_compared(tmp_path):
+    """A stack passes the spec its check normalised (_declared): the same no-op, the same change."""
+    rt = _runtime(tmp_path)
+    try:
+        reconcile_container(rt, _params("decl"))
+        same = _params("decl")
+        res = reconcile_container(rt, dict(same, _declared=OPTIONS.declared(same)))
+        assert not res.changed, res.actions
+        other = _params("decl", env={"A": "1"})
+        res = reconcile_container(rt, dict(other, _declared=OPTIONS.declared(other)), check_mode=True)
+        assert res.changed and res.actions[0].startswith("recreate decl: env changed"), res.actions
+    finally:
+        rt.shutdown()
+
+
+def test_the_infra_container_of_a_pod_is_refused_before_its_lock(tmp_path):
+    """The lookup before the lock reads only the key and is_infra (State.find_key): still refused."""
+    rt = _runtime(tmp_path)
+    try:
+        made = reconcile_container(rt, _params("infra"))
+        rec = rt.state.find("container", "infra")
+        rt.state.rewrite_config("container", rec.id, dict(rec.config, is_infra=True))
+        with pytest.raises(InvalidArg, match="name: infra is the infra container of a pod"):
+            reconcile_container(rt, _params("infra"))
+        assert made.changed
     finally:
         rt.shutdown()

@@ -45,6 +45,10 @@ class FakeState:
     def find(self, kind, ref):
         return next((r for r in self.objs[kind] if ref in (r.name, r.id)), None)
 
+    def names_with_label(self, kind, label, value):
+        return [(r.name, bool(r.config.get("is_infra"))) for r in self.objs[kind]
+                if (r.config.get("labels") or {}).get(label) == value]
+
     def volume_users(self, name):
         return list(self.users.get(name, []))
 
@@ -364,6 +368,22 @@ def test_containers_are_asked_for_their_summary_only_pods_and_volumes_are_not():
     rs.reconcile_stack(rt, {"label": "web", "volumes": [{"name": "v"}], "pods": [{"name": "p"}],
                             "containers": [{"name": "c", "image": IMG}]}, reconcilers=funcs)
     assert seen == [("volume", None), ("pod", None), ("container", True)]
+
+
+def test_containers_get_the_spec_the_check_normalised():
+    """Normalised once per entry (check, before anything is touched), not again by the container module."""
+    rt = FakeRuntime()
+    seen = []
+
+    def container(_rt, params, check_mode=False):
+        seen.append(params.get(rs.DECLARED))
+        return Result(kind="container")
+
+    funcs = dict(Recorder(rt), container=container)
+    entries = [{"name": "c", "image": IMG, "env": {"A": "1"}}, {"name": "byname"}]
+    rs.reconcile_stack(rt, {"label": "web", "containers": entries}, reconcilers=funcs)
+    assert seen[0]["env"] == {"A": "1"} and seen[0]["label"] == {rs.STACK_LABEL: "web"} and seen[0]["image"] == IMG
+    assert seen[1] is None  # no image: acts on the container as declared before, nothing to normalise
 
 
 # ------------------------------------------------------------------------------------------

@@ -112,3 +112,65 @@ def test_list_of_all_namespaces(tmp_path):
         assert [r.name for r in s.list("container", all_namespaces=True)] == ["other"]
     finally:
         s.close()
+
+
+LABEL = "io.libpod-engine.stack"
+
+
+def _labelled_state(st):
+    def add(kind, oid, name, labels, namespace="", **config):
+        st.add(kind, Record(id=oid, name=name, namespace=namespace, lock_id=None,
+                            config=dict(config, labels=labels), state={}, created=time.time()))
+    add("container", "a" * 64, "web", {LABEL: "s1", "x": "1"})
+    add("container", "b" * 64, "db", {LABEL: "s2"})
+    add("container", "c" * 64, "pod-infra", {LABEL: "s1"}, is_infra=True)
+    add("container", "d" * 64, "plain", {})
+    add("container", "e" * 64, "other-ns", {LABEL: "s1"}, namespace="ns2")
+    add("container", "f" * 64, "quoted", {'a"b': "s1"})
+    add("volume", "v1", "v1", {LABEL: "s1"})
+    add("pod", "9" * 64, "p1", {LABEL: "s2"})
+
+
+@pytest.mark.parametrize("json1", [True, False])
+def test_names_with_label_reads_one_label_per_record(st, monkeypatch, json1):
+    """A stack finds its objects by label: SQLite's JSON functions, or the decoded records without them."""
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.store import state as state_mod
+
+    monkeypatch.setattr(state_mod, "_has_json1", lambda conn: json1)
+    _labelled_state(st)
+    assert st.names_with_label("container", LABEL, "s1") == [("web", False), ("pod-infra", True), ("other-ns", False)]
+    assert st.names_with_label("container", LABEL, "s2") == [("db", False)]
+    assert st.names_with_label("container", 'a"b', "s1") == [("quoted", False)]
+    assert st.names_with_label("container", LABEL, "none") == []
+    assert st.names_with_label("volume", LABEL, "s1") == [("v1", False)]
+    assert st.names_with_label("pod", LABEL, "s2") == [("p1", False)]
+    st.namespace = "ns2"
+    assert st.names_with_label("container", LABEL, "s1") == [("other-ns", False)]
+    st.namespace = ""  # no namespace set: every namespace's (as list)
+    listed = [r.name for r in st.list("container") if r.config["labels"].get(LABEL) == "s1"]
+    assert [n for n, _i in st.names_with_label("container", LABEL, "s1")] == listed
+
+
+def test_this_sqlite_has_json1(st):
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import _has_json1
+
+    assert _has_json1(st.conn)  # the stack's label lookup without decoding every config (issue 20)
+
+
+@pytest.mark.parametrize("json1", [True, False])
+def test_find_key_finds_what_find_finds_without_reading_the_record(st, monkeypatch, json1):
+    """The lookup before a lock (reconcile_container): the same resolution, only ID, name, lock and is_infra."""
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.store import state as state_mod
+
+    monkeypatch.setattr(state_mod, "_has_json1", lambda conn: json1)
+    st.add("container", Record(id="abc" + "0" * 61, name="one", namespace="", lock_id=7, config={"a": 1},
+                               state={"status": "running"}, created=time.time()))
+    st.add("container", Record(id="abd" + "0" * 61, name="infra", namespace="", lock_id=8,
+                               config={"is_infra": True}, state={}, created=time.time()))
+    for ref in ("one", "abc" + "0" * 61, "abc0", "infra", "ab", "zzz"):
+        full, key = st.find("container", ref), st.find_key("container", ref)
+        assert (full is None) == (key is None)
+        if full is not None:
+            assert (key.id, key.name, key.lock_id) == (full.id, full.name, full.lock_id)
+            assert bool(key.config.get("is_infra")) == bool(full.config.get("is_infra"))
+            assert key.state == {}

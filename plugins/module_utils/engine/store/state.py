@@ -18,7 +18,15 @@ from dataclasses import asdict, dataclass, fields
 from typing import Any, Dict, Iterator, List, Optional, Tuple
 from urllib.parse import quote
 
-from ..base.errors import EngineError, NameInUse, NoSuchContainer, NoSuchPod, NoSuchVolume, StateDBCorrupt
+from ..base.errors import (
+    EngineError,
+    NameInUse,
+    NoSuchContainer,
+    NoSuchPod,
+    NoSuchVolume,
+    StateDBCorrupt,
+    StateDBError,
+)
 from .dbconn import RESET_HINT, connect
 
 SCHEMA_VERSION = 2
@@ -112,6 +120,15 @@ class DBConfig:
     @classmethod
     def field_names(cls) -> List[str]:
         return [f.name for f in fields(cls)]
+
+
+def _has_json1(conn: sqlite3.Connection) -> bool:
+    """Whether this SQLite has the JSON functions (built in since 3.38, an option before)."""
+    try:
+        conn.execute("SELECT json_extract('{}', '$')").fetchone()
+    except (sqlite3.Error, StateDBError):
+        return False
+    return True
 
 
 def dumps(obj: Any) -> str:
@@ -319,10 +336,38 @@ class State:
         return rec
 
     def find(self, kind: str, ref: str) -> Optional[Record]:
+        row = self._find_row(kind, ref, self._cols(kind))
+        return self._row_to_record(kind, row) if row else None
+
+    def find_key(self, kind: str, ref: str) -> Optional[Record]:
+        """What ``find`` finds (container or pod), without decoding its config and state: a record
+        whose config holds only ``is_infra`` and whose state is empty, enough to take the object's
+        lock, which reads it whole (LockedObject.locked). A no-op task reads each record once."""
+        if kind == "volume":
+            raise ValueError("find_key: containers and pods only")
+        infra = "json_extract(config, '$.is_infra')" if self._json1() else "config"
+        row = self._find_row(kind, ref, "id,name,namespace,lock_id,%s,created" % infra)
+        if row is None:
+            return None
+        oid, name, namespace, lock_id, is_infra, created = row
+        if infra == "config":
+            is_infra = (loads(is_infra) or {}).get("is_infra")
+        return Record(id=oid, name=name, namespace=namespace, lock_id=lock_id,
+                      config={"is_infra": True} if is_infra else {}, state={}, created=created)
+
+    #: whether this connection's SQLite has the JSON functions (asked once, on first use)
+    _json1_known: Optional[bool] = None
+
+    def _json1(self) -> bool:
+        if self._json1_known is None:
+            self._json1_known = _has_json1(self.conn)
+        return self._json1_known
+
+    def _find_row(self, kind: str, ref: str, cols: str) -> Optional[sqlite3.Row]:
+        """The row of ``cols`` by name, full ID or unique ID prefix (>= 3 chars), as libpod's Lookup."""
         table = self._TABLES[kind]
         key = "name" if kind == "volume" else "id"
         ns, nsargs = self._ns_clause()
-        cols = self._cols(kind)
         row = self.conn.execute("SELECT %s FROM %s WHERE name=?%s" % (cols, table, ns),
                                 (ref,) + nsargs).fetchone()
         if row is None and kind != "volume":
@@ -334,7 +379,7 @@ class State:
                     (ref + "%",) + nsargs).fetchall()
                 if len(rows) == 1:
                     row = rows[0]
-        return self._row_to_record(kind, row) if row else None
+        return row
 
     def list(self, kind: str, *, pod_id: Optional[str] = None, all_namespaces: bool = False) -> List[Record]:
         """Records of ``kind`` in this namespace (``all_namespaces``: of every namespace, for host-wide
@@ -348,6 +393,22 @@ class State:
         rows = self.conn.execute("SELECT %s FROM %s %s ORDER BY created" % (self._cols(kind), table, where),
                                  args).fetchall()
         return [self._row_to_record(kind, r) for r in rows]
+
+    def names_with_label(self, kind: str, label: str, value: str) -> List[Tuple[str, bool]]:
+        """(name, is_infra) of the ``kind`` records of this namespace whose config labels have
+        ``label=value``, in creation order. SQLite reads the one label out of each config (JSON1),
+        so a stack of 500 containers is not 500 configs decoded just to be found; without JSON1
+        (an SQLite built without it), or for a label with a double quote, the records are decoded."""
+        table = self._TABLES[kind]
+        ns, nsargs = self._ns_clause()
+        if '"' not in label and self._json1():  # a JSON path cannot quote a double quote
+            path = '$.labels."%s"' % label
+            rows = self.conn.execute("SELECT name, json_extract(config, '$.is_infra') FROM %s WHERE "
+                                     "json_extract(config, ?) = ?%s ORDER BY created" % (table, ns),
+                                     (path, value) + nsargs).fetchall()
+            return [(name, bool(infra)) for name, infra in rows]
+        return [(rec.name, bool(rec.config.get("is_infra"))) for rec in self.list(kind)
+                if (rec.config.get("labels") or {}).get(label) == value]
 
     def count(self, kind: str) -> int:
         return self.conn.execute("SELECT COUNT(*) FROM %s" % self._TABLES[kind]).fetchone()[0]
