@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = 'bab619041ea14ade564f8d78b6f119974be58c26dcc0924ca3f017c28324df59'
+DIGEST = '2cf19ee9000f75eb62bb3935dba44516807226c7285623edf912aff57f3cc83e'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = '1b942f07b2b0feff8f44ba6966c15607ee573db86a1862f74595ca210e57c37e'
+ENGINE_SHA256 = '5e7d531a241683c3441c723b139469fdaa13d24144ad9742cb3b2e15c6839700'
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {
     'engine/__init__.py': (1653292468, 286),
@@ -95,7 +95,7 @@ FILES = {
     'engine/oci/userfiles.py': (3236635801, 8026),
     'engine/ops/__init__.py': (0, 0),
     'engine/ops/admin.py': (2232674308, 34746),
-    'engine/ops/cli.py': (2601695160, 4616),
+    'engine/ops/cli.py': (1436910124, 4824),
     'engine/ops/confedit.py': (410049596, 25299),
     'engine/ops/refresh.py': (3080636607, 2864),
     'engine/ops/repair.py': (1132989292, 16484),
