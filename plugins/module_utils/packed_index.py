@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '2cf19ee9000f75eb62bb3935dba44516807226c7285623edf912aff57f3cc83e'
+DIGEST = '73f04266a94d8089ea9b5f3db0bd5cab814b743983fd355bcd600b387a204b21'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = '5e7d531a241683c3441c723b139469fdaa13d24144ad9742cb3b2e15c6839700'
+ENGINE_SHA256 = '4069467cd7449a856944c5a8dfa7920b61230fb7a0defa9cd22fec77df5500e6'
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {
     'engine/__init__.py': (1653292468, 286),
@@ -58,8 +58,8 @@ FILES = {
     'engine/network/hostfw.py': (2004728707, 4253),
     'engine/network/ipam.py': (1875116175, 13660),
     'engine/network/loopproxy.py': (2125995998, 6367),
-    'engine/network/manager.py': (852667441, 62378),
-    'engine/network/netns.py': (1669613258, 1167),
+    'engine/network/manager.py': (3646162635, 59145),
+    'engine/network/netns.py': (2249801217, 5920),
     'engine/network/portholder.py': (2281965523, 8820),
     'engine/network/portmap.py': (2221950845, 36522),
     'engine/network/record.py': (3098105990, 4456),
@@ -67,7 +67,7 @@ FILES = {
     'engine/network/rtnl.py': (3666408189, 10367),
     'engine/network/usermode.py': (1144833, 20123),
     'engine/objects/__init__.py': (0, 0),
-    'engine/objects/container.py': (1574530199, 63895),
+    'engine/objects/container.py': (3206871812, 64261),
     'engine/objects/copy.py': (2762978779, 6925),
     'engine/objects/freeze.py': (3233143451, 2812),
     'engine/objects/health.py': (3834674319, 1975),
