@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '73f04266a94d8089ea9b5f3db0bd5cab814b743983fd355bcd600b387a204b21'
+DIGEST = '61e20a4be14fa615f5154c9eb42fad50b74323e4bc7510785cbe66e144b6ac35'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = '4069467cd7449a856944c5a8dfa7920b61230fb7a0defa9cd22fec77df5500e6'
+ENGINE_SHA256 = '791cf5028338aa0e154ebab5fa2f957b20f71ec36b6b2c947f239be874116bdd'
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {
     'engine/__init__.py': (1653292468, 286),
@@ -95,7 +95,7 @@ FILES = {
     'engine/oci/userfiles.py': (3236635801, 8026),
     'engine/ops/__init__.py': (0, 0),
     'engine/ops/admin.py': (2232674308, 34746),
-    'engine/ops/cli.py': (1436910124, 4824),
+    'engine/ops/cli.py': (2158467848, 5227),
     'engine/ops/confedit.py': (410049596, 25299),
     'engine/ops/refresh.py': (3080636607, 2864),
     'engine/ops/repair.py': (1132989292, 16484),
@@ -106,7 +106,7 @@ FILES = {
     'engine/parse/idmap.py': (2946965085, 5564),
     'engine/parse/userns.py': (2738231613, 4041),
     'engine/parse/values.py': (648457299, 42984),
-    'engine/runtime.py': (2573297943, 37900),
+    'engine/runtime.py': (3760799788, 37930),
     'engine/secret/__init__.py': (0, 0),
     'engine/secret/drivers.py': (4029685614, 6037),
     'engine/secret/keys.py': (421978072, 3806),
@@ -123,7 +123,8 @@ FILES = {
     'engine/store/dbconn.py': (1749650640, 7478),
     'engine/store/dbopen.py': (145213091, 5297),
     'engine/store/events.py': (1361870351, 6243),
-    'engine/store/locks.py': (26088155, 10171),
+    'engine/store/locks.py': (1102694354, 9973),
+    'engine/store/ofd.py': (3784086177, 2611),
     'engine/store/reserve.py': (692420676, 2355),
     'engine/store/state.py': (2249138173, 21897),
     'engine/volume/__init__.py': (0, 0),
