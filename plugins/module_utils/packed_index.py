@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '61e20a4be14fa615f5154c9eb42fad50b74323e4bc7510785cbe66e144b6ac35'
+DIGEST = '949c4b70bbcd5433a0861fe2ea8e3b5dd230e9a4c0bc21e8621c31461c5ff9f7'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = '791cf5028338aa0e154ebab5fa2f957b20f71ec36b6b2c947f239be874116bdd'
+ENGINE_SHA256 = 'b1a99ef9208c88a2b07e1cc07e9e3f3e0e26e89eac4c5cfcae96d0f9b03f6e72'
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {
     'engine/__init__.py': (1653292468, 286),
@@ -67,7 +67,7 @@ FILES = {
     'engine/network/rtnl.py': (3666408189, 10367),
     'engine/network/usermode.py': (1144833, 20123),
     'engine/objects/__init__.py': (0, 0),
-    'engine/objects/container.py': (3206871812, 64261),
+    'engine/objects/container.py': (2252500474, 64261),
     'engine/objects/copy.py': (2762978779, 6925),
     'engine/objects/freeze.py': (3233143451, 2812),
     'engine/objects/health.py': (3834674319, 1975),

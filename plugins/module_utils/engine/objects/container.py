@@ -648,10 +648,10 @@ class Container(LockedObject):
         return from_image(self.image_config())
 
     def _start_health_monitor(self) -> None:
-        from . import health, healthmon  # noqa: PLC0415 - only containers with a healthcheck
-
         if self.health_config() is None:
             return
+        from . import health, healthmon  # noqa: PLC0415 - only containers with a healthcheck
+
         self.state["health"] = health.initial()
         self.state[healthmon.PID_KEY] = healthmon.spawn(self)
         self.save()

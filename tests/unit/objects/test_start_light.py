@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""A ``network: none`` container's start makes its lo-only netns without the network manager
-(issue 20: the manager's import and set-up cost ~8 ms of CPU per start); the undo of a failed
-start removes it again. Real namespaces (root), no container process."""
+"""What a container's start does not need (issue 20): a ``network: none`` container makes its lo-only
+netns without the network manager (its import and set-up cost ~8 ms of CPU per start; the undo of a
+failed start removes the netns again: real namespaces, root), and one without a healthcheck does
+not import the health monitor."""
 from __future__ import annotations
 
 import os
+import subprocess
+import sys
 import uuid
 from types import SimpleNamespace
 
@@ -55,3 +58,16 @@ def test_leftover_netns_goes_to_the_manager(tmp_path):
     open(str(tmp_path / "netns" / ctr.id), "w").close()
     with pytest.raises(AssertionError, match="network manager was used"):
         ctr._setup_network([])
+
+
+def test_no_healthcheck_no_health_monitor_import():
+    """In a fresh interpreter (a module process): the start's health step for a container whose
+    healthcheck is disabled returns without importing the monitor."""
+    pkg = "ansible_collections.libpod.engine.plugins.module_utils.engine"
+    code = ("import sys\nfrom types import SimpleNamespace\nfrom %s.objects.container import Container\n"
+            "rec = SimpleNamespace(id='c' * 64, name='x', config={'healthcheck_set': True, 'healthcheck': None}, "
+            "state={})\nContainer(None, rec)._start_health_monitor()\n"
+            "print(sorted(m for m in sys.modules if m.endswith(('.healthmon', '.objects.health'))))\n" % pkg)
+    proc = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True, timeout=120,
+                          env=dict(os.environ, PYTHONPATH=":".join(sys.path)))
+    assert proc.stdout.strip() == "[]", proc.stdout + proc.stderr
