@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '949c4b70bbcd5433a0861fe2ea8e3b5dd230e9a4c0bc21e8621c31461c5ff9f7'
+DIGEST = '27f0d7eaf2132854bf9e0481cfc537cdecced07c1e76c6ac670bd1715c42ee3f'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = 'b1a99ef9208c88a2b07e1cc07e9e3f3e0e26e89eac4c5cfcae96d0f9b03f6e72'
+ENGINE_SHA256 = '745b76e9a649da61faf4cbffaa4ad7b442856849e019f95d9ee2ece7ab35fd0b'
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {
     'engine/__init__.py': (1653292468, 286),
@@ -59,7 +59,7 @@ FILES = {
     'engine/network/ipam.py': (1875116175, 13660),
     'engine/network/loopproxy.py': (2125995998, 6367),
     'engine/network/manager.py': (3646162635, 59145),
-    'engine/network/netns.py': (2249801217, 5920),
+    'engine/network/netns.py': (2560323346, 5995),
     'engine/network/portholder.py': (2281965523, 8820),
     'engine/network/portmap.py': (2221950845, 36522),
     'engine/network/record.py': (3098105990, 4456),

@@ -14,7 +14,6 @@ from ..base.errors import NetworkError
 from ..host.files import remove_file
 from ..host.libc import errno_error, libc
 from ..host.mounts import CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, is_mount_point
-from . import portholder
 
 
 def netns_dir(tmp_dir: str) -> str:
@@ -113,6 +112,8 @@ def setup_lo_only(tmp_dir: str, ctr_id: str) -> Optional[Dict[str, Any]]:
     path = os.path.join(netns_dir(tmp_dir), ctr_id)
     if os.path.lexists(path):
         return None
+    from . import portholder  # noqa: PLC0415 - at a start only: a removal imports this module too
+
     portholder.release(tmp_dir, ctr_id)  # as the manager: no ports, so no holder may stay
     share_netns_dir(netns_dir(tmp_dir))
     try:
