@@ -40,6 +40,7 @@ from .host import cgroups, interpreter, ownership, roots, userpaths
 from .host.files import write_atomic
 from .oci.exitfile import read_exit
 from .parse.values import parse_size
+from .store import ofd
 from .store.dbopen import open_state
 from .store.events import Event, Eventer
 from .store.locks import LockManager
@@ -178,7 +179,7 @@ class Runtime:
 
     @property
     def db_path(self) -> str:
-        return os.path.join(self.static_dir, "state.db")
+        return os.path.join(self.static_dir, ofd.DB_FILE)
 
     @property
     def exit_dir(self) -> str:
@@ -214,7 +215,7 @@ class Runtime:
                               parse_size(self.cfg.get("engine", "events_logfile_max_size"),
                                          "[engine] events_logfile_max_size"))
         self._init_runtimes()
-        self.locks = LockManager(self.state, os.path.join(self.tmp_dir, "locks"),
+        self.locks = LockManager(self.state, os.path.join(self.tmp_dir, ofd.LOCK_FILE),
                                  self.cfg.get("engine", "num_locks"), create=not self.read_only)
         if not self.read_only:
             # the DB may have changed the paths: check again, then mark them as ours

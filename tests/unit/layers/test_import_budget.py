@@ -56,6 +56,7 @@ ALLOWED = {
     "engine.store.reserve", "engine.store.state",
     # not engine.storage.layers (nor tarsplit): a lookup needs only the digest's file name
     "engine.storage", "engine.storage.digest",
+    "engine.store.ofd",  # the numbered locks' OFD calls (stdlib only; the exit command's check uses them alone)
     "engine.image", "engine.image.reference", "engine.image.store",
     # not engine.secret.manager: the secret store is loaded when a task declares secrets
     "engine.secret", "engine.secret.drivers", "engine.secret.usage",

@@ -26,6 +26,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors i
     PortInUse,
 )
 from ansible_collections.libpod.engine.plugins.module_utils.engine.network import manager as netmod
+from ansible_collections.libpod.engine.plugins.module_utils.engine.network import netns
 from ansible_collections.libpod.engine.plugins.module_utils.engine.network.manager import NetworkManager
 from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
 
@@ -355,6 +356,27 @@ def test_setup_none_and_join(env):
     with pytest.raises(InvalidArg, match="without a network"):
         env.nm.setup(env.ctr(), networks=[], publish=["80"])
     assert env.nm.setup(cid, networks=[], publish=[]) == st  # idempotent
+
+
+def test_setup_lo_only_is_setup_none_without_the_manager(env):
+    """network none at a container's start (netns.setup_lo_only, issue 20): what setup_none makes
+    and returns, on the same shared netns dir; the manager takes it as its own setup."""
+    cid = env.ctr()
+    st = netns.setup_lo_only(str(env.tmp), cid)
+    ref = env.nm.setup_none(env.ctr())
+    assert st == dict(ref, netns=st["netns"]) and st["netns"] == env.nm.netns_path(cid)
+    assert netns.is_nsfs(st["netns"]) and netns.lo_only(st)
+    out = env.run_in(st, "ip", "-o", "link").stdout
+    assert [ln.split(":")[1].strip() for ln in out.splitlines()] == ["lo"] and "UP" in out
+    assert "127.0.0.1" in env.run_in(st, "ip", "-o", "addr").stdout
+    with open("/proc/self/mountinfo") as f:
+        mounts = [ln.split() for ln in f.read().splitlines()]
+    nsdir = [m for m in mounts if m[4] == str(env.tmp / "netns")]
+    assert nsdir and all(any(f.startswith("shared:") for f in m[6:m.index("-")]) for m in nsdir)
+    # a netns file already there: the manager decides (keeps a healthy one, redoes a broken one)
+    assert netns.setup_lo_only(str(env.tmp), cid) is None
+    assert env.nm.setup(cid, networks=[], publish=[]) == st
+    assert netns.remove_netns(st["netns"]) and not os.path.lexists(st["netns"])
 
 
 def test_two_networks(env):

@@ -20,7 +20,6 @@ library used before (pyroute2) cost 110-250 ms to import per task, more than the
 """
 from __future__ import annotations
 
-import ctypes
 import datetime
 import errno
 import hashlib
@@ -28,7 +27,6 @@ import ipaddress
 import os
 import re
 import socket
-import threading
 import time
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set
 
@@ -36,13 +34,17 @@ from ..base.errors import EngineError, InvalidArg, NetworkError, NoSuchNetwork, 
 from ..base.status import PAUSED, RUNNING
 from ..config.schema import BRIDGE_PREFIX_PATTERN, bridge_prefix_error
 from ..host.libc import errno_error, libc
-from ..host.mounts import CLONE_NEWNET, MNT_DETACH, MS_BIND, MS_REC, MS_SHARED, is_mount_point
+from ..host.mounts import CLONE_NEWNET, MNT_DETACH, is_mount_point
 from ..host.roots import RootId
 from ..host.userpaths import rootless_uid
 from ..store.state import dumps, loads
 from . import dns, hostfw, loopproxy, portholder, portmap, registry, usermode
 from .ipam import IPAM, check_gateway, check_gateway6, check_ip_range, parse_subnet, parse_subnet6
-from .netns import remove_netns
+from .netns import in_thread as _in_thread
+from .netns import is_nsfs as _is_nsfs
+from .netns import make_netns as _make_netns
+from .netns import netns_dir as _netns_dir
+from .netns import remove_netns, share_netns_dir
 from .portmap import Nft, PortMapping
 from .record import Network
 from .rtnl import NetlinkError, Rtnl
@@ -97,74 +99,6 @@ def _write_sysctl(path: str, value: str) -> None:
                                                         value, err.strerror or err))
 
 
-def _is_nsfs(path: str) -> bool:
-    """True if ``path`` is a bind mount of a namespace (same st_dev as /proc/self/ns/net)."""
-    try:
-        return os.stat(path).st_dev == os.stat("/proc/self/ns/net").st_dev
-    except OSError:
-        return False
-
-
-def _in_thread(fn, *args):
-    """Run fn in a throwaway thread (its namespace changes die with it); re-raise its error."""
-    box: List[Any] = []
-
-    def run():
-        try:
-            box.append((True, fn(*args)))
-        except BaseException as err:  # noqa: BLE001 - handed back to the caller
-            box.append((False, err))
-
-    t = threading.Thread(target=run, name="lpe-netns")
-    t.start()
-    t.join()
-    ok, value = box[0]
-    if not ok:
-        raise value
-    return value
-
-
-def _make_netns(path: str) -> socket.socket:
-    """In a thread: new netns, a netlink socket inside it, bind-mounted at ``path``."""
-    lib = libc()
-    if lib.unshare(CLONE_NEWNET) != 0:
-        raise errno_error("unshare(CLONE_NEWNET)")
-    sock = socket.socket(socket.AF_NETLINK, socket.SOCK_DGRAM, 0)  # NETLINK_ROUTE, bound to the new ns
-    try:
-        _loopback_up()
-        fd = os.open(path, os.O_RDONLY | os.O_CREAT | os.O_EXCL, 0o444)
-        os.close(fd)
-        if lib.mount(b"/proc/thread-self/ns/net", path.encode(), b"none", MS_BIND, None) != 0:
-            err = errno_error("bind mount of the new netns on %s" % path)
-            os.unlink(path)
-            raise err
-        # IPv6 on (a dual-stack network needs it), no DAD/autoconf on the container's interfaces
-        # (as netavark); ignore if the kernel has no IPv6
-        for key, val in (("all/disable_ipv6", "0"), ("default/disable_ipv6", "0"), ("default/accept_dad", "0"),
-                         ("default/autoconf", "0")):
-            try:
-                with open("/proc/sys/net/ipv6/conf/" + key, "w") as fh:
-                    fh.write(val)
-            except OSError:
-                pass
-    except BaseException:
-        sock.close()
-        raise
-    return sock
-
-
-def _loopback_up() -> None:
-    """``ip link set lo up`` in the calling thread's netns with two ioctls (no netlink socket)."""
-    import fcntl  # noqa: PLC0415
-    import struct  # noqa: PLC0415
-
-    siocgifflags, siocsifflags, iff_up = 0x8913, 0x8914, 0x1
-    with socket.socket(socket.AF_INET, socket.SOCK_DGRAM) as s:
-        req = struct.pack("16sH14x", b"lo", 0)
-        flags = struct.unpack("16sH14x", fcntl.ioctl(s, siocgifflags, req))[1]
-        fcntl.ioctl(s, siocsifflags, struct.pack("16sH14x", b"lo", flags | iff_up))
-
-
 def _netns_socket(path: str) -> socket.socket:
     """In a thread: setns into ``path`` and open a netlink socket there."""
     fd = os.open(path, os.O_RDONLY | os.O_CLOEXEC)
@@ -212,7 +146,7 @@ class NetworkManager:
         portmap.check_name("nft table", nft_table)
         self.state = state
         self.tmp_dir = tmp_dir
-        self.netns_dir = os.path.join(tmp_dir, "netns")
+        self.netns_dir = _netns_dir(tmp_dir)
         self.default_network = default_network
         self.default_subnet = str(parse_subnet(default_subnet, what="default subnet"))
         self.bridge_prefix = bridge_prefix
@@ -253,22 +187,10 @@ class NetworkManager:
             self._ipr = None
 
     def _ensure_netns_dir(self) -> None:
-        """Make the netns dir a shared bind mount (once per boot), as podman does for /run/netns.
-
-        A mount namespace created while a netns is mounted (runc before pivot_root, any
-        ``unshare -m``) gets a copy of that mount; with shared propagation our unmount
-        reaches the copy too, so the netns, its veth and its (released) address die.
-        """
+        """The netns dir as a shared bind mount (netns.share_netns_dir), once per manager."""
         if self._nsdir_ready:
             return
-        os.makedirs(self.netns_dir, mode=0o755, exist_ok=True)
-        d = self.netns_dir.encode()
-        lib = libc()
-        if not is_mount_point(self.netns_dir) and lib.mount(d, d, b"none", MS_BIND | MS_REC, None) != 0:
-            raise NetworkError("cannot bind-mount %s onto itself: %s"
-                               % (self.netns_dir, os.strerror(ctypes.get_errno())))
-        if lib.mount(b"none", d, None, MS_SHARED | MS_REC, None) != 0:
-            raise NetworkError("cannot make %s a shared mount: %s" % (self.netns_dir, os.strerror(ctypes.get_errno())))
+        share_netns_dir(self.netns_dir)
         self._nsdir_ready = True
 
     def netns_path(self, ctr_id: str) -> str:

@@ -19,17 +19,9 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from ..base.errors import LockError, LockExhausted
+from .ofd import F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW
+from .ofd import flock as _flock
 from .state import State
-
-F_OFD_GETLK = 36
-F_OFD_SETLK = 37
-F_OFD_SETLKW = 38
-
-
-def _flock(kind: int, start: int, length: int = 1) -> bytes:
-    # struct flock on Linux: short l_type, short l_whence, off_t l_start, off_t l_len, pid_t l_pid
-    return struct.pack("hhqqi4x", kind, os.SEEK_SET, start, length, 0)
-
 
 #: (lock file, number) -> owner, for every lock this process holds: OFD locks exclude between
 #: descriptors of one process too, so taking one of these again would wait on ourselves forever
