@@ -21,6 +21,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session i
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile import container as rec_ctr
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import OPTIONS
+from ansible_collections.libpod.engine.tests.helpers.roots import throwaway_root
 from ansible_collections.libpod.engine.tests.integration.helpers import COLLECTIONS
 
 from .scenario import LOOP
@@ -28,13 +29,8 @@ from .scenario import LOOP
 
 @pytest.fixture
 def rt(tmp_path):
-    static = tmp_path / "static"
-    overrides = {"engine": {"static_dir": str(static), "tmp_dir": str(tmp_path / "run"),
-                            "volume_path": str(static / "volumes")},
-                 "storage": {"graph_root": str(static / "storage"), "graph_driver": "vfs"}}
-    conf = tmp_path / "containers.conf"
-    conf.write_text("")
-    runtime = open_runtime(OpenOptions(overrides=overrides, env={"LIBPOD_ENGINE_CONF": str(conf)}))
+    overrides, env = throwaway_root(tmp_path)
+    runtime = open_runtime(OpenOptions(overrides=overrides, env=env))
     yield runtime
     runtime.shutdown()
 

@@ -21,6 +21,7 @@ import sys
 
 import pytest
 from helpers.images import busybox_image, write_oci_archive
+from helpers.roots import throwaway_root
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import find_container
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
@@ -105,13 +106,7 @@ def _params(name: str) -> dict:
 @pytest.fixture(scope="module")
 def noop_modules(tmp_path_factory):
     tmp = tmp_path_factory.mktemp("budget")
-    static = tmp / "static"
-    overrides = {"engine": {"static_dir": str(static), "tmp_dir": str(tmp / "run"),
-                            "volume_path": str(static / "volumes")},
-                 "storage": {"graph_root": str(static / "storage"), "graph_driver": "vfs"}}
-    conf = tmp / "containers.conf"
-    conf.write_text("")
-    env = {"LIBPOD_ENGINE_CONF": str(conf)}
+    overrides, env = throwaway_root(tmp)
     rt = open_runtime(OpenOptions(overrides=overrides, env=env))
     try:
         img = busybox_image(str(tmp), config={"Cmd": ["sh"]})
@@ -179,13 +174,7 @@ print(json.dumps({"actions": res.actions, "modules": sorted(set(sys.modules) - a
 
 def test_a_noop_stack_of_containers_loads_what_a_noop_container_task_does(tmp_path):
     """No network or volume manager for a stack without networks and volumes (issue 20)."""
-    static = tmp_path / "static"
-    overrides = {"engine": {"static_dir": str(static), "tmp_dir": str(tmp_path / "run"),
-                            "volume_path": str(static / "volumes")},
-                 "storage": {"graph_root": str(static / "storage"), "graph_driver": "vfs"}}
-    conf = tmp_path / "containers.conf"
-    conf.write_text("")
-    env = {"LIBPOD_ENGINE_CONF": str(conf)}
+    overrides, env = throwaway_root(tmp_path)
     params = {"label": "budget", "state": "present", "prune": False, "networks": [], "volumes": [], "pods": [],
               "containers": [{"name": "sb-%d" % i, "image": IMAGE, "command": ["sleep", "1000"], "network": "none",
                               "state": "created"} for i in range(2)]}

@@ -21,6 +21,7 @@ from helpers.images import (
     write_oci_archive,
     write_oci_layout,
 )
+from helpers.roots import throwaway_root
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import (
     CtrInUse,
@@ -141,13 +142,8 @@ def test_pod_join_without_shared_net_gives_the_member_its_own_network():
 # -- a real runtime, nothing started -----------------------------------------------------------------------
 @pytest.fixture
 def rt(tmp_path):
-    static = tmp_path / "static"
-    overrides = {"engine": {"static_dir": str(static), "tmp_dir": str(tmp_path / "run"),
-                            "volume_path": str(static / "volumes")},
-                 "storage": {"graph_root": str(static / "storage"), "graph_driver": "vfs"}}
-    conf = tmp_path / "containers.conf"
-    conf.write_text("")
-    runtime = open_runtime(OpenOptions(overrides=overrides, env={"LIBPOD_ENGINE_CONF": str(conf)}))
+    overrides, env = throwaway_root(tmp_path)
+    runtime = open_runtime(OpenOptions(overrides=overrides, env=env))
     yield runtime
     runtime.shutdown()
 

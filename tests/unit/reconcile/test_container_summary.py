@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import pytest
 from helpers.images import busybox_image, write_oci_archive
+from helpers.roots import throwaway_root
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
@@ -24,13 +25,8 @@ def _params(name: str, **extra) -> dict:
 
 
 def _runtime(tmp_path):
-    static = tmp_path / "static"
-    overrides = {"engine": {"static_dir": str(static), "tmp_dir": str(tmp_path / "run"),
-                            "volume_path": str(static / "volumes")},
-                 "storage": {"graph_root": str(static / "storage"), "graph_driver": "vfs"}}
-    conf = tmp_path / "containers.conf"
-    conf.write_text("")
-    rt = open_runtime(OpenOptions(overrides=overrides, env={"LIBPOD_ENGINE_CONF": str(conf)}))
+    overrides, env = throwaway_root(tmp_path)
+    rt = open_runtime(OpenOptions(overrides=overrides, env=env))
     img = busybox_image(str(tmp_path), config={"Cmd": ["sh"]})
     rt.images.pull("oci-archive:" + write_oci_archive(str(tmp_path / "bb.tar"), [(img, IMAGE)]))
     return rt
