@@ -9,6 +9,8 @@ start-up and play) are run N times interleaved. The figure is the no-op's wall m
 playbook's wall (medians, and per round), plus the task's own span from the timing callback, the
 CPU (user+sys) of each playbook run, and the module process alone (its kept AnsiballZ file re-run:
 wall, CPU and the size of its result, which the controller deserializes and passes to callbacks).
+A control task gives the same arguments to ``bench/library/stack_args_sink.py``, a module that only
+parses them: what Ansible itself spends on a task with N entries, whatever the module does.
 
     python bench/bench_stack.py [--n 500] [--rounds 3] [--state created|started] [--before CHECKOUT]
 
@@ -39,9 +41,13 @@ from common import (
     summary,
 )
 
+#: the control module (bench/library/stack_args_sink.py): the same task's arguments, no work
+SINK = "stack_args_sink"
+SINK_ENV = {"ANSIBLE_LIBRARY": os.path.join(os.path.dirname(os.path.abspath(__file__)), "library")}
 
-def stack_task(n: int, state: str) -> str:
-    lines = ["- name: stack", "  libpod.engine.stack:", "    label: bench", "    containers:"]
+
+def stack_task(n: int, state: str, module: str = "libpod.engine.stack") -> str:
+    lines = ["- name: stack", "  %s:" % module, "    label: bench", "    containers:"]
     for i in range(n):
         lines.append("      - {name: st-%04d, image: %s, command: [sleep, \"1000\"], network: none, state: %s}"
                      % (i, IMAGE, state))
@@ -108,7 +114,9 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
         diffs: List[float] = []
         changed = []
         old: List[float] = []
-        cpu: Dict[str, List[float]] = {"empty": [], "noop": [], "before": []}  # user+sys of the playbook run
+        cpu: Dict[str, List[float]] = {"empty": [], "noop": [], "before": [], "sink": []}  # user+sys of the run
+        sink_task = stack_task(n, state, SINK)
+        sink: List[float] = []
         old_env = None
         if before:
             coll = os.path.join(os.path.abspath(before), ".build", "collections")
@@ -116,6 +124,12 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
         for _round in range(rounds):
             e = run_playbook(b, EMPTY)
             r = run_playbook(b, task)
+            c = run_playbook(b, sink_task, env=SINK_ENV)
+            if c["rc"] == 0:
+                sink.append(c["wall"])
+                cpu["sink"].append(c["cpu"])
+            else:
+                sec.note("control task failed rc=%s: %s" % (c["rc"], c["stdout"][-800:]))
             if old_env:
                 o = run_playbook(b, task, env=old_env)
                 if o["rc"] == 0:
@@ -140,6 +154,11 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
             sec.row("no-op stack: wall minus empty playbook (median of walls)", summary(
                 [statistics.median(noop) - statistics.median(empty)]),
                 per_round="/".join("%.2f" % d for d in diffs), goal="< 1 s")
+        if sink and empty:
+            sec.row("control: the same task to a module that does nothing (%s), wall minus empty" % SINK,
+                    summary([statistics.median(sink) - statistics.median(empty)]))
+            sec.row("no-op stack: wall minus the control's (ours alone)",
+                    summary([statistics.median(noop) - statistics.median(sink)]))
         if old and empty:
             sec.row("before (%s): no-op stack playbook, wall" % before, summary(old))
             sec.row("before: wall minus empty playbook (median of walls)",
@@ -148,6 +167,8 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
             ecpu = statistics.median(cpu["empty"])
             sec.row("no-op stack: CPU (user+sys of the run) minus the empty playbook's", summary(
                 [statistics.median(cpu["noop"]) - ecpu]), per_round="/".join("%.2f" % c for c in cpu["noop"]))
+            if cpu["sink"]:
+                sec.row("control: CPU minus the empty playbook's", summary([statistics.median(cpu["sink"]) - ecpu]))
             if cpu["before"]:
                 sec.row("before: CPU minus the empty playbook's", summary([statistics.median(cpu["before"]) - ecpu]),
                         per_round="/".join("%.2f" % c for c in cpu["before"]))
