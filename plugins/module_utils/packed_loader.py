@@ -132,15 +132,25 @@ def _build(base: str, final: str, sources: dict) -> None:
 
 
 def prune(base: str, keep: int = KEEP) -> list:
-    """Remove all but the ``keep`` newest copies (by build time) under ``base``; returns the removed names."""
+    """Remove all but the ``keep`` newest copies (by build time) under ``base``, and builds left
+    half-done (a task killed while building: ``.tmp-*`` older than an hour); returns the removed names."""
     import shutil  # noqa: PLC0415 - only after a build
+    import time  # noqa: PLC0415
 
-    copies = []
+    copies, gone = [], []
     for name in os.listdir(base):
         full = os.path.join(base, name)
-        if len(name) == 32 and all(c in "0123456789abcdef" for c in name) and os.path.isdir(full):
-            copies.append((os.stat(full).st_mtime, name))
-    gone = [name for _mtime, name in sorted(copies, reverse=True)[keep:]]
+        try:
+            st = os.lstat(full)
+        except OSError:
+            continue  # removed meanwhile by another task
+        if not stat.S_ISDIR(st.st_mode):
+            continue
+        if len(name) == 32 and all(c in "0123456789abcdef" for c in name):
+            copies.append((st.st_mtime, name))
+        elif name.startswith(".tmp-") and st.st_mtime < time.time() - 3600:
+            gone.append(name)
+    gone += [name for _mtime, name in sorted(copies, reverse=True)[keep:]]
     for name in gone:
         shutil.rmtree(os.path.join(base, name), ignore_errors=True)
     return gone

@@ -254,7 +254,7 @@ def test_a_user_gets_a_copy_in_their_own_cache(world_readable_dir):
     assert res["runtime"].startswith(zip_path)
 
 
-def test_only_the_newest_copies_are_kept(tmp_path):
+def test_only_the_newest_copies_and_no_stale_half_builds_are_kept(tmp_path):
     base = tmp_path / "bytecode"
     base.mkdir()
     names = ["%032x" % i for i in range(packed_loader.KEEP + 3)]
@@ -262,5 +262,8 @@ def test_only_the_newest_copies_are_kept(tmp_path):
         (base / name).mkdir()
         os.utime(base / name, (1000 + i, 1000 + i))
     (base / "not-a-copy").mkdir()
-    assert sorted(packed_loader.prune(str(base))) == names[:3]
-    assert sorted(os.listdir(base)) == sorted(names[3:] + ["not-a-copy"])
+    (base / ".tmp-killed").mkdir()  # a task killed while building
+    os.utime(base / ".tmp-killed", (1000, 1000))
+    (base / ".tmp-building").mkdir()  # a build under way in another task
+    assert sorted(packed_loader.prune(str(base))) == sorted([".tmp-killed"] + names[:3])
+    assert sorted(os.listdir(base)) == sorted(names[3:] + ["not-a-copy", ".tmp-building"])
