@@ -1,4 +1,3 @@
-#!/usr/bin/python
 # SPDX-License-Identifier: GPL-3.0-or-later
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
 """bench_stack's control: a module that takes a stack task's arguments and does nothing, so that
