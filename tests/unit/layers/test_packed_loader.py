@@ -267,3 +267,12 @@ def test_only_the_newest_copies_and_no_stale_half_builds_are_kept(tmp_path):
     (base / ".tmp-building").mkdir()  # a build under way in another task
     assert sorted(packed_loader.prune(str(base))) == sorted([".tmp-killed"] + names[:3])
     assert sorted(os.listdir(base)) == sorted(names[3:] + ["not-a-copy", ".tmp-building"])
+
+
+def test_a_copy_that_cannot_be_written_leaves_the_engine_in_memory(payload, tmp_path):
+    """A full or read-only disk (here: a file where the directory should be) fails no task."""
+    (tmp_path / "afile").write_text("")
+    res = run_task(payload, str(tmp_path / "afile" / "bytecode"))
+    assert res["state"].startswith("pack: ") and res["dir"] == ""
+    assert res["runtime"].startswith(payload)
+    assert res["engine_files"] > 100
