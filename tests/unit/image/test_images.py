@@ -239,13 +239,19 @@ def test_resolve_is_remembered_until_the_db_changes(fx, store, tmp_path, monkeyp
     assert store.resolve("busybox:nothere") is None and store.resolve("busybox:nothere") is None
 
 
-def test_resolve_of_an_archive_is_read_again_when_the_file_changes(fx, store, tmp_path, monkeypatch):
-    archive = str(tmp_path / "img.tar")
+def _pulled_archive_counting_reads(fx, store, archive, monkeypatch):
+    """A copy of the fixture's oci-archive at ``archive``, pulled; then every read of an archive file
+    by the store is counted in the returned list."""
     shutil.copyfile(fx["oci_archive"], archive)
     first = store.pull("oci-archive:%s" % archive)
     peeks = []
     real = ImageStore._peek_file
     monkeypatch.setattr(ImageStore, "_peek_file", lambda self, *a: peeks.append(1) or real(self, *a))
+    return archive, first, peeks
+
+
+def test_resolve_of_an_archive_is_read_again_when_the_file_changes(fx, store, tmp_path, monkeypatch):
+    archive, first, peeks = _pulled_archive_counting_reads(fx, store, str(tmp_path / "img.tar"), monkeypatch)
     assert store.resolve("oci-archive:" + archive).id == first.id
     assert store.resolve("oci-archive:" + archive).id == first.id and len(peeks) == 1
     newer = build_image(fx["img"].layer_tars, config=dict(DEFAULT_CONFIG, Cmd=["echo", "v3"]))
@@ -258,12 +264,7 @@ def test_what_an_archive_holds_is_remembered_across_tasks_until_the_file_changes
     """issue 20: a no-op task on an oci-archive: image read the archive (and imported tarfile) every
     time; the next task's store (a new process) now finds the archive's image ID and names in the
     graph root's memo, keyed by the file's identity, and reads the file again once it changed."""
-    archive = str(tmp_path / "memo.tar")
-    shutil.copyfile(fx["oci_archive"], archive)
-    first = store.pull("oci-archive:%s" % archive)
-    peeks = []
-    real = ImageStore._peek_file
-    monkeypatch.setattr(ImageStore, "_peek_file", lambda self, *a: peeks.append(1) or real(self, *a))
+    archive, first, peeks = _pulled_archive_counting_reads(fx, store, str(tmp_path / "memo.tar"), monkeypatch)
     assert store.resolve("oci-archive:" + archive).id == first.id and len(peeks) == 1
 
     def next_task(**kw):
