@@ -5,6 +5,9 @@ Ansible's own cost of a task with N entries (templating, payload, argument spec,
 measured apart from ours."""
 from __future__ import annotations
 
+import json
+import os
+
 from ansible.module_utils.basic import AnsibleModule
 
 
@@ -12,6 +15,10 @@ def main():
     module = AnsibleModule(argument_spec={"label": {"type": "str"},
                                           "containers": {"type": "list", "elements": "dict"}},
                            supports_check_mode=True)
+    canned = os.environ.get("LPE_SINK_RESULT")  # a result to return as is: what its size costs
+    if canned:
+        with open(canned, encoding="utf-8") as f:
+            module.exit_json(**json.load(f))
     module.exit_json(changed=False)
 
 

@@ -56,6 +56,8 @@ def _resolve_image(rt, ref: str, params: Mapping[str, Any], check_mode: bool, re
                               hint="import it first, or set pull: missing")
         return local
     auth, insecure, platform = _auth(params), _insecure(params), _platform(params)
+    if pull == "missing" and local is not None and platform is None:
+        return local  # what needs_pull answers here, without resolving the name again
     # pull: newer asks the registry as the pull would (plain HTTP, credentials), else it cannot see a moved tag
     if not images.needs_pull(ref, pull, insecure=insecure, auth=auth, platform=platform):
         return local
@@ -404,7 +406,7 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
     if ctr is not None:
         old = ctr.config.get("declared") or {}
         names = OPTIONS.differences(old, declared)
-        if not (declared.get("rootfs") or old.get("rootfs")):  # a directory's path is compared as written
+        if names and not (declared.get("rootfs") or old.get("rootfs")):  # a directory's path: as written
             names = drop_equivalent(rt, names, old, declared, old_image_config=ctr.image_config(), new_image=image)
         recreate_names = OPTIONS.needs_recreate(names)
         if NETWORK_OPTIONS & set(recreate_names) and _network_in_place(rt, ctr, old, declared):

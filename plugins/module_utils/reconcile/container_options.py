@@ -295,9 +295,15 @@ def _read_env_files(paths: Any) -> Dict[str, str]:
     return env
 
 
+#: parse.env_digest({}): no env file (compared twice per container of a no-op stack; a test checks it)
+NO_ENV_DIGEST = "44136fa355b3678a1146ad16f7e8649e94fb4fc21fe77e8310c060f61caaff8a"
+
+
 def _env_file_key(value: Any) -> str:
     """Compared: the variables' hash (a container declared before records were kept has the variables)."""
-    return value["sha256"] if isinstance(value, dict) and "sha256" in value else parse.env_digest(value or {})
+    if not value:
+        return NO_ENV_DIGEST
+    return value["sha256"] if isinstance(value, dict) and "sha256" in value else parse.env_digest(value)
 
 
 def _env_file_shown(value: Any) -> Any:

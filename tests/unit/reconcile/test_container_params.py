@@ -7,10 +7,12 @@ import pytest
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
 from ansible_collections.libpod.engine.plugins.module_utils.engine.oci import spec
+from ansible_collections.libpod.engine.plugins.module_utils.engine.parse import values as parse_values
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile import container as rc
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile import container_build as cb
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile import container_params as cp
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import (
+    NO_ENV_DIGEST,
     OPTIONS,
     env_file_values,
 )
@@ -53,6 +55,15 @@ def test_log_opt_podman_spellings_and_stop_time():
                   stop_timeout=5)
     assert d["log_opt"] == {"max_size": 1024, "max_files": 3, "tag": "web", "path": "/var/log/x.log"}
     assert OPTIONS.by_name["log_opt"].shown(_declared(log_opt={"max_size": "2k"})["log_opt"]) == {"max_size": 2048}
+
+
+def test_no_env_file_compares_as_the_digest_of_no_variables(tmp_path):
+    """The constant is what env_digest gives for no variables, so an env file without variables and no
+    env file still compare equal (as before the constant)."""
+    assert parse_values.env_digest({}) == NO_ENV_DIGEST
+    empty = tmp_path / "empty.env"
+    empty.write_text("# nothing\n")
+    assert OPTIONS.differences(_declared(), _declared(env_file=[str(empty)])) == []
 
 
 def test_env_files_later_file_wins(tmp_path):

@@ -299,6 +299,27 @@ def test_result_has_per_object_views_and_diffs_only_in_diff_mode():
     assert [r["name"] for r in with_diff["results"] if "diff" in r] == ["old", "cache"]
 
 
+def test_an_unchanged_object_is_in_stack_but_not_in_results():
+    """results lists what changed; every object, changed or not, is in stack (issue 20: a no-op
+    stack of 500 containers returned each view twice)."""
+    rt = FakeRuntime()
+
+    def reconcile(rt, params, check_mode=False):
+        res = Result(kind="container")
+        if params["name"] == "new":
+            res.act("created new")
+        res.obj = {"Id": "id-" + params["name"], "State": {"Status": "running"}}
+        return res
+
+    params = {"label": "web", "containers": [{"name": "same", "image": IMG}, {"name": "new", "image": IMG}]}
+    res = rs.reconcile_stack(rt, params, reconcilers={"container": reconcile})
+    out = res.as_module_result(diff=False)
+    assert out["changed"] and out["actions"] == ["created new"]
+    assert [(r["name"], r["changed"], r["id"]) for r in out["results"]] == [("new", True, "id-new")]
+    assert out["stack"]["containers"] == {"same": {"id": "id-same", "status": "running"},
+                                          "new": {"id": "id-new", "status": "running"}}
+
+
 def test_an_unchanged_stack_reports_no_change():
     rt = FakeRuntime()
     res, _calls = run(rt, {"label": "web", "volumes": [{"name": "site"}]}, changed=False)

@@ -174,3 +174,15 @@ def test_find_key_finds_what_find_finds_without_reading_the_record(st, monkeypat
             assert (key.id, key.name, key.lock_id) == (full.id, full.name, full.lock_id)
             assert bool(key.config.get("is_infra")) == bool(full.config.get("is_infra"))
             assert key.state == {}
+
+
+def test_by_id_reads_exactly_that_id_even_when_a_name_looks_like_it(st):
+    """LockedObject.locked re-reads its record by ID: one query, never the container that happens to be
+    named like the ID (find tries names first, as a user's reference needs)."""
+    oid = "abc" + "0" * 61
+    st.add("container", rec(oid, "one"))
+    st.add("container", rec("def" + "0" * 61, oid))  # named as the other's ID
+    assert st.find("container", oid).name == oid
+    assert st.by_id("container", oid).name == "one"
+    assert st.by_id("container", "abc") is None  # a prefix is a user's shorthand, not an ID
+    assert st.by_id("container", "nope") is None

@@ -45,7 +45,7 @@ class LockedObject:
         # the first lock of a task may wait as long as its holder works; a second one is bounded
         lock.acquire(timeout=SECOND_LOCK_TIMEOUT if self.rt.locks.holding() else None)
         try:
-            fresh = self.rt.state.find(self.KIND, self.id)
+            fresh = self.rt.state.by_id(self.KIND, self.id)
             if fresh is None:
                 raise self.rt.state.missing_error(self.KIND)(
                     "%s %s (%s) was removed meanwhile" % (self.KIND, self.name, self.id[:12]))

@@ -339,6 +339,15 @@ class State:
         row = self._find_row(kind, ref, self._cols(kind))
         return self._row_to_record(kind, row) if row else None
 
+    def by_id(self, kind: str, oid: str) -> Optional[Record]:
+        """The record with exactly this ID (a volume's ID is its name): one query, where ``find`` tries
+        the name first, as a user's reference needs."""
+        ns, nsargs = self._ns_clause()
+        key = "name" if kind == "volume" else "id"
+        row = self.conn.execute("SELECT %s FROM %s WHERE %s=?%s" % (self._cols(kind), self._TABLES[kind], key, ns),
+                                (oid,) + nsargs).fetchone()
+        return self._row_to_record(kind, row) if row else None
+
     def find_key(self, kind: str, ref: str) -> Optional[Record]:
         """What ``find`` finds (container or pod), without decoding its config and state: a record
         whose config holds only ``is_infra`` and whose state is empty, enough to take the object's
