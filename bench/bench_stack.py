@@ -10,7 +10,8 @@ playbook's wall (medians, and per round), plus the task's own span from the timi
 CPU (user+sys) of each playbook run, and the module process alone (its kept AnsiballZ file re-run:
 wall, CPU and the size of its result, which the controller deserializes and passes to callbacks).
 A control task gives the same arguments to ``bench/library/stack_args_sink.py``, a module that only
-parses them: what Ansible itself spends on a task with N entries, whatever the module does.
+parses them: what Ansible itself spends on a task with N entries, whatever the module does. A second
+control returns our no-op's result as well: what the result's size costs (module and controller).
 
     python bench/bench_stack.py [--n 500] [--rounds 3] [--state created|started] [--before CHECKOUT]
 
@@ -21,6 +22,7 @@ Figures only, nothing asserted.
 """
 from __future__ import annotations
 
+import json
 import os
 import statistics
 import subprocess
@@ -85,7 +87,19 @@ def _module_alone(b: BenchRoot, task: str, rounds: int) -> Dict[str, List[float]
         out["wall"].append(wall)
         out["cpu"].append(cpu)
         out["bytes"].append(float(len(stdout)))
+        out["stdout"] = stdout  # type: ignore[assignment]
     return out
+
+
+def _canned_result(b: BenchRoot, stdout: bytes) -> str:
+    """Our no-op's result, without Ansible's ``invocation`` (the control adds its own), as a file for
+    the control to return (LPE_SINK_RESULT): what the result's size costs, module and controller."""
+    res = json.loads(stdout)
+    res.pop("invocation", None)
+    path = os.path.join(b.root, "stack-result.json")
+    with open(path, "w", encoding="utf-8") as f:
+        json.dump(res, f)
+    return path
 
 
 def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "created",
@@ -114,9 +128,13 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
         diffs: List[float] = []
         changed = []
         old: List[float] = []
-        cpu: Dict[str, List[float]] = {"empty": [], "noop": [], "before": [], "sink": []}  # user+sys of the run
+        # user+sys of each run
+        cpu: Dict[str, List[float]] = {"empty": [], "noop": [], "before": [], "sink": [], "sinkres": []}
         sink_task = stack_task(n, state, SINK)
         sink: List[float] = []
+        sinkres: List[float] = []
+        module = _module_alone(b, task, rounds)  # before the rounds: its result is the canned one
+        canned_env = dict(SINK_ENV, LPE_SINK_RESULT=_canned_result(b, module["stdout"])) if module else None
         old_env = None
         if before:
             coll = os.path.join(os.path.abspath(before), ".build", "collections")
@@ -130,6 +148,11 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
                 cpu["sink"].append(c["cpu"])
             else:
                 sec.note("control task failed rc=%s: %s" % (c["rc"], c["stdout"][-800:]))
+            if canned_env:
+                c = run_playbook(b, sink_task, env=canned_env)
+                if c["rc"] == 0:
+                    sinkres.append(c["wall"])
+                    cpu["sinkres"].append(c["cpu"])
             if old_env:
                 o = run_playbook(b, task, env=old_env)
                 if o["rc"] == 0:
@@ -159,6 +182,11 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
                     summary([statistics.median(sink) - statistics.median(empty)]))
             sec.row("no-op stack: wall minus the control's (ours alone)",
                     summary([statistics.median(noop) - statistics.median(sink)]))
+        if sinkres and sink:
+            sec.row("control returning our no-op's result (%d bytes with the invocation): wall minus the "
+                    "control's (the result's cost)" % int(statistics.median(module["bytes"])),
+                    summary([statistics.median(sinkres) - statistics.median(sink)]),
+                    cpu_ms=round((statistics.median(cpu["sinkres"]) - statistics.median(cpu["sink"])) * 1e3, 1))
         if old and empty:
             sec.row("before (%s): no-op stack playbook, wall" % before, summary(old))
             sec.row("before: wall minus empty playbook (median of walls)",
@@ -172,7 +200,6 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
             if cpu["before"]:
                 sec.row("before: CPU minus the empty playbook's", summary([statistics.median(cpu["before"]) - ecpu]),
                         per_round="/".join("%.2f" % c for c in cpu["before"]))
-        module = _module_alone(b, task, rounds)
         if module:
             sec.row("module process alone (kept AnsiballZ_stack.py re-run, no controller), wall",
                     summary(module["wall"]))
@@ -186,7 +213,6 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
 
 if __name__ == "__main__":
     import argparse
-    import json
 
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--quick", action="store_true")
