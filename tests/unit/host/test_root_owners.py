@@ -71,3 +71,24 @@ def test_forget_root_drops_an_empty_rootless_registry_only(tmp_path):
     roots.claim_paths(a, pa, reg)
     assert not roots.forget_root(a, reg)  # root's registry (/run/libpod-engine) stays
     assert sorted(os.listdir(reg)) == ["roots", "roots.lock"]
+
+
+def test_an_unchanged_claim_is_not_checked_again_but_a_changed_one_is(tmp_path, monkeypatch):
+    """Every task's open claims the root's paths: with its registry entry unchanged since the last
+    claim, the scan of the other roots is skipped (a root claiming later was checked against it);
+    a claim with other paths (containers.conf changed) is checked again."""
+    reg = str(tmp_path / "registry")
+    a, pa = _root(tmp_path, "a")
+    roots.claim_paths(a, pa, reg)
+    scans = []
+    real_check = roots.check_paths
+    monkeypatch.setattr(roots, "check_paths", lambda *args, **kw: scans.append(args) or real_check(*args, **kw))
+    roots.claim_paths(a, pa, reg)
+    assert scans == []
+    b, pb = _root(tmp_path, "b")
+    roots.claim_paths(b, pb, reg)
+    with pytest.raises(RootConflict):  # a's new volume path is b's: refused, a's entry unchanged
+        roots.claim_paths(a, dict(pa, volume_path=pb["volume_path"]), reg)
+    assert len(scans) == 2
+    assert roots.read_json(roots._entry_path(os.path.join(reg, "roots"), a))["paths"]["volume_path"] == \
+        os.path.realpath(pa["volume_path"])
