@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """conmon's exit command runs a copy of the engine kept under the static dir: one copy per engine
-version on a host, whichever module started the container, and it works from the layered tree."""
+version on a host, whichever module started the container, and it works from the layered tree; a
+new copy prunes an older version's unused one."""
 from __future__ import annotations
 
 import os
+import time
 
 from .helpers import poll_container, run_playbook
 
@@ -21,6 +23,12 @@ def _tree(root: str) -> set:
 
 def test_one_engine_copy_for_every_module_and_cleanup_after_exit(engine_env, busybox_archive):
     img = "oci-archive:" + busybox_archive
+    lib = os.path.join(engine_env.paths["static_dir"], "lib")
+    old = os.path.join(lib, "0123456789abcdef")  # an older version's copy, unused for two hours
+    os.makedirs(old, mode=0o700)
+    with open(os.path.join(old, "run.py"), "w") as f:
+        f.write("")
+    os.utime(old, (time.time() - 7200,) * 2)
     res = run_playbook(engine_env, [
         {"name": "container", "libpod.engine.container": {
             "name": "quick", "image": img, "command": ["sh", "-c", "exit 3"]}},
@@ -31,9 +39,8 @@ def test_one_engine_copy_for_every_module_and_cleanup_after_exit(engine_env, bus
             {"name": "stacked", "image": img, "command": ["sleep", "300"]}]}},
     ])
     assert res.rc == 0, res.log
-    lib = os.path.join(engine_env.paths["static_dir"], "lib")
     copies = [d for d in os.listdir(lib) if not d.startswith(".") and ".tmp" not in d]
-    assert len(copies) == 1, copies
+    assert len(copies) == 1 and not os.path.lexists(old), copies  # the new copy pruned the old one
     copy = os.path.join(lib, copies[0], "libpod_engine")
     assert _tree(copy) == _tree(ENGINE)
     # the exit command (cleanup after exit) ran from that copy: the container is cleaned up

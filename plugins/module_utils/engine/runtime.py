@@ -549,7 +549,13 @@ class Runtime:
             return self._lazy["engine_copy"]
         dest_root = os.path.join(self.static_dir, "lib", engine_digest()[:16])
         dest = os.path.join(dest_root, "libpod_engine")
-        if not os.path.isfile(os.path.join(dest_root, "run.py")):
+        created = False
+        if os.path.isfile(os.path.join(dest_root, "run.py")):
+            try:  # in use: another version's prune keeps it (host/enginecopies.py)
+                os.utime(dest_root, follow_symlinks=False)
+            except OSError:
+                pass
+        else:
             tmp = dest_root + ".tmp%d" % os.getpid()
             for name, data in engine_sources().items():
                 target = os.path.join(tmp, "libpod_engine", *name.split("/"))
@@ -561,6 +567,7 @@ class Runtime:
                         "from libpod_engine.ops.cli import main\nsys.exit(main(sys.argv[1:]))\n")
             try:
                 os.rename(tmp, dest_root)
+                created = True
             except OSError:
                 shutil.rmtree(tmp, ignore_errors=True)  # another process won the race
         # conmon runs this copy as root long after the task: nobody else may have been able to replace it
@@ -569,6 +576,16 @@ class Runtime:
                              hint="run the module with a Python that only root can replace "
                                   "(ansible_python_interpreter: /usr/bin/python3, or a venv owned by root)")
         self._lazy["engine_copy"] = dest
+        if created:
+            # deferred: only the task that writes a new copy (once per engine version) prunes
+            from .host import enginecopies  # noqa: PLC0415
+
+            removed = enginecopies.prune(os.path.dirname(dest_root), keep=os.path.basename(dest_root))
+            if removed:
+                try:
+                    self.event("system", "prune", attributes={"engine_copies": " ".join(removed)})
+                except OSError:
+                    pass  # never fatal to the task
         return dest
 
     def exit_python(self) -> str:

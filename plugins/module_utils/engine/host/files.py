@@ -1,9 +1,11 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 """Atomic file replacement (a reader sees the old file or the new one, never a torn write) and
-removal of a file that may already be gone."""
+removal of a file or a tree that may already be gone."""
 from __future__ import annotations
 
 import os
+import shutil
+import sys
 import tempfile
 from typing import Optional, Union
 
@@ -59,3 +61,26 @@ def remove_file(path: str) -> bool:
     except FileNotFoundError:
         return False
     return True
+
+
+def rmtree(path: str) -> None:
+    """rm -rf that also copes with read-only directories; missing is fine."""
+
+    def onerror(func, p, exc_info):
+        err = exc_info[1]
+        if isinstance(err, FileNotFoundError):
+            return
+        parent = os.path.dirname(p)
+        try:
+            os.chmod(parent, 0o700)
+            func(p)
+        except FileNotFoundError:
+            pass
+
+    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
+        os.unlink(path)
+        return
+    if sys.version_info >= (3, 12):
+        shutil.rmtree(path, onexc=lambda f, p, e: onerror(f, p, (type(e), e, None)))
+    else:
+        shutil.rmtree(path, onerror=onerror)

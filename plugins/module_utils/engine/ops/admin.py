@@ -31,6 +31,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..base.errors import CtrStateInvalid, EngineError, InvalidArg, LockExhausted
 from ..host import roots as owners
 from ..host import userns
+from ..host.enginecopies import UNIT_DIR, UNIT_PREFIX
 from ..host.mounts import mounts_under, umount_detach
 from ..objects import image as image_ops
 from ..store.locks import Lock
@@ -613,7 +614,6 @@ def migrate(rt, new_runtime: Optional[str] = None, restart: bool = True, timeout
 
 
 # -- boot unit ------------------------------------------------------------------------------------
-UNIT_DIR = "/etc/systemd/system"
 DEFAULT_STATIC_DIR = "/var/lib/libpod-engine"
 
 
@@ -631,8 +631,8 @@ def systemd_booted() -> Tuple[bool, str]:
 
 def boot_unit_name(static_dir: str) -> str:
     if os.path.normpath(static_dir) == DEFAULT_STATIC_DIR:
-        return "libpod-engine-restart.service"
-    return "libpod-engine-restart-%s.service" % hashlib.sha256(os.path.normpath(static_dir).encode()).hexdigest()[:8]
+        return UNIT_PREFIX + ".service"
+    return UNIT_PREFIX + "-%s.service" % hashlib.sha256(os.path.normpath(static_dir).encode()).hexdigest()[:8]
 
 
 def _sd_quote(arg: str) -> str:

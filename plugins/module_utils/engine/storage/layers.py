@@ -42,7 +42,6 @@ import os
 import posixpath
 import shutil
 import stat
-import sys
 import tempfile
 from dataclasses import dataclass
 from typing import IO, TYPE_CHECKING, Any, Dict, List, Optional, Tuple
@@ -51,6 +50,7 @@ from ..base import faults
 from ..base.errors import DigestMismatch, ImageError, UnsafeLayer
 from ..base.lazyre import lazy_compile
 from ..host import userpaths
+from ..host.files import rmtree
 from ..host.libc import libc
 from . import tarsplit
 from .digest import hex_of
@@ -147,29 +147,6 @@ def _fd_path(fd: int, name: str = "") -> str:
     """A path that reaches ``name`` inside the directory open as ``fd``."""
     base = "/proc/self/fd/%d" % fd
     return base + "/" + name if name else base
-
-
-def rmtree(path: str) -> None:
-    """rm -rf that also copes with read-only directories; missing is fine."""
-
-    def onerror(func, p, exc_info):
-        err = exc_info[1]
-        if isinstance(err, FileNotFoundError):
-            return
-        parent = os.path.dirname(p)
-        try:
-            os.chmod(parent, 0o700)
-            func(p)
-        except FileNotFoundError:
-            pass
-
-    if os.path.islink(path) or (os.path.lexists(path) and not os.path.isdir(path)):
-        os.unlink(path)
-        return
-    if sys.version_info >= (3, 12):
-        shutil.rmtree(path, onexc=lambda f, p, e: onerror(f, p, (type(e), e, None)))
-    else:
-        shutil.rmtree(path, onerror=onerror)
 
 
 class _Extractor:
