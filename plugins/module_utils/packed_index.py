@@ -4,7 +4,7 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '3ae093ed1387b098f95d9f4a80acf9f2e7f162c9d4016ab8436247633202711a'
+DIGEST = 'fce2f30697364a5a227c7e37918d4db54d6fafab84eaefb8e52672e9d55dfd02'
 #: Runtime.engine_copy's digest of the engine/ files
 ENGINE_SHA256 = '8d64c0137e234ede970c82af0d2800996b5d4ab4130160a25bb2a983b5d8729b'
 # one line per file: module_utils-relative path, CRC-32, size in bytes (a string, not a dict
@@ -157,7 +157,7 @@ reconcile/result.py 3114034543 1926
 reconcile/runtime_config.py 1831756067 8627
 reconcile/secret.py 3708602320 6352
 reconcile/stack.py 3326516449 22629
-reconcile/volume.py 3208894240 18918
+reconcile/volume.py 1556585340 20173
 """
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {rel: (int(crc), int(size))
