@@ -71,8 +71,8 @@ def test_check_mode_predicts_every_state(engine_env):
         predicted, real = (changed, as_done(actions), diff, point), _outcome(second.task("real " + case))
         if predicted != real:
             wrong[case] = {"predicted": predicted, "real": real}
-    assert not wrong, "\n".join("%s:\n  predicted %r\n  real      %r" % (c, w["predicted"], w["real"])
-                                 for c, w in wrong.items())
+    report = ["%s:\n  predicted %r\n  real      %r" % (c, w["predicted"], w["real"]) for c, w in wrong.items()]
+    assert not wrong, "\n".join(report)
     # recreate: true recreates (and so mounts again) on every run, by design
     assert [c for c, _s, _t in CASES if second.task("again " + c).changed] == ["recreate mounted"]
     assert not second.task("real same mounted").changed
