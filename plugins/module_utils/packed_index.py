@@ -4,7 +4,7 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '265a07a657e6325a01f3bd86c9be54ad187786c10f2fcb60ea938bee003bf528'
+DIGEST = '28525e72d1f271fccd12d8ab871882ecd89ecd1b567f04f613e2eff2c9ffacc3'
 #: Runtime.engine_copy's digest of the engine/ files
 ENGINE_SHA256 = 'ec15db3e7ac53c719aace3d4cfd6d57367ef3db36aa77056bc041da3411a2594'
 # one line per file: module_utils-relative path, CRC-32, size in bytes (a string, not a dict
@@ -158,7 +158,7 @@ reconcile/result.py 3114034543 1926
 reconcile/runtime_config.py 1831756067 8627
 reconcile/secret.py 3708602320 6352
 reconcile/stack.py 3326516449 22629
-reconcile/volume.py 3208894240 18918
+reconcile/volume.py 1556585340 20173
 """
 #: module_utils-relative path: (CRC-32, size in bytes)
 FILES = {rel: (int(crc), int(size))

@@ -51,7 +51,7 @@ options:
       - V(mounted) is V(present), then mounts the volume as C(podman volume mount) does (a V(local) volume
         with O(options) is mounted, one without is its data directory) and returns RV(mount_point). The task
         holds one reference on the volume, taken once, so a re-run is no change (the peer's module reports a
-        change each time); a mount lost meanwhile is made again.
+        change each time); a mount lost meanwhile is made again, and so is the mount of a volume the task recreates.
       - V(unmounted) drops that reference (C(podman volume unmount)); the volume is really unmounted when no
         running container uses it either. A volume not mounted by V(mounted) is no change; a missing volume
         fails the task, as the peer's module.

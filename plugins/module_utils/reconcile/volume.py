@@ -14,7 +14,10 @@ Order of decisions:
    spec their config implies), then validate the new spec *before* removing the old volume,
    so a bad task never destroys a good volume;
 4. check mode computes the same plan, including the refusals, and stops before the first
-   mutation.
+   mutation;
+5. mounted/unmounted act after that: a volume this run creates or recreates holds no reference
+   of the user, so mounted mounts it (again) and unmounted has nothing to drop; check mode
+   predicts the same from the plan (_predict_mount_state).
 """
 from __future__ import annotations
 
@@ -322,41 +325,54 @@ def reconcile_volume(rt, params: Mapping[str, Any], check_mode: bool = False) ->
         if state == "unmounted" and rt.volumes.find(validate_name(params.get("name"))) is None:
             raise NoSuchVolume("no such volume %s to unmount" % params.get("name"),
                                hint="create it first (state: present or mounted)")
-        _reconcile(rt, params, check_mode, res)
+        made = _reconcile(rt, params, check_mode, res)
         if state in ("mounted", "unmounted"):
-            _mount_state(rt, params["name"], state, check_mode, res)
+            if check_mode:
+                _predict_mount_state(rt.volumes, params["name"], state, made, res)
+            else:
+                _mount_state(rt.volumes, params["name"], state, res)
     except EngineError as err:
         err.actions = list(res.actions)  # what was done before the failure
         raise
     return res
 
 
-def _mount_state(rt, name: str, state: str, check_mode: bool, res: Result) -> None:
+def _mount_state(vols, name: str, state: str, res: Result) -> None:
     """mounted: the user's reference on the volume (podman volume mount), taken once, the mount point
     returned; unmounted: that reference dropped (the volume stays mounted while containers use it)."""
-    vols = rt.volumes
-    if vols.find(name) is None:  # check mode: it would be created first
-        res.act("mount volume %s" % name)
-        return
     if state == "mounted":
-        if check_mode:
-            if not vols.held(name):
-                res.act("mount volume %s" % name)
-            vol = vols.get(name)
-            res.extra["mount_point"] = vol.state.mount_point or ("" if vol.uses_plugin else vols.data_dir(name))
-        else:
-            taken, point = vols.hold(name)
-            if taken:
-                res.act("mounted volume %s at %s" % (name, point))
-            res.extra["mount_point"] = point
+        taken, point = vols.hold(name)
+        if taken:
+            res.act("mounted volume %s at %s" % (name, point))
+        res.extra["mount_point"] = point
     elif vols.get(name).state.user_mounted:
-        if not check_mode:
-            vols.release(name)
-        res.act("%s volume %s" % ("unmount" if check_mode else "unmounted", name))
+        vols.release(name)
+        res.act("unmounted volume %s" % name)
     res.obj = vols.inspect(name)
 
 
-def _reconcile(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> None:
+def _predict_mount_state(vols, name: str, state: str, made: Optional[str], res: Result) -> None:
+    """Check mode: what _mount_state will do after the real _reconcile. A volume that run creates or
+    recreates (``made`` = its driver) holds no reference of the user yet: mounted takes one (mounts it
+    again after a recreate), unmounted has none to drop."""
+    vol = vols.find(name)
+    if state == "mounted":
+        if made == LOCAL_DRIVER or (made is None and not vol.uses_plugin):
+            point = vols.data_dir(name)  # where _mount_locked mounts a local volume
+        else:
+            point = vol.state.mount_point if made is None else ""  # a plugin says where when it mounts
+        if made is not None or not vols.held(name):
+            res.act("mount volume %s at %s" % (name, point) if point else "mount volume %s" % name)
+        res.extra["mount_point"] = point
+    elif made is None and vol.state.user_mounted:
+        res.act("unmount volume %s" % name)
+    if vol is not None:
+        res.obj = vols.inspect(name)  # as it is now, also when it would be recreated
+
+
+def _reconcile(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> Optional[str]:
+    """Remove, create or recreate the volume as declared; returns the driver of the volume this run
+    creates or recreates (would, in check mode), None when it keeps or removes the volume."""
     name = validate_name(params.get("name"))
     state = params.get("state") or "present"
     force = bool(params.get("force"))
@@ -365,13 +381,13 @@ def _reconcile(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> 
 
     if state == "absent":
         if vol is None:
-            return
+            return None
         users = _container_names(rt, vols.users(name))
         if users and not force:
             _refuse_in_use(name, users, "cannot be removed")
         _remove(rt, name, users, check_mode, res)
         res.before, res.after = {"exists": True}, {"exists": False}
-        return
+        return None
 
     if vol is not None and _declares_nothing(params):
         # the one omission rule (docs/index.md): name and state only act on the volume as declared
@@ -383,12 +399,12 @@ def _reconcile(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> 
         res.before, res.after = {"exists": False}, {"exists": True}
         if check_mode:
             res.act("create volume %s" % name)
-            return
+            return declared["driver"]
         vols.create(name, driver=declared["driver"], labels=declared["label"], options=opts, declared=declared)
         rt.event("volume", "create", id=name, name=name)
         res.act("created volume %s" % name)
         res.obj = vols.inspect(name)
-        return
+        return declared["driver"]
 
     old = declared_from_config(vol.config)
     names = differences(old, declared)
@@ -397,7 +413,7 @@ def _reconcile(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> 
         why.append("recreate requested")
     if not why:
         res.obj = vols.inspect(name)
-        return
+        return None
     if names:
         d = diff(old, declared, names)
         res.before, res.after = d["before"], d["after"]
@@ -410,7 +426,7 @@ def _reconcile(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> 
             res.act("remove container(s) %s (using volume %s)" % (", ".join(users), name))
         res.act("recreate volume %s: %s" % (name, "; ".join(why)))
         res.obj = vols.inspect(name)
-        return
+        return declared["driver"]
     removal = vols.remove(name, force=bool(users), remove_users=_users_remover(rt))
     if removal.containers:
         res.act("removed container(s) %s (using volume %s)" % (", ".join(removal.containers), name))
@@ -424,3 +440,4 @@ def _reconcile(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> 
     rt.event("volume", "create", id=name, name=name)
     res.act("recreated volume %s: %s" % (name, "; ".join(why)))
     res.obj = vols.inspect(name)
+    return declared["driver"]

@@ -4,6 +4,8 @@ reconcile flow against a real VolumeManager on a temporary state DB (plain direc
 from __future__ import annotations
 
 import os
+import shutil
+import tempfile
 import time
 
 import pytest
@@ -13,6 +15,8 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.store.locks i
 from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import Record, State
 from ansible_collections.libpod.engine.plugins.module_utils.engine.volume.manager import VolumeConfig, VolumeManager
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile import volume as rv
+from ansible_collections.libpod.engine.tests.helpers.checkmode import as_done
+from ansible_collections.libpod.engine.tests.helpers.volume_plugin_server import VolumePluginServer
 
 TMPFS = ["type=tmpfs", "device=tmpfs", "o=size=16m"]
 
@@ -180,10 +184,10 @@ def test_validate_spec(tmp_path):
 # the reconcile flow on a real VolumeManager (plain local volumes: no mounts, no root needed)
 # ------------------------------------------------------------------------------------------
 class FakeRuntime:
-    def __init__(self, tmp_path):
+    def __init__(self, tmp_path, plugins=None):
         self.state = State(str(tmp_path / "state.db"))
         self.locks = LockManager(self.state, str(tmp_path / "locks"), 32)
-        self.volumes = VolumeManager(self.state, self.locks, volume_path=str(tmp_path / "volumes"))
+        self.volumes = VolumeManager(self.state, self.locks, volume_path=str(tmp_path / "volumes"), plugins=plugins)
         self.events = []
 
     def event(self, type_, status, **kw):
@@ -300,3 +304,74 @@ def test_name_and_state_only_act_on_the_volume_as_declared(rt, tmp_path):
         assert not res.changed and res.actions == [] and os.path.exists(marker), res.actions
     res = rv.reconcile_volume(rt, {"name": "v", "uid": 1234})
     assert res.actions == ["recreated volume v: label changed"] and res.obj["Labels"] == {}
+
+
+# ------------------------------------------------------------------------------------------
+# check mode predicts the real run, for every state (plain local volumes: the mount point is the data dir)
+# ------------------------------------------------------------------------------------------
+#: (case, how the volume is before: None = missing / "plain" / "held" (state: mounted taken), task parameters)
+PREDICTION_CASES = [
+    ("new present", None, {"state": "present"}),
+    ("new mounted", None, {"state": "mounted"}),
+    ("unchanged mounted", "held", {"state": "mounted"}),
+    ("plain mounted", "plain", {"state": "mounted"}),
+    ("mounted, label changed", "held", {"state": "mounted", "label": {"a": "2"}}),
+    ("mounted, recreate", "held", {"state": "mounted", "label": {"a": "1"}, "recreate": True}),
+    ("not held, label changed, mounted", "plain", {"state": "mounted", "label": {"a": "2"}}),
+    ("held unmounted", "held", {"state": "unmounted"}),
+    ("plain unmounted", "plain", {"state": "unmounted"}),
+    ("held, label changed, unmounted", "held", {"state": "unmounted", "label": {"a": "2"}}),
+    ("held, label changed, present", "held", {"state": "present", "label": {"a": "2"}}),
+    ("held absent", "held", {"state": "absent"}),
+    ("missing absent", None, {"state": "absent"}),
+]
+
+
+def _outcome(res):
+    return res.changed, res.actions, res.before, res.after, res.extra.get("mount_point")
+
+
+@pytest.mark.parametrize("case, before, params", PREDICTION_CASES, ids=[c[0] for c in PREDICTION_CASES])
+def test_check_mode_predicts_the_real_run(rt, case, before, params):
+    """A volume created or recreated by the task holds no reference of the user: state mounted
+    mounts it again (the real run always did; check mode said only the recreate), state
+    unmounted has nothing left to drop (check mode said unmount)."""
+    if before is not None:
+        rv.reconcile_volume(rt, {"name": "v", "label": {"a": "1"}})
+        if before == "held":
+            rt.volumes.hold("v")
+    params = dict(params, name="v")
+    check = rv.reconcile_volume(rt, params, check_mode=True)
+    real = rv.reconcile_volume(rt, params)
+    changed, actions, diff_before, diff_after, point = _outcome(check)
+    assert (changed, as_done(actions), diff_before, diff_after, point) == _outcome(real), case
+    assert rv.reconcile_volume(rt, params).changed == bool(params.get("recreate"))  # recreate: true, each run
+
+
+def test_check_mode_names_the_mount_point_it_would_mount(rt):
+    res = rv.reconcile_volume(rt, {"name": "v", "state": "mounted"}, check_mode=True)
+    assert res.actions == ["create volume v", "mount volume v at %s" % rt.volumes.data_dir("v")]
+    assert res.extra["mount_point"] == rt.volumes.data_dir("v") and rt.volumes.find("v") is None
+
+
+def test_check_mode_of_a_plugin_volume_cannot_name_the_mount_point(tmp_path):
+    """A plugin says where it mounts only when it mounts: check mode says the mount without a point."""
+    sockdir = tempfile.mkdtemp(prefix="vp-", dir="/tmp")  # sun_path holds 108 bytes
+    srv = VolumePluginServer(str(tmp_path / "plugin"), os.path.join(sockdir, "p.sock")).start()
+    rt = FakeRuntime(tmp_path, plugins={"testplug": srv.socket_path})
+    try:
+        params = {"name": "pv", "driver": "testplug", "state": "mounted"}
+        for label in (None, {"a": "2"}):  # new, then recreated while mounted
+            call = dict(params, label=label) if label else params
+            check = rv.reconcile_volume(rt, call, check_mode=True)
+            real = rv.reconcile_volume(rt, call)
+            assert check.actions[-1] == "mount volume pv" and check.extra["mount_point"] == ""
+            assert real.actions[-1] == "mounted volume pv at %s" % real.extra["mount_point"]
+            assert as_done(check.actions[:-1]) == real.actions[:-1] and check.changed == real.changed
+        check = rv.reconcile_volume(rt, dict(params, label={"a": "2"}), check_mode=True)
+        assert not check.changed and check.extra["mount_point"] == real.extra["mount_point"] != ""
+        rv.reconcile_volume(rt, {"name": "pv", "state": "absent"})
+    finally:
+        rt.state.close()
+        srv.stop()
+        shutil.rmtree(sockdir, ignore_errors=True)
