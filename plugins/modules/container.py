@@ -375,7 +375,10 @@ options:
     elements: str
     aliases: [dns_opts]
   add_host:
-    description: Extra C(/etc/hosts) entries as C(name:ip) strings, or a dict of names to IP addresses.
+    description:
+      - Extra C(/etc/hosts) entries as C(name:ip) strings, or a dict of names to IP addresses.
+      - In a pod sharing its network they are added to the pod's C(/etc/hosts); refused when that pod has
+        C(no_hosts) (podman 4 refuses them on every such pod member).
     type: raw
     aliases: [etc_hosts, add_hosts]
   pod:

@@ -641,6 +641,12 @@ def apply_exit_policy(rt, pod_id: str, ctr_id: str) -> List[str]:
 def check_member_config(rt, pod_ref: str, config: Dict[str, Any], ctr_name: str = "") -> Pod:
     """A container joining a pod: what the infra owns cannot be set on it (parameter + fix named)."""
     pod = get_pod(rt, pod_ref)
+    refuse_member_config(pod, config, ctr_name)
+    return pod
+
+
+def refuse_member_config(pod: PodRecord, config: Dict[str, Any], ctr_name: str = "") -> None:
+    """check_member_config against a pod record already read (no I/O)."""
     share = pod.share
     who = "container %s" % ctr_name if ctr_name else "a container"
     if "net" in share:
@@ -651,10 +657,16 @@ def check_member_config(rt, pod_ref: str, config: Dict[str, Any], ctr_name: str 
         if net.get("mode") not in (None, "pod"):
             raise InvalidArg("network: %s joins pod %s and shares the pod's network" % (who, pod.name),
                              hint="drop network from the container, or set it on the pod")
+        if config.get("add_host") and pod.config.get("no_hosts"):
+            # podman 4 refuses add-host on every member ("extra host entries must be specified on the
+            # pod"); here a member's entries join the pod's /etc/hosts, so only no_hosts, where they
+            # would be dropped without a word, is refused
+            raise InvalidArg("add_host: %s joins pod %s, which has no_hosts: its containers keep their image's "
+                             "/etc/hosts, so these entries would go nowhere" % (who, pod.name),
+                             hint="set add_host on the pod, or drop no_hosts from the pod (or drop add_host here)")
     if "uts" in share and config.get("hostname"):
         raise InvalidArg("hostname: %s shares the UTS namespace of pod %s, whose hostname is %s"
                          % (who, pod.name, pod.hostname), hint="drop hostname, or set it on the pod")
-    return pod
 
 
 def refresh_pods(rt) -> None:
