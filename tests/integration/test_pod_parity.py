@@ -62,6 +62,17 @@ def _member_hosts_refused(name):
             {"name": "%s hosts refused info" % name, "libpod.engine.container_info": {"name": [name + "-hosts"]}}]
 
 
+def _pod_hosts_refused(name, opts):
+    """The other way round: a member with its own add_host (accepted: it joins the pod's /etc/hosts), then
+    the pod changed to no_hosts, which would recreate the member into it without them: refused, nothing changes."""
+    ctr = dict(_member(name)["libpod.engine.container"], name=name + "-hosts", add_host=["db:10.0.0.1"])
+    nohosts = dict(opts, no_hosts=True)
+    return [{"name": "%s hosts member" % name, "libpod.engine.container": ctr},
+            _pod(name, "nohosts refused check", nohosts, check_mode=True, ignore_errors=True),
+            _pod(name, "nohosts refused", nohosts, ignore_errors=True),
+            _pod(name, "after nohosts refused", opts)]
+
+
 def _matrix(name, a, b, extra=()):
     return ([_pod(name, "apply", a), _member(name)] + _probe(name, "apply") + list(extra)
             + [_pod(name, "reapply", a), _pod(name, "check", b, check_mode=True, diff=True),
@@ -127,7 +138,8 @@ def test_pod_and_volume_parity(playbook, busybox_archive, engine_env, tmp_path):
     net_b = {"ip": ip_b, "mac_address": "92:d0:c6:0a:29:34", "network_aliases": ["pn-alias", "pn-two"]}
     ns_a = {"uts": "host", "pid": "host", "share": "ipc,net,uts,pid"}
     ns_b = {"share_parent": False, "no_hosts": True, "pid": "private"}
-    tasks = _matrix("pn", net_a, net_b, _siblings("pn")) + _matrix("pu", ns_a, ns_b) + _member_hosts_refused("pu")
+    tasks = _matrix("pn", net_a, net_b, _siblings("pn")) + _pod_hosts_refused("pn", net_b)
+    tasks += _matrix("pu", ns_a, ns_b) + _member_hosts_refused("pu")
     tasks += [_pod("pk", "create", {}), _member("pk")] + _states("pk")
     for i, (opts, _msg) in enumerate(REFUSED):
         tasks.append({"name": "r%d" % i, "libpod.engine.pod": dict({"state": "created"}, **opts, name="pr-refused"),
@@ -181,6 +193,12 @@ def test_pod_and_volume_parity(playbook, busybox_archive, engine_env, tmp_path):
             by[step].result
         assert "drop no_hosts from the pod" in by[step].msg, by[step].msg
     assert by["pu hosts refused info"]["missing"] == ["pu-hosts"], by["pu hosts refused info"].result
+    assert by["pn hosts member"].changed
+    for step in ("pn nohosts refused check", "pn nohosts refused"):
+        assert by[step].failed and "add_host: container pn-hosts joins pod pn, which has no_hosts" in by[step].msg, \
+            by[step].result
+    after = by["pn after nohosts refused"]
+    assert not after.changed and after["pod"]["Id"] == by["pn rechange"]["pod"]["Id"], after.result
 
     # states: each acts once, its check mode reports without acting, a re-run is no change
     for state, status, pod_state in (("paused", "paused", "Paused"), ("unpaused", "running", "Running"),

@@ -14,6 +14,7 @@ Container operations never take the pod lock.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -645,6 +646,14 @@ def check_member_config(rt, pod_ref: str, config: Dict[str, Any], ctr_name: str 
     return pod
 
 
+def check_members_for(pod: Pod, config: Dict[str, Any]) -> None:
+    """A pod about to be recreated with ``config``: its members come back with their own configs, so
+    a member's add_host the new pod would drop (no_hosts) is refused before the pod changes."""
+    future = PodRecord(pod.rt, dataclasses.replace(pod.rec, config=dict(config)))
+    for ctr in pod.members():
+        refuse_member_config(future, {"add_host": ctr.config.get("add_host")}, ctr.name)
+
+
 def refuse_member_config(pod: PodRecord, config: Dict[str, Any], ctr_name: str = "") -> None:
     """check_member_config against a pod record already read (no I/O)."""
     share = pod.share
@@ -663,7 +672,8 @@ def refuse_member_config(pod: PodRecord, config: Dict[str, Any], ctr_name: str =
             # would be dropped without a word, is refused
             raise InvalidArg("add_host: %s joins pod %s, which has no_hosts: its containers keep their image's "
                              "/etc/hosts, so these entries would go nowhere" % (who, pod.name),
-                             hint="set add_host on the pod, or drop no_hosts from the pod (or drop add_host here)")
+                             hint="set add_host on the pod, or drop no_hosts from the pod "
+                                  "(or drop add_host from the container)")
     if "uts" in share and config.get("hostname"):
         raise InvalidArg("hostname: %s shares the UTS namespace of pod %s, whose hostname is %s"
                          % (who, pod.name, pod.hostname), hint="drop hostname, or set it on the pod")
