@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '28525e72d1f271fccd12d8ab871882ecd89ecd1b567f04f613e2eff2c9ffacc3'
+DIGEST = '48f1c2e34588c6a644a37a06c69a982d9e215e8012812a81ff9c4118d04bef18'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = 'ec15db3e7ac53c719aace3d4cfd6d57367ef3db36aa77056bc041da3411a2594'
+ENGINE_SHA256 = '40d7bcfb8c88c4ca21549fadcfedabf1c1f44d66cb85c93dae115783129fbcd9'
 # one line per file: module_utils-relative path, CRC-32, size in bytes (a string, not a dict
 # literal: compiled on every task from the payload, it costs 0.1 ms instead of 0.8)
 _TABLE = """
@@ -81,7 +81,7 @@ engine/objects/imagepull.py 1621296280 1011
 engine/objects/inspect.py 1851790253 12963
 engine/objects/locked.py 3546596684 1970
 engine/objects/netattach.py 2227499433 4294
-engine/objects/pod.py 1813875941 33670
+engine/objects/pod.py 4178171085 35075
 engine/objects/podjoin.py 1390733251 13644
 engine/objects/restart.py 3377067950 769
 engine/objects/rootfsdir.py 859300238 1750
@@ -98,7 +98,7 @@ engine/oci/resources.py 2788115225 12119
 engine/oci/spec.py 2250523039 41767
 engine/oci/spechost.py 2725136964 12753
 engine/oci/specvalues.py 2882737823 6321
-engine/oci/userfiles.py 3236635801 8026
+engine/oci/userfiles.py 150321216 9185
 engine/ops/__init__.py 0 0
 engine/ops/admin.py 909726905 34753
 engine/ops/cli.py 2158467848 5227
@@ -138,7 +138,7 @@ engine/volume/__init__.py 0 0
 engine/volume/manager.py 2864364792 62608
 engine/volume/plugin.py 708169480 14304
 reconcile/__init__.py 0 0
-reconcile/container.py 3353968405 38321
+reconcile/container.py 107527116 38355
 reconcile/container_build.py 2543672180 5830
 reconcile/container_compare.py 3289620963 3092
 reconcile/container_options.py 1212698105 36570
@@ -150,7 +150,7 @@ reconcile/image.py 2748367714 14533
 reconcile/kube.py 94589814 35242
 reconcile/network.py 2266906673 12229
 reconcile/options.py 2359846644 7097
-reconcile/pod.py 4261511154 16079
+reconcile/pod.py 571453274 16208
 reconcile/pod_options.py 1005149214 9134
 reconcile/pod_spec.py 3684309827 4864
 reconcile/preflight.py 552679327 6390

@@ -375,7 +375,10 @@ options:
     elements: str
     aliases: [dns_opts]
   add_host:
-    description: Extra C(/etc/hosts) entries as C(name:ip) strings, or a dict of names to IP addresses.
+    description:
+      - Extra C(/etc/hosts) entries as C(name:ip) strings, or a dict of names to IP addresses.
+      - In a pod sharing its network they are added to the pod's C(/etc/hosts); refused when that pod has
+        C(no_hosts) (podman 4 refuses them on every such pod member).
     type: raw
     aliases: [etc_hosts, add_hosts]
   pod:
@@ -803,7 +806,9 @@ options:
     description: A user of the managed host (name or UID) whose C(/etc/passwd) entry is copied into the
       container's when the container lacks that name and UID (podman's C(--hostuser)); its home is the
       container's working directory unless the host home is mounted into the container. O(user) may then
-      name it. The user must exist on the host (checked before anything is done).
+      name it. The user must exist on the host (checked before anything is done). The entry's name field is
+      the host GECOS up to its first comma (as podman), left empty when it holds a C(:) or a control character;
+      a host user whose name or home holds one is refused.
     type: str
   personality:
     description: Execution domain; V(LINUX32) makes C(uname -m) say i686. Needs crun (runc 1.1 ignores it,

@@ -183,8 +183,8 @@ options:
   no_hosts:
     description:
       - "Do not manage C(/etc/hosts): the infra and every container sharing the pod's network keep their image's
-        own file (podman's C(--no-hosts)). Conflicts with O(add_host) and O(hosts_file). Needs O(infra).
-        A change recreates the pod."
+        own file (podman's C(--no-hosts)). Conflicts with O(add_host) and O(hosts_file), and a container joining
+        the pod's network may not set its own C(add_host) then. Needs O(infra). A change recreates the pod."
     type: bool
   hosts_file:
     description:

@@ -116,7 +116,7 @@ def test_users_cgroups_and_rootfs_matrix(playbook, busybox_archive, tmp_path):
 
     # hostuser: the host's entry, the container runs as it by name; passwd: false adds nothing
     passwd, _group, ident = out["u-host probe apply"].split("---\n")
-    entry = "%s:*:%d:%d:%s:/:/bin/sh" % (user.pw_name, user.pw_uid, user.pw_gid, user.pw_gecos)
+    entry = "%s:*:%d:%d:%s:/:/bin/sh" % (user.pw_name, user.pw_uid, user.pw_gid, user.pw_gecos.split(",")[0])
     assert entry in passwd.splitlines(), passwd
     assert ident.startswith("uid=%d(%s)" % (user.pw_uid, user.pw_name)), ident
     passwd, _group, ident = out["u-host probe change"].split("---\n")

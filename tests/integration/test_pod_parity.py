@@ -52,6 +52,27 @@ def _siblings(name):
             {"libpod.engine.container": {"name": name + "-m2", "state": "absent"}}]
 
 
+def _member_hosts_refused(name):
+    """A member's own add_host in a pod with no_hosts (its entries would go nowhere): refused, in check
+    mode too, before anything is created."""
+    ctr = dict(_member(name)["libpod.engine.container"], name=name + "-hosts", add_host=["db:10.0.0.1"])
+    return [{"name": "%s hosts refused check" % name, "libpod.engine.container": ctr, "check_mode": True,
+             "ignore_errors": True},
+            {"name": "%s hosts refused" % name, "libpod.engine.container": ctr, "ignore_errors": True},
+            {"name": "%s hosts refused info" % name, "libpod.engine.container_info": {"name": [name + "-hosts"]}}]
+
+
+def _pod_hosts_refused(name, opts):
+    """The other way round: a member with its own add_host (accepted: it joins the pod's /etc/hosts), then
+    the pod changed to no_hosts, which would recreate the member into it without them: refused, nothing changes."""
+    ctr = dict(_member(name)["libpod.engine.container"], name=name + "-hosts", add_host=["db:10.0.0.1"])
+    nohosts = dict(opts, no_hosts=True)
+    return [{"name": "%s hosts member" % name, "libpod.engine.container": ctr},
+            _pod(name, "nohosts refused check", nohosts, check_mode=True, ignore_errors=True),
+            _pod(name, "nohosts refused", nohosts, ignore_errors=True),
+            _pod(name, "after nohosts refused", opts)]
+
+
 def _matrix(name, a, b, extra=()):
     return ([_pod(name, "apply", a), _member(name)] + _probe(name, "apply") + list(extra)
             + [_pod(name, "reapply", a), _pod(name, "check", b, check_mode=True, diff=True),
@@ -117,7 +138,8 @@ def test_pod_and_volume_parity(playbook, busybox_archive, engine_env, tmp_path):
     net_b = {"ip": ip_b, "mac_address": "92:d0:c6:0a:29:34", "network_aliases": ["pn-alias", "pn-two"]}
     ns_a = {"uts": "host", "pid": "host", "share": "ipc,net,uts,pid"}
     ns_b = {"share_parent": False, "no_hosts": True, "pid": "private"}
-    tasks = _matrix("pn", net_a, net_b, _siblings("pn")) + _matrix("pu", ns_a, ns_b)
+    tasks = _matrix("pn", net_a, net_b, _siblings("pn")) + _pod_hosts_refused("pn", net_b)
+    tasks += _matrix("pu", ns_a, ns_b) + _member_hosts_refused("pu")
     tasks += [_pod("pk", "create", {}), _member("pk")] + _states("pk")
     for i, (opts, _msg) in enumerate(REFUSED):
         tasks.append({"name": "r%d" % i, "libpod.engine.pod": dict({"state": "created"}, **opts, name="pr-refused"),
@@ -165,6 +187,18 @@ def test_pod_and_volume_parity(playbook, busybox_archive, engine_env, tmp_path):
     ca, cb = (by["pu cgroup %s" % s]["stdout"] for s in ("apply", "change"))
     assert by["pu apply"]["pod"]["Id"] in ca and by["pu change"]["pod"]["Id"] not in cb, (ca, cb)
     assert by["pu change"]["pod"]["CgroupPath"] == "" and by["pu change"]["pod"]["ShareParent"] is False
+    # a member's add_host where the pod has no_hosts: refused naming add_host and the fix, nothing created
+    for step in ("pu hosts refused check", "pu hosts refused"):
+        assert by[step].failed and "add_host: container pu-hosts joins pod pu, which has no_hosts" in by[step].msg, \
+            by[step].result
+        assert "drop no_hosts from the pod" in by[step].msg, by[step].msg
+    assert by["pu hosts refused info"]["missing"] == ["pu-hosts"], by["pu hosts refused info"].result
+    assert by["pn hosts member"].changed
+    for step in ("pn nohosts refused check", "pn nohosts refused"):
+        assert by[step].failed and "add_host: container pn-hosts joins pod pn, which has no_hosts" in by[step].msg, \
+            by[step].result
+    after = by["pn after nohosts refused"]
+    assert not after.changed and after["pod"]["Id"] == by["pn rechange"]["pod"]["Id"], after.result
 
     # states: each acts once, its check mode reports without acting, a re-run is no change
     for state, status, pod_state in (("paused", "paused", "Paused"), ("unpaused", "running", "Running"),

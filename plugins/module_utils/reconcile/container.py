@@ -329,7 +329,7 @@ def _pod_id(rt, declared: Dict[str, Any], name: str = "", check_mode: bool = Fal
 
     network = None if declared["network"] == OPTIONS.by_name["network"].default else declared["network"]
     check_member_config(rt, pod.id, {"publish": declared["publish"], "hostname": declared["hostname"],
-                                     "network": network}, name)
+                                     "network": network, "add_host": declared["add_host"]}, name)
     return pod.id
 
 

@@ -23,6 +23,7 @@ from ..engine.objects.container import PAUSED, RUNNING
 from ..engine.objects.pod import (
     KUBE_EMPTYDIR_LABEL,
     Pod,
+    check_members_for,
     create_pod,
     find_pod,
     recreate_pod,
@@ -273,6 +274,7 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
     elif recreate_reasons:
         members = [c.name for c in pod.members()]
         with_members = " (containers %s recreated into it)" % ", ".join(members) if members else ""
+        check_members_for(pod, config)  # what the new pod refuses on a member, refused before it changes
         if not check_mode:
             if image is None and declared["infra"]:
                 raise InvalidArg("pod %s: no infra image to recreate it with" % name)

@@ -41,6 +41,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.conta
 from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.spec import SpecContext
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import Record
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import build_config
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import (
     OPTIONS as CTR_OPTIONS,
@@ -381,3 +382,21 @@ def test_share_parent_false_puts_members_under_the_engine_parent(rt):
     shared = podmod.create_pod(rt, _cfg(infra=False), name="sp2")
     assert shared.member_cgroup_parent == shared.cgroup_parent and shared.cgroup_parent.endswith(shared.id)
     shared.remove()
+
+
+@pytest.mark.parametrize("pod_cfg,refused", [
+    ({"share": ["ipc", "net", "uts"], "no_hosts": True}, True),    # its entries would be dropped without a word
+    ({"share": ["ipc", "net", "uts"], "no_hosts": False}, False),  # added to the pod's /etc/hosts
+    ({"share": ["ipc", "uts"], "no_hosts": True}, False),          # the member has its own network and hosts file
+])
+def test_member_add_host_is_refused_only_where_the_pod_has_no_hosts(pod_cfg, refused):
+    pod = podjoin.PodRecord(None, Record(id="p" * 64, name="web", namespace="", lock_id=None, config=pod_cfg,
+                                         state={}, created=0.0))
+    member = {"add_host": ["db:10.0.0.1"], "publish": [], "hostname": None, "network": None}
+    if refused:
+        with pytest.raises(InvalidArg, match="add_host: container m joins pod web, which has no_hosts") as exc:
+            podmod.refuse_member_config(pod, member, "m")
+        assert "set add_host on the pod, or drop no_hosts from the pod" in exc.value.hint
+    else:
+        podmod.refuse_member_config(pod, member, "m")
+    podmod.refuse_member_config(pod, dict(member, add_host=[]), "m")  # nothing to drop: accepted

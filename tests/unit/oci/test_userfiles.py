@@ -49,13 +49,14 @@ def test_templates_replace_podmans_variables():
 
 def test_hostuser_copies_the_hosts_entry_once():
     root = pwd.getpwuid(0)
+    gecos = root.pw_gecos.split(",")[0]  # podman's $NAME: the GECOS up to its first ','
     image_without_root = "app:x:1000:1000:app:/home/app:/bin/sh\n"
     files = userfiles.additions(_reader(passwd=image_without_root), user=None, workdir="/", host_users=["0"])
-    assert files.passwd == "%s:*:0:%d:%s:/:/bin/sh\n" % (root.pw_name, root.pw_gid, root.pw_gecos)
+    assert files.passwd == "%s:*:0:%d:%s:/:/bin/sh\n" % (root.pw_name, root.pw_gid, gecos)
     # the home is the host's when it is mounted into the container
     files = userfiles.additions(_reader(passwd=image_without_root), user="0", workdir="/", host_users=[root.pw_name],
                                 destinations=[root.pw_dir])
-    assert files.passwd == "%s:*:0:%d:%s:%s:/bin/sh\n" % (root.pw_name, root.pw_gid, root.pw_gecos, root.pw_dir)
+    assert files.passwd == "%s:*:0:%d:%s:%s:/bin/sh\n" % (root.pw_name, root.pw_gid, gecos, root.pw_dir)
     assert userfiles.additions(_reader(), user=None, workdir="/", host_users=["root"]).passwd == ""
 
 
@@ -117,3 +118,35 @@ def test_a_directory_swapped_for_a_symlink_after_resolution_is_not_followed(tmp_
         userfiles.apply(str(root), str(tmp_path / "run"), userfiles.UserFiles(passwd="x:*:1:1::/:/bin/sh\n"),
                         read_only=False)
     assert (host_etc / "passwd").read_text() == "keep\n"
+
+
+def _fake_host_user(monkeypatch, name="ldapu", gecos="Ldap User", home="/home/ldapu"):
+    """A host user as NSS (LDAP, sssd) may return it: no need to create one on this host."""
+    rec = pwd.struct_passwd((name, "x", 5005, 5005, gecos, home, "/bin/bash"))
+    monkeypatch.setattr(userfiles.pwd, "getpwnam", lambda n: rec)
+    monkeypatch.setattr(userfiles.pwd, "getpwuid", lambda n: rec)
+    return rec
+
+
+@pytest.mark.parametrize("gecos,written", [
+    ("Ldap User,Room 1,555-0100", "Ldap User"),   # podman ($NAME = Go's user.Name): the part before the first ','
+    ("evil:0:0:root:/root", ""),                  # a ':' would add fields: dropped
+    ("two\nroot::0:0::/:/bin/sh", ""),            # a newline would add a line: dropped
+    ("tab\there", ""), ("bad \udcff byte", ""),   # control / undecodable characters: dropped
+])
+def test_hostuser_gecos_never_adds_fields_or_lines(monkeypatch, gecos, written):
+    _fake_host_user(monkeypatch, gecos=gecos)
+    files = userfiles.additions(_reader(), user=None, workdir="/w", host_users=["ldapu"])
+    assert files.passwd == "ldapu:*:5005:5005:%s:/w:/bin/sh\n" % written
+    files = userfiles.additions(_reader(), user=None, workdir="/w", host_users=["ldapu"],
+                                passwd_entry="$USERNAME:x:$UID:$GID:$NAME:$HOME:/bin/false")
+    assert files.passwd == "ldapu:x:5005:5005:%s:/w:/bin/false\n" % written
+
+
+@pytest.mark.parametrize("name,home", [("ev:il", "/home/x"), ("evil\n", "/home/x"), ("ldapu", "/home/a:b"),
+                                       ("ldapu", "/home/x\nroot::0:0::/:/bin/sh"), ("ldapu", "/home/\udcff")])
+def test_hostuser_name_or_home_that_passwd_cannot_hold_is_refused(monkeypatch, name, home):
+    _fake_host_user(monkeypatch, name=name, home=home)
+    with pytest.raises(InvalidArg, match="hostuser: host user .* has a ':', a control character or an undecodable "
+                                         "byte in its (name|home directory)"):
+        userfiles.host_user("ldapu")

@@ -2,10 +2,13 @@
 """The host-facing container option rows (issue 23): normal forms, in place vs recreate, refusals."""
 from __future__ import annotations
 
+import pwd
+
 import pytest
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.records import CONTAINER_FIELDS
+from ansible_collections.libpod.engine.plugins.module_utils.engine.oci import userfiles
 from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.resources import IN_PLACE_KEYS
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import OPTIONS
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.options import IN_PLACE
@@ -64,3 +67,11 @@ def test_spellings_compare_equal():
 def test_refusals_name_the_parameter(params, msg):
     with pytest.raises(InvalidArg, match=msg):
         OPTIONS.declared(dict(BASE, **params))
+
+
+def test_hostuser_whose_home_passwd_cannot_hold_is_refused_when_declared(monkeypatch):
+    """Refused while the task's parameters are read, before anything is created (an NSS user, faked)."""
+    rec = pwd.struct_passwd(("ldapu", "x", 5005, 5005, "L", "/home/a:b", "/bin/sh"))
+    monkeypatch.setattr(userfiles.pwd, "getpwnam", lambda n: rec)
+    with pytest.raises(InvalidArg, match="hostuser: host user ldapu has a ':'.* in its home directory"):
+        OPTIONS.declared(dict(BASE, hostuser="ldapu"))

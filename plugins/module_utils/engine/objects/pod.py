@@ -14,6 +14,7 @@ Container operations never take the pod lock.
 """
 from __future__ import annotations
 
+import dataclasses
 import os
 import time
 from typing import Any, Dict, List, Optional, Sequence, Tuple
@@ -641,6 +642,20 @@ def apply_exit_policy(rt, pod_id: str, ctr_id: str) -> List[str]:
 def check_member_config(rt, pod_ref: str, config: Dict[str, Any], ctr_name: str = "") -> Pod:
     """A container joining a pod: what the infra owns cannot be set on it (parameter + fix named)."""
     pod = get_pod(rt, pod_ref)
+    refuse_member_config(pod, config, ctr_name)
+    return pod
+
+
+def check_members_for(pod: Pod, config: Dict[str, Any]) -> None:
+    """A pod about to be recreated with ``config``: its members come back with their own configs, so
+    a member's add_host the new pod would drop (no_hosts) is refused before the pod changes."""
+    future = PodRecord(pod.rt, dataclasses.replace(pod.rec, config=dict(config)))
+    for ctr in pod.members():
+        refuse_member_config(future, {"add_host": ctr.config.get("add_host")}, ctr.name)
+
+
+def refuse_member_config(pod: PodRecord, config: Dict[str, Any], ctr_name: str = "") -> None:
+    """check_member_config against a pod record already read (no I/O)."""
     share = pod.share
     who = "container %s" % ctr_name if ctr_name else "a container"
     if "net" in share:
@@ -651,10 +666,17 @@ def check_member_config(rt, pod_ref: str, config: Dict[str, Any], ctr_name: str 
         if net.get("mode") not in (None, "pod"):
             raise InvalidArg("network: %s joins pod %s and shares the pod's network" % (who, pod.name),
                              hint="drop network from the container, or set it on the pod")
+        if config.get("add_host") and pod.config.get("no_hosts"):
+            # podman 4 refuses add-host on every member ("extra host entries must be specified on the
+            # pod"); here a member's entries join the pod's /etc/hosts, so only no_hosts, where they
+            # would be dropped without a word, is refused
+            raise InvalidArg("add_host: %s joins pod %s, which has no_hosts: its containers keep their image's "
+                             "/etc/hosts, so these entries would go nowhere" % (who, pod.name),
+                             hint="set add_host on the pod, or drop no_hosts from the pod "
+                                  "(or drop add_host from the container)")
     if "uts" in share and config.get("hostname"):
         raise InvalidArg("hostname: %s shares the UTS namespace of pod %s, whose hostname is %s"
                          % (who, pod.name, pod.hostname), hint="drop hostname, or set it on the pod")
-    return pod
 
 
 def refresh_pods(rt) -> None:

@@ -35,13 +35,33 @@ class UserFiles:
     group: str = ""
 
 
+def _unwritable(text: str) -> bool:
+    """A ':' (a new field), a control character (a new line...) or an undecodable byte (a lone
+    surrogate from the pwd module) cannot go into a passwd line unchanged."""
+    return any(c == ":" or c < " " or c == "\x7f" or "\ud800" <= c <= "\udfff" for c in text)
+
+
 def host_user(name: str, param: str = "hostuser") -> pwd.struct_passwd:
-    """The host's passwd entry of a user name or UID; refused when the host has none."""
+    """The host's passwd entry of a user name or UID; refused when the host has none, or when its
+    name or home (from NSS: LDAP, sssd...) cannot be written into a passwd line."""
     try:
-        return pwd.getpwuid(int(name)) if name.isdigit() else pwd.getpwnam(name)
+        u = pwd.getpwuid(int(name)) if name.isdigit() else pwd.getpwnam(name)
     except (KeyError, OverflowError):
         raise InvalidArg("%s: %s is not a user of this host" % (param, name),
                          hint="give a user name or UID listed in the host's /etc/passwd")
+    for what, value in (("name", u.pw_name), ("home directory", u.pw_dir)):
+        if _unwritable(value):
+            raise InvalidArg("%s: host user %s has a ':', a control character or an undecodable byte in its %s "
+                             "(%r), which would break the container's /etc/passwd" % (param, name, what, value),
+                             hint="fix that user's entry on the host (its NSS source), or drop %s" % param)
+    return u
+
+
+def _gecos(gecos: str) -> str:
+    """$NAME of a host user: podman's (Go's user.Name) is the GECOS up to its first ','; dropped
+    when it holds what a passwd line cannot (podman writes it as is and breaks the file)."""
+    name = gecos.split(",", 1)[0]
+    return "" if _unwritable(name) else name
 
 
 def _template(template: str, values: Sequence[str], names: Sequence[str]) -> str:
@@ -74,7 +94,7 @@ def additions(read_file: Callable[[str], Optional[str]], *, user: Optional[str],
             continue
         added.add(u.pw_uid)
         home = u.pw_dir if _covered(u.pw_dir, destinations) else workdir
-        values = (u.pw_name, str(u.pw_uid), str(u.pw_gid), u.pw_gecos, home)
+        values = (u.pw_name, str(u.pw_uid), str(u.pw_gid), _gecos(u.pw_gecos), home)
         out.passwd += _template(passwd_entry, values, PASSWD_VARS) if passwd_entry \
             else "%s:*:%s:%s:%s:%s:/bin/sh\n" % values
     uspec, sep, gspec = (user or "").partition(":")
