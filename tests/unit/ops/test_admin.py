@@ -301,6 +301,23 @@ def test_sd_quote():
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+def test_engine_processes_show_the_command_line_as_text(tmp_path):
+    """Empty arguments left out, bytes that are not UTF-8 as U+FFFD (the line goes into results)."""
+    root = str(tmp_path / "root")
+    proc = subprocess.Popen([b"/tmp/lpe-\xff/x", b"-c", b"read x", b"", os.fsencode(root)], executable="/bin/sh",
+                            stdin=subprocess.PIPE)
+    try:
+        deadline = time.time() + 5
+        found = []
+        while time.time() < deadline and not found:
+            found = [p for p in admin.engine_processes([root]) if p[0] == proc.pid]
+            time.sleep(0.01)
+        assert found == [(proc.pid, "sh", "/tmp/lpe-\ufffd/x -c read x " + root)]
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
 def test_engine_processes_match_whole_path_components(tmp_path):
     root = str(tmp_path / "root")
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "--set",
