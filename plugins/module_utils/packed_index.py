@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '48f1c2e34588c6a644a37a06c69a982d9e215e8012812a81ff9c4118d04bef18'
+DIGEST = 'ecbf8b679ec3d297232e4f2a467e3b795ef51f19d43cc654dcd05510ff585175'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = '40d7bcfb8c88c4ca21549fadcfedabf1c1f44d66cb85c93dae115783129fbcd9'
+ENGINE_SHA256 = 'f37913507808ffe9e809878ffefc2df2b4a027c4706db244aea19674c2bd3e68'
 # one line per file: module_utils-relative path, CRC-32, size in bytes (a string, not a dict
 # literal: compiled on every task from the payload, it costs 0.1 ms instead of 0.8)
 _TABLE = """
@@ -27,7 +27,7 @@ engine/host/__init__.py 0 0
 engine/host/autons.py 429799528 3010
 engine/host/cgdelegation.py 1848494841 4777
 engine/host/cgroups.py 4056821253 15191
-engine/host/enginecopies.py 1200946718 4877
+engine/host/enginecopies.py 3901629769 4564
 engine/host/files.py 2075940909 3119
 engine/host/idshift.py 2326393482 2019
 engine/host/interpreter.py 3355996596 2574
@@ -36,11 +36,11 @@ engine/host/mounts.py 442620165 3853
 engine/host/nsmaps.py 1546317228 2155
 engine/host/ownership.py 3540822459 8071
 engine/host/paths.py 1539087746 2273
-engine/host/proc.py 1355341776 5803
+engine/host/proc.py 1689125648 7313
 engine/host/roots.py 837483701 8874
 engine/host/subids.py 771833915 2177
 engine/host/treecopy.py 352579888 7921
-engine/host/userns.py 2232117360 10830
+engine/host/userns.py 363256230 10767
 engine/host/userpaths.py 2186883736 7214
 engine/image/__init__.py 0 0
 engine/image/access.py 2590409100 9937
@@ -58,24 +58,24 @@ engine/image/shortnames.py 2815668242 5269
 engine/image/store.py 1445394361 62226
 engine/network/__init__.py 0 0
 engine/network/attach.py 1709271393 4461
-engine/network/dns.py 2084686904 7980
+engine/network/dns.py 3809217566 7813
 engine/network/hostfw.py 2004728707 4253
 engine/network/ipam.py 1875116175 13660
 engine/network/loopproxy.py 2125995998 6367
 engine/network/manager.py 3646162635 59145
 engine/network/netns.py 2560323346 5995
-engine/network/portholder.py 2281965523 8820
+engine/network/portholder.py 2202032990 8649
 engine/network/portmap.py 2221950845 36522
 engine/network/record.py 3098105990 4456
 engine/network/registry.py 4131579238 4176
 engine/network/rtnl.py 3666408189 10367
-engine/network/usermode.py 165387792 20124
+engine/network/usermode.py 3822836070 19942
 engine/objects/__init__.py 0 0
 engine/objects/container.py 4293315384 65007
 engine/objects/copy.py 2762978779 6925
 engine/objects/freeze.py 3233143451 2812
 engine/objects/health.py 3834674319 1975
-engine/objects/healthmon.py 1628512843 4355
+engine/objects/healthmon.py 2357515288 4223
 engine/objects/image.py 2662133020 3572
 engine/objects/imagepull.py 1621296280 1011
 engine/objects/inspect.py 1851790253 12963
@@ -100,7 +100,7 @@ engine/oci/spechost.py 2725136964 12753
 engine/oci/specvalues.py 2882737823 6321
 engine/oci/userfiles.py 150321216 9185
 engine/ops/__init__.py 0 0
-engine/ops/admin.py 909726905 34753
+engine/ops/admin.py 2400145921 34650
 engine/ops/cli.py 2158467848 5227
 engine/ops/confedit.py 410049596 25299
 engine/ops/refresh.py 3080636607 2864
@@ -130,7 +130,7 @@ engine/store/__init__.py 0 0
 engine/store/dbconn.py 1749650640 7478
 engine/store/dbopen.py 145213091 5297
 engine/store/events.py 1361870351 6243
-engine/store/locks.py 1102694354 9973
+engine/store/locks.py 2802957970 9970
 engine/store/ofd.py 3784086177 2611
 engine/store/reserve.py 692420676 2355
 engine/store/state.py 3506889352 25519

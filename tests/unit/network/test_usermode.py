@@ -3,10 +3,12 @@
 import os
 import subprocess
 import sys
+import time
 
 import pytest
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg, NetworkError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argv
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host.roots import write_json
 from ansible_collections.libpod.engine.plugins.module_utils.engine.network import usermode as um
 from ansible_collections.libpod.engine.plugins.module_utils.engine.network.portmap import PortMapping
@@ -115,6 +117,24 @@ def test_stop_kills_only_the_recorded_tool_and_forgets_it(tmp_path):
         for p in (tool, other):
             p.kill()
             p.wait()
+
+
+def test_a_record_without_netns_is_never_ours(tmp_path):
+    """host.proc.argv keeps empty arguments: a record lacking its netns path must not match a
+    process that has one (the "" of the record is not a netns path)."""
+    tmp = str(tmp_path)
+    os.makedirs(os.path.join(tmp, "usermode"))
+    other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", ""])
+    try:
+        write_json(os.path.join(tmp, "usermode", "c1.json"), {"pid": other.pid, "mode": "pasta"})
+        deadline = time.monotonic() + 10
+        while "" not in argv(other.pid) and time.monotonic() < deadline:
+            time.sleep(0.001)  # Popen returns before /proc shows the new argv
+        assert argv(other.pid)[-1] == ""
+        assert um.running(tmp, "c1") is None
+    finally:
+        other.kill()
+        other.wait()
 
 
 def test_missing_tool_names_the_package(monkeypatch):

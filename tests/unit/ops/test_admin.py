@@ -301,18 +301,35 @@ def test_sd_quote():
 
 
 # -- helpers ----------------------------------------------------------------------------------------
+def _found(root: str, pid: int) -> list:
+    """engine_processes' row of ``pid`` once /proc shows its argv (Popen returns before)."""
+    deadline = time.time() + 5
+    found: list = []
+    while time.time() < deadline and not found:
+        found = [p for p in admin.engine_processes([root]) if p[0] == pid]
+        time.sleep(0.01)
+    return found
+
+
+def test_engine_processes_show_the_command_line_as_text(tmp_path):
+    """Empty arguments left out, bytes that are not UTF-8 as U+FFFD (the line goes into results)."""
+    root = str(tmp_path / "root")
+    proc = subprocess.Popen([b"/tmp/lpe-\xff/x", b"-c", b"read x", b"", os.fsencode(root)], executable="/bin/sh",
+                            stdin=subprocess.PIPE)
+    try:
+        assert _found(root, proc.pid) == [(proc.pid, "sh", "/tmp/lpe-\ufffd/x -c read x " + root)]
+    finally:
+        proc.kill()
+        proc.communicate()
+
+
 def test_engine_processes_match_whole_path_components(tmp_path):
     root = str(tmp_path / "root")
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", "--set",
                              "engine.static_dir=%s" % root])
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", root + "2/x"])
     try:
-        deadline = time.time() + 5
-        found = []
-        while time.time() < deadline and not found:
-            found = [p for p in admin.engine_processes([root]) if p[0] == proc.pid]
-            time.sleep(0.05)
-        assert found
+        assert _found(root, proc.pid)
         assert not [p for p in admin.engine_processes([root]) if p[0] == other.pid]
         killed, others = admin._wait_processes([root], str(tmp_path / "static"), 0.2)
         assert killed == [] and any(str(proc.pid) in o for o in others)   # not a helper of ours: left alone

@@ -1,11 +1,14 @@
 """Numbered OFD locks and their allocation in the DB."""
 import multiprocessing
 import os
+import subprocess
 import time
 
 import pytest
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import LockError, LockExhausted
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argv
+from ansible_collections.libpod.engine.plugins.module_utils.engine.store import locks
 from ansible_collections.libpod.engine.plugins.module_utils.engine.store.locks import Lock, LockManager, is_locked
 from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
 
@@ -140,3 +143,20 @@ def test_lock_timeout_names_the_holder(tmp_path):
     finally:
         release.set()
         p.join(10)
+
+
+def test_holder_description_is_the_first_200_bytes_of_its_command_line(tmp_path, monkeypatch):
+    """As ps shows it: NULs as spaces, cut at 200 bytes, bytes that are not UTF-8 as U+FFFD."""
+    raw = [b"/tmp/lpe-\xff/holder", b"-c", b"read x", b"", b"x" * 300]
+    p = subprocess.Popen(raw, executable="/bin/sh", stdin=subprocess.PIPE)
+    try:
+        deadline = time.monotonic() + 10
+        while len(argv(p.pid)) != len(raw) and time.monotonic() < deadline:
+            time.sleep(0.001)  # Popen returns before /proc shows the new argv
+        monkeypatch.setattr(locks, "lock_holders", lambda path, lock_id: [p.pid])
+        cmd = b" ".join(raw)[:200].decode("utf-8", "replace")
+        assert locks._describe_holders(str(tmp_path / "locks"), 3) == "pid %d (%s)" % (p.pid, cmd)
+        assert cmd.startswith("/tmp/lpe-\ufffd/holder -c read x  xxx")
+    finally:
+        p.kill()
+        p.communicate()

@@ -27,6 +27,7 @@ from typing import Iterable, List, Optional, Set
 
 from . import ownership
 from .files import rmtree
+from .proc import argvs
 
 #: where admin.ensure_boot_unit installs the boot unit (``libpod-engine-restart[-<hash>].service``)
 UNIT_DIR = "/etc/systemd/system"
@@ -53,17 +54,6 @@ def _names_in(texts: Iterable[str], prefixes: List[str]) -> Set[str]:
     return out
 
 
-def _argvs(proc: str = "/proc") -> Iterable[str]:
-    """Every live process's command line (NUL-separated), unreadable ones skipped."""
-    for pid in os.listdir(proc):
-        if pid.isdigit():
-            try:
-                with open(os.path.join(proc, pid, "cmdline"), "rb") as f:
-                    yield f.read().decode("utf-8", "replace")
-            except OSError:
-                continue
-
-
 def _unit_texts(unit_dir: str) -> Iterable[str]:
     try:
         names = [n for n in os.listdir(unit_dir) if n.startswith(UNIT_PREFIX) and n.endswith(".service")]
@@ -80,7 +70,8 @@ def _unit_texts(unit_dir: str) -> Iterable[str]:
 def in_use(lib_dir: str, unit_dir: Optional[str] = None) -> Set[str]:
     """Names under ``lib_dir`` that a live process or a boot unit names."""
     prefixes = _prefixes(lib_dir)
-    return _names_in(_argvs(), prefixes) | _names_in(_unit_texts(unit_dir or UNIT_DIR), prefixes)
+    argv_texts = ("\0".join(args) for _unused, args in argvs())
+    return _names_in(argv_texts, prefixes) | _names_in(_unit_texts(unit_dir or UNIT_DIR), prefixes)
 
 
 def _candidates(lib_dir: str, keep: str, now: float) -> List[str]:

@@ -1,12 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""Process checks: is a PID alive (zombies count as dead), wait for an exit, whose conmon is it."""
+"""Process checks: is a PID alive (zombies count as dead), wait for an exit, what a PID runs
+(its argv: the one reader of ``/proc/<pid>/cmdline``), whose conmon is it."""
 from __future__ import annotations
 
 import os
 import select
 import signal
 import time
-from typing import Optional
+from typing import Iterator, List, Optional, Tuple
 
 
 def pid_alive(pid: int) -> bool:
@@ -84,14 +85,50 @@ def read_int(path: str) -> Optional[int]:
         return None
 
 
-def is_conmon(pid: int, ctr_id: str) -> bool:
-    """Is ``pid`` the conmon of ``ctr_id``? (guards against a recycled pid)."""
+def _cmdline(pid: int) -> Optional[List[str]]:
     try:
         with open("/proc/%d/cmdline" % pid, "rb") as f:
-            argv = f.read().split(b"\0")
+            data = f.read()
     except OSError:
-        return False
-    return bool(argv) and os.path.basename(argv[0]) == b"conmon" and ctr_id.encode() in argv
+        return None
+    if not data:
+        return []
+    args = data.decode("utf-8", "surrogateescape").split("\0")
+    if data.endswith(b"\0"):
+        args.pop()
+    return args
+
+
+def argv(pid: int) -> List[str]:
+    """The arguments ``pid`` runs with (``/proc/PID/cmdline``), [] when it is gone, unreadable,
+    a zombie or a kernel thread. Only the empty element after the final NUL is dropped: an empty
+    argument stays, so positions (argv[1], argv[2]) keep their meaning. Decoded with
+    "surrogateescape", like os.fsdecode: a str compares equal exactly when the bytes did (paths
+    of the engine, ids), and os.fsencode gives the bytes back; show it with printable()."""
+    return _cmdline(pid) or []
+
+
+def argvs() -> Iterator[Tuple[int, List[str]]]:
+    """(pid, argv) of every live process ([] for zombies and kernel threads), unreadable ones
+    (gone meanwhile) skipped."""
+    for name in os.listdir("/proc"):
+        if name.isdigit():
+            args = _cmdline(int(name))
+            if args is not None:
+                yield int(name), args
+
+
+def printable(text: str) -> str:
+    """``text`` from argv() for messages and results: bytes that are not UTF-8 as U+FFFD (what
+    decoding the raw bytes with "replace" gives), never lone surrogates that JSON or a terminal
+    would refuse."""
+    return text.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def is_conmon(pid: int, ctr_id: str) -> bool:
+    """Is ``pid`` the conmon of ``ctr_id``? (guards against a recycled pid)."""
+    args = argv(pid)
+    return bool(args) and os.path.basename(args[0]) == "conmon" and ctr_id in args
 
 
 def kill_wait(pid: int, timeout: float) -> bool:

@@ -28,6 +28,7 @@ from typing import List, Optional, Sequence, Tuple
 from ..base.errors import EngineError
 from ..parse.idmap import IDMap
 from .libc import errno_error, libc
+from .proc import argv
 from .subids import user_subids
 
 CLONE_NEWNS = 0x00020000
@@ -104,14 +105,13 @@ def pause_alive(pid: int, host_uid: int) -> bool:
     after a reboot by another program or user)."""
     try:
         st = os.stat("/proc/%d" % pid)
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            argv = f.read().split(b"\0")
     except OSError:
         return False
+    args = argv(pid)
     # inside our own namespace the user's processes show as uid 0 (host root's as the overflow uid)
     owners = {host_uid} | ({0} if os.geteuid() == 0 else set())
-    if st.st_uid not in owners or len(argv) < 2 or os.path.basename(argv[0]) != PAUSE_NAME.encode() \
-            or argv[1] != b"-P":  # not a container's catatonit init (that one runs with "--")
+    if st.st_uid not in owners or len(args) < 2 or os.path.basename(args[0]) != PAUSE_NAME \
+            or args[1] != "-P":  # not a container's catatonit init (that one runs with "--")
         return False
     return _ns_link(pid, "user") != ""  # a zombie (killed, not reaped) has no namespaces any more
 

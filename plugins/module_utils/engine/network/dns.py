@@ -23,7 +23,7 @@ from typing import Dict, Iterable, List, Optional, Sequence, Tuple
 
 from ..base.errors import NetworkError
 from ..host.files import write_atomic
-from ..host.proc import pid_alive
+from ..host.proc import argv, pid_alive
 
 #: where distributions install it (podman's helper_binaries_dir), then $PATH
 AARDVARK_PATHS = ("/usr/libexec/podman/aardvark-dns", "/usr/lib/podman/aardvark-dns",
@@ -80,12 +80,7 @@ class Aardvark:
 
     def _is_ours(self, pid: int) -> bool:
         """The pid file may outlive its process (a reboot, a kill): check the command line."""
-        try:
-            with open("/proc/%d/cmdline" % pid, "rb") as fh:
-                argv = fh.read().split(b"\0")
-        except OSError:
-            return False
-        return self.config_dir.encode() in argv
+        return self.config_dir in argv(pid)
 
     def networks(self) -> List[str]:
         if not os.path.isdir(self.config_dir):

@@ -31,6 +31,7 @@ import time
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
 from ..host.files import remove_file
+from ..host.proc import argv as proc_argv
 from ..host.proc import pid_alive
 from ..host.roots import read_json, write_json
 from . import loopproxy
@@ -50,14 +51,6 @@ def _info_path(tmp_dir: str, ctr_id: str) -> str:
     return _argv0(tmp_dir, ctr_id) + ".json"
 
 
-def _argv(pid: int) -> List[str]:
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
-    except OSError:
-        return []
-
-
 def holder_name(argv: List[str]) -> str:
     """The holder's name in its argv: argv[0] of a ``sleep`` holder, the argument after the
     script of a proxy holder (``python -I .../loopproxy.py NAME ...``); "" for anything else."""
@@ -68,7 +61,7 @@ def holder_name(argv: List[str]) -> str:
 
 def _is_holder(pid: int, argv0: str) -> bool:
     """The pid is alive (not a zombie) and is our holder (no pid reuse)."""
-    return holder_name(_argv(pid)) == argv0
+    return holder_name(proc_argv(pid)) == argv0
 
 
 def port_keys(mappings: Iterable[Any]) -> List[str]:
@@ -101,7 +94,7 @@ def spawn(tmp_dir: str, ctr_id: str, socks: List[socket.socket], keys: List[str]
     # Popen returns once the child called exec (vfork), before the kernel shows the new argv:
     # wait for it, or a check right after this (holding) would not recognise our own holder
     deadline = time.monotonic() + 2.0
-    while not _argv(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
+    while not proc_argv(proc.pid) and proc.poll() is None and time.monotonic() < deadline:
         time.sleep(0.001)
     write_json(_info_path(tmp_dir, ctr_id), dict(info, ports=keys, pid=proc.pid), mode=0o600)
     return proc.pid
@@ -180,7 +173,7 @@ def held(tmp_dir: str) -> List[str]:
 
 def describe(pid: int) -> Optional[str]:
     """'container NAME (ID) of engine root R' if ``pid`` is a holder of some engine root."""
-    name = holder_name(_argv(pid))
+    name = holder_name(proc_argv(pid))
     if not name or os.path.basename(os.path.dirname(name)) != "ports":
         return None
     info = read_json(name + ".json") or {}

@@ -37,6 +37,7 @@ from typing import Any, Callable, Dict, List, Optional, Sequence
 from ..base.errors import InvalidArg, NetworkError
 from ..base.netmodes import USERMODE_NETWORKS
 from ..host.files import remove_file
+from ..host.proc import argv as proc_argv
 from ..host.proc import wait_pid_gone
 from ..host.roots import read_json, write_json
 from ..host.userpaths import rootless_uid
@@ -244,18 +245,10 @@ def _record(tmp_dir: str, ctr_id: str) -> str:
     return os.path.join(_dir(tmp_dir), ctr_id + ".json")
 
 
-def _cmdline(pid: int) -> List[str]:
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            return [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
-    except OSError:
-        return []
-
-
 def _is_ours(pid: int, info: Dict[str, Any]) -> bool:
     """pid is the tool started for this record (same netns path on its command line)."""
-    argv = _cmdline(pid)
-    return bool(argv) and info.get("netns", "") in argv
+    netns = info.get("netns", "")
+    return bool(netns) and netns in proc_argv(pid)
 
 
 def running(tmp_dir: str, ctr_id: str) -> Optional[Dict[str, Any]]:

@@ -19,7 +19,7 @@ from typing import Callable, Optional
 
 from ..base.errors import EngineError, OCIRuntimeError
 from ..base.status import HEALTH_MONITOR_PID, RUNNING
-from ..host.proc import pid_alive
+from ..host.proc import argv, pid_alive
 from ..oci.logs import parse_time
 from ..store.events import rfc3339_nano
 from . import health
@@ -28,18 +28,14 @@ PID_KEY = HEALTH_MONITOR_PID
 
 
 def _is_monitor(pid: int, ctr_id: str) -> bool:
-    try:
-        with open("/proc/%d/cmdline" % pid, "rb") as f:
-            argv = f.read().split(b"\0")
-    except OSError:
-        return False
-    return b"healthcheck" in argv and ctr_id.encode() in argv
+    args = argv(pid)
+    return "healthcheck" in args and ctr_id in args
 
 
 def spawn(ctr) -> int:
     """Start the monitor of ``ctr`` (lock held, container running); its pid."""
-    argv = ctr.rt.cli_command() + ["healthcheck", ctr.id]
-    proc = subprocess.Popen(argv, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    cmd = ctr.rt.cli_command() + ["healthcheck", ctr.id]
+    proc = subprocess.Popen(cmd, stdin=subprocess.DEVNULL, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
                             cwd="/", start_new_session=True, close_fds=True)
     return proc.pid
 

@@ -33,6 +33,7 @@ from ..host import roots as owners
 from ..host import userns
 from ..host.enginecopies import UNIT_DIR, UNIT_PREFIX
 from ..host.mounts import mounts_under, umount_detach
+from ..host.proc import argvs, printable
 from ..objects import image as image_ops
 from ..store.locks import Lock
 
@@ -123,18 +124,17 @@ def engine_processes(roots: List[str]) -> List[Tuple[int, str, str]]:
     pats = [re.compile(r"(^|[=:,\s])" + re.escape(r.rstrip("/")) + r"(/|$|[,:\s])") for r in roots if r != "/"]
     me = os.getpid()
     out = []
-    for name in os.listdir("/proc"):
-        if not name.isdigit() or int(name) == me:
+    for pid, argv in argvs():
+        if pid == me:
             continue
+        args = [a for a in argv if a]
         try:
-            with open("/proc/%s/cmdline" % name, "rb") as f:
-                args = [a.decode("utf-8", "replace") for a in f.read().split(b"\0") if a]
-            with open("/proc/%s/comm" % name) as f:
+            with open("/proc/%d/comm" % pid) as f:
                 comm = f.read().strip()
         except OSError:
             continue
         if args and any(p.search(a) for a in args for p in pats):
-            out.append((int(name), comm, " ".join(args)[:300]))
+            out.append((pid, comm, printable(" ".join(args))[:300]))
     return out
 
 

@@ -19,6 +19,7 @@ import time
 from typing import Dict, List, Optional, Tuple
 
 from ..base.errors import LockError, LockExhausted
+from ..host.proc import argv
 from .ofd import F_OFD_GETLK, F_OFD_SETLK, F_OFD_SETLKW
 from .ofd import flock as _flock
 from .state import State
@@ -83,11 +84,8 @@ def lock_holders(path: str, lock_id: int, proc: str = "/proc") -> List[int]:
 def _describe_holders(path: str, lock_id: int) -> str:
     out = []
     for pid in lock_holders(path, lock_id):
-        try:
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                cmd = f.read(200).replace(b"\0", b" ").decode("utf-8", "replace").strip()
-        except OSError:
-            cmd = ""
+        # the first 200 bytes of the command line, NULs as spaces
+        cmd = " ".join(argv(pid)).encode("utf-8", "surrogateescape")[:200].decode("utf-8", "replace").strip()
         out.append("pid %d%s" % (pid, " (%s)" % cmd if cmd else ""))
     return ", ".join(out) or "another process"
 
