@@ -91,6 +91,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.ansible_engine impor
     select,
 )
 
+NoSuchContainer = engine_import("engine.base.errors").NoSuchContainer
 find_container = engine_import("engine.objects.container").find_container
 list_containers = engine_import("engine.objects.container").list_containers
 parse_since = engine_import("engine.oci.logs").parse_since
@@ -122,8 +123,16 @@ def collect(rt, params):
     out = []
     for ctr in ctrs:
         if not rt.read_only:
-            with ctr.locked():
-                ctr.sync()
+            try:
+                with ctr.locked():
+                    ctr.sync()
+            except NoSuchContainer:
+                # removed since it was found (an auto_remove's exit command, another task): missing,
+                # as if the task had run a moment later, not a failed task
+                if params["name"]:
+                    missing.append(next((r for r in params["name"] if r in (ctr.name, ctr.id)
+                                         or ctr.id.startswith(r)), ctr.name))
+                continue
         data = shown_inspect(ctr)  # as the container module shows it (env_file values hidden)
         if params["since"] is not None:
             data["logs"] = ctr.logs(params["log_lines"] or None, since=params["since"])
