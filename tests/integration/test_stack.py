@@ -139,14 +139,21 @@ def test_stack_refuses_bad_entries_before_touching_anything(engine_env, playbook
         ({"label": "s", "volumes": [{"name": "s-v"}],
           "containers": [{"name": "c", "image": img, "recreate": True, "force_restart": True}]},
          "mutually exclusive"),
+        # a member the stack's own pod refuses: the whole stack, before the pod is made
+        ({"label": "s", "volumes": [{"name": "s-v"}], "pods": [{"name": "s-p", "no_hosts": True}],
+          "containers": [{"name": "c", "image": img, "pod": "s-p", "hosts_file": "image"}]},
+         "containers[0] (c): hosts_file: container c joins pod s-p, which has no_hosts"),
+        ({"label": "s", "volumes": [{"name": "s-v"}], "pods": [{"name": "s-p"}],
+          "containers": [{"name": "c", "image": img, "pod": "s-p", "hostname": "own"}]},
+         "containers[0] (c): hostname: container c shares the UTS namespace of pod s-p"),
     ]
     for params, msg in cases:
         res = playbook([{"libpod.engine.stack": params, "ignore_errors": True}])
         task = res.tasks[0]
         assert task.failed and msg in task.msg, (msg, task.result)
-    res = playbook("- libpod.engine.volume_info: {}")
+    res = playbook("- libpod.engine.volume_info: {}\n- libpod.engine.pod_info: {}")
     assert res.ok, res.log
-    assert res.tasks[0].result["volumes"] == []
+    assert res.tasks[0].result["volumes"] == [] and res.tasks[1].result["pods"] == [], res.log
 
 
 def test_stack_prune_refuses_a_volume_a_foreign_container_uses(engine_env, playbook, busybox_archive):
