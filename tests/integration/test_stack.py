@@ -156,6 +156,25 @@ def test_stack_refuses_bad_entries_before_touching_anything(engine_env, playbook
     assert res.tasks[0].result["volumes"] == [] and res.tasks[1].result["pods"] == [], res.log
 
 
+def test_stack_changes_a_pod_and_its_member_together(engine_env, playbook, busybox_archive):
+    """The pod now shares UTS and its member drops its own hostname in the same run: the pod is recreated
+    (its member is declared anew by the stack, not refused for its old hostname), then the member."""
+    img = "oci-archive:" + busybox_archive
+    member = {"name": "s-m", "image": img, "pod": "s-p", "command": ["sleep", "1000"], "init": True, "timeout": 0}
+
+    def stack(pod, ctr):
+        return {"libpod.engine.stack": {"label": "s", "pods": [dict(pod, name="s-p", state="started", timeout=0)],
+                                        "containers": [ctr]}}
+    res = playbook([stack({"share": "ipc,net"}, dict(member, hostname="own")),
+                    stack({}, member),
+                    {"libpod.engine.container_exec": {"name": "s-m", "command": ["hostname"]}},
+                    {"libpod.engine.stack": {"label": "s", "state": "absent"}}])
+    assert res.ok, res.log
+    assert res.tasks[1].changed and any(a.startswith("recreated pod s-p") for a in res.tasks[1]["actions"]), \
+        res.tasks[1].result
+    assert res.tasks[2]["stdout"] == "s-p", res.tasks[2].result
+
+
 def test_stack_prune_refuses_a_volume_a_foreign_container_uses(engine_env, playbook, busybox_archive):
     img = "oci-archive:" + busybox_archive
     res = playbook([
