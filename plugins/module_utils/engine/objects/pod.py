@@ -661,8 +661,8 @@ def check_members_for(pod: Pod, config: Dict[str, Any], redeclared: Sequence[str
 
 def declared_pod(name: str, config: Mapping[str, Any]) -> PodRecord:
     """A pod that is only declared (not stored yet, e.g. an entry of a stack): what the member rules read."""
-    return PodRecord(None, Record(id="", name=name, namespace="", lock_id=None, config=dict(config), state={},
-                                 created=0.0))
+    rec = Record(id="", name=name, namespace="", lock_id=None, config=dict(config), state={}, created=0.0)
+    return PodRecord(None, rec)
 
 
 #: a member's own settings that what the pod's infra owns may exclude (refuse_member_config)
