@@ -21,8 +21,9 @@ description:
     that carry the label but are no longer in the lists are removed. With O(state=absent),
     every object that carries the label is removed.
   - All entries are checked before anything is changed (parameters, duplicate names, a container that joins a
-    pod or uses a volume that the same run removes), so a bad entry fails the task without touching
-    the host.
+    pod or uses a volume that the same run removes, a container that sets what its pod, declared in the
+    same stack, owns, such as C(hostname), C(publish), C(network), C(add_host) or C(hosts_file)), so a
+    bad entry fails the task without touching the host.
   - Re-running an unchanged stack reports C(changed=false) and is much faster than one task per object,
     because the runtime is opened once.
 author:

@@ -53,24 +53,46 @@ def _siblings(name):
 
 
 def _member_hosts_refused(name):
-    """A member's own add_host in a pod with no_hosts (its entries would go nowhere): refused, in check
-    mode too, before anything is created."""
-    ctr = dict(_member(name)["libpod.engine.container"], name=name + "-hosts", add_host=["db:10.0.0.1"])
-    return [{"name": "%s hosts refused check" % name, "libpod.engine.container": ctr, "check_mode": True,
-             "ignore_errors": True},
-            {"name": "%s hosts refused" % name, "libpod.engine.container": ctr, "ignore_errors": True},
-            {"name": "%s hosts refused info" % name, "libpod.engine.container_info": {"name": [name + "-hosts"]}}]
+    """A member's own add_host or hosts_file in a pod with no_hosts (its entries would go nowhere, its file
+    unused): refused, in check mode too, before anything is created."""
+    steps = []
+    for suffix, own in (("hosts", {"add_host": ["db:10.0.0.1"]}), ("hf", {"hosts_file": "image"})):
+        ctr = dict(_member(name)["libpod.engine.container"], name="%s-%s" % (name, suffix), **own)
+        steps += [{"name": "%s %s refused check" % (name, suffix), "libpod.engine.container": ctr, "check_mode": True,
+                   "ignore_errors": True},
+                  {"name": "%s %s refused" % (name, suffix), "libpod.engine.container": ctr, "ignore_errors": True},
+                  {"name": "%s %s refused info" % (name, suffix),
+                   "libpod.engine.container_info": {"name": [ctr["name"]]}}]
+    return steps
 
 
-def _pod_hosts_refused(name, opts):
+def _pod_hosts_refused(name, opts, hosts_file):
     """The other way round: a member with its own add_host (accepted: it joins the pod's /etc/hosts), then
-    the pod changed to no_hosts, which would recreate the member into it without them: refused, nothing changes."""
+    the pod changed to no_hosts, which would recreate the member into it without them: refused, nothing changes;
+    the same for a member with its own hosts_file (accepted: it wins over the pod's)."""
     ctr = dict(_member(name)["libpod.engine.container"], name=name + "-hosts", add_host=["db:10.0.0.1"])
+    own = dict(_member(name)["libpod.engine.container"], name=name + "-hf", hosts_file=hosts_file)
     nohosts = dict(opts, no_hosts=True)
     return [{"name": "%s hosts member" % name, "libpod.engine.container": ctr},
             _pod(name, "nohosts refused check", nohosts, check_mode=True, ignore_errors=True),
             _pod(name, "nohosts refused", nohosts, ignore_errors=True),
-            _pod(name, "after nohosts refused", opts)]
+            _pod(name, "after nohosts refused", opts),
+            {"libpod.engine.container": {"name": ctr["name"], "state": "absent", "timeout": 0}},
+            {"name": "%s hf member" % name, "libpod.engine.container": own},
+            _pod(name, "hf nohosts refused check", nohosts, check_mode=True, ignore_errors=True),
+            _pod(name, "hf nohosts refused", nohosts, ignore_errors=True),
+            _pod(name, "after hf nohosts refused", opts)]
+
+
+def _pod_uts_refused(name):
+    """A member with its own hostname in a pod that does not share UTS, then the pod changed to share it
+    (the member's hostname would be the pod's): refused, in check mode too, the pod left as it is."""
+    own, shared = {"share": "ipc,net"}, {"share": "ipc,net,uts"}
+    ctr = dict(_member(name)["libpod.engine.container"], hostname="own", state="created")
+    return [_pod(name, "apply", own, "created"), {"name": "%s member" % name, "libpod.engine.container": ctr},
+            _pod(name, "uts refused check", shared, "created", check_mode=True, ignore_errors=True),
+            _pod(name, "uts refused", shared, "created", ignore_errors=True),
+            _pod(name, "after uts refused", own, "created")]
 
 
 def _matrix(name, a, b, extra=()):
@@ -138,15 +160,15 @@ def test_pod_and_volume_parity(playbook, busybox_archive, engine_env, tmp_path):
     net_b = {"ip": ip_b, "mac_address": "92:d0:c6:0a:29:34", "network_aliases": ["pn-alias", "pn-two"]}
     ns_a = {"uts": "host", "pid": "host", "share": "ipc,net,uts,pid"}
     ns_b = {"share_parent": False, "no_hosts": True, "pid": "private"}
-    tasks = _matrix("pn", net_a, net_b, _siblings("pn")) + _pod_hosts_refused("pn", net_b)
-    tasks += _matrix("pu", ns_a, ns_b) + _member_hosts_refused("pu")
+    tasks = _matrix("pn", net_a, net_b, _siblings("pn")) + _pod_hosts_refused("pn", net_b, hosts_a)
+    tasks += _matrix("pu", ns_a, ns_b) + _member_hosts_refused("pu") + _pod_uts_refused("ph")
     tasks += [_pod("pk", "create", {}), _member("pk")] + _states("pk")
     for i, (opts, _msg) in enumerate(REFUSED):
         tasks.append({"name": "r%d" % i, "libpod.engine.pod": dict({"state": "created"}, **opts, name="pr-refused"),
                       "ignore_errors": True})
     tasks.append({"name": "refused info", "libpod.engine.pod_info": {"name": ["pr-refused"]}})
     tasks += _volumes()
-    for name in ("pn", "pu", "pk", "pr-refused"):
+    for name in ("pn", "pu", "ph", "pk", "pr-refused"):
         tasks.append({"libpod.engine.pod": {"name": name, "state": "absent", "force": True, "timeout": 0}})
     res = playbook(tasks, extra_vars={"img": "oci-archive:" + busybox_archive}, timeout=600)
     assert res.ok, res.log
@@ -187,18 +209,26 @@ def test_pod_and_volume_parity(playbook, busybox_archive, engine_env, tmp_path):
     ca, cb = (by["pu cgroup %s" % s]["stdout"] for s in ("apply", "change"))
     assert by["pu apply"]["pod"]["Id"] in ca and by["pu change"]["pod"]["Id"] not in cb, (ca, cb)
     assert by["pu change"]["pod"]["CgroupPath"] == "" and by["pu change"]["pod"]["ShareParent"] is False
-    # a member's add_host where the pod has no_hosts: refused naming add_host and the fix, nothing created
-    for step in ("pu hosts refused check", "pu hosts refused"):
-        assert by[step].failed and "add_host: container pu-hosts joins pod pu, which has no_hosts" in by[step].msg, \
+    # a member's add_host / hosts_file where the pod has no_hosts: refused naming it and the fix, nothing created
+    for suffix, key in (("hosts", "add_host"), ("hf", "hosts_file")):
+        for step in ("pu %s refused check" % suffix, "pu %s refused" % suffix):
+            assert by[step].failed and "%s: container pu-%s joins pod pu, which has no_hosts" % (key, suffix) \
+                in by[step].msg, by[step].result
+            assert "drop no_hosts from the pod" in by[step].msg, by[step].msg
+        info = by["pu %s refused info" % suffix]
+        assert info["missing"] == ["pu-" + suffix], info.result
+    assert by["pn hosts member"].changed and by["pn hf member"].changed
+    for suffix, key in (("", "add_host: container pn-hosts"), ("hf ", "hosts_file: container pn-hf")):
+        for step in ("pn %snohosts refused check" % suffix, "pn %snohosts refused" % suffix):
+            assert by[step].failed and "%s joins pod pn, which has no_hosts" % key in by[step].msg, by[step].result
+        after = by["pn after %snohosts refused" % suffix]
+        assert not after.changed and after["pod"]["Id"] == by["pn rechange"]["pod"]["Id"], after.result
+    # a pod recreated to share UTS with a member that has its own hostname: refused, the pod unchanged
+    for step in ("ph uts refused check", "ph uts refused"):
+        assert by[step].failed and "hostname: container ph-m shares the UTS namespace of pod ph" in by[step].msg, \
             by[step].result
-        assert "drop no_hosts from the pod" in by[step].msg, by[step].msg
-    assert by["pu hosts refused info"]["missing"] == ["pu-hosts"], by["pu hosts refused info"].result
-    assert by["pn hosts member"].changed
-    for step in ("pn nohosts refused check", "pn nohosts refused"):
-        assert by[step].failed and "add_host: container pn-hosts joins pod pn, which has no_hosts" in by[step].msg, \
-            by[step].result
-    after = by["pn after nohosts refused"]
-    assert not after.changed and after["pod"]["Id"] == by["pn rechange"]["pod"]["Id"], after.result
+    after = by["ph after uts refused"]
+    assert not after.changed and after["pod"]["Id"] == by["ph apply"]["pod"]["Id"], after.result
 
     # states: each acts once, its check mode reports without acting, a re-run is no change
     for state, status, pod_state in (("paused", "paused", "Paused"), ("unpaused", "running", "Running"),

@@ -139,14 +139,40 @@ def test_stack_refuses_bad_entries_before_touching_anything(engine_env, playbook
         ({"label": "s", "volumes": [{"name": "s-v"}],
           "containers": [{"name": "c", "image": img, "recreate": True, "force_restart": True}]},
          "mutually exclusive"),
+        # a member the stack's own pod refuses: the whole stack, before the pod is made
+        ({"label": "s", "volumes": [{"name": "s-v"}], "pods": [{"name": "s-p", "no_hosts": True}],
+          "containers": [{"name": "c", "image": img, "pod": "s-p", "hosts_file": "image"}]},
+         "containers[0] (c): hosts_file: container c joins pod s-p, which has no_hosts"),
+        ({"label": "s", "volumes": [{"name": "s-v"}], "pods": [{"name": "s-p"}],
+          "containers": [{"name": "c", "image": img, "pod": "s-p", "hostname": "own"}]},
+         "containers[0] (c): hostname: container c shares the UTS namespace of pod s-p"),
     ]
     for params, msg in cases:
         res = playbook([{"libpod.engine.stack": params, "ignore_errors": True}])
         task = res.tasks[0]
         assert task.failed and msg in task.msg, (msg, task.result)
-    res = playbook("- libpod.engine.volume_info: {}")
+    res = playbook("- libpod.engine.volume_info: {}\n- libpod.engine.pod_info: {}")
     assert res.ok, res.log
-    assert res.tasks[0].result["volumes"] == []
+    assert res.tasks[0].result["volumes"] == [] and res.tasks[1].result["pods"] == [], res.log
+
+
+def test_stack_changes_a_pod_and_its_member_together(engine_env, playbook, busybox_archive):
+    """The pod now shares UTS and its member drops its own hostname in the same run: the pod is recreated
+    (its member is declared anew by the stack, not refused for its old hostname), then the member."""
+    img = "oci-archive:" + busybox_archive
+    member = {"name": "s-m", "image": img, "pod": "s-p", "command": ["sleep", "1000"], "init": True, "timeout": 0}
+
+    def stack(pod, ctr):
+        return {"libpod.engine.stack": {"label": "s", "pods": [dict(pod, name="s-p", state="started", timeout=0)],
+                                        "containers": [ctr]}}
+    res = playbook([stack({"share": "ipc,net"}, dict(member, hostname="own")),
+                    stack({}, member),
+                    {"libpod.engine.container_exec": {"name": "s-m", "command": ["hostname"]}},
+                    {"libpod.engine.stack": {"label": "s", "state": "absent"}}])
+    assert res.ok, res.log
+    assert res.tasks[1].changed and any(a.startswith("recreated pod s-p") for a in res.tasks[1]["actions"]), \
+        res.tasks[1].result
+    assert res.tasks[2]["stdout"] == "s-p", res.tasks[2].result
 
 
 def test_stack_prune_refuses_a_volume_a_foreign_container_uses(engine_env, playbook, busybox_archive):

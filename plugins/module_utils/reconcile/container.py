@@ -325,11 +325,9 @@ def _pod_id(rt, declared: Dict[str, Any], name: str = "", check_mode: bool = Fal
         from ..engine.base.errors import NoSuchPod  # noqa: PLC0415
 
         raise NoSuchPod("pod %s: no such pod" % declared["pod"], hint="create it with libpod.engine.pod first")
-    from ..engine.objects.pod import check_member_config  # noqa: PLC0415 - what the infra owns is refused here
+    from ..engine.objects.pod import check_member_config, member_settings  # noqa: PLC0415 - the infra's is refused
 
-    network = None if declared["network"] == OPTIONS.by_name["network"].default else declared["network"]
-    check_member_config(rt, pod.id, {"publish": declared["publish"], "hostname": declared["hostname"],
-                                     "network": network, "add_host": declared["add_host"]}, name)
+    check_member_config(rt, pod.id, member_settings(declared), name)
     return pod.id
 
 

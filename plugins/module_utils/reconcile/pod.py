@@ -274,7 +274,8 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
     elif recreate_reasons:
         members = [c.name for c in pod.members()]
         with_members = " (containers %s recreated into it)" % ", ".join(members) if members else ""
-        check_members_for(pod, config)  # what the new pod refuses on a member, refused before it changes
+        # what the new pod refuses on a member, refused before it changes (a stack run checked its own)
+        check_members_for(pod, config, redeclared=params.get("_stack_redeclared") or ())
         if not check_mode:
             if image is None and declared["infra"]:
                 raise InvalidArg("pod %s: no infra image to recreate it with" % name)

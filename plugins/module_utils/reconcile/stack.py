@@ -311,6 +311,26 @@ def check(entries: Sequence[Entry], removed: Mapping[str, Sequence[str]]) -> Non
             if name in removed["network"]:
                 raise InvalidArg("%s: is on network %s, which this run removes" % (e.where, name),
                                  hint="keep the network in the stack's networks (without state: absent)")
+    _check_members(entries)
+
+
+def _check_members(entries: Sequence[Entry]) -> None:
+    """A container joining a pod of the stack: the member rules against the pod as the stack declares it
+    (what the reconcile of the container would refuse only after the pod was made or changed)."""
+    pods = {e.name: e.declared for e in entries if e.kind == "pod" and not e.absent and e.declared is not None}
+    members = [e for e in entries if e.kind == "container" and not e.absent and e.declared
+               and e.declared.get("pod") in pods]
+    if not members:
+        return
+    # imported here for its cost (the pod objects and what they use): only stacks with pods and members
+    from ..engine.objects.pod import declared_pod, member_settings, refuse_member_config  # noqa: PLC0415
+
+    for e in members:
+        pod = e.declared["pod"]
+        try:
+            refuse_member_config(declared_pod(pod, pods[pod]), member_settings(e.declared), e.name)
+        except EngineError as err:
+            raise wrap(err, e.where)
 
 
 # ------------------------------------------------------------------------------------------
@@ -374,6 +394,9 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
                 call[STACK_MEMBERS] = stack_containers
                 if entry.declared:
                     call[DECLARED] = entry.declared  # normalised by check(): not again per container
+            if entry.kind == "pod" and phase == "apply":
+                call[REDECLARED] = sorted(e.name for e in todo if e.kind == "container" and e.declared
+                                          and e.declared.get("pod") == entry.name)
             joined = _joins(entry)
             if phase == "apply" and joined in recreated:
                 call[RECREATED_DEPENDENCY] = joined  # its namespace is gone: the container module recreates it
@@ -404,6 +427,9 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
 RECREATED_DEPENDENCY = "_recreated_dependency"
 #: reconcile_container parameter set by a stack run: show only Id and State.Status (what _summary keeps)
 SUMMARY_ONLY = "_summary_only"
+#: reconcile_pod parameter set by a stack run: the pod's members the stack declares (checked against the
+#: declared pod by check(), recreated with their new spec after it), whose old settings a recreate ignores
+REDECLARED = "_stack_redeclared"
 #: reconcile_container parameter set by a stack run: the stack's container names (reconcile/container.py)
 STACK_MEMBERS = "_stack_members"
 #: reconcile_container parameter set by a stack run: the entry's declared spec, made by check() from the

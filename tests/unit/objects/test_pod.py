@@ -400,3 +400,56 @@ def test_member_add_host_is_refused_only_where_the_pod_has_no_hosts(pod_cfg, ref
     else:
         podmod.refuse_member_config(pod, member, "m")
     podmod.refuse_member_config(pod, dict(member, add_host=[]), "m")  # nothing to drop: accepted
+
+
+@pytest.mark.parametrize("pod_cfg,refused", [
+    ({"share": ["ipc", "net", "uts"], "no_hosts": True}, True),    # the image's /etc/hosts: the file goes unused
+    ({"share": ["ipc", "net", "uts"], "no_hosts": False}, False),  # the member's own hosts_file wins
+    ({"share": ["ipc", "uts"], "no_hosts": True}, False),          # the member has its own network and hosts file
+])
+def test_member_hosts_file_is_refused_only_where_the_pod_has_no_hosts(pod_cfg, refused):
+    pod = podjoin.PodRecord(None, Record(id="p" * 64, name="web", namespace="", lock_id=None, config=pod_cfg,
+                                         state={}, created=0.0))
+    member = {"hosts_file": "/etc/hosts.base", "add_host": [], "publish": [], "hostname": None, "network": None}
+    if refused:
+        with pytest.raises(InvalidArg, match="hosts_file: container m joins pod web, which has no_hosts") as exc:
+            podmod.refuse_member_config(pod, member, "m")
+        assert "set hosts_file on the pod, or drop no_hosts from the pod" in exc.value.hint
+    else:
+        podmod.refuse_member_config(pod, member, "m")
+    podmod.refuse_member_config(pod, dict(member, hosts_file=None), "m")  # nothing ignored: accepted
+
+
+class _MembersPod(podjoin.PodRecord):
+    """A stored pod whose members are given (check_members_for reads only their names and configs)."""
+
+    def __init__(self, config, members):
+        super().__init__(None, Record(id="p" * 64, name="web", namespace="", lock_id=None, config=config,
+                                      state={}, created=0.0))
+        self._members = members
+
+    def members(self):
+        return self._members
+
+
+@pytest.mark.parametrize("new_cfg,member,match", [
+    ({"share": ["ipc", "net", "uts"]}, {"hostname": "own"}, "hostname: container m shares the UTS namespace"),
+    ({"share": ["ipc", "net"]}, {"publish": [{"host_port": 8080, "container_port": 80}]}, "publish: container m"),
+    ({"share": ["ipc", "net"]}, {"network": {"mode": "bridge", "networks": ["back"]}}, "network: container m"),
+    ({"share": ["ipc", "net"], "no_hosts": True}, {"add_host": ["db:10.0.0.1"]}, "add_host: container m"),
+    ({"share": ["ipc", "net"], "no_hosts": True}, {"hosts_file": "image"}, "hosts_file: container m"),
+])
+def test_a_pod_recreated_into_a_new_config_checks_every_member_rule(new_cfg, member, match):
+    # the member was made in a pod sharing nothing: all of its own settings applied then
+    unset = {"publish": [], "hostname": None, "network": {"mode": "bridge", "networks": []}, "add_host": [],
+             "hosts_file": None}
+    declared = dict(unset, **member)
+    ctr_type = dataclasses.make_dataclass("Member", ["name", "config"])
+    ctr = ctr_type("m", dict(declared, declared=declared))
+    pod = _MembersPod({"share": []}, [ctr])
+    with pytest.raises(InvalidArg, match=match):
+        podmod.check_members_for(pod, new_cfg)
+    podmod.check_members_for(pod, {"share": []})  # the pod as it is: nothing to refuse
+    podmod.check_members_for(pod, new_cfg, redeclared=["m"])  # a stack declares m anew (and checked it)
+    plain = ctr_type("p", {"declared": unset, "network": {"mode": "pod", "networks": []}})
+    podmod.check_members_for(_MembersPod({"share": []}, [plain]), new_cfg)  # nothing of its own: accepted

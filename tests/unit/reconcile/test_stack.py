@@ -454,3 +454,43 @@ def test_a_container_on_a_network_the_run_removes_fails_before_anything():
     params = dict(NET_STACK, networks=[{"name": "back", "state": "absent"}])
     with pytest.raises(InvalidArg, match=r"containers\[0\] \(api\): is on network back, which this run removes"):
         run(FakeRuntime(), params)
+
+
+@pytest.mark.parametrize("pod, member, match", [
+    ({"no_hosts": True}, {"add_host": ["db:10.0.0.1"]}, "add_host: container c joins pod web, which has no_hosts"),
+    ({"no_hosts": True}, {"hosts_file": "image"}, "hosts_file: container c joins pod web, which has no_hosts"),
+    ({}, {"hostname": "own"}, "hostname: container c shares the UTS namespace of pod web"),
+    ({"share": "net"}, {"publish": ["8080:80"]}, "publish: container c joins pod web"),
+    ({"share": "net"}, {"network": ["back"]}, "network: container c joins pod web"),
+])
+def test_a_member_the_declared_pod_refuses_fails_the_stack_before_anything(pod, member, match):
+    rt = FakeRuntime()
+    params = {"label": "web", "pods": [dict(pod, name="web")],
+              "containers": [{"name": "ok", "image": IMG, "pod": "web"},
+                             dict(member, name="c", image=IMG, pod="web")]}
+    rec = Recorder(rt)
+    with pytest.raises(InvalidArg, match=r"containers\[1\] \(c\): " + match):
+        rs.reconcile_stack(rt, params, reconcilers={k: rec[k] for k in rs.KINDS})
+    assert rec.calls == []
+    # the same member in a pod that lets it have its own: the stack runs
+    lenient = {"label": "web", "pods": [{"name": "web", "share": "ipc"}], "containers": params["containers"]}
+    rs.reconcile_stack(rt, lenient, reconcilers={k: rec[k] for k in rs.KINDS})
+    assert [c[:2] for c in rec.calls] == [("pod", "web"), ("container", "ok"), ("container", "c")]
+
+
+def test_a_pod_is_told_which_of_its_members_the_stack_declares_anew():
+    # a recreated pod checks its existing members' settings against its new config, except those the
+    # stack declares anew: they were checked against the declared pod and are recreated after it
+    rt = FakeRuntime()
+    seen = {}
+
+    def pod(rt, params, check_mode=False):
+        seen[params["name"]] = params.get(rs.REDECLARED)
+        return Result(kind="pod")
+
+    rec = Recorder(rt)
+    params = {"label": "web", "pods": [{"name": "web"}, {"name": "db"}],
+              "containers": [{"name": "b", "image": IMG, "pod": "web"}, {"name": "a", "image": IMG, "pod": "web"},
+                             {"name": "alone", "image": IMG}, {"name": "byname", "pod": "web"}]}
+    rs.reconcile_stack(rt, params, reconcilers=dict({k: rec[k] for k in rs.KINDS}, pod=pod))
+    assert seen == {"web": ["a", "b"], "db": []}

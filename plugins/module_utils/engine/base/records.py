@@ -13,7 +13,8 @@ from dataclasses import asdict, dataclass, field
 from typing import Any, Dict, List, Optional
 
 
-def _bridge() -> Dict[str, Any]:
+def default_network() -> Dict[str, Any]:
+    """A network left unset: the default bridge network (a pod member's: the pod's)."""
     return {"mode": "bridge", "networks": []}
 
 
@@ -43,7 +44,7 @@ class ContainerConfig:
     publish: List[Dict[str, Any]] = field(default_factory=list)
     #: {mode: bridge|host|none|container|pod|pasta|slirp4netns, networks: [str], container: str,
     #: options: [str] (pasta / slirp4netns)}
-    network: Dict[str, Any] = field(default_factory=_bridge)
+    network: Dict[str, Any] = field(default_factory=default_network)
     dns: List[str] = field(default_factory=list)
     dns_search: List[str] = field(default_factory=list)
     dns_option: List[str] = field(default_factory=list)
@@ -174,7 +175,7 @@ class PodConfig:
     pod_id_file: Optional[str] = None                # the pod's ID is written there at create (podman --pod-id-file)
     share: List[str] = field(default_factory=lambda: ["ipc", "net", "uts"])
     publish: List[Dict[str, Any]] = field(default_factory=list)
-    network: Dict[str, Any] = field(default_factory=_bridge)
+    network: Dict[str, Any] = field(default_factory=default_network)
     hostname: Optional[str] = None
     add_host: List[str] = field(default_factory=list)
     dns: List[str] = field(default_factory=list)

@@ -17,12 +17,12 @@ from __future__ import annotations
 import dataclasses
 import os
 import time
-from typing import Any, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..base import faults
 from ..base.errors import CtrInUse, EngineError, InvalidArg, wrap
 from ..base.names import generate_name, new_id, validate_name
-from ..base.records import ContainerConfig
+from ..base.records import ContainerConfig, default_network
 from ..base.status import PAUSED, STOPPING
 from ..host.cgroups import remove_cgroup
 from ..image.infra import infra_image_name
@@ -646,16 +646,41 @@ def check_member_config(rt, pod_ref: str, config: Dict[str, Any], ctr_name: str 
     return pod
 
 
-def check_members_for(pod: Pod, config: Dict[str, Any]) -> None:
+def check_members_for(pod: Pod, config: Dict[str, Any], redeclared: Sequence[str] = ()) -> None:
     """A pod about to be recreated with ``config``: its members come back with their own configs, so
-    a member's add_host the new pod would drop (no_hosts) is refused before the pod changes."""
+    whatever of theirs the new pod would refuse (or ignore: a hostname in a shared UTS namespace, add_host
+    or hosts_file under no_hosts, ...) is refused before the pod changes, by the rules of a joining member.
+    ``redeclared``: members a stack run declares anew, checked against this config there (and recreated
+    with their new spec after the pod), so their old settings do not count."""
     future = PodRecord(pod.rt, dataclasses.replace(pod.rec, config=dict(config)))
     for ctr in pod.members():
-        refuse_member_config(future, {"add_host": ctr.config.get("add_host")}, ctr.name)
+        if ctr.name in redeclared:
+            continue
+        refuse_member_config(future, member_settings(ctr.config.get("declared") or ctr.config), ctr.name)
+
+
+def declared_pod(name: str, config: Mapping[str, Any]) -> PodRecord:
+    """A pod that is only declared (not stored yet, e.g. an entry of a stack): what the member rules read."""
+    rec = Record(id="", name=name, namespace="", lock_id=None, config=dict(config), state={}, created=0.0)
+    return PodRecord(None, rec)
+
+
+#: a member's own settings that what the pod's infra owns may exclude (refuse_member_config)
+MEMBER_KEYS = ("publish", "hostname", "network", "add_host", "hosts_file")
+
+
+def member_settings(spec: Mapping[str, Any]) -> Dict[str, Any]:
+    """What the member rules read of a container: from its declared spec (the container module's option
+    names), or its config for one made without; a network left unset is the pod's, not one of its own."""
+    out = {k: spec.get(k) for k in MEMBER_KEYS}
+    if out["network"] == default_network():
+        out["network"] = None
+    return out
 
 
 def refuse_member_config(pod: PodRecord, config: Dict[str, Any], ctr_name: str = "") -> None:
-    """check_member_config against a pod record already read (no I/O)."""
+    """The rules of a pod member (check_member_config) against a pod record already read (no I/O):
+    the one place they are written (a joining container, a pod recreated with members, a stack)."""
     share = pod.share
     who = "container %s" % ctr_name if ctr_name else "a container"
     if "net" in share:
@@ -666,14 +691,15 @@ def refuse_member_config(pod: PodRecord, config: Dict[str, Any], ctr_name: str =
         if net.get("mode") not in (None, "pod"):
             raise InvalidArg("network: %s joins pod %s and shares the pod's network" % (who, pod.name),
                              hint="drop network from the container, or set it on the pod")
-        if config.get("add_host") and pod.config.get("no_hosts"):
-            # podman 4 refuses add-host on every member ("extra host entries must be specified on the
-            # pod"); here a member's entries join the pod's /etc/hosts, so only no_hosts, where they
-            # would be dropped without a word, is refused
-            raise InvalidArg("add_host: %s joins pod %s, which has no_hosts: its containers keep their image's "
-                             "/etc/hosts, so these entries would go nowhere" % (who, pod.name),
-                             hint="set add_host on the pod, or drop no_hosts from the pod "
-                                  "(or drop add_host from the container)")
+        for key, what in (("add_host", "these entries would go nowhere"), ("hosts_file", "this file would go unused")):
+            if config.get(key) and pod.config.get("no_hosts"):
+                # podman 4 refuses add-host on every member ("extra host entries must be specified on the
+                # pod"); here a member's entries join the pod's /etc/hosts and its own hosts_file wins, so
+                # only no_hosts, where they would be dropped without a word, is refused
+                raise InvalidArg("%s: %s joins pod %s, which has no_hosts: its containers keep their image's "
+                                 "/etc/hosts, so %s" % (key, who, pod.name, what),
+                                 hint="set %s on the pod, or drop no_hosts from the pod (or drop %s from the container)"
+                                      % (key, key))
     if "uts" in share and config.get("hostname"):
         raise InvalidArg("hostname: %s shares the UTS namespace of pod %s, whose hostname is %s"
                          % (who, pod.name, pod.hostname), hint="drop hostname, or set it on the pod")
