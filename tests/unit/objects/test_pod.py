@@ -384,40 +384,27 @@ def test_share_parent_false_puts_members_under_the_engine_parent(rt):
     shared.remove()
 
 
-@pytest.mark.parametrize("pod_cfg,refused", [
-    ({"share": ["ipc", "net", "uts"], "no_hosts": True}, True),    # its entries would be dropped without a word
-    ({"share": ["ipc", "net", "uts"], "no_hosts": False}, False),  # added to the pod's /etc/hosts
+_NO_HOSTS_CASES = [
+    ({"share": ["ipc", "net", "uts"], "no_hosts": True}, True),    # the pod writes no /etc/hosts: dropped
+    ({"share": ["ipc", "net", "uts"], "no_hosts": False}, False),  # add_host joins, hosts_file is the base
     ({"share": ["ipc", "uts"], "no_hosts": True}, False),          # the member has its own network and hosts file
-])
-def test_member_add_host_is_refused_only_where_the_pod_has_no_hosts(pod_cfg, refused):
-    pod = podjoin.PodRecord(None, Record(id="p" * 64, name="web", namespace="", lock_id=None, config=pod_cfg,
-                                         state={}, created=0.0))
-    member = {"add_host": ["db:10.0.0.1"], "publish": [], "hostname": None, "network": None}
-    if refused:
-        with pytest.raises(InvalidArg, match="add_host: container m joins pod web, which has no_hosts") as exc:
-            podmod.refuse_member_config(pod, member, "m")
-        assert "set add_host on the pod, or drop no_hosts from the pod" in exc.value.hint
-    else:
-        podmod.refuse_member_config(pod, member, "m")
-    podmod.refuse_member_config(pod, dict(member, add_host=[]), "m")  # nothing to drop: accepted
+]
 
 
-@pytest.mark.parametrize("pod_cfg,refused", [
-    ({"share": ["ipc", "net", "uts"], "no_hosts": True}, True),    # the image's /etc/hosts: the file goes unused
-    ({"share": ["ipc", "net", "uts"], "no_hosts": False}, False),  # the member's own hosts_file wins
-    ({"share": ["ipc", "uts"], "no_hosts": True}, False),          # the member has its own network and hosts file
-])
-def test_member_hosts_file_is_refused_only_where_the_pod_has_no_hosts(pod_cfg, refused):
+@pytest.mark.parametrize("option,value,unset", [("add_host", ["db:10.0.0.1"], []),
+                                                ("hosts_file", "/etc/hosts.base", None)])
+@pytest.mark.parametrize("pod_cfg,refused", _NO_HOSTS_CASES)
+def test_member_hosts_options_are_refused_only_where_the_pod_has_no_hosts(option, value, unset, pod_cfg, refused):
     pod = podjoin.PodRecord(None, Record(id="p" * 64, name="web", namespace="", lock_id=None, config=pod_cfg,
                                          state={}, created=0.0))
-    member = {"hosts_file": "/etc/hosts.base", "add_host": [], "publish": [], "hostname": None, "network": None}
+    member = {"hosts_file": None, "add_host": [], "publish": [], "hostname": None, "network": None, option: value}
     if refused:
-        with pytest.raises(InvalidArg, match="hosts_file: container m joins pod web, which has no_hosts") as exc:
+        with pytest.raises(InvalidArg, match="%s: container m joins pod web, which has no_hosts" % option) as exc:
             podmod.refuse_member_config(pod, member, "m")
-        assert "set hosts_file on the pod, or drop no_hosts from the pod" in exc.value.hint
+        assert "set %s on the pod, or drop no_hosts from the pod" % option in exc.value.hint
     else:
         podmod.refuse_member_config(pod, member, "m")
-    podmod.refuse_member_config(pod, dict(member, hosts_file=None), "m")  # nothing ignored: accepted
+    podmod.refuse_member_config(pod, dict(member, **{option: unset}), "m")  # nothing dropped: accepted
 
 
 class _MembersPod(podjoin.PodRecord):
