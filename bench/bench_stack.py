@@ -142,24 +142,18 @@ def run(quick: bool = False, n: int = 500, rounds: int = 3, state: str = "create
         for _round in range(rounds):
             e = run_playbook(b, EMPTY)
             r = run_playbook(b, task)
-            c = run_playbook(b, sink_task, env=SINK_ENV)
-            if c["rc"] == 0:
-                sink.append(c["wall"])
-                cpu["sink"].append(c["cpu"])
-            else:
-                sec.note("control task failed rc=%s: %s" % (c["rc"], c["stdout"][-800:]))
-            if canned_env:
-                c = run_playbook(b, sink_task, env=canned_env)
+            extra = [("sink", sink, sink_task, SINK_ENV, "control task"),
+                     ("sinkres", sinkres, sink_task, canned_env, "control returning our result"),
+                     ("before", old, task, old_env, "before checkout")]
+            for key, walls, what, env, label in extra:
+                if env is None:
+                    continue
+                c = run_playbook(b, what, env=env)
                 if c["rc"] == 0:
-                    sinkres.append(c["wall"])
-                    cpu["sinkres"].append(c["cpu"])
-            if old_env:
-                o = run_playbook(b, task, env=old_env)
-                if o["rc"] == 0:
-                    old.append(o["wall"])
-                    cpu["before"].append(o["cpu"])
+                    walls.append(c["wall"])
+                    cpu[key].append(c["cpu"])
                 else:
-                    sec.note("before checkout failed rc=%s: %s" % (o["rc"], o["stdout"][-800:]))
+                    sec.note("%s failed rc=%s: %s" % (label, c["rc"], c["stdout"][-800:]))
             if e["rc"] != 0 or r["rc"] != 0:
                 sec.note("round failed: empty rc=%s, stack rc=%s: %s" % (e["rc"], r["rc"], r["stdout"][-800:]))
                 continue
