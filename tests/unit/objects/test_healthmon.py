@@ -5,7 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
+import time
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argv
 from ansible_collections.libpod.engine.plugins.module_utils.engine.objects import healthmon
 
 CTR_ID = "ab" * 32
@@ -17,8 +19,15 @@ class FakeCtr:
         self.state = {healthmon.PID_KEY: pid}
 
 
-def _spawn(*argv):
-    return subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *argv])
+def _spawn(*args):
+    """A sleeper whose command line is already readable: Popen returns once exec closed its
+    pipe, which is before the kernel sets up the new argv (/proc/PID/cmdline reads empty in that
+    window, seen on a loaded CI machine)."""
+    proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *args])
+    deadline = time.monotonic() + 10
+    while args[-1] not in argv(proc.pid) and time.monotonic() < deadline:
+        time.sleep(0.01)
+    return proc
 
 
 def test_stop_kills_the_monitor_and_never_a_recycled_pid_or_itself():
