@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import signal
 import time
 
 from .helpers import free_port, http_get, run_playbook
@@ -208,6 +209,20 @@ def test_stack_of_20_containers_rerun_is_one_fast_unchanged_task(engine_env, bus
     res, t_stack = _timed(engine_env, stack)
     assert res.ok, res.log
     assert not res.tasks[0].changed, res.tasks[0].result["actions"]
+
+    # conmon and the process of one container killed behind the engine's back (no exit file, no
+    # cleanup: the DB still says running): the re-run, whose unchanged containers are told from one
+    # read of their records, still sees that one down and starts it again
+    info = run_playbook(engine_env, [{"libpod.engine.container_info": {"name": "n03"}}])
+    assert info.ok, info.log
+    st = info.tasks[0].result["containers"][0]["State"]
+    for pid in (st["ConmonPid"], st["Pid"]):
+        os.kill(pid, signal.SIGKILL)
+    res = run_playbook(engine_env, stack)
+    assert res.ok, res.log
+    assert res.tasks[0].changed and [a for a in res.tasks[0].result["actions"] if not a.startswith("started n03")] \
+        == [], res.tasks[0].result["actions"]
+    assert res.tasks[0].result["stack"]["containers"]["n03"]["status"] == "running"
 
     # the same 20 containers as 20 tasks (with the stack's label, so they are the same spec)
     separate = [{"libpod.engine.container": dict(c, label={STACK_LABEL: "twenty"})} for c in containers]

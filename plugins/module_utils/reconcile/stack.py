@@ -20,7 +20,10 @@ Order, so that nothing is removed or created before what it depends on:
 4. pods to remove, then volumes, then networks to remove (declared absent, or pruned). A pod,
    volume or network still used by a container that is not removed by this run is refused, naming it.
 
-Check mode runs the same plan through the reconcile functions' own check mode.
+Check mode runs the same plan through the reconcile functions' own check mode. Until something
+of the run changed, a container entry is first held against one read of the stack's records
+(reconcile/container_unchanged.py): an unchanged one gets reconcile_container's no-op result
+without taking its lock, anything else goes through reconcile_container.
 """
 from __future__ import annotations
 
@@ -372,7 +375,9 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
     if state not in STATES:
         raise InvalidArg("state: expected one of %s, got %r" % (", ".join(STATES), state))
     prune = bool(params.get("prune"))
-    funcs = _Reconcilers(reconcilers or {})
+    given = dict(reconcilers or {})
+    funcs = _Reconcilers(given)
+    unchanged = None
     res = StackResult(name=stack)
 
     entries = collect(params, validate) if state == "present" else []
@@ -406,8 +411,17 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
                 users = _users(rt, entry.kind, entry.name)
                 if users and set(users) <= removed_containers:
                     call["force"] = True
+            sub = None
+            if entry.kind == "container" and phase == "apply" and not res.changed and "container" not in given:
+                # nothing changed yet: the records read at once tell the unchanged containers (issue 20)
+                if unchanged is None:
+                    from .container_unchanged import UnchangedContainers  # noqa: PLC0415 - stacks only
+
+                    unchanged = UnchangedContainers(rt, STACK_LABEL, stack)
+                sub = unchanged.result(call)
             try:
-                sub = funcs[entry.kind](rt, call, check_mode=check_mode)
+                if sub is None:
+                    sub = funcs[entry.kind](rt, call, check_mode=check_mode)
             except EngineError as err:
                 done = list(res.actions) + list(getattr(err, "actions", None) or [])
                 err = wrap(err, "stack %s: %s" % (stack, entry.where))

@@ -54,6 +54,23 @@ def initial_state() -> Dict[str, Any]:
             "network_status": None, "volumes_mounted": []}
 
 
+def pending_exit(rt, ctr_id: str, oci_runtime: Optional[str], st: Mapping[str, Any]) -> Optional[Tuple[int, float]]:
+    """The exit a sync folds into a container's state ``st``: conmon's exit file, or (-1, now) when
+    conmon and the container are gone without one (killed, host crash); None when the state stands.
+    Read without the lock by a stack's no-op check (reconcile/container_unchanged.py)."""
+    status = st.get("status")
+    if status not in (RUNNING, PAUSED, STOPPING, CREATED):
+        return None
+    got = rt.read_exit(ctr_id, oci_runtime)
+    if got is not None:
+        return got
+    if status == CREATED or not st.get("conmon_pid") or pid_alive(st["conmon_pid"]):
+        return None
+    if st.get("pid") and pid_alive(st["pid"]):
+        return None  # conmon died but the process lives: it is still running
+    return -1, time.time()
+
+
 class Container(LockedObject):
     """One container of an open Runtime (libpod's *Container)."""
 
@@ -91,18 +108,10 @@ class Container(LockedObject):
     def sync(self) -> None:
         """Fold conmon's exit file (or a vanished process) into the state. Lock held."""
         st = self.state
-        if st["status"] not in (RUNNING, PAUSED, STOPPING, CREATED):
-            return
-        got = self.rt.read_exit(self.id, self.config["oci_runtime"])
+        got = pending_exit(self.rt, self.id, self.config["oci_runtime"], st)
         if got is None:
-            if st["status"] == CREATED or not st.get("conmon_pid") or pid_alive(st["conmon_pid"]):
-                return
-            if st.get("pid") and pid_alive(st["pid"]):
-                return  # conmon died but the process lives: it is still running
-            # conmon and the container are gone without an exit file (killed, host crash)
-            code, finished = -1, time.time()
-        else:
-            code, finished = got
+            return
+        code, finished = got
         was_running = st["status"] in (RUNNING, PAUSED, STOPPING)
         self._check_exit_python()
         st.update(status=STOPPED, pid=0, conmon_pid=0, exit_code=code, finished_at=rfc3339_nano(finished),
