@@ -4,7 +4,7 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '5d7c1005415824b640c16694981af2d8273791bcf7b9217d4cde947f1f2c8cd1'
+DIGEST = '832e0d0133912f525189d534b9edaddacd05b3a3cecd2f6eca4e28398530dcab'
 #: Runtime.engine_copy's digest of the engine/ files
 ENGINE_SHA256 = 'cc3d6a9b64aa1c432cbeb378beaa3713d467c555e1d9a379c01f8ec472e462f5'
 # one line per file: module_utils-relative path, CRC-32, size in bytes (a string, not a dict
@@ -138,14 +138,14 @@ engine/volume/__init__.py 0 0
 engine/volume/manager.py 2864364792 62608
 engine/volume/plugin.py 708169480 14304
 reconcile/__init__.py 0 0
-reconcile/container.py 3485541530 38122
+reconcile/container.py 1344954460 38200
 reconcile/container_build.py 2543672180 5830
 reconcile/container_compare.py 3289620963 3092
 reconcile/container_options.py 1212698105 36570
 reconcile/container_params.py 1101105584 8003
 reconcile/container_rootfs.py 1206165143 3010
 reconcile/container_secrets.py 1954864617 12477
-reconcile/container_unchanged.py 3819022919 6463
+reconcile/container_unchanged.py 2709716434 7024
 reconcile/container_userns.py 2554835438 2513
 reconcile/image.py 2748367714 14533
 reconcile/kube.py 94589814 35242
@@ -158,7 +158,7 @@ reconcile/preflight.py 552679327 6390
 reconcile/result.py 3114034543 1926
 reconcile/runtime_config.py 1831756067 8627
 reconcile/secret.py 3708602320 6352
-reconcile/stack.py 2581206258 25001
+reconcile/stack.py 2557990165 25999
 reconcile/volume.py 1556585340 20173
 """
 #: module_utils-relative path: (CRC-32, size in bytes)

@@ -12,6 +12,7 @@ Check mode computes the same plan and stops before the first mutation.
 """
 from __future__ import annotations
 
+import copy
 import time
 from typing import Any, Dict, List, Mapping, Optional
 
@@ -377,8 +378,9 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         declared = dict(ctr.config["declared"])
     else:
         # a stack run has normalised the entry already, to check it before anything is touched
-        # (reconcile/stack.py DECLARED): the same function of the same parameters, not done twice
-        declared = dict(params["_declared"]) if params.get("_declared") else OPTIONS.declared(params)
+        # (reconcile/stack.py DECLARED): the same function of the same parameters, not done twice;
+        # copied, since entries declared alike share it
+        declared = copy.deepcopy(params["_declared"]) if params.get("_declared") else OPTIONS.declared(params)
         if declared.get("rootfs"):
             from . import container_rootfs  # noqa: PLC0415 - only containers run from a directory
 

@@ -49,7 +49,7 @@ class UnchangedContainers:
         self._volumes: Optional[set] = None
         # within the run, read once: stored specs (the same text for containers declared alike) and
         # images by reference (a concurrent pull is seen as a later run would, as without the lock)
-        self._specs: Dict[str, Dict[str, Any]] = {}
+        self._specs: Dict[str, Tuple[Dict[str, Any], Any, bool]] = {}  # stored text -> (spec, declared, same)
         self._images: Dict[str, Any] = {}
 
     def result(self, params: Mapping[str, Any]) -> Optional[Result]:
@@ -74,9 +74,7 @@ class UnchangedContainers:
         if declared.get("rootfs") or declared.get("pod") or declared.get("secrets") or _platform(params) \
                 or (declared.get("network") or {}).get("mode") == "container":
             return None
-        if stored not in self._specs:
-            self._specs[stored] = json.loads(stored)
-        if OPTIONS.differences(self._specs[stored], declared):
+        if not self._same(stored, declared):
             return None
         ref = declared["image"]
         if ref not in self._images:
@@ -90,6 +88,18 @@ class UnchangedContainers:
         res = Result(kind="container", warnings=ignored_warnings(params))
         res.obj = {"Id": ctr_id, "State": {"Status": display_status(st.get("status", ""))}}  # the stack's view
         return res
+
+    def _same(self, stored: str, declared: Mapping[str, Any]) -> bool:
+        """No option differs between the stored spec and the declared one (the comparison of the reconcile);
+        asked once for entries declared alike, which share their declared spec (reconcile/stack.py check)."""
+        spec, last, same = self._specs.get(stored) or (None, None, False)
+        if spec is None:
+            spec = json.loads(stored)
+        elif last is declared:
+            return same
+        same = not OPTIONS.differences(spec, declared)
+        self._specs[stored] = (spec, declared, same)
+        return same
 
     def _volumes_exist(self, declared: Mapping[str, Any]) -> bool:
         """The named volumes it mounts exist (the reconcile creates a missing one)."""

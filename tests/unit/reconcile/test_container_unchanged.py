@@ -109,6 +109,28 @@ def test_an_entry_it_does_not_cover_goes_through_the_reconcile_with_the_same_res
     assert fast == _run(rt, changed, check_mode=True, fast=False)[0]
 
 
+def test_the_spec_alike_entries_share_is_left_as_it_is_by_creates_and_recreates(rt, monkeypatch):
+    """Entries declared alike share one declared spec (reconcile/stack.py check): reconcile_container
+    works on a copy, so a create or recreate of one cannot change what the next one is compared with."""
+    alike = [_entry("a1", volume=["eqvol:/data", "/anon"], publish=["127.0.0.1::80"], env={"A": "1"},
+                    network="bridge"), _entry("a2", volume=["eqvol:/data", "/anon"], publish=["127.0.0.1::80"],
+                                              env={"A": "1"}, network="bridge")]
+    seen = []
+    real = rc.reconcile_container
+
+    def spy(rt, params, check_mode=False):
+        before = json.dumps(params["_declared"], sort_keys=True)
+        res = real(rt, params, check_mode)
+        seen.append((params["_declared"], before, json.dumps(params["_declared"], sort_keys=True)))
+        return res
+
+    monkeypatch.setattr(rc, "reconcile_container", spy)
+    for entries in (alike, [dict(e, env={"A": "2"}) for e in alike]):  # create, then recreate
+        del seen[:]
+        assert _run(rt, entries)[0]["changed"]
+        assert seen[0][0] is seen[1][0] and all(before == after for _d, before, after in seen)
+
+
 def test_after_a_change_the_rest_of_the_run_goes_through_the_reconcile(rt, calls):
     _run(rt, BASE)
     changed = [dict(BASE[0], env={"B": "1"})] + BASE[1:]

@@ -407,6 +407,20 @@ def test_containers_get_the_spec_the_check_normalised():
     assert seen[1] is None  # no image: acts on the container as declared before, nothing to normalise
 
 
+def test_containers_declared_alike_share_one_spec_others_get_their_own():
+    """Normalised once for entries that differ only in their name (the spec has no name)."""
+    entries = rs.collect({"label": "web", "containers": [
+        {"name": "a", "image": IMG, "env": {"A": "1"}}, {"name": "b", "image": IMG, "env": {"A": "1"}},
+        {"name": "c", "image": IMG, "env": {"A": "2"}}],
+        "volumes": [{"name": "v1"}, {"name": "v2"}]})
+    rs.check(entries, {"container": set(), "pod": set(), "volume": set(), "network": set()})
+    a, b, c = [e for e in entries if e.kind == "container"]
+    assert a.declared is b.declared and a.declared is not c.declared
+    assert a.declared["env"] == {"A": "1"} and c.declared["env"] == {"A": "2"}
+    v1, v2 = [e for e in entries if e.kind == "volume"]
+    assert v1.declared is not v2.declared  # a volume's spec is not shared
+
+
 # ------------------------------------------------------------------------------------------
 # networks (issue 16)
 # ------------------------------------------------------------------------------------------
