@@ -4,7 +4,7 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '832e0d0133912f525189d534b9edaddacd05b3a3cecd2f6eca4e28398530dcab'
+DIGEST = 'e760b674f3361e808ec667fea3da6e71a371b68182217839b8abf17a058c98e3'
 #: Runtime.engine_copy's digest of the engine/ files
 ENGINE_SHA256 = 'cc3d6a9b64aa1c432cbeb378beaa3713d467c555e1d9a379c01f8ec472e462f5'
 # one line per file: module_utils-relative path, CRC-32, size in bytes (a string, not a dict
@@ -145,7 +145,7 @@ reconcile/container_options.py 1212698105 36570
 reconcile/container_params.py 1101105584 8003
 reconcile/container_rootfs.py 1206165143 3010
 reconcile/container_secrets.py 1954864617 12477
-reconcile/container_unchanged.py 2709716434 7024
+reconcile/container_unchanged.py 1657360461 7102
 reconcile/container_userns.py 2554835438 2513
 reconcile/image.py 2748367714 14533
 reconcile/kube.py 94589814 35242

@@ -25,7 +25,7 @@ from typing import Any, Dict, Mapping, Optional, Tuple
 from ..engine.base.errors import EngineError
 from ..engine.base.status import CREATED, PAUSED, RUNNING, display_status
 from ..engine.objects.container import pending_exit
-from .container import _network_config, _platform
+from .container import _auth, _network_config, _platform
 from .container_options import OPTIONS
 from .container_params import ignored_warnings
 from .result import Result
@@ -84,7 +84,9 @@ class UnchangedContainers:
             return None
         if pending_exit(self.rt, ctr_id, oci_runtime, st) is not None or not _run_state_holds(params, st):
             return None
-        _network_config(self.rt, declared)  # what the reconcile checks of an unchanged spec too
+        # what the reconcile checks of an unchanged spec too (its errors are the reconcile's to raise)
+        _network_config(self.rt, declared)
+        _auth(params)
         res = Result(kind="container", warnings=ignored_warnings(params))
         res.obj = {"Id": ctr_id, "State": {"Status": display_status(st.get("status", ""))}}  # the stack's view
         return res

@@ -15,6 +15,7 @@ import pytest
 from helpers.images import busybox_image, write_oci_archive
 from helpers.roots import throwaway_root
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile import container as rc
@@ -129,6 +130,15 @@ def test_the_spec_alike_entries_share_is_left_as_it_is_by_creates_and_recreates(
         del seen[:]
         assert _run(rt, entries)[0]["changed"]
         assert seen[0][0] is seen[1][0] and all(before == after for _d, before, after in seen)
+
+
+def test_a_bad_value_the_reconcile_refuses_on_a_no_op_is_still_refused(rt, calls):
+    """creds is checked by every reconcile, a pull or not: the one-read check leaves it to the reconcile."""
+    _run(rt, BASE)
+    bad = [dict(BASE[0], creds="nocolon")] + BASE[1:]
+    for fast in (True, False):
+        with pytest.raises(InvalidArg, match="invalid creds"):
+            _run(rt, bad, fast=fast)
 
 
 def test_after_a_change_the_rest_of_the_run_goes_through_the_reconcile(rt, calls):
