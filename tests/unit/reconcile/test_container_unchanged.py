@@ -73,17 +73,17 @@ def _run(rt, containers, check_mode=False, fast=True):
               "containers": json.loads(json.dumps(containers))}
     reconcilers = None if fast else {"container": rc.reconcile_container}
     res = rs.reconcile_stack(rt, params, check_mode, validate=entry_validator(_Module()), reconcilers=reconcilers)
-    return res.as_module_result(diff=True), res
+    return res.as_module_result(diff=True)
 
 
 def test_a_no_op_stack_takes_no_container_lock_and_reports_what_the_reconcile_does(rt, calls):
-    first, _ = _run(rt, BASE)
+    first = _run(rt, BASE)
     assert first["changed"] and calls == [e["name"] for e in BASE]
     for check_mode in (True, False):
         del calls[:]
-        fast, _ = _run(rt, BASE, check_mode=check_mode)
+        fast = _run(rt, BASE, check_mode=check_mode)
         assert calls == [] and not fast["changed"], (calls, fast["actions"])
-        full, _ = _run(rt, BASE, check_mode=check_mode, fast=False)
+        full = _run(rt, BASE, check_mode=check_mode, fast=False)
         assert fast == full
         assert {c["status"] for c in fast["stack"]["containers"].values()} == {"created"}  # never started
 
@@ -105,9 +105,9 @@ def test_an_entry_it_does_not_cover_goes_through_the_reconcile_with_the_same_res
     _run(rt, BASE)
     changed = [dict(e, **change) if i == index else e for i, e in enumerate(BASE)]
     del calls[:]
-    fast, _ = _run(rt, changed, check_mode=True)
+    fast = _run(rt, changed, check_mode=True)
     assert BASE[index]["name"] in calls
-    assert fast == _run(rt, changed, check_mode=True, fast=False)[0]
+    assert fast == _run(rt, changed, check_mode=True, fast=False)
 
 
 def test_the_spec_alike_entries_share_is_left_as_it_is_by_creates_and_recreates(rt, monkeypatch):
@@ -128,7 +128,7 @@ def test_the_spec_alike_entries_share_is_left_as_it_is_by_creates_and_recreates(
     monkeypatch.setattr(rc, "reconcile_container", spy)
     for entries in (alike, [dict(e, env={"A": "2"}) for e in alike]):  # create, then recreate
         del seen[:]
-        assert _run(rt, entries)[0]["changed"]
+        assert _run(rt, entries)["changed"]
         assert seen[0][0] is seen[1][0] and all(before == after for _d, before, after in seen)
 
 
@@ -145,10 +145,10 @@ def test_after_a_change_the_rest_of_the_run_goes_through_the_reconcile(rt, calls
     _run(rt, BASE)
     changed = [dict(BASE[0], env={"B": "1"})] + BASE[1:]
     del calls[:]
-    res, _ = _run(rt, changed)
+    res = _run(rt, changed)
     assert res["changed"] and calls == [e["name"] for e in BASE]
     del calls[:]
-    assert not _run(rt, changed)[0]["changed"] and calls == []
+    assert not _run(rt, changed)["changed"] and calls == []
 
 
 def test_a_named_volume_gone_from_the_db_is_made_again_by_the_reconcile(rt, calls):
@@ -156,7 +156,7 @@ def test_a_named_volume_gone_from_the_db_is_made_again_by_the_reconcile(rt, call
     with rt.state.tx():
         rt.state.conn.execute("DELETE FROM volumes WHERE name='eqvol'")
     del calls[:]
-    res, _ = _run(rt, BASE)
+    res = _run(rt, BASE)
     assert calls == [e["name"] for e in BASE[1:]], calls  # after the change, the rest too
     assert res["actions"] == ["created volume eqvol"]
 
@@ -186,7 +186,7 @@ def test_a_container_recorded_running_that_has_exited_is_synced_by_the_reconcile
         with open(os.path.join(rt.exit_dir, rec.id), "w") as f:
             f.write("3")
     del calls[:]
-    res, _ = _run(rt, BASE)
+    res = _run(rt, BASE)
     assert calls == ["plain"]
     assert res["stack"]["containers"]["plain"]["status"] in ("exited", "stopped")
     assert rt.state.find("container", "plain").state["status"] != "running"
@@ -197,7 +197,7 @@ def test_a_container_recorded_running_whose_process_lives_is_a_no_op_for_state_s
     _record_running(rt, "plain", conmon_pid=os.getpid(), pid=os.getpid())
     started = [dict(BASE[0], state="started")] + BASE[1:]
     del calls[:]
-    res, _ = _run(rt, started, check_mode=True)
+    res = _run(rt, started, check_mode=True)
     assert calls == [] and not res["changed"]
     assert res["stack"]["containers"]["plain"]["status"] == "running"
 
