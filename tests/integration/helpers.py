@@ -30,6 +30,7 @@ from typing import Any, Optional, Union
 
 import yaml  # PyYAML: an ansible-core dependency
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import roots as engine_roots
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argvs, printable
 
 HERE = os.path.dirname(os.path.abspath(__file__))
@@ -253,8 +254,10 @@ def cleanup_engine_env(env: EngineEnv) -> list:
     still = _mounts_under(roots)
     if still:
         raise RuntimeError("cannot clean the engine root, still mounted: %s" % ", ".join(still))
+    root_id = engine_roots.RootId.of(paths["static_dir"])
     for path in roots:
         shutil.rmtree(path, ignore_errors=True)
+    engine_roots.forget_root(root_id)  # gone: out of the host's roots registry, as system_reset does
     if leftovers:
         sys.stderr.write("engine_env cleanup removed leftovers:\n  %s\n" % "\n  ".join(leftovers))
     return leftovers
