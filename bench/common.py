@@ -157,18 +157,16 @@ def _mounts_under(dirs: List[str]) -> List[str]:
 
 
 def _procs_mentioning(needles: List[str]) -> List[tuple]:
+    """(pid, command line as ps shows it) of the other processes naming one of ``needles``."""
+    # imported here like the engine everywhere in bench (not at the import of common.py)
+    from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argvs, printable
+
     out = []
     me = os.getpid()
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == me:
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                cmd = f.read().replace(b"\0", b" ").decode("utf-8", "replace")
-        except OSError:
-            continue
-        if any(n in cmd for n in needles):
-            out.append((int(pid), cmd))
+    for pid, args in argvs():
+        cmd = " ".join(args)
+        if pid != me and any(n in cmd for n in needles):
+            out.append((pid, printable(cmd)))
     return out
 
 

@@ -5,6 +5,8 @@ import shutil
 import sys
 import tempfile
 
+import pytest
+
 REPO = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 BUILD = os.path.join(REPO, ".build", "collections")
 LINK = os.path.join(BUILD, "ansible_collections", "libpod", "engine")
@@ -32,3 +34,14 @@ os.environ.setdefault("LIBPOD_ENGINE_REGISTRIES_CONF", os.path.join(_REG_DIR, "r
 os.environ.setdefault("LIBPOD_ENGINE_POLICY", os.path.join(_REG_DIR, "policy.json"))
 os.environ.setdefault("LIBPOD_ENGINE_CERTS_DIR", os.path.join(_REG_DIR, "certs.d"))
 os.environ.setdefault("REGISTRY_AUTH_FILE", os.path.join(_REG_DIR, "auth.json"))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _forget_test_roots(tmp_path_factory):
+    """After the run, no registry entry of a root the tests made below pytest's temp dir (pytest
+    keeps those dirs, and with them their roots' DBs: each stayed registered)."""
+    yield
+    # imported here: the collection is importable only once the code above put BUILD on sys.path
+    from ansible_collections.libpod.engine.tests.helpers.roots import forget_roots_under  # pylint: disable=import-outside-toplevel
+
+    forget_roots_under(str(tmp_path_factory.getbasetemp()))

@@ -27,7 +27,9 @@ import shutil
 import sqlite3
 import subprocess
 import time
-from typing import Dict, List, Optional, Set
+from typing import Dict, Iterator, List, Optional, Set, Tuple
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argvs, printable
 
 HOLDING = ("running", "created", "paused", "stopping")
 NFT_TABLE = "libpod_engine"
@@ -65,19 +67,9 @@ def read_db(env) -> Dict[str, list]:
     return out
 
 
-def proc_cmdlines():
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                argv = f.read().split(b"\0")
-            with open("/proc/%s/stat" % pid, "rb") as f:
-                if f.read().rsplit(b")", 1)[-1].split()[0] == b"Z":
-                    continue
-        except (OSError, IndexError):
-            continue
-        yield int(pid), [a.decode("utf-8", "replace") for a in argv if a]
+def proc_cmdlines() -> Iterator[Tuple[int, List[str]]]:
+    """(pid, argv) of every other process (host.proc.argvs: a zombie's argv is [])."""
+    return ((pid, args) for pid, args in argvs() if pid != os.getpid())
 
 
 def pid_alive(pid: Optional[int]) -> bool:
@@ -318,7 +310,7 @@ def find_leaks(env, *, wait: float = 20.0) -> List[str]:
     for pid, argv in proc_cmdlines():
         if argv and os.path.basename(argv[0]) == "conmon" and pid not in conmons and \
                 any(r in a for a in argv for r in _roots(env)):
-            problems.append("conmon %d (%s)" % (pid, " ".join(argv)[:120]))
+            problems.append("conmon %d (%s)" % (pid, printable(" ".join(argv))[:120]))
     # port holders (network/portholder.py): argv[0] = <tmp_dir>/ports/<container id>, or the
     # [::1] proxy's argument after loopproxy.py (portholder.holder_name)
     holders_dir = os.path.join(env.paths["tmp_dir"], "ports") + "/"

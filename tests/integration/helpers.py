@@ -30,6 +30,9 @@ from typing import Any, Optional, Union
 
 import yaml  # PyYAML: an ansible-core dependency
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import roots as engine_roots
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argvs, printable
+
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
 COLLECTIONS = os.path.join(REPO, ".build", "collections")
@@ -156,14 +159,10 @@ def make_engine_env(root, paths: Optional[dict] = None) -> EngineEnv:
 
 
 def _proc_cmdlines():
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit() or int(pid) == os.getpid():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                yield int(pid), f.read().replace(b"\0", b" ").decode("utf-8", "replace")
-        except OSError:
-            continue
+    """(pid, command line as ps shows it: arguments joined by spaces) of every other process."""
+    for pid, args in argvs():
+        if pid != os.getpid():
+            yield pid, " ".join(args)
 
 
 def _mounts_under(dirs):
@@ -243,7 +242,7 @@ def cleanup_engine_env(env: EngineEnv) -> list:
         time.sleep(0.1)
     for pid, cmdline in _proc_cmdlines():
         if any(r in cmdline for r in roots):
-            leftovers.append("process %d: %s" % (pid, cmdline[:200]))
+            leftovers.append("process %d: %s" % (pid, printable(cmdline[:200])))
             try:
                 os.kill(pid, signal.SIGKILL)
             except OSError:
@@ -255,8 +254,10 @@ def cleanup_engine_env(env: EngineEnv) -> list:
     still = _mounts_under(roots)
     if still:
         raise RuntimeError("cannot clean the engine root, still mounted: %s" % ", ".join(still))
+    root_id = engine_roots.RootId.of(paths["static_dir"])
     for path in roots:
         shutil.rmtree(path, ignore_errors=True)
+    engine_roots.forget_root(root_id)  # gone: out of the host's roots registry, as system_reset does
     if leftovers:
         sys.stderr.write("engine_env cleanup removed leftovers:\n  %s\n" % "\n  ".join(leftovers))
     return leftovers

@@ -11,6 +11,7 @@ from typing import Dict
 
 import pytest
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argv, argvs
 from ansible_collections.libpod.engine.tests.helpers.images import (
     E,
     build_image,
@@ -18,13 +19,14 @@ from ansible_collections.libpod.engine.tests.helpers.images import (
     tar_from_entries,
     write_oci_archive,
 )
+from ansible_collections.libpod.engine.tests.helpers.procs import wait_argv
 
 from .helpers import poll_container
 
 
 def _proc_cmdline(pid: int) -> str:
-    with open("/proc/%d/cmdline" % pid, "rb") as f:
-        return f.read().replace(b"\0", b" ").decode()
+    """The command line as ps shows it, "" when the process is gone."""
+    return " ".join(argv(pid))
 
 
 def _engine_mounts(env) -> list:
@@ -58,7 +60,8 @@ def test_lifecycle_started_stopped_restarted_absent(playbook, engine_env, busybo
     ctr = info["containers"][0]
     assert ctr["State"]["Running"] is True and ctr["State"]["Status"] == "running"
     pid = ctr["State"]["Pid"]
-    assert "sleep 1000" in _proc_cmdline(pid)          # really running, visible in ps
+    shown = wait_argv(pid, lambda a: "sleep 1000" in " ".join(a))  # exec'd just before the task returned
+    assert "sleep 1000" in " ".join(shown)          # really running, visible in ps
     assert [ln["line"] for ln in ctr["logs"]] == ["hello-from-life"]
     ctr_id = ctr["Id"]
     assert _engine_mounts(engine_env), "rootfs should be mounted while running"
@@ -76,7 +79,7 @@ def test_lifecycle_started_stopped_restarted_absent(playbook, engine_env, busybo
     assert res.ok, res.log
     stop, stop2, restart, info = res.tasks
     assert stop.changed and stop["container"]["State"]["Status"] == "exited"
-    assert not os.path.exists("/proc/%d" % pid) or "sleep 1000" not in _proc_cmdline(pid)
+    assert "sleep 1000" not in _proc_cmdline(pid)
     assert not stop2.changed
     assert restart.changed
     new_pid = info["containers"][0]["State"]["Pid"]
@@ -90,19 +93,12 @@ def test_lifecycle_started_stopped_restarted_absent(playbook, engine_env, busybo
 """)
     assert res.ok, res.log
     assert res.tasks[0].changed and not res.tasks[1].changed
-    assert not os.path.exists("/proc/%d" % new_pid) or "sleep 1000" not in _proc_cmdline(new_pid)
+    assert "sleep 1000" not in _proc_cmdline(new_pid)
     assert _engine_mounts(engine_env) == []
     assert not glob.glob(os.path.join(engine_env.paths["graph_root"], "containers", ctr_id))
     assert not glob.glob(os.path.join(engine_env.paths["tmp_dir"], "storage", "containers", ctr_id))
-    conmons = [p for p in os.listdir("/proc") if p.isdigit() and ctr_id in _safe_cmdline(int(p))]
+    conmons = [pid for pid, args in argvs() if ctr_id in " ".join(args)]
     assert conmons == []
-
-
-def _safe_cmdline(pid: int) -> str:
-    try:
-        return _proc_cmdline(pid)
-    except OSError:
-        return ""
 
 
 # option -> (value A, value B, how B is applied)
@@ -280,16 +276,7 @@ def _events_of(env, name: str) -> list:
 
 
 def _exit_commands_of(cid: str) -> list:
-    found = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if b"cleanup" in argv and cid.encode() in argv:
-            found.append(int(pid))
-    return found
+    return [pid for pid, args in argvs() if "cleanup" in args and cid in args]
 
 
 def test_restart_always_backs_off_and_a_stop_cancels_it(playbook, engine_env, busybox_archive):
@@ -412,9 +399,8 @@ def test_containers_conf_log_size_and_dns_defaults_apply(playbook, busybox_archi
             resolv = f.read()
         assert "nameserver %s" % server in resolv and "search corp.example" in resolv, resolv
         assert "options ndots:2" in resolv, resolv
-        with open("/proc/%d/cmdline" % state["ConmonPid"], "rb") as f:
-            argv = f.read().split(b"\0")
-        assert argv[argv.index(b"--log-size-max") + 1] == size.encode(), argv
+        args = argv(state["ConmonPid"])
+        assert args[args.index("--log-size-max") + 1] == size, args
 
 
 def test_oci_hooks_from_hooks_dir_run(playbook, busybox_archive, tmp_path):

@@ -7,6 +7,8 @@ import os
 
 import pytest
 
+from ansible_collections.libpod.engine.tests.helpers.procs import wait_argv
+
 
 def _start(name, img, **extra):
     args = {"name": name, "image": "oci-archive:" + img, "network": "none",
@@ -49,8 +51,7 @@ def test_exec_output_rc_env_user_workdir(playbook, engine_env, busybox_archive, 
     assert not bg.failed and bg["stdout"] == "started", bg.result
     det = res.task("detached")
     assert not det.failed and "rc" not in det.result and det["pid"] > 0, det.result
-    with open("/proc/%d/cmdline" % det["pid"], "rb") as f:
-        assert f.read().split(b"\0")[0] == b"sleep"
+    assert wait_argv(det["pid"], lambda a: a[:1] == ["sleep"])[:1] == ["sleep"]
     events = os.path.join(engine_env.paths["tmp_dir"], "events", "events.log")
     with open(events) as f:
         kinds = [json.loads(ln)["Status"] for ln in f if ln.strip()]

@@ -5,24 +5,14 @@ from __future__ import annotations
 import os
 import time
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argvs
 from ansible_collections.libpod.engine.tests.helpers.images import busybox_image, write_oci_archive
 
 from .helpers import poll_container
 
 
 def _monitors(ctr_id):
-    out = []
-    for pid in os.listdir("/proc"):
-        if not pid.isdigit():
-            continue
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                argv = f.read().split(b"\0")
-        except OSError:
-            continue
-        if b"healthcheck" in argv and ctr_id.encode() in argv:
-            out.append(int(pid))
-    return out
+    return [pid for pid, args in argvs() if "healthcheck" in args and ctr_id in args]
 
 
 def _wait_health(playbook, name, status, deadline_s=60):

@@ -13,6 +13,8 @@ import time
 
 import pytest
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argvs
+
 from .helpers import free_port, http_get, run_playbook
 
 HAVE_TOOLS = os.access("/usr/bin/pasta", os.X_OK) and os.access("/usr/bin/slirp4netns", os.X_OK)
@@ -21,18 +23,7 @@ pytestmark = pytest.mark.skipif(not HAVE_TOOLS, reason="needs pasta (passt) and 
 
 def _tools(netns_dir: str) -> list:
     """pids of pasta / slirp4netns processes working on a netns of this engine root."""
-    out = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                argv = f.read().decode(errors="replace").split("\0")
-            with open("/proc/%s/stat" % pid) as f:
-                zombie = f.read().rsplit(")", 1)[1].split()[0] == "Z"
-        except OSError:
-            continue
-        if not zombie and any(a.startswith(netns_dir) for a in argv):
-            out.append(int(pid))
-    return out
+    return [pid for pid, args in argvs() if any(a.startswith(netns_dir) for a in args)]  # a zombie's args: []
 
 
 def _refused(port: int) -> bool:

@@ -13,6 +13,8 @@ import sys
 
 import pytest
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argvs
+
 from .helpers import free_port, run_playbook
 
 
@@ -112,15 +114,7 @@ def test_dual_stack_network(engine_env, busybox_archive):
 def _holders(env) -> list:
     """pids of processes that name this root's port holder directory (sleep holders and proxies)."""
     holders = os.path.join(env.paths["tmp_dir"], "ports") + "/"
-    out = []
-    for pid in filter(str.isdigit, os.listdir("/proc")):
-        try:
-            with open("/proc/%s/cmdline" % pid, "rb") as f:
-                if holders.encode() in f.read():
-                    out.append(int(pid))
-        except OSError:
-            continue
-    return out
+    return [pid for pid, args in argvs() if any(holders in a for a in args)]
 
 
 _PROBE = """

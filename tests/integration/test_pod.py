@@ -11,6 +11,8 @@ import urllib.request
 
 import yaml
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argv
+
 from .helpers import free_port, http_get
 
 
@@ -365,8 +367,7 @@ def test_containers_conf_infra_image_and_command_apply_to_pods(playbook, busybox
     assert infra["InfraImage"] == img and infra["InfraCommand"] == ["sleep", "1001"], infra
     assert not res.task("again").changed, res.task("again")["actions"]
     assert res.task("own")["pod"]["InfraConfig"]["InfraCommand"] == ["sleep", "1002"]
-    with open("/proc/%d/cmdline" % _infra_pid(playbook, "confinfra"), "rb") as f:
-        assert f.read().split(b"\0")[:2] == [b"sleep", b"1001"]
+    assert argv(_infra_pid(playbook, "confinfra"))[:2] == ["sleep", "1001"]
 
 
 def _infra_pid(playbook, pod: str) -> int:

@@ -5,6 +5,9 @@ from __future__ import annotations
 import os
 import sys
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import roots
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import OpenOptions, open_runtime
+
 from .helpers import cleanup_engine_env, make_engine_env, run_playbook
 
 
@@ -102,3 +105,16 @@ def test_cleanup_removes_engine_root(tmp_path):
     assert not os.path.exists(env.paths["static_dir"])
     assert not os.path.exists(env.paths["tmp_dir"])
     assert os.path.exists(env.conf)
+
+
+def test_cleanup_unregisters_the_engine_root(tmp_path):
+    """A removed root leaves no entry in the host's roots registry (system_reset's forget_root)."""
+    env = make_engine_env(tmp_path)
+    rt = open_runtime(OpenOptions(env={"LIBPOD_ENGINE_CONF": env.conf}))
+    try:
+        entry = roots._entry_path(os.path.join(roots.REGISTRY_DIR, "roots"), rt.root_id)
+    finally:
+        rt.shutdown()
+    assert (roots.read_json(entry) or {}).get("static_dir") == rt.root_id.static_dir  # registered
+    assert cleanup_engine_env(env) == []
+    assert not os.path.exists(entry)

@@ -9,6 +9,7 @@ import subprocess
 import time
 
 import pytest
+from helpers.procs import wait_argv
 from helpers.roots import throwaway_root
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host import enginecopies
@@ -36,6 +37,7 @@ def holder():
 
     def start(argv0: str) -> None:
         procs.append(subprocess.Popen([argv0, "300"], executable=shutil.which("sleep")))
+        wait_argv(procs[-1].pid, lambda a: a[:1] == [argv0])  # what prune looks for
 
     yield start
     for proc in procs:

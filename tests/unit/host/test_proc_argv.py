@@ -4,11 +4,11 @@ from __future__ import annotations
 
 import os
 import subprocess
-import time
 
 import pytest
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argv, argvs, printable
+from ansible_collections.libpod.engine.tests.helpers.procs import wait_argv
 
 # argv[0] with a byte that is not UTF-8, an empty argument in the middle ($0 of the script);
 # the shell waits on its stdin, no child
@@ -18,10 +18,7 @@ ARGV = [b"/tmp/lpe-argv-\xff/holder", b"-c", b"read x", b"", b"last"]
 @pytest.fixture
 def child():
     proc = subprocess.Popen(ARGV, executable="/bin/sh", stdin=subprocess.PIPE)
-    # Popen returns when the child execs, before /proc shows the new argv
-    deadline = time.monotonic() + 10
-    while argv(proc.pid) != [os.fsdecode(a) for a in ARGV] and time.monotonic() < deadline:
-        time.sleep(0.001)
+    wait_argv(proc.pid, lambda a: a == [os.fsdecode(x) for x in ARGV])
     yield proc
     proc.kill()
     proc.communicate()

@@ -4,12 +4,12 @@ tests/integration/test_rootless.py as a throw-away user."""
 from __future__ import annotations
 
 import os
-import time
 
 import pytest
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host import subids, userns
 from ansible_collections.libpod.engine.plugins.module_utils.engine.parse.idmap import IDMap, parse_subid_text
+from ansible_collections.libpod.engine.tests.helpers.procs import wait_argv
 
 
 def test_map_args_put_the_own_id_at_0_and_the_ranges_after_it():
@@ -77,11 +77,7 @@ def test_a_catatonit_that_is_not_a_pause_process_is_not_alive(tmp_path):
     pause = subprocess.Popen([exe, "-P"], stdin=subprocess.DEVNULL)
     try:
         for p in (init, pause):  # until both have exec'd catatonit (a loaded host is slow to exec)
-            for _unused in range(1000):
-                with open("/proc/%d/cmdline" % p.pid, "rb") as f:
-                    if os.path.basename(f.read().split(b"\0")[0]) == b"catatonit":
-                        break
-                time.sleep(0.01)
+            wait_argv(p.pid, lambda a: a[:1] != [] and os.path.basename(a[0]) == "catatonit")
         assert not userns.pause_alive(init.pid, os.getuid())
         assert userns.pause_alive(pause.pid, os.getuid())
     finally:

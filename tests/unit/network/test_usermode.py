@@ -3,15 +3,14 @@
 import os
 import subprocess
 import sys
-import time
 
 import pytest
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import InvalidArg, NetworkError
-from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argv
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host.roots import write_json
 from ansible_collections.libpod.engine.plugins.module_utils.engine.network import usermode as um
 from ansible_collections.libpod.engine.plugins.module_utils.engine.network.portmap import PortMapping
+from ansible_collections.libpod.engine.tests.helpers.procs import wait_argv
 
 NS = "/run/x/netns/abc"
 
@@ -104,6 +103,7 @@ def test_stop_kills_only_the_recorded_tool_and_forgets_it(tmp_path):
     tool = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", ns])
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)"])
     try:
+        wait_argv(tool.pid, lambda a: ns in a)  # running() recognises the tool by its argv
         write_json(os.path.join(tmp, "usermode", "c1.json"), {"pid": tool.pid, "netns": ns, "mode": "pasta"})
         # a recycled pid (another process) is never signalled
         write_json(os.path.join(tmp, "usermode", "c2.json"), {"pid": other.pid, "netns": ns + "x", "mode": "pasta"})
@@ -127,10 +127,7 @@ def test_a_record_without_netns_is_never_ours(tmp_path):
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", ""])
     try:
         write_json(os.path.join(tmp, "usermode", "c1.json"), {"pid": other.pid, "mode": "pasta"})
-        deadline = time.monotonic() + 10
-        while "" not in argv(other.pid) and time.monotonic() < deadline:
-            time.sleep(0.001)  # Popen returns before /proc shows the new argv
-        assert argv(other.pid)[-1] == ""
+        assert wait_argv(other.pid, lambda a: "" in a)[-1] == ""
         assert um.running(tmp, "c1") is None
     finally:
         other.kill()

@@ -5,10 +5,9 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-import time
 
-from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argv
 from ansible_collections.libpod.engine.plugins.module_utils.engine.objects import healthmon
+from ansible_collections.libpod.engine.tests.helpers.procs import wait_argv
 
 CTR_ID = "ab" * 32
 
@@ -24,9 +23,7 @@ def _spawn(*args):
     pipe, which is before the kernel sets up the new argv (/proc/PID/cmdline reads empty in that
     window, seen on a loaded CI machine)."""
     proc = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(60)", *args])
-    deadline = time.monotonic() + 10
-    while args[-1] not in argv(proc.pid) and time.monotonic() < deadline:
-        time.sleep(0.01)
+    wait_argv(proc.pid, lambda a: args[-1] in a)
     return proc
 
 

@@ -26,6 +26,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors i
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host import cgroups
 from ansible_collections.libpod.engine.plugins.module_utils.engine.oci import driver as oci
 from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.logs import read_k8s_log
+from ansible_collections.libpod.engine.tests.helpers.procs import wait_argv
 from ansible_collections.libpod.engine.tests.helpers.rootfs import make_busybox_rootfs
 
 CONMON = shutil.which("conmon") or "/usr/bin/conmon"
@@ -342,12 +343,7 @@ def test_conmon_setup_hook_sees_waiting_conmon(h):
     def hook(pid):
         # conmon blocks on the start pipe: the runtime has not been asked to create anything yet
         assert rt.state(ctr_id_box[0]) is None
-        deadline = time.monotonic() + 2
-        argv0 = b""
-        while not argv0 and time.monotonic() < deadline:  # cmdline is empty for a moment after exec
-            with open("/proc/%d/cmdline" % pid, "rb") as f:
-                argv0 = f.read().split(b"\0")[0]
-        seen.append((pid, argv0))
+        seen.append((pid, (wait_argv(pid, bool) or [""])[0]))
 
     ctr_id_box = []
     orig_bundle = h.bundle
@@ -359,7 +355,7 @@ def test_conmon_setup_hook_sees_waiting_conmon(h):
 
     h.bundle = bundle_and_remember
     ctr_id = h.create(rt, ["true"], conmon_setup=hook)[0]
-    assert len(seen) == 1 and os.path.basename(seen[0][1]) == b"conmon"
+    assert len(seen) == 1 and os.path.basename(seen[0][1]) == "conmon"
     rt.start(ctr_id)
     assert rt.wait_exit(ctr_id, 10) == 0
 

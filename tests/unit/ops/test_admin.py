@@ -26,6 +26,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.ops import ad
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import Record
+from ansible_collections.libpod.engine.tests.helpers.procs import wait_argv
 
 pytestmark = pytest.mark.skipif(os.geteuid() != 0, reason="needs root (conmon, runtime discovery)")
 
@@ -330,6 +331,7 @@ def test_engine_processes_match_whole_path_components(tmp_path):
     other = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)", root + "2/x"])
     try:
         assert _found(root, proc.pid)
+        wait_argv(other.pid, lambda a: a[-1:] == [root + "2/x"])  # else not found only for lack of an argv
         assert not [p for p in admin.engine_processes([root]) if p[0] == other.pid]
         killed, others = admin._wait_processes([root], str(tmp_path / "static"), 0.2)
         assert killed == [] and any(str(proc.pid) in o for o in others)   # not a helper of ours: left alone

@@ -12,7 +12,7 @@ from helpers.images import busybox_layer, sha256, unmount_all_under
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import StorageError
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host import mounts
-from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import wait_pid_gone
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argvs, wait_pid_gone
 from ansible_collections.libpod.engine.plugins.module_utils.engine.storage import fuseoverlay, layers
 from ansible_collections.libpod.engine.plugins.module_utils.engine.storage import rootfs as storage
 
@@ -100,17 +100,9 @@ def fstypes(point: str):
 
 
 def _fuse_pids(target: str):
-    for pid in os.listdir("/proc"):
-        if pid.isdigit():
-            try:
-                with open("/proc/%s/cmdline" % pid, "rb") as f:
-                    argv = f.read().split(b"\0")
-                with open("/proc/%s/stat" % pid) as f:
-                    state = f.read().rsplit(")", 1)[1].split()[0]
-            except OSError:
-                continue
-            if argv[0].endswith(b"fuse-overlayfs") and target.encode() in argv and state != "Z":
-                yield int(pid)
+    for pid, args in argvs():  # a zombie's argv is []
+        if args and args[0].endswith("fuse-overlayfs") and target in args:
+            yield pid
 
 
 @pytest.mark.skipif(os.geteuid() != 0 or not os.access(FUSE_OVERLAYFS, os.X_OK), reason="needs root and fuse-overlayfs")

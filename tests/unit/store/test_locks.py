@@ -7,10 +7,10 @@ import time
 import pytest
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import LockError, LockExhausted
-from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argv
 from ansible_collections.libpod.engine.plugins.module_utils.engine.store import locks
 from ansible_collections.libpod.engine.plugins.module_utils.engine.store.locks import Lock, LockManager, is_locked
 from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import State
+from ansible_collections.libpod.engine.tests.helpers.procs import wait_argv
 
 
 @pytest.fixture
@@ -150,9 +150,7 @@ def test_holder_description_is_the_first_200_bytes_of_its_command_line(tmp_path,
     raw = [b"/tmp/lpe-\xff/holder", b"-c", b"read x", b"", b"x" * 300]
     p = subprocess.Popen(raw, executable="/bin/sh", stdin=subprocess.PIPE)
     try:
-        deadline = time.monotonic() + 10
-        while len(argv(p.pid)) != len(raw) and time.monotonic() < deadline:
-            time.sleep(0.001)  # Popen returns before /proc shows the new argv
+        wait_argv(p.pid, lambda a: len(a) == len(raw))
         monkeypatch.setattr(locks, "lock_holders", lambda path, lock_id: [p.pid])
         cmd = b" ".join(raw)[:200].decode("utf-8", "replace")
         assert locks._describe_holders(str(tmp_path / "locks"), 3) == "pid %d (%s)" % (p.pid, cmd)
