@@ -352,8 +352,12 @@ class BenchRoot:
                     forced.append("link %s" % link)
                     subprocess.run(["ip", "link", "del", link], capture_output=True, check=False, timeout=30)
         if not _mounts_under(self.roots):
+            from ansible_collections.libpod.engine.plugins.module_utils.engine.host import roots as engine_roots
+
+            root_id = engine_roots.RootId.of(self.static_dir)  # (resolved while the directory exists)
             for path in self.roots:
                 shutil.rmtree(path, ignore_errors=True)
+            engine_roots.forget_root(root_id)  # out of the host's roots registry, as system_reset does
         left = self.leftovers()
         return problems + ["removed by the safety net: " + f for f in forced] + ["STILL THERE: " + x for x in left]
 
