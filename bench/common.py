@@ -147,13 +147,10 @@ def _free_subnet() -> str:
 
 
 def _mounts_under(dirs: List[str]) -> List[str]:
-    found = []
-    with open("/proc/self/mountinfo", encoding="utf-8") as f:
-        for line in f:
-            point = line.split()[4].encode().decode("unicode_escape")
-            if any(point == d or point.startswith(d + "/") for d in dirs):
-                found.append(point)
-    return sorted(set(found), key=len, reverse=True)
+    # imported here like the engine everywhere in bench (not at the import of common.py)
+    from ansible_collections.libpod.engine.tests.helpers.mounts import mounts_below
+
+    return mounts_below(dirs)
 
 
 def _procs_mentioning(needles: List[str]) -> List[tuple]:

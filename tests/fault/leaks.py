@@ -30,6 +30,8 @@ import time
 from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argvs, printable
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import pid_alive as proc_pid_alive
+from ansible_collections.libpod.engine.tests.helpers.mounts import mounts_below
 
 HOLDING = ("running", "created", "paused", "stopping")
 NFT_TABLE = "libpod_engine"
@@ -73,8 +75,8 @@ def proc_cmdlines() -> Iterator[Tuple[int, List[str]]]:
 
 
 def pid_alive(pid: Optional[int]) -> bool:
-    if not pid:
-        return False
+    """host.proc.pid_alive (a zombie is dead), for a pid that may be unset."""
+    return bool(pid) and proc_pid_alive(pid)
     try:
         with open("/proc/%d/stat" % pid, "rb") as f:
             return f.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
@@ -102,13 +104,7 @@ def wait_quiet(env, timeout: float = 20.0) -> None:
 
 
 def mounts_under(dirs: List[str]) -> List[str]:
-    found = []
-    with open("/proc/self/mountinfo", encoding="utf-8") as f:
-        for line in f:
-            point = line.split()[4].encode().decode("unicode_escape")
-            if any(point == d or point.startswith(d.rstrip("/") + "/") for d in dirs):
-                found.append(point)
-    return sorted(set(found))
+    return sorted(mounts_below(dirs))
 
 
 def veth_name(prefix: str, ctr_id: str, network: str) -> str:

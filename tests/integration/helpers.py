@@ -32,6 +32,7 @@ import yaml  # PyYAML: an ansible-core dependency
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host import roots as engine_roots
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argvs, printable
+from ansible_collections.libpod.engine.tests.helpers.mounts import mounts_below
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 REPO = os.path.dirname(os.path.dirname(HERE))
@@ -167,14 +168,7 @@ def _proc_cmdlines():
 
 def _mounts_under(dirs):
     """Mount points at or below any of ``dirs``, deepest first."""
-    found = []
-    with open("/proc/self/mountinfo", encoding="utf-8") as f:
-        for line in f:
-            point = line.split()[4]
-            point = point.encode().decode("unicode_escape")  # \040 and friends
-            if any(point == d or point.startswith(d + "/") for d in dirs):
-                found.append(point)
-    return sorted(set(found), key=len, reverse=True)
+    return mounts_below(dirs)
 
 
 def engine_teardown(env: EngineEnv) -> list:

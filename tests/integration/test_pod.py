@@ -13,7 +13,7 @@ import yaml
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argv
 
-from .helpers import free_port, http_get
+from .helpers import _mounts_under, free_port, http_get
 
 
 def _refused(url: str) -> bool:
@@ -35,11 +35,6 @@ def _wait_file(path: str, tries: int = 40) -> str:
             return _read(path)
         time.sleep(0.25)
     raise AssertionError("%s was never written" % path)
-
-
-def _mounts_under(path: str) -> list:
-    with open("/proc/self/mountinfo") as f:
-        return [ln.split()[4] for ln in f if ln.split()[4].startswith(path)]
 
 
 def _pod_tasks(img: str, out: str, port: int) -> str:
@@ -186,7 +181,7 @@ def test_pod_shares_net_and_uts_is_idempotent_and_keeps_members(playbook, engine
     assert res.task("pods")["pods"] == [] and res.task("containers")["containers"] == []
     netns_dir = os.path.join(engine_env.paths["tmp_dir"], "netns")
     assert not [n for n in os.listdir(netns_dir) if n == infra_id] if os.path.isdir(netns_dir) else True
-    assert _mounts_under(os.path.join(engine_env.paths["graph_root"], "containers")) == []
+    assert _mounts_under([os.path.join(engine_env.paths["graph_root"], "containers")]) == []
     assert glob.glob("/sys/fs/cgroup/*/libpod-engine/%s" % pod_id) == []
     assert _refused("http://127.0.0.1:%d/hostname" % port2)
 
@@ -252,7 +247,7 @@ def test_pod_run_states_are_honest_and_survive_a_reboot(playbook, engine_env, bu
 
     # a reboot empties the tmpfs tmp dir: the next task refreshes, and the pod starts again
     tmp_dir = engine_env.paths["tmp_dir"]
-    for point in _mounts_under(tmp_dir)[::-1]:
+    for point in _mounts_under([tmp_dir]):
         subprocess.run(["umount", "-l", point], check=False)
     shutil.rmtree(tmp_dir)
     res = playbook("""
