@@ -1,0 +1,110 @@
+# SPDX-License-Identifier: GPL-3.0-or-later
+"""A stack run that recreates a pod: the members the stack declares (``_stack_redeclared``) are removed
+with the old pod and created once, by their own entries, with their new spec; a member made outside the
+stack is recreated into the new pod with its settings, as a pod task does. A container step that fails
+puts the member back. A real engine root (vfs) with created containers: no start needed."""
+from __future__ import annotations
+
+import json
+
+import pytest
+from helpers.images import busybox_image, write_oci_archive
+from helpers.roots import throwaway_root
+
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
+from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile import stack as rs
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import reconcile_container
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import OPTIONS
+from ansible_collections.libpod.engine.plugins.modules.stack import entry_validator
+
+IMAGE = "localhost/busybox:latest"
+
+
+class _Module:
+    def __init__(self):
+        self.no_log_values = set()
+
+
+@pytest.fixture
+def rt(tmp_path):
+    overrides, env = throwaway_root(tmp_path)
+    runtime = open_runtime(OpenOptions(overrides=overrides, env=env))
+    img = busybox_image(str(tmp_path / "bb"), config={"Cmd": ["sh"]})
+    runtime.images.pull("oci-archive:" + write_oci_archive(str(tmp_path / "bb.tar"), [(img, IMAGE)]))
+    try:
+        yield runtime
+    finally:
+        runtime.shutdown()
+
+
+def _member(name, **kw):
+    return dict({"name": name, "image": IMAGE, "pod": "rp", "command": ["sleep", "1000"], "state": "created"}, **kw)
+
+
+def _stack(rt, containers, check_mode=False, **pod):
+    params = {"label": "rp", "state": "present", "prune": False, "networks": [], "volumes": [],
+              "pods": [dict({"name": "rp", "infra": False, "state": "created"}, **pod)],
+              "containers": json.loads(json.dumps(containers))}
+    return rs.reconcile_stack(rt, params, check_mode, validate=entry_validator(_Module())).as_module_result(diff=False)
+
+
+def _creates(rt, name):
+    return [e for e in rt.events.find(type_="container", status="create") if e.get("Name") == name]
+
+
+def _env(rt, name):
+    return rt.state.find("container", name).config["declared"]["env"]
+
+
+def test_a_redeclared_member_is_created_once_with_its_new_spec(rt):
+    first = _stack(rt, [_member("rm", env={"V": "old"})])
+    assert first["changed"] and len(_creates(rt, "rm")) == 1
+    old_id = rt.state.find("container", "rm").id
+
+    res = _stack(rt, [_member("rm", env={"V": "new"})], recreate=True)
+    creates = _creates(rt, "rm")
+    assert len(creates) == 2, creates  # the first run's, then this run's one (not one with the old env first)
+    assert [a for a in res["actions"] if "rm" in a] == [
+        "recreated pod rp: recreate requested (containers rm removed with it, for their stack entries)",
+        "recreated rm: env changed; pod rp was recreated"], res["actions"]
+    new = rt.state.find("container", "rm")
+    assert new.id != old_id and new.id == creates[-1]["ID"] and _env(rt, "rm") == {"V": "new"}
+    assert new.config["pod"] == rt.state.find("pod", "rp").id
+
+    same = _stack(rt, [_member("rm", env={"V": "new"})])
+    assert not same["changed"], same["actions"]
+
+
+def test_a_member_made_outside_the_stack_is_recreated_into_the_new_pod(rt):
+    _stack(rt, [_member("in", env={"V": "1"})])
+    outside = {o.name: None for o in OPTIONS.options}  # a container task: no stack label
+    outside.update(_member("out", env={"V": "mine"}), pull="missing", recreate=False, force_restart=False,
+                   insecure_registry=False)
+    assert reconcile_container(rt, outside).changed
+    res = _stack(rt, [_member("in", env={"V": "2"})], recreate=True)
+    assert [a for a in res["actions"] if a.startswith("recreated pod")] == [
+        "recreated pod rp: recreate requested (containers out recreated into it; containers in removed with it, "
+        "for their stack entries)"], res["actions"]
+    assert len(_creates(rt, "out")) == 2 and _env(rt, "out") == {"V": "mine"}
+    assert len(_creates(rt, "in")) == 2 and _env(rt, "in") == {"V": "2"}
+
+
+def test_a_member_whose_entry_fails_after_the_pod_recreate_is_put_back(rt):
+    _stack(rt, [_member("fm", env={"V": "old"})])
+    with pytest.raises(EngineError) as err:
+        _stack(rt, [_member("fm", env={"V": "new"}, image="localhost/missing:latest", pull="never")], recreate=True)
+    assert "container fm was put back into pod rp with its old settings (not started)" in err.value.msg, err.value.msg
+    back = rt.state.find("container", "fm")
+    assert back is not None and back.config["pod"] == rt.state.find("pod", "rp").id and _env(rt, "fm") == {"V": "old"}
+
+
+def test_check_mode_predicts_the_member_recreated_once(rt):
+    _stack(rt, [_member("cm", env={"V": "old"}), _member("same")])
+    planned = _stack(rt, [_member("cm", env={"V": "new"}), _member("same")], check_mode=True, recreate=True)
+    assert planned["actions"] == [
+        "recreate pod rp: recreate requested (containers cm, same removed with it, for their stack entries)",
+        "recreate cm: env changed; pod rp was recreated", "recreate same: pod rp was recreated"], planned["actions"]
+    done = _stack(rt, [_member("cm", env={"V": "new"}), _member("same")], recreate=True)
+    assert done["actions"] == [a.replace("recreate ", "recreated ", 1) for a in planned["actions"]], done["actions"]
