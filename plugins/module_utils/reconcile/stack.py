@@ -431,7 +431,7 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
             except EngineError as err:
                 done = list(res.actions) + list(getattr(err, "actions", None) or [])
                 err = wrap(err, "stack %s: %s" % (stack, entry.where))
-                if not check_mode:
+                if not check_mode and handed:
                     err.msg += _put_back(rt, handed)
                 err.actions = done
                 raise err
@@ -443,6 +443,8 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
             if entry.kind == "container" and any(a.startswith(("recreated ", "recreate ")) for a in sub.actions):
                 recreated.add(entry.name)
             res.add(entry, sub)
+    if handed and not check_mode:
+        _end_recreates(rt, handed)  # every member a pod recreate left out was made by its entry
     return res
 
 
@@ -467,10 +469,12 @@ DECLARED = "_declared"
 def _put_back(rt, handed: Mapping[str, Mapping[str, Any]]) -> str:
     """A run failed after a pod recreate removed members for their container steps: those not made
     (yet) are put back into the pod with their old settings, not started (no container is lost);
-    what the error message adds about them."""
+    what the error message adds about them. One that cannot be put back keeps its pod's intent
+    journal open: the repair at the next runtime open makes it again."""
     from ..engine.objects.pod import restore_member  # noqa: PLC0415 - only after a failure
 
     notes = []
+    failed = set()
     for name, old in handed.items():
         if rt.state.lookup_name(name) is not None:
             continue
@@ -479,8 +483,19 @@ def _put_back(rt, handed: Mapping[str, Mapping[str, Any]]) -> str:
             notes.append("container %s was put back into pod %s with its old settings (not started)"
                          % (name, old["pod"]))
         except EngineError as exc:
-            notes.append("container %s could not be put back into pod %s: %s" % (name, old["pod"], exc))
+            failed.add(old["pod"])
+            notes.append("container %s could not be put back into pod %s (the next run repairs it): %s"
+                         % (name, old["pod"], exc))
+    _end_recreates(rt, {n: h for n, h in handed.items() if h["pod"] not in failed})
     return "".join("; " + n for n in notes)
+
+
+def _end_recreates(rt, handed: Mapping[str, Mapping[str, Any]]) -> None:
+    """The pods whose left-out members are all made again: their recreate intents are done."""
+    from ..engine.objects.pod import end_recreate  # noqa: PLC0415 - only after a pod recreate
+
+    for pod in sorted({h["pod"] for h in handed.values()}):
+        end_recreate(rt, pod)
 
 
 def _joins(entry: Entry) -> Optional[str]:

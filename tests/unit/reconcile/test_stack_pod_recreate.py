@@ -11,7 +11,9 @@ import pytest
 from helpers.images import busybox_image, write_oci_archive
 from helpers.roots import throwaway_root
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.base import faults
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.repair import repair
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile import stack as rs
@@ -28,7 +30,8 @@ class _Module:
 
 
 @pytest.fixture
-def rt(tmp_path):
+def rt(tmp_path, monkeypatch):
+    monkeypatch.setattr(faults, "_HELD", {})  # the intents this process holds: this root's only
     overrides, env = throwaway_root(tmp_path)
     runtime = open_runtime(OpenOptions(overrides=overrides, env=env))
     img = busybox_image(str(tmp_path / "bb"), config={"Cmd": ["sh"]})
@@ -43,11 +46,12 @@ def _member(name, **kw):
     return dict({"name": name, "image": IMAGE, "pod": "rp", "command": ["sleep", "1000"], "state": "created"}, **kw)
 
 
-def _stack(rt, containers, check_mode=False, **pod):
+def _stack(rt, containers, check_mode=False, reconcilers=None, **pod):
     params = {"label": "rp", "state": "present", "prune": False, "networks": [], "volumes": [],
               "pods": [dict({"name": "rp", "infra": False, "state": "created"}, **pod)],
               "containers": json.loads(json.dumps(containers))}
-    return rs.reconcile_stack(rt, params, check_mode, validate=entry_validator(_Module())).as_module_result(diff=False)
+    res = rs.reconcile_stack(rt, params, check_mode, validate=entry_validator(_Module()), reconcilers=reconcilers)
+    return res.as_module_result(diff=False)
 
 
 def _creates(rt, name):
@@ -98,6 +102,33 @@ def test_a_member_whose_entry_fails_after_the_pod_recreate_is_put_back(rt):
     assert "container fm was put back into pod rp with its old settings (not started)" in err.value.msg, err.value.msg
     back = rt.state.find("container", "fm")
     assert back is not None and back.config["pod"] == rt.state.find("pod", "rp").id and _env(rt, "fm") == {"V": "old"}
+    assert faults.pending(rt.state) == []
+
+
+class _Killed(BaseException):
+    """The module process dying between the pod step and the container step (no handler runs)."""
+
+
+def test_a_run_killed_before_the_member_is_made_again_has_it_made_by_the_repair(rt, monkeypatch):
+    _stack(rt, [_member("km", env={"V": "old"})])
+    assert faults.pending(rt.state) == []
+
+    def killed(*_args, **_kw):
+        raise _Killed()
+    with pytest.raises(_Killed):
+        _stack(rt, [_member("km", env={"V": "new"})], reconcilers={"container": killed}, recreate=True)
+    assert rt.state.find("container", "km") is None and len(faults.pending(rt.state)) == 1
+    monkeypatch.setattr(faults, "owner_alive", lambda _entry: False)  # its owner is gone: the next open repairs
+    assert any("recreated member km" in a for a in repair(rt))
+    back = rt.state.find("container", "km")
+    assert back.config["pod"] == rt.state.find("pod", "rp").id and _env(rt, "km") == {"V": "old"}
+    assert faults.pending(rt.state) == []
+
+
+def test_a_successful_run_leaves_no_intent_open(rt):
+    _stack(rt, [_member("ok", env={"V": "old"})])
+    _stack(rt, [_member("ok", env={"V": "new"})], recreate=True)
+    assert faults.pending(rt.state) == [] and _env(rt, "ok") == {"V": "new"}
 
 
 def test_check_mode_predicts_the_member_recreated_once(rt):

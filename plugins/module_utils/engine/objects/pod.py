@@ -586,8 +586,10 @@ def recreate_pod(rt, pod: Pod, config: Dict[str, Any], *, infra_image=None, time
 
     Returns the new pod, [(member name, was running)] of the members recreated, so the caller restores
     the run state, and [(name, config, was running)] of the members left out, so the caller can make
-    them (or put them back: restore_member). If the new pod cannot be made, the old one is put back
-    with all its members and the error raised.
+    them (or put them back: restore_member). With members left out the intent journal stays open until
+    the caller ends it (end_recreate) once they are made: a process killed before has them made again,
+    with their old configs, by the repair at the next open. If the new pod cannot be made, the old one
+    is put back with all its members and the error raised.
     """
     with pod.locked():
         saved = []
@@ -628,9 +630,15 @@ def recreate_pod(rt, pod: Pod, config: Dict[str, Any], *, infra_image=None, time
         exc.msg += ("; the old pod could not be restored either: %s" % "; ".join(problems) if problems
                     else "; the old pod and its containers were put back (not started)")
         raise
-    faults.end(rt.state, "pod", pod.name)
-    return new, [(name, running) for name, _cfg, running in saved if name not in leave], \
-        [item for item in saved if item[0] in leave]
+    left = [item for item in saved if item[0] in leave]
+    if not left:
+        faults.end(rt.state, "pod", pod.name)
+    return new, [(name, running) for name, _cfg, running in saved if name not in leave], left
+
+
+def end_recreate(rt, pod_name: str) -> None:
+    """The members a recreate left out (recreate_pod ``leave``) are made again: its intent is done."""
+    faults.end(rt.state, "pod", pod_name)
 
 
 def restore_member(rt, pod_name: str, name: str, config: Dict[str, Any]) -> Container:
