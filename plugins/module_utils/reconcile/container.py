@@ -25,6 +25,7 @@ from ..engine.objects.container import (
     dependents,
     find_container,
     namespace_joiners,
+    remove_anonymous_volumes,
 )
 from ..engine.objects.imagepull import pull as pull_image
 from ..engine.parse.health import healthcheck_argv
@@ -493,6 +494,10 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
                 if old_config is not None or taken is None or taken[0] != "container":
                     raise  # only a container made by a concurrent task is reconciled against
                 return _created_meanwhile(rt, params, config, res)
+            if replaced and previous is replaced["config"]:
+                # the anonymous volumes of the member its pod's recreate removed were kept for a put back
+                # (reconcile/stack.py _put_back): they go now, as with a container's own recreate
+                remove_anonymous_volumes(rt, previous)
             res.act(action)
         start = state in RUNNING_STATES or (was_running and state in ("present", "created"))
         try:

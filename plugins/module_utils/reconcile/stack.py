@@ -16,9 +16,9 @@ Order, so that nothing is removed or created before what it depends on:
 3. networks, volumes, then pods, then containers that should exist, in list order, except that a
    container comes after the stack's container it joins (``network: container:NAME``); when
    that one is recreated (a new image, a rotated secret...), the joining one is recreated
-   after it, since the namespace it was in has gone;
-   A pod recreated there takes the members the stack declares with it; their own entries make
-   them again (reconcile_container, REPLACED), and a run that fails first puts them back (_put_back);
+   after it, since the namespace it was in has gone; a pod recreated there takes the members the
+   stack declares with it, their own entries make them again (reconcile_container, REPLACED), and
+   a run that fails first puts them back (_put_back);
 4. pods to remove, then volumes, then networks to remove (declared absent, or pruned). A pod,
    volume or network still used by a container that is not removed by this run is refused, naming it.
 
@@ -432,7 +432,7 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
                 done = list(res.actions) + list(getattr(err, "actions", None) or [])
                 err = wrap(err, "stack %s: %s" % (stack, entry.where))
                 if not check_mode and handed:
-                    err.msg += _put_back(rt, handed)
+                    err.msg += "".join("; " + note for note in _put_back(rt, handed))
                 err.actions = done
                 raise err
             handed.update(getattr(sub, "handed", None) or {})
@@ -444,7 +444,8 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
                 recreated.add(entry.name)
             res.add(entry, sub)
     if handed and not check_mode:
-        _end_recreates(rt, handed)  # every member a pod recreate left out was made by its entry
+        # every member a pod recreate left out was made by its entry; one that was not is put back
+        res.warnings += _put_back(rt, handed)
     return res
 
 
@@ -466,10 +467,10 @@ STACK_MEMBERS = "_stack_members"
 DECLARED = "_declared"
 
 
-def _put_back(rt, handed: Mapping[str, Mapping[str, Any]]) -> str:
+def _put_back(rt, handed: Mapping[str, Mapping[str, Any]]) -> List[str]:
     """A run failed after a pod recreate removed members for their container steps: those not made
     (yet) are put back into the pod with their old settings, not started (no container is lost);
-    what the error message adds about them. One that cannot be put back keeps its pod's intent
+    what to tell about them. One that cannot be put back keeps its pod's intent
     journal open: the repair at the next runtime open makes it again."""
     from ..engine.objects.pod import restore_member  # noqa: PLC0415 - only after a failure
 
@@ -487,7 +488,7 @@ def _put_back(rt, handed: Mapping[str, Mapping[str, Any]]) -> str:
             notes.append("container %s could not be put back into pod %s (the next run repairs it): %s"
                          % (name, old["pod"], exc))
     _end_recreates(rt, {n: h for n, h in handed.items() if h["pod"] not in failed})
-    return "".join("; " + n for n in notes)
+    return notes
 
 
 def _end_recreates(rt, handed: Mapping[str, Mapping[str, Any]]) -> None:

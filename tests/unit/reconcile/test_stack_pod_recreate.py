@@ -96,12 +96,15 @@ def test_a_member_made_outside_the_stack_is_recreated_into_the_new_pod(rt):
 
 
 def test_a_member_whose_entry_fails_after_the_pod_recreate_is_put_back(rt):
-    _stack(rt, [_member("fm", env={"V": "old"})])
+    _stack(rt, [_member("fm", env={"V": "old"}, volume=["/data"])])
+    vols = _anonymous(rt, "fm")
     with pytest.raises(EngineError) as err:
-        _stack(rt, [_member("fm", env={"V": "new"}, image="localhost/missing:latest", pull="never")], recreate=True)
+        _stack(rt, [_member("fm", env={"V": "new"}, volume=["/data"], image="localhost/missing:latest", pull="never")],
+               recreate=True)
     assert "container fm was put back into pod rp with its old settings (not started)" in err.value.msg, err.value.msg
     back = rt.state.find("container", "fm")
     assert back is not None and back.config["pod"] == rt.state.find("pod", "rp").id and _env(rt, "fm") == {"V": "old"}
+    assert _anonymous(rt, "fm") == vols  # its data kept
     assert faults.pending(rt.state) == []
 
 
@@ -125,10 +128,20 @@ def test_a_run_killed_before_the_member_is_made_again_has_it_made_by_the_repair(
     assert faults.pending(rt.state) == []
 
 
-def test_a_successful_run_leaves_no_intent_open(rt):
-    _stack(rt, [_member("ok", env={"V": "old"})])
-    _stack(rt, [_member("ok", env={"V": "new"})], recreate=True)
-    assert faults.pending(rt.state) == [] and _env(rt, "ok") == {"V": "new"}
+def _anonymous(rt, name):
+    return [m["source"] for m in rt.state.find("container", name).config["mounts"] if m.get("anonymous")]
+
+
+def test_a_successful_run_leaves_no_intent_and_no_volume_behind(rt):
+    """The old member's anonymous volume, kept by the pod's recreate for a put back, goes with it (as with
+    a container's own recreate): not left unused."""
+    _stack(rt, [_member("ok", env={"V": "old"}, volume=["/data"])])
+    old_vols = _anonymous(rt, "ok")
+    assert len(old_vols) == 1 and rt.state.count("volume") == 1
+    res = _stack(rt, [_member("ok", env={"V": "new"}, volume=["/data"])], recreate=True)
+    assert faults.pending(rt.state) == [] and _env(rt, "ok") == {"V": "new"} and not res.get("warnings")
+    new_vols = _anonymous(rt, "ok")
+    assert len(new_vols) == 1 and new_vols != old_vols and rt.state.count("volume") == 1
 
 
 def test_check_mode_predicts_the_member_recreated_once(rt):
