@@ -4,7 +4,7 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '454c9d7ea70dd8062e7ffb2e415bacf64db277b7032c7e19424ad6f6847ed256'
+DIGEST = '98f825a3d4decad435412d71f581fac7962c4ae8d1b9f28adae31ae1eec16d58'
 #: Runtime.engine_copy's digest of the engine/ files
 ENGINE_SHA256 = 'b51c6cf7bc7cd38adca0ffec6214c1a10c368f884feace6514171dc6e57ae105'
 # one line per file: module_utils-relative path, CRC-32, size in bytes (a string, not a dict
@@ -151,14 +151,14 @@ reconcile/image.py 2748367714 14533
 reconcile/kube.py 94589814 35242
 reconcile/network.py 2266906673 12229
 reconcile/options.py 2359846644 7097
-reconcile/pod.py 981849515 17257
+reconcile/pod.py 2354563991 17617
 reconcile/pod_options.py 1005149214 9134
 reconcile/pod_spec.py 3684309827 4864
 reconcile/preflight.py 552679327 6390
 reconcile/result.py 1037895300 2206
 reconcile/runtime_config.py 1831756067 8627
 reconcile/secret.py 3708602320 6352
-reconcile/stack.py 1516510269 27730
+reconcile/stack.py 3939379539 27841
 reconcile/volume.py 1556585340 20173
 """
 #: module_utils-relative path: (CRC-32, size in bytes)

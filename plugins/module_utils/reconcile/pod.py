@@ -17,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Mapping, Optional
 
-from ..engine.base.errors import CtrInUse, InvalidArg, NameInUse
+from ..engine.base.errors import CtrInUse, EngineError, InvalidArg, NameInUse
 from ..engine.base.names import validate_name
 from ..engine.image.infra import infra_image_name
 from ..engine.objects.container import PAUSED, RUNNING
@@ -187,6 +187,15 @@ def _refuse_members(pod: Pod) -> None:
 
 def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Result:
     res = Result(kind="pod")
+    try:
+        return _reconcile_pod(rt, params, check_mode, res)
+    except EngineError as err:
+        if res.handed:  # a step after the recreate failed: the stack run puts these members back
+            err.handed = dict(res.handed)
+        raise
+
+
+def _reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> Result:
     res.warnings += ignored_warnings(params)
     params = dict(params)
     kube = None

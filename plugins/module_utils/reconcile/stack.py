@@ -431,6 +431,7 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
             except EngineError as err:
                 done = list(res.actions) + list(getattr(err, "actions", None) or [])
                 err = wrap(err, "stack %s: %s" % (stack, entry.where))
+                handed.update(getattr(err, "handed", None) or {})  # a pod step that failed after its recreate
                 if not check_mode and handed:
                     err.msg += "".join("; " + note for note in _put_back(rt, handed))
                 err.actions = done

@@ -16,6 +16,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors i
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.repair import repair
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile import pod as rp
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile import stack as rs
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container import reconcile_container
 from ansible_collections.libpod.engine.plugins.module_utils.reconcile.container_options import OPTIONS
@@ -152,3 +153,15 @@ def test_check_mode_predicts_the_member_recreated_once(rt):
         "recreate cm: env changed; pod rp was recreated", "recreate same: pod rp was recreated"], planned["actions"]
     done = _stack(rt, [_member("cm", env={"V": "new"}), _member("same")], recreate=True)
     assert done["actions"] == [a.replace("recreate ", "recreated ", 1) for a in planned["actions"]], done["actions"]
+
+
+def test_a_pod_step_that_fails_after_its_recreate_has_the_member_put_back(rt, monkeypatch):
+    _stack(rt, [_member("pm", env={"V": "old"})])
+
+    def failing(*_args, **_kw):
+        raise EngineError("cannot start the pod")
+    monkeypatch.setattr(rp, "_run_state", failing)
+    with pytest.raises(EngineError) as err:
+        _stack(rt, [_member("pm", env={"V": "new"})], recreate=True)
+    assert "container pm was put back into pod rp with its old settings (not started)" in err.value.msg, err.value.msg
+    assert _env(rt, "pm") == {"V": "old"} and faults.pending(rt.state) == []
