@@ -80,6 +80,11 @@ options:
     description:
       - Pods of the stack, each a dict of the parameters of M(libpod.engine.pod) (C(name) required;
         C(definition) is not supported in a stack).
+      - When a pod is recreated, its containers that the stack declares go with the old pod and are created
+        once, by their own entries, with their declared spec (reason C(pod NAME was recreated)), and started
+        as their entries say (or if they ran before, for C(present)/C(created)). Its other containers are
+        recreated into the new pod with their own specs, as M(libpod.engine.pod) does. If the run fails before
+        a container of the stack is made again, it is put back into the pod with its old settings, not started.
     type: list
     elements: dict
     default: []

@@ -171,8 +171,14 @@ def test_stack_changes_a_pod_and_its_member_together(engine_env, playbook, busyb
                     {"libpod.engine.container_exec": {"name": "s-m", "command": ["hostname"]}},
                     {"libpod.engine.stack": {"label": "s", "state": "absent"}}])
     assert res.ok, res.log
-    assert res.tasks[1].changed and any(a.startswith("recreated pod s-p") for a in res.tasks[1]["actions"]), \
-        res.tasks[1].result
+    actions = res.tasks[1]["actions"]
+    assert res.tasks[1].changed and any(a.startswith("recreated pod s-p") for a in actions), res.tasks[1].result
+    # the member goes with the old pod and is made once, with its new spec, by its own entry (not first
+    # recreated into the new pod with its old hostname and started)
+    assert [a for a in actions if "s-m" in a and "recreated" in a] == [
+        "recreated pod s-p: share changed (containers s-m removed with it, for their stack entries)",
+        "recreated s-m: hostname changed; pod s-p was recreated"], actions
+    assert "started s-m" in actions, actions
     assert res.tasks[2]["stdout"] == "s-p", res.tasks[2].result
 
 

@@ -26,6 +26,7 @@ from ..engine.objects.container import (
     dependents,
     find_container,
     namespace_joiners,
+    remove_anonymous_volumes,
 )
 from ..engine.objects.imagepull import pull as pull_image
 from ..engine.parse.health import healthcheck_argv
@@ -188,16 +189,24 @@ def _check_self_reference(declared: Dict[str, Any], name: str, ctr: Optional[Con
                          hint="name another container whose network namespace to join")
 
 
+def _replaced_image_config(rt, config: Mapping[str, Any]) -> Dict[str, Any]:
+    """Container.image_config of a container that is gone (a stack's REPLACED): by its config's image ID."""
+    try:
+        return _image_config(rt, rt.images.resolve(config["image_id"])) if config.get("image_id") else {}
+    except EngineError:
+        return {}
+
+
 #: the options that say which networks a container is on, and how
 NETWORK_OPTIONS = {"network", "network_aliases", "ip", "ip6", "mac_address"}
 
 
-def _network_in_place(rt, ctr, old: Mapping[str, Any], declared: Mapping[str, Any]) -> bool:
+def _network_in_place(rt, config: Mapping[str, Any], old: Mapping[str, Any], declared: Mapping[str, Any]) -> bool:
     """Only the bridge networks (or their per-network settings) changed: connect/disconnect in place,
     as ``podman network connect``, unless published ports would have to move to another network."""
-    if ctr.config.get("pod") or declared.get("pod"):
+    if config.get("pod") or declared.get("pod"):
         return False
-    before, after = ctr.config.get("network") or {}, _network_config(rt, declared)
+    before, after = config.get("network") or {}, _network_config(rt, declared)
     if before.get("mode", "bridge") != "bridge" or after.get("mode", "bridge") != "bridge":
         return False
     default = rt.cfg.get("network", "default_network")
@@ -399,41 +408,46 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         image = _resolve_image(rt, declared["image"], dict(effective, pull=params.get("pull")), check_mode, res)
     new_pod = _new_pod(rt, params, declared, check_mode, res)
     pod_id = _pod_id(rt, declared, name, check_mode, res, new_pod=new_pod)
+    # a stack run whose pod step removed this member with its recreated pod (reconcile/stack.py REPLACED):
+    # compared as the container it was, so that it is recreated (once), not made as a new one
+    replaced = params.get("_replaced")
+    old_config = ctr.config if ctr is not None else replaced["config"] if replaced else None
 
     recreate_reasons: List[str] = []
     in_place: List[str] = []
     refresh: List[str] = []
-    if ctr is not None:
-        old = ctr.config.get("declared") or {}
+    if old_config is not None:
+        old = old_config.get("declared") or {}
         names = OPTIONS.differences(old, declared)
         if names and not (declared.get("rootfs") or old.get("rootfs")):  # a directory's path: as written
-            names = drop_equivalent(rt, names, old, declared, old_image_config=ctr.image_config(), new_image=image)
+            old_image_config = ctr.image_config() if ctr is not None else _replaced_image_config(rt, old_config)
+            names = drop_equivalent(rt, names, old, declared, old_image_config=old_image_config, new_image=image)
         recreate_names = OPTIONS.needs_recreate(names)
-        if NETWORK_OPTIONS & set(recreate_names) and _network_in_place(rt, ctr, old, declared):
+        if NETWORK_OPTIONS & set(recreate_names) and _network_in_place(rt, old_config, old, declared):
             recreate_names = [n for n in recreate_names if n not in NETWORK_OPTIONS]
         in_place = [n for n in names if n not in recreate_names]
         if recreate_names:
             recreate_reasons.append(reasons(recreate_names))
-        if image is not None and image.id != ctr.config.get("image_id"):
+        if image is not None and image.id != old_config.get("image_id"):
             recreate_reasons.append("image changed: %s now resolves to %s (container has %s)"
-                                    % (declared["image"], short(image.id), short(ctr.config.get("image_id"))))
+                                    % (declared["image"], short(image.id), short(old_config.get("image_id"))))
             names = names + ["image_id"]
-        if pod_id and ctr.config.get("pod") != pod_id and "pod" not in names:
+        if pod_id and (old_config.get("pod") != pod_id or replaced) and "pod" not in names:
             recreate_reasons.append("pod %s was recreated" % declared["pod"])
         if params.get("recreate"):
             recreate_reasons.append("recreate requested")
         if params.get("_recreated_dependency"):  # set by a stack run (reconcile/stack.py)
             recreate_reasons.append("container %s, whose network it joins, was recreated"
                                     % params["_recreated_dependency"])
-        rotated = secret_changes(rt, ctr.config)
-        refresh = refreshable(ctr.config, rotated)
+        rotated = secret_changes(rt, old_config)
+        refresh = refreshable(old_config, rotated)
         if recreate_reasons or len(refresh) != len(rotated):
             refresh = []  # a recreate (or an env/file secret) picks up every new value anyway
         recreate_reasons += [r for r in rotated if not refresh]
         if recreate_reasons and in_place:  # applied by the recreate: still part of the reason
             recreate_reasons.append("%s changed too" % ", ".join(in_place))
         before = {n: OPTIONS.by_name[n].shown(old.get(n, OPTIONS.by_name[n].default)) if n in OPTIONS.by_name
-                  else ctr.config.get(n) for n in names}
+                  else old_config.get(n) for n in names}
         after = {n: OPTIONS.by_name[n].shown(declared.get(n)) if n in OPTIONS.by_name
                  else (image.id if image else None) for n in names}
         res.before.update(before)
@@ -450,20 +464,20 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
         preflight_publish(declared)
     made_volumes = _ensure_volumes(rt, declared["volume"] + declared["mount"], check_mode, res)
 
-    was_running = ctr is not None and ctr.status == RUNNING
+    was_running = ctr.status == RUNNING if ctr is not None else bool(replaced and replaced["running"])
     if ctr is None or recreate_reasons:
         if image is None:
             # check mode and the image would be pulled first
-            res.act(("recreate %s: %s" % (name, "; ".join(recreate_reasons))) if ctr else "create %s" % name)
-            if ctr is None:
+            res.act(("recreate %s: %s" % (name, "; ".join(recreate_reasons))) if old_config else "create %s" % name)
+            if old_config is None:
                 res.before, res.after = {"exists": False}, {"exists": True}
-            if state in RUNNING_STATES or (ctr and was_running and state in ("present", "created")):
+            if state in RUNNING_STATES or (was_running and state in ("present", "created")):
                 res.act("start %s" % name)
             return res
-        previous = ctr.config if ctr is not None else None
+        previous = old_config
         joiners = _running_joiners(rt, ctr, params) if ctr is not None else []
-        if ctr is not None:
-            if not check_mode:
+        if old_config is not None:
+            if ctr is not None and not check_mode:
                 ctr.remove(force=True, timeout=params.get("timeout"))
             verb = "recreated" if not check_mode else "recreate"
             action = "%s %s: %s" % (verb, name, "; ".join(recreate_reasons))
@@ -479,9 +493,13 @@ def reconcile_container(rt, params: Mapping[str, Any], check_mode: bool = False)
                 ctr = create_container(rt, config, name=name)
             except NameInUse:
                 taken = rt.state.lookup_name(name)
-                if ctr is not None or taken is None or taken[0] != "container":
+                if old_config is not None or taken is None or taken[0] != "container":
                     raise  # only a container made by a concurrent task is reconciled against
                 return _created_meanwhile(rt, params, config, res)
+            if replaced and previous is replaced["config"]:
+                # the anonymous volumes of the member its pod's recreate removed were kept for a put back
+                # (reconcile/stack.py _put_back): they go now, as with a container's own recreate
+                remove_anonymous_volumes(rt, previous)
             res.act(action)
         start = state in RUNNING_STATES or (was_running and state in ("present", "created"))
         try:

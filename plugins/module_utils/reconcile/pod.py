@@ -4,7 +4,8 @@
 1. absent: remove it; its containers only with ``force`` (else the task fails naming them).
 2. the declared spec vs the one stored with the pod (exact), and the infra image.
 3. recreate only for what needs it; the pod's containers are recreated into the new pod with
-   their own specs and come back in the run state they had. Labels and the restart policy
+   their own specs and come back in the run state they had (in a stack run, those the stack declares
+   go with the old pod: their container steps make them anew). Labels and the restart policy
    are stored, the pod cgroup's limits changed in place.
 4. a manifest's containers are reconciled like container tasks (named ``<pod>-<name>``);
    members the manifest no longer lists are removed.
@@ -16,7 +17,7 @@ from __future__ import annotations
 import os
 from typing import Any, Dict, List, Mapping, Optional
 
-from ..engine.base.errors import CtrInUse, InvalidArg, NameInUse
+from ..engine.base.errors import CtrInUse, EngineError, InvalidArg, NameInUse
 from ..engine.base.names import validate_name
 from ..engine.image.infra import infra_image_name
 from ..engine.objects.container import PAUSED, RUNNING
@@ -186,6 +187,15 @@ def _refuse_members(pod: Pod) -> None:
 
 def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Result:
     res = Result(kind="pod")
+    try:
+        return _reconcile_pod(rt, params, check_mode, res)
+    except EngineError as err:
+        if res.handed:  # a step after the recreate failed: the stack run puts these members back
+            err.handed = dict(res.handed)
+        raise
+
+
+def _reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool, res: Result) -> Result:
     res.warnings += ignored_warnings(params)
     params = dict(params)
     kube = None
@@ -272,14 +282,26 @@ def reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool = False) -> Re
             pod = create_pod(rt, config, name=name, infra_image=image)
         res.act("%s pod %s" % (verb("created", "create"), name))
     elif recreate_reasons:
-        members = [c.name for c in pod.members()]
-        with_members = " (containers %s recreated into it)" % ", ".join(members) if members else ""
+        # a stack run declares some members anew (reconcile/stack.py REDECLARED): they go with the old pod
+        # and their container step makes them once, with their new spec; the others come back as they were
+        redeclared = params.get("_stack_redeclared") or ()
+        members = pod.members()
+        kept = [c.name for c in members if c.name not in redeclared]
+        left = [c for c in members if c.name in redeclared]
+        parts = ["containers %s recreated into it" % ", ".join(kept)] if kept else []
+        if left:
+            parts.append("containers %s removed with it, for their stack entries" % ", ".join(c.name for c in left))
+        with_members = " (%s)" % "; ".join(parts) if parts else ""
         # what the new pod refuses on a member, refused before it changes (a stack run checked its own)
-        check_members_for(pod, config, redeclared=params.get("_stack_redeclared") or ())
-        if not check_mode:
+        check_members_for(pod, config, redeclared=redeclared)
+        if check_mode:
+            res.handed = {c.name: {"pod": name, "config": c.config, "running": c.status == RUNNING} for c in left}
+        else:
             if image is None and declared["infra"]:
                 raise InvalidArg("pod %s: no infra image to recreate it with" % name)
-            pod, restore = recreate_pod(rt, pod, config, infra_image=image, timeout=timeout)
+            pod, restore, gone = recreate_pod(rt, pod, config, infra_image=image, timeout=timeout,
+                                              leave=[c.name for c in left])
+            res.handed = {n: {"pod": name, "config": cfg, "running": running} for n, cfg, running in gone}
             if state not in ("started", "restarted", "stopped", "killed"):
                 for ctr_name, was_running in restore:
                     if was_running:

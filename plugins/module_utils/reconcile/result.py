@@ -16,6 +16,9 @@ class Result:
     after: Dict[str, Any] = field(default_factory=dict)
     warnings: List[str] = field(default_factory=list)
     extra: Dict[str, Any] = field(default_factory=dict)
+    #: a stack run's pod step: {member: {"pod", "config", "running"}} of the members it declares that a pod
+    #: recreate removed (or would remove) with the old pod, for their container step (reconcile/stack.py REPLACED)
+    handed: Dict[str, Any] = field(default_factory=dict)
 
     def act(self, action: str) -> None:
         self.actions.append(action)

@@ -16,7 +16,9 @@ Order, so that nothing is removed or created before what it depends on:
 3. networks, volumes, then pods, then containers that should exist, in list order, except that a
    container comes after the stack's container it joins (``network: container:NAME``); when
    that one is recreated (a new image, a rotated secret...), the joining one is recreated
-   after it, since the namespace it was in has gone;
+   after it, since the namespace it was in has gone; a pod recreated there takes the members the
+   stack declares with it, their own entries make them again (reconcile_container, REPLACED), and
+   a run that fails first puts them back (_put_back);
 4. pods to remove, then volumes, then networks to remove (declared absent, or pruned). A pod,
    volume or network still used by a container that is not removed by this run is refused, naming it.
 
@@ -409,6 +411,7 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
     removed_containers = removed["container"]
     stack_containers = sorted({e.name for _p, es in phases for e in es if e.kind == "container"})
     recreated: set = set()
+    handed: Dict[str, Dict[str, Any]] = {}  # members a pod recreate removed, for their container step
     planned_pods = {e.name for e in entries if e.kind == "pod" and not e.absent}
 
     for phase, todo in phases:
@@ -419,6 +422,8 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
                 call[STACK_MEMBERS] = stack_containers
                 if entry.declared:
                     call[DECLARED] = entry.declared  # normalised by check(): not again per container
+                if phase == "apply" and entry.name in handed:
+                    call[REPLACED] = handed[entry.name]
             if entry.kind == "pod" and phase == "apply":
                 call[REDECLARED] = sorted(e.name for e in todo if e.kind == "container" and e.declared
                                           and e.declared.get("pod") == entry.name)
@@ -432,7 +437,8 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
                 if users and set(users) <= removed_containers:
                     call["force"] = True
             sub = None
-            if entry.kind == "container" and phase == "apply" and not res.changed and "container" not in given:
+            if entry.kind == "container" and phase == "apply" and not res.changed and "container" not in given \
+                    and REPLACED not in call:
                 # nothing changed yet: the records read at once tell the unchanged containers (issue 20)
                 if unchanged is None:
                     from .container_unchanged import UnchangedContainers  # noqa: PLC0415 - stacks only
@@ -445,8 +451,12 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
             except EngineError as err:
                 done = list(res.actions) + list(getattr(err, "actions", None) or [])
                 err = wrap(err, "stack %s: %s" % (stack, entry.where))
+                handed.update(getattr(err, "handed", None) or {})  # a pod step that failed after its recreate
+                if not check_mode and handed:
+                    err.msg += "".join("; " + note for note in _put_back(rt, handed))
                 err.actions = done
                 raise err
+            handed.update(getattr(sub, "handed", None) or {})
             if check_mode and entry.kind == "container" and entry.params.get("pod") in planned_pods:
                 # the container module's "not there yet" warning: this run creates the pod first
                 sub.warnings = [w for w in sub.warnings
@@ -454,6 +464,9 @@ def reconcile_stack(rt, params: Mapping[str, Any], check_mode: bool = False, *,
             if entry.kind == "container" and any(a.startswith(("recreated ", "recreate ")) for a in sub.actions):
                 recreated.add(entry.name)
             res.add(entry, sub)
+    if handed and not check_mode:
+        # every member a pod recreate left out was made by its entry; one that was not is put back
+        res.warnings += _put_back(rt, handed)
     return res
 
 
@@ -462,13 +475,49 @@ RECREATED_DEPENDENCY = "_recreated_dependency"
 #: reconcile_container parameter set by a stack run: show only Id and State.Status (what _summary keeps)
 SUMMARY_ONLY = "_summary_only"
 #: reconcile_pod parameter set by a stack run: the pod's members the stack declares (checked against the
-#: declared pod by check(), recreated with their new spec after it), whose old settings a recreate ignores
+#: declared pod by check()): a recreate removes them with the old pod (Result.handed) and their container
+#: step makes them once, with their new spec (REPLACED); their old settings are not checked
 REDECLARED = "_stack_redeclared"
+#: reconcile_container parameter set by a stack run: {"pod", "config", "running"} of the container as it was
+#: before its pod's recreate removed it (REDECLARED), compared with its entry as if it still existed
+REPLACED = "_replaced"
 #: reconcile_container parameter set by a stack run: the stack's container names (reconcile/container.py)
 STACK_MEMBERS = "_stack_members"
 #: reconcile_container parameter set by a stack run: the entry's declared spec, made by check() from the
 #: same parameters (OPTIONS.declared), so that a 500-container stack does not normalise each twice
 DECLARED = "_declared"
+
+
+def _put_back(rt, handed: Mapping[str, Mapping[str, Any]]) -> List[str]:
+    """A run failed after a pod recreate removed members for their container steps: those not made
+    (yet) are put back into the pod with their old settings, not started (no container is lost);
+    what to tell about them. One that cannot be put back keeps its pod's intent
+    journal open: the repair at the next runtime open makes it again."""
+    from ..engine.objects.pod import restore_member  # noqa: PLC0415 - only after a failure
+
+    notes = []
+    failed = set()
+    for name, old in handed.items():
+        if rt.state.lookup_name(name) is not None:
+            continue
+        try:
+            restore_member(rt, old["pod"], name, old["config"])
+            notes.append("container %s was put back into pod %s with its old settings (not started)"
+                         % (name, old["pod"]))
+        except EngineError as exc:
+            failed.add(old["pod"])
+            notes.append("container %s could not be put back into pod %s (the next run repairs it): %s"
+                         % (name, old["pod"], exc))
+    _end_recreates(rt, {n: h for n, h in handed.items() if h["pod"] not in failed})
+    return notes
+
+
+def _end_recreates(rt, handed: Mapping[str, Mapping[str, Any]]) -> None:
+    """The pods whose left-out members are all made again: their recreate intents are done."""
+    from ..engine.objects.pod import end_recreate  # noqa: PLC0415 - only after a pod recreate
+
+    for pod in sorted({h["pod"] for h in handed.values()}):
+        end_recreate(rt, pod)
 
 
 def _joins(entry: Entry) -> Optional[str]:

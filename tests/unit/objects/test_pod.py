@@ -269,8 +269,8 @@ def test_pod_records_names_removal_rules_and_recreate(rt):
         podmod.check_member_config(rt, "web", {"hostname": "other"}, "x")
     # recreate: the members come back in the new pod with their own configs
     old_cfg = {c.name: dict(c.config) for c in (a, b)}
-    new, restore = podmod.recreate_pod(rt, pod, _cfg(publish=["127.0.0.1:18398:80"]), infra_image=image)
-    assert new.id != pod.id and new.name == "web" and restore == [("web-a", False), ("web-b", False)]
+    new, restore, left = podmod.recreate_pod(rt, pod, _cfg(publish=["127.0.0.1:18398:80"]), infra_image=image)
+    assert new.id != pod.id and new.name == "web" and restore == [("web-a", False), ("web-b", False)] and left == []
     assert rt.state.find("pod", pod.id) is None
     for name in ("web-a", "web-b"):
         ctr = find_container(rt, name)

@@ -1024,12 +1024,7 @@ class Container(LockedObject):
             self._release_idle_networks()
             self._event("remove")
         if volumes:
-            for m in self.config.get("mounts", []):
-                if m["type"] == "volume" and m.get("anonymous"):
-                    try:
-                        self.rt.volumes.remove(m["source"])
-                    except EngineError:
-                        pass  # still used by another container: kept, as podman does
+            remove_anonymous_volumes(self.rt, self.config)
         faults.end(self.rt.state, "container", self.id)
 
     # -- exec -------------------------------------------------------------------------------------
@@ -1221,6 +1216,17 @@ def dependents(rt, ctr: Container) -> List[Container]:
         if (needs | joined) & {ctr.id, ctr.name}:
             out.append(other)
     return out
+
+
+def remove_anonymous_volumes(rt, config: Mapping[str, Any]) -> None:
+    """The anonymous volumes of a removed container (its ``config``) go with it; one still used by
+    another container is kept, as podman does."""
+    for m in config.get("mounts", []):
+        if m["type"] == "volume" and m.get("anonymous"):
+            try:
+                rt.volumes.remove(m["source"])
+            except EngineError:
+                pass  # still used by another container: kept
 
 
 def remove_orphan_storage(rt) -> List[str]:

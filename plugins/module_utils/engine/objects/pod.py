@@ -573,13 +573,23 @@ def member_config(config: Dict[str, Any], pod_id: str) -> Dict[str, Any]:
     return cfg
 
 
-def recreate_pod(rt, pod: Pod, config: Dict[str, Any], *, infra_image=None,
-                 timeout: Optional[int] = None) -> Tuple[Pod, List[Tuple[str, bool]]]:
-    """Replace a pod by one with ``config``, keeping its members: each is recreated in the new pod
-    with its own config (same image ID, same declared spec, same volumes, anonymous ones included).
+#: a member as a pod recreate saves it: (name, config, was running)
+SavedMember = Tuple[str, Dict[str, Any], bool]
 
-    Returns the new pod and [(member name, was running)] so the caller restores the run state.
-    If the new pod cannot be made, the old one is put back with its members and the error raised.
+
+def recreate_pod(rt, pod: Pod, config: Dict[str, Any], *, infra_image=None, timeout: Optional[int] = None,
+                 leave: Sequence[str] = ()) -> Tuple[Pod, List[Tuple[str, bool]], List[SavedMember]]:
+    """Replace a pod by one with ``config``, keeping its members: each is recreated in the new pod
+    with its own config (same image ID, same declared spec, same volumes, anonymous ones included),
+    except those named in ``leave`` (a stack run creates them anew from their own entries): they go
+    with the old pod.
+
+    Returns the new pod, [(member name, was running)] of the members recreated, so the caller restores
+    the run state, and [(name, config, was running)] of the members left out, so the caller can make
+    them (or put them back: restore_member). With members left out the intent journal stays open until
+    the caller ends it (end_recreate) once they are made: a process killed before has them made again,
+    with their old configs, by the repair at the next open. If the new pod cannot be made, the old one
+    is put back with all its members and the error raised.
     """
     with pod.locked():
         saved = []
@@ -602,7 +612,8 @@ def recreate_pod(rt, pod: Pod, config: Dict[str, Any], *, infra_image=None,
         new = create_pod(rt, config, name=pod.name, infra_image=infra_image)
         faults.point("pod.recreate.after_create")
         for name, cfg, _running in saved:
-            create_container(rt, member_config(cfg, new.id), name=name)
+            if name not in leave:
+                create_container(rt, member_config(cfg, new.id), name=name)
     except EngineError as exc:
         problems = []
         try:
@@ -619,8 +630,21 @@ def recreate_pod(rt, pod: Pod, config: Dict[str, Any], *, infra_image=None,
         exc.msg += ("; the old pod could not be restored either: %s" % "; ".join(problems) if problems
                     else "; the old pod and its containers were put back (not started)")
         raise
-    faults.end(rt.state, "pod", pod.name)
-    return new, [(name, running) for name, _cfg, running in saved]
+    left = [item for item in saved if item[0] in leave]
+    if not left:
+        faults.end(rt.state, "pod", pod.name)
+    return new, [(name, running) for name, _cfg, running in saved if name not in leave], left
+
+
+def end_recreate(rt, pod_name: str) -> None:
+    """The members a recreate left out (recreate_pod ``leave``) are made again: its intent is done."""
+    faults.end(rt.state, "pod", pod_name)
+
+
+def restore_member(rt, pod_name: str, name: str, config: Dict[str, Any]) -> Container:
+    """A member left out of a recreate (recreate_pod ``leave``) that was not made anew: made again in
+    the pod with its old config, not started, so that a failed run loses no container."""
+    return create_container(rt, member_config(config, get_pod(rt, pod_name).id), name=name)
 
 
 def apply_exit_policy(rt, pod_id: str, ctr_id: str) -> List[str]:
