@@ -134,6 +134,7 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
                                                 "publish": ["127.0.0.1:%d:8080" % port3]}},
         {"name": "net member", "libpod.engine.container": member},
         {"name": "net member again", "libpod.engine.container": member},
+        {"name": "net member 2", "libpod.engine.container": dict(member, name="rlnm2", command=["sleep", "1000"])},
         {"name": "net pod info", "libpod.engine.pod_info": {"name": "rlnet"}},
         {"name": "net infra", "libpod.engine.container_info": {"name": "rlnet-infra"}},
     ]
@@ -186,7 +187,8 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     # its /etc files are the pod's: names at slirp4netns' address, its DNS forwarder (podman: the infra's files)
     etc = {c["Id"]: os.path.join(i1["store"]["run_root"], "containers", c["Id"]) for c in (nm, infra)}
     with open(os.path.join(etc[nm["Id"]], "hosts")) as f:
-        assert "10.0.2.100\trlnet rlnm" in f.read()
+        hosts = f.read()
+    assert "10.0.2.100\trlnet rlnm\n" in hosts and "10.0.2.100\trlnm2\t" in hosts, hosts  # rlnm2 started later
     resolv = {}
     for ctr_id, path in etc.items():
         with open(os.path.join(path, "resolv.conf")) as f:
@@ -214,7 +216,7 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     removed = res.task("reset").result["removed"]
     assert not [w for w in res.task("reset").get("warnings", []) if "still names" in w], res.task("reset").result
     assert sorted(c for c in removed["containers"] if not c.endswith("-infra")) == [
-        "rl", "rl2", "rlfuse", "rlnm", "rlpm", "rlpm2", "rlweb"], removed["containers"]
+        "rl", "rl2", "rlfuse", "rlnm", "rlnm2", "rlpm", "rlpm2", "rlweb"], removed["containers"]
     assert any("pause process %d" % pause in p for p in removed["processes"])
     assert not os.path.exists(os.path.join(home, ".local/share/libpod-engine"))
     assert not os.path.exists(os.path.join(run_dir(uid), "libpod-engine"))
