@@ -8,8 +8,10 @@ XDG_RUNTIME_DIR reaches the module (su starts no login session), so the engine f
 default) for a published httpd; a port below ip_unprivileged_port_start is refused. One playbook
 covers: image import, container start, a second task joining the
 same user namespace (pause pid unchanged), re-run changed=false, a volume whose files land on
-the user's uid for container uid 0; then ``system_reset`` as the user removes only that user's
-root, the root engine root of the test is untouched, and nothing of the user keeps running.
+the user's uid for container uid 0, a pod whose member (no network declared) joins its infra's
+network namespace (slirp4netns; the pod's port reaches it, its /etc files are the pod's); then
+``system_reset`` as the user removes only that user's root, the root engine root of the test is
+untouched, and nothing of the user keeps running.
 """
 from __future__ import annotations
 
@@ -82,7 +84,7 @@ FUSE_PASTA = {"storage": {"mount_program": FUSE_OVERLAYFS}, "network": {"default
 def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user, busybox_archive, usable_tun,
                                                        usable_fuse):
     pw, start = rootless_user
-    port, port2, port3 = free_port(), free_port(), free_port()
+    port, port2, port3, port4, port5 = (free_port() for _i in range(5))
     uid, home = pw.pw_uid, pw.pw_dir
     archive = os.path.join(home, "busybox.tar")  # the fixture's copy is below root's 0700 tmp dir
     shutil.copyfile(busybox_archive, archive)
@@ -96,6 +98,8 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
 
     member = {"name": "rlnm", "image": "oci-archive:" + archive, "pod": "rlnet",
               "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"]}
+    httpd = {"image": "oci-archive:" + archive, "publish": ["127.0.0.1:%d:8080" % port5],
+           "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"]}
     ctr = {"name": "rl", "image": "oci-archive:" + archive, "network": "none", "volumes": ["rlvol:/data"],
            "command": ["sleep", "1000"]}
     tasks = [
@@ -126,9 +130,11 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
         # a pod's limits: no pod cgroup either (they were written to /sys/fs/cgroup/*/libpod-engine: EACCES)
         {"name": "pod", "libpod.engine.pod": {"name": "rlpod", "memory": "64m", "infra": False}},
         {"name": "pod member", "libpod.engine.container": dict(ctr, name="rlpm", pod="rlpod", volumes=[])},
-        # no network declared in a pod without a shared network: the rootless default, as outside a pod
-        {"name": "pod member 2", "libpod.engine.container": dict(ctr, name="rlpm2", pod="rlpod", volumes=[],
-                                                                 network=None)},
+        # no network declared in a pod without a shared network: the rootless default, as outside a pod; its
+        # published port moves in place (the tool restarts)
+        {"name": "pod member 2", "libpod.engine.container": dict(httpd, name="rlpm2", pod="rlpod")},
+        {"name": "pod member 2 port", "libpod.engine.container": dict(httpd, name="rlpm2", pod="rlpod",
+                                                                      publish=["127.0.0.1:%d:8080" % port4])},
         # a pod with an infra: its port reaches the member, which joins the infra's network namespace
         {"name": "net pod", "libpod.engine.pod": {"name": "rlnet", "infra_name": "rlnet-infra",
                                                 "publish": ["127.0.0.1:%d:8080" % port3]}},
@@ -194,8 +200,10 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
         with open(os.path.join(path, "resolv.conf")) as f:
             resolv[ctr_id] = f.read()
     assert resolv[nm["Id"]] == resolv[infra["Id"]] and "nameserver 10.0.2.3\n" in resolv[nm["Id"]], resolv
-    assert res.task("pod member 2").result["container"]["HostConfig"]["NetworkMode"] == "pod"
-    assert res.task("pod member 2").result["container"]["State"]["Running"]
+    pm2 = res.task("pod member 2 port")
+    assert pm2.result["container"]["HostConfig"]["NetworkMode"] == "pod" and pm2.changed, pm2.result
+    assert "in place" in pm2.result["actions"][0], pm2.result["actions"]
+    assert "root:" in http_get("http://127.0.0.1:%d/passwd" % port4)  # through the member's own slirp4netns
     # container uid 0 is the user on the host: the volume's files are the user's
     data = os.path.join(i1["store"]["volume_path"], "rlvol", "_data")
     assert os.stat(os.path.join(data, "by-root")).st_uid == uid
