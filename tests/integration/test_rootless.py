@@ -99,7 +99,7 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     member = {"name": "rlnm", "image": "oci-archive:" + archive, "pod": "rlnet",
               "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"]}
     httpd = {"image": "oci-archive:" + archive, "publish": ["127.0.0.1:%d:8080" % port5],
-           "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"]}
+             "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"]}
     ctr = {"name": "rl", "image": "oci-archive:" + archive, "network": "none", "volumes": ["rlvol:/data"],
            "command": ["sleep", "1000"]}
     tasks = [
@@ -136,8 +136,8 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
         {"name": "pod member 2 port", "libpod.engine.container": dict(httpd, name="rlpm2", pod="rlpod",
                                                                       publish=["127.0.0.1:%d:8080" % port4])},
         # a pod with an infra: its port reaches the member, which joins the infra's network namespace
-        {"name": "net pod", "libpod.engine.pod": {"name": "rlnet", "infra_name": "rlnet-infra",
-                                                "publish": ["127.0.0.1:%d:8080" % port3]}},
+        {"name": "net pod", "libpod.engine.pod": {
+            "name": "rlnet", "infra_name": "rlnet-infra", "publish": ["127.0.0.1:%d:8080" % port3]}},
         {"name": "net member", "libpod.engine.container": member},
         {"name": "net member again", "libpod.engine.container": member},
         {"name": "net member 2", "libpod.engine.container": dict(member, name="rlnm2", command=["sleep", "1000"])},
