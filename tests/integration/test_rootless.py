@@ -8,8 +8,10 @@ XDG_RUNTIME_DIR reaches the module (su starts no login session), so the engine f
 default) for a published httpd; a port below ip_unprivileged_port_start is refused. One playbook
 covers: image import, container start, a second task joining the
 same user namespace (pause pid unchanged), re-run changed=false, a volume whose files land on
-the user's uid for container uid 0; then ``system_reset`` as the user removes only that user's
-root, the root engine root of the test is untouched, and nothing of the user keeps running.
+the user's uid for container uid 0, a pod whose member (no network declared) joins its infra's
+network namespace (slirp4netns; the pod's port reaches it, its /etc files are the pod's); then
+``system_reset`` as the user removes only that user's root, the root engine root of the test is
+untouched, and nothing of the user keeps running.
 """
 from __future__ import annotations
 
@@ -82,7 +84,7 @@ FUSE_PASTA = {"storage": {"mount_program": FUSE_OVERLAYFS}, "network": {"default
 def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user, busybox_archive, usable_tun,
                                                        usable_fuse):
     pw, start = rootless_user
-    port, port2 = free_port(), free_port()
+    port, port2, port3, port4, port5 = (free_port() for _i in range(5))
     uid, home = pw.pw_uid, pw.pw_dir
     archive = os.path.join(home, "busybox.tar")  # the fixture's copy is below root's 0700 tmp dir
     shutil.copyfile(busybox_archive, archive)
@@ -94,6 +96,10 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     res = run_playbook(engine_env, "- libpod.engine.volume: {name: rootvol}")
     assert res.ok, res.log
 
+    member = {"name": "rlnm", "image": "oci-archive:" + archive, "pod": "rlnet",
+              "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"]}
+    httpd = {"image": "oci-archive:" + archive, "publish": ["127.0.0.1:%d:8080" % port5],
+             "command": ["httpd", "-f", "-p", "8080", "-h", "/etc"]}
     ctr = {"name": "rl", "image": "oci-archive:" + archive, "network": "none", "volumes": ["rlvol:/data"],
            "command": ["sleep", "1000"]}
     tasks = [
@@ -124,6 +130,19 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
         # a pod's limits: no pod cgroup either (they were written to /sys/fs/cgroup/*/libpod-engine: EACCES)
         {"name": "pod", "libpod.engine.pod": {"name": "rlpod", "memory": "64m", "infra": False}},
         {"name": "pod member", "libpod.engine.container": dict(ctr, name="rlpm", pod="rlpod", volumes=[])},
+        # no network declared in a pod without a shared network: the rootless default, as outside a pod; its
+        # published port moves in place (the tool restarts)
+        {"name": "pod member 2", "libpod.engine.container": dict(httpd, name="rlpm2", pod="rlpod")},
+        {"name": "pod member 2 port", "libpod.engine.container": dict(httpd, name="rlpm2", pod="rlpod",
+                                                                      publish=["127.0.0.1:%d:8080" % port4])},
+        # a pod with an infra: its port reaches the member, which joins the infra's network namespace
+        {"name": "net pod", "libpod.engine.pod": {
+            "name": "rlnet", "infra_name": "rlnet-infra", "publish": ["127.0.0.1:%d:8080" % port3]}},
+        {"name": "net member", "libpod.engine.container": member},
+        {"name": "net member again", "libpod.engine.container": member},
+        {"name": "net member 2", "libpod.engine.container": dict(member, name="rlnm2", command=["sleep", "1000"])},
+        {"name": "net pod info", "libpod.engine.pod_info": {"name": "rlnet"}},
+        {"name": "net infra", "libpod.engine.container_info": {"name": "rlnet-infra"}},
     ]
     res = run_playbook(env, [as_user(t, pw) for t in tasks])
     assert res.ok, res.log
@@ -160,6 +179,31 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     assert any("cgroups V1 rootless" in w for w in res.task("limited").get("warnings", []))
     assert user["cgroup"]["parent"] == "" and "cgroups V1 rootless" in user["cgroup"]["reason"]  # hybrid host
     assert any("cgroups V1 rootless" in w for w in res.task("pod member").get("warnings", []))
+    # a member that declares no network joins its pod's: one network namespace, the pod's port reaches it
+    nm = res.task("net member").result["container"]
+    assert nm["HostConfig"]["NetworkMode"] == "pod", nm["HostConfig"]["NetworkMode"]
+    assert not res.task("net member again").changed, res.task("net member again").result
+    (net_pod,) = res.task("net pod info").result["pods"]
+    assert net_pod["InfraConfig"]["NetworkMode"] == "slirp4netns", net_pod["InfraConfig"]
+    (infra,) = res.task("net infra").result["containers"]
+    assert infra["Id"] == net_pod["InfraContainerId"] and infra["State"]["Running"], infra["State"]
+    netns = {os.readlink("/proc/%d/ns/net" % pid) for pid in (nm["State"]["Pid"], infra["State"]["Pid"])}
+    assert len(netns) == 1, netns
+    assert "root:" in http_get("http://127.0.0.1:%d/passwd" % port3)  # the pod's port, served by the member
+    # its /etc files are the pod's: names at slirp4netns' address, its DNS forwarder (podman: the infra's files)
+    etc = {c["Id"]: os.path.join(i1["store"]["run_root"], "containers", c["Id"]) for c in (nm, infra)}
+    with open(os.path.join(etc[nm["Id"]], "hosts")) as f:
+        hosts = f.read()
+    assert "10.0.2.100\trlnet rlnm\n" in hosts and "10.0.2.100\trlnm2\t" in hosts, hosts  # rlnm2 started later
+    resolv = {}
+    for ctr_id, path in etc.items():
+        with open(os.path.join(path, "resolv.conf")) as f:
+            resolv[ctr_id] = f.read()
+    assert resolv[nm["Id"]] == resolv[infra["Id"]] and "nameserver 10.0.2.3\n" in resolv[nm["Id"]], resolv
+    pm2 = res.task("pod member 2 port")
+    assert pm2.result["container"]["HostConfig"]["NetworkMode"] == "pod" and pm2.changed, pm2.result
+    assert "in place" in pm2.result["actions"][0], pm2.result["actions"]
+    assert "root:" in http_get("http://127.0.0.1:%d/passwd" % port4)  # through the member's own slirp4netns
     # container uid 0 is the user on the host: the volume's files are the user's
     data = os.path.join(i1["store"]["volume_path"], "rlvol", "_data")
     assert os.stat(os.path.join(data, "by-root")).st_uid == uid
@@ -179,7 +223,8 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     assert res.ok, res.log
     removed = res.task("reset").result["removed"]
     assert not [w for w in res.task("reset").get("warnings", []) if "still names" in w], res.task("reset").result
-    assert sorted(removed["containers"]) == ["rl", "rl2", "rlfuse", "rlpm", "rlweb"]
+    assert sorted(c for c in removed["containers"] if not c.endswith("-infra")) == [
+        "rl", "rl2", "rlfuse", "rlnm", "rlnm2", "rlpm", "rlpm2", "rlweb"], removed["containers"]
     assert any("pause process %d" % pause in p for p in removed["processes"])
     assert not os.path.exists(os.path.join(home, ".local/share/libpod-engine"))
     assert not os.path.exists(os.path.join(run_dir(uid), "libpod-engine"))

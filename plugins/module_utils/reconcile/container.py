@@ -217,13 +217,21 @@ def _network_in_place(rt, config: Mapping[str, Any], old: Mapping[str, Any], dec
     return same_first or not (declared.get("publish") or old.get("publish"))
 
 
-def _network_config(rt, declared: Mapping[str, Any]) -> Dict[str, Any]:
-    """The declared network with the top-level ip/mac_address/network_aliases folded in. A rootless
-    engine has no bridge networks: an undeclared network is ``[network] default_rootless_network_cmd``
-    (slirp4netns or pasta), as podman's rootless default."""
+def _network_unset(declared: Mapping[str, Any]) -> bool:
+    """No network declared, nor any setting on one (ip, ip6, mac_address, network_aliases)."""
+    return declared["network"] == OPTIONS.by_name["network"].default \
+        and not any(declared.get(k) for k in ("network_aliases", "ip", "ip6", "mac_address"))
+
+
+def _network_config(rt, declared: Mapping[str, Any], pod_id: Optional[str] = None) -> Dict[str, Any]:
+    """The declared network with the top-level ip/mac_address/network_aliases folded in. An undeclared
+    network is the pod's for a pod member (mode pod: the infra's namespace, rootless or not); outside a
+    pod a rootless engine has no bridge networks: ``[network] default_rootless_network_cmd`` (slirp4netns
+    or pasta), as podman's rootless default."""
     net = declared["network"]
-    if getattr(rt, "rootless", False) and net == {"mode": "bridge", "networks": []} \
-            and not any(declared.get(k) for k in ("network_aliases", "ip", "ip6", "mac_address")):
+    if _network_unset(declared) and pod_id:
+        return {"mode": "pod", "networks": []}
+    if getattr(rt, "rootless", False) and _network_unset(declared):
         return {"mode": rt.cfg.get("network", "default_rootless_network_cmd"), "networks": [], "options": []}
     return fold_attach(net, rt.cfg.get("network", "default_network"),
                        aliases=declared.get("network_aliases"), ip=declared.get("ip"), ip6=declared.get("ip6"),
@@ -252,9 +260,7 @@ def build_config(rt, declared: Dict[str, Any], image, pod_id: Optional[str],
             raise InvalidArg("volume/mount/tmpfs: two mounts at %s" % m["destination"],
                              hint="give each container path once across volume, mount and tmpfs")
         seen.add(m["destination"])
-    network = _network_config(rt, declared)
-    if pod_id and network == OPTIONS.by_name["network"].default:
-        network = {"mode": "pod", "networks": []}
+    network = _network_config(rt, declared, pod_id)
     values = OPTIONS.config_values(declared)  # the rows that fill a field as they are
     captured = container_build.host_env(declared)
     default_env = dict(item.partition("=")[::2] for item in rt.cfg.get("containers", "env"))

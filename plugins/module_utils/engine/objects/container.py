@@ -17,7 +17,7 @@ from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 from ..base import faults
 from ..base.errors import CtrStateInvalid, EngineError, InvalidArg, NetworkError, NoSuchContainer, wrap
 from ..base.names import generate_name, new_id, validate_name
-from ..base.netmodes import USERMODE_NETWORKS
+from ..base.netmodes import USERMODE_NETWORKS, status_ips
 from ..base.status import (  # noqa: F401 - re-exported: callers know them as container states
     CONFIGURED,
     CREATED,
@@ -303,8 +303,11 @@ class Container(LockedObject):
         mode = net.get("mode", "bridge")
         if mode in ("host", "container"):
             return None, None, []
-        if mode == "pod" and getattr(self, "_pod", None) is not None and self._pod.shares_net:
-            return self._pod.network()
+        if mode == "pod" and getattr(self, "_pod", None) is not None:
+            if self._pod.shares_net:
+                return self._pod.network()
+            net = self._pod.own_network(net)  # the pod does not share its network: the member's own
+            mode = net["mode"]
         if mode == "none":
             from ..network.netns import remove_netns, setup_lo_only  # noqa: PLC0415 - not the manager (~8 ms)
 
@@ -322,10 +325,7 @@ class Container(LockedObject):
             status = mgr.setup(self.id, networks=networks, publish=self.config.get("publish", []),
                                hostname=self._hostname(), aliases=[self.name], attach=net.get("attach"))
         undo.append(("network", lambda: mgr.teardown(self.id, status)))
-        ips = [n["ip"] for n in (status.get("networks") or {}).values() if n.get("ip")]
-        if (status.get("usermode") or {}).get("ip"):
-            ips.append(status["usermode"]["ip"])
-        return status.get("netns"), status, ips
+        return status.get("netns"), status, status_ips(status)
 
     def _my_networks(self) -> Dict[str, str]:
         """network name -> IP of this container (from its live network status)."""
@@ -415,10 +415,10 @@ class Container(LockedObject):
         """A member sharing its pod's network: its line (at the infra's address) in the /etc/hosts of the
         pod's other running members, as podman's one hosts file of the pod lists every container of it."""
         infra = self.rt.state.find("container", infra_id)
-        nets = ((infra.state.get("network_status") or {}).get("networks") or {}) if infra is not None else {}
-        ip = next((n["ip"] for n in nets.values() if n.get("ip")), None)
-        if ip is None:
+        ips = status_ips(infra.state.get("network_status") or {}) if infra is not None else []
+        if not ips:
             return
+        ip = ips[0]
         from ..oci import etcfiles  # noqa: PLC0415 - /etc files only when a container starts or stops
 
         for sib_id, _ip, _names in pod_siblings(self.rt, self.config["pod"], infra_id, self.id, ip):
@@ -459,6 +459,9 @@ class Container(LockedObject):
             # the pod's running members, marked as peers so that their stop drops the line again
             etcfiles.hosts_set_peer(os.path.join(self.run_dir, "hosts"), sib_id, sib_ip, names)
         dns = self._dns_defaults(cfg)
+        pod = getattr(self, "_pod", None)
+        if pod is not None and pod.shares_net:
+            net_status = pod.infra_status  # the network's DNS servers are the infra's (podman: its resolv.conf)
         served = [n for n in ((net_status or {}).get("networks") or {}) if self._dns_served(n)]
         from ..network.dns import SEARCH_DOMAIN, dns_servers  # noqa: PLC0415 - networking only when a container starts
 
@@ -900,11 +903,13 @@ class Container(LockedObject):
                 if self.status in (RUNNING, PAUSED):
                     self._runtime_update(self.config, cfg)
             net = cfg.get("network") or {}
+            # the tool it runs with (a rootless pod member in mode pod has the rootless default of its own)
+            usermode = ((self.state.get("network_status") or {}).get("usermode") or {}).get("mode")
             if ("publish" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status")
-                    and net.get("mode") in USERMODE_NETWORKS):
+                    and (net.get("mode") in USERMODE_NETWORKS or usermode)):
                 # pasta / slirp4netns bind the ports: the tool restarts on the live netns
                 self.state["network_status"] = self.rt.network.setup_usermode(
-                    self.id, net["mode"], net.get("options") or [], changes["publish"])
+                    self.id, usermode or net["mode"], net.get("options") or [], changes["publish"])
                 self.save()
             elif "publish" in changes and self.status in (RUNNING, PAUSED) and self.state.get("network_status"):
                 # new DNAT rules on the live network namespace: no restart needed

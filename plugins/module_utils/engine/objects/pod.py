@@ -338,7 +338,8 @@ class Pod(PodRecord):
                 "InfraName": infra.name if infra else "",
                 "PortBindings": ports,
                 "HostNetwork": net.get("mode") == "host",
-                "NetworkMode": net.get("mode"),
+                # the infra's: a rootless pod that declares no network uses the rootless default
+                "NetworkMode": (infra.config.get("network") or net).get("mode") if infra else net.get("mode"),
                 "Networks": list(net.get("networks") or []),
                 "DNSServer": list(cfg.get("dns") or []),
                 "DNSSearch": list(cfg.get("dns_search") or []),
@@ -389,16 +390,21 @@ def list_pods(rt) -> List[Pod]:
     return [Pod(rt, r) for r in rt.state.list("pod")]
 
 
-def infra_container_config(pod_cfg: Dict[str, Any], image) -> Dict[str, Any]:
-    """The infra container's config: the pod's network, ports, hostname, DNS and hosts; catatonit -P."""
+def infra_container_config(pod_cfg: Dict[str, Any], image, rootless_network: Optional[str] = None) -> Dict[str, Any]:
+    """The infra container's config: the pod's network, ports, hostname, DNS and hosts; catatonit -P.
+    ``rootless_network``: a rootless engine's ``[network] default_rootless_network_cmd``, the infra's network
+    where the pod declares none (a rootless engine has no bridges; podman's rootless pods use it too)."""
     command = pod_cfg.get("infra_command")
+    network = dict(pod_cfg.get("network") or default_network())
+    if rootless_network and network == default_network():
+        network = {"mode": rootless_network, "networks": [], "options": []}
     return ContainerConfig(
         image=pod_cfg.get("infra_image") or infra_image_name(), image_id=image.id,
         # infra_command replaces the image's entrypoint (as podman's --infra-command)
         entrypoint=list(command) if command else None,
         hostname=pod_cfg.get("hostname") or pod_cfg["name"],
         publish=list(pod_cfg.get("publish") or []),
-        network=dict(pod_cfg.get("network") or {"mode": "bridge", "networks": []}),
+        network=network,
         dns=list(pod_cfg.get("dns") or []), dns_search=list(pod_cfg.get("dns_search") or []),
         dns_option=list(pod_cfg.get("dns_option") or []), add_host=list(pod_cfg.get("add_host") or []),
         pod=pod_cfg["id"], is_infra=True, stop_timeout=INFRA_STOP_TIMEOUT,
@@ -542,7 +548,8 @@ def _insert_pod(rt, cfg: Dict[str, Any], name: str, created: float, infra_image)
         rt.state.add("pod", rec)
         if cfg.get("infra"):
             infra_name = cfg.get("infra_name") or "%s-infra" % pod_id[:12]
-            infra = create_container(rt, infra_container_config(cfg, infra_image), name=infra_name)
+            own_net = rt.cfg.get("network", "default_rootless_network_cmd") if rt.rootless else None
+            infra = create_container(rt, infra_container_config(cfg, infra_image, own_net), name=infra_name)
             cfg["infra_id"] = infra.id
             rt.state.rewrite_config("pod", pod_id, cfg)
             rec.config = cfg

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Any, Dict, List, Optional, Tuple
 
 from ..base.errors import CtrInUse, CtrStateInvalid
+from ..base.netmodes import status_ips
 from ..base.status import RUNNING
 from ..host.cgroups import cgroup_mode, set_cgroup_resources, swap_accounting
 from .locked import LockedObject
@@ -137,10 +138,22 @@ class PodJoin:
     #: (id, ip, names) of the pod's running members on its network: /etc/hosts lines of a member, as
     #: podman's one hosts file of the pod names every container of it (at the infra's address)
     siblings: List[Tuple[str, str, List[str]]] = field(default_factory=list)
+    #: the infra's network status, whose DNS servers a member sharing its network names in resolv.conf
+    infra_status: Dict[str, Any] = field(default_factory=dict)
+    #: a rootless engine's ``[network] default_rootless_network_cmd`` (None as root): the network of a
+    #: member in mode pod whose pod does not share its network namespace
+    rootless_network: Optional[str] = None
 
     @property
     def shares_net(self) -> bool:
         return "network" in self.namespaces
+
+    def own_network(self, net: Dict[str, Any]) -> Dict[str, Any]:
+        """The network of a member in mode pod when the pod does not share its network: the engine's
+        default (bridge as root, the rootless network command rootless: a rootless engine has no bridges)."""
+        if self.rootless_network:
+            return {"mode": self.rootless_network, "networks": [], "options": []}
+        return {"mode": "bridge", "networks": list(net.get("networks") or [])}
 
     def network(self) -> Tuple[Optional[str], Optional[Dict[str, Any]], List[str]]:
         """_setup_network's result for a member that joins the infra's network namespace."""
@@ -194,8 +207,8 @@ class PodJoin:
             ctx.shared_hostname = self.hostname
         net = ctx.config.get("network") or {}
         if net.get("mode") == "pod" and not self.shares_net:
-            # the pod does not share its network: the member has its own (set up as bridge)
-            ctx.config = dict(ctx.config, network={"mode": "bridge", "networks": list(net.get("networks") or [])})
+            # the pod does not share its network: the member has its own (the engine's default)
+            ctx.config = dict(ctx.config, network=self.own_network(net))
 
 
 def member_join(ctr: LockedObject) -> Optional[PodJoin]:
@@ -219,7 +232,8 @@ def member_join(ctr: LockedObject) -> Optional[PodJoin]:
                    etc={k: cfg.get(k) for k in ("dns", "dns_search", "dns_option", "add_host", "network", "no_hosts",
                                                 "hosts_file")},
                    devices=list(cfg.get("devices") or []), gpus=cfg.get("gpus"), mounts=list(cfg.get("mounts") or []),
-                   shm_size=cfg.get("shm_size"))
+                   shm_size=cfg.get("shm_size"),
+                   rootless_network=rt.cfg.get("network", "default_rootless_network_cmd") if rt.rootless else None)
     if join.is_infra or not pod.infra_id or not pod.share:
         return join
     infra_rec = rt.state.find("container", pod.infra_id)
@@ -241,8 +255,8 @@ def member_join(ctr: LockedObject) -> Optional[PodJoin]:
                 continue
             join.netns = infra.state.get("netns") or None
             join.namespaces[oci] = join.netns or "/proc/%d/ns/net" % pid
-            nets = (infra.state.get("network_status") or {}).get("networks") or {}
-            join.ips = [n["ip"] for n in nets.values() if n.get("ip")]
+            join.infra_status = dict(infra.state.get("network_status") or {})
+            join.ips = status_ips(join.infra_status)
             if join.ips:
                 join.siblings = pod_siblings(rt, pod.id, pod.infra_id, ctr.id, join.ips[0])
         elif kind in ("pid", "uts") and infra.config.get(kind) == "host":
