@@ -77,11 +77,6 @@ def proc_cmdlines() -> Iterator[Tuple[int, List[str]]]:
 def pid_alive(pid: Optional[int]) -> bool:
     """host.proc.pid_alive (a zombie is dead), for a pid that may be unset."""
     return bool(pid) and proc_pid_alive(pid)
-    try:
-        with open("/proc/%d/stat" % pid, "rb") as f:
-            return f.read().rsplit(b")", 1)[-1].split()[0] != b"Z"
-    except (OSError, IndexError):
-        return False
 
 
 def _roots(env) -> List[str]:
