@@ -42,7 +42,6 @@ from .oci.exitfile import read_exit
 from .parse.values import parse_size
 from .store import ofd
 from .store.dbopen import open_state
-from .store.events import Event, Eventer
 from .store.locks import LockManager
 from .store.state import DBConfig, State
 
@@ -117,7 +116,6 @@ class Runtime:
         self._env: Optional[Dict[str, str]] = None
         self.state: State
         self.locks: LockManager
-        self.events: Eventer
         self.conmon_path = ""
         self.conmon_version = ""
         self.runtimes: Dict[str, RuntimeEntry] = {}
@@ -209,11 +207,10 @@ class Runtime:
         self._find_conmon()
         self._open_state(opts.reset)
         self._merge_db_config(opts.reset)
-        self.events = Eventer(self.cfg.get("engine", "events_logger"),
-                              self.cfg.get("engine", "events_logfile_path")
-                              or os.path.join(self.tmp_dir, "events", "events.log"),
-                              parse_size(self.cfg.get("engine", "events_logfile_max_size"),
-                                         "[engine] events_logfile_max_size"))
+        self.events_path = (self.cfg.get("engine", "events_logfile_path")
+                            or os.path.join(self.tmp_dir, "events", "events.log"))
+        self._lazy["events_max_size"] = parse_size(self.cfg.get("engine", "events_logfile_max_size"),
+                                                   "[engine] events_logfile_max_size")  # a bad size fails the open
         self._init_runtimes()
         self.locks = LockManager(self.state, os.path.join(self.tmp_dir, ofd.LOCK_FILE),
                                  self.cfg.get("engine", "num_locks"), create=not self.read_only)
@@ -539,7 +536,20 @@ class Runtime:
         if not self.valid:
             raise RuntimeStopped("the engine runtime has been shut down")
 
+    @property
+    def events(self) -> Any:
+        """The events log (store/events.py Eventer), made when first used: a no-op task writes no
+        event and does not load it (issue 20)."""
+        if "events" not in self._lazy:
+            from .store.events import Eventer  # noqa: PLC0415 - see the docstring
+
+            self._lazy["events"] = Eventer(self.cfg.get("engine", "events_logger"), self.events_path,
+                                           self._lazy["events_max_size"])
+        return self._lazy["events"]
+
     def event(self, type_: str, status: str, **kw: Any) -> None:
+        from .store.events import Event  # noqa: PLC0415 - see events
+
         self.events.write(Event(type=type_, status=status, **kw))
 
     # -- exit command (life after the task) -------------------------------------------------

@@ -8,6 +8,8 @@ from typing import Any, Dict, List, Optional
 
 @dataclass
 class Result:
+    """What a reconcile did or would do: the module result before it is shaped for Ansible."""
+
     kind: str                                   # container, pod, volume, ...
     changed: bool = False
     actions: List[str] = field(default_factory=list)

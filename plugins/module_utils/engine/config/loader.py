@@ -25,6 +25,7 @@ from typing import Any, Dict, List, Optional, Tuple
 from ..base.errors import ConfigError
 from ..host import userpaths
 from ..host.files import write_atomic
+from .parsecache import ParsedFiles
 from .schema import DEFAULTS, SCHEMA
 
 ENV_VAR = "LIBPOD_ENGINE_CONF"
@@ -244,13 +245,20 @@ def load_config(overrides: Optional[Dict[str, Dict[str, Any]]] = None,
     if user is not None:  # podman's rootless defaults: the user's own static, tmp and volume dirs
         values["engine"].update(user.defaults())
     parsed: List[Tuple[str, Dict[str, Any]]] = []
+    # root's engine run dir, or the user's: where files parsed by earlier tasks are kept
+    cache = ParsedFiles(userpaths.ROOT_REGISTRY_DIR if user is None else user.tmp_dir)
     for path in files:
         try:
             with open(path, encoding="utf-8") as f:
-                text = f.read()
+                st = os.fstat(f.fileno())
+                data = cache.get(path, st)
+                if data is None:
+                    data = parse_toml(f.read(), path)
+                    cache.put(path, st, data)
         except OSError as exc:
             raise ConfigError("cannot read %s: %s" % (path, exc.strerror))
-        parsed.append((path, parse_toml(text, path)))
+        parsed.append((path, data))
+    cache.save()
     if overrides:
         parsed.append(("options", overrides))
 

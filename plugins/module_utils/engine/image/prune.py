@@ -99,6 +99,8 @@ def matches(image: Image, filters: Mapping[str, Any]) -> bool:
 
 @dataclass
 class Pruned:
+    """What an image prune removed and the bytes it freed."""
+
     removed: List[Image] = field(default_factory=list)
     bytes: int = 0
 

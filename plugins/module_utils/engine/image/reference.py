@@ -165,6 +165,8 @@ def select_platform(manifests: List[Dict[str, Any]], want: Dict[str, str], what:
 
 @dataclass
 class Manifest:
+    """A manifest as a registry or layout served it: the exact bytes, their media type and digest."""
+
     data: bytes
     media_type: str
     digest: str

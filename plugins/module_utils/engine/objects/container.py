@@ -15,6 +15,7 @@ import time
 from typing import Any, Callable, Dict, List, Mapping, Optional, Tuple
 
 from ..base import faults
+from ..base.clock import rfc3339_nano
 from ..base.errors import CtrStateInvalid, EngineError, InvalidArg, NetworkError, NoSuchContainer, wrap
 from ..base.names import generate_name, new_id, validate_name
 from ..base.netmodes import USERMODE_NETWORKS, status_ips
@@ -36,15 +37,14 @@ from ..host.interpreter import missing_interpreter
 from ..host.proc import exe_of, exited_or_settled, pid_alive
 from ..oci.specvalues import effective_stop_signal, host_bounding_caps
 from ..secret import usage as secret_usage
-from ..store.events import rfc3339_nano
 from ..store.state import Record
 from .locked import LockedObject
-from .podjoin import check_infra_removal, member_join, pod_restart_policy, pod_siblings, pod_volume_names
-from .restart import next_delay_ms
+from .restart import next_delay_ms, pod_restart_policy
 
-#: _LAZY: the user namespace code (objects/userns.py and its parsers) and the resource limits
-#: (oci/resources.py) are imported by the functions that use them (start, create, update,
-#: remove): syncing and inspecting a container, all a no-op task does, needs neither (issue 20).
+#: _LAZY: the user namespace code (objects/userns.py and its parsers), the resource limits
+#: (oci/resources.py) and the pod hooks (objects/podjoin.py) are imported by the functions that use
+#: them (start, create, update, remove): syncing and inspecting a container, all a no-op task does,
+#: needs none of them (issue 20).
 
 
 def initial_state() -> Dict[str, Any]:
@@ -170,6 +170,8 @@ class Container(LockedObject):
     def _init_and_start(self) -> None:
         undo: List[Tuple[str, Callable[[], None]]] = []
         st = self.state
+        from .podjoin import member_join  # noqa: PLC0415 - see _LAZY
+
         faults.begin(self.rt.state, "container", self.id, "start")
         try:
             self._pod = member_join(self)
@@ -420,6 +422,7 @@ class Container(LockedObject):
             return
         ip = ips[0]
         from ..oci import etcfiles  # noqa: PLC0415 - /etc files only when a container starts or stops
+        from .podjoin import pod_siblings  # noqa: PLC0415 - see _LAZY
 
         for sib_id, _ip, _names in pod_siblings(self.rt, self.config["pod"], infra_id, self.id, ip):
             etcfiles.hosts_set_peer(os.path.join(self.rt.run_root, "containers", sib_id, "hosts"), self.id,
@@ -994,6 +997,7 @@ class Container(LockedObject):
 
     def remove(self, force: bool = False, timeout: Optional[int] = None, volumes: bool = True) -> None:
         """removeContainer: stop (force), clean up, delete storage, DB record, lock; anonymous volumes."""
+        from .podjoin import check_infra_removal  # noqa: PLC0415 - see _LAZY
         from .userns import release_mapped_root  # noqa: PLC0415 - see _LAZY
 
         with self.locked():
@@ -1113,6 +1117,7 @@ def create_container(rt, config: Dict[str, Any], name: Optional[str] = None) -> 
     ``config`` is the normalised container config (docs/architecture.md); its named volumes
     must exist (the caller creates missing ones), its image must be in the store.
     """
+    from .podjoin import pod_volume_names  # noqa: PLC0415 - see _LAZY
     from .userns import allocate_auto, check_runtime, own_upper, pod_member_maps, rootfs_layers  # noqa: PLC0415 - see _LAZY
 
     ctr_id = new_id()

@@ -17,11 +17,11 @@ import subprocess
 import time
 from typing import Callable, Optional
 
+from ..base.clock import rfc3339_nano
 from ..base.errors import EngineError, OCIRuntimeError
 from ..base.status import HEALTH_MONITOR_PID, RUNNING
 from ..host.proc import argv, pid_alive
 from ..oci.logs import parse_time
-from ..store.events import rfc3339_nano
 from . import health
 
 PID_KEY = HEALTH_MONITOR_PID

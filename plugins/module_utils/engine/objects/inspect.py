@@ -9,7 +9,7 @@ from ..base.errors import EngineError
 from ..base.status import RUNNING, display_status
 from ..oci.specvalues import bounding_capabilities, effective_env, effective_stop_signal, systemd_mode
 from ..parse.values import format_size, parse_size
-from .podjoin import pod_restart_policy
+from .restart import pod_restart_policy
 
 _PROPAGATIONS = ("rprivate", "private", "rshared", "shared", "rslave", "slave")
 

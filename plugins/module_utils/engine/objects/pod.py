@@ -20,6 +20,7 @@ import time
 from typing import Any, Dict, List, Mapping, Optional, Sequence, Tuple
 
 from ..base import faults
+from ..base.clock import rfc3339_nano
 from ..base.errors import CtrInUse, EngineError, InvalidArg, wrap
 from ..base.names import generate_name, new_id, validate_name
 from ..base.records import ContainerConfig, default_network
@@ -28,7 +29,6 @@ from ..host.cgroups import remove_cgroup
 from ..image.infra import infra_image_name
 from ..oci.resources import check_combinations, device_numbers
 from ..oci.spechost import cdi_devices
-from ..store.events import rfc3339_nano
 from ..store.state import Record
 from . import freeze
 from .container import RUNNING, Container, create_container, display_status, list_containers

@@ -37,18 +37,6 @@ def apply_pod_limits(cgroup: str, cfg: Dict[str, Any]) -> List[str]:
     return set_cgroup_resources(cgroup, resources)
 
 
-def pod_restart_policy(ctr: LockedObject) -> Dict[str, Any]:
-    """A container's restart policy: its own, else its pod's (podman 4.4+: the pod's is the default)."""
-    own = ctr.config.get("restart_policy") or {"name": "no"}
-    pod_id = ctr.config.get("pod")
-    if own.get("name", "no") != "no" or not pod_id:
-        return own
-    rec = ctr.rt.state.find("pod", pod_id)
-    if rec is None or rec.id != pod_id:
-        return own
-    return (rec.config or {}).get("restart_policy") or own
-
-
 def pod_volume_names(rt, pod_id: Optional[str], own: List[Dict[str, Any]]) -> List[str]:
     """The named volumes a container of the pod mounts through the pod (its ``volume``), where it mounts
     nothing itself (as PodJoin.all_mounts): recorded as the container's, so that the volumes are in

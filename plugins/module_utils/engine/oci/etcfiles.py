@@ -79,6 +79,8 @@ def read_rootfs_file(rootfs: str, path: str, limit: int = _MAX_ETC_FILE) -> Opti
 
 @dataclass
 class PasswdEntry:
+    """A line of the image's /etc/passwd (the fields the process user needs)."""
+
     name: str
     uid: int
     gid: int
@@ -87,6 +89,8 @@ class PasswdEntry:
 
 @dataclass
 class GroupEntry:
+    """A line of the image's /etc/group."""
+
     name: str
     gid: int
     members: List[str] = field(default_factory=list)

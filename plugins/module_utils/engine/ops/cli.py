@@ -60,7 +60,7 @@ def main(argv: Optional[List[str]] = None) -> int:
     restore_host_mount_ns()
     from ..base.errors import EngineError  # noqa: PLC0415
     from ..objects.container import find_container, list_containers  # noqa: PLC0415
-    from ..objects.podjoin import pod_restart_policy  # noqa: PLC0415
+    from ..objects.restart import pod_restart_policy  # noqa: PLC0415
     from ..runtime import OpenOptions  # noqa: PLC0415
     from .session import open_runtime  # noqa: PLC0415
 

@@ -122,9 +122,9 @@ def _container(rt, ctr_id: str, entry: Dict[str, Any]) -> List[str]:
 
 def _settle(ctr) -> List[str]:
     """Make a container's saved state truthful and drop what a killed start left. Lock held."""
+    from ..base.clock import rfc3339_nano  # noqa: PLC0415
     from ..host.proc import pid_alive  # noqa: PLC0415
     from ..objects.container import CONFIGURED, CREATED, EXITED, REMOVING, RUNNING, STOPPED, STOPPING  # noqa: PLC0415
-    from ..store.events import rfc3339_nano  # noqa: PLC0415
 
     actions: List[str] = []
     before = ctr.status

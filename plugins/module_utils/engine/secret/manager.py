@@ -17,10 +17,10 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, List, Mapping, Optional
 
+from ..base.clock import rfc3339_nano
 from ..base.errors import InvalidArg, NameInUse, NoSuchSecret, SecretDriverError
 from ..base.names import validate_name
 from ..host.files import write_atomic
-from ..store.events import rfc3339_nano
 from ..store.state import dumps, loads
 from .drivers import driver_for, private_dir
 
@@ -31,6 +31,8 @@ KEY_BYTES = 32
 
 @dataclass
 class Secret:
+    """A secret's record (never its value): podman's secret inspect fields."""
+
     id: str
     name: str
     driver: str

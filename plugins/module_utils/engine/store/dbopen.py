@@ -26,6 +26,8 @@ MEMORY = ":memory:"
 
 @dataclass
 class Opened:
+    """The state DB as opened, with what opening it had to say."""
+
     state: State
     warnings: List[str] = field(default_factory=list)
     damaged: str = ""  # why the DB on disk was not used (a reset only)

@@ -19,26 +19,15 @@ import time
 from dataclasses import dataclass, field
 from typing import Any, Dict, Iterator, List, Optional
 
+from ..base.clock import rfc3339_nano
 from ..base.errors import InvalidArg
 from ..host.files import write_atomic
 
 
-def rfc3339_nano(ts: Optional[float] = None) -> str:
-    """Local time with nanoseconds and numeric offset, as podman prints it."""
-    ts = time.time() if ts is None else ts
-    lt = time.localtime(ts)
-    off = lt.tm_gmtoff
-    sign = "+" if off >= 0 else "-"
-    off = abs(off)
-    nanos = int(round((ts - int(ts)) * 1e9))
-    if nanos >= 1_000_000_000:
-        nanos = 999_999_999
-    return "%s.%09d%s%02d:%02d" % (time.strftime("%Y-%m-%dT%H:%M:%S", lt), nanos, sign, off // 3600,
-                                   (off % 3600) // 60)
-
-
 @dataclass
 class Event:
+    """One event, as podman's events.Event (to_json gives its log line)."""
+
     type: str            # container, pod, volume, image, network, system
     status: str          # create, init, start, died, cleanup, remove, refresh, renumber, ...
     id: str = ""

@@ -241,6 +241,8 @@ class MountSpec:
 
 @dataclass(frozen=True)
 class LocalPlan:
+    """How a local volume is made: its owner, the copy-up choice and the mount to do."""
+
     uid: Optional[int]
     gid: Optional[int]
     nocopy: bool
