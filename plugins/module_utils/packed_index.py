@@ -4,7 +4,7 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '82680574db33a3617c8c5d0c4f75749cdab82b4c89a95a0c59699e17508e3182'
+DIGEST = '53665cdffa185964cd20dc02529eb74711584d9d0be7a31feee528aa4d5b80ad'
 #: Runtime.engine_copy's digest of the engine/ files
 ENGINE_SHA256 = 'bdfee64e7a1dab24e0713bd7d762bf0b6affac8e5636b05bad9f846dfa3131d9'
 # one line per file: module_utils-relative path, CRC-32, size in bytes (a string, not a dict
@@ -161,6 +161,7 @@ reconcile/result.py 1921926156 2302
 reconcile/runtime_config.py 1831756067 8627
 reconcile/secret.py 3708602320 6352
 reconcile/stack.py 2162934240 28839
+reconcile/task.py 1621527495 5077
 reconcile/volume.py 1556585340 20173
 """
 #: module_utils-relative path: (CRC-32, size in bytes)

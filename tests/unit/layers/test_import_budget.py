@@ -43,6 +43,7 @@ ALLOWED = {
     "reconcile", "reconcile.container", "reconcile.container_compare", "reconcile.container_options",
     "reconcile.container_secrets", "reconcile.container_params", "reconcile.container_build",
     "reconcile.options", "reconcile.result",
+    "reconcile.task",  # the module bodies (run_reconcile ...), packed: loaded as bytecode
     "engine", "engine.ops", "engine.ops.session", "engine.runtime",
     # not engine.base.records: its record classes are built only to create a container
     "engine.base", "engine.base.errors", "engine.base.faults", "engine.base.names", "engine.base.netmodes",

@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""ansible_engine.run_named_info: the shared body of image_info, network_info, secret_info and
-volume_info (the real modules run in tests/integration: test_image, test_networks, test_secret,
-test_volume), here with a fake module and a fake runtime."""
+"""run_named_info (reconcile/task.py, handed out by ansible_engine): the shared body of
+image_info, network_info, secret_info and volume_info (the real modules run in tests/integration:
+test_image, test_networks, test_secret, test_volume), here with a fake module and a fake runtime."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -11,6 +11,7 @@ import pytest
 
 from ansible_collections.libpod.engine.plugins.module_utils import ansible_engine as ae
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.reconcile import task
 
 
 @dataclass
@@ -58,7 +59,7 @@ class FakeRuntime:
 @pytest.fixture
 def rt(monkeypatch):
     runtime = FakeRuntime()
-    monkeypatch.setattr(ae, "open_runtime", lambda module, **kw: runtime)
+    monkeypatch.setattr(task, "open_runtime", lambda module, **kw: runtime)
     return runtime
 
 
