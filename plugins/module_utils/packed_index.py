@@ -4,7 +4,7 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = 'e5e30040f901d5e0651e8daaec81fcbb8b8d31d2c0cad56509eba8d5c2ad5ae5'
+DIGEST = '2f29ede0d81557dc58756b9214b00faf5802e8cecff5bd5bd8bc03f409376de8'
 #: Runtime.engine_copy's digest of the engine/ files
 ENGINE_SHA256 = 'd0ee2fcf297dc93e673ffd92a9a99f714a98d860c453d75100cde527f3503a88'
 # one line per file: module_utils-relative path, CRC-32, size in bytes (a string, not a dict
@@ -151,7 +151,7 @@ reconcile/image.py 2748367714 14533
 reconcile/kube.py 94589814 35242
 reconcile/network.py 2266906673 12229
 reconcile/options.py 2359846644 7097
-reconcile/pod.py 2354563991 17617
+reconcile/pod.py 2046388891 18792
 reconcile/pod_options.py 1005149214 9134
 reconcile/pod_spec.py 3684309827 4864
 reconcile/preflight.py 552679327 6390

@@ -256,3 +256,21 @@ def test_a_pod_that_cannot_be_made_anew_is_put_back_with_its_running_members_sta
     assert _running(rt, "up") == (True, True) and find_container(rt, "idle").status != "running"
     back = find_pod(rt, "rp")
     assert back.infra().status == "running" and find_container(rt, "up").config["pod"] == back.id
+
+
+@needs_runtime
+def test_check_mode_of_a_started_pod_recreate_predicts_the_real_actions(running):
+    """state started: the recreated pod's start is its infra and the members it keeps; the members the
+    stack declares anew are made (and started) by their own steps, so the pod's start does not list them."""
+    rt = running
+    pod = dict(infra=True, infra_name="rp-infra", network="none", timeout=0, state="started")
+    _stack(rt, [_member("cm", env={"V": "old"}), _member("same")], **pod)
+    outside = {o.name: None for o in OPTIONS.options}  # a container task: no stack label, kept by the pod
+    outside.update(_member("out"), pull="missing", recreate=False, force_restart=False, insecure_registry=False)
+    assert reconcile_container(rt, outside).changed
+    members = [_member("cm", env={"V": "new"}), _member("same", state="started")]
+    planned = _stack(rt, members, check_mode=True, recreate=True, **pod)
+    done = _stack(rt, members, recreate=True, **pod)
+    assert "started pod rp (rp-infra, out)" in done["actions"], done["actions"]
+    assert done["actions"] == [a.replace("recreate ", "recreated ", 1).replace("start ", "started ", 1)
+                               for a in planned["actions"]], (planned["actions"], done["actions"])
