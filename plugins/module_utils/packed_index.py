@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: read on every task (see packed_loader)."""
 
-DIGEST = '53665cdffa185964cd20dc02529eb74711584d9d0be7a31feee528aa4d5b80ad'
+DIGEST = '9c5076ddf7bd51b5da1f262a3d6f883960b74295cc29aba4bb907521718d5e61'
 #: Runtime.engine_copy's digest of the engine/ files
-ENGINE_SHA256 = 'bdfee64e7a1dab24e0713bd7d762bf0b6affac8e5636b05bad9f846dfa3131d9'
+ENGINE_SHA256 = 'f6f287fdf107a1fa367ab0b26b804bb26954a438586fa977bdef63cbcf67a1b9'
 # one line per file: module_utils-relative path, CRC-32, size in bytes (a string, not a dict
 # literal: compiled on every task from the payload, it costs 0.1 ms instead of 0.8)
 _TABLE = """
@@ -83,7 +83,7 @@ engine/objects/imagepull.py 1621296280 1011
 engine/objects/inspect.py 1038312039 12963
 engine/objects/locked.py 3546596684 1970
 engine/objects/netattach.py 2227499433 4294
-engine/objects/pod.py 506808197 38715
+engine/objects/pod.py 523202644 40911
 engine/objects/podjoin.py 2939445292 14100
 engine/objects/restart.py 2094755170 1432
 engine/objects/rootfsdir.py 859300238 1750
@@ -153,14 +153,14 @@ reconcile/image.py 2748367714 14533
 reconcile/kube.py 94589814 35242
 reconcile/network.py 2266906673 12229
 reconcile/options.py 2359846644 7097
-reconcile/pod.py 2354563991 17617
+reconcile/pod.py 2046388891 18792
 reconcile/pod_options.py 1005149214 9134
 reconcile/pod_spec.py 3684309827 4864
 reconcile/preflight.py 552679327 6390
 reconcile/result.py 1921926156 2302
 reconcile/runtime_config.py 1831756067 8627
 reconcile/secret.py 3708602320 6352
-reconcile/stack.py 2162934240 28839
+reconcile/stack.py 1227183043 29517
 reconcile/task.py 1621527495 5077
 reconcile/volume.py 1556585340 20173
 """

@@ -84,7 +84,9 @@ options:
         once, by their own entries, with their declared spec (reason C(pod NAME was recreated)), and started
         as their entries say (or if they ran before, for C(present)/C(created)). Its other containers are
         recreated into the new pod with their own specs, as M(libpod.engine.pod) does. If the run fails before
-        a container of the stack is made again, it is put back into the pod with its old settings, not started.
+        a container of the stack is made again, it is put back into the pod with its old settings and, if it
+        was running, started again (the pod's infra first); the error says which ones run again and why one
+        could not be started.
     type: list
     elements: dict
     default: []

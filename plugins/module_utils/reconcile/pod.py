@@ -15,7 +15,7 @@ Check mode computes the same plan and stops before the first mutation.
 from __future__ import annotations
 
 import os
-from typing import Any, Dict, List, Mapping, Optional
+from typing import Any, Dict, List, Mapping, NamedTuple, Optional, Sequence
 
 from ..engine.base.errors import CtrInUse, EngineError, InvalidArg, NameInUse
 from ..engine.base.names import validate_name
@@ -95,14 +95,34 @@ def _kube_containers(rt, kube, pod: Optional[Pod], pod_state: str, *, check_mode
         res.after["containers"] = diffs_after
 
 
-def _run_state(pod: Pod, state: str, params: Mapping[str, Any], check_mode: bool, res: Result) -> None:
+class _Planned(NamedTuple):
+    """A container of a pod that check mode would recreate: made anew, so not running."""
+
+    name: str
+    status: str = "created"
+
+
+def _recreated_containers(pod: Pod, config: Mapping[str, Any], kept: Sequence[str]) -> List[_Planned]:
+    """What check mode's run state reads instead of a pod it would recreate: the new pod's infra and the
+    members it keeps, all just created (the members a stack declares anew are its container steps')."""
+    out = [_Planned(name) for name in kept]
+    if config.get("infra"):
+        out.insert(0, _Planned(config.get("infra_name") or "the new infra container"))
+    return out
+
+
+def _run_state(pod: Pod, state: str, params: Mapping[str, Any], check_mode: bool, res: Result,
+               *, planned: Optional[Sequence[Any]] = None) -> None:
+    """``planned``: in check mode, the containers of the pod as it will be (a recreate), else its own."""
     timeout = params.get("timeout")
+    if check_mode and planned is None:
+        planned = pod.containers()
     if state in ("killed", "paused", "unpaused"):
-        _freeze_state(pod, state, params, check_mode, res)
+        _freeze_state(pod, state, params, check_mode, res, planned=planned)
     elif state == "started":
         if check_mode:
-            paused = [c.name for c in pod.containers() if c.status == PAUSED]
-            todo = [c.name for c in pod.containers() if c.status not in (RUNNING, PAUSED)]
+            paused = [c.name for c in planned if c.status == PAUSED]
+            todo = [c.name for c in planned if c.status not in (RUNNING, PAUSED)]
             if paused:
                 res.act("unpause pod %s (%s)" % (pod.name, ", ".join(paused)))
             if todo:
@@ -116,7 +136,7 @@ def _run_state(pod: Pod, state: str, params: Mapping[str, Any], check_mode: bool
             res.act("started pod %s (%s)" % (pod.name, ", ".join(started)))
     elif state == "stopped":
         if check_mode:
-            todo = [c.name for c in pod.containers() if c.status in (RUNNING, "created", "paused")]
+            todo = [c.name for c in planned if c.status in (RUNNING, "created", "paused")]
             if todo:
                 res.act("stop pod %s (%s)" % (pod.name, ", ".join(todo)))
             return
@@ -125,7 +145,7 @@ def _run_state(pod: Pod, state: str, params: Mapping[str, Any], check_mode: bool
             res.act("stopped pod %s (%s)" % (pod.name, ", ".join(stopped)))
     elif state == "restarted":
         if check_mode:
-            todo = [c.name for c in pod.containers()]
+            todo = [c.name for c in planned]
             if todo:
                 res.act("restart pod %s (%s)" % (pod.name, ", ".join(todo)))
             return
@@ -139,10 +159,11 @@ def _run_state(pod: Pod, state: str, params: Mapping[str, Any], check_mode: bool
 KILL_WAIT = 10
 
 
-def _freeze_state(pod: Pod, state: str, params: Mapping[str, Any], check_mode: bool, res: Result) -> None:
+def _freeze_state(pod: Pod, state: str, params: Mapping[str, Any], check_mode: bool, res: Result,
+                  *, planned: Optional[Sequence[Any]] = None) -> None:
     """killed: ``signal`` (default KILL, as podman pod kill) to every running container; paused: start
     what does not run, then freeze everything; unpaused: thaw what is frozen. Each only where needed."""
-    ctrs = pod.containers()
+    ctrs = planned if planned is not None else pod.containers()
     if state == "killed":
         sig = parse_signal(params.get("signal") or "KILL", "signal")
         if check_mode:
@@ -255,6 +276,7 @@ def _reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool, res: Result)
 
     recreate_reasons: List[str] = []
     in_place: List[str] = []
+    planned: Optional[List[_Planned]] = None  # check mode: the containers of the pod it would recreate
     if pod is not None:
         old = pod.config.get("declared") or {}
         names = OPTIONS.differences(old, declared)
@@ -296,6 +318,7 @@ def _reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool, res: Result)
         check_members_for(pod, config, redeclared=redeclared)
         if check_mode:
             res.handed = {c.name: {"pod": name, "config": c.config, "running": c.status == RUNNING} for c in left}
+            planned = _recreated_containers(pod, config, kept)
         else:
             if image is None and declared["infra"]:
                 raise InvalidArg("pod %s: no infra image to recreate it with" % name)
@@ -329,7 +352,7 @@ def _reconcile_pod(rt, params: Mapping[str, Any], check_mode: bool, res: Result)
         if state == "paused":
             res.act("pause pod %s" % name)
         return res
-    _run_state(pod, state, params, check_mode, res)
+    _run_state(pod, state, params, check_mode, res, planned=planned)
     res.obj = pod.inspect(_statuses(pod, sync=not check_mode))
     return res
 

@@ -490,26 +490,37 @@ DECLARED = "_declared"
 
 def _put_back(rt, handed: Mapping[str, Mapping[str, Any]]) -> List[str]:
     """A run failed after a pod recreate removed members for their container steps: those not made
-    (yet) are put back into the pod with their old settings, not started (no container is lost);
-    what to tell about them. One that cannot be put back keeps its pod's intent
-    journal open: the repair at the next runtime open makes it again."""
-    from ..engine.objects.pod import restore_member  # noqa: PLC0415 - only after a failure
+    (yet) are put back into the pod with their old settings (no container is lost), and those that
+    were running are started again, in the pod's start order; what to tell about them. One that cannot
+    be put back keeps its pod's intent journal open: the repair at the next runtime open makes it again."""
+    from ..engine.objects.pod import restart_members, restore_member  # noqa: PLC0415 - only after a failure
 
-    notes = []
+    notes: Dict[str, str] = {}
     failed = set()
+    ran: Dict[str, List[str]] = {}
     for name, old in handed.items():
         if rt.state.lookup_name(name) is not None:
             continue
+        where = "container %s was put back into pod %s with its old settings" % (name, old["pod"])
         try:
             restore_member(rt, old["pod"], name, old["config"])
-            notes.append("container %s was put back into pod %s with its old settings (not started)"
-                         % (name, old["pod"]))
         except EngineError as exc:
             failed.add(old["pod"])
-            notes.append("container %s could not be put back into pod %s (the next run repairs it): %s"
-                         % (name, old["pod"], exc))
+            notes[name] = "container %s could not be put back into pod %s (the next run repairs it): %s" % (
+                name, old["pod"], exc)
+            continue
+        if old.get("running"):
+            ran.setdefault(old["pod"], []).append(name)
+            notes[name] = where + " and started again"
+        else:
+            notes[name] = where + " (not started: it was not running)"
+    for pod, names in ran.items():
+        for name, why in restart_members(rt, pod, names).items():
+            if name in notes:  # (the pod's infra, started first, is no member of ``handed``)
+                notes[name] = "container %s was put back into pod %s with its old settings, not started: %s" % (
+                    name, pod, why)
     _end_recreates(rt, {n: h for n, h in handed.items() if h["pod"] not in failed})
-    return notes
+    return list(notes.values())
 
 
 def _end_recreates(rt, handed: Mapping[str, Mapping[str, Any]]) -> None:

@@ -2,17 +2,24 @@
 """A stack run that recreates a pod: the members the stack declares (``_stack_redeclared``) are removed
 with the old pod and created once, by their own entries, with their new spec; a member made outside the
 stack is recreated into the new pod with its settings, as a pod task does. A container step that fails
-puts the member back. A real engine root (vfs) with created containers: no start needed."""
+puts the member back (started again if it was running). A real engine root (vfs); the tests of a running
+member really start it (root, this VM)."""
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 from helpers.images import busybox_image, write_oci_archive
 from helpers.roots import throwaway_root
+from helpers.teardown import teardown_all
 
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base import faults
 from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors import EngineError
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import pid_alive
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects import pod as podmod
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.container import Container, find_container
+from ansible_collections.libpod.engine.plugins.module_utils.engine.objects.pod import find_pod
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.repair import repair
 from ansible_collections.libpod.engine.plugins.module_utils.engine.ops.session import open_runtime
 from ansible_collections.libpod.engine.plugins.module_utils.engine.runtime import OpenOptions
@@ -102,7 +109,8 @@ def test_a_member_whose_entry_fails_after_the_pod_recreate_is_put_back(rt):
     with pytest.raises(EngineError) as err:
         _stack(rt, [_member("fm", env={"V": "new"}, volume=["/data"], image="localhost/missing:latest", pull="never")],
                recreate=True)
-    assert "container fm was put back into pod rp with its old settings (not started)" in err.value.msg, err.value.msg
+    note = "container fm was put back into pod rp with its old settings (not started: it was not running)"
+    assert note in err.value.msg, err.value.msg
     back = rt.state.find("container", "fm")
     assert back is not None and back.config["pod"] == rt.state.find("pod", "rp").id and _env(rt, "fm") == {"V": "old"}
     assert _anonymous(rt, "fm") == vols  # its data kept
@@ -163,5 +171,106 @@ def test_a_pod_step_that_fails_after_its_recreate_has_the_member_put_back(rt, mo
     monkeypatch.setattr(rp, "_run_state", failing)
     with pytest.raises(EngineError) as err:
         _stack(rt, [_member("pm", env={"V": "new"})], recreate=True)
-    assert "container pm was put back into pod rp with its old settings (not started)" in err.value.msg, err.value.msg
+    note = "container pm was put back into pod rp with its old settings (not started: it was not running)"
+    assert note in err.value.msg, err.value.msg
     assert _env(rt, "pm") == {"V": "old"} and faults.pending(rt.state) == []
+
+
+# -- a member that was running before the failed run runs again (containers really start: root, this VM) --
+needs_runtime = pytest.mark.skipif(os.geteuid() != 0 or not os.path.isfile("/usr/bin/catatonit"),
+                                   reason="needs root (containers really run) and catatonit (the pod's infra)")
+
+
+@pytest.fixture
+def running(rt):
+    """The rt fixture, every container stopped and removed at the end (none of this test left running)."""
+    try:
+        yield rt
+    finally:
+        teardown_all(rt)
+
+
+def _failing_update(rt, name):
+    """A stack run that recreates the pod (infra, no network) and whose container step for ``name``
+    fails (its new image is missing)."""
+    with pytest.raises(EngineError) as err:
+        _stack(rt, [_member(name, env={"V": "new"}, state="started", image="localhost/missing:latest", pull="never")],
+               recreate=True, infra=True, network="none", timeout=0)
+    return err.value.msg
+
+
+def _running(rt, name):
+    """(State.Running, the process alive) of a container, after its state is folded in."""
+    ctr = find_container(rt, name)
+    with ctr.locked():
+        ctr.sync()
+    state = ctr.inspect()["State"]
+    return state["Running"], bool(state["Pid"]) and pid_alive(state["Pid"])
+
+
+@needs_runtime
+def test_a_put_back_member_that_was_running_runs_again(running):
+    rt = running
+    _stack(rt, [_member("run", env={"V": "old"}, state="started")], infra=True, network="none")
+    assert _running(rt, "run") == (True, True)
+    msg = _failing_update(rt, "run")
+    assert "container run was put back into pod rp with its old settings and started again" in msg, msg
+    assert "not started" not in msg, msg
+    assert _running(rt, "run") == (True, True) and _env(rt, "run") == {"V": "old"}
+    pod = find_pod(rt, "rp")
+    assert find_container(rt, "run").config["pod"] == pod.id and pod.infra().status == "running"
+    assert faults.pending(rt.state) == []
+
+
+@needs_runtime
+def test_a_put_back_member_that_cannot_start_is_kept_and_the_note_says_why(running, monkeypatch):
+    rt = running
+    _stack(rt, [_member("nos", env={"V": "old"}, state="started")], infra=True, network="none")
+    assert _running(rt, "nos") == (True, True)
+    real_start = Container.start
+
+    def start(self, *args, **kw):
+        if self.name == "nos":
+            raise EngineError("no start today")
+        return real_start(self, *args, **kw)
+    monkeypatch.setattr(Container, "start", start)
+    msg = _failing_update(rt, "nos")
+    assert "container nos was put back into pod rp with its old settings, not started: " in msg, msg
+    assert "no start today" in msg, msg
+    back = find_container(rt, "nos")
+    assert back is not None and back.status != "running" and _env(rt, "nos") == {"V": "old"}
+    assert faults.pending(rt.state) == []
+
+
+@needs_runtime
+def test_a_pod_that_cannot_be_made_anew_is_put_back_with_its_running_members_started(running):
+    """recreate_pod's own failure path (the new pod cannot be made): the old pod and its members come
+    back, and those that were running run again (the infra first)."""
+    rt = running
+    _stack(rt, [_member("up", state="started"), _member("idle")], infra=True, network="none")
+    pod = find_pod(rt, "rp")
+    bad = dict(pod.config, infra_name="-invalid name-")  # fails only when the new infra container is made
+    with pytest.raises(EngineError, match="recreating pod rp") as err:
+        podmod.recreate_pod(rt, pod, bad, infra_image=rt.images.get(pod.config["infra_image_id"]), timeout=0)
+    assert err.value.msg.endswith("; the old pod and its containers were put back and up started again"), err.value.msg
+    assert _running(rt, "up") == (True, True) and find_container(rt, "idle").status != "running"
+    back = find_pod(rt, "rp")
+    assert back.infra().status == "running" and find_container(rt, "up").config["pod"] == back.id
+
+
+@needs_runtime
+def test_check_mode_of_a_started_pod_recreate_predicts_the_real_actions(running):
+    """state started: the recreated pod's start is its infra and the members it keeps; the members the
+    stack declares anew are made (and started) by their own steps, so the pod's start does not list them."""
+    rt = running
+    pod = dict(infra=True, infra_name="rp-infra", network="none", timeout=0, state="started")
+    _stack(rt, [_member("cm", env={"V": "old"}), _member("same")], **pod)
+    outside = {o.name: None for o in OPTIONS.options}  # a container task: no stack label, kept by the pod
+    outside.update(_member("out"), pull="missing", recreate=False, force_restart=False, insecure_registry=False)
+    assert reconcile_container(rt, outside).changed
+    members = [_member("cm", env={"V": "new"}), _member("same", state="started")]
+    planned = _stack(rt, members, check_mode=True, recreate=True, **pod)
+    done = _stack(rt, members, recreate=True, **pod)
+    assert "started pod rp (rp-infra, out)" in done["actions"], done["actions"]
+    assert done["actions"] == [a.replace("recreate ", "recreated ", 1).replace("start ", "started ", 1)
+                               for a in planned["actions"]], (planned["actions"], done["actions"])

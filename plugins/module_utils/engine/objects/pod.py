@@ -140,15 +140,31 @@ class Pod(PodRecord):
         with self.locked():
             return self._start_locked()
 
-    def _start_locked(self) -> List[str]:
+    def start_members(self, names: Sequence[str]) -> Dict[str, str]:
+        """Start the members ``names`` in the pod's start order (the infra first when it does not run),
+        going on past a failure (a put back, restore_members); {name: why it is not running} of those
+        that did not start."""
+        failed: Dict[str, str] = {}
+        with self.locked():
+            self._start_locked(only=names, failed=failed)
+        return failed
+
+    def _start_locked(self, only: Optional[Sequence[str]] = None, failed: Optional[Dict[str, str]] = None) -> List[str]:
+        """The one start sequence: infra, then the members in creation order. ``only``: those members
+        (and the infra); ``failed``: collects each failure instead of raising at the first."""
         started = []
         for ctr in self.containers():
             if ctr.status == PAUSED:
                 continue  # frozen, not stopped: unpause resumes it
+            if only is not None and ctr.name not in only and ctr.id != self.infra_id:
+                continue
             try:
                 if ctr.start():
                     started.append(ctr.name)
             except EngineError as exc:
+                if failed is not None:
+                    failed[ctr.name] = str(exc)
+                    continue
                 if started:
                     exc.msg += " (started before the failure: %s)" % ", ".join(started)
                 raise wrap(exc, "starting pod %s" % self.name)
@@ -623,6 +639,7 @@ def recreate_pod(rt, pod: Pod, config: Dict[str, Any], *, infra_image=None, time
                 create_container(rt, member_config(cfg, new.id), name=name)
     except EngineError as exc:
         problems = []
+        back = None
         try:
             leftover = find_pod(rt, pod.name)
             if leftover is not None:
@@ -634,8 +651,11 @@ def recreate_pod(rt, pod: Pod, config: Dict[str, Any], *, infra_image=None, time
         except EngineError as exc2:
             problems.append(str(exc2))
         exc.msg = "recreating pod %s: %s" % (pod.name, exc.msg)
-        exc.msg += ("; the old pod could not be restored either: %s" % "; ".join(problems) if problems
-                    else "; the old pod and its containers were put back (not started)")
+        if problems:
+            exc.msg += "; the old pod could not be restored either: %s" % "; ".join(problems)
+        else:
+            ran = [name for name, _cfg, running in saved if running]
+            exc.msg += "; the old pod and its containers were put back" + put_back_started(back, ran)
         raise
     left = [item for item in saved if item[0] in leave]
     if not left:
@@ -650,8 +670,34 @@ def end_recreate(rt, pod_name: str) -> None:
 
 def restore_member(rt, pod_name: str, name: str, config: Dict[str, Any]) -> Container:
     """A member left out of a recreate (recreate_pod ``leave``) that was not made anew: made again in
-    the pod with its old config, not started, so that a failed run loses no container."""
+    the pod with its old config, not started (restart_members starts those that ran), so that a failed
+    run loses no container."""
     return create_container(rt, member_config(config, get_pod(rt, pod_name).id), name=name)
+
+
+def restart_members(rt, pod_name: str, names: Sequence[str]) -> Dict[str, str]:
+    """Members put back after a failed recreate that ran before: started again, as a pod start does
+    (Pod.start_members); {name: why it is not running} of those that did not start."""
+    if not names:
+        return {}
+    try:
+        pod = get_pod(rt, pod_name)
+    except EngineError as exc:
+        return {name: str(exc) for name in names}
+    return pod.start_members(names)
+
+
+def put_back_started(pod: Pod, ran: Sequence[str]) -> str:
+    """The end of the note on a pod put back with its members: those that ran are started again
+    (restart_members); what became of them, truthfully."""
+    if not ran:
+        return " (none of its containers was running: not started)"
+    failed = pod.start_members(ran)
+    started = [name for name in ran if name not in failed]
+    out = " and %s started again" % ", ".join(started) if started else ""
+    if failed:
+        out += "; not started: %s" % "; ".join("%s (%s)" % (name, why) for name, why in failed.items())
+    return out
 
 
 def apply_exit_policy(rt, pod_id: str, ctr_id: str) -> List[str]:
