@@ -8,6 +8,7 @@ as a module process would, and reports where the engine came from.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -30,7 +31,7 @@ import pack_engine  # noqa: E402  pylint: disable=wrong-import-position
 import strip_source  # noqa: E402  pylint: disable=wrong-import-position
 
 CHILD = r"""
-import json, sys
+import hashlib, json, sys
 sys.path.insert(0, sys.argv[1])
 from ansible_collections.libpod.engine.plugins.module_utils import packed_build, packed_loader
 installed = packed_loader.install()
@@ -42,7 +43,9 @@ print(json.dumps({"state": packed_loader.STATUS["state"], "installed": installed
                   "options": options.__file__, "tampered": hasattr(runtime, "TAMPERED"),
                   "marker": getattr(version, "MARKER", None),
                   "engine_sha256": runtime.engine_digest(),
-                  "engine_files": len(runtime.engine_sources())}))
+                  "engine_files": len(runtime.engine_sources()),
+                  "engine_sources": hashlib.sha256(repr(sorted(runtime.engine_sources().items())).encode())
+                  .hexdigest()}))
 """
 
 
@@ -211,13 +214,16 @@ def test_packages_present_as_files_are_left_alone():
 
 def test_the_exit_commands_copy_is_named_and_filled_from_the_pack(payload, tmp_path):
     """Runtime.engine_copy gets the engine's digest and files from the pack when it has no files:
-    the same digest as from the files of this checkout, so both install one copy."""
+    the same digest as from the files of this checkout, so both install one copy; its files are
+    the checkout's stripped of comments and docstrings (the same code at the same lines)."""
     from ansible_collections.libpod.engine.plugins.module_utils.engine import runtime  # pylint: disable=import-outside-toplevel
 
+    stripped = {rel: strip_source.strip(data) for rel, data in runtime.engine_sources().items()}
     for base in (str(tmp_path / "bytecode"), "off"):
         res = run_task(payload, base)
         assert res["engine_sha256"] == runtime.engine_digest()
         assert res["engine_files"] == len(runtime.engine_sources())
+        assert res["engine_sources"] == hashlib.sha256(repr(sorted(stripped.items())).encode()).hexdigest()
 
 
 @pytest.fixture
