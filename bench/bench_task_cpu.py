@@ -94,6 +94,8 @@ def main() -> int:
                 return 1
             kept = _kept(b)
             files[side] = dict(zip(("ping", "noop-create", "noop", "create", "remove"), kept))
+            print("%s: AnsiballZ files (bytes): %s" % (side, ", ".join(
+                "%s %d" % (w, os.path.getsize(path)) for w, path in files[side].items() if w != "noop-create")))
             envs[side] = b.env(**extra)
         print("load %s" % loadavg(), flush=True)
         for r in range(a.rounds):

@@ -1,39 +1,21 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Load the engine and reconcile packages from the pack a module carries (issue 20).
+"""Serve the engine and reconcile packages from the pack a module carries (issue 20): the fast path.
 
-Ansible's controller builds a module's AnsiballZ payload by parsing every module_utils file the
-module imports, once per module and playbook run; the engine is ~140 files, so that alone cost
-0.8-1.5 s of CPU per module. The modules therefore reach ``engine`` and ``reconcile`` only through
-``load()`` (no import statement names them), and the payload carries them as two generated files
-(``scripts/pack_engine.py``): ``packed_index`` (digests, each file's CRC-32 and size) and
-``packed_sources`` (the texts, deflated). ``install()`` puts a finder first on ``sys.meta_path`` that serves
-those packages:
-
-* from a **bytecode copy** of this pack version when it is safe: compiled to hash-checked pycs
-  (``PycInvalidationMode.CHECKED_HASH``: each pyc is compared with its source on import, so stale
-  bytecode never runs), in ``/var/cache/libpod-engine/bytecode/<key>`` for root or
-  ``~/.cache/libpod-engine/bytecode/<key>`` for another user. Every directory from ``/`` down to it
-  must be owned by root or that user and not writable by group or others (a root-owned sticky
-  ancestor such as /tmp is accepted); every file a task imports must have the CRC-32 and size the
-  index records (checked on the one read the import system makes of it anyway). A file that does
-  not match is compiled from the pack instead, and the copy is removed so that the next task
-  rebuilds it; a pyc that is not checked-hash is ignored. The key is the pack's digest and the
-  interpreter's cache tag, so another collection version (or Python) uses its own copy;
-* otherwise **from the pack in memory**, compiled on import (as from a zip).
-
-When the packages are importable as files (a checkout, the tests, ansible-test) nothing changes.
-Standard library only, and ``install()`` never raises: the copy is a cache.
+Every task compiles this file from its payload, so it holds only what a task that finds its
+verified bytecode copy runs; building the copy, serving from the pack and the why of it all are
+in packed_build.py (imported only when needed).
 """
 from __future__ import annotations
 
-import hashlib
+import hashlib  # module_utils.basic imports it anyway
 import importlib
 import importlib.machinery
 import importlib.util
 import os
 import stat
 import sys
+import zlib  # built in: zipimport uses it
 
 from ansible_collections.libpod.engine.plugins.module_utils import packed_index
 
@@ -43,12 +25,11 @@ PACKAGES = ("engine", "reconcile")
 ROOT_DIR = "/var/cache/libpod-engine/bytecode"
 #: another base directory (tests); "off" keeps the pack in memory
 ENV_DIR = "LIBPOD_ENGINE_BYTECODE_DIR"
-#: copies kept per base directory (one per collection version and Python): older ones are
-#: removed when a new one is built (a task still using one falls back to its pack)
-KEEP = 8
 
 #: what install() did in this process (for bench/tests): "" until called
 STATUS = {"state": "", "dir": ""}
+
+_CHECKED_HASH = 0b11  # pyc flags: hash-based, checked against the source on import
 
 
 def load(name: str):
@@ -56,18 +37,15 @@ def load(name: str):
     return importlib.import_module(PREFIX + name)
 
 
-def unpack(blob: str) -> bytes:
-    """One file of packed_sources.SOURCES."""
-    import base64  # noqa: PLC0415 - AnsiballZ's wrapper has imported it
-    import zlib  # noqa: PLC0415 - built in
+def _build():
+    """The rest of the loader (not on the fast path)."""
+    from ansible_collections.libpod.engine.plugins.module_utils import packed_build  # noqa: PLC0415
 
-    return zlib.decompress(base64.b64decode(blob))
+    return packed_build
 
 
 def matches(data: bytes, entry) -> bool:
     """``data`` has the (CRC-32, size) the index records for it."""
-    import zlib  # noqa: PLC0415 - built in
-
     return len(data) == entry[1] and zlib.crc32(data) == entry[0]
 
 
@@ -109,56 +87,6 @@ def copy_key(digest: str) -> str:
     return hashlib.sha256(("%s\0%s" % (sys.implementation.cache_tag, digest)).encode()).hexdigest()[:32]
 
 
-def _build(base: str, final: str, sources: dict) -> None:
-    """Write the sources and their checked-hash pycs into a temp dir, then rename it into place."""
-    import py_compile  # noqa: PLC0415 - only when a copy is built (once per version)
-    import shutil  # noqa: PLC0415
-    import tempfile  # noqa: PLC0415
-
-    tmp = tempfile.mkdtemp(prefix=".tmp-", dir=base)
-    try:
-        for rel, blob in sources.items():
-            target = os.path.join(tmp, *rel.split("/"))
-            os.makedirs(os.path.dirname(target), mode=0o700, exist_ok=True)
-            with open(target, "wb") as f:
-                f.write(unpack(blob))
-            py_compile.compile(target, dfile=target.replace(tmp, final, 1), doraise=True,
-                               invalidation_mode=py_compile.PycInvalidationMode.CHECKED_HASH)
-        os.chmod(tmp, 0o700)
-        os.rename(tmp, final)
-    except OSError:
-        shutil.rmtree(tmp, ignore_errors=True)  # another task won the race, or the disk is full
-        raise
-
-
-def prune(base: str, keep: int = KEEP) -> list:
-    """Remove all but the ``keep`` newest copies (by build time) under ``base``, and builds left
-    half-done (a task killed while building: ``.tmp-*`` older than an hour); returns the removed names."""
-    import shutil  # noqa: PLC0415 - only after a build
-    import time  # noqa: PLC0415
-
-    copies, gone = [], []
-    for name in os.listdir(base):
-        full = os.path.join(base, name)
-        try:
-            st = os.lstat(full)
-        except OSError:
-            continue  # removed meanwhile by another task
-        if not stat.S_ISDIR(st.st_mode):
-            continue
-        if len(name) == 32 and all(c in "0123456789abcdef" for c in name):
-            copies.append((st.st_mtime, name))
-        elif name.startswith(".tmp-") and st.st_mtime < time.time() - 3600:
-            gone.append(name)
-    gone += [name for _mtime, name in sorted(copies, reverse=True)[keep:]]
-    for name in gone:
-        shutil.rmtree(os.path.join(base, name), ignore_errors=True)
-    return gone
-
-
-_CHECKED_HASH = 0b11  # pyc flags: hash-based, checked against the source on import
-
-
 class PackLoader(importlib.machinery.SourceFileLoader):
     """Loads one packed file: from the copy when its source matches the index (checked-hash pycs
     only), else from the pack; never writes a pyc."""
@@ -172,20 +100,19 @@ class PackLoader(importlib.machinery.SourceFileLoader):
 
     def engine_sources(self) -> dict:
         """{engine-relative path: bytes} of the packed engine files (for the exit command's copy)."""
-        return {rel[len("engine/"):]: unpack(blob)
-                for rel, blob in self.finder.sources().items() if rel.startswith("engine/")}
+        return _build().engine_sources(self.finder)
 
     def get_data(self, path):
         copy = self.finder.copy
         if path == self.path:
             if not copy:
-                return self.finder.source(self.rel)
+                return _build().source(self.finder, self.rel)
             try:
                 data = super().get_data(path)
             except OSError:
                 data = None  # removed from the copy
             if data is None or not matches(data, self.finder.index.FILES[self.rel]):
-                data = self.finder.mismatch(self.rel)
+                data = _build().mismatch(self.finder, self.rel)
             return data
         if not copy:
             raise OSError("no bytecode for a file served from the pack")
@@ -195,7 +122,7 @@ class PackLoader(importlib.machinery.SourceFileLoader):
         return data
 
     def set_data(self, path, data, *, _mode=0o666):  # pylint: disable=unused-argument
-        pass  # the copy is written by _build only
+        pass  # the copy is written by packed_build only
 
 
 class PackFinder:
@@ -205,53 +132,34 @@ class PackFinder:
         self.index = index
         self.copy = copy
         self.origin = origin  # where the packed files would be as files (for __file__ and tracebacks)
-        self._sources = None
-        self.names = {}
-        for rel in index.FILES:
-            mod = rel[:-3].replace("/", ".")
-            if mod.endswith(".__init__"):
-                self.names[PREFIX + mod[:-9]] = (rel, True)
-            else:
-                self.names[PREFIX + mod] = (rel, False)
-
-    def sources(self) -> dict:
-        if self._sources is None:
-            from ansible_collections.libpod.engine.plugins.module_utils import packed_sources  # noqa: PLC0415
-
-            self._sources = packed_sources.SOURCES
-        return self._sources
-
-    def source(self, rel: str) -> bytes:
-        return unpack(self.sources()[rel])
+        self.files = None  # {rel: bytes} once the pack is unpacked (packed_build.sources)
 
     def find_spec(self, fullname, path=None, target=None):  # pylint: disable=unused-argument
-        hit = self.names.get(fullname)
-        if hit is None:
+        if not fullname.startswith(PREFIX):
             return None
-        rel, package = hit
+        rel = fullname[len(PREFIX):].replace(".", "/")
+        if rel.endswith("/__init__"):
+            return None  # a package is imported by its own name
+        package = rel + "/__init__.py" in self.index.FILES
+        if package:
+            rel += "/__init__.py"
+        elif rel + ".py" in self.index.FILES:
+            rel += ".py"
+        else:
+            return None
         location = os.path.join(self.copy or self.origin, *rel.split("/"))
-        search = [os.path.dirname(location)] if package else None
         loader = PackLoader(fullname, location, self, rel)
         return importlib.util.spec_from_file_location(fullname, location, loader=loader,
-                                                      submodule_search_locations=search)
-
-    def mismatch(self, rel: str) -> bytes:
-        """A copied file differs from the pack (or is gone): its bytes from the pack. The copy is
-        removed (the next task rebuilds it) and the rest of this task is served from the pack."""
-        if self.copy:
-            import shutil  # noqa: PLC0415
-
-            STATUS.update(state="pack: copy did not match the packed sources (%s)" % rel, dir="")
-            shutil.rmtree(self.copy, ignore_errors=True)
-            self.copy = ""
-        return self.source(rel)
+                                                      submodule_search_locations=[os.path.dirname(location)]
+                                                      if package else None)
 
     def invalidate_caches(self):
         pass
 
 
 def install() -> str:
-    """Serve the packed packages for the rest of this process when they are not files here."""
+    """Serve the packed packages for the rest of this process when they are not files here;
+    never raises (the copy is a cache)."""
     try:
         STATUS["state"] = _install()
     except Exception as exc:  # pylint: disable=broad-exception-caught  # never fail a task for a cache
@@ -289,14 +197,7 @@ def _copy():
         return "", "pack: unsafe bytecode directory: %s" % why
     copy = os.path.join(base, copy_key(packed_index.DIGEST))
     if not os.path.isdir(copy):
-        from ansible_collections.libpod.engine.plugins.module_utils import packed_sources  # noqa: PLC0415
-
-        try:
-            _build(base, copy, packed_sources.SOURCES)
-        except OSError:
-            if not os.path.isdir(copy):  # else: a concurrent task built it first
-                raise
-        prune(base)
+        _build().build_copy(base, copy)
     why = unsafe_dir(copy)
     if why:
         return "", "pack: unsafe bytecode directory: %s" % why

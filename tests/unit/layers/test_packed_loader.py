@@ -8,6 +8,7 @@ as a module process would, and reports where the engine came from.
 """
 from __future__ import annotations
 
+import hashlib
 import importlib.util
 import json
 import os
@@ -20,28 +21,34 @@ import zipfile
 
 import pytest
 
-from ansible_collections.libpod.engine.plugins.module_utils import packed_loader
+from ansible_collections.libpod.engine.plugins.module_utils import packed_build, packed_loader
 
 REPO = os.path.dirname(os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__)))))
 MODULE_UTILS = os.path.join(REPO, "plugins", "module_utils")
 ZIP_ROOT = "ansible_collections/libpod/engine/plugins/module_utils/"
 sys.path.insert(0, os.path.join(REPO, "scripts"))
 import pack_engine  # noqa: E402  pylint: disable=wrong-import-position
+import strip_source  # noqa: E402  pylint: disable=wrong-import-position
 
 CHILD = r"""
-import json, sys
+import hashlib, json, os, sys
 sys.path.insert(0, sys.argv[1])
 from ansible_collections.libpod.engine.plugins.module_utils import packed_loader
 installed = packed_loader.install()
 runtime = packed_loader.load("engine.runtime")
 version = packed_loader.load("engine.base.version")
 options = packed_loader.load("reconcile.options")
-print(json.dumps({"state": packed_loader.STATUS["state"], "installed": installed, "dir": packed_loader.STATUS["dir"],
-                  "runtime": runtime.__file__,
-                  "options": options.__file__, "tampered": hasattr(runtime, "TAMPERED"),
-                  "marker": getattr(version, "MARKER", None),
-                  "engine_sha256": runtime.engine_digest(),
-                  "engine_files": len(runtime.engine_sources())}))
+res = {"state": packed_loader.STATUS["state"], "installed": installed, "dir": packed_loader.STATUS["dir"],
+       "runtime": runtime.__file__,
+       "options": options.__file__, "tampered": hasattr(runtime, "TAMPERED"),
+       "marker": getattr(version, "MARKER", None),
+       # what ran beside packed_loader (the fast path imports neither)
+       "fast": [m for m in ("packed_build", "packed_sources") if packed_loader.PREFIX + m in sys.modules],
+       "engine_sha256": runtime.engine_digest()}
+if not os.environ.get("NO_EXIT_COPY"):
+    res.update(engine_files=len(runtime.engine_sources()),
+               engine_sources=hashlib.sha256(repr(sorted(runtime.engine_sources().items())).encode()).hexdigest())
+print(json.dumps(res))
 """
 
 
@@ -66,8 +73,11 @@ def make_payload(path: str, tmp: str, extra: str = "") -> str:
     return path
 
 
-def run_task(payload: str, base: str) -> dict:
+def run_task(payload: str, base: str, exit_copy: bool = True) -> dict:
+    """What a task in a fresh interpreter found; ``exit_copy=False``: without the exit command's copy."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), packed_loader.ENV_DIR: base}
+    if not exit_copy:
+        env["NO_EXIT_COPY"] = "1"
     proc = subprocess.run([sys.executable, "-I", "-c", CHILD, payload], env=env, capture_output=True, text=True,
                           check=False)
     assert proc.returncode == 0, proc.stderr[-3000:]
@@ -103,8 +113,14 @@ def test_the_engine_loads_from_a_checked_hash_copy_and_the_pack_is_the_source_of
     assert os.path.dirname(first["dir"]) == base
     assert _pyc_flags(first["runtime"]) == 0b11  # hash-based, checked against the source on import
     with open(first["runtime"], "rb") as f, open(os.path.join(MODULE_UTILS, "engine", "runtime.py"), "rb") as g:
-        assert f.read() == g.read()
-    assert run_task(payload, base) == first  # the second task reuses the copy
+        copied, checkout = f.read(), g.read()
+    # the checkout's file without comments and docstrings, every line where it is in the checkout
+    assert copied == strip_source.strip(checkout) and copied.count(b"\n") == checkout.count(b"\n")
+    assert first["fast"] == ["packed_build", "packed_sources"]  # it built the copy
+    # the second task reuses the copy: only packed_loader runs (the exit command's copy asks for the pack)
+    second = run_task(payload, base, exit_copy=False)
+    assert second["fast"] == [] and second["dir"] == first["dir"] and second["state"] == "bytecode"
+    assert run_task(payload, base) == dict(first, fast=[])
 
 
 @needs_root
@@ -208,13 +224,16 @@ def test_packages_present_as_files_are_left_alone():
 
 def test_the_exit_commands_copy_is_named_and_filled_from_the_pack(payload, tmp_path):
     """Runtime.engine_copy gets the engine's digest and files from the pack when it has no files:
-    the same digest as from the files of this checkout, so both install one copy."""
+    the same digest as from the files of this checkout, so both install one copy; its files are
+    the checkout's stripped of comments and docstrings (the same code at the same lines)."""
     from ansible_collections.libpod.engine.plugins.module_utils.engine import runtime  # pylint: disable=import-outside-toplevel
 
+    stripped = {rel: strip_source.strip(data) for rel, data in runtime.engine_sources().items()}
     for base in (str(tmp_path / "bytecode"), "off"):
         res = run_task(payload, base)
         assert res["engine_sha256"] == runtime.engine_digest()
         assert res["engine_files"] == len(runtime.engine_sources())
+        assert res["engine_sources"] == hashlib.sha256(repr(sorted(stripped.items())).encode()).hexdigest()
 
 
 @pytest.fixture
@@ -247,7 +266,7 @@ def test_a_user_gets_a_copy_in_their_own_cache(world_readable_dir):
     assert first["state"] == "bytecode", first
     assert first["dir"].startswith(os.path.join(cache, "libpod-engine", "bytecode") + os.sep)
     assert os.stat(first["dir"]).st_uid == 65534
-    assert task() == first
+    assert task() == dict(first, fast=[])
     os.chmod(cache, 0o777)  # another user could now replace the copy: it is not used
     res = task()
     assert res["state"].startswith("pack: unsafe bytecode directory: %s" % cache) and res["dir"] == ""
@@ -257,7 +276,7 @@ def test_a_user_gets_a_copy_in_their_own_cache(world_readable_dir):
 def test_only_the_newest_copies_and_no_stale_half_builds_are_kept(tmp_path):
     base = tmp_path / "bytecode"
     base.mkdir()
-    names = ["%032x" % i for i in range(packed_loader.KEEP + 3)]
+    names = ["%032x" % i for i in range(packed_build.KEEP + 3)]
     for i, name in enumerate(names):
         (base / name).mkdir()
         os.utime(base / name, (1000 + i, 1000 + i))
@@ -265,7 +284,7 @@ def test_only_the_newest_copies_and_no_stale_half_builds_are_kept(tmp_path):
     (base / ".tmp-killed").mkdir()  # a task killed while building
     os.utime(base / ".tmp-killed", (1000, 1000))
     (base / ".tmp-building").mkdir()  # a build under way in another task
-    assert sorted(packed_loader.prune(str(base))) == sorted([".tmp-killed"] + names[:3])
+    assert sorted(packed_build.prune(str(base))) == sorted([".tmp-killed"] + names[:3])
     assert sorted(os.listdir(base)) == sorted(names[3:] + ["not-a-copy", ".tmp-building"])
 
 
@@ -276,3 +295,14 @@ def test_a_copy_that_cannot_be_written_leaves_the_engine_in_memory(payload, tmp_
     assert res["state"].startswith("pack: ") and res["dir"] == ""
     assert res["runtime"].startswith(payload)
     assert res["engine_files"] > 100
+
+
+def test_the_blob_is_cut_by_the_index_and_a_blob_that_does_not_match_it_is_refused():
+    import base64  # pylint: disable=import-outside-toplevel
+    import zlib  # pylint: disable=import-outside-toplevel
+
+    blob = base64.b64encode(zlib.compress(b"abcdefg")).decode()
+    assert packed_build.unpack(blob, {"a.py": (0, 3), "b.py": (0, 0), "c.py": (0, 4)}) == {
+        "a.py": b"abc", "b.py": b"", "c.py": b"defg"}
+    with pytest.raises(ValueError, match="7 bytes, the index says 6"):
+        packed_build.unpack(blob, {"a.py": (0, 3), "c.py": (0, 3)})

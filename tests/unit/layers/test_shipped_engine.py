@@ -61,7 +61,8 @@ def test_module_carries_the_pack_and_no_engine_file(payloads, module):
     names = payloads["libpod.engine." + module]
     assert names is not None, "%s not found: set ANSIBLE_COLLECTIONS_PATH (as scripts/test.sh does)" % module
     ours = sorted(n[len(UTILS):] for n in names if n.startswith(UTILS))
-    assert ours == ["__init__.py", "ansible_engine.py", "packed_index.py", "packed_loader.py", "packed_sources.py"]
+    assert ours == ["__init__.py", "ansible_engine.py", "packed_build.py", "packed_index.py", "packed_loader.py",
+                    "packed_sources.py"]
 
 
 def test_the_pack_matches_the_sources():
