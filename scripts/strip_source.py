@@ -5,10 +5,11 @@ The modules carry the engine packed (scripts/pack_engine.py); its comments and d
 a third of its size and every task pays for the payload's size. ``strip()`` blanks comments and
 empties docstrings, keeping every line and every column of the code: a traceback from the
 stripped copy names the line of the checkout's file. Only a docstring is emptied (the first
-statement of a module, class or function when it is a plain string literal, kept as ``""`` so
-that a body holding only a docstring still has a statement); any other string, f-strings
-included, is kept. Nothing in engine/ or reconcile/ reads ``__doc__`` (tests/unit/layers/test_strip_source.py).
-Standard library only.
+statement of a module or function when it is a plain string literal, kept as ``""`` so that a
+body holding only a docstring still has a statement); any other string, f-strings included, is
+kept. Class docstrings are kept: a dataclass without one gets a ``__doc__`` computed with
+``inspect.signature`` when it is built, on every import (issue 20). Nothing in engine/ or
+reconcile/ reads ``__doc__`` (tests/unit/layers/test_strip_source.py). Standard library only.
 """
 from __future__ import annotations
 
@@ -22,11 +23,11 @@ _CODING = re.compile(r"^[ \t\f]*#.*?coding[:=]")
 
 
 def docstrings(tree: ast.AST) -> List[ast.Constant]:
-    """The docstring nodes of ``tree``: the first statement of the module, a class or a function
-    when it is a plain ``str`` constant."""
+    """The docstring nodes of ``tree`` that the pack empties: the first statement of the module or
+    of a function when it is a plain ``str`` constant (class docstrings stay, see the module doc)."""
     out = []
     for node in ast.walk(tree):
-        if isinstance(node, (ast.Module, ast.ClassDef, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
+        if isinstance(node, (ast.Module, ast.FunctionDef, ast.AsyncFunctionDef)) and node.body:
             first = node.body[0]
             if (isinstance(first, ast.Expr) and isinstance(first.value, ast.Constant)
                     and isinstance(first.value.value, str)):

@@ -94,13 +94,22 @@ async def k():
     for kept in ('X = "not a docstring"', 'f"{a} is an f-string, not a docstring"', 'return "#not a comment"',
                  'b"bytes are no docstring"', '"a string after a statement"', '""; return 1'):
         assert kept in out
-    assert "doc" not in out.replace("docstring", "") and "#" not in out.replace('"#not', "")
+    assert "doc" not in out.replace("docstring", "").replace("Class doc", "") and "#" not in out.replace('"#not', "")
     lines = out.splitlines()
-    assert lines[0] == '""' and lines[20:23] == ['    ""', "", ""]
+    assert lines[0] == '""' and lines[20:22] == ['    """Class doc', '    over two lines."""']
     assert lines[24] == '        ""'
     namespace: dict = {}
     exec(compile(out, "stripped", "exec"), namespace)  # noqa: S102  pylint: disable=exec-used
     assert namespace["C"].m.__doc__ == "" and namespace["h"]() == 1
+    assert namespace["C"].__doc__ == "Class doc\n    over two lines."
+
+
+def test_record_classes_keep_their_docstrings():
+    """A dataclass whose __doc__ is empty computes one with inspect.signature each time it is built."""
+    for rel, data in FILES.items():
+        before = {n.name: ast.get_docstring(n) for n in ast.walk(ast.parse(data)) if isinstance(n, ast.ClassDef)}
+        after = {n.name: ast.get_docstring(n) for n in ast.walk(ast.parse(strip(data))) if isinstance(n, ast.ClassDef)}
+        assert after == before, rel
 
 
 def test_an_encoding_declaration_is_kept():
