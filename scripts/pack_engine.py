@@ -9,18 +9,18 @@ module_utils file the module reaches, once per module and playbook run. The engi
 files (~1.5 MB), and every module has to ship all of it (conmon's exit command runs the
 complete engine copy), so that scan cost 0.8-1.5 s of CPU per module against ~0.2 s for `ping`.
 Modules now reach the engine only through ``packed_loader`` (no import statement names a file of
-engine/ or reconcile/), which imports the two files written here:
+engine/ or reconcile/), which uses the two files written here:
 
 * ``packed_index.py``: the digest of the pack, the exit-command copy's digest, and each packed
   file's (CRC-32, size), in the order of the blob. Imported by every task (small).
 * ``packed_sources.py``: ONE blob: every file, comments blanked and docstrings emptied with every
   line kept (scripts/strip_source.py: a traceback names the checkout's line), concatenated in
-  sorted order, deflated (zlib 9) and base64-encoded. Every task carries it in its payload
-  (~0.9 ms of CPU per 100 kB of zip), so it is as small as the standard library makes it: one
-  blob deflates to 297 kB where each file on its own took 495 kB (and with comments and
-  docstrings 425 kB). xz would make 231 kB, but ``lzma`` is optional in a Python build and the
-  64 kB it saves are ~0.6 ms of a task. Imported only when the node builds its bytecode copy of
-  this engine version, or cannot use one.
+  sorted order, deflated (zlib 9) and base64-encoded: 297 kB where each file on its own took
+  495 kB (and with comments and docstrings 425 kB). No payload carries it (an import statement
+  naming it would put it in every payload: a third of a no-op task's cost over ``ping``): the
+  collection's action plugin (plugins/action/engine.py) reads it on the controller and sends it,
+  decoded, to a task that asks for it, when the node has no usable bytecode copy of this engine
+  version. xz would make it 231 kB, but ``lzma`` is optional in a Python build.
 
 The output is deterministic (sorted paths, no timestamps). Standard library only.
 """
@@ -80,7 +80,7 @@ def pack_digest(files: Dict[str, bytes]) -> str:
 def render_index(files: Dict[str, bytes], packed: Dict[str, bytes]) -> str:
     """``files``: the checkout's, ``packed``: what the blob holds (stripped)."""
     lines = [HEADER,
-             '"""What packed_sources.py holds: read on every task (see packed_loader)."""\n\n',
+             '"""What packed_sources.py holds: every payload carries this index, not the pack (packed_loader)."""\n\n',
              "DIGEST = %r\n" % pack_digest(packed),
              "#: Runtime.engine_copy's digest of the engine/ files (the checkout's, as a checkout computes it)\n",
              "ENGINE_SHA256 = %r\n" % engine_sha256(files),

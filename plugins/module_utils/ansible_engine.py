@@ -16,6 +16,8 @@ import gc
 from ansible_collections.libpod.engine.plugins.module_utils import packed_loader
 
 packed_loader.install()
+if packed_loader.needs_pack():
+    packed_loader.ask_for_pack()  # before anything is done: the action plugin runs the task again with it
 engine_import = packed_loader.load
 
 # At exit the interpreter's last garbage collections walk every object the imports made (Ansible's

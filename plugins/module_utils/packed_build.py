@@ -6,11 +6,16 @@ runs only when it cannot use its bytecode copy as it is (packed_loader.py is the
 Ansible's controller builds a module's AnsiballZ payload by parsing every module_utils file the
 module imports, once per module and playbook run; the engine is ~140 files, so that alone cost
 0.8-1.5 s of CPU per module. The modules therefore reach ``engine`` and ``reconcile`` only through
-``packed_loader.load()`` (no import statement names them), and the payload carries them as two
-generated files (``scripts/pack_engine.py``): ``packed_index`` (digests, each packed file's CRC-32
-and size) and ``packed_sources`` (one blob: the files with comments and docstrings stripped, every
-line kept, concatenated and deflated). ``packed_loader.install()`` puts a finder first on
-``sys.meta_path`` that serves those packages:
+``packed_loader.load()`` (no import statement names them). Two generated files hold them
+(``scripts/pack_engine.py``): ``packed_index`` (digests, each packed file's CRC-32 and size), which
+every payload carries, and ``packed_sources`` (one blob: the files with comments and docstrings
+stripped, every line kept, concatenated and deflated), which no payload carries: at 400 kB it was
+two thirds of every task's payload, and a third of what a no-op task cost over ``ping``. The
+collection's action plugin (plugins/action/engine.py) sends the blob only to a task that asks for
+it (packed_loader.ask_for_pack: the node has no usable copy of this version), in a file of the
+task's own remote temporary directory named by ``LIBPOD_ENGINE_PACK``; it is used only if its
+files have the digest the payload's index records. ``packed_loader.install()`` puts a finder first
+on ``sys.meta_path`` that serves those packages:
 
 * from a **bytecode copy** of this pack version when it is safe: compiled to hash-checked pycs
   (``PycInvalidationMode.CHECKED_HASH``: each pyc is compared with its source on import, so stale
@@ -25,13 +30,14 @@ line kept, concatenated and deflated). ``packed_loader.install()`` puts a finder
 * otherwise **from the pack in memory**, compiled on import (as from a zip).
 
 A task that finds its copy valid compiles and runs packed_loader.py only: this file is imported
-to build a copy (once per engine version and Python), to serve from the pack, when a copied file
-does not match, and for the exit command's engine copy. When the packages are importable as files
+to build a copy (once per engine version, user and Python), to serve from the pack, when a copied
+file does not match, and for the exit command's engine copy (read from the bytecode copy, each
+file checked against the index). When the packages are importable as files
 (a checkout, the tests, ansible-test) nothing changes. Standard library only.
 """
 from __future__ import annotations
 
-import base64
+import hashlib
 import os
 import py_compile
 import shutil
@@ -47,9 +53,10 @@ from ansible_collections.libpod.engine.plugins.module_utils import packed_loader
 KEEP = 8
 
 
-def unpack(blob: str, index: dict) -> dict:
-    """{module_utils-relative path: bytes} of packed_sources.BLOB, cut by the index's sizes (in the blob's order)."""
-    data = zlib.decompress(base64.b64decode(blob))
+def unpack(blob: bytes, index: dict) -> dict:
+    """{module_utils-relative path: bytes} of the deflated pack (packed_sources.BLOB decoded), cut by the
+    index's sizes (in the blob's order)."""
+    data = zlib.decompress(blob)
     out, at = {}, 0
     for rel, (_crc, size) in index.items():
         out[rel] = data[at:at + size]
@@ -59,12 +66,34 @@ def unpack(blob: str, index: dict) -> dict:
     return out
 
 
+def pack_digest(files: dict) -> str:
+    """What packed_index.DIGEST is of the packed files (scripts/pack_engine.py computes it the same way)."""
+    h = hashlib.sha256()
+    for rel in sorted(files):
+        h.update(rel.encode() + b"\0" + files[rel] + b"\0")
+    return h.hexdigest()
+
+
+def read_pack(index) -> dict:
+    """The files of the pack the action plugin sent (``LIBPOD_ENGINE_PACK``), checked against ``index``."""
+    path = os.environ.get(packed_loader.ENV_PACK, "")
+    if not path:
+        raise packed_loader.PackNeeded("a packed file is needed and this task was not sent the pack")
+    try:
+        with open(path, "rb") as f:
+            files = unpack(f.read(), index.FILES)
+    except (OSError, ValueError, zlib.error) as exc:
+        raise ImportError("%s=%s: cannot read the engine's pack: %s" % (packed_loader.ENV_PACK, path, exc)) from None
+    if pack_digest(files) != index.DIGEST:
+        raise ImportError("%s=%s: not this engine version's pack (its digest differs from the payload's index)"
+                          % (packed_loader.ENV_PACK, path))
+    return files
+
+
 def sources(finder) -> dict:
     """{module_utils-relative path: bytes} of every packed file (unpacked once per process)."""
     if finder.files is None:
-        from ansible_collections.libpod.engine.plugins.module_utils import packed_sources  # noqa: PLC0415
-
-        finder.files = unpack(packed_sources.BLOB, finder.index.FILES)
+        finder.files = read_pack(finder.index)
     return finder.files
 
 
@@ -73,26 +102,52 @@ def source(finder, rel: str) -> bytes:
 
 
 def engine_sources(finder) -> dict:
-    """{engine-relative path: bytes} of the packed engine files (for the exit command's copy)."""
-    return {rel[len("engine/"):]: data for rel, data in sources(finder).items() if rel.startswith("engine/")}
+    """{engine-relative path: bytes} of the packed engine files (for the exit command's copy): from the
+    bytecode copy when the task uses one (each file as the index records it), else from the pack."""
+    if finder.copy and finder.files is None:
+        out = {}
+        for rel, entry in finder.index.FILES.items():
+            if rel.startswith("engine/"):
+                try:
+                    with open(os.path.join(finder.copy, *rel.split("/")), "rb") as f:
+                        data = f.read()
+                except OSError:
+                    data = None
+                if data is None or not packed_loader.matches(data, entry):
+                    copy = finder.copy
+                    if not os.environ.get(packed_loader.ENV_PACK):
+                        mismatch(finder, rel, fetch=False)
+                        raise packed_loader.PackNeeded(
+                            "the bytecode copy %s was changed (%s): it is removed, and the next task rebuilds it"
+                            % (copy, rel))
+                    mismatch(finder, rel)
+                    return engine_sources_from(sources(finder))
+                out[rel[len("engine/"):]] = data
+        return out
+    return engine_sources_from(sources(finder))
 
 
-def mismatch(finder, rel: str) -> bytes:
-    """A copied file differs from the pack (or is gone): its bytes from the pack. The copy is
-    removed (the next task rebuilds it) and the rest of this task is served from the pack."""
+def engine_sources_from(files: dict) -> dict:
+    return {rel[len("engine/"):]: data for rel, data in files.items() if rel.startswith("engine/")}
+
+
+def mismatch(finder, rel: str, fetch: bool = True) -> bytes:
+    """A copied file differs from the pack (or is gone): its bytes from the pack (``fetch``). The copy
+    is removed (the next task rebuilds it) and the rest of this task is served from the pack: a task
+    that was not sent it asks for it (packed_loader.PackNeeded)."""
     if finder.copy:
         packed_loader.STATUS.update(state="pack: copy did not match the packed sources (%s)" % rel, dir="")
         shutil.rmtree(finder.copy, ignore_errors=True)
         finder.copy = ""
-    return source(finder, rel)
+    return source(finder, rel) if fetch else b""
 
 
 def build_copy(base: str, copy: str) -> None:
     """Build this pack's copy ``copy`` under ``base`` (unless a concurrent task did), then prune."""
-    from ansible_collections.libpod.engine.plugins.module_utils import packed_index, packed_sources  # noqa: PLC0415
+    from ansible_collections.libpod.engine.plugins.module_utils import packed_index  # noqa: PLC0415
 
     try:
-        build(base, copy, unpack(packed_sources.BLOB, packed_index.FILES))
+        build(base, copy, read_pack(packed_index))
     except OSError:
         if not os.path.isdir(copy):  # else: a concurrent task built it first
             raise

@@ -1,10 +1,13 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""Serve the engine and reconcile packages from the pack a module carries (issue 20): the fast path.
+"""Serve the engine and reconcile packages from this node's bytecode copy (issue 20): the fast path.
 
 Every task compiles this file from its payload, so it holds only what a task that finds its
 verified bytecode copy runs; building the copy, serving from the pack and the why of it all are
-in packed_build.py (imported only when needed).
+in packed_build.py (imported only when needed). The payload does not carry the pack: when this
+node has no usable copy, the task answers with ``NEEDS`` (ask_for_pack) before it does anything,
+and the collection's action plugin (plugins/action/engine.py) runs it again with the pack sent
+along, its path in ``LIBPOD_ENGINE_PACK``.
 """
 from __future__ import annotations
 
@@ -25,16 +28,50 @@ PACKAGES = ("engine", "reconcile")
 ROOT_DIR = "/var/cache/libpod-engine/bytecode"
 #: another base directory (tests); "off" keeps the pack in memory
 ENV_DIR = "LIBPOD_ENGINE_BYTECODE_DIR"
+#: the pack the action plugin sent (packed_sources.BLOB, decoded), when the node has no usable copy
+ENV_PACK = "LIBPOD_ENGINE_PACK"
+#: the result key of a task that needs the pack (plugins/action/engine.py sends it and runs the task again)
+NEEDS = "libpod_engine_needs_pack"
 
-#: what install() did in this process (for bench/tests): "" until called
-STATUS = {"state": "", "dir": ""}
+#: what install() did in this process (for bench/tests): "" until called; "needs" when the pack is missing
+STATUS = {"state": "", "dir": "", "needs": ""}
+
+
+class PackNeeded(ImportError):
+    """A packed file is needed from the pack and this task was not sent it (ask_for_pack)."""
+
+
+def needs_pack() -> bool:
+    """install() found no usable copy and no pack: the task must ask for it (ask_for_pack)."""
+    return bool(STATUS["needs"])
+
+
+def ask_for_pack(why: str = "") -> None:
+    """End the task before it does anything, asking the action plugin for the pack (NEEDS)."""
+    import json  # noqa: PLC0415 - Ansible's module_utils imported it
+
+    from ansible_collections.libpod.engine.plugins.module_utils import packed_index  # noqa: PLC0415
+
+    why = why or STATUS["needs"]
+    print(json.dumps({
+        "failed": True, NEEDS: packed_index.DIGEST,
+        "msg": "libpod.engine: %s. The collection's action plugin sends the engine to a node that needs it and "
+               "runs the task again; this task ran without it (run libpod.engine modules as tasks of the "
+               "collection, not as a bare AnsiballZ file)" % why}))
+    sys.exit(1)
 
 _CHECKED_HASH = 0b11  # pyc flags: hash-based, checked against the source on import
 
 
 def load(name: str):
-    """The engine or reconcile module ``name`` ("engine.ops.admin", "reconcile.container")."""
-    return importlib.import_module(PREFIX + name)
+    """The engine or reconcile module ``name`` ("engine.ops.admin", "reconcile.container"). Called while
+    a module sets itself up, before it changes anything: a file it needs from the pack when the task
+    was not sent one ends the task with ask_for_pack."""
+    try:
+        return importlib.import_module(PREFIX + name)
+    except PackNeeded as exc:
+        ask_for_pack(str(exc))
+        raise  # not reached: ask_for_pack exits
 
 
 def _build():
@@ -159,13 +196,16 @@ class PackFinder:
 
 def install() -> str:
     """Serve the packed packages for the rest of this process when they are not files here;
-    never raises (the copy is a cache)."""
+    never raises (the copy is a cache). Without a usable copy the packages are served from the
+    pack the action plugin sent, and without that STATUS["needs"] says why (ask_for_pack)."""
     try:
         STATUS["state"] = _install()
     except Exception as exc:  # pylint: disable=broad-exception-caught  # never fail a task for a cache
         STATUS["state"] = "pack: %s" % exc
         if not any(isinstance(f, PackFinder) for f in sys.meta_path):
             sys.meta_path.insert(0, PackFinder(packed_index, "", _origin()))
+    if not STATUS["dir"] and STATUS["state"] != "from files" and not os.environ.get(ENV_PACK):
+        STATUS["needs"] = "this node has no usable bytecode copy of this engine version (%s)" % STATUS["state"]
     return STATUS["state"]
 
 
@@ -197,6 +237,8 @@ def _copy():
         return "", "pack: unsafe bytecode directory: %s" % why
     copy = os.path.join(base, copy_key(packed_index.DIGEST))
     if not os.path.isdir(copy):
+        if not os.environ.get(ENV_PACK):
+            return "", "no copy yet under %s" % base
         _build().build_copy(base, copy)
     why = unsafe_dir(copy)
     if why:

@@ -29,3 +29,44 @@ def test_tasks_build_then_reuse_one_checked_hash_copy(engine_env, busybox_archiv
     assert os.path.isfile(importlib.util.cache_from_source(runtime))
     assert os.path.isfile(importlib.util.cache_from_source(options))
     assert os.stat(base / copy).st_mode & 0o777 == 0o700
+
+
+SENT = "libpod.engine: the node has no usable copy of this engine version; sending the pack"
+
+
+def test_the_pack_is_sent_only_to_a_node_that_asks_for_it(engine_env, busybox_archive, tmp_path):
+    """The payloads do not carry the engine's pack (plugins/action/engine.py): the first task of an
+    engine version asks for it and gets it, the later ones use the copy it built; an async task
+    gets it every time (it answers too late to ask), and so does every task on a node that keeps
+    no copy. With pipelining (no remote temporary directory) the action makes one for the pack."""
+    engine_env["LIBPOD_ENGINE_BYTECODE_DIR"] = str(tmp_path / "bytecode")
+    tasks = """
+    - libpod.engine.container:
+        name: sent
+        image: oci-archive:%s
+        state: created
+        network: none
+        command: [sleep, "1000"]
+      loop: [1, 2]
+    - libpod.engine.container_info:
+        name: [sent]
+      register: info
+    - libpod.engine.container:
+        name: sent
+        state: absent
+      async: 60
+      poll: 1
+    """ % busybox_archive
+    res = run_playbook(engine_env, tasks, extra_args=["-vvv"])
+    assert res.rc == 0, res.log
+    assert [r["changed"] for r in res.tasks[0]["results"]] == [True, False]
+    assert res.tasks[1]["containers"][0]["Name"] == "sent" and res.tasks[2]["changed"]
+    assert res.stdout.count(SENT) == 1, res.log  # the first task only
+    assert len(os.listdir(tmp_path / "bytecode")) == 1
+
+    engine_env["LIBPOD_ENGINE_BYTECODE_DIR"] = "off"  # no copy kept: every task asks, and gets it
+    engine_env["ANSIBLE_PIPELINING"] = "True"
+    res = run_playbook(engine_env, tasks, extra_args=["-vvv"])
+    assert res.rc == 0, res.log
+    assert [r["changed"] for r in res.tasks[0]["results"]] == [True, False] and res.tasks[2]["changed"]
+    assert res.stdout.count(SENT) == 3, res.log  # both loop items and the info task; async got it anyway

@@ -1,13 +1,16 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
-"""module_utils/packed_loader.py: the engine served from the pack a module carries, from a verified,
-checked-hash bytecode copy when it is safe, else from the pack itself.
+"""module_utils/packed_loader.py: the engine served from a verified, checked-hash bytecode copy when
+it is safe, else from the pack the action plugin sends to a task that asks for it.
 
 Each case runs a fresh interpreter on a zip laid out like an AnsiballZ payload (the collection's
-real module_utils files, with engine/ and reconcile/ only packed, as the controller ships them),
-as a module process would, and reports where the engine came from.
+real module_utils files, with engine/ and reconcile/ only packed and packed_sources.py left out, as
+the controller ships them), as a module process would, and reports where the engine came from.
+The pack the action plugin would send is a file beside the zip (``pack=True``: its path in
+LIBPOD_ENGINE_PACK, as plugins/action/engine.py sets it).
 """
 from __future__ import annotations
 
+import base64
 import hashlib
 import importlib.util
 import json
@@ -35,6 +38,8 @@ import hashlib, json, os, sys
 sys.path.insert(0, sys.argv[1])
 from ansible_collections.libpod.engine.plugins.module_utils import packed_loader
 installed = packed_loader.install()
+if packed_loader.needs_pack():
+    packed_loader.ask_for_pack()  # as ansible_engine.py does
 runtime = packed_loader.load("engine.runtime")
 version = packed_loader.load("engine.base.version")
 options = packed_loader.load("reconcile.options")
@@ -54,7 +59,9 @@ print(json.dumps(res))
 
 def make_payload(path: str, tmp: str, extra: str = "") -> str:
     """A zip with the collection's module_utils under AnsiballZ's layout: engine/ and reconcile/
-    packed, not as files; ``extra`` is appended to engine/base/version.py (another collection version)."""
+    packed, not as files, without packed_sources.py (no payload carries it), and beside it
+    ``path + ".pack"``, what the action plugin sends; ``extra`` is appended to
+    engine/base/version.py (another collection version)."""
     src = os.path.join(tmp, "module_utils")
     shutil.copytree(MODULE_UTILS, src, ignore=shutil.ignore_patterns("__pycache__"))
     with open(os.path.join(src, "engine", "base", "version.py"), "a") as f:
@@ -65,23 +72,31 @@ def make_payload(path: str, tmp: str, extra: str = "") -> str:
         for i in range(len(parts) - 1):  # module_utils/__init__.py comes from the repo
             zf.writestr("/".join(parts[:i + 1]) + "/__init__.py", "")
         for name in sorted(os.listdir(src)):
-            if name.endswith(".py"):
+            if name.endswith(".py") and name != "packed_sources.py":
                 with open(os.path.join(src, name), "rb") as f:
                     data = f.read()
                 zf.writestr(ZIP_ROOT + name, packed.get(name, data))
+    namespace: dict = {}
+    exec(packed["packed_sources.py"], namespace)  # noqa: S102  pylint: disable=exec-used
+    with open(path + ".pack", "wb") as f:
+        f.write(base64.b64decode(namespace["BLOB"]))
     shutil.rmtree(src)
     return path
 
 
-def run_task(payload: str, base: str, exit_copy: bool = True) -> dict:
-    """What a task in a fresh interpreter found; ``exit_copy=False``: without the exit command's copy."""
+def run_task(payload: str, base: str, exit_copy: bool = True, pack: bool = True) -> dict:
+    """What a task in a fresh interpreter found (its answer when it asked for the pack);
+    ``exit_copy=False``: without the exit command's copy; ``pack``: the action plugin sent the pack."""
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), packed_loader.ENV_DIR: base}
     if not exit_copy:
         env["NO_EXIT_COPY"] = "1"
+    if pack:
+        env[packed_loader.ENV_PACK] = payload + ".pack"
     proc = subprocess.run([sys.executable, "-I", "-c", CHILD, payload], env=env, capture_output=True, text=True,
                           check=False)
-    assert proc.returncode == 0, proc.stderr[-3000:]
-    return json.loads(proc.stdout.strip().splitlines()[-1])
+    out = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
+    assert proc.returncode == (1 if packed_loader.NEEDS in out else 0), proc.stderr[-3000:]
+    return out
 
 
 @pytest.fixture(scope="module")
@@ -116,11 +131,42 @@ def test_the_engine_loads_from_a_checked_hash_copy_and_the_pack_is_the_source_of
         copied, checkout = f.read(), g.read()
     # the checkout's file without comments and docstrings, every line where it is in the checkout
     assert copied == strip_source.strip(checkout) and copied.count(b"\n") == checkout.count(b"\n")
-    assert first["fast"] == ["packed_build", "packed_sources"]  # it built the copy
-    # the second task reuses the copy: only packed_loader runs (the exit command's copy asks for the pack)
-    second = run_task(payload, base, exit_copy=False)
+    assert first["fast"] == ["packed_build"]  # it built the copy from the pack it was sent
+    # the second task reuses the copy, without the pack: only packed_loader runs
+    second = run_task(payload, base, exit_copy=False, pack=False)
     assert second["fast"] == [] and second["dir"] == first["dir"] and second["state"] == "bytecode"
-    assert run_task(payload, base) == dict(first, fast=[])
+    # the exit command's copy is read from the bytecode copy, each file checked
+    assert run_task(payload, base, pack=False) == dict(first, fast=[])
+
+
+@needs_root
+def test_a_task_without_a_copy_asks_for_the_pack_before_doing_anything(payload, base):
+    asked = run_task(payload, base, pack=False)
+    assert asked[packed_loader.NEEDS] == packed_loader.packed_index.DIGEST and asked["failed"]
+    assert "no usable bytecode copy of this engine version (no copy yet under %s)" % base in asked["msg"]
+    assert os.listdir(base) == []
+    assert run_task(payload, "off", pack=False)[packed_loader.NEEDS]  # no copy kept: every task needs it
+    assert run_task(payload, "off")["state"] == "off"
+
+
+def test_a_pack_of_another_version_or_damaged_is_refused(payload, base, tmp_path):
+    import zlib  # pylint: disable=import-outside-toplevel
+
+    with open(payload + ".pack", "rb") as f:
+        data = bytearray(zlib.decompress(f.read()))
+    data[100] ^= 1  # same size, other content: the digest tells
+    cases = {"changed": (zlib.compress(bytes(data)), "not this engine version's pack"),
+             "cut": (zlib.compress(bytes(data[:-10])), "cannot read the engine's pack: packed_sources does not match"),
+             "damaged": (b"not deflated", "cannot read the engine's pack")}
+    for name, (blob, why) in cases.items():
+        pack = tmp_path / name
+        pack.write_bytes(blob)
+        env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), packed_loader.ENV_DIR: base,
+               packed_loader.ENV_PACK: str(pack)}
+        proc = subprocess.run([sys.executable, "-I", "-c", CHILD, payload], env=env, capture_output=True, text=True,
+                              check=False)
+        assert proc.returncode != 0 and why in proc.stderr, name
+        assert os.listdir(base) == [], name
 
 
 @needs_root
@@ -128,12 +174,18 @@ def test_a_tampered_copy_is_ignored_and_rebuilt(payload, base):
     copy = run_task(payload, base)["dir"]
     with open(os.path.join(copy, "engine", "runtime.py"), "a") as f:
         f.write("\nTAMPERED = 1\n")
-    res = run_task(payload, base)
-    # the engine's modules are checked as they are imported: runtime.py is compiled from the pack
+    # the engine's modules are checked as they are imported: a task without the pack asks for it
+    asked = run_task(payload, base, pack=False)
+    assert asked[packed_loader.NEEDS] and "a packed file is needed" in asked["msg"] and not os.path.exists(copy)
+    with open(os.path.join(os.path.dirname(copy), "x"), "w"):
+        pass  # the base directory stays usable
+    res = run_task(payload, base)  # sent the pack: the copy is built again
+    assert res["state"] == "bytecode" and res["dir"] == copy and not res["tampered"]
+    with open(os.path.join(copy, "engine", "runtime.py"), "a") as f:
+        f.write("\nTAMPERED = 1\n")
+    res = run_task(payload, base)  # with the pack at hand, runtime.py is compiled from it
     assert res["state"] == "pack: copy did not match the packed sources (engine/runtime.py)"
     assert not res["tampered"] and not os.path.exists(copy)
-    again = run_task(payload, base)
-    assert again["state"] == "bytecode" and again["dir"] == copy and not again["tampered"]
 
 
 @needs_root
@@ -259,15 +311,21 @@ def test_a_user_gets_a_copy_in_their_own_cache(world_readable_dir):
     def task():
         proc = subprocess.run(["/usr/bin/python3", "-I", "-c", CHILD, zip_path], env=env, capture_output=True,
                               text=True, check=False, user=65534, group=65534)
-        assert proc.returncode == 0, proc.stderr[-3000:]
-        return json.loads(proc.stdout.strip().splitlines()[-1])
+        out = json.loads(proc.stdout.strip().splitlines()[-1]) if proc.stdout.strip() else {}
+        assert proc.returncode == (1 if packed_loader.NEEDS in out else 0), proc.stderr[-3000:]
+        return out
 
+    assert task()[packed_loader.NEEDS]
+    env[packed_loader.ENV_PACK] = zip_path + ".pack"  # sent by the action plugin
     first = task()
+    del env[packed_loader.ENV_PACK]
     assert first["state"] == "bytecode", first
     assert first["dir"].startswith(os.path.join(cache, "libpod-engine", "bytecode") + os.sep)
     assert os.stat(first["dir"]).st_uid == 65534
     assert task() == dict(first, fast=[])
     os.chmod(cache, 0o777)  # another user could now replace the copy: it is not used
+    assert task()[packed_loader.NEEDS]
+    env[packed_loader.ENV_PACK] = zip_path + ".pack"
     res = task()
     assert res["state"].startswith("pack: unsafe bytecode directory: %s" % cache) and res["dir"] == ""
     assert res["runtime"].startswith(zip_path)
@@ -298,10 +356,9 @@ def test_a_copy_that_cannot_be_written_leaves_the_engine_in_memory(payload, tmp_
 
 
 def test_the_blob_is_cut_by_the_index_and_a_blob_that_does_not_match_it_is_refused():
-    import base64  # pylint: disable=import-outside-toplevel
     import zlib  # pylint: disable=import-outside-toplevel
 
-    blob = base64.b64encode(zlib.compress(b"abcdefg")).decode()
+    blob = zlib.compress(b"abcdefg")
     assert packed_build.unpack(blob, {"a.py": (0, 3), "b.py": (0, 0), "c.py": (0, 4)}) == {
         "a.py": b"abc", "b.py": b"", "c.py": b"defg"}
     with pytest.raises(ValueError, match="7 bytes, the index says 6"):

@@ -1,10 +1,11 @@
-"""What a module's AnsiballZ payload carries: the engine packed, never its ~140 files (issue 20).
+"""What a module's AnsiballZ payload carries: the engine's loader and index, never its ~140 files nor the
+pack itself, which the action plugin sends only to a node that asks for it (issue 20).
 
 Ansible's controller parses every module_utils file a module reaches, once per module and
 playbook run (``recursive_finder``); with the engine as files that was 0.8-1.5 s of CPU per
-module. The modules reach engine/ and reconcile/ through packed_loader only, and every module
-carries the same complete pack (conmon's exit command runs the whole engine from one copy per
-engine version). Built here with Ansible's own module builder, as the controller builds them.
+module. The modules reach engine/ and reconcile/ through packed_loader only; the node keeps one
+bytecode copy of the complete engine per version (conmon's exit command runs the whole engine).
+Built here with Ansible's own module builder, as the controller builds them.
 """
 from __future__ import annotations
 
@@ -61,8 +62,8 @@ def test_module_carries_the_pack_and_no_engine_file(payloads, module):
     names = payloads["libpod.engine." + module]
     assert names is not None, "%s not found: set ANSIBLE_COLLECTIONS_PATH (as scripts/test.sh does)" % module
     ours = sorted(n[len(UTILS):] for n in names if n.startswith(UTILS))
-    assert ours == ["__init__.py", "ansible_engine.py", "packed_build.py", "packed_index.py", "packed_loader.py",
-                    "packed_sources.py"]
+    # not packed_sources.py: the action plugin sends the pack to a node that asks for it (plugins/action/engine.py)
+    assert ours == ["__init__.py", "ansible_engine.py", "packed_build.py", "packed_index.py", "packed_loader.py"]
 
 
 def test_the_pack_matches_the_sources():
