@@ -1,7 +1,7 @@
 # SPDX-License-Identifier: GPL-3.0-or-later
 # Copyright: libpod.engine contributors
 # GNU General Public License v3.0+ (see https://www.gnu.org/licenses/gpl-3.0.txt)
-"""The action of every libpod.engine module (meta/runtime.yml routes each module's action here).
+"""The action of every libpod.engine module (plugins/action/<module>.py is this class).
 
 It runs the module as Ansible's own ``normal`` action does. A module's payload carries the engine's
 loader and index but not the engine itself (plugins/module_utils/packed_build.py says why): the
@@ -21,9 +21,13 @@ from ansible.utils.display import Display
 from ansible.utils.vars import merge_hash
 
 from ansible_collections.libpod.engine.plugins.module_utils import packed_index
-from ansible_collections.libpod.engine.plugins.module_utils.packed_loader import ENV_PACK, NEEDS
 
 display = Display()
+
+#: the environment variable that names the pack for the task (module_utils/packed_loader.py ENV_PACK)
+ENV_PACK = "LIBPOD_ENGINE_PACK"
+#: the result key of a task that asks for the pack (module_utils/packed_loader.py NEEDS)
+NEEDS = "libpod_engine_needs_pack"
 
 #: the pack's file name in the task's remote temporary directory
 PACK_NAME = "libpod-engine-pack"
