@@ -20,6 +20,7 @@ import shutil
 
 import pytest
 
+from ansible_collections.libpod.engine.tests.helpers.devmode import device_mode
 from ansible_collections.libpod.engine.tests.helpers.rootless import (
     as_user,
     give,
@@ -40,11 +41,9 @@ FUSE_OVERLAYFS = "/usr/bin/fuse-overlayfs"
 @pytest.fixture
 def usable_tun():
     """/dev/net/tun as Debian's udev leaves it (0666): this VM keeps it 0600, and both slirp4netns and
-    pasta need it for unprivileged users. The host's mode is put back afterwards."""
-    mode = os.stat(TUN).st_mode & 0o7777
-    os.chmod(TUN, 0o666)
-    yield
-    os.chmod(TUN, mode)
+    pasta need it for unprivileged users. The host's mode is put back by the last of concurrent runs."""
+    with device_mode(TUN, 0o666):
+        yield
 
 
 @pytest.fixture
@@ -52,10 +51,8 @@ def usable_fuse():
     """/dev/fuse as Debian's udev leaves it (0666), for fuse-overlayfs: this VM keeps it 0600."""
     if not os.access(FUSE_OVERLAYFS, os.X_OK) or not os.path.exists(FUSE):
         pytest.skip("needs fuse-overlayfs and /dev/fuse")
-    mode = os.stat(FUSE).st_mode & 0o7777
-    os.chmod(FUSE, 0o666)
-    yield
-    os.chmod(FUSE, mode)
+    with device_mode(FUSE, 0o666):
+        yield
 
 
 def mount_types(pid: int) -> dict:
