@@ -20,6 +20,7 @@ import shutil
 
 import pytest
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import mounts
 from ansible_collections.libpod.engine.tests.helpers.devmode import device_mode
 from ansible_collections.libpod.engine.tests.helpers.rootless import (
     as_user,
@@ -57,12 +58,7 @@ def usable_fuse():
 
 def mount_types(pid: int) -> dict:
     """mount point -> fs type in the mount namespace of ``pid`` (the pause process's: the user's)."""
-    out = {}
-    with open("/proc/%d/mountinfo" % pid) as f:
-        for line in f:
-            fields = line.split()
-            out[fields[4]] = fields[fields.index("-", 6) + 1]
-    return out
+    return {e.point: e.fstype for e in mounts.mount_table("/proc/%d/mountinfo" % pid)}
 
 
 @pytest.fixture
