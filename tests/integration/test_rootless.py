@@ -212,6 +212,8 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     assert os.stat(os.path.join(upper, "written")).st_uid == uid
     assert {"group", ".wh.group"} & set(os.listdir(os.path.join(upper, "etc"))), "a whiteout for /etc/group"
 
+    # the user's roots are in its own registry, below its run dir (gone after the reset: checked below)
+    assert len(os.listdir(os.path.join(run_dir(uid), "libpod-engine-roots", "roots"))) == 1
     res = run_playbook(env, [as_user({"name": "reset", "libpod.engine.system_reset": {"confirm": True}}, pw)])
     assert res.ok, res.log
     removed = res.task("reset").result["removed"]
