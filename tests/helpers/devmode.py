@@ -11,7 +11,8 @@ leave restores the recorded mode and deletes the record.
 
 A run killed with SIGKILL leaves its tag in the record: tags of dead processes are dropped at the
 next enter or exit, and the record's original mode is kept (never the current, opened-up mode),
-so the next run ends at the true original. /run is a tmpfs: a reboot resets both the device modes
+so the next run ends at the true original; ``settle_stale`` (run at the end of every pytest
+session) does the same when no run is left. /run is a tmpfs: a reboot resets both the device modes
 and the records.
 """
 from __future__ import annotations
@@ -63,7 +64,8 @@ class DeviceMode:
         return record
 
     def _write(self, original: int, holders: List[str]) -> None:
-        write_atomic(self.record_path, json.dumps({"mode": original, "holders": holders}), mode=0o600)
+        doc = {"path": self.path, "mode": original, "holders": holders}
+        write_atomic(self.record_path, json.dumps(doc), mode=0o600)
 
     def current(self) -> int:
         return os.stat(self.path).st_mode & 0o7777
@@ -90,6 +92,34 @@ class DeviceMode:
                 return
             os.chmod(self.path, record["mode"])
             remove_file(self.record_path)
+
+    def settle(self) -> bool:
+        """Put the original mode back when every holder of the record is gone (killed runs)."""
+        with self._locked():
+            record = self._read()
+            if record is None or record["holders"]:
+                return False
+            os.chmod(self.path, record["mode"])
+            remove_file(self.record_path)
+            return True
+
+
+def settle_stale(state_dir: str = STATE_DIR) -> List[str]:
+    """Every device whose record names only dead runs gets its original mode back; returns their paths."""
+    try:
+        names = sorted(n for n in os.listdir(state_dir) if n.endswith(".json"))
+    except OSError:
+        return []  # no run ever opened a device (or not root)
+    done = []
+    for name in names:
+        try:
+            with open(os.path.join(state_dir, name), encoding="utf-8") as f:
+                path = json.load(f).get("path")
+        except (OSError, ValueError, AttributeError):
+            continue
+        if isinstance(path, str) and DeviceMode(path, 0, state_dir).settle():
+            done.append(path)
+    return done
 
 
 @contextmanager

@@ -9,7 +9,7 @@ import signal
 
 import pytest
 
-from ansible_collections.libpod.engine.tests.helpers.devmode import DeviceMode, device_mode
+from ansible_collections.libpod.engine.tests.helpers.devmode import DeviceMode, device_mode, settle_stale
 
 ORIGINAL = 0o600
 OPEN = 0o666
@@ -102,6 +102,20 @@ def test_a_killed_run_does_not_leave_its_mode(device, others_enter_before_the_ki
         b.do("enter")
     b.do("exit")
     assert mode(path) == ORIGINAL
+
+
+def test_a_killed_last_run_is_settled_at_the_end_of_a_session(device, tmp_path):
+    """No run left to exit: the session's settle_stale puts the original back; a live holder keeps it open."""
+    path, run = device
+    state = str(tmp_path / "state")
+    a, b = run(), run()
+    a.do("enter")
+    b.do("enter")
+    a.kill()
+    assert settle_stale(state) == [] and mode(path) == OPEN  # b still holds it
+    b.kill()
+    assert settle_stale(state) == [path] and mode(path) == ORIGINAL
+    assert settle_stale(state) == [] and not [n for n in os.listdir(state) if n.endswith(".json")]
 
 
 def test_same_process_nested_and_exit_without_enter(tmp_path):
