@@ -45,3 +45,13 @@ def _forget_test_roots(tmp_path_factory):
     from ansible_collections.libpod.engine.tests.helpers.roots import forget_roots_under  # pylint: disable=import-outside-toplevel
 
     forget_roots_under(str(tmp_path_factory.getbasetemp()))
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _settle_device_modes():
+    """After the run, /dev/net/tun and /dev/fuse back at their original modes if a killed run (its
+    record names no live process) left them opened up for the rootless tests (tests/helpers/devmode)."""
+    yield
+    from ansible_collections.libpod.engine.tests.helpers.devmode import settle_stale  # pylint: disable=import-outside-toplevel
+
+    settle_stale()

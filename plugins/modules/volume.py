@@ -214,7 +214,13 @@ volume:
            "CreatedAt": "2024-05-01T10:00:00+00:00", "Labels": {"app": "web"}, "Options": {}, "Scope": "local",
            "MountCount": 0, "UID": 0, "GID": 0}
 mount_point:
-  description: With O(state=mounted), the host path where the volume's data is mounted.
+  description:
+    - With O(state=mounted), the host path where the volume's data is mounted.
+    - In check mode, empty for a volume of a plugin driver that nothing has mounted yet, or that the task
+      would create or recreate; a plugin chooses the path only when it mounts the volume
+      (C(VolumeDriver.Mount)), which check mode does not call. C(podman volume inspect) likewise reports an
+      empty C(Mountpoint) for a plugin volume until it is mounted. A plugin volume already mounted (by a
+      container or an earlier task) returns its path in check mode too.
   returned: when O(state=mounted)
   type: str
   sample: /var/lib/libpod-engine/volumes/appdata/_data

@@ -31,6 +31,8 @@ import urllib.request
 from dataclasses import dataclass, field
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import mounts
+
 from .rootfs import make_busybox_rootfs
 
 MTIME = 1700000000
@@ -561,10 +563,5 @@ def tree_snapshot(root: str, *, mtimes: bool = False) -> Dict[str, tuple]:
 
 def unmount_all_under(prefix: str) -> None:
     """Finalizer: lazily detach every mount below ``prefix`` (deepest first)."""
-    import ctypes
-    libc = ctypes.CDLL(None, use_errno=True)
-    real = os.path.realpath(prefix)
-    with open("/proc/self/mountinfo") as f:
-        points = [line.split(" ")[4].replace("\\040", " ") for line in f]
-    for mp in sorted((p for p in points if p == real or p.startswith(real + "/")), key=len, reverse=True):
-        libc.umount2(mp.encode(), 2)
+    for mp in mounts.mounts_under(prefix):
+        mounts.umount_detach(mp)

@@ -11,6 +11,7 @@ from typing import Dict
 
 import pytest
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import mounts
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host.proc import argv, argvs
 from ansible_collections.libpod.engine.tests.helpers.images import (
     E,
@@ -30,8 +31,7 @@ def _proc_cmdline(pid: int) -> str:
 
 
 def _engine_mounts(env) -> list:
-    with open("/proc/self/mountinfo") as f:
-        return [ln.split()[4] for ln in f if env.paths["static_dir"] in ln.split()[4]]
+    return [p for p in mounts.mount_points() if env.paths["static_dir"] in p]
 
 
 def test_lifecycle_started_stopped_restarted_absent(playbook, engine_env, busybox_archive):

@@ -20,6 +20,8 @@ import shutil
 
 import pytest
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import mounts
+from ansible_collections.libpod.engine.tests.helpers.devmode import device_mode
 from ansible_collections.libpod.engine.tests.helpers.rootless import (
     as_user,
     give,
@@ -40,11 +42,9 @@ FUSE_OVERLAYFS = "/usr/bin/fuse-overlayfs"
 @pytest.fixture
 def usable_tun():
     """/dev/net/tun as Debian's udev leaves it (0666): this VM keeps it 0600, and both slirp4netns and
-    pasta need it for unprivileged users. The host's mode is put back afterwards."""
-    mode = os.stat(TUN).st_mode & 0o7777
-    os.chmod(TUN, 0o666)
-    yield
-    os.chmod(TUN, mode)
+    pasta need it for unprivileged users. The host's mode is put back by the last of concurrent runs."""
+    with device_mode(TUN, 0o666):
+        yield
 
 
 @pytest.fixture
@@ -52,20 +52,13 @@ def usable_fuse():
     """/dev/fuse as Debian's udev leaves it (0666), for fuse-overlayfs: this VM keeps it 0600."""
     if not os.access(FUSE_OVERLAYFS, os.X_OK) or not os.path.exists(FUSE):
         pytest.skip("needs fuse-overlayfs and /dev/fuse")
-    mode = os.stat(FUSE).st_mode & 0o7777
-    os.chmod(FUSE, 0o666)
-    yield
-    os.chmod(FUSE, mode)
+    with device_mode(FUSE, 0o666):
+        yield
 
 
 def mount_types(pid: int) -> dict:
     """mount point -> fs type in the mount namespace of ``pid`` (the pause process's: the user's)."""
-    out = {}
-    with open("/proc/%d/mountinfo" % pid) as f:
-        for line in f:
-            fields = line.split()
-            out[fields[4]] = fields[fields.index("-", 6) + 1]
-    return out
+    return {e.point: e.fstype for e in mounts.mount_table("/proc/%d/mountinfo" % pid)}
 
 
 @pytest.fixture
@@ -219,6 +212,8 @@ def test_rootless_lifecycle_namespace_volume_and_reset(engine_env, rootless_user
     assert os.stat(os.path.join(upper, "written")).st_uid == uid
     assert {"group", ".wh.group"} & set(os.listdir(os.path.join(upper, "etc"))), "a whiteout for /etc/group"
 
+    # the user's roots are in its own registry, below its run dir (gone after the reset: checked below)
+    assert len(os.listdir(os.path.join(run_dir(uid), "libpod-engine-roots", "roots"))) == 1
     res = run_playbook(env, [as_user({"name": "reset", "libpod.engine.system_reset": {"confirm": True}}, pw)])
     assert res.ok, res.log
     removed = res.task("reset").result["removed"]

@@ -14,6 +14,8 @@ import os
 import stat
 import uuid
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import mounts
+
 from .helpers import run_playbook
 
 IMAGE = "oci-archive:{{ busybox }}"
@@ -67,9 +69,8 @@ def files_containing(root: str, needle: bytes) -> list:
 
 
 def secret_mounts(tmp_dir: str) -> list:
-    with open("/proc/self/mountinfo", encoding="utf-8") as f:
-        return [(ln.split()[4], ln.split(" - ")[1].split()[0]) for ln in f
-                if ln.split()[4].startswith(os.path.join(tmp_dir, "secrets") + "/")]
+    return [(e.point, e.fstype) for e in mounts.mount_table()
+            if e.point.startswith(os.path.join(tmp_dir, "secrets") + "/")]
 
 
 def test_secrets_in_a_container_rotation_and_no_leak(engine_env, busybox_archive):

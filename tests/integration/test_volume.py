@@ -14,6 +14,7 @@ import time
 
 import pytest
 
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import mounts
 from ansible_collections.libpod.engine.plugins.module_utils.engine.host.roots import MARKER
 from ansible_collections.libpod.engine.tests.helpers.volume_plugin_server import VolumePluginServer
 
@@ -47,13 +48,8 @@ def engine_mounts(env) -> list:
     """
     roots = [env.paths["static_dir"], env.paths["tmp_dir"]]
     netns_dir = os.path.join(env.paths["tmp_dir"], "netns")
-    out = []
-    with open("/proc/self/mountinfo", encoding="utf-8") as f:
-        for line in f:
-            point = line.split()[4]
-            if point != netns_dir and any(point == r or point.startswith(r + "/") for r in roots):
-                out.append(point)
-    return out
+    return [p for p in mounts.mount_points()
+            if p != netns_dir and any(p == r or p.startswith(r + "/") for r in roots)]
 
 
 def wait_no_mounts(env, timeout: float = 10.0) -> list:

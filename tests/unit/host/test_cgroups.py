@@ -85,8 +85,7 @@ def test_top_mount_wins_and_escapes(tmp_path):
 def test_this_host_is_consistent():
     mode = cgroups.cgroup_mode()
     assert mode in ("v1", "v2", "hybrid")
-    with open("/proc/self/mountinfo") as f:
-        table = {line.split()[4]: line.split(" - ")[1].split()[0] for line in f}
+    table = {e.point: e.fstype for e in mounts.mount_table()}
     if table.get("/sys/fs/cgroup") == "cgroup2":
         assert mode == "v2"
     elif table.get("/sys/fs/cgroup/unified") == "cgroup2":
@@ -97,19 +96,17 @@ def test_this_host_is_consistent():
         assert mode == "v1"
 
 
-def _unified_in(mountinfo_text):
-    return any(line.split()[4] == "/sys/fs/cgroup/unified" for line in mountinfo_text.splitlines())
-
-
 @pytest.mark.skipif(os.geteuid() != 0, reason="needs CAP_SYS_ADMIN")
 @pytest.mark.skipif(cgroups.cgroup_mode() != "hybrid", reason="needs a hybrid host")
-def test_private_mount_ns_hides_unified_only_for_the_child():
-    out = subprocess.run(["cat", "/proc/self/mountinfo"], capture_output=True, text=True, check=True,
-                         preexec_fn=cgroups.private_cgroup_mount_ns())
-    assert not _unified_in(out.stdout)
-    assert "/sys/fs/cgroup/memory" in out.stdout  # v1 hierarchies stay
-    with open("/proc/self/mountinfo") as f:
-        assert _unified_in(f.read())
+def test_private_mount_ns_hides_unified_only_for_the_child(tmp_path):
+    child = tmp_path / "child-mountinfo"  # the child's table, read with the one parser
+    with open(child, "wb") as out:
+        subprocess.run(["cat", "/proc/self/mountinfo"], stdout=out, check=True,
+                       preexec_fn=cgroups.private_cgroup_mount_ns())
+    points = [e.point for e in mounts.mount_table(str(child))]
+    assert "/sys/fs/cgroup/unified" not in points
+    assert "/sys/fs/cgroup/memory" in points  # v1 hierarchies stay
+    assert "/sys/fs/cgroup/unified" in mounts.mount_points()
     assert cgroups.crun_needs_private_mount_ns()
 
 

@@ -24,6 +24,17 @@ def test_mount_table_unescapes_and_reads_the_fs_type(tmp_path):
         ("/srv/back\\slash\nnl", "overlay"), ("/srv/with space/deeper", "tmpfs")]
 
 
+def test_mount_table_reads_source_options_and_optional_fields(tmp_path):
+    info = tmp_path / "mountinfo"
+    info.write_text(SAMPLE + "34 22 0:30 / /short rw\n")
+    table = mounts.mount_table(str(info))
+    assert table[1] == mounts.MountEntry("/sys/fs/cgroup", "tmpfs", "tmpfs", ("ro", "nosuid"), ("ro", "mode=755"),
+                                         ("shared:9", "master:3"))
+    assert table[0].optional == ("shared:1",) and table[0].source == "/dev/sda1"
+    assert table[2].optional == () and table[3].super_options == ("rw", "lowerdir=/a")
+    assert table[-1] == mounts.MountEntry("/short", "", "", ("rw",))  # no "-": no type, nothing after it
+
+
 def test_queries_on_this_host(tmp_path):
     assert "/" in mounts.mount_points()
     assert mounts.is_mount_point("/")

@@ -25,6 +25,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors i
     NoSuchNetwork,
     PortInUse,
 )
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import mounts
 from ansible_collections.libpod.engine.plugins.module_utils.engine.network import manager as netmod
 from ansible_collections.libpod.engine.plugins.module_utils.engine.network import netns
 from ansible_collections.libpod.engine.plugins.module_utils.engine.network.manager import NetworkManager
@@ -248,9 +249,8 @@ def test_two_containers_ping_and_status(env):
     assert os.path.realpath("/sys/class/net/%s/master" % na["host_interface"]).endswith("/lpet%d" % env.n)
     # the netns dir is a shared bind mount, so unmounts reach copies in other mount namespaces
     nsdir = os.path.realpath(str(env.tmp / "netns"))
-    with open("/proc/self/mountinfo") as fh:
-        mine = [ln for ln in fh if ln.split(" ")[4] == nsdir]
-    assert mine and "shared:" in mine[-1]
+    mine = [e for e in mounts.mount_table() if e.point == nsdir]
+    assert mine and any(f.startswith("shared:") for f in mine[-1].optional)
 
 
 def test_published_port_loopback_and_hairpin(env):
@@ -369,10 +369,8 @@ def test_setup_lo_only_is_setup_none_without_the_manager(env):
     out = env.run_in(st, "ip", "-o", "link").stdout
     assert [ln.split(":")[1].strip() for ln in out.splitlines()] == ["lo"] and "UP" in out
     assert "127.0.0.1" in env.run_in(st, "ip", "-o", "addr").stdout
-    with open("/proc/self/mountinfo") as f:
-        mounts = [ln.split() for ln in f.read().splitlines()]
-    nsdir = [m for m in mounts if m[4] == str(env.tmp / "netns")]
-    assert nsdir and all(any(f.startswith("shared:") for f in m[6:m.index("-")]) for m in nsdir)
+    nsdir = [e for e in mounts.mount_table() if e.point == str(env.tmp / "netns")]
+    assert nsdir and all(any(f.startswith("shared:") for f in e.optional) for e in nsdir)
     # a netns file already there: the manager decides (keeps a healthy one, redoes a broken one)
     assert netns.setup_lo_only(str(env.tmp), cid) is None
     assert env.nm.setup(cid, networks=[], publish=[]) == st

@@ -23,7 +23,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors i
     CtrStateInvalid,
     OCIRuntimeError,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.host import cgroups
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host import cgroups, mounts
 from ansible_collections.libpod.engine.plugins.module_utils.engine.oci import driver as oci
 from ansible_collections.libpod.engine.plugins.module_utils.engine.oci.logs import read_k8s_log
 from ansible_collections.libpod.engine.tests.helpers.procs import wait_argv
@@ -398,8 +398,7 @@ def test_long_bundle_path_and_attach(h, kind):
 # --- crun in a private mount namespace ----------------------------------------------------------
 
 def _unified_mounted(pid="self"):
-    with open("/proc/%s/mountinfo" % pid) as f:
-        return any(line.split()[4] == "/sys/fs/cgroup/unified" for line in f)
+    return any(e.point == "/sys/fs/cgroup/unified" for e in mounts.mount_table("/proc/%s/mountinfo" % pid))
 
 
 @pytest.mark.skipif(not CRUN or not cgroups.crun_needs_private_mount_ns(), reason="needs crun on a hybrid host")
@@ -441,10 +440,10 @@ def test_exit_command_returns_to_host_mount_ns(h):
         "import sys, os, json; sys.path.insert(0, %r); sys.path.insert(0, %r)\n"
         "import tests.conftest\n"
         "from ansible_collections.libpod.engine.plugins.module_utils.engine.oci import driver as oci\n"
-        "from ansible_collections.libpod.engine.plugins.module_utils.engine.host import cgroups\n"
+        "from ansible_collections.libpod.engine.plugins.module_utils.engine.host import cgroups, mounts\n"
         "before = cgroups.mount_ns_id()\n"
         "switched = oci.restore_host_mount_ns()\n"
-        "unified = any(l.split()[4] == '/sys/fs/cgroup/unified' for l in open('/proc/self/mountinfo'))\n"
+        "unified = any(e.point == '/sys/fs/cgroup/unified' for e in mounts.mount_table())\n"
         "json.dump({'before': before, 'after': cgroups.mount_ns_id(), 'switched': switched,"
         " 'unified': unified, 'args': sys.argv[1:]}, open(%r + '.tmp', 'w'))\n"
         "os.rename(%r + '.tmp', %r)\n" % (REPO, os.path.join(REPO, ".build", "collections"), out, out, out)

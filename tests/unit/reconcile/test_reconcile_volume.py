@@ -370,6 +370,21 @@ def test_check_mode_of_a_plugin_volume_cannot_name_the_mount_point(tmp_path):
             assert as_done(check.actions[:-1]) == real.actions[:-1] and check.changed == real.changed
         check = rv.reconcile_volume(rt, dict(params, label={"a": "2"}), check_mode=True)
         assert not check.changed and check.extra["mount_point"] == real.extra["mount_point"] != ""
+        # an existing volume mounted by someone else (a container): its point is known, the plugin not asked
+        rv.reconcile_volume(rt, dict(params, label={"a": "2"}, state="unmounted"))
+        point = rt.volumes.mount("pv")
+        ops = len(srv.ops())
+        check = rv.reconcile_volume(rt, dict(params, label={"a": "2"}), check_mode=True)
+        assert check.extra["mount_point"] == point and check.actions == ["mount volume pv at %s" % point]
+        assert srv.ops()[ops:] == []  # check mode asks the plugin nothing
+        real = rv.reconcile_volume(rt, dict(params, label={"a": "2"}))
+        assert real.extra["mount_point"] == point and real.actions == ["mounted volume pv at %s" % point]
+        # existing but mounted by nobody: only the plugin's Mount tells (podman's inspect: Mountpoint "")
+        rv.reconcile_volume(rt, dict(params, label={"a": "2"}, state="unmounted"))
+        rt.volumes.unmount("pv")
+        assert rt.volumes.inspect("pv")["Mountpoint"] == ""
+        check = rv.reconcile_volume(rt, dict(params, label={"a": "2"}), check_mode=True)
+        assert check.extra["mount_point"] == "" and check.actions == ["mount volume pv"]
         rv.reconcile_volume(rt, {"name": "pv", "state": "absent"})
     finally:
         rt.state.close()

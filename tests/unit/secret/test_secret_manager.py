@@ -16,7 +16,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors i
     NoSuchSecret,
     SecretDriverError,
 )
-from ansible_collections.libpod.engine.plugins.module_utils.engine.host.mounts import is_mount_point
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.mounts import is_mount_point, mount_table
 from ansible_collections.libpod.engine.plugins.module_utils.engine.secret import usage
 from ansible_collections.libpod.engine.plugins.module_utils.engine.secret.drivers import ShellDriver
 from ansible_collections.libpod.engine.plugins.module_utils.engine.secret.manager import MAX_SIZE, SecretManager
@@ -121,8 +121,7 @@ def test_container_tmpfs_files_modes_and_release(mgr, tmp_path):
         st_t = os.stat(by_dest["/run/secrets/t"]["source"])
         assert (stat.S_IMODE(st_db.st_mode), st_db.st_uid, st_db.st_gid) == (0o444, 0, 0)
         assert (stat.S_IMODE(st_t.st_mode), st_t.st_uid, st_t.st_gid) == (0o400, 1000, 1001)
-        with open("/proc/self/mountinfo") as f:
-            assert any(ln.split()[4] == where and " - tmpfs " in ln for ln in f)
+        assert any(e.point == where and e.fstype == "tmpfs" for e in mount_table())
     finally:
         usage.release(tmp_dir, "ctr1")
     assert not os.path.exists(where)

@@ -38,9 +38,7 @@ def read(*parts: str) -> str:
 
 
 def in_proc_mounts(path: str) -> bool:
-    real = os.path.realpath(path)
-    with open("/proc/mounts") as f:
-        return any(line.split()[1] == real for line in f)
+    return os.path.realpath(path) in mounts.mount_points()
 
 
 @pytest.fixture

@@ -23,6 +23,7 @@ from ansible_collections.libpod.engine.plugins.module_utils.engine.base.errors i
     StorageError,
     VolumeInUse,
 )
+from ansible_collections.libpod.engine.plugins.module_utils.engine.host.mounts import mount_table
 from ansible_collections.libpod.engine.plugins.module_utils.engine.store.locks import LockManager
 from ansible_collections.libpod.engine.plugins.module_utils.engine.store.state import Record, State
 from ansible_collections.libpod.engine.plugins.module_utils.engine.volume import manager as volmod
@@ -378,9 +379,8 @@ def test_tmpfs_size_is_real_and_counted(mgr):
     vfs = os.statvfs(path)
     assert vfs.f_blocks * vfs.f_frsize == 16 * MiB
     assert stat.S_IMODE(os.stat(path).st_mode) == 0o1777
-    with open("/proc/self/mountinfo") as f:
-        line = [ln for ln in f.read().splitlines() if ln.split()[4] == data][0]
-    assert " - tmpfs tmpfs " in line and "nodev" in line
+    entry = [e for e in mount_table() if e.point == data][0]
+    assert (entry.fstype, entry.source) == ("tmpfs", "tmpfs") and "nodev" in entry.options
 
     assert mgr.mount("scratch") == path
     assert _count_mounts(data) == 1 and mgr.inspect("scratch")["MountCount"] == 2

@@ -9,7 +9,7 @@ import ctypes
 import os
 import re
 from dataclasses import dataclass
-from typing import List, Optional
+from typing import List, Optional, Tuple
 
 from ..base.errors import StorageError
 from .libc import encode, libc
@@ -72,10 +72,16 @@ MOUNTINFO = "/proc/self/mountinfo"
 
 @dataclass(frozen=True)
 class MountEntry:
-    """One line of /proc/self/mountinfo: where, and which filesystem type."""
+    """One line of /proc/self/mountinfo: where, which filesystem type; what tests and diagnostics
+    also look at: the source, the per-mount and superblock options, the optional (propagation)
+    fields such as ``shared:7``."""
 
     point: str
     fstype: str
+    source: str = ""
+    options: Tuple[str, ...] = ()
+    super_options: Tuple[str, ...] = ()
+    optional: Tuple[str, ...] = ()
 
 
 def _unescape(field: bytes) -> str:
@@ -83,6 +89,10 @@ def _unescape(field: bytes) -> str:
     if b"\\" in field:
         field = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), field)
     return os.fsdecode(field)
+
+
+def _opts(field: str) -> Tuple[str, ...]:
+    return tuple(o for o in field.split(",") if o)
 
 
 def mount_table(mountinfo: str = MOUNTINFO) -> List[MountEntry]:
@@ -94,11 +104,14 @@ def mount_table(mountinfo: str = MOUNTINFO) -> List[MountEntry]:
         fields = line.split(b" ")
         if len(fields) < 5:
             continue
-        try:  # optional fields, then "-", then the fs type
-            fstype = fields[fields.index(b"-", 6) + 1].decode("ascii", "replace")
-        except (ValueError, IndexError):
-            fstype = ""
-        out.append(MountEntry(_unescape(fields[4]), fstype))
+        try:  # optional fields, then "-", then the fs type, the source and the superblock options
+            dash = fields.index(b"-", 6)
+        except ValueError:
+            dash = len(fields)
+        tail = [_unescape(f) for f in fields[dash + 1:dash + 4]] + ["", "", ""]
+        options = _opts(fields[5].decode("ascii", "replace")) if len(fields) > 5 else ()
+        out.append(MountEntry(_unescape(fields[4]), tail[0], tail[1], options, _opts(tail[2]),
+                              tuple(f.decode("ascii", "replace") for f in fields[6:dash])))
     return out
 
 
