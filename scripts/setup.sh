@@ -30,6 +30,7 @@ APT_PACKAGES=(
   openssl                        # tests: a CA and a server certificate for the TLS registry
   podman                         # tests/bench only: interop (podman load/save) and the peer's runtime
   iptables                       # bench only: the peer's netavark drives iptables (bench/bench_network.py)
+  valgrind                       # bench only: instruction counts of a module process (bench/bench_task_instructions.py)
   shellcheck python3-venv git    # ansible-test shellcheck, venv module for Debian's python3, git for ansible-test
 )
 

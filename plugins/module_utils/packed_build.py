@@ -42,6 +42,7 @@ import os
 import py_compile
 import shutil
 import stat
+import sys
 import tempfile
 import time
 import zlib
@@ -51,6 +52,22 @@ from ansible_collections.libpod.engine.plugins.module_utils import packed_loader
 #: copies kept per base directory (one per collection version and Python): older ones are
 #: removed when a new one is built (a task still using one falls back to its pack)
 KEEP = 8
+
+
+def ask_for_pack(why: str) -> None:
+    """End the task before it does anything, asking the action plugin for the pack (NEEDS). Not through
+    AnsibleModule: its argument spec comes from the engine, and one built without it would refuse the
+    task's parameters or echo them back unmasked (no_log is in the spec too)."""
+    import json  # noqa: PLC0415 - Ansible's module_utils imported it
+
+    from ansible_collections.libpod.engine.plugins.module_utils import packed_index  # noqa: PLC0415
+
+    answer = {"failed": True, packed_loader.NEEDS: packed_index.DIGEST,
+              "msg": "libpod.engine: %s. The collection's action plugin sends the engine to a node that needs "
+                     "it and runs the task again; this task ran without it (run libpod.engine modules as tasks "
+                     "of the collection, not as a bare AnsiballZ file)" % why}
+    print(json.dumps(answer))  # pylint: disable=ansible-bad-function
+    sys.exit(1)  # pylint: disable=ansible-bad-function
 
 
 def unpack(blob: bytes, index: dict) -> dict:

@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: every payload carries this index, not the pack (packed_loader)."""
 
-DIGEST = 'eed57e4662957b37f92d8b6ea8c5da9d548faf60d4e574f11709d432f05bd1e9'
+DIGEST = '2062025282dcd52fe57430964ec2056e11d7798a3a9ec925fedb3943e50fd5ae'
 #: Runtime.engine_copy's digest of the engine/ files (the checkout's, as a checkout computes it)
-ENGINE_SHA256 = '85534fc5f7fb22ad94eb90d5cc939dbc75297cbf2d55c8cc5c3129347d52b65f'
+ENGINE_SHA256 = 'b90278b5511ae9ab78fe7f664f6ad198774bb0d3f19d4ea1b0ce05e13f9be8d7'
 # one line per file, in the blob's order: module_utils-relative path, CRC-32, size in bytes
 # (a string, not a dict literal: compiled from the payload on every task: 0.1 ms instead of 0.8)
 _TABLE = """
@@ -34,7 +34,7 @@ engine/host/files.py 451196612 2178
 engine/host/idshift.py 1928371009 1142
 engine/host/interpreter.py 114152515 1528
 engine/host/libc.py 3231971041 1115
-engine/host/mounts.py 4224603072 3582
+engine/host/mounts.py 3051793024 4169
 engine/host/nsmaps.py 2438454533 1652
 engine/host/ownership.py 4194082790 4995
 engine/host/paths.py 1893766603 1469

@@ -47,19 +47,8 @@ def needs_pack() -> bool:
 
 
 def ask_for_pack(why: str = "") -> None:
-    """End the task before it does anything, asking the action plugin for the pack (NEEDS). Not through
-    AnsibleModule: its argument spec comes from the engine, and one built without it would refuse the
-    task's parameters or echo them back unmasked (no_log is in the spec too)."""
-    import json  # noqa: PLC0415 - Ansible's module_utils imported it
-
-    from ansible_collections.libpod.engine.plugins.module_utils import packed_index  # noqa: PLC0415
-
-    answer = {"failed": True, NEEDS: packed_index.DIGEST,
-              "msg": "libpod.engine: %s. The collection's action plugin sends the engine to a node that needs "
-                     "it and runs the task again; this task ran without it (run libpod.engine modules as tasks "
-                     "of the collection, not as a bare AnsiballZ file)" % (why or STATUS["needs"])}
-    print(json.dumps(answer))  # pylint: disable=ansible-bad-function
-    sys.exit(1)  # pylint: disable=ansible-bad-function
+    """End the task before it does anything, asking the action plugin for the pack (packed_build)."""
+    _build().ask_for_pack(why or STATUS["needs"])
 
 
 _CHECKED_HASH = 0b11  # pyc flags: hash-based, checked against the source on import

@@ -8,7 +8,7 @@ from __future__ import annotations
 import ctypes
 import os
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import List, Optional, Tuple
 
 from ..base.errors import StorageError
@@ -72,27 +72,56 @@ MOUNTINFO = "/proc/self/mountinfo"
 
 @dataclass(frozen=True)
 class MountEntry:
-    """One line of /proc/self/mountinfo: where, which filesystem type; what tests and diagnostics
-    also look at: the source, the per-mount and superblock options, the optional (propagation)
-    fields such as ``shared:7``."""
+    """One line of /proc/self/mountinfo: where and which filesystem type, read at once; the source,
+    the per-mount and superblock options and the optional (propagation) fields such as ``shared:7``
+    are read from the line when asked (every task reads the table for the first two, issue 20)."""
 
     point: str
     fstype: str
-    source: str = ""
-    options: Tuple[str, ...] = ()
-    super_options: Tuple[str, ...] = ()
-    optional: Tuple[str, ...] = ()
+    line: bytes = field(default=b"", repr=False)
+
+    def _tail(self, i: int) -> str:
+        """The ``i``-th field after the "-" separator (0: type, 1: source, 2: superblock options)."""
+        fields = self.line.split(b" ")
+        dash = _dash(fields)
+        return _unescape(fields[dash + 1 + i]) if dash + 1 + i < len(fields) else ""
+
+    @property
+    def source(self) -> str:
+        return self._tail(1)
+
+    @property
+    def super_options(self) -> Tuple[str, ...]:
+        return _opts(self._tail(2))
+
+    @property
+    def options(self) -> Tuple[str, ...]:
+        fields = self.line.split(b" ")
+        return _opts(fields[5].decode("ascii", "replace")) if len(fields) > 5 else ()
+
+    @property
+    def optional(self) -> Tuple[str, ...]:
+        fields = self.line.split(b" ")
+        return tuple(f.decode("ascii", "replace") for f in fields[6:_dash(fields)])
 
 
-def _unescape(field: bytes) -> str:
+def _dash(fields: List[bytes]) -> int:
+    """Where the "-" after the optional fields is (the end of the line when there is none)."""
+    try:
+        return fields.index(b"-", 6)
+    except ValueError:
+        return len(fields)
+
+
+def _unescape(raw: bytes) -> str:
     """mountinfo escapes space, tab, newline and backslash as 3-digit octal (\\040)."""
-    if b"\\" in field:
-        field = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), field)
-    return os.fsdecode(field)
+    if b"\\" in raw:
+        raw = re.sub(rb"\\([0-7]{3})", lambda m: bytes([int(m.group(1), 8)]), raw)
+    return os.fsdecode(raw)
 
 
-def _opts(field: str) -> Tuple[str, ...]:
-    return tuple(o for o in field.split(",") if o)
+def _opts(text: str) -> Tuple[str, ...]:
+    return tuple(o for o in text.split(",") if o)
 
 
 def mount_table(mountinfo: str = MOUNTINFO) -> List[MountEntry]:
@@ -104,14 +133,9 @@ def mount_table(mountinfo: str = MOUNTINFO) -> List[MountEntry]:
         fields = line.split(b" ")
         if len(fields) < 5:
             continue
-        try:  # optional fields, then "-", then the fs type, the source and the superblock options
-            dash = fields.index(b"-", 6)
-        except ValueError:
-            dash = len(fields)
-        tail = [_unescape(f) for f in fields[dash + 1:dash + 4]] + ["", "", ""]
-        options = _opts(fields[5].decode("ascii", "replace")) if len(fields) > 5 else ()
-        out.append(MountEntry(_unescape(fields[4]), tail[0], tail[1], options, _opts(tail[2]),
-                              tuple(f.decode("ascii", "replace") for f in fields[6:dash])))
+        dash = _dash(fields)
+        fstype = fields[dash + 1].decode("ascii", "replace") if dash + 1 < len(fields) else ""
+        out.append(MountEntry(_unescape(fields[4]), fstype, line))
     return out
 
 
