@@ -62,7 +62,7 @@ def main() -> int:
             files = dict(zip(("ping", "noop-create", "noop", "create", "remove"), _kept(b)))
             env = b.env(**extra)
             subprocess.run([PYTHON, files["noop"]], env=env, capture_output=True, check=False)
-            rows[side] = {w: [instructions(files[w], env) for _ in range(a.runs)] for w in ("ping", "noop")}
+            rows[side] = {w: [instructions(files[w], env) for run in range(a.runs)] for w in ("ping", "noop")}
             sizes[side] = {w: os.path.getsize(files[w]) for w in ("ping", "noop")}
             print("%s done, load %s" % (side, loadavg()), flush=True)
         finally:

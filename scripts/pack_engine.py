@@ -18,7 +18,7 @@ engine/ or reconcile/), which uses the two files written here:
   sorted order, deflated (zlib 9) and base64-encoded: 297 kB where each file on its own took
   495 kB (and with comments and docstrings 425 kB). No payload carries it (an import statement
   naming it would put it in every payload: a third of a no-op task's cost over ``ping``): the
-  collection's action plugin (plugins/action/engine.py) reads it on the controller and sends it,
+  collection's action (plugins/plugin_utils/engine_action.py) reads it on the controller and sends it,
   decoded, to a task that asks for it, when the node has no usable bytecode copy of this engine
   version. xz would make it 231 kB, but ``lzma`` is optional in a Python build.
 

@@ -11,7 +11,7 @@ module imports, once per module and playbook run; the engine is ~140 files, so t
 every payload carries, and ``packed_sources`` (one blob: the files with comments and docstrings
 stripped, every line kept, concatenated and deflated), which no payload carries: at 400 kB it was
 two thirds of every task's payload, and a third of what a no-op task cost over ``ping``. The
-collection's action plugin (plugins/action/engine.py) sends the blob only to a task that asks for
+collection's action (plugins/plugin_utils/engine_action.py) sends the blob only to a task that asks for
 it (packed_loader.ask_for_pack: the node has no usable copy of this version), in a file of the
 task's own remote temporary directory named by ``LIBPOD_ENGINE_PACK``; it is used only if its
 files have the digest the payload's index records. ``packed_loader.install()`` puts a finder first

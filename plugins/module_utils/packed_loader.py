@@ -6,7 +6,7 @@ Every task compiles this file from its payload, so it holds only what a task tha
 verified bytecode copy runs; building the copy, serving from the pack and the why of it all are
 in packed_build.py (imported only when needed). The payload does not carry the pack: when this
 node has no usable copy, the task answers with ``NEEDS`` (ask_for_pack) before it does anything,
-and the collection's action plugin (plugins/action/engine.py) runs it again with the pack sent
+and the module's action (plugins/plugin_utils/engine_action.py) runs it again with the pack sent
 along, its path in ``LIBPOD_ENGINE_PACK``.
 """
 from __future__ import annotations
@@ -30,7 +30,7 @@ ROOT_DIR = "/var/cache/libpod-engine/bytecode"
 ENV_DIR = "LIBPOD_ENGINE_BYTECODE_DIR"
 #: the pack the action plugin sent (packed_sources.BLOB, decoded), when the node has no usable copy
 ENV_PACK = "LIBPOD_ENGINE_PACK"
-#: the result key of a task that needs the pack (plugins/action/engine.py sends it and runs the task again)
+#: the result key of a task that needs the pack (plugin_utils/engine_action.py sends it, runs the task again)
 NEEDS = "libpod_engine_needs_pack"
 
 #: what install() did in this process (for bench/tests): "" until called; "needs" when the pack is missing

@@ -35,7 +35,7 @@ SENT = "libpod.engine: the node has no usable copy of this engine version; sendi
 
 
 def test_the_pack_is_sent_only_to_a_node_that_asks_for_it(engine_env, busybox_archive, tmp_path):
-    """The payloads do not carry the engine's pack (plugins/action/engine.py): the first task of an
+    """The payloads do not carry the engine's pack (plugins/plugin_utils/engine_action.py): the first task of an
     engine version asks for it and gets it, the later ones use the copy it built; an async task
     gets it every time (it answers too late to ask), and so does every task on a node that keeps
     no copy. With pipelining (no remote temporary directory) the action makes one for the pack."""

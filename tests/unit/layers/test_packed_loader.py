@@ -6,7 +6,7 @@ Each case runs a fresh interpreter on a zip laid out like an AnsiballZ payload (
 real module_utils files, with engine/ and reconcile/ only packed and packed_sources.py left out, as
 the controller ships them), as a module process would, and reports where the engine came from.
 The pack the action plugin would send is a file beside the zip (``pack=True``: its path in
-LIBPOD_ENGINE_PACK, as plugins/action/engine.py sets it).
+LIBPOD_ENGINE_PACK, as plugins/plugin_utils/engine_action.py sets it).
 """
 from __future__ import annotations
 

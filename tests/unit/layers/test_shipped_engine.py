@@ -62,7 +62,7 @@ def test_module_carries_the_pack_and_no_engine_file(payloads, module):
     names = payloads["libpod.engine." + module]
     assert names is not None, "%s not found: set ANSIBLE_COLLECTIONS_PATH (as scripts/test.sh does)" % module
     ours = sorted(n[len(UTILS):] for n in names if n.startswith(UTILS))
-    # not packed_sources.py: the action plugin sends the pack to a node that asks for it (plugins/action/engine.py)
+    # not packed_sources.py: the action sends the pack to a node that asks for it (plugin_utils/engine_action.py)
     assert ours == ["__init__.py", "ansible_engine.py", "packed_build.py", "packed_index.py", "packed_loader.py"]
 
 
