@@ -91,11 +91,12 @@ def pack_digest(files: dict) -> str:
     return h.hexdigest()
 
 
-def read_pack(index) -> dict:
-    """The files of the pack the action plugin sent (``LIBPOD_ENGINE_PACK``), checked against ``index``."""
+def read_pack(index, why: str = "") -> dict:
+    """The files of the pack the action plugin sent (``LIBPOD_ENGINE_PACK``), checked against ``index``;
+    without one, PackNeeded says ``why`` the task needs it."""
     path = os.environ.get(packed_loader.ENV_PACK, "")
     if not path:
-        raise packed_loader.PackNeeded("a packed file is needed and this task was not sent the pack")
+        raise packed_loader.PackNeeded((why or "a packed file is needed") + "; this task was not sent the pack")
     try:
         with open(path, "rb") as f:
             files = unpack(f.read(), index.FILES)
@@ -110,7 +111,7 @@ def read_pack(index) -> dict:
 def sources(finder) -> dict:
     """{module_utils-relative path: bytes} of every packed file (unpacked once per process)."""
     if finder.files is None:
-        finder.files = read_pack(finder.index)
+        finder.files = read_pack(finder.index, getattr(finder, "why", ""))
     return finder.files
 
 
@@ -131,13 +132,7 @@ def engine_sources(finder) -> dict:
                 except OSError:
                     data = None
                 if data is None or not packed_loader.matches(data, entry):
-                    copy = finder.copy
-                    if not os.environ.get(packed_loader.ENV_PACK):
-                        mismatch(finder, rel, fetch=False)
-                        raise packed_loader.PackNeeded(
-                            "the bytecode copy %s was changed (%s): it is removed, and the next task rebuilds it"
-                            % (copy, rel))
-                    mismatch(finder, rel)
+                    mismatch(finder, rel)  # without the pack at hand: PackNeeded
                     return engine_sources_from(sources(finder))
                 out[rel[len("engine/"):]] = data
         return out
@@ -148,15 +143,18 @@ def engine_sources_from(files: dict) -> dict:
     return {rel[len("engine/"):]: data for rel, data in files.items() if rel.startswith("engine/")}
 
 
-def mismatch(finder, rel: str, fetch: bool = True) -> bytes:
-    """A copied file differs from the pack (or is gone): its bytes from the pack (``fetch``). The copy
-    is removed (the next task rebuilds it) and the rest of this task is served from the pack: a task
-    that was not sent it asks for it (packed_loader.PackNeeded)."""
-    if finder.copy:
+def mismatch(finder, rel: str) -> bytes:
+    """A copied file differs from the pack (or is gone): its bytes from the pack. The copy is removed
+    (the next task rebuilds it) and the rest of this task is served from the pack; a task that was not
+    sent it asks for it (packed_loader.PackNeeded, saying what happened)."""
+    copy = finder.copy
+    if copy:
         packed_loader.STATUS.update(state="pack: copy did not match the packed sources (%s)" % rel, dir="")
-        shutil.rmtree(finder.copy, ignore_errors=True)
+        shutil.rmtree(copy, ignore_errors=True)
         finder.copy = ""
-    return source(finder, rel) if fetch else b""
+        # what a task that was not sent the pack says when it asks for it (read_pack)
+        finder.why = "the bytecode copy %s was changed (%s): it is removed, and the next task rebuilds it" % (copy, rel)
+    return source(finder, rel)
 
 
 def build_copy(base: str, copy: str) -> None:
