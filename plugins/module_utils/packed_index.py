@@ -4,9 +4,9 @@
 # pylint: disable=too-many-lines
 """What packed_sources.py holds: every payload carries this index, not the pack (packed_loader)."""
 
-DIGEST = '2062025282dcd52fe57430964ec2056e11d7798a3a9ec925fedb3943e50fd5ae'
+DIGEST = '5b0e11e8c3519c8e903ccca62a297399513b5b47f053aeb6f05451e1e9693999'
 #: Runtime.engine_copy's digest of the engine/ files (the checkout's, as a checkout computes it)
-ENGINE_SHA256 = 'b90278b5511ae9ab78fe7f664f6ad198774bb0d3f19d4ea1b0ce05e13f9be8d7'
+ENGINE_SHA256 = 'd555c9671ee4334b54c64972081c49853e43f1caede8029c97ff4e2f5ff74f38'
 # one line per file, in the blob's order: module_utils-relative path, CRC-32, size in bytes
 # (a string, not a dict literal: compiled from the payload on every task: 0.1 ms instead of 0.8)
 _TABLE = """
@@ -114,7 +114,7 @@ engine/parse/hostopts.py 1675675475 7781
 engine/parse/idmap.py 2817309642 4061
 engine/parse/userns.py 2383587485 3187
 engine/parse/values.py 3244985218 36185
-engine/runtime.py 2186116782 31929
+engine/runtime.py 3651642596 32005
 engine/secret/__init__.py 0 0
 engine/secret/drivers.py 1250086843 5181
 engine/secret/keys.py 3926506147 2498

@@ -23,7 +23,7 @@ import shutil
 import socket
 import sys
 from dataclasses import asdict, dataclass, field
-from typing import Any, Dict, List, Optional, Tuple
+from typing import TYPE_CHECKING, Any, Dict, List, Optional, Tuple
 
 from .base.errors import (
     ConmonNotFound,
@@ -44,6 +44,9 @@ from .store import ofd
 from .store.dbopen import open_state
 from .store.locks import LockManager
 from .store.state import DBConfig, State
+
+if TYPE_CHECKING:  # the events log is imported when first used (Runtime.events)
+    from .store.events import Eventer
 
 # podman 3+ findRuntime() order: the first installed one is the default.
 RUNTIME_PREFERENCE = ("crun", "runc", "runj", "kata", "runsc")
@@ -537,7 +540,7 @@ class Runtime:
             raise RuntimeStopped("the engine runtime has been shut down")
 
     @property
-    def events(self) -> Any:
+    def events(self) -> Eventer:
         """The events log (store/events.py Eventer), made when first used: a no-op task writes no
         event and does not load it (issue 20)."""
         if "events" not in self._lazy:
